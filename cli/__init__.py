@@ -1,0 +1,1 @@
+"""The `hromada` console command."""

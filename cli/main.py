@@ -1,0 +1,196 @@
+"""`hromada`: one command for the database, imports, the demo city and the server.
+
+Each subcommand is a thin shell over the package that owns the work (gis, importers, api);
+nothing here knows SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from gis.settings import Settings, get_settings
+
+
+def _url(settings: Settings) -> str:
+    from gis.db import database_url
+
+    return database_url(settings)
+
+
+def cmd_db(args, settings: Settings) -> int:
+    from gis.embedded import cluster_for
+
+    if settings.database_url:
+        print(f"DATABASE_URL is set; the embedded cluster is not used: {settings.database_url}")
+        return 0
+    cluster = cluster_for(settings)
+    if args.action == "start":
+        cluster.start()
+        print(cluster.url)
+    elif args.action == "stop":
+        cluster.stop()
+    elif args.action == "status":
+        running = cluster.is_running()
+        print(f"{'running' if running else 'stopped'}: {cluster.pgdata} ({cluster.url})")
+        return 0 if running else 3
+    elif args.action == "url":
+        print(cluster.url)
+    return 0
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    from gis.migrate import downgrade, upgrade
+
+    url = _url(settings)
+    if args.revision == "base" or args.down:
+        downgrade(url, args.revision)
+    else:
+        upgrade(url, args.revision)
+    return 0
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from importers import ImportFailed, run_import
+
+    url = _url(settings)
+    try:
+        report = run_import(
+            url, Path(args.file), args.layer, key=args.key, source_crs=args.crs,
+            lon=args.lon, lat=args.lat, wkt=args.wkt, title=args.title,
+        )  # fmt: skip
+    except ImportFailed as exc:
+        print(f"import failed, nothing was changed: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    for line in report.messages():
+        print(f"  {line}")
+    return 0
+
+
+def cmd_load(args, settings: Settings) -> int:
+    from importers import load_reference_data
+
+    for report in load_reference_data(_url(settings), Path(args.data or settings.shared_data)):
+        print(report.summary())
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from importers.demo import generate
+
+    started = time.monotonic()
+    summary = generate(
+        _url(settings), seed=args.seed, appeals=args.appeals, shared_dir=settings.shared_data
+    )
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from api import create_app
+
+    settings = settings.model_copy(update={"database_url": _url(settings)})
+    uvicorn.run(create_app(settings), host=args.host or settings.host,
+                port=args.port or settings.port, log_level=settings.log_level)  # fmt: skip
+    return 0
+
+
+def cmd_run(args, settings: Settings) -> int:
+    """What `make run` does: database up, schema at head, demo city if empty, serve;
+    on Ctrl-C the server stops, then the embedded cluster."""
+    from gis.embedded import cluster_for
+    from gis.migrate import upgrade
+    from importers.demo import city_is_loaded, generate
+
+    embedded = not settings.database_url
+    cluster = cluster_for(settings) if embedded else None
+    url = _url(settings)
+    try:
+        upgrade(url)
+        if not city_is_loaded(url):
+            print("Loading the demo city of Kyiv (first run only, about a minute)…", flush=True)
+            generate(url, seed=args.seed, appeals=args.appeals, shared_dir=settings.shared_data)
+        host, port = args.host or settings.host, args.port or settings.port
+        print(f"Hromada GIS: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
+        # uvicorn turns SIGTERM into a graceful exit; make SIGHUP behave the same.
+        signal.signal(signal.SIGHUP, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        return cmd_serve(argparse.Namespace(host=host, port=port),
+                         settings.model_copy(update={"database_url": url}))  # fmt: skip
+    finally:
+        if cluster is not None:
+            cluster.stop()
+            print("The embedded database is stopped.", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hromada", description="Hromada GIS: citizens' appeals on a map.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("run", help="migrate, load the demo city if empty, and serve (make run)")
+    s.add_argument("--host"), s.add_argument("--port", type=int)
+    s.add_argument("--seed", type=int, default=1551)
+    s.add_argument("--appeals", type=int, default=50_000)
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("serve", help="serve the portal and the API (database must be migrated)")
+    s.add_argument("--host"), s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("db", help="the embedded PostgreSQL: start, stop, status, url")
+    s.add_argument("action", choices=["start", "stop", "status", "url"])
+    s.set_defaults(func=cmd_db)
+
+    s = sub.add_parser("migrate", help="bring the schema to a revision (default: head)")
+    s.add_argument("revision", nargs="?", default="head")
+    s.add_argument("--down", action="store_true", help="downgrade to REVISION")
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("import", help="import a GeoJSON, CSV, Shapefile or GeoPackage into a layer")
+    s.add_argument("file")
+    s.add_argument("--layer", required=True, help="districts, hromadas, wards, streets, "
+                   "categories, advertising_structures, kiosks, or a thematic layer name")
+    s.add_argument("--key", help="property that identifies a feature across re-imports")
+    s.add_argument("--crs", help="CRS of the file when it does not say (e.g. EPSG:5562)")
+    s.add_argument("--lon", help="CSV: longitude (or easting) column")
+    s.add_argument("--lat", help="CSV: latitude (or northing) column")
+    s.add_argument("--wkt", help="CSV: WKT geometry column")
+    s.add_argument("--title", help="title of a new thematic layer")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("load", help="import the real Kyiv files of shared/data")
+    s.add_argument("--data", help="folder of the files (default: HROMADA_SHARED_DATA)")
+    s.set_defaults(func=cmd_load)
+
+    s = sub.add_parser("demo", help="load the real Kyiv data and generate the demo city")
+    s.add_argument("--seed", type=int, default=1551)
+    s.add_argument("--appeals", type=int, default=50_000)
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    try:
+        return args.func(args, settings) or 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line for the person at the terminal
+        from gis.embedded import EmbeddedDatabaseError
+
+        if isinstance(exc, EmbeddedDatabaseError):
+            print(f"hromada: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The spatial core of Hromada GIS: settings, database, models, CRS helpers, area lookups."""

@@ -1,0 +1,404 @@
+"""The schema, as SQLAlchemy models. Alembic migrations (gis/migrations) are the source of
+truth for the database; these models are what the code and `alembic revision --autogenerate`
+read. All geometry is stored in EPSG:4326; layers that are drawn as vector tiles also carry a
+generated EPSG:3857 copy (`geom_3857`), which the pilot measured at twice the tile speed of
+reprojecting per row.
+
+Areas (hromadas, districts, wards, executor territories) are versioned: a boundary change
+closes the old row (`valid_to`) and adds a new one with the next `version`, so whatever was
+decided by an old boundary can still be explained by it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Sequence,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UPDATE_REGIMES = ("daily", "weekly", "monthly", "quarterly", "on_change")
+EXECUTOR_KINDS = (
+    "contact_centre", "district_administration", "housing_office", "utility",
+    "police", "department",
+)  # fmt: skip
+# 1551's statuses (see GUIDE §2); stored as stable codes, shown by their Ukrainian names.
+APPEAL_STATUSES = ("registered", "in_work", "on_check", "rework", "closed")
+CHANNELS = ("site", "phone_1551", "government_hotline", "email", "tv", "112")
+
+
+def _geom(kind: str, srid: int = 4326, nullable: bool = False):
+    return mapped_column(Geometry(kind, srid=srid, spatial_index=True), nullable=nullable)
+
+
+def _geom_3857(source: str = "geom"):
+    return mapped_column(
+        Geometry("GEOMETRY", srid=3857, spatial_index=True),
+        Computed(f"ST_Transform({source}, 3857)", persisted=True),
+    )
+
+
+def _now():
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class VersionedArea:
+    """Columns every area carries so that a boundary change never rewrites the past."""
+
+    version: Mapped[int] = mapped_column(SmallInteger, server_default="1", nullable=False)
+    valid_from: Mapped[dt.datetime] = _now()
+    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Hromada(VersionedArea, Base):
+    """A territorial community served by this installation (Kyiv is one; an oblast has many)."""
+
+    __tablename__ = "hromadas"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))  # KATOTTH
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[str | None] = mapped_column(Text)
+    geom = _geom("MULTIPOLYGON")
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+
+class District(VersionedArea, Base):
+    __tablename__ = "districts"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))  # KATOTTH
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    hromada_id: Mapped[int | None] = mapped_column(ForeignKey("hromadas.id"))
+    source_id: Mapped[str | None] = mapped_column(Text)  # e.g. OSM relation/1754513
+    properties: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    geom = _geom("MULTIPOLYGON")
+    geom_3857 = _geom_3857()
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+
+class Ward(VersionedArea, Base):
+    """Electoral ward (виборчий округ) of the city council."""
+
+    __tablename__ = "wards"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    hromada_id: Mapped[int | None] = mapped_column(ForeignKey("hromadas.id"))
+    generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    description: Mapped[str | None] = mapped_column(Text)
+    geom = _geom("MULTIPOLYGON")
+    geom_3857 = _geom_3857()
+    __table_args__ = (UniqueConstraint("number", "version"),)
+
+
+class Deputy(Base):
+    """A council deputy elected in a ward (public persons: their names are public)."""
+
+    __tablename__ = "deputies"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    ward_number: Mapped[int] = mapped_column(Integer, index=True)
+    full_name: Mapped[str] = mapped_column(Text)
+    faction: Mapped[str | None] = mapped_column(Text)
+    public_email: Mapped[str | None] = mapped_column(Text)
+    term_from: Mapped[dt.date | None] = mapped_column(Date)
+    term_to: Mapped[dt.date | None] = mapped_column(Date)
+    generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class Executor(Base):
+    """An executor organisation; `parent_id` makes the hierarchy (РДА → its ЖЕДи)."""
+
+    __tablename__ = "executors"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("executors.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    short_name: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    district_code: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    __table_args__ = (
+        CheckConstraint("kind IN (" + ",".join(f"'{k}'" for k in EXECUTOR_KINDS) + ")", "kind"),
+    )
+
+
+class ExecutorTerritory(VersionedArea, Base):
+    __tablename__ = "executor_territories"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    executor_id: Mapped[int] = mapped_column(ForeignKey("executors.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    geom = _geom("MULTIPOLYGON")
+    geom_3857 = _geom_3857()
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+
+class Category(Base):
+    """1551's two levels: a kind (вид, parent_id NULL) and its sub-kinds (підвид)."""
+
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    # Art. 20 of the law: 15 days without extra study, one month otherwise, 45 at most.
+    deadline_days: Mapped[int] = mapped_column(SmallInteger, server_default="15")
+    needs_study: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    sort_order: Mapped[int] = mapped_column(Integer, server_default="0")
+    source: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint("deadline_days BETWEEN 1 AND 45", "deadline_days"),
+        UniqueConstraint("parent_id", "name"),
+    )
+
+
+class RoutingRule(Base):
+    """(category, area) → executor. Lower `priority` is tried first; at most one area is set;
+    no area means city-wide, no category means any category."""
+
+    __tablename__ = "routing_rules"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer, server_default="100")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(32))
+    ward_number: Mapped[int | None] = mapped_column(Integer)
+    territory_code: Mapped[str | None] = mapped_column(String(64))
+    executor_id: Mapped[int] = mapped_column(ForeignKey("executors.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(
+            "num_nonnulls(district_code, ward_number, territory_code) <= 1", "one_area"
+        ),
+    )
+
+
+APPEAL_NUMBER_SEQ = Sequence("appeal_number_seq", start=1, metadata=Base.metadata)
+
+
+class Appeal(Base):
+    """An appeal as a spatial feature. The author's personal data lives apart, in
+    `appeal_authors`, so that no public query can reach it by accident."""
+
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    kind: Mapped[str] = mapped_column(String(16), server_default="complaint")  # or 'thanks'
+    text: Mapped[str] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), server_default="registered")
+    result: Mapped[str | None] = mapped_column(Text)
+    privileged: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    geom = _geom("POINT", nullable=True)
+    geom_3857 = _geom_3857()
+    address: Mapped[str | None] = mapped_column(Text)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id"))
+    executor_id: Mapped[int | None] = mapped_column(ForeignKey("executors.id"))
+    routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rules.id"))
+    routing_reason: Mapped[str | None] = mapped_column(Text)
+    areas: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    created_at: Mapped[dt.datetime] = _now()
+    deadline_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    extended_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = _now()
+    generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ",".join(f"'{s}'" for s in APPEAL_STATUSES) + ")", "status"
+        ),
+        CheckConstraint("channel IN (" + ",".join(f"'{c}'" for c in CHANNELS) + ")", "channel"),
+        CheckConstraint("kind IN ('complaint', 'thanks')", "kind"),
+        Index(None, "category_id", "created_at"),
+        Index(None, "executor_id", "status"),
+        Index(None, "district_id", "created_at"),
+        Index(None, "status", "created_at"),
+        Index(None, "created_at"),
+    )
+
+
+class AppealAuthor(Base):
+    """Personal data of an appeal's author: readable only by staff who handle the appeal."""
+
+    __tablename__ = "appeal_authors"
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
+    )
+    full_name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    privilege: Mapped[str | None] = mapped_column(Text)  # the legal ground of priority, if any
+
+
+class AppealEvent(Base):
+    """The audit trail: every change of an appeal, with old and new values."""
+
+    __tablename__ = "appeal_events"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeals.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = _now()
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    old: Mapped[dict | None] = mapped_column(JSONB)
+    new: Mapped[dict | None] = mapped_column(JSONB)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class AdvertisingStructure(Base):
+    __tablename__ = "advertising_structures"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(Text)  # billboard, citylight, scroller, sign...
+    size: Mapped[str | None] = mapped_column(String(32))  # e.g. "6x3"
+    width_m: Mapped[float | None] = mapped_column(Float)
+    height_m: Mapped[float | None] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(Text)
+    permit_number: Mapped[str | None] = mapped_column(Text)
+    permit_valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(Text)
+    generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    geom = _geom("POINT")
+    geom_3857 = _geom_3857()
+
+
+class Kiosk(Base):
+    """A kiosk or other temporary structure (МАФ, тимчасова споруда)."""
+
+    __tablename__ = "kiosks"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    specialization: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(Text)
+    area_m2: Mapped[float | None] = mapped_column(Numeric(8, 2))
+    permit_number: Mapped[str | None] = mapped_column(Text)
+    permit_valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(Text)
+    generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    geom = _geom("GEOMETRY")
+    geom_3857 = _geom_3857()
+
+
+class Layer(Base):
+    """Every served layer: who owns it and how often it must be refreshed (Pokrovsk's rule)."""
+
+    __tablename__ = "layers"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    geometry_type: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), server_default="thematic")  # or 'core'
+    owner_department: Mapped[str | None] = mapped_column(Text)
+    update_regime: Mapped[str] = mapped_column(String(16), server_default="monthly")
+    last_updated: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(Text)
+    attribution: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    __table_args__ = (
+        CheckConstraint(
+            "update_regime IN (" + ",".join(f"'{r}'" for r in UPDATE_REGIMES) + ")",
+            "update_regime",
+        ),
+        CheckConstraint("kind IN ('core', 'thematic')", "kind"),
+    )
+
+
+class LayerFeature(Base):
+    """Features of imported thematic layers, whatever their geometry and attributes."""
+
+    __tablename__ = "layer_features"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    layer_name: Mapped[str] = mapped_column(
+        ForeignKey("layers.name", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    feature_key: Mapped[str] = mapped_column(Text)
+    properties: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    geom = _geom("GEOMETRY")
+    geom_3857 = _geom_3857()
+    updated_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (UniqueConstraint("layer_name", "feature_key"),)
+
+
+class Street(Base):
+    """Kyiv's official street register (no geometry)."""
+
+    __tablename__ = "streets"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    districts: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    naming_document: Mapped[str | None] = mapped_column(Text)
+    naming_date: Mapped[dt.date | None] = mapped_column(Date)
+    naming_number: Mapped[str | None] = mapped_column(Text)
+    naming_title: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    former_name: Mapped[str | None] = mapped_column(Text)
+    former_kind: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        Index("ix_streets_name_lower", text("lower(name)")),
+    )
+
+
+class ImportRun(Base):
+    """One run of `hromada import`: what it did, for the record."""
+
+    __tablename__ = "import_runs"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = _now()
+    added: Mapped[int] = mapped_column(Integer, server_default="0")
+    changed: Mapped[int] = mapped_column(Integer, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, server_default="0")
+    removed: Mapped[int] = mapped_column(Integer, server_default="0")
+    rejected: Mapped[int] = mapped_column(Integer, server_default="0")
+    repaired: Mapped[int] = mapped_column(Integer, server_default="0")
+    report: Mapped[dict] = mapped_column(JSONB, server_default="{}")

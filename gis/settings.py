@@ -1,0 +1,48 @@
+"""Typed settings, read from the environment (and a `.env` file if present).
+
+Plain names (`DATABASE_URL`, `HOST`, `PORT`) are the contract the Makefile, the README and
+docker-compose use; everything else lives under the `HROMADA_` prefix.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HROMADA_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "HROMADA_DATABASE_URL"),
+        description="PostgreSQL+PostGIS URL; unset means the embedded cluster.",
+    )
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "HROMADA_HOST"))
+    port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "HROMADA_PORT"))
+
+    # The embedded cluster (used only without DATABASE_URL).
+    data_dir: Path = PROJECT_ROOT / ".hromada"
+    embedded_port: int = 54329
+    embedded_db: str = "hromada"
+
+    # Where `hromada demo` finds the real Kyiv files.
+    shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
+
+    # Connection pool of the web app.
+    pool_min_size: int = 1
+    pool_max_size: int = 8
+    db_connect_timeout: float = 3.0
+
+    demo_mode: bool = True
+    log_level: str = "info"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

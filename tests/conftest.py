@@ -1,0 +1,86 @@
+"""Fixtures: every test that touches data runs on a real PostgreSQL + PostGIS.
+
+One throwaway cluster per test session (initdb in a temporary directory, a free port, fsync
+off), or the server named by TEST_DATABASE_URL. A database migrated to head serves as the
+template; `db_url` hands each test its own copy, made in a few hundred milliseconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from gis.embedded import EmbeddedCluster, free_port
+from gis.migrate import upgrade
+from gis.settings import get_settings
+
+TEMPLATE = "hromada_template"
+_counter = itertools.count()
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """URL of a maintenance database on a server we may create databases on."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield _with_db(os.environ["TEST_DATABASE_URL"], "postgres")
+        return
+    base = Path(tempfile.mkdtemp(prefix="hromada-test-"))
+    os.chmod(base, 0o755)
+    cluster = EmbeddedCluster(base_dir=base, port=free_port(), database="postgres", throwaway=True)
+    cluster.start()
+    yield cluster.url
+    cluster.destroy()
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        tpl = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{tpl}')
+    return _with_db(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url):
+    url = create_database(server_url, TEMPLATE)
+    upgrade(url)
+    yield url
+    drop_database(server_url, TEMPLATE)
+
+
+@pytest.fixture
+def empty_db_url(server_url):
+    """A database with nothing in it, not even PostGIS (for migration tests)."""
+    name = f"t_empty_{os.getpid()}_{next(_counter)}"
+    yield create_database(server_url, name)
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def db_url(server_url, template_url):
+    """A fresh database at the head migration, all tables empty."""
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    yield create_database(server_url, name, template=TEMPLATE)
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = get_settings().shared_data
+    assert (path / "README.md").exists(), f"the real Kyiv data is expected in {path}"
+    return path
