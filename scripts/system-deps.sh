@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hromada needs on a fresh Debian 12 machine, when run as root;
+# otherwise names the one command to run. Quiet when everything is already there.
+#   scripts/system-deps.sh run   - what `make run` needs (Python venv, PostgreSQL+PostGIS, npm)
+#   scripts/system-deps.sh test  - plus Chromium for the portal tests
+set -euo pipefail
+want=()
+python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
+command -v npm >/dev/null || want+=(npm)
+if [ -z "${DATABASE_URL:-}" ]; then
+  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
+    || want+=(postgresql-15 postgresql-15-postgis-3)
+fi
+if [ "${1:-run}" = test ]; then
+  command -v chromium >/dev/null || want+=(chromium)
+  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
+    || want+=(postgresql-15 postgresql-15-postgis-3)
+fi
+[ ${#want[@]} -eq 0 ] && exit 0
+# shellcheck disable=SC2207
+want=($(printf '%s\n' "${want[@]}" | sort -u))
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing system packages. Run: sudo apt-get install -y ${want[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${want[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "Could not install: ${want[*]}" >&2
+  exit 1
+fi
+rm -f "$log"
