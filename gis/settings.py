@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     db_connect_timeout: float = 3.0
 
     demo_mode: bool = True
-    log_level: str = "info"
+    # Quiet by default (make run prints one line); set HROMADA_LOG_LEVEL=info for more.
+    log_level: str = "warning"
+    access_log: bool = False
 
 
 @lru_cache

@@ -1,0 +1,60 @@
+"""The `hromada` command as a newcomer meets it: help, and `run` from an empty data directory
+to a served map and back to a stopped database on Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gis.embedded import EmbeddedCluster, free_port
+
+HROMADA = str(Path(sys.executable).with_name("hromada"))
+SUBCOMMANDS = ["run", "serve", "db", "migrate", "import", "load", "demo"]
+
+
+def test_help_lists_every_subcommand():
+    out = subprocess.run([HROMADA, "--help"], capture_output=True, text=True, check=True).stdout
+    for name in SUBCOMMANDS:
+        assert f"\n    {name} " in out, name
+
+
+def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path):
+    data_dir, db_port, http_port = tmp_path / "state", free_port(), free_port()
+    env = dict(os.environ, HROMADA_DATA_DIR=str(data_dir), HROMADA_EMBEDDED_PORT=str(db_port),
+               PORT=str(http_port), HOST="127.0.0.1")  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([HROMADA, "run", "--appeals", "500"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    cluster = EmbeddedCluster(base_dir=data_dir, port=db_port)
+    try:
+        base = f"http://127.0.0.1:{http_port}"
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("hromada run did not serve within 5 minutes")
+        assert health.status_code == 200
+        assert cluster.is_running()
+        districts = httpx.get(f"{base}/ogc/collections/districts/items", timeout=10).json()
+        assert len(districts["features"]) == 10
+        assert "leaflet" in httpx.get(base + "/", timeout=10).text.lower()
+
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+        assert proc.returncode in (0, 130), output
+        assert not cluster.is_running(), output
+        assert f"http://127.0.0.1:{http_port}/" in output
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cluster.destroy()
