@@ -1,0 +1,43 @@
+"""Errors of the layer core. They name what went wrong with a stable `code` and the facts
+(`params`); api/errors.py turns each into an HTTP status and a Ukrainian or English message."""
+
+from __future__ import annotations
+
+
+class LayerError(Exception):
+    """Base of the errors a client's request can cause in the layer core."""
+
+    code = "layer_error"
+
+    def __init__(self, code: str | None = None, **params: object) -> None:
+        self.code = code or type(self).code
+        self.params = params
+        super().__init__(f"{self.code}: {params}")
+
+
+class UnknownCollection(LayerError):
+    """No public layer has this id."""
+
+    code = "unknown_collection"
+
+    def __init__(self, collection: str) -> None:
+        super().__init__(collection=collection)
+
+
+class FeatureNotFound(LayerError):
+    """The layer has no (current, public) feature with this id."""
+
+    code = "feature_not_found"
+
+    def __init__(self, collection: str, feature_id: str) -> None:
+        super().__init__(collection=collection, feature_id=feature_id)
+
+
+class InvalidParameter(LayerError):
+    """A query parameter is unknown, repeated or malformed; `code` says which rule it broke
+    (invalid_bbox, invalid_limit, invalid_datetime, ...) and `params['parameter']` its name."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, code: str, parameter: str, **params: object) -> None:
+        super().__init__(code, parameter=parameter, **params)

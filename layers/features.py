@@ -1,0 +1,308 @@
+"""Reading a layer's features as GeoJSON, with the parameters of OGC API – Features.
+
+PostgreSQL builds every Feature as JSON text (`ST_AsGeoJSON` inside `json_build_object`), and
+the page is spliced together from those texts: no geometry is parsed or re-serialised in
+Python. Pages are cut by keyset on the layer's id column (`id > after ORDER BY id LIMIT n`),
+which stays fast however deep a client pages and never skips or repeats a feature while
+others are added.
+
+Coordinates are lon/lat in EPSG:4326 (OGC's CRS84 axis order), rounded to `PRECISION`
+decimal places (1e-6 degree is about 0.1 m in Kyiv).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from psycopg import AsyncConnection, sql
+
+from layers.errors import FeatureNotFound, InvalidParameter
+from layers.registry import Layer
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+PRECISION = 6
+ITEMS_PARAMETERS = frozenset({"bbox", "limit", "datetime", "after", "f"})
+FORMATS = frozenset({"json", "geojson"})
+
+Interval = tuple[dt.datetime | None, dt.datetime | None]
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """What a client asked of `/collections/{id}/items`, validated."""
+
+    limit: int = DEFAULT_LIMIT
+    bbox: tuple[float, float, float, float] | None = None  # lon/lat: minx, miny, maxx, maxy
+    datetime: Interval | None = None  # closed interval; None at an end means open
+    after: int | None = None  # keyset: only features whose id is greater
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    features: list[str]  # each a GeoJSON Feature as JSON text
+    number_matched: int
+    next_after: int | None  # the `after` of the next page, None on the last page
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+def check_parameters(params: Iterable[tuple[str, str]], allowed: frozenset[str]) -> dict[str, str]:
+    """The query parameters as a dict; an unknown or repeated one is an InvalidParameter
+    (OGC API – Features asks for a 400 rather than silently ignoring it)."""
+    seen: dict[str, str] = {}
+    for name, value in params:
+        if name not in allowed:
+            raise InvalidParameter("unknown_parameter", name, allowed=", ".join(sorted(allowed)))
+        if name in seen:
+            raise InvalidParameter("repeated_parameter", name)
+        seen[name] = value
+    if "f" in seen and seen["f"] not in FORMATS:
+        raise InvalidParameter("invalid_format", "f", value=seen["f"])
+    return seen
+
+
+def parse_limit(value: str | None) -> int:
+    """`limit`: an integer from 1 to MAX_LIMIT; DEFAULT_LIMIT when absent."""
+    if value is None:
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except ValueError:
+        raise InvalidParameter("invalid_limit", "limit", value=value, max=MAX_LIMIT) from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter("invalid_limit", "limit", value=value, max=MAX_LIMIT)
+    return limit
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """`bbox`: minLon,minLat,maxLon,maxLat in degrees (six numbers with heights are accepted
+    and the heights ignored, since every layer is 2D). A box across the antimeridian is
+    refused: no Ukrainian city needs one.
+
+    >>> parse_bbox("30.2,50.2,30.8,50.6")
+    (30.2, 50.2, 30.8, 50.6)
+    """
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
+        raise InvalidParameter("invalid_bbox", "bbox", value=value)
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    minx, miny, maxx, maxy = numbers
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InvalidParameter("invalid_bbox", "bbox", value=value)
+    return minx, miny, maxx, maxy
+
+
+def _instant(text: str, *, end: bool) -> dt.datetime:
+    """An RFC 3339 date-time (UTC when it names no zone) or a date: a date as the start of an
+    interval means its first moment, as the end its last."""
+    if "T" in text.upper():
+        moment = dt.datetime.fromisoformat(text.upper())
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    day = dt.date.fromisoformat(text)
+    moment = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    return moment + dt.timedelta(days=1, microseconds=-1) if end else moment
+
+
+def parse_datetime(value: str | None) -> Interval | None:
+    """`datetime`: an instant (`2026-03-01T10:00:00Z` or a whole day `2026-03-01`), or an
+    interval `start/end` whose either end may be open (`..` or empty).
+
+    >>> parse_datetime("../2026-01-01")[0] is None
+    True
+    """
+    if value is None:
+        return None
+    try:
+        if "/" not in value:
+            return _instant(value, end=False), _instant(value, end=True)
+        start_text, end_text = value.split("/")
+        start = None if start_text in ("", "..") else _instant(start_text, end=False)
+        end = None if end_text in ("", "..") else _instant(end_text, end=True)
+    except ValueError:
+        raise InvalidParameter("invalid_datetime", "datetime", value=value) from None
+    if (start is None and end is None) or (start and end and start > end):
+        raise InvalidParameter("invalid_datetime", "datetime", value=value)
+    return start, end
+
+
+def parse_after(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidParameter("invalid_after", "after", value=value) from None
+
+
+def parse_items_query(params: Iterable[tuple[str, str]]) -> ItemsQuery:
+    """Validate the query string of an items request; every problem is an InvalidParameter."""
+    given = check_parameters(params, ITEMS_PARAMETERS)
+    return ItemsQuery(
+        limit=parse_limit(given.get("limit")),
+        bbox=parse_bbox(given.get("bbox")),
+        datetime=parse_datetime(given.get("datetime")),
+        after=parse_after(given.get("after")),
+    )
+
+
+# --- SQL ----------------------------------------------------------------------------------
+
+
+def _col(name: str) -> sql.Composable:
+    return sql.SQL("t.{}").format(sql.Identifier(name))
+
+
+def _feature_json(layer: Layer) -> sql.Composable:
+    """The expression of one row as a GeoJSON Feature, as JSON text."""
+    if layer.properties_column:
+        props: sql.Composable = _col(layer.properties_column)
+    else:
+        pairs = [sql.SQL("{}, {}").format(sql.Literal(p), _col(p)) for p in layer.properties]
+        props = sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
+    return sql.SQL(
+        "json_build_object('type', 'Feature', 'id', {id}, "
+        "'geometry', ST_AsGeoJSON({geom}, {precision})::json, 'properties', {props})::text"
+    ).format(
+        id=_col(layer.id_column),
+        geom=_col(layer.geometry_column),
+        precision=sql.Literal(PRECISION),
+        props=props,
+    )
+
+
+def _base_conditions(layer: Layer) -> list[sql.Composable]:
+    """What every query of the layer filters on, whatever the client asked."""
+    conds: list[sql.Composable] = []
+    if layer.current_only:
+        conds.append(sql.SQL("t.valid_to IS NULL"))
+    if layer.layer_name is not None:
+        conds.append(sql.SQL("t.layer_name = {}").format(sql.Literal(layer.layer_name)))
+    return conds
+
+
+def _query_conditions(layer: Layer, q: ItemsQuery) -> tuple[list[sql.Composable], dict]:
+    conds = _base_conditions(layer)
+    args: dict[str, object] = {}
+    if q.bbox is not None:
+        conds.append(
+            sql.SQL(
+                "ST_Intersects({}, ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326))"
+            ).format(_col(layer.geometry_column))
+        )
+        args.update(zip(("minx", "miny", "maxx", "maxy"), q.bbox, strict=True))
+    if q.datetime is not None:
+        if layer.datetime_column is None:
+            raise InvalidParameter("no_temporal_property", "datetime", collection=layer.id)
+        start, end = q.datetime
+        if start is not None:
+            conds.append(sql.SQL("{} >= %(dt_start)s").format(_col(layer.datetime_column)))
+            args["dt_start"] = start
+        if end is not None:
+            conds.append(sql.SQL("{} <= %(dt_end)s").format(_col(layer.datetime_column)))
+            args["dt_end"] = end
+    return conds, args
+
+
+def _where(conds: Sequence[sql.Composable]) -> sql.Composable:
+    if not conds:
+        return sql.SQL("")
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
+
+
+async def fetch_items(conn: AsyncConnection, layer: Layer, q: ItemsQuery) -> ItemsPage:
+    """One page of the layer's features matching the query, in id order."""
+    conds, args = _query_conditions(layer, q)
+    table = sql.Identifier(layer.table)
+    page_conds = list(conds)
+    if q.after is not None:
+        page_conds.append(sql.SQL("{} > %(after)s").format(_col(layer.id_column)))
+        args["after"] = q.after
+    page = sql.SQL(
+        "SELECT {feature}, {id} FROM {table} AS t{where} ORDER BY {id} LIMIT {n}"
+    ).format(
+        feature=_feature_json(layer),
+        id=_col(layer.id_column),
+        table=table,
+        where=_where(page_conds),
+        n=sql.Literal(q.limit + 1),
+    )
+    count = sql.SQL("SELECT count(*) FROM {table} AS t{where}").format(
+        table=table, where=_where(conds)
+    )
+    rows = await (await conn.execute(page, args)).fetchall()
+    matched = (await (await conn.execute(count, args)).fetchone())[0]
+    has_next = len(rows) > q.limit
+    rows = rows[: q.limit]
+    return ItemsPage(
+        features=[r[0] for r in rows],
+        number_matched=matched,
+        next_after=rows[-1][1] if has_next else None,
+    )
+
+
+async def fetch_feature(conn: AsyncConnection, layer: Layer, feature_id: str) -> str:
+    """One feature as GeoJSON text, or FeatureNotFound (also for an id that is not a number:
+    every layer's id column is an integer)."""
+    try:
+        fid = int(feature_id)
+    except ValueError:
+        raise FeatureNotFound(layer.id, feature_id) from None
+    conds = [*_base_conditions(layer), sql.SQL("{} = %(fid)s").format(_col(layer.id_column))]
+    query = sql.SQL("SELECT {feature} FROM {table} AS t{where}").format(
+        feature=_feature_json(layer), table=sql.Identifier(layer.table), where=_where(conds)
+    )
+    row = await (await conn.execute(query, {"fid": fid})).fetchone()
+    if row is None:
+        raise FeatureNotFound(layer.id, feature_id)
+    return row[0]
+
+
+async def fetch_extents(
+    conn: AsyncConnection, layers: Sequence[Layer]
+) -> dict[str, tuple[list[float] | None, list[str | None] | None]]:
+    """Each layer's spatial extent (lon/lat bbox, None when empty) and temporal extent (None
+    when the layer has no datetime column), in one round trip."""
+    if not layers:
+        return {}
+    parts = []
+    for layer in layers:
+        temporal = (
+            sql.SQL("min({c}), max({c})").format(c=_col(layer.datetime_column))
+            if layer.datetime_column
+            else sql.SQL("NULL::timestamptz, NULL::timestamptz")
+        )
+        parts.append(
+            sql.SQL(
+                "SELECT {id}, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), tmin, tmax FROM "
+                "(SELECT ST_Extent({geom}), {temporal} FROM {table} AS t{where}) "
+                "AS x(e, tmin, tmax)"
+            ).format(
+                id=sql.Literal(layer.id),
+                geom=_col(layer.geometry_column),
+                temporal=temporal,
+                table=sql.Identifier(layer.table),
+                where=_where(_base_conditions(layer)),
+            )
+        )
+    rows = await (await conn.execute(sql.SQL(" UNION ALL ").join(parts))).fetchall()
+    extents = {}
+    for layer_id, minx, miny, maxx, maxy, tmin, tmax in rows:
+        spatial = None if minx is None else [minx, miny, maxx, maxy]
+        layer = next(la for la in layers if la.id == layer_id)
+        temporal = None
+        if layer.datetime_column:
+            temporal = [t.isoformat() if t else None for t in (tmin, tmax)]
+        extents[layer_id] = (spatial, temporal)
+    return extents
