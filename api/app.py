@@ -1,0 +1,79 @@
+"""The web application: `create_app(settings)` wires the pool, the routers, the error mapping
+and the portal's static files. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from psycopg_pool import AsyncConnectionPool
+
+from api import errors
+from api.routers import health, ogc, portal
+from gis.db import libpq_url
+from gis.settings import Settings
+from webmap import STATIC_DIR, VENDOR_DIR
+
+log = logging.getLogger("hromada.api")
+
+
+# How long a request waits for a free connection before answering 503; and the longest a single
+# statement may run, so that one runaway query cannot hold a connection for ever.
+POOL_TIMEOUT = 10.0
+STATEMENT_TIMEOUT_MS = 30_000
+
+
+def make_pool(settings: Settings) -> AsyncConnectionPool:
+    """The app's pool of autocommit connections (every API read is one statement or a few
+    independent ones, so no transaction is ever left open)."""
+    if not settings.database_url:
+        raise ValueError("settings.database_url must be set before the app is created")
+    return AsyncConnectionPool(
+        libpq_url(settings.database_url),
+        open=False,
+        name="hromada-api",
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        timeout=POOL_TIMEOUT,
+        check=AsyncConnectionPool.check_connection,  # survive a database restart
+        kwargs={
+            "autocommit": True,
+            # libpq counts whole seconds, and at least 2.
+            "connect_timeout": max(2, math.ceil(settings.db_connect_timeout)),
+            "application_name": "hromada-api",
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        },
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = make_pool(settings)
+        # Without waiting: the app starts (and /healthz says 503) while the database is down.
+        await pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close(timeout=5)
+
+    app = FastAPI(
+        title="Hromada GIS",
+        summary="Звернення громадян на мапі: портал, OGC API – Features.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(ogc.router)
+    app.include_router(portal.router)
+    if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
+        log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,33 @@
+"""Dependencies shared by the routers, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from gis.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_pool(request: Request) -> AsyncConnectionPool:
+    return request.app.state.pool
+
+
+async def get_conn(
+    pool: Annotated[AsyncConnectionPool, Depends(get_pool)],
+) -> AsyncIterator[AsyncConnection]:
+    """A pooled autocommit connection for the length of one request."""
+    async with pool.connection() as conn:
+        yield conn
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
+ConnDep = Annotated[AsyncConnection, Depends(get_conn)]

@@ -1,0 +1,199 @@
+"""Every error a client can see, in one place: which exception becomes which HTTP status, and
+what the JSON body says, in Ukrainian or (when Accept-Language prefers it) in English.
+
+A body is always `{"code": "<stable code>", "detail": "<message>"}`, plus `parameter` when one
+query parameter is at fault. Codes are for programs and never change; messages are for people.
+The core raises domain errors (layers.errors) and knows nothing of HTTP; routers raise them too,
+and never build an error response by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from layers.errors import FeatureNotFound, InvalidParameter, LayerError, UnknownCollection
+
+log = logging.getLogger("hromada.api")
+
+# Exception → HTTP status. Looked up along the exception's class hierarchy (most specific first).
+STATUS: dict[type[Exception], int] = {
+    UnknownCollection: 404,
+    FeatureNotFound: 404,
+    InvalidParameter: 400,
+    LayerError: 400,
+    PoolTimeout: 503,
+    OperationalError: 503,
+}
+
+# code → (Ukrainian, English). Placeholders are the error's params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "unknown_collection": (
+        "Колекцію «{collection}» не знайдено. Перелік колекцій: /ogc/collections.",
+        "Collection '{collection}' not found. The list of collections: /ogc/collections.",
+    ),
+    "feature_not_found": (
+        "Об’єкт «{feature_id}» у колекції «{collection}» не знайдено.",
+        "Feature '{feature_id}' not found in collection '{collection}'.",
+    ),
+    "unknown_parameter": (
+        "Невідомий параметр запиту «{parameter}». Дозволені параметри: {allowed}.",
+        "Unknown query parameter '{parameter}'. Allowed parameters: {allowed}.",
+    ),
+    "repeated_parameter": (
+        "Параметр «{parameter}» вказано більше одного разу.",
+        "Parameter '{parameter}' is given more than once.",
+    ),
+    "invalid_format": (
+        "Непідтримуваний формат f={value}: підтримуються json і geojson.",
+        "Unsupported format f={value}: json and geojson are supported.",
+    ),
+    "invalid_limit": (
+        "Параметр limit має бути цілим числом від 1 до {max}; отримано «{value}».",
+        "Parameter limit must be an integer from 1 to {max}; got '{value}'.",
+    ),
+    "invalid_bbox": (
+        (
+            "Параметр bbox має бути чотирма числами через кому: мінімальна довгота, мінімальна "
+            "широта, максимальна довгота, максимальна широта (градуси WGS 84); отримано «{value}»."
+        ),
+        (
+            "Parameter bbox must be four comma-separated numbers: min longitude, min latitude, "
+            "max longitude, max latitude (WGS 84 degrees); got '{value}'."
+        ),
+    ),
+    "invalid_datetime": (
+        (
+            "Параметр datetime має бути моментом RFC 3339 (2026-03-01T10:00:00Z), датою "
+            "(2026-03-01) або інтервалом «початок/кінець», де відкритий кінець — «..»; "
+            "отримано «{value}»."
+        ),
+        (
+            "Parameter datetime must be an RFC 3339 instant (2026-03-01T10:00:00Z), a date "
+            "(2026-03-01) or an interval 'start/end' with '..' for an open end; got '{value}'."
+        ),
+    ),
+    "no_temporal_property": (
+        (
+            "Колекція «{collection}» не має часової властивості, тож параметр datetime до неї "
+            "не застосовний."
+        ),
+        (
+            "Collection '{collection}' has no temporal property, so parameter datetime does not "
+            "apply to it."
+        ),
+    ),
+    "invalid_after": (
+        (
+            "Параметр after має бути цілим числом (ідентифікатором останнього об’єкта попередньої "
+            "сторінки); отримано «{value}»."
+        ),
+        (
+            "Parameter after must be an integer (the id of the last feature of the previous "
+            "page); got '{value}'."
+        ),
+    ),
+    "invalid_request": (
+        "Некоректний запит: {errors}.",
+        "Invalid request: {errors}.",
+    ),
+    "database_unavailable": (
+        "База даних недоступна. Спробуйте пізніше.",
+        "The database is unavailable. Please try again later.",
+    ),
+    "postgis_missing": (
+        "У базі даних немає PostGIS: виконайте «hromada migrate».",
+        "PostGIS is not installed in the database: run 'hromada migrate'.",
+    ),
+    "not_found": ("Сторінку не знайдено.", "Not found."),
+    "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),
+    "http_error": ("Помилка запиту.", "Request error."),
+}
+
+
+def preferred_language(accept_language: str | None) -> str:
+    """'en' when the client's Accept-Language ranks English above Ukrainian, else 'uk'.
+
+    >>> preferred_language("en-US,en;q=0.9,uk;q=0.8"), preferred_language("uk,en;q=0.5")
+    ('en', 'uk')
+    """
+    best = {"uk": -1.0, "en": -1.0}
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, q_part = item.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in best:
+            continue
+        try:
+            q = float(q_part.strip()[2:]) if q_part.strip().startswith("q=") else 1.0
+        except ValueError:
+            q = 0.0
+        # Equal weights: the one listed first wins.
+        best[primary] = max(best[primary], q - position * 1e-6)
+    return "en" if best["en"] > 0 and best["en"] > best["uk"] else "uk"
+
+
+def message(code: str, lang: str, **params: object) -> str:
+    uk, en = MESSAGES.get(code, MESSAGES["http_error"])
+    try:
+        return (en if lang == "en" else uk).format(**params)
+    except (KeyError, IndexError):
+        return en if lang == "en" else uk
+
+
+def error_response(
+    request: Request, status: int, code: str, *, extra: dict | None = None, **params: object
+) -> JSONResponse:
+    """The one place error bodies are made (routers that must answer an error themselves, such
+    as /healthz, call this too)."""
+    lang = preferred_language(request.headers.get("accept-language"))
+    body: dict[str, object] = {"code": code, "detail": message(code, lang, **params)}
+    if "parameter" in params:
+        body["parameter"] = params["parameter"]
+    body.update(extra or {})
+    return JSONResponse(
+        body, status_code=status, headers={"Content-Language": lang, "Vary": "Accept-Language"}
+    )
+
+
+def status_of(exc: Exception) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    status = status_of(exc)
+    if isinstance(exc, LayerError):
+        return error_response(request, status, exc.code, **exc.params)
+    log.warning("database unavailable: %s", exc)
+    return error_response(request, status, "database_unavailable")
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()
+    )
+    return error_response(request, 400, "invalid_request", errors=errors)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    response = error_response(request, exc.status_code, code)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on the app (called once by create_app)."""
+    for exc_class in STATUS:
+        app.add_exception_handler(exc_class, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,180 @@
+"""The OpenAPI 3.0 description of /ogc (the landing page's `service-desc`).
+
+Written out rather than taken from FastAPI's /openapi.json: that one is OpenAPI 3.1 and
+describes the whole app, while OGC clients expect 3.0 and want the declared default and
+maximum of `limit`. Keep it in step with api/routers/ogc.py and layers/features.py.
+"""
+
+from __future__ import annotations
+
+
+def _param(name: str, where: str, schema: dict, description: str, **extra: object) -> dict:
+    return {"name": name, "in": where, "schema": schema, "description": description, **extra}
+
+
+def _json(description: str, schema_ref: str | None = None, media: str = "application/json"):
+    schema = {"$ref": f"#/components/schemas/{schema_ref}"} if schema_ref else {"type": "object"}
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dict:
+    collection_id = _param(
+        "collectionId", "path", {"type": "string"}, "Ідентифікатор колекції", required=True
+    )
+    f = _param("f", "query", {"type": "string", "enum": ["json", "geojson"]}, "Формат відповіді")
+    error = {"$ref": "#/components/responses/Error"}
+    geojson = "application/geo+json"
+    items_params = [
+        collection_id,
+        _param(
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
+            "Найбільша кількість об’єктів на сторінці",
+            style="form",
+            explode=False,
+        ),
+        _param(
+            "bbox",
+            "query",
+            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+            "Мін. довгота, мін. широта, макс. довгота, макс. широта (CRS84)",
+            style="form",
+            explode=False,
+        ),
+        _param(
+            "datetime",
+            "query",
+            {"type": "string"},
+            "Момент або інтервал RFC 3339 (відкритий кінець — «..»); лише для колекцій з "
+            "часовою властивістю",
+            style="form",
+            explode=False,
+        ),
+        _param(
+            "after",
+            "query",
+            {"type": "integer"},
+            "Курсор сторінки: об’єкти з ідентифікатором, більшим за цей (див. посилання next)",
+        ),
+        f,
+    ]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Hromada GIS — OGC API – Features", "version": "1.0.0"},
+        "servers": [{"url": server_url.rstrip("/")}],
+        "paths": {
+            "/": {
+                "get": {
+                    "summary": "Головна сторінка",
+                    "operationId": "getLandingPage",
+                    "parameters": [f],
+                    "responses": {"200": _json("Посилання"), "400": error},
+                }
+            },
+            "/api": {
+                "get": {
+                    "summary": "Цей опис",
+                    "operationId": "getAPI",
+                    "responses": {"200": _json("OpenAPI 3.0")},
+                }
+            },
+            "/conformance": {
+                "get": {
+                    "summary": "Класи відповідності",
+                    "operationId": "getConformanceDeclaration",
+                    "parameters": [f],
+                    "responses": {"200": _json("conformsTo"), "400": error},
+                }
+            },
+            "/collections": {
+                "get": {
+                    "summary": "Колекції",
+                    "operationId": "getCollections",
+                    "parameters": [f],
+                    "responses": {"200": _json("Колекції"), "400": error},
+                }
+            },
+            "/collections/{collectionId}": {
+                "get": {
+                    "summary": "Опис колекції",
+                    "operationId": "describeCollection",
+                    "parameters": [collection_id, f],
+                    "responses": {"200": _json("Колекція"), "400": error, "404": error},
+                }
+            },
+            "/collections/{collectionId}/items": {
+                "get": {
+                    "summary": "Об’єкти колекції",
+                    "operationId": "getFeatures",
+                    "parameters": items_params,
+                    "responses": {
+                        "200": _json("FeatureCollection", "FeatureCollection", geojson),
+                        "400": error,
+                        "404": error,
+                    },
+                }
+            },
+            "/collections/{collectionId}/items/{featureId}": {
+                "get": {
+                    "summary": "Один об’єкт",
+                    "operationId": "getFeature",
+                    "parameters": [
+                        collection_id,
+                        _param(
+                            "featureId",
+                            "path",
+                            {"type": "string"},
+                            "Ідентифікатор об’єкта",
+                            required=True,
+                        ),
+                        f,
+                    ],
+                    "responses": {
+                        "200": _json("Feature", "Feature", geojson),
+                        "400": error,
+                        "404": error,
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Feature": {
+                    "type": "object",
+                    "required": ["type", "geometry", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "id": {"type": "integer"},
+                        "geometry": {"type": "object", "nullable": True},
+                        "properties": {"type": "object", "nullable": True},
+                    },
+                },
+                "FeatureCollection": {
+                    "type": "object",
+                    "required": ["type", "features"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["FeatureCollection"]},
+                        "features": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Feature"},
+                        },
+                        "numberMatched": {"type": "integer", "minimum": 0},
+                        "numberReturned": {"type": "integer", "minimum": 0},
+                        "timeStamp": {"type": "string", "format": "date-time"},
+                        "links": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "detail"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "detail": {"type": "string"},
+                        "parameter": {"type": "string"},
+                    },
+                },
+            },
+            "responses": {"Error": _json("Помилка (code, detail)", "Error")},
+        },
+    }

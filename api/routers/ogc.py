@@ -1,0 +1,183 @@
+"""OGC API – Features, Part 1 (Core, GeoJSON, OpenAPI 3.0) under /ogc.
+
+What QGIS, GDAL's OAPIF driver and any other OGC client read: a landing page, the conformance
+classes, the catalogue of collections (one per layer of the registry) and their features. The
+routers only speak HTTP: layers.registry says what a collection is, layers.features reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import ConnDep
+from api.ogc_openapi import openapi_document
+from layers import Layer, get_layer, list_layers
+from layers.features import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    check_parameters,
+    fetch_extents,
+    fetch_feature,
+    fetch_items,
+    parse_items_query,
+)
+
+router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+NO_PARAMETERS: frozenset[str] = frozenset({"f"})
+
+
+def _link(href: object, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
+    link = {"href": str(href), "rel": rel, "type": type_}
+    if title:
+        link["title"] = title
+    return link
+
+
+def _no_parameters(request: Request) -> None:
+    check_parameters(request.query_params.multi_items(), NO_PARAMETERS)
+
+
+def _collection(request: Request, layer: Layer, extent: tuple | None) -> dict:
+    url = request.url_for("ogc_collection", collection_id=layer.id)
+    items = request.url_for("ogc_items", collection_id=layer.id)
+    doc: dict[str, object] = {
+        "id": layer.id,
+        "title": layer.title,
+        "description": layer.description or layer.title,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            _link(url, "self", JSON, "Опис колекції"),
+            _link(items, "items", GEOJSON, "Об’єкти (GeoJSON)"),
+        ],
+    }
+    if layer.attribution:
+        doc["attribution"] = layer.attribution
+    spatial, temporal = extent or (None, None)
+    if spatial or temporal:
+        doc["extent"] = {}
+        if spatial:
+            doc["extent"]["spatial"] = {"bbox": [spatial], "crs": CRS84}
+        if temporal:
+            doc["extent"]["temporal"] = {
+                "interval": [temporal],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+            }
+    return doc
+
+
+@router.get("", name="ogc_landing", summary="Головна сторінка OGC API")
+async def landing(request: Request) -> JSONResponse:
+    _no_parameters(request)
+    return JSONResponse(
+        {
+            "title": "Hromada GIS",
+            "description": (
+                "Шари міста за стандартом OGC API – Features: межі районів і громад, виборчі "
+                "округи, території виконавців, рекламні конструкції, МАФ і тематичні шари."
+            ),
+            "links": [
+                _link(request.url_for("ogc_landing"), "self", JSON, "Ця сторінка"),
+                _link(
+                    request.url_for("ogc_openapi"),
+                    "service-desc",
+                    OPENAPI_30,
+                    "Опис API (OpenAPI 3.0)",
+                ),
+                _link(
+                    request.url_for("ogc_conformance"), "conformance", JSON, "Класи відповідності"
+                ),
+                _link(request.url_for("ogc_collections"), "data", JSON, "Колекції"),
+            ],
+        }
+    )
+
+
+@router.get("/api", name="ogc_openapi", summary="Опис OGC API (OpenAPI 3.0)")
+async def openapi(request: Request) -> JSONResponse:
+    _no_parameters(request)
+    server = str(request.url_for("ogc_landing"))
+    return JSONResponse(openapi_document(server, DEFAULT_LIMIT, MAX_LIMIT), media_type=OPENAPI_30)
+
+
+@router.get("/conformance", name="ogc_conformance", summary="Класи відповідності")
+async def conformance(request: Request) -> JSONResponse:
+    _no_parameters(request)
+    return JSONResponse({"conformsTo": CONFORMANCE})
+
+
+@router.get("/collections", name="ogc_collections", summary="Колекції (шари)")
+async def collections(request: Request, conn: ConnDep) -> JSONResponse:
+    _no_parameters(request)
+    layers = await list_layers(conn)
+    extents = await fetch_extents(conn, layers)
+    return JSONResponse(
+        {
+            "links": [_link(request.url_for("ogc_collections"), "self", JSON, "Колекції")],
+            "collections": [_collection(request, layer, extents.get(layer.id)) for layer in layers],
+        }
+    )
+
+
+@router.get("/collections/{collection_id}", name="ogc_collection", summary="Опис колекції")
+async def collection(request: Request, collection_id: str, conn: ConnDep) -> JSONResponse:
+    _no_parameters(request)
+    layer = await get_layer(conn, collection_id)
+    extents = await fetch_extents(conn, [layer])
+    return JSONResponse(_collection(request, layer, extents.get(layer.id)))
+
+
+@router.get("/collections/{collection_id}/items", name="ogc_items", summary="Об’єкти колекції")
+async def items(request: Request, collection_id: str, conn: ConnDep) -> Response:
+    layer = await get_layer(conn, collection_id)
+    query = parse_items_query(request.query_params.multi_items())
+    page = await fetch_items(conn, layer, query)
+    links = [
+        _link(request.url, "self", GEOJSON, "Ця сторінка"),
+        _link(request.url_for("ogc_collection", collection_id=layer.id), "collection", JSON),
+    ]
+    if page.next_after is not None:
+        next_url = request.url.include_query_params(after=page.next_after)
+        links.append(_link(next_url, "next", GEOJSON, "Наступна сторінка"))
+    head = {
+        "type": "FeatureCollection",
+        "numberMatched": page.number_matched,
+        "numberReturned": len(page.features),
+        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": links,
+    }
+    # The features are JSON text from PostgreSQL: splice them in rather than parse them.
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(page.features)
+    return Response(body + "]}", media_type=GEOJSON)
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}", name="ogc_feature", summary="Один об’єкт"
+)
+async def feature(request: Request, collection_id: str, feature_id: str, conn: ConnDep) -> Response:
+    _no_parameters(request)
+    layer = await get_layer(conn, collection_id)
+    text = await fetch_feature(conn, layer, feature_id)
+    links = [
+        _link(
+            request.url_for("ogc_feature", collection_id=layer.id, feature_id=feature_id),
+            "self",
+            GEOJSON,
+        ),
+        _link(request.url_for("ogc_collection", collection_id=layer.id), "collection", JSON),
+    ]
+    return Response(text[:-1] + ',"links":' + json.dumps(links) + "}", media_type=GEOJSON)
