@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install the portal's third-party browser libraries from the npm registry (exact versions of
+# package-lock.json) and copy their distributable files into webmap/static/vendor/, which the app
+# serves under /static/vendor/. Both node_modules/ and static/vendor/ are gitignored.
+# Idempotent; run by `make assets` (and so by `make run` and `make test`).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+npm ci --silent --no-audit --no-fund --ignore-scripts
+
+rm -rf static/vendor
+mkdir -p static/vendor
+cp -R node_modules/leaflet/dist static/vendor/leaflet
+echo "webmap: Leaflet $(node -p 'require("leaflet/package.json").version') in static/vendor/leaflet"
