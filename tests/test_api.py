@@ -1,0 +1,329 @@
+"""The HTTP API on a real PostGIS: /healthz and OGC API – Features under /ogc.
+
+The read-only tests share one database with Kyiv's 10 districts imported from the real OSM
+file; tests that change data get their own (`db_url`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from conftest import create_database, drop_database
+from fastapi.testclient import TestClient
+
+from api import create_app
+from gis.settings import Settings
+
+DISTRICTS_FILE = "kyiv_districts_osm_overpass_2026-01-29.geojson"
+GEOJSON = "application/geo+json"
+PECHERSK = "Печерський район"
+# A box around the Pechersk Lavra: inside Pechersk, not far from its neighbours' borders.
+LAVRA_BBOX = "30.550,50.430,30.565,50.440"
+
+
+def load_districts(url: str, shared_data) -> None:
+    """Put Kyiv's districts in the database the way a city does: with the project's importer."""
+    try:
+        from importers import run_import
+    except ImportError:  # until importers/ lands: the same rows, by hand
+        _insert_districts(url, shared_data / DISTRICTS_FILE)
+        return
+    run_import(url, shared_data / DISTRICTS_FILE, "districts")
+
+
+def _insert_districts(url, path) -> None:
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        for f in features:
+            p = f["properties"]
+            conn.execute(
+                "INSERT INTO districts (code, name, name_en, source_id, geom) "
+                "VALUES (%s, %s, %s, %s, ST_Multi(ST_GeomFromGeoJSON(%s)))",
+                (p["katotth"], p["name"], p.get("name:en"), p["@id"], json.dumps(f["geometry"])),
+            )
+
+
+def make_client(url: str, **settings) -> TestClient:
+    return TestClient(create_app(Settings(database_url=url, **settings)))
+
+
+def path_of(href: str) -> str:
+    """A link's path and query, to follow it with the test client."""
+    parts = urlsplit(href)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@pytest.fixture(scope="module")
+def kyiv_url(server_url, template_url, shared_data):
+    name = "t_api_kyiv"
+    url = create_database(server_url, name, template=urlsplit(template_url).path[1:])
+    load_districts(url, shared_data)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="module")
+def client(kyiv_url):
+    with make_client(kyiv_url) as c:
+        yield c
+
+
+# --- /healthz -----------------------------------------------------------------------------
+
+
+def test_healthz_reports_database_and_postgis_versions(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["database"]["server_version"][:2].isdigit()
+    assert body["database"]["postgis_version"].startswith("3.")
+
+
+def test_healthz_is_503_quickly_when_the_database_is_unreachable():
+    with make_client("postgresql://postgres@127.0.0.1:1/x", db_connect_timeout=1.0) as c:
+        started = time.monotonic()
+        r = c.get("/healthz")
+        elapsed = time.monotonic() - started
+    assert r.status_code == 503
+    assert r.json()["code"] == "database_unavailable"
+    assert r.json()["status"] == "unavailable"
+    assert "База даних недоступна" in r.json()["detail"]
+    assert elapsed < 5
+
+
+def test_the_portal_page_is_served_while_the_database_is_down():
+    with make_client("postgresql://postgres@127.0.0.1:1/x", db_connect_timeout=1.0) as c:
+        assert c.get("/").status_code == 200
+
+
+# --- landing page, conformance, collections ----------------------------------------------
+
+
+def test_landing_page_links_to_api_description_conformance_and_collections(client):
+    r = client.get("/ogc")
+    assert r.status_code == 200
+    links = {link["rel"]: link for link in r.json()["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= set(links)
+    assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    for link in links.values():
+        followed = client.get(path_of(link["href"]))
+        assert followed.status_code == 200, link
+
+
+def test_api_description_is_openapi_30_and_declares_the_limits(client):
+    doc = client.get("/ogc/api").json()
+    assert doc["openapi"].startswith("3.0")
+    params = doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
+    limit = next(p for p in params if p["name"] == "limit")["schema"]
+    assert (limit["default"], limit["maximum"]) == (100, 10_000)
+
+
+def test_conformance_declares_core_geojson_and_oas30(client):
+    classes = client.get("/ogc/conformance").json()["conformsTo"]
+    base = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+    assert {base + "core", base + "geojson", base + "oas30"} <= set(classes)
+
+
+def test_collections_list_every_core_layer_with_links(client):
+    r = client.get("/ogc/collections")
+    assert r.status_code == 200
+    collections = {c["id"]: c for c in r.json()["collections"]}
+    assert {
+        "districts",
+        "hromadas",
+        "wards",
+        "executor_territories",
+        "advertising_structures",
+        "kiosks",
+    } <= set(collections)
+    districts = collections["districts"]
+    assert districts["title"] == "Райони"
+    items = next(link for link in districts["links"] if link["rel"] == "items")
+    assert items["type"] == GEOJSON
+    minx, miny, maxx, maxy = districts["extent"]["spatial"]["bbox"][0]
+    assert 30.2 < minx < maxx < 30.9 and 50.2 < miny < maxy < 50.6  # Kyiv
+    assert "OpenStreetMap" in districts["attribution"]
+
+
+def test_one_collection_is_described(client):
+    r = client.get("/ogc/collections/districts")
+    assert r.status_code == 200
+    assert r.json()["id"] == "districts"
+
+
+# --- items --------------------------------------------------------------------------------
+
+
+def test_districts_are_the_ten_of_kyiv_with_their_public_properties(client):
+    r = client.get("/ogc/collections/districts/items")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(GEOJSON)
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection"
+    assert fc["numberReturned"] == fc["numberMatched"] == len(fc["features"]) == 10
+    assert fc["timeStamp"].endswith("Z")
+    assert not any(link["rel"] == "next" for link in fc["links"])
+    names = {f["properties"]["name"] for f in fc["features"]}
+    assert PECHERSK in names and "Шевченківський район" in names and "Голосіївський район" in names
+    for f in fc["features"]:
+        assert set(f["properties"]) == {"id", "code", "name", "name_en"}
+        assert f["properties"]["code"].startswith("UA80")
+        assert f["geometry"]["type"] == "MultiPolygon"
+        assert f["id"] == f["properties"]["id"]
+
+
+def test_bbox_selects_the_districts_it_touches(client):
+    fc = client.get(f"/ogc/collections/districts/items?bbox={LAVRA_BBOX}").json()
+    names = {f["properties"]["name"] for f in fc["features"]}
+    assert PECHERSK in names
+    assert 1 <= len(names) < 10
+    assert fc["numberMatched"] == len(names)
+
+    lviv = client.get("/ogc/collections/districts/items?bbox=23.9,49.8,24.1,49.9").json()
+    assert lviv["features"] == [] and lviv["numberMatched"] == 0
+
+
+def test_limit_and_next_links_walk_every_feature_once(client):
+    url, pages, ids = "/ogc/collections/districts/items?limit=3", 0, []
+    while url:
+        r = client.get(url)
+        assert r.status_code == 200
+        fc = r.json()
+        assert fc["numberMatched"] == 10 and fc["numberReturned"] <= 3
+        ids += [f["id"] for f in fc["features"]]
+        pages += 1
+        nxt = [link["href"] for link in fc["links"] if link["rel"] == "next"]
+        url = path_of(nxt[0]) if nxt else None
+        assert not nxt or "limit=3" in nxt[0]
+    assert pages == 4
+    assert len(ids) == len(set(ids)) == 10
+
+
+def test_one_feature_by_id(client):
+    first = client.get("/ogc/collections/districts/items?limit=1").json()["features"][0]
+    r = client.get(f"/ogc/collections/districts/items/{first['id']}")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(GEOJSON)
+    feature = r.json()
+    assert feature["type"] == "Feature"
+    assert feature["properties"] == first["properties"]
+    assert {link["rel"] for link in feature["links"]} == {"self", "collection"}
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("bbox=1,2,3", "invalid_bbox"),
+        ("bbox=a,b,c,d", "invalid_bbox"),
+        ("bbox=30.8,50.2,30.2,50.6", "invalid_bbox"),
+        ("bbox=nan,50.2,30.8,50.6", "invalid_bbox"),
+        ("bbox=30.2,-91,30.8,50.6", "invalid_bbox"),
+        ("limit=0", "invalid_limit"),
+        ("limit=abc", "invalid_limit"),
+        ("limit=10001", "invalid_limit"),
+        ("limit=1.5", "invalid_limit"),
+        ("after=x", "invalid_after"),
+        ("datetime=yesterday", "invalid_datetime"),
+        ("datetime=2026-01-01", "no_temporal_property"),
+        ("colour=red", "unknown_parameter"),
+        ("limit=1&limit=2", "repeated_parameter"),
+        ("f=xml", "invalid_format"),
+    ],
+)
+def test_invalid_parameters_are_400_with_a_message(client, query, code):
+    r = client.get(f"/ogc/collections/districts/items?{query}")
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert body["code"] == code
+    assert body["detail"] and body["parameter"] == query.split("=")[0]
+
+
+def test_messages_are_ukrainian_unless_english_is_preferred(client):
+    url = "/ogc/collections/districts/items?limit=abc"
+    uk = client.get(url).json()["detail"]
+    en = client.get(url, headers={"Accept-Language": "en-GB,en;q=0.9,uk;q=0.5"}).json()["detail"]
+    also_uk = client.get(url, headers={"Accept-Language": "uk,en;q=0.7"}).json()["detail"]
+    assert "Параметр limit" in uk and uk == also_uk
+    assert en.startswith("Parameter limit must be an integer")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc/collections/nowhere",
+        "/ogc/collections/nowhere/items",
+        "/ogc/collections/nowhere/items/1",
+    ],
+)
+def test_unknown_collection_is_404(client, url):
+    r = client.get(url)
+    assert r.status_code == 404
+    assert r.json()["code"] == "unknown_collection"
+    assert "nowhere" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("feature_id", ["999999", "abc"])
+def test_unknown_feature_is_404(client, feature_id):
+    r = client.get(f"/ogc/collections/districts/items/{feature_id}")
+    assert r.status_code == 404
+    assert r.json()["code"] == "feature_not_found"
+
+
+def test_unknown_path_is_a_json_404(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found"
+
+
+# --- what is served depends on the data ---------------------------------------------------
+
+
+def test_only_current_versions_of_districts_are_served(db_url, shared_data):
+    load_districts(db_url, shared_data)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        closed = conn.execute(
+            "UPDATE districts SET valid_to = now() WHERE name = %s RETURNING id", (PECHERSK,)
+        ).fetchone()[0]
+    with make_client(db_url) as c:
+        fc = c.get("/ogc/collections/districts/items").json()
+        assert fc["numberMatched"] == 9
+        assert PECHERSK not in {f["properties"]["name"] for f in fc["features"]}
+        assert c.get(f"/ogc/collections/districts/items/{closed}").status_code == 404
+
+
+def test_thematic_layers_come_from_the_layers_table(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO layers (name, title, geometry_type, kind) "
+            "VALUES ('abandoned', 'Покинуті будівлі', 'Polygon', 'thematic'), "
+            "       ('secret', 'Не для всіх', 'Point', 'thematic')"
+        )
+        conn.execute("UPDATE layers SET is_public = false WHERE name = 'secret'")
+        conn.execute(
+            "INSERT INTO layers (name, title, geometry_type, kind, is_public) "
+            "VALUES ('kiosks', 'МАФ', 'Point', 'core', false)"
+        )
+        conn.execute(
+            "INSERT INTO layer_features (layer_name, feature_key, properties, content_hash, geom) "
+            "VALUES ('abandoned', 'way/1', '{\"note\": \"покинута\"}', 'h1', "
+            "        ST_GeomFromText('POINT(30.52 50.45)', 4326)), "
+            "       ('secret', 'node/2', '{}', 'h2', ST_GeomFromText('POINT(30.5 50.4)', 4326))"
+        )
+    with make_client(db_url) as c:
+        ids = [col["id"] for col in c.get("/ogc/collections").json()["collections"]]
+        assert "abandoned" in ids
+        assert "secret" not in ids and "kiosks" not in ids  # not public; a hidden core layer
+        fc = c.get("/ogc/collections/abandoned/items").json()
+        assert fc["numberMatched"] == 1
+        assert fc["features"][0]["properties"] == {"note": "покинута"}
+        assert fc["features"][0]["geometry"] == {"type": "Point", "coordinates": [30.52, 50.45]}
+        assert c.get("/ogc/collections/secret/items").status_code == 404

@@ -1,0 +1,106 @@
+"""The portal's first page: served by the app with its own static files, and, in Debian's
+chromium, a map of Kyiv's 10 districts."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from test_api import load_districts
+
+from api import create_app
+from gis.settings import Settings
+from webmap import VENDOR_DIR
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def test_home_page_is_a_ukrainian_map_page_with_local_assets(db_url):
+    with TestClient(create_app(Settings(database_url=db_url))) as c:
+        r = c.get("/")
+        assert r.status_code == 200
+        html = r.text
+        assert '<html lang="uk">' in html
+        assert 'name="viewport"' in html
+        assert "Hromada GIS — Київ" in html
+        assert "//unpkg" not in html and "cdn" not in html.lower()
+        assert c.get("/static/js/map.js").status_code == 200
+        assert c.get("/static/css/map.css").status_code == 200
+
+
+def test_leaflet_is_installed_from_npm_and_served():
+    if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
+        pytest.fail("Leaflet is missing from webmap/static/vendor: run `make assets`")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(db_url, shared_data):
+    """The real app under uvicorn, in a background thread, on a free port."""
+    load_districts(db_url, shared_data)
+    port = _free_port()
+    app = create_app(Settings(database_url=db_url))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("viewport", "name"),
+    [({"width": 1280, "height": 800}, "desktop"), ({"width": 390, "height": 844}, "phone")],
+)
+def test_the_map_draws_kyivs_ten_districts(live_server, tmp_path, viewport, name):
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=viewport, locale="uk-UA")
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(live_server + "/")
+            page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+            assert page.get_attribute("#map", "data-districts") == "10"
+            assert page.locator(".leaflet-overlay-pane path").count() == 10
+            labels = page.locator(".district-label").all_inner_texts()
+            assert "Шевченківський район" in labels and len(labels) == 10
+            attribution = page.locator(".leaflet-control-attribution").inner_text()
+            assert "© OpenStreetMap contributors" in attribution
+            assert page.locator("h1").inner_text() == "Hromada GIS — Київ"
+            # Kyiv fills the window: the districts' drawn box spans most of the map.
+            box = page.evaluate(
+                "() => { const r = document.querySelector('.leaflet-overlay-pane svg g')"
+                ".getBoundingClientRect(); return [r.width, r.height]; }"
+            )
+            assert box[0] > 0.6 * viewport["width"] or box[1] > 0.6 * viewport["height"]
+            screenshot = tmp_path / f"portal-{name}.png"
+            page.screenshot(path=str(screenshot))
+            assert screenshot.stat().st_size > 10_000
+        finally:
+            browser.close()
+    assert errors == []
