@@ -6,6 +6,8 @@ file; tests that change data get their own (`db_url`).
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import time
 from urllib.parse import urlsplit
@@ -17,6 +19,8 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from gis.settings import Settings
+from layers import InvalidParameter, Layer
+from layers.features import fetch_items, parse_datetime, parse_items_query
 
 DISTRICTS_FILE = "kyiv_districts_osm_overpass_2026-01-29.geojson"
 GEOJSON = "application/geo+json"
@@ -327,3 +331,45 @@ def test_thematic_layers_come_from_the_layers_table(db_url):
         assert fc["features"][0]["properties"] == {"note": "покинута"}
         assert fc["features"][0]["geometry"] == {"type": "Point", "coordinates": [30.52, 50.45]}
         assert c.get("/ogc/collections/secret/items").status_code == 404
+
+
+# --- datetime (no core layer has a temporal property yet: appeals will) -------------------
+
+
+def test_datetime_accepts_instants_dates_and_open_intervals():
+    utc = dt.UTC
+    assert parse_datetime("2026-03-01T10:00:00Z") == (
+        dt.datetime(2026, 3, 1, 10, tzinfo=utc),
+        dt.datetime(2026, 3, 1, 10, tzinfo=utc),
+    )
+    start, end = parse_datetime("2026-03-01")
+    assert (start, end.date(), end.hour) == (dt.datetime(2026, 3, 1, tzinfo=utc), start.date(), 23)
+    assert parse_datetime("../2026-01-01")[0] is None
+    assert parse_datetime("2026-01-01T00:00:00+02:00/")[1] is None
+    for bad in ("../..", "2026-02-01/2026-01-01", "2026-13-01", "a/b/c"):
+        with pytest.raises(InvalidParameter):
+            parse_datetime(bad)
+
+
+def test_datetime_filters_a_layer_on_its_datetime_column(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO layers (name, title, geometry_type) VALUES ('t', 'T', 'Point')")
+        conn.execute(
+            "INSERT INTO layer_features (layer_name, feature_key, content_hash, geom, updated_at) "
+            "SELECT 't', d::text, 'h', ST_Point(30.5, 50.4, 4326), d "
+            "FROM generate_series('2026-01-01'::timestamptz, '2026-01-10', '1 day') AS d"
+        )
+    layer = Layer(
+        id="t", title="T", title_en=None, table="layer_features", properties_column="properties",
+        layer_name="t", datetime_column="updated_at",
+    )  # fmt: skip
+
+    async def matched(value: str) -> int:
+        query = parse_items_query([("datetime", value)])
+        async with await psycopg.AsyncConnection.connect(db_url) as conn:
+            return (await fetch_items(conn, layer, query)).number_matched
+
+    assert asyncio.run(matched("2026-01-03")) == 1
+    assert asyncio.run(matched("2026-01-03/2026-01-05")) == 3
+    assert asyncio.run(matched("../2026-01-02")) == 2
+    assert asyncio.run(matched("2026-01-09T00:00:00Z/..")) == 2
