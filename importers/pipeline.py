@@ -1,0 +1,224 @@
+"""One import, start to end: read and check the file (no database yet), then in ONE
+transaction lock the layer, diff and write, update the layer's metadata and record the run.
+Any failure rolls everything back and surfaces as `ImportFailed`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from gis.db import libpq_url
+from importers import categories, streets
+from importers.geometry import clean_geometry, crs_label, geometry_family
+from importers.readers import read_features
+from importers.report import ImportFailed, ImportReport
+from importers.sync import sync
+from importers.targets import CORE_TARGETS, Rejected, SpatialTarget, thematic_target
+
+Store = Callable[[psycopg.Connection], dict[str, int]]
+
+#: Layers whose table holds polygons a district or ward is inside of.
+_AREA_LAYERS = ("hromadas", "districts", "wards")
+
+
+@dataclass
+class LayerMeta:
+    """What the `layers` row of a thematic layer says about it."""
+
+    title: str
+    geometry_type: str
+    source: str
+    title_en: str | None = None
+    description: str | None = None
+    attribution: str | None = None
+    title_given: bool = False  # --title: replaces the title of an existing layer
+
+
+def prepare_spatial(
+    target: SpatialTarget, path: Path, report: ImportReport, *, key, source_crs, lon, lat, wkt
+) -> tuple[list[tuple], set[str], object]:
+    """Read the file and turn each feature into a row, or a rejection naming it.
+
+    Returns the rows, the geometry types kept, and the `Source` read.
+    """
+    source = read_features(path, source_crs=source_crs, lon=lon, lat=lat, wkt=wkt)
+    report.read = len(source.features)
+    report.crs = crs_label(source.crs)
+    rows, types, first_seen = [], set(), {}
+    for feature in source.features:
+        who = feature.label
+        try:
+            feature_key = target.key_of(feature, key)
+            if feature_key != feature.fid and not feature_key.startswith("#"):
+                who = f"{who} (key {feature_key})" if feature.fid or feature.where else feature_key
+            if feature.error:
+                raise Rejected(feature.error)
+            cleaned = clean_geometry(feature.geom, source.crs)
+            if cleaned.rejected:
+                raise Rejected(cleaned.rejected)
+            geom = target.fit_geometry(cleaned.geom)
+            if feature_key in first_seen:
+                raise Rejected(
+                    f"duplicate key {feature_key!r} (also {first_seen[feature_key]}); "
+                    "the first is kept"
+                )
+            notes: list[str] = []
+            row = target.build(feature, feature_key, geom, notes)
+        except Rejected as exc:
+            report.reject(who, str(exc))
+            continue
+        first_seen[feature_key] = who
+        if cleaned.repaired:
+            report.repair(who, cleaned.repaired)
+        for note in notes:
+            report.repair(who, note)
+        rows.append(row)
+        types.add(geom.geom_type)
+    if not source.features:
+        raise ImportFailed(f"{path.name} has no features")
+    if not rows:
+        first = report.messages()[0]
+        raise ImportFailed(
+            f"all {len(source.features)} features of {path.name} were rejected; first: {first}"
+        )
+    return rows, types, source
+
+
+@contextmanager
+def transaction(url: str):
+    """A connection whose work commits at the end of the block, or is rolled back entirely;
+    database errors become ImportFailed."""
+    try:
+        with psycopg.connect(libpq_url(url)) as conn:
+            # Dates and numbers print the same in every session: content hashes depend on it.
+            conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+            conn.execute("SET LOCAL extra_float_digits = 1")
+            yield conn
+    except psycopg.Error as exc:
+        detail = exc.diag.message_primary if getattr(exc, "diag", None) else None
+        raise ImportFailed(f"database error: {detail or exc}") from exc
+
+
+def _lock(conn: psycopg.Connection, layer: str) -> None:
+    """Two imports of the same layer wait for each other instead of interleaving."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"hromada.import:{layer}",)
+    )
+
+
+def _upsert_layer(conn: psycopg.Connection, name: str, meta: LayerMeta) -> None:
+    """Create the thematic layer's row on first import (update regime 'monthly', no owner
+    yet); on later ones refresh its geometry type and source. `last_updated` is set by
+    `_touch_layer`."""
+    conn.execute(
+        """
+        INSERT INTO layers (name, title, title_en, description, geometry_type, kind,
+                            update_regime, source, attribution)
+        VALUES (%(name)s, %(title)s, %(title_en)s, %(description)s, %(geometry_type)s,
+                'thematic', 'monthly', %(source)s, %(attribution)s)
+        ON CONFLICT (name) DO UPDATE SET
+            title = CASE WHEN %(title_given)s THEN EXCLUDED.title ELSE layers.title END,
+            title_en = COALESCE(layers.title_en, EXCLUDED.title_en),
+            description = COALESCE(layers.description, EXCLUDED.description),
+            geometry_type = EXCLUDED.geometry_type,
+            source = EXCLUDED.source,
+            attribution = COALESCE(layers.attribution, EXCLUDED.attribution)
+        """,
+        {"name": name, **meta.__dict__},
+    )
+
+
+def _touch_layer(conn: psycopg.Connection, name: str) -> None:
+    """Mark the layer refreshed (core layers only have a row if one was registered)."""
+    conn.execute("UPDATE layers SET last_updated = now() WHERE name = %s", (name,))
+
+
+def _link_areas_to_hromadas(conn: psycopg.Connection) -> None:
+    """Point each current district and ward at the current hromada it lies in."""
+    for table in ("districts", "wards"):
+        conn.execute(
+            f"""
+            UPDATE {table} AS a SET hromada_id = h.id
+              FROM hromadas AS h
+             WHERE a.valid_to IS NULL AND h.valid_to IS NULL
+               AND ST_Covers(h.geom, ST_PointOnSurface(a.geom))
+               AND a.hromada_id IS DISTINCT FROM h.id
+            """
+        )
+
+
+def _record_run(conn: psycopg.Connection, report: ImportReport) -> int:
+    row = conn.execute(
+        """
+        INSERT INTO import_runs (layer, source, added, changed, unchanged, removed,
+                                 rejected, repaired, report)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+        RETURNING id
+        """,
+        (report.layer, report.source, report.added, report.changed, report.unchanged,
+         report.removed, report.rejected, report.repaired,
+         psycopg.types.json.Jsonb(report.as_json())),
+    ).fetchone()  # fmt: skip
+    return row[0]
+
+
+def run_import(
+    url: str,
+    path: Path,
+    layer: str,
+    *,
+    key: str | None = None,
+    source_crs: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    wkt: str | None = None,
+    title: str | None = None,
+    title_en: str | None = None,
+    description: str | None = None,
+) -> ImportReport:
+    """Import `path` into `layer`; see importers/__init__.py."""
+    started = time.monotonic()
+    path = Path(path)
+    layer = (layer or "").strip()
+    report = ImportReport(layer=layer, source=str(path))
+
+    meta: LayerMeta | None = None
+    if layer == "streets":
+        store: Store = streets.prepare(path, report)
+    elif layer == "categories":
+        store = categories.prepare(path, report)
+    else:
+        target = CORE_TARGETS.get(layer) or thematic_target(layer)
+        rows, types, source = prepare_spatial(
+            target, path, report, key=key, source_crs=source_crs, lon=lon, lat=lat, wkt=wkt
+        )
+        if target.thematic:
+            meta = LayerMeta(
+                title=title or source.title or layer.replace("_", " ").capitalize(),
+                title_given=bool(title),
+                title_en=title_en,
+                description=description,
+                geometry_type=geometry_family(types),
+                source=path.name,
+                attribution=source.attribution,
+            )
+
+        def store(conn: psycopg.Connection) -> dict[str, int]:
+            return sync(conn, target.sync_target, rows)
+
+    with transaction(url) as conn:
+        _lock(conn, layer)
+        if meta is not None:
+            _upsert_layer(conn, layer, meta)
+        report.add_counts(store(conn))
+        if layer in _AREA_LAYERS:
+            _link_areas_to_hromadas(conn)
+        _touch_layer(conn, layer)
+        report.run_id = _record_run(conn, report)
+    report.seconds = round(time.monotonic() - started, 2)
+    return report
