@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import time
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from gis.settings import Settings
+from importers import run_import
 from layers import InvalidParameter, Layer
 from layers.features import fetch_items, parse_datetime, parse_items_query
 
@@ -31,24 +31,7 @@ LAVRA_BBOX = "30.550,50.430,30.565,50.440"
 
 def load_districts(url: str, shared_data) -> None:
     """Put Kyiv's districts in the database the way a city does: with the project's importer."""
-    try:
-        from importers import run_import
-    except ImportError:  # until importers/ lands: the same rows, by hand
-        _insert_districts(url, shared_data / DISTRICTS_FILE)
-        return
     run_import(url, shared_data / DISTRICTS_FILE, "districts")
-
-
-def _insert_districts(url, path) -> None:
-    features = json.loads(path.read_text(encoding="utf-8"))["features"]
-    with psycopg.connect(url, autocommit=True) as conn:
-        for f in features:
-            p = f["properties"]
-            conn.execute(
-                "INSERT INTO districts (code, name, name_en, source_id, geom) "
-                "VALUES (%s, %s, %s, %s, ST_Multi(ST_GeomFromGeoJSON(%s)))",
-                (p["katotth"], p["name"], p.get("name:en"), p["@id"], json.dumps(f["geometry"])),
-            )
 
 
 def make_client(url: str, **settings) -> TestClient:
@@ -304,33 +287,40 @@ def test_only_current_versions_of_districts_are_served(db_url, shared_data):
         assert c.get(f"/ogc/collections/districts/items/{closed}").status_code == 404
 
 
-def test_thematic_layers_come_from_the_layers_table(db_url):
+def test_an_imported_thematic_layer_is_served_whole(db_url, shared_data):
+    path = shared_data / "kyiv_abandoned_buildings_osm_2016.geojson"
+    run_import(db_url, path, "abandoned_buildings", title="Покинуті будівлі")
+    with make_client(db_url) as c:
+        collections = {col["id"]: col for col in c.get("/ogc/collections").json()["collections"]}
+        assert collections["abandoned_buildings"]["title"] == "Покинуті будівлі"
+        url, features = "/ogc/collections/abandoned_buildings/items?limit=200", []
+        while url:
+            fc = c.get(url).json()
+            features += fc["features"]
+            nxt = [link["href"] for link in fc["links"] if link["rel"] == "next"]
+            url = path_of(nxt[0]) if nxt else None
+        assert len(features) == fc["numberMatched"] == 310
+        assert {f["geometry"]["type"] for f in features} >= {"Polygon", "LineString"}
+        assert any("непридатн" in f["properties"].get("note", "") for f in features)
+
+
+def test_layers_that_are_not_public_are_not_served(db_url):
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO layers (name, title, geometry_type, kind) "
-            "VALUES ('abandoned', 'Покинуті будівлі', 'Polygon', 'thematic'), "
-            "       ('secret', 'Не для всіх', 'Point', 'thematic')"
-        )
-        conn.execute("UPDATE layers SET is_public = false WHERE name = 'secret'")
-        conn.execute(
             "INSERT INTO layers (name, title, geometry_type, kind, is_public) "
-            "VALUES ('kiosks', 'МАФ', 'Point', 'core', false)"
+            "VALUES ('secret', 'Не для всіх', 'Point', 'thematic', false), "
+            "       ('kiosks', 'МАФ', 'Point', 'core', false)"
         )
         conn.execute(
-            "INSERT INTO layer_features (layer_name, feature_key, properties, content_hash, geom) "
-            "VALUES ('abandoned', 'way/1', '{\"note\": \"покинута\"}', 'h1', "
-            "        ST_GeomFromText('POINT(30.52 50.45)', 4326)), "
-            "       ('secret', 'node/2', '{}', 'h2', ST_GeomFromText('POINT(30.5 50.4)', 4326))"
+            "INSERT INTO layer_features (layer_name, feature_key, content_hash, geom) "
+            "VALUES ('secret', 'node/2', 'h', ST_Point(30.5, 50.4, 4326))"
         )
     with make_client(db_url) as c:
         ids = [col["id"] for col in c.get("/ogc/collections").json()["collections"]]
-        assert "abandoned" in ids
-        assert "secret" not in ids and "kiosks" not in ids  # not public; a hidden core layer
-        fc = c.get("/ogc/collections/abandoned/items").json()
-        assert fc["numberMatched"] == 1
-        assert fc["features"][0]["properties"] == {"note": "покинута"}
-        assert fc["features"][0]["geometry"] == {"type": "Point", "coordinates": [30.52, 50.45]}
+        assert "secret" not in ids and "kiosks" not in ids  # a thematic and a core layer
+        assert "districts" in ids
         assert c.get("/ogc/collections/secret/items").status_code == 404
+        assert c.get("/ogc/collections/kiosks/items").status_code == 404
 
 
 # --- datetime (no core layer has a temporal property yet: appeals will) -------------------
