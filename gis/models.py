@@ -76,6 +76,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def current_version_unique(table: str, column: str) -> Index:
+    """One current version per area code: enforced by the database, not only by importers."""
+    return Index(
+        f"uq_{table}_current_{column}", column, unique=True,
+        postgresql_where=text("valid_to IS NULL"),
+    )  # fmt: skip
+
+
 class VersionedArea:
     """Columns every area carries so that a boundary change never rewrites the past."""
 
@@ -94,7 +102,10 @@ class Hromada(VersionedArea, Base):
     name_en: Mapped[str | None] = mapped_column(Text)
     source_id: Mapped[str | None] = mapped_column(Text)
     geom = _geom("MULTIPOLYGON")
-    __table_args__ = (UniqueConstraint("code", "version"),)
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        current_version_unique("hromadas", "code"),
+    )
 
 
 class District(VersionedArea, Base):
@@ -108,7 +119,10 @@ class District(VersionedArea, Base):
     properties: Mapped[dict] = mapped_column(JSONB, server_default="{}")
     geom = _geom("MULTIPOLYGON")
     geom_3857 = _geom_3857()
-    __table_args__ = (UniqueConstraint("code", "version"),)
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        current_version_unique("districts", "code"),
+    )
 
 
 class Ward(VersionedArea, Base):
@@ -123,7 +137,10 @@ class Ward(VersionedArea, Base):
     description: Mapped[str | None] = mapped_column(Text)
     geom = _geom("MULTIPOLYGON")
     geom_3857 = _geom_3857()
-    __table_args__ = (UniqueConstraint("number", "version"),)
+    __table_args__ = (
+        UniqueConstraint("number", "version"),
+        current_version_unique("wards", "number"),
+    )
 
 
 class Deputy(Base):
@@ -167,7 +184,10 @@ class ExecutorTerritory(VersionedArea, Base):
     name: Mapped[str] = mapped_column(Text)
     geom = _geom("MULTIPOLYGON")
     geom_3857 = _geom_3857()
-    __table_args__ = (UniqueConstraint("code", "version"),)
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        current_version_unique("executor_territories", "code"),
+    )
 
 
 class Category(Base):
@@ -278,9 +298,7 @@ class AppealEvent(Base):
 
     __tablename__ = "appeal_events"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(
-        ForeignKey("appeals.id", ondelete="CASCADE"), index=True
-    )
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
     at: Mapped[dt.datetime] = _now()
     actor: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(32))
@@ -382,9 +400,7 @@ class Street(Base):
     former_name: Mapped[str | None] = mapped_column(Text)
     former_kind: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    __table_args__ = (
-        Index("ix_streets_name_lower", text("lower(name)")),
-    )
+    __table_args__ = (Index("ix_streets_name_lower", text("lower(name)")),)
 
 
 class ImportRun(Base):

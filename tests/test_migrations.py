@@ -1,6 +1,7 @@
 """The schema is built by Alembic from an empty database, and taken down again."""
 
 import psycopg
+import pytest
 from pyproj import Transformer
 
 from gis.migrate import current_revision, downgrade, upgrade
@@ -90,3 +91,24 @@ def test_downgrade_to_base_and_back(empty_db_url):
         assert conn.execute("SELECT to_regclass('appeal_number_seq')").fetchone()[0] is None
     upgrade(empty_db_url)
     assert _tables(empty_db_url) == EXPECTED_TABLES
+
+
+def test_models_and_migrations_agree(empty_db_url):
+    """A model changed without a migration (or the reverse) fails here."""
+    from alembic import command
+
+    from gis.migrate import alembic_config
+
+    upgrade(empty_db_url)
+    command.check(alembic_config(empty_db_url))  # raises when autogenerate finds a difference
+
+
+def test_one_current_version_per_area_is_enforced(empty_db_url):
+    upgrade(empty_db_url)
+    square = "ST_Multi(ST_MakeEnvelope(30, 50, 30.1, 50.1, 4326))"
+    with psycopg.connect(empty_db_url) as conn:
+        conn.execute(f"INSERT INTO districts (code, name, geom) VALUES ('UA1', 'A', {square})")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute(
+                f"INSERT INTO districts (code, name, version, geom) VALUES ('UA1', 'A', 2, {square})"
+            )

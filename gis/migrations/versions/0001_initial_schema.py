@@ -321,6 +321,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_appeal_events_appeal_id'), 'appeal_events', ['appeal_id'], unique=False)
 
+    op.create_index("uq_hromadas_current_code", "hromadas", ["code"], unique=True,
+                    postgresql_where=sa.text("valid_to IS NULL"))
+    op.create_index("uq_districts_current_code", "districts", ["code"], unique=True,
+                    postgresql_where=sa.text("valid_to IS NULL"))
+    op.create_index("uq_wards_current_number", "wards", ["number"], unique=True,
+                    postgresql_where=sa.text("valid_to IS NULL"))
+    op.create_index("uq_executor_territories_current_code", "executor_territories", ["code"], unique=True,
+                    postgresql_where=sa.text("valid_to IS NULL"))
+
 
 def downgrade() -> None:
     op.drop_index(op.f('ix_appeal_events_appeal_id'), table_name='appeal_events')
