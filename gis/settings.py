@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     pool_max_size: int = 8
     db_connect_timeout: float = 3.0
 
+    # A raster tile URL template for the portal's background (e.g. a city's own tile server).
+    # Unset: no background, since a city's deployment may be offline.
+    basemap_url: str | None = None
+
     demo_mode: bool = True
     # Quiet by default (make run prints one line); set HROMADA_LOG_LEVEL=info for more.
     log_level: str = "warning"

@@ -24,6 +24,6 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
         "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
         # An optional background tile URL ({z}/{x}/{y}); none by default, since the city's
         # offline deployment has no tile server. Read only if Settings declares it.
-        "basemapUrl": getattr(settings, "basemap_url", None),
+        "basemapUrl": settings.basemap_url,
     }
     return templates.TemplateResponse(request, "index.html", {"config": config})
