@@ -58,9 +58,11 @@ def main() -> None:
     print(f"\n{'request':30} {'hromada req/s':>14} {'p50 ms':>8} {'tipg req/s':>11} "
           f"{'p50 ms':>8} {'bytes ours/tipg':>18}")  # fmt: skip
     for label, a, b in rows:
-        print(f"{label:30} {a['rps']:>14} {a['p50_ms']!s:>8} {b['rps']:>11} {b['p50_ms']!s:>8} "
-              f"{a['bytes']:>9}/{b['bytes']:<8}"
-              + (f"  errors {a['errors']}/{b['errors']}" if a["errors"] or b["errors"] else ""))
+        print(
+            f"{label:30} {a['rps']:>14} {a['p50_ms']!s:>8} {b['rps']:>11} {b['p50_ms']!s:>8} "
+            f"{a['bytes']:>9}/{b['bytes']:<8}"
+            + (f"  errors {a['errors']}/{b['errors']}" if a["errors"] or b["errors"] else "")
+        )
 
 
 if __name__ == "__main__":

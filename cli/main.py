@@ -132,7 +132,9 @@ def cmd_run(args, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hromada", description="Hromada GIS: citizens' appeals on a map.")
+    p = argparse.ArgumentParser(
+        prog="hromada", description="Hromada GIS: citizens' appeals on a map."
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("run", help="migrate, load the demo city if empty, and serve (make run)")
@@ -156,8 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("import", help="import a GeoJSON, CSV, Shapefile or GeoPackage into a layer")
     s.add_argument("file")
-    s.add_argument("--layer", required=True, help="districts, hromadas, wards, streets, "
-                   "categories, advertising_structures, kiosks, or a thematic layer name")
+    s.add_argument(
+        "--layer",
+        required=True,
+        help="districts, hromadas, wards, streets, "
+        "categories, advertising_structures, kiosks, or a thematic layer name",
+    )
     s.add_argument("--key", help="property that identifies a feature across re-imports")
     s.add_argument("--crs", help="CRS of the file when it does not say (e.g. EPSG:5562)")
     s.add_argument("--lon", help="CSV: longitude (or easting) column")

@@ -195,7 +195,9 @@ class EmbeddedCluster:
 
         admin = f"postgresql://{SERVICE_USER}@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
 

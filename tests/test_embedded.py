@@ -14,7 +14,9 @@ from gis.embedded import EmbeddedCluster, EmbeddedDatabaseError, free_port
 @pytest.fixture
 def cluster(tmp_path):
     os.chmod(tmp_path, 0o755)
-    c = EmbeddedCluster(base_dir=tmp_path / "pg", port=free_port(), database="probe", throwaway=True)
+    c = EmbeddedCluster(
+        base_dir=tmp_path / "pg", port=free_port(), database="probe", throwaway=True
+    )
     yield c
     c.destroy()
 

@@ -71,14 +71,14 @@ def test_areas_are_versioned(empty_db_url):
 def test_3857_copy_follows_the_4326_geometry(empty_db_url):
     upgrade(empty_db_url)
     with psycopg.connect(empty_db_url) as conn:
-        conn.execute(
-            "INSERT INTO layers (name, title, geometry_type) VALUES ('t', 'T', 'Point')"
-        )
+        conn.execute("INSERT INTO layers (name, title, geometry_type) VALUES ('t', 'T', 'Point')")
         conn.execute(
             "INSERT INTO layer_features (layer_name, feature_key, content_hash, geom) "
             "VALUES ('t', 'a', 'x', ST_SetSRID(ST_MakePoint(30.5234, 50.4501), 4326))"
         )
-        x, y = conn.execute("SELECT ST_X(geom_3857), ST_Y(geom_3857) FROM layer_features").fetchone()
+        x, y = conn.execute(
+            "SELECT ST_X(geom_3857), ST_Y(geom_3857) FROM layer_features"
+        ).fetchone()
     ex, ey = Transformer.from_crs(4326, 3857, always_xy=True).transform(30.5234, 50.4501)
     assert abs(x - ex) < 0.01 and abs(y - ey) < 0.01
 
