@@ -291,6 +291,11 @@ class AppealAuthor(Base):
     phone: Mapped[str | None] = mapped_column(Text)
     postal_address: Mapped[str | None] = mapped_column(Text)
     privilege: Mapped[str | None] = mapped_column(Text)  # the legal ground of priority, if any
+    # The citizen's account, when the appeal was filed signed in (for "my appeals", export
+    # and erasure); NULL for appeals registered by an operator or imported.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
 
 
 class AppealEvent(Base):
@@ -301,6 +306,7 @@ class AppealEvent(Base):
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
     at: Mapped[dt.datetime] = _now()
     actor: Mapped[str] = mapped_column(Text)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(32))
     old: Mapped[dict | None] = mapped_column(JSONB)
     new: Mapped[dict | None] = mapped_column(JSONB)
@@ -418,3 +424,92 @@ class ImportRun(Base):
     rejected: Mapped[int] = mapped_column(Integer, server_default="0")
     repaired: Mapped[int] = mapped_column(Integer, server_default="0")
     report: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+
+
+ROLES = (
+    "citizen", "operator", "curator", "executor", "manager", "deputy", "planner", "admin",
+)  # fmt: skip
+
+
+class User(Base):
+    """An account. Citizens register themselves; staff are created by an administrator and
+    bound to what they may see: an executor organisation (executors, managers), a ward
+    (deputies), or the contact centre (operators, curators)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    executor_id: Mapped[int | None] = mapped_column(ForeignKey("executors.id"), index=True)
+    ward_number: Mapped[int | None] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    is_demo: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now()
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("role IN (" + ",".join(f"'{r}'" for r in ROLES) + ")", "role"),
+        CheckConstraint(
+            "role NOT IN ('executor', 'manager') OR executor_id IS NOT NULL", "executor_bound"
+        ),
+        CheckConstraint("role <> 'deputy' OR ward_number IS NOT NULL", "deputy_bound"),
+        Index("uq_users_email_lower", text("lower(email)"), unique=True),
+    )
+
+
+class UserIdentity(Base):
+    """The seam for national identity providers (id.gov.ua, BankID, a qualified e-signature):
+    a verified external subject bound to an account. None is built yet."""
+
+    __tablename__ = "user_identities"
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    verified_at: Mapped[dt.datetime] = _now()
+
+
+class AuthSession(Base):
+    """A signed-in session: a portal cookie or an API bearer token. Only the token's SHA-256
+    is stored, so a database dump does not let anyone sign in."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # 'cookie' or 'bearer'
+    csrf_token: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = _now()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(Text)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint("kind IN ('cookie', 'bearer')", "kind"),)
+
+
+class UserToken(Base):
+    """A one-time link sent by e-mail: confirm the address, or reset the password."""
+
+    __tablename__ = "user_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = _now()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("purpose IN ('confirm_email', 'reset_password')", "purpose"),)
+
+
+class PersonalDataAccess(Base):
+    """Every read of an author's personal data: who, when, which appeal, through what."""
+
+    __tablename__ = "personal_data_access"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = _now()
+    purpose: Mapped[str] = mapped_column(Text)

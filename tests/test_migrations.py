@@ -10,6 +10,7 @@ EXPECTED_TABLES = {
     "hromadas", "districts", "wards", "deputies", "executors", "executor_territories",
     "categories", "routing_rules", "appeals", "appeal_authors", "appeal_events",
     "advertising_structures", "kiosks", "layers", "layer_features", "streets", "import_runs",
+    "users", "user_identities", "auth_sessions", "user_tokens", "personal_data_access",
 }  # fmt: skip
 VERSIONED_AREAS = {"hromadas", "districts", "wards", "executor_territories"}
 
