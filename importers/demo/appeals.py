@@ -522,10 +522,19 @@ def draw_chunk(rng: np.random.Generator, mix: Mix, ref: Reference, voc: Vocabula
 
 
 def clear(conn) -> tuple[int, int]:
-    """Remove generated appeals. Returns (id base, number base): when only
-    generated appeals existed the tables are truncated and numbering restarts at 1;
-    otherwise new ids and numbers continue after the real ones."""
+    """Remove generated appeals. Returns (id base, number base): when only generated
+    appeals existed and nothing else refers to them, the tables are truncated and ids and
+    numbers restart at 1; otherwise new ids and numbers continue after the ones used."""
     live = conn.execute("SELECT EXISTS (SELECT 1 FROM appeals WHERE NOT generated)").fetchone()[0]
+    # Other tables that refer to appeals (say, the personal-data access log) must be empty
+    # for TRUNCATE's cascade to lose nothing; otherwise their own ON DELETE rules apply.
+    dependents = [r[0] for r in conn.execute(
+        "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
+        " AND confrelid = 'appeals'::regclass"
+        " AND conrelid NOT IN ('appeal_authors'::regclass, 'appeal_events'::regclass)"
+    )]  # fmt: skip
+    if any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in dependents):
+        live = True
     if not live:
         conn.execute("TRUNCATE appeals, appeal_authors, appeal_events RESTART IDENTITY CASCADE")
         return 0, 0
