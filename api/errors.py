@@ -18,6 +18,16 @@ from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+)
 from layers.errors import FeatureNotFound, InvalidParameter, LayerError, UnknownCollection
 
 log = logging.getLogger("hromada.api")
@@ -28,6 +38,13 @@ STATUS: dict[type[Exception], int] = {
     FeatureNotFound: 404,
     InvalidParameter: 400,
     LayerError: 400,
+    InvalidInput: 400,
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    RateLimited: 429,
     PoolTimeout: 503,
     OperationalError: 503,
 }
@@ -111,6 +128,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "У базі даних немає PostGIS: виконайте «hromada migrate».",
         "PostGIS is not installed in the database: run 'hromada migrate'.",
     ),
+    "not_authenticated": (
+        "Потрібно увійти: надішліть токен (Authorization: Bearer …) або увійдіть на порталі.",
+        "Sign-in required: send a token (Authorization: Bearer …) or sign in on the portal.",
+    ),
+    "forbidden": (
+        "Недостатньо прав: ця дія недоступна для вашої ролі або поза вашою територією.",
+        "Not allowed: this action is not available to your role or outside your scope.",
+    ),
+    "rate_limited": (
+        "Забагато спроб. Повторіть через {retry_after} с.",
+        "Too many attempts. Try again in {retry_after} s.",
+    ),
+    "payload_too_large": (
+        "Запит завеликий: найбільший дозволений розмір — {limit} байт.",
+        "The request is too large: at most {limit} bytes are accepted.",
+    ),
+    # --- accounts (issue 3): add new codes below this line ---
     "not_found": ("Сторінку не знайдено.", "Not found."),
     "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),
     "http_error": ("Помилка запиту.", "Request error."),
@@ -170,8 +204,11 @@ def status_of(exc: Exception) -> int:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_of(exc)
-    if isinstance(exc, LayerError):
-        return error_response(request, status, exc.code, **exc.params)
+    if isinstance(exc, DomainError):
+        response = error_response(request, status, exc.code, **exc.params)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     log.warning("database unavailable: %s", exc)
     return error_response(request, status, "database_unavailable")
 

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
+from gis.errors import DomainError
 
-class LayerError(Exception):
+
+class LayerError(DomainError):
     """Base of the errors a client's request can cause in the layer core."""
 
     code = "layer_error"
-
-    def __init__(self, code: str | None = None, **params: object) -> None:
-        self.code = code or type(self).code
-        self.params = params
-        super().__init__(f"{self.code}: {params}")
 
 
 class UnknownCollection(LayerError):

@@ -13,8 +13,9 @@ from psycopg_pool import PoolTimeout
 
 from api.deps import PoolDep, SettingsDep
 from api.errors import error_response
+from api.policy import public
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[public("anyone: load balancers, people")])
 
 VERSIONS_SQL = "SELECT current_setting('server_version'), postgis_lib_version()"
 

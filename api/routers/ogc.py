@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import ConnDep
 from api.ogc_openapi import openapi_document
+from api.policy import public
 from layers import Layer, get_layer, list_layers
 from layers.features import (
     DEFAULT_LIMIT,
@@ -26,7 +27,12 @@ from layers.features import (
     parse_items_query,
 )
 
-router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+router = APIRouter(
+    prefix="/ogc",
+    tags=["OGC API – Features"],
+    # Public layers only; per-role layers and properties come with the layers issue.
+    dependencies=[public("anyone: public layers")],
+)
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

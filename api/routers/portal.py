@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import SettingsDep
+from api.policy import public
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
 from webmap import TEMPLATES_DIR
 
-router = APIRouter(tags=["portal"], include_in_schema=False)
+router = APIRouter(tags=["portal"], include_in_schema=False, dependencies=[public()])
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 

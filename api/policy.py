@@ -1,0 +1,126 @@
+"""Who may call a route — declared next to the route, enforced here, in one place.
+
+Every route states its policy as a dependency:
+
+    @router.get("/healthz", dependencies=[public()])
+    async def healthz(...): ...
+
+    @router.get("/api/v1/queue")
+    async def queue(principal: Annotated[Principal, allow("executor", "manager")]): ...
+
+`allow(*roles)` answers 401 to an anonymous caller and 403 to a signed-in one whose role is
+not listed; what lies inside a role's scope (its organisation and sub-organisations, its ward)
+is checked by the queries themselves (gis/scope.py). A test walks every route of the app and
+fails when one declares no policy, so a new endpoint cannot slip through unprotected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from gis.errors import Forbidden, NotAuthenticated
+from gis.models import ROLES
+
+STAFF_ROLES = ("operator", "curator", "executor", "manager", "deputy", "planner", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a signed-in user with their scope, or anonymous (user_id None)."""
+
+    user_id: int | None = None
+    role: str | None = None
+    email: str | None = None
+    full_name: str | None = None
+    # The user's organisation followed by all its sub-organisations (executors, managers).
+    executor_ids: tuple[int, ...] = ()
+    ward_number: int | None = None  # deputies
+    session_id: int | None = None
+    session_kind: str | None = None  # 'cookie' (portal) or 'bearer' (API)
+    is_demo: bool = False
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None
+
+
+ANONYMOUS = Principal()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """`roles` None: anyone, signed in or not."""
+
+    roles: frozenset[str] | None
+    label: str
+
+    def check(self, principal: Principal) -> Principal:
+        if self.roles is None:
+            return principal
+        if principal.is_anonymous:
+            raise NotAuthenticated()
+        if principal.role not in self.roles:
+            raise Forbidden()
+        return principal
+
+
+def _current_principal():
+    # Imported late: api.security depends on the database layer, this module does not.
+    from api.security import current_principal
+
+    return current_principal
+
+
+def _policy_dependency(policy: Policy) -> Any:
+    async def enforce(request: Request) -> Principal:
+        principal = await _current_principal()(request)
+        return policy.check(principal)
+
+    enforce.__policy__ = policy  # type: ignore[attr-defined]  # read by route_policy()
+    return Depends(enforce)
+
+
+def public(label: str = "anyone") -> Any:
+    return _policy_dependency(Policy(None, label))
+
+
+def allow(*roles: str) -> Any:
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    return _policy_dependency(Policy(frozenset(roles), ", ".join(roles)))
+
+
+def signed_in() -> Any:
+    return allow(*ROLES)
+
+
+PrincipalDep = Annotated[Principal, public()]
+
+
+def route_policy(route) -> Policy | None:
+    """The policy a route declares, found among its dependencies (used by the route walker)."""
+    stack = list(
+        getattr(route, "dependant", None).dependencies if hasattr(route, "dependant") else []
+    )
+    while stack:
+        dep = stack.pop()
+        policy = getattr(dep.call, "__policy__", None)
+        if policy is not None:
+            return policy
+        stack.extend(dep.dependencies)
+    return None
+
+
+def iter_api_routes(app):
+    """Every API route of the app, with its effective dependencies (router-level ones
+    included). FastAPI ≥ 0.16x includes routers lazily; older ones copy APIRoutes."""
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            yield from contexts()
+        elif hasattr(route, "dependant"):
+            yield route

@@ -1,0 +1,58 @@
+"""Domain errors of the whole core. Each names what went wrong with a stable `code` and the
+facts (`params`); api/errors.py alone turns them into HTTP statuses and Ukrainian or English
+messages. The core never speaks HTTP."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, code: str | None = None, **params: object) -> None:
+        self.code = code or type(self).code
+        self.params = params
+        super().__init__(f"{self.code}: {params}")
+
+
+class InvalidInput(DomainError):
+    """The request's data breaks a rule (400); `code` says which."""
+
+    code = "invalid_input"
+
+
+class NotAuthenticated(DomainError):
+    """The route needs a signed-in user and there is none, or the session is over (401)."""
+
+    code = "not_authenticated"
+
+
+class Forbidden(DomainError):
+    """Signed in, but this role or scope may not do this (403)."""
+
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """Nothing with this id, or nothing the caller may know exists (404)."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (409), e.g. an e-mail already registered."""
+
+    code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many attempts (429); `retry_after` seconds until the next one may succeed."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int, code: str | None = None, **params: object) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(code, retry_after=self.retry_after, **params)
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
