@@ -104,6 +104,18 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def cmd_run(args, settings: Settings) -> int:
     """What `make run` does: database up, schema at head, demo city if empty, serve;
     on Ctrl-C the server stops, then the embedded cluster."""
@@ -111,15 +123,23 @@ def cmd_run(args, settings: Settings) -> int:
     from gis.migrate import upgrade
     from importers.demo import city_is_loaded, generate
 
-    embedded = not settings.database_url
-    cluster = cluster_for(settings) if embedded else None
+    host, port = args.host or settings.host, args.port or settings.port
+    if not _port_is_free(host, port):
+        print(f"hromada: {host}:{port} is already in use (is another `make run` running?). "
+              "Stop it, or choose another port: PORT=8001 make run", file=sys.stderr)  # fmt: skip
+        return 2
+    # Stop on exit only the cluster this run started, never one another process is using.
+    cluster = None
+    if not settings.database_url:
+        cluster = cluster_for(settings)
+        if cluster.is_running():
+            cluster = None
     url = _url(settings)
     try:
         upgrade(url)
         if not city_is_loaded(url):
             print("Loading the demo city of Kyiv (first run only, about a minute)…", flush=True)
             generate(url, seed=args.seed, appeals=args.appeals, shared_dir=settings.shared_data)
-        host, port = args.host or settings.host, args.port or settings.port
         print(f"Hromada GIS: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
         # uvicorn turns SIGTERM into a graceful exit; make SIGHUP behave the same.
         signal.signal(signal.SIGHUP, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

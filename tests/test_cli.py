@@ -58,3 +58,25 @@ def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
         cluster.destroy()
+
+
+def test_run_refuses_a_busy_port_and_leaves_the_running_database_alone(tmp_path):
+    import socket
+
+    data_dir, db_port = tmp_path / "state", free_port()
+    cluster = EmbeddedCluster(base_dir=data_dir, port=db_port)
+    cluster.start()
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        env = dict(os.environ, HROMADA_DATA_DIR=str(data_dir), HROMADA_EMBEDDED_PORT=str(db_port),
+                   PORT=str(busy.getsockname()[1]), HOST="127.0.0.1")  # fmt: skip
+        env.pop("DATABASE_URL", None)
+        done = subprocess.run([HROMADA, "run"], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        assert "already in use" in done.stderr
+        assert cluster.is_running()
+    finally:
+        busy.close()
+        cluster.destroy()
