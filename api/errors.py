@@ -28,6 +28,7 @@ from gis.errors import (
     PayloadTooLarge,
     RateLimited,
 )
+from gis.mail import MailError
 from layers.errors import FeatureNotFound, InvalidParameter, LayerError, UnknownCollection
 
 log = logging.getLogger("hromada.api")
@@ -47,6 +48,7 @@ STATUS: dict[type[Exception], int] = {
     RateLimited: 429,
     PoolTimeout: 503,
     OperationalError: 503,
+    MailError: 503,
 }
 
 # code → (Ukrainian, English). Placeholders are the error's params.
@@ -145,6 +147,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The request is too large: at most {limit} bytes are accepted.",
     ),
     # --- accounts (issue 3): add new codes below this line ---
+    "mail_unavailable": (
+        "Не вдалося надіслати лист. Спробуйте пізніше.",
+        "The mail could not be sent. Please try again later.",
+    ),
     "not_found": ("Сторінку не знайдено.", "Not found."),
     "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),
     "http_error": ("Помилка запиту.", "Request error."),

@@ -116,6 +116,23 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def _local_mail(settings: Settings, host: str, port: int):
+    """Without HROMADA_SMTP_HOST, a local SMTP server keeps the mails in <data_dir>/mail."""
+    from gis.mail import LocalSmtpServer
+
+    update = {}
+    if "public_base_url" not in settings.model_fields_set:
+        update["public_base_url"] = f"http://{host}:{port}"
+    if settings.smtp_host:
+        return settings.model_copy(update=update), None
+    server = LocalSmtpServer(maildir=settings.data_dir / "mail").start()
+    update.update(smtp_host=server.host, smtp_port=server.port, smtp_starttls=False,
+                  smtp_user=None)  # fmt: skip
+    print(f"Mail (confirmations, password resets) goes to the Maildir {server.maildir}",
+          flush=True)  # fmt: skip
+    return settings.model_copy(update=update), server
+
+
 def cmd_run(args, settings: Settings) -> int:
     """What `make run` does: database up, schema at head, demo city if empty, serve;
     on Ctrl-C the server stops, then the embedded cluster."""
@@ -135,17 +152,21 @@ def cmd_run(args, settings: Settings) -> int:
         if cluster.is_running():
             cluster = None
     url = _url(settings)
+    mail_server = None
     try:
         upgrade(url)
         if not city_is_loaded(url):
             print("Loading the demo city of Kyiv (first run only, about a minute)…", flush=True)
             generate(url, seed=args.seed, appeals=args.appeals, shared_dir=settings.shared_data)
+        settings, mail_server = _local_mail(settings, host, port)
         print(f"Hromada GIS: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
         # uvicorn turns SIGTERM into a graceful exit; make SIGHUP behave the same.
         signal.signal(signal.SIGHUP, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         return cmd_serve(argparse.Namespace(host=host, port=port),
                          settings.model_copy(update={"database_url": url}))  # fmt: skip
     finally:
+        if mail_server is not None:
+            mail_server.stop()
         if cluster is not None:
             cluster.stop()
             print("The embedded database is stopped.", flush=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +47,33 @@ class Settings(BaseSettings):
     # Quiet by default (make run prints one line); set HROMADA_LOG_LEVEL=info for more.
     log_level: str = "warning"
     access_log: bool = False
+
+    # Mail (gis/mail.py). Unset smtp_host: `hromada run` starts a local SMTP server that keeps
+    # the mails in <data_dir>/mail (a Maildir); in production point it at the city's relay.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None  # never logged, never printed
+    smtp_timeout: float = 10.0
+    mail_from: str = "Hromada GIS <noreply@hromada.localhost>"
+    # Where links in mails point (confirmation, password reset); no trailing slash.
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Rate limits (api/ratelimit.py), each applied per client IP and per account, as
+    # "<count>/<second|minute|hour|day>". The storage is per process by default; a deployment
+    # with several workers points it at a shared one (redis://…, memcached://…).
+    rate_limits_enabled: bool = True
+    rate_limit_storage: str = "memory://"
+    rate_limit_login: str = "10/minute"
+    rate_limit_register: str = "5/hour"
+    rate_limit_submission: str = "20/hour"
+    rate_limit_password_reset: str = "5/hour"
+
+    # Request size limits (api/limits.py), in bytes: JSON and forms; multipart uploads
+    # (five photos of 10 MB and the form around them).
+    max_json_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 5 * 10 * 1024 * 1024 + 1024 * 1024
 
 
 @lru_cache

@@ -84,3 +84,13 @@ def shared_data() -> Path:
     path = get_settings().shared_data
     assert (path / "README.md").exists(), f"the real Kyiv data is expected in {path}"
     return path
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server on a free port, keeping what it receives (gis.mail.LocalSmtpServer);
+    apps under test use Settings(smtp_host="127.0.0.1", smtp_port=smtp_server.port)."""
+    from gis.mail import LocalSmtpServer
+
+    with LocalSmtpServer() as server:
+        yield server
