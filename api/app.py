@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from api import errors
+from api.ratelimit import RateLimiter
 from api.routers import health, ogc, portal
 from gis.db import libpq_url
 from gis.settings import Settings
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limiter = RateLimiter(settings)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)

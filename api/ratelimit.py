@@ -1,0 +1,102 @@
+"""Rate limits per client IP and per account (login, registration, submission, password reset).
+
+Declared next to the route, like its policy:
+
+    @router.post("/api/v1/auth/login", dependencies=[public(), rate_limit("login")])
+    async def login(request: Request, body: LoginIn):
+        check_account_limit(request, "login", body.email)   # per account (the e-mail)
+        ...
+
+Each name has one setting, `rate_limit_<name>` ("10/minute"), applied separately per IP and
+per account, with a moving window (the `limits` library). Over the limit: RateLimited, which
+api/errors.py answers with 429, a Ukrainian or English message and Retry-After.
+
+The limiter lives on app.state (one per app, so each test app starts clean); its storage is
+`settings.rate_limit_storage`, in memory by default — a deployment running several workers
+points it at a shared redis:// or memcached:// so that the workers count together. The client
+IP is the socket's peer address: behind a reverse proxy, run uvicorn with --proxy-headers and
+--forwarded-allow-ips so that it is the real client's (X-Forwarded-For is not trusted here).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from fastapi import Depends, Request
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from gis.errors import RateLimited
+from gis.settings import Settings
+
+
+class RateLimiter:
+    """Moving-window counters keyed by (name, 'ip' | 'account', key)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.enabled = settings.rate_limits_enabled
+        self._storage = storage_from_string(settings.rate_limit_storage)
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {}
+
+    def item(self, name: str) -> RateLimitItem:
+        if name not in self._items:
+            value = getattr(self.settings, f"rate_limit_{name}", None)
+            if not isinstance(value, str):
+                raise ValueError(f"no rate limit setting rate_limit_{name}")
+            self._items[name] = parse(value)
+        return self._items[name]
+
+    def hit(self, name: str, scope: str, key: str) -> None:
+        """Count one attempt; RateLimited when the window is already full."""
+        if not self.enabled:
+            return
+        item = self.item(name)
+        if not self._limiter.hit(item, name, scope, key):
+            stats = self._limiter.get_window_stats(item, name, scope, key)
+            raise RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
+
+    def reset(self, name: str, scope: str, key: str) -> None:
+        self._limiter.clear(self.item(name), name, scope, key)
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter = getattr(request.app.state, "limiter", None)
+    if limiter is None:  # an app built without create_app (e.g. a test's own FastAPI())
+        limiter = request.app.state.limiter = RateLimiter(request.app.state.settings)
+    return limiter
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _account(key: str) -> str:
+    return key.strip().casefold()
+
+
+def rate_limit(name: str) -> Any:
+    """A route dependency limiting `name` per client IP (setting `rate_limit_<name>`)."""
+    if f"rate_limit_{name}" not in Settings.model_fields:
+        raise ValueError(f"no rate limit setting rate_limit_{name}")
+
+    def check_ip_limit(request: Request) -> None:
+        _limiter(request).hit(name, "ip", client_ip(request))
+
+    check_ip_limit.__rate_limit__ = name  # type: ignore[attr-defined]
+    return Depends(check_ip_limit)
+
+
+def check_account_limit(request: Request, name: str, account_key: str) -> None:
+    """Count one attempt of `name` for an account (e.g. the e-mail given at login, which need
+    not exist); RateLimited over the limit."""
+    _limiter(request).hit(name, "account", _account(account_key))
+
+
+def reset_account_limit(request: Request, name: str, account_key: str) -> None:
+    """Forget an account's attempts (e.g. after a successful login, if wanted)."""
+    _limiter(request).reset(name, "account", _account(account_key))
