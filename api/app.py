@@ -13,9 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from api import errors
+from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
 from api.routers import health, ogc, portal
 from gis.db import libpq_url
+from gis.redact import install_log_redaction
 from gis.settings import Settings
 from webmap import STATIC_DIR, VENDOR_DIR
 
@@ -54,6 +56,7 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction()  # uvicorn's handlers exist only now
         pool = make_pool(settings)
         # Without waiting: the app starts (and /healthz says 503) while the database is down.
         await pool.open(wait=False)
@@ -71,6 +74,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings)
+    app.add_middleware(RequestSizeLimit, settings=settings)
+    install_log_redaction()
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)

@@ -54,7 +54,7 @@ def peer_python(package: str) -> Path:
                            capture_output=True)  # fmt: skip
     if probe.returncode != 0:
         subprocess.run([str(python), "-m", "pip", "install", "-q", package, "uvicorn"],
-                       check=True)  # fmt: skip
+                       check=True, capture_output=True)  # fmt: skip
     return python
 
 

@@ -46,7 +46,8 @@ def main() -> None:
         tipg_cmd = [str(tipg_python), "-m", "uvicorn", "tipg.main:app",
                     "--port", str(tipg_port), "--log-level", "warning"]  # fmt: skip
         tipg_env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]',
-                    "TIPG_DB_TABLES": '["districts","advertising_structures","kiosks"]',
+                    "TIPG_DB_TABLES": '["public.districts","public.advertising_structures","public.kiosks"]',
+                    "TIPG_DB_FUNCTIONS": "[]",
                     "TIPG_MAX_FEATURES_PER_QUERY": "10000"}  # fmt: skip
         rows = []
         with server(ours_cmd, ours_port, {"DATABASE_URL": url}, "/healthz") as ours, \
