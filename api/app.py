@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
-from api.routers import health, ogc, portal
+from api.routers import admin, health, ogc, portal, staff
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
@@ -80,6 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(portal.router)
+    app.include_router(staff.router)
+    app.include_router(admin.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

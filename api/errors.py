@@ -151,6 +151,93 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Не вдалося надіслати лист. Спробуйте пізніше.",
         "The mail could not be sent. Please try again later.",
     ),
+    # scopes, staff and administration (gis/scope.py, api/routers/staff.py, admin.py)
+    "appeal_not_found": (
+        "Звернення № {number} не знайдено.",
+        "Appeal No. {number} not found.",
+    ),
+    "appeal_wrong_state": (
+        "Звернення № {number} має статус «{state}»: взяти в роботу можна лише звернення зі "
+        "статусом {allowed}.",
+        "Appeal No. {number} has status '{state}': only an appeal with status {allowed} can "
+        "be taken into work.",
+    ),
+    "invalid_status": (
+        "Невідомий статус «{value}». Можливі статуси: {allowed}.",
+        "Unknown status '{value}'. Possible statuses: {allowed}.",
+    ),
+    "invalid_cursor": (
+        "Параметр after має бути значенням next попередньої сторінки; отримано «{value}».",
+        "Parameter after must be the `next` of the previous page; got '{value}'.",
+    ),
+    "invalid_role": (
+        "Невідома роль «{value}». Можливі ролі: {allowed}.",
+        "Unknown role '{value}'. Possible roles: {allowed}.",
+    ),
+    "invalid_email": (
+        "Некоректна адреса електронної пошти: «{value}».",
+        "Invalid e-mail address: '{value}'.",
+    ),
+    "password_too_short": (
+        "Пароль закороткий: щонайменше {min} символів.",
+        "The password is too short: at least {min} characters.",
+    ),
+    "full_name_required": ("Вкажіть ім’я користувача.", "The user's full name is required."),
+    "email_taken": (
+        "Користувач з адресою {email} уже існує.",
+        "A user with the address {email} already exists.",
+    ),
+    "unknown_executor": (
+        "Виконавця «{value}» не знайдено.",
+        "Executor '{value}' not found.",
+    ),
+    "executor_required": (
+        "Для ролі «{role}» потрібно вказати організацію-виконавця (executor_id або "
+        "executor_code).",
+        "Role '{role}' must be bound to an executor organisation (executor_id or "
+        "executor_code).",
+    ),
+    "ward_required": (
+        "Для депутата потрібно вказати номер виборчого округу (ward_number).",
+        "A deputy must be bound to an electoral ward (ward_number).",
+    ),
+    "unknown_ward": (
+        "Виборчого округу № {value} немає.",
+        "There is no electoral ward No. {value}.",
+    ),
+    "user_not_found": ("Користувача {id} не знайдено.", "User {id} not found."),
+    "cannot_deactivate_self": (
+        "Адміністратор не може вимкнути власний обліковий запис.",
+        "An administrator cannot deactivate their own account.",
+    ),
+    "invalid_deadline_days": (
+        "Строк розгляду має бути від 1 до 45 днів (ст. 20 Закону «Про звернення громадян»); "
+        "отримано {value}.",
+        "The deadline must be from 1 to 45 days (Art. 20 of the Law on Citizens' Appeals); "
+        "got {value}.",
+    ),
+    "category_not_found": ("Категорію {id} не знайдено.", "Category {id} not found."),
+    "unknown_category": ("Категорії {value} немає.", "There is no category {value}."),
+    "rule_one_area": (
+        "Правило маршрутизації може мати щонайбільше одну територію: район, округ або "
+        "територію виконавця.",
+        "A routing rule may have at most one area: a district, a ward or an executor's "
+        "territory.",
+    ),
+    "routing_rule_not_found": (
+        "Правило маршрутизації {id} не знайдено.",
+        "Routing rule {id} not found.",
+    ),
+    "layer_not_found": ("Шар «{name}» не знайдено.", "Layer '{name}' not found."),
+    "layer_is_core": (
+        "Шар «{name}» — базовий; змінювати можна лише тематичні шари.",
+        "Layer '{name}' is a core layer; only thematic layers can be changed.",
+    ),
+    "invalid_update_regime": (
+        "Невідомий режим оновлення «{value}». Можливі: {allowed}.",
+        "Unknown update regime '{value}'. Possible: {allowed}.",
+    ),
+    "title_required": ("Назва шару не може бути порожньою.", "A layer's title cannot be empty."),
     "not_found": ("Сторінку не знайдено.", "Not found."),
     "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),
     "http_error": ("Помилка запиту.", "Request error."),

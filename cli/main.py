@@ -81,12 +81,27 @@ def cmd_load(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
+    from importers.demo import accounts as demo_accounts
     from importers.demo import generate
 
+    if args.what == "accounts":
+        try:
+            listed = demo_accounts.listing(_url(settings), args.seed)
+        except ValueError as exc:
+            print(f"hromada: {exc}", file=sys.stderr)
+            return 1
+        if not listed:
+            print("no demo accounts: run `hromada demo` (demo mode only)", file=sys.stderr)
+            return 1
+        for account in listed:
+            print(json.dumps(account.public(), ensure_ascii=False))
+        return 0
     started = time.monotonic()
     summary = generate(
         _url(settings), seed=args.seed, appeals=args.appeals, shared_dir=settings.shared_data
     )
+    made = demo_accounts.create(_url(settings), args.seed, demo_mode=settings.demo_mode)
+    summary["demo_accounts"] = len(made)
     summary["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
@@ -158,6 +173,11 @@ def cmd_run(args, settings: Settings) -> int:
         if not city_is_loaded(url):
             print("Loading the demo city of Kyiv (first run only, about a minute)…", flush=True)
             generate(url, seed=args.seed, appeals=args.appeals, shared_dir=settings.shared_data)
+        if settings.demo_mode:
+            from importers.demo import accounts as demo_accounts
+
+            demo_accounts.ensure(url, args.seed, demo_mode=True)
+            print("Demo accounts (one per role): .venv/bin/hromada demo accounts", flush=True)
         settings, mail_server = _local_mail(settings, host, port)
         print(f"Hromada GIS: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
         # uvicorn turns SIGTERM into a graceful exit; make SIGHUP behave the same.
@@ -218,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_load)
 
     s = sub.add_parser("demo", help="load the real Kyiv data and generate the demo city")
+    s.add_argument("what", nargs="?", choices=["accounts"],
+                   help="accounts: print the demo accounts as JSON lines")  # fmt: skip
     s.add_argument("--seed", type=int, default=1551)
     s.add_argument("--appeals", type=int, default=50_000)
     s.set_defaults(func=cmd_demo)

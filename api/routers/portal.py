@@ -28,3 +28,31 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
         "basemapUrl": settings.basemap_url,
     }
     return templates.TemplateResponse(request, "index.html", {"config": config})
+
+
+@router.get("/login", response_class=HTMLResponse, name="portal_login")
+async def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """Sign-in for staff and citizens: the form posts JSON to /api/v1/auth/login (a cookie
+    session), then goes to the cabinet."""
+    config = {
+        "loginUrl": "/api/v1/auth/login",
+        "cabinetUrl": str(request.url_for("portal_cabinet")),
+    }
+    return templates.TemplateResponse(
+        request, "login.html", {"config": config, "demo": settings.demo_mode}
+    )
+
+
+@router.get("/cabinet", response_class=HTMLResponse, name="portal_cabinet")
+async def cabinet_page(request: Request) -> HTMLResponse:
+    """The signed-in user's page: who they are, their role and scope, their queue. The page
+    itself holds no data; cabinet.js reads it from the API with the session cookie (and goes
+    to /login when there is none)."""
+    config = {
+        "meUrl": "/api/v1/me",
+        "queueUrl": "/api/v1/queue",
+        "myAppealsUrl": "/api/v1/me/appeals",
+        "logoutUrl": "/api/v1/auth/logout",
+        "loginUrl": str(request.url_for("portal_login")),
+    }
+    return templates.TemplateResponse(request, "cabinet.html", {"config": config})

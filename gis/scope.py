@@ -1,0 +1,70 @@
+"""How far each role sees appeals, as SQL.
+
+`appeal_scope(principal, alias)` returns a WHERE fragment over `appeals AS <alias>` and its
+parameters. Routes add it to every query that reads or changes an appeal, so an appeal
+outside the caller's scope is simply not found: the answer is 404, never 403, and nobody
+learns that an appeal with that number exists.
+
+- executor, manager: appeals routed to their organisation or any of its sub-organisations
+  (`Principal.executor_ids` holds the organisation followed by its whole subtree);
+- deputy: appeals located in their ward (by ward number, whatever version of the ward);
+- operator, curator, admin: every appeal;
+- citizen: the appeals they filed signed in (appeal_authors.user_id);
+- planner, or anyone else: none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CITY_WIDE = frozenset({"operator", "curator", "admin"})
+
+# Who may read an appeal's author (name, contacts, address): only those who handle it.
+AUTHOR_READERS = ("operator", "curator", "executor", "manager")
+
+
+def appeal_scope(principal: Any, alias: str = "a") -> tuple[str, list[Any]]:
+    """(fragment, params): the appeals `principal` may see. `principal` is an
+    api.policy.Principal (role, user_id, executor_ids, ward_number)."""
+    role = getattr(principal, "role", None)
+    if role in CITY_WIDE:
+        return "true", []
+    if role in ("executor", "manager"):
+        ids = [int(i) for i in (principal.executor_ids or ())]
+        if not ids:
+            return "false", []
+        return f"{alias}.executor_id = ANY(%s)", [ids]
+    if role == "deputy":
+        if principal.ward_number is None:
+            return "false", []
+        return (
+            f"{alias}.ward_id IN (SELECT w.id FROM wards w WHERE w.number = %s)",
+            [int(principal.ward_number)],
+        )
+    if role == "citizen" and principal.user_id is not None:
+        return (
+            f"EXISTS (SELECT 1 FROM appeal_authors au WHERE au.appeal_id = {alias}.id"
+            " AND au.user_id = %s)",
+            [int(principal.user_id)],
+        )
+    return "false", []
+
+
+# The organisation and all its sub-organisations, for building Principal.executor_ids.
+EXECUTOR_SUBTREE_SQL = """
+WITH RECURSIVE tree(id, depth) AS (
+    SELECT id, 0 FROM executors WHERE id = %s
+    UNION
+    SELECT e.id, t.depth + 1 FROM executors e JOIN tree t ON e.parent_id = t.id
+    WHERE t.depth < 16
+)
+SELECT id FROM tree ORDER BY depth, id
+"""
+
+
+async def executor_subtree(conn, executor_id: int | None) -> tuple[int, ...]:
+    """The organisation followed by its whole subtree (async psycopg connection)."""
+    if executor_id is None:
+        return ()
+    cur = await conn.execute(EXECUTOR_SUBTREE_SQL, (executor_id,))
+    return tuple(r[0] for r in await cur.fetchall())
