@@ -563,3 +563,26 @@ def test_demo_accounts_sign_in_through_the_api(client, demo_url):
     token = r.json().get("token") or r.json().get("access_token")
     page = client.get("/api/v1/queue", headers=auth(token))
     assert page.status_code == 200 and page.json()["items"]
+
+
+def test_hromada_demo_accounts_prints_json_lines(demo_url, monkeypatch, capsys):
+    import json
+
+    from cli.main import main
+    from gis.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    get_settings.cache_clear()
+    try:
+        assert main(["demo", "accounts", "--seed", str(SEED)]) == 0
+        lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+        assert main(["demo", "accounts", "--seed", str(SEED + 1)]) == 1
+    finally:
+        get_settings.cache_clear()
+    assert {tuple(sorted(x)) for x in lines} == {("login", "password", "role", "scope")}
+    assert {x["role"] for x in lines} == set(ROLES)
+    rda = next(x for x in lines if x["login"] == "rda-holosiivskyi@demo.hromada")
+    assert rda["scope"] == "Голосіївська районна в місті Києві державна адміністрація"
+    assert {"role": "deputy", "login": "deputy-17@demo.hromada",
+            "password": demo_accounts.password_for(SEED, "deputy-17@demo.hromada"),
+            "scope": "ward 17"} in lines  # fmt: skip
