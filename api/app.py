@@ -16,6 +16,7 @@ from api import errors
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
 from api.routers import admin, health, ogc, portal, staff
+from api.routers import auth, me
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
@@ -82,6 +83,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(portal.router)
     app.include_router(staff.router)
     app.include_router(admin.router)
+    app.include_router(auth.router)
+    app.include_router(me.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -147,6 +147,63 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The request is too large: at most {limit} bytes are accepted.",
     ),
     # --- accounts (issue 3): add new codes below this line ---
+    # sign-in, sessions, registration (gis/accounts.py, api/routers/auth.py, me.py)
+    "invalid_credentials": (
+        "Неправильна адреса e-mail або пароль.",
+        "Wrong e-mail address or password.",
+    ),
+    "account_locked": (
+        "Забагато невдалих спроб входу: обліковий запис тимчасово заблоковано. Повторіть "
+        "через {retry_after} с або відновіть пароль.",
+        "Too many failed sign-in attempts: the account is locked for now. Try again in "
+        "{retry_after} s or reset the password.",
+    ),
+    "email_not_confirmed": (
+        "Адресу e-mail ще не підтверджено: відкрийте посилання з листа, надісланого під час "
+        "реєстрації (або відновіть пароль — лист прийде знову).",
+        "The e-mail address is not confirmed yet: open the link in the mail sent when you "
+        "signed up (or reset the password to get a new mail).",
+    ),
+    "account_inactive": (
+        "Обліковий запис вимкнено. Зверніться до адміністратора.",
+        "The account is deactivated. Please contact the administrator.",
+    ),
+    "demo_account_disabled": (
+        "Демонстраційні облікові записи працюють лише в демонстраційному режимі.",
+        "Demo accounts work only in demo mode.",
+    ),
+    "csrf_failed": (
+        "Запит відхилено: бракує CSRF-токена (заголовок X-CSRF-Token) або він не збігається "
+        "з токеном сеансу. Оновіть сторінку й спробуйте ще раз.",
+        "Request refused: the CSRF token (header X-CSRF-Token) is missing or does not match "
+        "the session's. Reload the page and try again.",
+    ),
+    "weak_password": (
+        "Пароль надто простий: щонайменше {min} символів, не збігається з адресою e-mail і "
+        "не складається з одного-двох повторюваних символів.",
+        "The password is too weak: at least {min} characters, not the e-mail address, and not "
+        "one or two characters repeated.",
+    ),
+    "password_too_long": (
+        "Пароль задовгий: щонайбільше {max} символів.",
+        "The password is too long: at most {max} characters.",
+    ),
+    "invalid_token": (
+        "Посилання недійсне: його вже використано або строк його дії минув. Попросіть нове.",
+        "The link is not valid: it was used already or has expired. Ask for a new one.",
+    ),
+    "wrong_password": (
+        "Неправильний пароль.",
+        "Wrong password.",
+    ),
+    "invalid_session_kind": (
+        "Невідомий вид сеансу «{kind}»: можливі token і cookie.",
+        "Unknown session kind '{kind}': token and cookie are possible.",
+    ),
+    "invalid_token_purpose": (
+        "Невідоме призначення токена «{purpose}».",
+        "Unknown token purpose '{purpose}'.",
+    ),
     "mail_unavailable": (
         "Не вдалося надіслати лист. Спробуйте пізніше.",
         "The mail could not be sent. Please try again later.",

@@ -48,6 +48,23 @@ class Settings(BaseSettings):
     log_level: str = "warning"
     access_log: bool = False
 
+    # Accounts and sessions (gis/accounts.py). Retention periods: a portal cookie session
+    # lives session_ttl_hours, an API bearer token bearer_ttl_days; an e-mailed confirmation
+    # link confirm_token_ttl_hours, a password-reset link reset_token_ttl_minutes. The author
+    # data of an appeal closed more than personal_data_retention_days ago is anonymised by
+    # gis.accounts.purge_expired (0: kept). login_max_failures wrong passwords in a row lock
+    # the account for login_lockout_minutes. cookie_secure: None = auto (Secure except over
+    # plain http to localhost), True/False to force.
+    session_ttl_hours: int = 12
+    bearer_ttl_days: int = 30
+    confirm_token_ttl_hours: int = 48
+    reset_token_ttl_minutes: int = 30
+    personal_data_retention_days: int = 5 * 365
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    cookie_secure: bool | None = None
+    session_cookie_name: str = "hromada_session"
+
     # Mail (gis/mail.py). Unset smtp_host: `hromada run` starts a local SMTP server that keeps
     # the mails in <data_dir>/mail (a Maildir); in production point it at the city's relay.
     smtp_host: str | None = None
