@@ -271,6 +271,13 @@ def test_csrf_is_required_on_cookie_sessions_only(db_url):
         r = c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
         assert r.status_code == 200, r.text
         assert c.get("/api/v1/me").status_code == 401
+        # Signing in again over a still-valid cookie needs none either.
+        csrf = login(c, "citizen@example.ua", session="cookie").json()["csrf_token"]
+        r = login(c, "citizen@example.ua", session="cookie")
+        assert r.status_code == 200, r.text
+        assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 403
+        csrf = r.json()["csrf_token"]
+        assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
         # Bearer requests need no CSRF token.
         c.cookies.clear()
         assert (
@@ -364,6 +371,16 @@ def test_bad_input_is_a_4xx_never_a_500(db_url):
             "/api/v1/auth/register", json={"email": "a@b.ua", "password": "short", "full_name": "A"}
         )
         assert r.json()["code"] == "password_too_short"
+
+
+def test_a_cross_site_form_cannot_sign_in(db_url):
+    """A form on another site can post text/plain, never application/json: refused."""
+    add_user(db_url, "citizen@example.ua")
+    body = f'{{"email": "citizen@example.ua", "password": "{PASSWORD}"}}'
+    with make_client(db_url) as c:
+        for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+            r = c.post("/api/v1/auth/login", content=body, headers={"Content-Type": content_type})
+            assert r.status_code == 400, (content_type, r.text)
 
 
 def test_messages_in_ukrainian_or_english(db_url):
