@@ -243,6 +243,14 @@ def test_an_expired_session_is_refused(db_url):
         assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
 
 
+def test_deactivating_an_account_ends_its_sessions_at_once(db_url):
+    add_user(db_url, "citizen@example.ua")
+    with make_client(db_url) as c:
+        headers = bearer(c, "citizen@example.ua")
+        sql(db_url, "UPDATE users SET is_active = false")
+        assert c.get("/api/v1/me", headers=headers).status_code == 401
+
+
 def test_last_used_at_is_written_at_most_once_a_minute(db_url):
     add_user(db_url, "citizen@example.ua")
     with make_client(db_url) as c:
