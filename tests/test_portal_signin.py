@@ -89,6 +89,13 @@ def test_a_demo_executor_signs_in_sees_the_queue_and_signs_out(signin_server, tm
             first = rows.first.locator("td").all_inner_texts()
             assert len(first) == 5 and first[0] and first[1]
             assert page.get_attribute("#cabinet", "data-role") == "executor"
+            # The queue filtered by status, through the API's filter.
+            page.select_option("#status-filter", "closed")
+            page.wait_for_selector('#cabinet[data-state="ready"]')
+            statuses = page.locator("#queue tbody tr td:nth-child(3)").all_inner_texts()
+            assert statuses and set(statuses) == {"Закрито"}
+            page.select_option("#status-filter", "")
+            page.wait_for_selector('#cabinet[data-state="ready"]')
             shot = tmp_path / "cabinet.png"
             page.screenshot(path=str(shot), full_page=False)
             if SCREENSHOTS:
@@ -106,3 +113,26 @@ def test_a_demo_executor_signs_in_sees_the_queue_and_signs_out(signin_server, tm
         finally:
             browser.close()
     assert errors == []
+
+
+@pytest.mark.browser
+def test_the_demo_citizen_sees_their_own_appeals(signin_server):
+    from playwright.sync_api import sync_playwright
+
+    base, accounts = signin_server
+    citizen = next(a for a in accounts if a.role == "citizen")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="uk-UA")
+            page.goto(base + "/login")
+            page.fill("#email", citizen.login)
+            page.fill("#password", citizen.password)
+            page.click("#login-submit")
+            page.wait_for_selector('#cabinet[data-state="ready"]', timeout=15_000)
+            assert page.inner_text("#who-role") == "Мешканець"
+            assert page.inner_text("#queue-title") == "Мої звернення"
+            assert page.locator("#queue tbody tr").count() == demo_accounts.CITIZEN_APPEALS
+            assert not page.is_visible("#filters")
+        finally:
+            browser.close()

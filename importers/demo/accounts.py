@@ -8,6 +8,8 @@ each role sees. Created by `hromada demo` only when `settings.demo_mode` is on.
   contact centre), one planner, one administrator, one citizen;
 - a deputy for each current ward: `deputy-<n>@demo.hromada`.
 
+The demo citizen is made the author of the three latest generated appeals filed on the site.
+
 Passwords are derived from the seed (HMAC-SHA256 of the seed and the login), so the same seed
 gives the same passwords; `hromada demo accounts` recomputes and prints them, they are
 stored nowhere but as argon2 hashes. All rows carry `is_demo = true`.
@@ -32,6 +34,7 @@ from gis.db import libpq_url
 DOMAIN = "demo.hromada"
 UTILITIES = ("teploenergo", "vodokanal", "avtodor", "komunservis")
 CODE_PREFIX = "demo-"
+CITIZEN_APPEALS = 3
 
 
 @dataclass
@@ -152,7 +155,20 @@ def create(url: str, seed: int, *, demo_mode: bool | None = None) -> list[DemoAc
             "DELETE FROM users WHERE is_demo AND NOT (lower(email) = ANY(%s))",
             ([a.login.lower() for a in accounts],),
         )
+        _give_citizen_appeals(conn)
     return accounts
+
+
+def _give_citizen_appeals(conn, n: int = CITIZEN_APPEALS) -> None:
+    """The demo citizen filed the latest few generated appeals from the site, so their
+    cabinet has something in it (the same ones for the same seed)."""
+    conn.execute(
+        "UPDATE appeal_authors x SET user_id = u.id FROM users u"
+        " WHERE u.is_demo AND u.role = 'citizen' AND x.user_id IS NULL AND x.appeal_id IN"
+        " (SELECT id FROM appeals WHERE generated AND channel = 'site' ORDER BY id DESC LIMIT %s)"
+        " AND NOT EXISTS (SELECT 1 FROM appeal_authors y WHERE y.user_id = u.id)",
+        (n,),
+    )
 
 
 def listing(url: str, seed: int) -> list[DemoAccount]:

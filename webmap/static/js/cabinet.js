@@ -93,6 +93,29 @@
     table.hidden = items.length === 0;
   }
 
+  const statusFilter = document.getElementById("status-filter");
+  let queueUrl = null;
+
+  async function loadQueue() {
+    const status = queueUrl === config.queueUrl && statusFilter.value
+      ? `&status=${encodeURIComponent(statusFilter.value)}` : "";
+    cabinet.dataset.state = "loading";
+    const queue = await api(`${queueUrl}?limit=50${status}`);
+    if (!queue.ok) throw new Error(queue.body.detail || `HTTP ${queue.status}`);
+    fillQueue(queue.body.items);
+    text(queueStatus, queue.body.items.length
+      ? `Показано ${queue.body.items.length} найновіших.` : "Звернень немає.");
+    cabinet.dataset.rows = String(queue.body.items.length);
+    cabinet.dataset.state = "ready";
+  }
+
+  statusFilter.addEventListener("change", () => {
+    loadQueue().catch((exc) => {
+      cabinet.dataset.state = "error";
+      text(errorEl, exc.message);
+    });
+  });
+
   async function load() {
     const me = await api(config.meUrl);
     if (me.status === 401) {
@@ -106,24 +129,20 @@
     text(document.getElementById("who-scope"), scopeOf(me.body));
     cabinet.dataset.role = me.body.role;
 
-    let url = null;
     if (me.body.role === "citizen") {
-      url = config.myAppealsUrl;
+      queueUrl = config.myAppealsUrl;
       text(document.getElementById("queue-title"), "Мої звернення");
+      document.getElementById("filters").hidden = true;
     } else if (me.body.role !== "planner") {
-      url = config.queueUrl + "?limit=50";
+      queueUrl = config.queueUrl;
     }
-    if (url === null) {
+    if (queueUrl === null) {
+      document.getElementById("filters").hidden = true;
       text(queueStatus, "Для цієї ролі черги звернень немає.");
-    } else {
-      const queue = await api(url);
-      if (!queue.ok) throw new Error(queue.body.detail || `HTTP ${queue.status}`);
-      fillQueue(queue.body.items);
-      text(queueStatus, queue.body.items.length
-        ? `Показано ${queue.body.items.length} найновіших.` : "Звернень немає.");
-      cabinet.dataset.rows = String(queue.body.items.length);
+      cabinet.dataset.state = "ready";
+      return;
     }
-    cabinet.dataset.state = "ready";
+    await loadQueue();
   }
 
   document.getElementById("logout").addEventListener("click", async () => {
