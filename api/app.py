@@ -15,8 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
-from api.routers import admin, health, ogc, portal, staff
-from api.routers import auth, me
+from api.routers import admin, auth, health, me, ogc, portal, staff
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
