@@ -592,3 +592,41 @@ def test_hromada_demo_accounts_prints_json_lines(demo_url, monkeypatch, capsys):
     assert {"role": "deputy", "login": "deputy-17@demo.hromada",
             "password": demo_accounts.password_for(SEED, "deputy-17@demo.hromada"),
             "scope": "ward 17"} in lines  # fmt: skip
+
+
+def test_each_demo_role_signs_in_and_sees_only_its_scope(demo_url):
+    """Done when: each demo role signs in through the API with its printed password, sees its
+    own scope, and is refused outside it."""
+    settings = Settings(database_url=demo_url, demo_mode=True, rate_limits_enabled=False)
+    listed = demo_accounts.listing(demo_url, SEED)
+    firsts = {}
+    for a in listed:
+        firsts.setdefault(a.role, a)
+    total = sql(demo_url, "SELECT count(*) FROM appeals")[0][0]
+    with TestClient(create_app(settings)) as c:
+        for role, a in sorted(firsts.items()):
+            r = c.post("/api/v1/auth/login", json={"email": a.login, "password": a.password})
+            assert r.status_code == 200, (role, r.text)
+            h = auth(r.json()["access_token"])
+            me = c.get("/api/v1/me", headers=h).json()
+            assert me["role"] == role and me["email"] == a.login
+            queue = c.get("/api/v1/queue", headers=h, params={"limit": 200})
+            if role not in STAFF_QUEUE:
+                assert queue.status_code == 403, role
+                continue
+            items = queue.json()["items"]
+            assert items, role
+            if role in ("executor", "manager"):
+                codes = {r[0] for r in sql(demo_url, "SELECT code FROM executors WHERE id ="
+                                           " ANY(%s)", (me["executor_ids"],))}  # fmt: skip
+                assert {i["executor_code"] for i in items} <= codes
+                assert me["executor"]["name"] == a.scope
+            elif role == "deputy":
+                assert {i["ward_number"] for i in items} == {me["ward_number"]}
+                assert a.scope == f"ward {me['ward_number']}"
+            else:  # the contact centre and the administrator see the whole city
+                assert len(items) == min(200, total)
+        r = c.post("/api/v1/auth/login", json={"email": firsts["citizen"].login,
+                                               "password": firsts["citizen"].password})  # fmt: skip
+        mine = c.get("/api/v1/me/appeals", headers=auth(r.json()["access_token"])).json()
+        assert len(mine["items"]) >= demo_accounts.CITIZEN_APPEALS
