@@ -107,6 +107,26 @@ def cmd_demo(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_purge(args, settings: Settings) -> int:
+    """Apply the retention periods (run it daily from cron or a systemd timer)."""
+    import asyncio
+
+    import psycopg
+
+    from gis.accounts import purge_expired
+    from gis.db import libpq_url
+
+    async def purge() -> dict:
+        async with await psycopg.AsyncConnection.connect(libpq_url(_url(settings))) as conn:
+            async with conn.transaction():
+                return await purge_expired(
+                    conn, personal_data_retention_days=settings.personal_data_retention_days
+                )
+
+    print(json.dumps(asyncio.run(purge())))
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
@@ -207,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the portal and the API (database must be migrated)")
     s.add_argument("--host"), s.add_argument("--port", type=int)
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("purge", help="apply retention: old sessions, tokens, authors' data")
+    s.set_defaults(func=cmd_purge)
 
     s = sub.add_parser("db", help="the embedded PostgreSQL: start, stop, status, url")
     s.add_argument("action", choices=["start", "stop", "status", "url"])

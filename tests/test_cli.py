@@ -14,7 +14,7 @@ import pytest
 from gis.embedded import EmbeddedCluster, free_port
 
 HROMADA = str(Path(sys.executable).with_name("hromada"))
-SUBCOMMANDS = ["run", "serve", "db", "migrate", "import", "load", "demo"]
+SUBCOMMANDS = ["run", "serve", "purge", "db", "migrate", "import", "load", "demo"]
 
 
 def test_help_lists_every_subcommand():
@@ -80,3 +80,25 @@ def test_run_refuses_a_busy_port_and_leaves_the_running_database_alone(tmp_path)
     finally:
         busy.close()
         cluster.destroy()
+
+
+def test_purge_applies_the_retention_periods(db_url):
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        user = conn.execute(
+            "INSERT INTO users (email, full_name, role) VALUES ('a@example.org', 'А', 'citizen') "
+            "RETURNING id"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO auth_sessions (token_hash, user_id, kind, expires_at) VALUES "
+            "('old', %(u)s, 'bearer', now() - interval '3 days'), "
+            "('live', %(u)s, 'bearer', now() + interval '3 days')",
+            {"u": user},
+        )
+    env = dict(os.environ, DATABASE_URL=db_url)
+    done = subprocess.run([HROMADA, "purge"], env=env, capture_output=True, text=True, check=True)
+    assert '"sessions": 1' in done.stdout
+    with psycopg.connect(db_url) as conn:
+        left = [r[0] for r in conn.execute("SELECT token_hash FROM auth_sessions")]
+    assert left == ["live"]
