@@ -265,6 +265,7 @@ class Appeal(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = _now()
     generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    support_count: Mapped[int] = mapped_column(Integer, server_default="0")
     __table_args__ = (
         CheckConstraint(
             "status IN (" + ",".join(f"'{s}'" for s in APPEAL_STATUSES) + ")", "status"
@@ -513,3 +514,50 @@ class PersonalDataAccess(Base):
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
     at: Mapped[dt.datetime] = _now()
     purpose: Mapped[str] = mapped_column(Text)
+
+
+class AppealPhoto(Base):
+    """A photo of an appeal (or of an executor's answer). The file lives outside the database,
+    under its content hash; what is published has its EXIF metadata stripped."""
+
+    __tablename__ = "appeal_photos"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8), server_default="appeal")  # or 'answer'
+    position: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    created_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (
+        UniqueConstraint("appeal_id", "kind", "sha256"),
+        CheckConstraint("kind IN ('appeal', 'answer')", "kind"),
+    )
+
+
+class IdempotencyKey(Base):
+    """A submission's Idempotency-Key: a retry returns the first answer, never a second appeal."""
+
+    __tablename__ = "idempotency_keys"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # Who sent it (user id or client address), so two clients' keys never collide.
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    response: Mapped[dict] = mapped_column(JSONB)
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class AppealSupporter(Base):
+    """A citizen who supports an existing appeal instead of filing a duplicate."""
+
+    __tablename__ = "appeal_supporters"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str | None] = mapped_column(Text)  # to notify them; personal data
+    created_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (UniqueConstraint("appeal_id", "user_id"),)
