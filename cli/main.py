@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -276,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, settings) or 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `hromada demo accounts | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # one clear line for the person at the terminal
         from gis.embedded import EmbeddedDatabaseError
 
