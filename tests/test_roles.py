@@ -53,6 +53,9 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/"): ANYONE,
     ("GET", "/login"): ANYONE,
     ("GET", "/cabinet"): ANYONE,  # the page; its data comes from the API below
+    ("GET", "/register"): ANYONE,
+    ("GET", "/account/confirm"): ANYONE,  # the token is in the fragment, read by the page
+    ("GET", "/account/reset"): ANYONE,
     # signing in and out, one's own account (api/routers/auth.py, me.py)
     ("POST", "/api/v1/auth/register"): ANYONE,
     ("POST", "/api/v1/auth/confirm"): ANYONE,

@@ -56,3 +56,33 @@ async def cabinet_page(request: Request) -> HTMLResponse:
         "loginUrl": str(request.url_for("portal_login")),
     }
     return templates.TemplateResponse(request, "cabinet.html", {"config": config})
+
+
+def _account_page(request: Request, template: str, config: dict) -> HTMLResponse:
+    config = {**config, "loginUrl": str(request.url_for("portal_login"))}
+    return templates.TemplateResponse(request, template, {"config": config})
+
+
+@router.get("/register", response_class=HTMLResponse, name="portal_register")
+async def register_page(request: Request) -> HTMLResponse:
+    """A citizen signs up: the form posts JSON to /api/v1/auth/register, which mails a link to
+    /account/confirm."""
+    return _account_page(request, "register.html", {"registerUrl": "/api/v1/auth/register"})
+
+
+@router.get("/account/confirm", response_class=HTMLResponse, name="portal_account_confirm")
+async def confirm_page(request: Request) -> HTMLResponse:
+    """The confirmation link's page. Its token is in the URL fragment, which never reaches the
+    server; account.js reads it and POSTs it to /api/v1/auth/confirm."""
+    return _account_page(request, "account_confirm.html", {"confirmUrl": "/api/v1/auth/confirm"})
+
+
+@router.get("/account/reset", response_class=HTMLResponse, name="portal_account_reset")
+async def reset_page(request: Request) -> HTMLResponse:
+    """Forgot the password: without a token, a form asking for the mail with a link; with the
+    link's #token=…, a form for the new password."""
+    config = {
+        "requestUrl": "/api/v1/auth/password-reset",
+        "confirmUrl": "/api/v1/auth/password-reset/confirm",
+    }
+    return _account_page(request, "account_reset.html", config)

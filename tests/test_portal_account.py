@@ -1,0 +1,214 @@
+"""The portal's account pages, in Debian's chromium, with a real SMTP server and PostGIS: a
+citizen signs up through /register, opens the confirmation link from the mail, signs in and
+sees the cabinet; then forgets the password, opens the reset link from the next mail, sets a
+new one and signs in with it. A password repeat that does not match is refused on the page,
+without a request; a used link shows the API's message; the links' tokens never appear in a
+requested URL."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+
+import pytest
+import uvicorn
+from test_portal import CHROMIUM, CHROMIUM_ARGS, _free_port
+
+from api import create_app
+from gis.settings import Settings
+
+SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")  # a folder to keep the screenshots in
+EMAIL = "olena.pchilka@example.ua"
+NAME = "Олена Пчілка"
+PASSWORD = "vyshyvanka-2026"
+NEW_PASSWORD = "kalyna and verba"
+
+
+@pytest.fixture
+def account_server(db_url, smtp_server):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        database_url=db_url, demo_mode=False, smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port, public_base_url=base,
+    )  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def mailed_link(smtp_server, page: str) -> str:
+    body = smtp_server.wait_for(EMAIL, timeout=10).get_content()
+    match = re.search(rf"(http://\S+/account/{page}#token=[\w-]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def sign_in(page, base: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#email", EMAIL)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_url(base + "/cabinet")
+    page.wait_for_selector('#cabinet[data-state="ready"]', timeout=15_000)
+
+
+@pytest.mark.browser
+def test_sign_up_confirm_sign_in_and_reset_the_password(account_server, smtp_server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    base = account_server
+    errors: list[str] = []
+    requests: list[tuple[str, str]] = []  # (method, url) of every request the pages make
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="uk-UA")
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("request", lambda r: requests.append((r.method, r.url)))
+
+            # From the sign-in page to the registration form and back.
+            page.goto(base + "/login")
+            page.get_by_role("link", name="Зареєструватися").click()
+            page.wait_for_url(base + "/register")
+            page.get_by_role("link", name="Увійти").click()
+            page.wait_for_url(base + "/login")
+            page.get_by_role("link", name="Зареєструватися").click()
+            page.wait_for_url(base + "/register")
+
+            # A repeat that does not match: a Ukrainian message, and nothing sent.
+            page.fill("#full_name", NAME)
+            page.fill("#email", EMAIL)
+            page.fill("#password", PASSWORD)
+            page.fill("#password2", PASSWORD + "!")
+            page.click("#account-submit")
+            expect(page.locator("#account-error")).to_have_text(
+                "Паролі не збігаються: введіть той самий пароль двічі."
+            )
+            assert not [u for m, u in requests if m == "POST"]
+            shot = tmp_path / "register.png"
+            page.screenshot(path=str(shot), full_page=True)
+            if SCREENSHOTS:
+                page.screenshot(path=os.path.join(SCREENSHOTS, "register.png"), full_page=True)
+            assert shot.stat().st_size > 10_000
+
+            # A password the server refuses: its message, as it comes.
+            page.fill("#password", "short")
+            page.fill("#password2", "short")
+            page.click("#account-submit")
+            expect(page.locator("#account-error")).to_have_text(
+                "Пароль закороткий: щонайменше 10 символів."
+            )
+
+            page.fill("#password", PASSWORD)
+            page.fill("#password2", PASSWORD)
+            page.click("#account-submit")
+            expect(page.locator("#account-done")).to_contain_text(
+                f"Ми надіслали лист для підтвердження на {EMAIL}."
+            )
+            assert page.is_hidden("#register-form")
+            assert page.inner_text("#account-error") == ""
+
+            # Not confirmed yet: signing in is refused with the API's message.
+            page.goto(base + "/login")
+            page.fill("#email", EMAIL)
+            page.fill("#password", PASSWORD)
+            page.click("#login-submit")
+            expect(page.locator("#login-error")).to_contain_text("ще не підтверджено")
+
+            # The link from the mail.
+            confirm_link = mailed_link(smtp_server, "confirm")
+            assert confirm_link.startswith(base + "/account/confirm#token=")
+            page.goto(confirm_link)
+            page.wait_for_selector('#account[data-state="done"]')
+            expect(page.locator("#account-done")).to_contain_text("Адресу підтверджено.")
+            assert page.url == base + "/account/confirm"  # the token left the address bar
+            page.locator("#account-done").get_by_role("link", name="увійти").click()
+            page.wait_for_url(base + "/login")
+            # The link is single-use: opened again, the API's message.
+            page.goto(confirm_link)
+            page.wait_for_selector('#account[data-state="error"]')
+            expect(page.locator("#account-error")).to_contain_text(
+                "Посилання недійсне: його вже використано"
+            )
+            page.goto(base + "/account/confirm")
+            page.wait_for_selector('#account[data-state="error"]')
+            expect(page.locator("#account-error")).to_contain_text("немає коду підтвердження")
+
+            # Confirmed: the cabinet shows the citizen.
+            sign_in(page, base, PASSWORD)
+            assert page.inner_text("#who-name") == f"{NAME} ({EMAIL})"
+            assert page.inner_text("#who-role") == "Мешканець"
+            assert page.inner_text("#queue-title") == "Мої звернення"
+            assert page.inner_text("#queue-status") == "Звернень немає."
+            page.click("#logout")
+            page.wait_for_url(base + "/login")
+
+            # Forgot the password: the link on /login, the form, the mail.
+            if SCREENSHOTS:
+                page.screenshot(path=os.path.join(SCREENSHOTS, "login.png"))
+            page.get_by_role("link", name="Забули пароль?").click()
+            page.wait_for_url(base + "/account/reset")
+            assert page.is_hidden("#reset-confirm")
+            page.fill("#email", EMAIL)
+            page.get_by_role("button", name="Надіслати лист").click()
+            expect(page.locator("#account-done")).to_contain_text(
+                "Якщо такий обліковий запис існує, ми надіслали лист"
+            )
+            reset_link = mailed_link(smtp_server, "reset")
+            page.goto(reset_link)  # over the same page: only the fragment changes
+            expect(page.locator("#reset-confirm")).to_be_visible()
+            assert page.is_hidden("#reset-request")
+            assert page.url == base + "/account/reset"
+            # A mismatched repeat here too: refused on the page.
+            posts = len([u for m, u in requests if m == "POST"])
+            page.fill("#password", NEW_PASSWORD)
+            page.fill("#password2", NEW_PASSWORD.upper())
+            page.get_by_role("button", name="Зберегти пароль").click()
+            expect(page.locator("#account-error")).to_have_text(
+                "Паролі не збігаються: введіть той самий пароль двічі."
+            )
+            assert len([u for m, u in requests if m == "POST"]) == posts
+            page.fill("#password2", NEW_PASSWORD)
+            page.get_by_role("button", name="Зберегти пароль").click()
+            expect(page.locator("#account-done")).to_contain_text("Пароль змінено.")
+            if SCREENSHOTS:
+                page.screenshot(path=os.path.join(SCREENSHOTS, "account-reset.png"))
+            page.locator("#account-done").get_by_role("link", name="Увійти").click()
+            page.wait_for_url(base + "/login")
+
+            # The old password no longer works; the new one does.
+            page.fill("#email", EMAIL)
+            page.fill("#password", PASSWORD)
+            page.click("#login-submit")
+            expect(page.locator("#login-error")).to_have_text(
+                "Неправильна адреса e-mail або пароль."
+            )
+            sign_in(page, base, NEW_PASSWORD)
+            assert page.inner_text("#who-role") == "Мешканець"
+        finally:
+            browser.close()
+    assert errors == []
+    # The one-time tokens travelled only in POST bodies, never in a URL sent to the server (a
+    # fragment stays in the browser).
+    for link in (confirm_link, reset_link):
+        token = link.partition("#token=")[2]
+        assert not [u for _, u in requests if token in u.partition("#")[0]]
+    posted = {u.removeprefix(base) for m, u in requests if m == "POST"}
+    assert {
+        "/api/v1/auth/register", "/api/v1/auth/confirm", "/api/v1/auth/password-reset",
+        "/api/v1/auth/password-reset/confirm", "/api/v1/auth/login",
+    } <= posted  # fmt: skip
