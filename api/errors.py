@@ -295,6 +295,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown update regime '{value}'. Possible: {allowed}.",
     ),
     "title_required": ("Назва шару не може бути порожньою.", "A layer's title cannot be empty."),
+    # routing by polygon (gis/routing.py, api/routers/routing.py)
+    "coordinate_missing": (
+        "Не вказано координату «{parameter}»: потрібні обидві, lon (довгота) і lat (широта), "
+        "у градусах WGS 84, наприклад lon=30.5234&lat=50.4501.",
+        "Coordinate '{parameter}' is missing: both lon (longitude) and lat (latitude) are "
+        "needed, in WGS 84 degrees, e.g. lon=30.5234&lat=50.4501.",
+    ),
+    "invalid_coordinate": (
+        "Координата «{parameter}» має бути числом у градусах WGS 84 (довгота від -180 до 180, "
+        "широта від -90 до 90), наприклад lon=30.5234&lat=50.4501; отримано «{value}».",
+        "Coordinate '{parameter}' must be a number in WGS 84 degrees (longitude -180 to 180, "
+        "latitude -90 to 90), e.g. lon=30.5234&lat=50.4501; got '{value}'.",
+    ),
+    "category_required": (
+        "Вкажіть категорію звернення (параметр category: її id або код); перелік категорій — "
+        "/api/v1/categories.",
+        "Give the appeal's category (parameter category: its id or code); the list of "
+        "categories is /api/v1/categories.",
+    ),
+    "outside_service_area": (
+        "Точка ({lon}, {lat}) лежить поза межами громади, яку обслуговує ця система. "
+        "Перевірте, чи не переплутано довготу й широту, або вкажіть місце в межах громади; "
+        "звернення без прив’язки до місця можна подати без координат.",
+        "The point ({lon}, {lat}) lies outside the community this system serves. Check that "
+        "longitude and latitude are not swapped, or choose a place within the community; an "
+        "appeal with no place on the map can be filed without coordinates.",
+    ),
     "not_found": ("Сторінку не знайдено.", "Not found."),
     "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),
     "http_error": ("Помилка запиту.", "Request error."),

@@ -8,10 +8,11 @@ decided in SQL, set-based, from the staging table:
    territories that routing rules name: `ST_Covers` (a point on a border still matches)
    between polygons cut small by `ST_Subdivide` and the GiST-indexed points, walked polygon
    by polygon so that PostGIS tests every point against one small, cached polygon;
-2. routing is decided once per distinct (category, district, ward, territories) — a few
-   thousand combinations rather than millions of appeals — by the first active rule in
-   order of priority (then specificity, then id) whose category is the appeal's category or
-   its parent kind and whose area (none, a district, a ward or a territory) contains it;
+2. routing is decided once per distinct (category, districts, wards, territories) — a few
+   thousand combinations rather than millions of appeals — by gis/routing.py's
+   DECISION_SQL, the same SQL text that `decide()` runs for a single appeal (the first
+   active rule by priority, then specificity, then id, whose category is the appeal's or its
+   parent kind and whose area covers the point; the contact centre if none);
 3. one INSERT … SELECT writes the appeals with their district, ward, executor, rule,
    reason and matched areas; authors and events follow the same way.
 
@@ -32,6 +33,7 @@ import numpy as np
 import shapely
 from psycopg.copy import QueuedLibpqWriter
 
+from gis.routing import DECISION_SQL
 from importers.demo import names as N
 from importers.demo.geometry import jitter
 from importers.demo.organisations import normalise
@@ -99,7 +101,7 @@ SELECT 'ward', id, number::text, ST_Subdivide(geom, 64) FROM wards WHERE valid_t
 UNION ALL
 SELECT 'territory', id, code, ST_Subdivide(geom, 64) FROM executor_territories
  WHERE valid_to IS NULL
-   AND code IN (SELECT territory_code FROM routing_rules WHERE is_active);
+   AND code IN (SELECT territory_code FROM routing_rules WHERE is_active);  -- RULE_TERRITORY
 
 CREATE TEMP TABLE demo_points ON COMMIT DROP AS
 SELECT seq, category_id, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom
@@ -109,74 +111,36 @@ ANALYZE demo_points;
 
 CREATE TEMP TABLE demo_hits ON COMMIT DROP AS
 SELECT seq, category_id,
-       min(id) FILTER (WHERE type = 'district') AS district_id,
-       min(id) FILTER (WHERE type = 'ward') AS ward_id,
-       coalesce(array_agg(key) FILTER (WHERE type = 'territory'), '{}') AS territories
-  FROM (SELECT DISTINCT pt.seq, pt.category_id, p.type, p.key, p.id
+       coalesce(array_agg(id ORDER BY id) FILTER (WHERE type = 'district'), '{}')
+           AS district_ids,
+       coalesce(array_agg(id ORDER BY id) FILTER (WHERE type = 'ward'), '{}') AS ward_ids,
+       coalesce(array_agg(id ORDER BY id) FILTER (WHERE type = 'territory'), '{}')
+           AS territory_ids
+  FROM (SELECT DISTINCT pt.seq, pt.category_id, p.type, p.id
           FROM demo_area_parts p
-          JOIN demo_points pt ON ST_Covers(p.geom, pt.geom)
-         ORDER BY pt.seq, pt.category_id, p.type, p.key, p.id) AS covered
+          JOIN demo_points pt ON ST_Covers(p.geom, pt.geom)) AS covered
  GROUP BY seq, category_id;
 ANALYZE demo_hits;
 """
 
-# The routing decision, once per distinct (category, district, ward, territories): the
-# first active rule by priority, then specificity (territory, ward, district, category),
-# then id, whose category is the appeal's or its parent kind and whose area contains it.
-ROUTES_SQL = """
+# The routing decision, once per distinct (category, located, covering districts, wards and
+# territories): gis/routing.py's DECISION_SQL — the very text decide() runs for one point.
+ROUTES_SQL = (
+    """
 CREATE TEMP TABLE demo_routes ON COMMIT DROP AS
-WITH combos AS (
-    SELECT DISTINCT category_id, district_id, ward_id, territories FROM demo_hits
-    UNION
-    SELECT DISTINCT category_id, NULL::int, NULL::int, '{}'::text[]
-      FROM demo_stage WHERE lon IS NULL
-)
-SELECT c.category_id, coalesce(c.district_id, 0) AS district_key,
-       coalesce(c.ward_id, 0) AS ward_key, c.territories,
-       r.id AS rule_id, r.executor_id,
-       CASE WHEN c.district_id IS NULL AND c.ward_id IS NULL THEN 'Без місця на мапі. ' ELSE ''
-       END
-       || format('Правило №%s (пріоритет %s): %s, %s → %s', r.id, r.priority,
-                 coalesce('«' || concat_ws(' / ', rcp.name, rc.name) || '»',
-                          'будь-яка категорія'),
-                 CASE WHEN r.territory_code IS NOT NULL THEN 'територія «' || rt.name || '»'
-                      WHEN r.ward_number IS NOT NULL THEN 'виборчий округ №' || r.ward_number
-                      WHEN r.district_code IS NOT NULL THEN coalesce(rd.name, r.district_code)
-                      ELSE 'усе місто' END,
-                 coalesce(e.short_name, e.name)) AS reason,
-       CASE WHEN d.id IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object(
-           'type', 'district', 'id', d.id, 'code', d.code)) END
-       || CASE WHEN w.id IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object(
-           'type', 'ward', 'id', w.id, 'number', w.number)) END
-       || coalesce((SELECT jsonb_agg(jsonb_build_object('type', 'territory', 'id', t.id,
-                                                        'code', t.code) ORDER BY t.code)
-                      FROM executor_territories t
-                     WHERE t.code = ANY(c.territories) AND t.valid_to IS NULL), '[]'::jsonb)
-           AS areas
-  FROM combos c
-  JOIN categories cat ON cat.id = c.category_id
-  LEFT JOIN districts d ON d.id = c.district_id
-  LEFT JOIN wards w ON w.id = c.ward_id
-  LEFT JOIN LATERAL (
-      SELECT r.* FROM routing_rules r
-       WHERE r.is_active
-         AND (r.category_id IS NULL OR r.category_id = c.category_id
-              OR r.category_id = cat.parent_id)
-         AND (num_nonnulls(r.district_code, r.ward_number, r.territory_code) = 0
-              OR r.district_code = d.code OR r.ward_number = w.number
-              OR r.territory_code = ANY(c.territories))
-       ORDER BY r.priority, r.territory_code IS NULL, r.ward_number IS NULL,
-                r.district_code IS NULL, r.category_id IS NULL, r.id
-       LIMIT 1
-  ) r ON true
-  LEFT JOIN executors e ON e.id = r.executor_id
-  LEFT JOIN categories rc ON rc.id = r.category_id
-  LEFT JOIN categories rcp ON rcp.id = rc.parent_id
-  LEFT JOIN executor_territories rt ON rt.code = r.territory_code AND rt.valid_to IS NULL
-  LEFT JOIN districts rd ON rd.code = r.district_code AND rd.valid_to IS NULL;
+"""
+    + DECISION_SQL.format(
+        combos="""(
+    SELECT DISTINCT s.category_id, s.lon IS NOT NULL AS located,
+           coalesce(h.district_ids, '{}') AS district_ids, coalesce(h.ward_ids, '{}') AS ward_ids,
+           coalesce(h.territory_ids, '{}') AS territory_ids
+      FROM demo_stage s LEFT JOIN demo_hits h ON h.seq = s.seq)"""
+    )
+    + """;
 ANALYZE demo_routes;
 ANALYZE demo_stage;
 """
+)
 
 INSERT_APPEALS_SQL = """
 INSERT INTO appeals (id, number, category_id, kind, text, is_public, channel, status, result,
@@ -186,7 +150,7 @@ INSERT INTO appeals (id, number, category_id, kind, text, is_public, channel, st
 SELECT %(base)s + s.seq, left(s.author_name, 1) || '-' || (%(number_base)s + s.seq),
        s.category_id, s.kind, s.text, s.is_public, s.channel, s.status, s.result,
        s.privileged, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.address,
-       h.district_id, h.ward_id, r.executor_id, r.rule_id, r.reason, r.areas,
+       r.district_id, r.ward_id, r.executor_id, r.rule_id, r.reason, r.areas,
        to_timestamp(s.created_at),
        to_timestamp(s.created_at) + make_interval(days => c.deadline_days),
        CASE WHEN s.extended THEN to_timestamp(s.created_at) + interval '45 days' END,
@@ -195,9 +159,10 @@ SELECT %(base)s + s.seq, left(s.author_name, 1) || '-' || (%(number_base)s + s.s
   JOIN categories c ON c.id = s.category_id
   LEFT JOIN demo_hits h ON h.seq = s.seq
   JOIN demo_routes r ON r.category_id = s.category_id
-                    AND r.district_key = coalesce(h.district_id, 0)
-                    AND r.ward_key = coalesce(h.ward_id, 0)
-                    AND r.territories = coalesce(h.territories, '{}')
+                    AND r.located = (s.lon IS NOT NULL)
+                    AND r.district_ids = coalesce(h.district_ids, '{}')
+                    AND r.ward_ids = coalesce(h.ward_ids, '{}')
+                    AND r.territory_ids = coalesce(h.territory_ids, '{}')
 """
 INSERT_AUTHORS_SQL = """
 INSERT INTO appeal_authors (appeal_id, full_name, email, phone, postal_address, privilege)
@@ -613,7 +578,10 @@ def load(conn, ref: Reference, mix: Mix, rng: np.random.Generator, n: int,
 
     conn.execute(AREAS_SQL)
     t = lap("appeals_areas", t)
+    # A few thousand combinations: compiling the plan (JIT) would cost more than running it.
+    conn.execute("SET LOCAL jit = off")
     conn.execute(ROUTES_SQL)
+    conn.execute("RESET jit")
     t = lap("appeals_routes", t)
     inserted = {}
     params = {"base": id_base, "number_base": number_base}

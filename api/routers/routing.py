@@ -1,0 +1,39 @@
+"""Routing by polygon, as public endpoints (MapIt's point lookup and a routing dry run).
+
+- `GET /api/v1/areas?lon=&lat=`: every current area covering the point (hromada, districts,
+  wards, executor territories), each with id, type, code or number, name and version;
+- `GET /api/v1/route?lon=&lat=&category=`: what a submission at that point would decide —
+  executor, rule, reason and the areas an appeal would store. `category` is an id or a code;
+  without lon and lat the appeal has no place on the map and goes by category alone.
+
+Both read only public data. Bad input is a 400 with a message (gis/routing.py raises it).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ConnDep
+from api.policy import public
+from gis import routing
+from gis.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1", tags=["routing"])
+
+
+@router.get("/areas", dependencies=[public()])
+async def areas(conn: ConnDep, lon: str | None = None, lat: str | None = None) -> dict:
+    found = await routing.areas_at(conn, lon, lat)
+    point = routing.check_point(lon, lat)
+    return {"lon": point[0], "lat": point[1], "areas": found}
+
+
+@router.get("/route", dependencies=[public()])
+async def route(
+    conn: ConnDep, category: str | None = None, lon: str | None = None, lat: str | None = None
+) -> dict:
+    if category is None or not category.strip():
+        raise InvalidInput("category_required", parameter="category")
+    category_id = await routing.resolve_category(conn, category)
+    decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category_id)
+    return decision.as_dict()
