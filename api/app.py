@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
-from api.routers import admin, auth, health, me, ogc, portal, routing, staff
+from api.routers import admin, appeals, auth, health, me, ogc, portal, routing, staff
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(auth.router)
     app.include_router(me.router)
+    app.include_router(appeals.router)
     app.include_router(routing.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)

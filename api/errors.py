@@ -322,6 +322,152 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "longitude and latitude are not swapped, or choose a place within the community; an "
         "appeal with no place on the map can be filed without coordinates.",
     ),
+    # appeal intake (gis/intake.py, gis/photos.py, api/routers/appeals.py)
+    "text_required": (
+        "Опишіть проблему: текст звернення не може бути порожнім.",
+        "Describe the problem: the appeal's text cannot be empty.",
+    ),
+    "text_too_long": (
+        "Текст звернення задовгий: {length} символів, а можна щонайбільше {max}. Скоротіть "
+        "його або опишіть лише одну проблему (одне звернення — одна проблема).",
+        "The appeal's text is too long: {length} characters, at most {max} are accepted. "
+        "Shorten it or describe only one problem (one appeal, one problem).",
+    ),
+    "text_obscene": (
+        "Звернення містить нецензурну лексику, тож його не може бути прийнято. Приберіть "
+        "лайливі слова й надішліть його знову.",
+        "The appeal contains obscene language and cannot be accepted. Remove the swear words "
+        "and send it again.",
+    ),
+    "author_name_required": (
+        "Вкажіть прізвище, ім’я та по батькові автора: анонімні звернення не розглядаються "
+        "(ст. 8 Закону «Про звернення громадян»).",
+        "Give the author's full name: anonymous appeals are not considered (Art. 8 of the Law "
+        "on Citizens' Appeals).",
+    ),
+    "author_name_latin": (
+        "Ім’я автора має бути написане кирилицею (українськими літерами), а не латиницею, "
+        "наприклад «Петренко Іван Миколайович».",
+        "The author's name must be written in Cyrillic (Ukrainian letters), not in Latin "
+        "script, e.g. «Петренко Іван Миколайович».",
+    ),
+    "author_name_invalid": (
+        "Ім’я автора може містити лише літери кирилиці, апостроф, дефіс і пробіли, наприклад "
+        "«Ковальчук-Дем’яненко Олена».",
+        "The author's name may contain only Cyrillic letters, apostrophes, hyphens and spaces, "
+        "e.g. «Ковальчук-Дем’яненко Олена».",
+    ),
+    "author_address_required": (
+        "Вкажіть поштову адресу автора (куди надіслати відповідь): звернення без адреси "
+        "вважається анонімним і не розглядається (ст. 8 Закону «Про звернення громадян»).",
+        "Give the author's postal address (where the answer is sent): an appeal without an "
+        "address is anonymous and is not considered (Art. 8 of the Law on Citizens' Appeals).",
+    ),
+    "author_contact_required": (
+        "Вкажіть, як з автором зв’язатися: адресу електронної пошти або номер телефону.",
+        "Give a way to reach the author: an e-mail address or a phone number.",
+    ),
+    "invalid_phone": (
+        "Некоректний номер телефону «{value}»: вкажіть 10–15 цифр, наприклад +380 44 123 45 67.",
+        "Invalid phone number '{value}': give 10 to 15 digits, e.g. +380 44 123 45 67.",
+    ),
+    "field_too_long": (
+        "Поле «{parameter}» задовге: щонайбільше {max} символів.",
+        "Field '{parameter}' is too long: at most {max} characters.",
+    ),
+    "invalid_field": (
+        "Поле «{parameter}» має неправильний тип: очікується текст (або об’єкт для author і "
+        "location).",
+        "Field '{parameter}' has the wrong type: text is expected (an object for author and "
+        "location).",
+    ),
+    "invalid_boolean": (
+        "Поле «{parameter}» має бути true або false; отримано «{value}».",
+        "Field '{parameter}' must be true or false; got '{value}'.",
+    ),
+    "invalid_json": (
+        "Тіло запиту (або поле «{parameter}») має бути JSON-об’єктом з полями звернення.",
+        "The request body (or field '{parameter}') must be a JSON object with the appeal's fields.",
+    ),
+    "unsupported_content_type": (
+        "Непідтримуваний тип вмісту «{value}»: надсилайте application/json або "
+        "multipart/form-data (з фотографіями).",
+        "Unsupported content type '{value}': send application/json or multipart/form-data "
+        "(with photos).",
+    ),
+    "category_not_subkind": (
+        "«{name}» — це вид звернення; оберіть його підвид: {subkinds}.",
+        "'{name}' is a kind of appeal; choose one of its sub-kinds: {subkinds}.",
+    ),
+    "unknown_channel": (
+        "Невідомий канал надходження «{value}». Можливі: {allowed}.",
+        "Unknown channel '{value}'. Possible: {allowed}.",
+    ),
+    "channel_not_allowed": (
+        "Громадяни подають звернення через сайт (channel=site); канал «{value}» може вказати "
+        "лише оператор, який реєструє звернення від імені громадянина.",
+        "Citizens file appeals through the site (channel=site); channel '{value}' may be given "
+        "only by an operator registering an appeal on a citizen's behalf.",
+    ),
+    "too_many_photos": (
+        "Забагато фотографій: {count}, а можна щонайбільше {max}.",
+        "Too many photos: {count}, at most {max} are accepted.",
+    ),
+    "photo_not_image": (
+        "Файл «{name}» не є зображенням JPEG, PNG або WebP (або пошкоджений). Додайте фото в "
+        "одному з цих форматів.",
+        "File '{name}' is not a JPEG, PNG or WebP image (or it is damaged). Attach a photo in "
+        "one of these formats.",
+    ),
+    "photo_too_large": (
+        "Файл «{name}» завеликий: щонайбільше {max_mb} МБ на одне фото. Зменште його розмір.",
+        "File '{name}' is too large: at most {max_mb} MB per photo. Make it smaller.",
+    ),
+    "photo_too_many_pixels": (
+        "Зображення «{name}» завелике ({width}×{height} пікселів). Зменште його роздільність.",
+        "Image '{name}' is too large ({width}×{height} pixels). Reduce its resolution.",
+    ),
+    "photo_not_found": ("Фото не знайдено.", "Photo not found."),
+    "location_required": (
+        "Вкажіть місце проблеми: точку на мапі (location.lon, location.lat), адресу "
+        "(location.street і location.house) або позначте, що звернення не прив’язане до місця "
+        "(location.no_location: true).",
+        "Give the problem's place: a point on the map (location.lon, location.lat), an address "
+        "(location.street and location.house), or mark that the appeal has no place "
+        "(location.no_location: true).",
+    ),
+    "location_ambiguous": (
+        "Місце вказано кількома способами ({given}): залиште щось одне — точку, адресу або "
+        "no_location.",
+        "The place is given in several ways ({given}): keep one — a point, an address or "
+        "no_location.",
+    ),
+    "address_incomplete": (
+        "Для адреси потрібні і вулиця (location.street), і номер будинку (location.house).",
+        "An address needs both a street (location.street) and a house number (location.house).",
+    ),
+    "unknown_street": (
+        "Вулицю «{street}» не знайдено в реєстрі вулиць. Перевірте назву (наприклад, «вулиця "
+        "Хрещатик») або позначте місце на мапі.",
+        "Street '{street}' is not in the street register. Check the name (e.g. «вулиця "
+        "Хрещатик») or mark the place on the map.",
+    ),
+    "address_not_found": (
+        "Будинок {house} на «{street}» не знайдено серед відомих адрес. Перевірте номер або "
+        "позначте місце на мапі (location.lon, location.lat).",
+        "House {house} on «{street}» is not among the known addresses. Check the number or "
+        "mark the place on the map (location.lon, location.lat).",
+    ),
+    "invalid_idempotency_key": (
+        "Заголовок Idempotency-Key має бути від 1 до 128 видимих символів ASCII (наприклад, UUID).",
+        "The Idempotency-Key header must be 1 to 128 visible ASCII characters (e.g. a UUID).",
+    ),
+    "idempotency_key_reused": (
+        "Цей Idempotency-Key уже використано для іншого звернення. Для нового звернення "
+        "створіть новий ключ; повтор має надсилати те саме звернення без змін.",
+        "This Idempotency-Key was already used for a different appeal. Make a new key for a "
+        "new appeal; a retry must send the very same appeal unchanged.",
+    ),
     "not_found": ("Сторінку не знайдено.", "Not found."),
     "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),
     "http_error": ("Помилка запиту.", "Request error."),

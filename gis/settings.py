@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     max_json_bytes: int = 1024 * 1024
     max_upload_bytes: int = 5 * 10 * 1024 * 1024 + 1024 * 1024
 
+    # Appeal intake (gis/intake.py, gis/photos.py): the longest text, how many photos and how
+    # large each (Kyiv's 1551: up to 5 photos), and the largest image in pixels (a guard
+    # against decompression bombs). Photos are stored under <data_dir>/photos.
+    appeal_text_max_chars: int = 4000
+    appeal_max_photos: int = 5
+    appeal_max_photo_bytes: int = 10 * 1024 * 1024
+    appeal_max_photo_pixels: int = 50_000_000
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -76,6 +76,11 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/appeals/{number}/author"): AUTHOR_READERS,
     ("POST", "/api/v1/appeals/{number}/take"): {"executor", "manager"},
     ("GET", "/api/v1/me/appeals"): {"citizen"},
+    # appeal intake and the public view (api/routers/appeals.py)
+    ("GET", "/api/v1/categories"): ANYONE,
+    ("POST", "/api/v1/appeals"): ANYONE,  # citizens, anonymous too; operators: any channel
+    ("GET", "/api/v1/appeals/{number}"): ANYONE,  # never the author's personal data
+    ("GET", "/api/v1/photos/{sha256}"): ANYONE,  # only photos of published appeals
     # administration (api/routers/admin.py)
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,
@@ -99,6 +104,7 @@ PATH_VALUES = {
     "category_id": "999999999",
     "rule_id": "999999999",
     "name": "no_such_layer",
+    "sha256": "0" * 64,
 }
 
 _counter = itertools.count()
