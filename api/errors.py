@@ -428,6 +428,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Image '{name}' is too large ({width}×{height} pixels). Reduce its resolution.",
     ),
     "photo_not_found": ("Фото не знайдено.", "Photo not found."),
+    "photo_location_outside": (
+        "Місце не вказано, а GPS-позиція з першого фото ({lon}, {lat}) лежить поза межами "
+        "громади. Позначте місце проблеми на мапі, вкажіть адресу або no_location: true.",
+        "No place was given, and the GPS position of the first photo ({lon}, {lat}) lies "
+        "outside the community. Mark the problem's place on the map, give an address, or "
+        "no_location: true.",
+    ),
     "location_required": (
         "Вкажіть місце проблеми: точку на мапі (location.lon, location.lat), адресу "
         "(location.street і location.house) або позначте, що звернення не прив’язане до місця "

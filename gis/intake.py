@@ -403,7 +403,14 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
     else:
         lon, lat = sub.photos[0].gps
         source = "photo_exif"
-    decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category["id"])
+    try:
+        decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category["id"])
+    except InvalidInput as exc:
+        if source == "photo_exif" and exc.code == "outside_service_area":
+            # The author gave no place: say where the proposal came from, and what to do.
+            raise InvalidInput("photo_location_outside", parameter="location", lon=lon,
+                               lat=lat) from None  # fmt: skip
+        raise
 
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(

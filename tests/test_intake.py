@@ -438,6 +438,9 @@ def test_bad_photos_are_refused_and_nothing_is_left_on_disk(client, demo_url, da
         ("valid photos, bad place", body(demo_url, location={"lon": 24.03, "lat": 49.84}),
          [("a.jpg", jpeg(colour=(77, 1, 1)), "image/jpeg"),
           ("b.png", png(colour=(3, 77, 3)), "image/png")], "outside_service_area"),
+        ("photo taken in Lviv", {k: v for k, v in body(demo_url).items() if k != "location"},
+         [("lviv.jpg", jpeg(colour=(79, 1, 1), gps=(24.03, 49.84)), "image/jpeg")],
+         "photo_location_outside"),
         ("valid photos, bad text", body(demo_url, text=""),
          [("a.jpg", jpeg(colour=(78, 1, 1)), "image/jpeg")], "text_required"),
     ]  # fmt: skip
