@@ -645,17 +645,22 @@ async def public_appeal(conn, number: str) -> dict:
     }
 
 
-async def public_photo(conn, sha256: str) -> str | None:
-    """The content type of a photo anyone may see (a photo of a published appeal, or of an
-    executor's answer), or None."""
+async def visible_photo(
+    conn, sha256: str, scope_sql: str = "false", scope_params: list | None = None
+) -> tuple[str, bool] | None:
+    """(content type, public) of a photo the caller may see, or None: anyone sees a photo of
+    a published appeal or of an executor's answer; staff and the author see the photos of
+    the appeals in their scope (gis/scope.py's fragment over `a`)."""
     async with conn.cursor() as cur:
         await cur.execute(
-            "SELECT p.content_type FROM appeal_photos p JOIN appeals a ON a.id = p.appeal_id"
-            " WHERE p.sha256 = %s AND (a.is_public OR p.kind = 'answer') LIMIT 1",
-            (sha256,),
+            "SELECT p.content_type, bool_or(a.is_public OR p.kind = 'answer') AS public"
+            "  FROM appeal_photos p JOIN appeals a ON a.id = p.appeal_id"
+            f" WHERE p.sha256 = %s AND (a.is_public OR p.kind = 'answer' OR {scope_sql})"
+            " GROUP BY p.content_type LIMIT 1",
+            [sha256, *(scope_params or [])],
         )
         row = await cur.fetchone()
-    return row[0] if row else None
+    return (row[0], bool(row[1])) if row else None
 
 
 async def categories(conn) -> list[dict]:

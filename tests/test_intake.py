@@ -368,6 +368,12 @@ def test_photos_of_unpublished_appeals_are_not_served(client, demo_url):
     assert r.status_code == 201, r.text
     photo = r.json()["photos"][0]
     assert client.get(photo["url"]).status_code == 404
+    # Staff who handle it (here an operator, city-wide) see it; a stranger citizen does not.
+    _, op = token(demo_url, "operator")
+    seen = client.get(photo["url"], headers={"Authorization": f"Bearer {op}"})
+    assert seen.status_code == 200 and seen.headers["cache-control"] == "private, no-store"
+    _, other = token(demo_url, "citizen")
+    assert client.get(photo["url"], headers={"Authorization": f"Bearer {other}"}).status_code == 404
     assert client.get(f"/api/v1/appeals/{r.json()['number']}").json()["photos"] == []
     assert client.get("/api/v1/photos/not-a-hash").status_code == 404
 

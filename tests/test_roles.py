@@ -80,7 +80,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/categories"): ANYONE,
     ("POST", "/api/v1/appeals"): ANYONE,  # citizens, anonymous too; operators: any channel
     ("GET", "/api/v1/appeals/{number}"): ANYONE,  # never the author's personal data
-    ("GET", "/api/v1/photos/{sha256}"): ANYONE,  # only photos of published appeals
+    ("GET", "/api/v1/photos/{sha256}"): ANYONE,  # published ones; staff: in their scope
     # administration (api/routers/admin.py)
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,

@@ -7,8 +7,8 @@
   part (JSON) or as flat fields, plus up to 5 `photos`. `Idempotency-Key` makes retries
   safe. Rules and their messages: gis/intake.py; photos: gis/photos.py.
 - `GET  /api/v1/appeals/{number}` — the public view: never the author's personal data.
-- `GET  /api/v1/photos/{sha256}` — a photo of a published appeal (or of an answer), stripped
-  of its EXIF metadata.
+- `GET  /api/v1/photos/{sha256}` — a photo, stripped of its EXIF metadata: of a published
+  appeal or of an answer for anyone; of any appeal in their scope for staff and the author.
 
 JSON body:
 
@@ -37,6 +37,7 @@ from api.policy import Principal, public
 from api.ratelimit import check_account_limit, client_ip, rate_limit
 from gis import intake, photos
 from gis.errors import InvalidInput, NotFound
+from gis.scope import appeal_scope
 
 router = APIRouter(prefix="/api/v1", tags=["appeals"])
 
@@ -210,17 +211,26 @@ async def public_appeal(number: str, conn: ConnDep) -> dict:
     return await intake.public_appeal(conn, number)
 
 
-@router.get("/photos/{sha256}", name="appeal_photo", dependencies=[public()])
-async def photo(sha256: str, conn: ConnDep, settings: SettingsDep) -> FileResponse:
-    """A photo of a published appeal or of an executor's answer (EXIF stripped)."""
+@router.get("/photos/{sha256}", name="appeal_photo")
+async def photo(
+    sha256: str,
+    principal: Annotated[Principal, public("anyone (published); staff and author (in scope)")],
+    conn: ConnDep,
+    settings: SettingsDep,
+) -> FileResponse:
+    """A photo (EXIF stripped) of a published appeal or of an executor's answer; staff and the
+    author also see the photos of unpublished appeals within their scope (gis/scope.py)."""
     sha256 = sha256.lower()
-    if not SHA256.match(sha256) or await intake.public_photo(conn, sha256) is None:
-        raise NotFound("photo_not_found")
-    found = photos.find(settings.data_dir, sha256)
+    seen = None
+    if SHA256.match(sha256):
+        scope_sql, scope_params = appeal_scope(principal)
+        seen = await intake.visible_photo(conn, sha256, scope_sql, scope_params)
+    found = photos.find(settings.data_dir, sha256) if seen else None
     if found is None:
         raise NotFound("photo_not_found")
     path, content_type = found
+    cache = "public, max-age=3600" if seen[1] else "private, no-store"
     return FileResponse(
         path, media_type=content_type,
-        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
     )  # fmt: skip
