@@ -20,7 +20,8 @@ Rules (GUIDE §2–3):
   register and a house number found among the points of interest), or explicitly
   `no_location` (1551 allows a problem with no territorial binding). With none of these, the
   EXIF GPS position of the first photo is used when it has one (`location_source`
-  "photo_exif"), else the place is asked for.
+  "photo_exif"), else the place is asked for. A point within 30 m of a known house gets
+  that house's address (`nearest_address`).
 - **Channel**: citizens file through the site; operators, curators and administrators
   register appeals received by any channel (phone 1551, the government hotline, e-mail, TV,
   112) on a citizen's behalf.
@@ -359,6 +360,28 @@ async def locate_address(conn, street: str, house: str) -> tuple[float, float, s
     raise InvalidInput("address_not_found", parameter="location.house", street=shown, house=house)
 
 
+NEAREST_ADDRESS_METRES = 30
+
+_NEAREST_SQL = """
+SELECT (properties->>'addr:street') || ', ' || (properties->>'addr:housenumber'),
+       ST_Distance(geom::geography, p.g::geography)
+  FROM layer_features, (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS g) p
+ WHERE layer_name = 'pois' AND properties ? 'addr:street' AND properties ? 'addr:housenumber'
+   AND ST_DWithin(geom, p.g, 0.001)
+ ORDER BY geom <-> p.g LIMIT 1
+"""
+
+
+async def nearest_address(conn, lon: float, lat: float) -> str | None:
+    """The address of the nearest house (a point of interest with addr:street and
+    addr:housenumber) within NEAREST_ADDRESS_METRES of a point, for an appeal given as a
+    point; None when there is none that close."""
+    async with conn.cursor() as cur:
+        await cur.execute(_NEAREST_SQL, (lon, lat))
+        row = await cur.fetchone()
+    return row[0] if row and row[1] <= NEAREST_ADDRESS_METRES else None
+
+
 async def _claim(conn, idem: Idempotency) -> Outcome | None:
     """Claim the key for this transaction, or return the first answer given under it."""
     async with conn.cursor() as cur:
@@ -411,6 +434,8 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
             raise InvalidInput("photo_location_outside", parameter="location", lon=lon,
                                lat=lat) from None  # fmt: skip
         raise
+    if address is None and lon is not None:
+        address = await nearest_address(conn, lon, lat)
 
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(

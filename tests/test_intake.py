@@ -309,6 +309,11 @@ def test_an_address_is_found_among_the_points_of_interest(client, demo_url):
     r = client.post("/api/v1/appeals",
                     json=body(demo_url, location={"address": f"вулиця Хрещатик, {house}"}))  # fmt: skip
     assert r.status_code == 201 and r.json()["address"] == f"{street}, {house}"
+    # A point a few metres from that house is given the house's address.
+    r = client.post("/api/v1/appeals",
+                    json=body(demo_url, location={"lon": lon + 0.0001, "lat": lat}))  # fmt: skip
+    assert r.status_code == 201 and r.json()["address"] == f"{street}, {house}"
+    assert r.json()["location_source"] == "point"
 
 
 def test_no_location_is_routed_by_category_alone(client, demo_url):
