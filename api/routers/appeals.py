@@ -22,6 +22,7 @@ JSON body:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -132,8 +133,9 @@ async def _read_body(request: Request, settings) -> tuple[dict, list[photos.Phot
             checked = []
             for i, upload in enumerate(uploads):
                 data = await upload.read(settings.appeal_max_photo_bytes + 1)
-                checked.append(photos.check(
-                    data, upload.filename or f"#{i + 1}",
+                # Decoding and re-encoding an image is CPU work: off the event loop.
+                checked.append(await asyncio.to_thread(
+                    photos.check, data, upload.filename or f"#{i + 1}",
                     max_bytes=settings.appeal_max_photo_bytes,
                     max_pixels=settings.appeal_max_photo_pixels,
                 ))  # fmt: skip
