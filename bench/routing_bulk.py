@@ -4,6 +4,20 @@ wards, housing offices' territories and rules; and what subdivided polygons woul
 the database's point lookup.
 
     .venv/bin/python bench/routing_bulk.py [--url DATABASE_URL] [--points N] [--db-points M]
+
+Measured 2026-11-26 (10 real districts, 110 demo wards, 78 territories, 631 active rules;
+200,000 random points in the city with the demo appeals' category mix, one core):
+
+    bulk: load 17 ms; ~138,000 appeals/s with a fresh decision cache (9,322 distinct
+          combinations), ~150,000 appeals/s warm
+    database decide(): median 1.42 ms, p95 2.25 ms per appeal (~660 appeals/s on one
+          connection), the same decision as the bulk path on all 2,000 compared
+    point lookup alone: 0.77 ms on whole polygons, 0.29 ms on 2,770 ST_Subdivide'd parts
+
+Subdivided parts would save ~0.5 ms of decide()'s ~1.4 ms; a table kept in sync by triggers
+(and a migration) is not worth that yet. It will be when areas get much bigger (an oblast's
+hromadas, real ward maps with tens of thousands of vertices): the lookup on whole polygons
+grows with their vertex count, on parts it does not.
 """
 
 from __future__ import annotations
