@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
-from api.routers import admin, appeals, auth, health, me, ogc, portal, routing, staff
+from api.routers import admin, appeals, auth, health, lifecycle, me, ogc, portal, routing, staff
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
@@ -81,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(portal.router)
     app.include_router(staff.router)
+    app.include_router(lifecycle.router)  # before appeals: /appeals/nearby is no number
     app.include_router(admin.router)
     app.include_router(auth.router)
     app.include_router(me.router)

@@ -219,6 +219,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Appeal No. {number} has status '{state}': only an appeal with status {allowed} can "
         "be taken into work.",
     ),
+    # the lifecycle (gis/lifecycle.py, api/routers/lifecycle.py)
+    "appeal_transition_refused": (
+        "Звернення № {number} має статус «{state_uk}»: дія «{action}» можлива лише для "
+        "звернень зі статусом {allowed_uk}.",
+        "Appeal No. {number} has status '{state_en}': the action '{action}' is possible only "
+        "for an appeal with status {allowed_en}.",
+    ),
+    "appeal_already_supported": (
+        "Ви вже підтримали звернення № {number}.",
+        "You have already supported appeal No. {number}.",
+    ),
+    "field_required": (
+        "Заповніть поле «{parameter}».",
+        "Field '{parameter}' is required.",
+    ),
+    "invalid_value": (
+        "Неприпустиме значення поля «{parameter}»: «{value}».",
+        "Invalid value of field '{parameter}': '{value}'.",
+    ),
+    "invalid_request_body": (
+        "Тіло запиту має бути JSON-об’єктом.",
+        "The request body must be a JSON object.",
+    ),
+    "executor_not_subordinate": (
+        "Виконавець «{value}» не є підпорядкованою організацією виконавця звернення: "
+        "доручити можна лише своїй підпорядкованій організації.",
+        "Executor '{value}' is not a sub-organisation of the appeal's executor: an appeal can "
+        "be delegated only to one's own sub-organisation.",
+    ),
+    "resolution_deadline_too_late": (
+        "Строк доручення не може бути пізнішим за строк звернення ({limit}).",
+        "A resolution's deadline cannot be later than the appeal's ({limit}).",
+    ),
+    "extension_over_limit": (
+        "Строк розгляду можна продовжити щонайбільше до {limit}: загалом не більше {days} днів "
+        "від реєстрації (ст. 20 Закону «Про звернення громадян»).",
+        "The term can be extended to {limit} at most: {days} days in total from registration "
+        "(Art. 20 of the Law on Citizens' Appeals).",
+    ),
+    "extension_not_later": (
+        "Новий строк має бути пізнішим за чинний ({current}).",
+        "The new term must be later than the current one ({current}).",
+    ),
     "invalid_status": (
         "Невідомий статус «{value}». Можливі статуси: {allowed}.",
         "Unknown status '{value}'. Possible statuses: {allowed}.",

@@ -128,6 +128,45 @@ def cmd_purge(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_audit(args, settings: Settings) -> int:
+    """Walk the audit hash chains: OK, or the first broken event's id (exit 1)."""
+    import psycopg
+
+    from gis.audit import verify
+    from gis.db import libpq_url
+
+    with psycopg.connect(libpq_url(_url(settings))) as conn:
+        outcome = verify(conn)
+    if outcome["ok"]:
+        print(f"audit: OK {json.dumps(outcome['events'])}")
+        return 0
+    broken = outcome["broken"]
+    print(f"audit: BROKEN {broken} event_id={broken.event_id}")
+    return 1
+
+
+def cmd_jobs(args, settings: Settings) -> int:
+    """autoclose: close appeals on check awaiting the author longer than the setting."""
+    import asyncio
+
+    import psycopg
+
+    from gis.db import libpq_url
+    from gis.lifecycle import autoclose
+
+    days = args.days if args.days is not None else settings.appeal_confirm_days
+
+    async def run() -> list:
+        url = libpq_url(_url(settings))
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            return await autoclose(conn, days=days, settings=settings)
+
+    closed = asyncio.run(run())
+    print(json.dumps({"job": "autoclose", "days": days, "closed": len(closed),
+                      "numbers": closed[:100]}, ensure_ascii=False))  # fmt: skip
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
@@ -231,6 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("purge", help="apply retention: old sessions, tokens, authors' data")
     s.set_defaults(func=cmd_purge)
+
+    s = sub.add_parser("audit", help="verify the audit trail's hash chains")
+    s.add_argument("action", choices=["verify"])
+    s.set_defaults(func=cmd_audit)
+
+    s = sub.add_parser("jobs", help="scheduled jobs: autoclose (run daily)")
+    s.add_argument("job", choices=["autoclose"])
+    s.add_argument("--days", type=int, help="default: HROMADA_APPEAL_CONFIRM_DAYS")
+    s.set_defaults(func=cmd_jobs)
 
     s = sub.add_parser("db", help="the embedded PostgreSQL: start, stop, status, url")
     s.add_argument("action", choices=["start", "stop", "status", "url"])

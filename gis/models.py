@@ -266,6 +266,8 @@ class Appeal(Base):
     updated_at: Mapped[dt.datetime] = _now()
     generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
     support_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # When the executor last answered (status on_check): the autoclose job counts from it.
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         CheckConstraint(
             "status IN (" + ",".join(f"'{s}'" for s in APPEAL_STATUSES) + ")", "status"
@@ -312,6 +314,13 @@ class AppealEvent(Base):
     old: Mapped[dict | None] = mapped_column(JSONB)
     new: Mapped[dict | None] = mapped_column(JSONB)
     comment: Mapped[str | None] = mapped_column(Text)
+    # Audit (gis/audit.py): a staff-only comment never shown in the public history; the hash
+    # chain, filled by the database trigger on insert (chain_seq NULL: a demo event, sealed
+    # on its own).
+    internal: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AdvertisingStructure(Base):
@@ -561,3 +570,49 @@ class AppealSupporter(Base):
     email: Mapped[str | None] = mapped_column(Text)  # to notify them; personal data
     created_at: Mapped[dt.datetime] = _now()
     __table_args__ = (UniqueConstraint("appeal_id", "user_id"),)
+
+
+class Resolution(Base):
+    """A resolution on an appeal: its main executor or a co-executor (a sub-organisation of
+    the executor's), each with its own deadline (gis/lifecycle.py)."""
+
+    __tablename__ = "resolutions"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    executor_id: Mapped[int] = mapped_column(ForeignKey("executors.id"))
+    is_main: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    deadline_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (UniqueConstraint("appeal_id", "executor_id"),)
+
+
+class FeatureEvent(Base):
+    """The audit trail of layer features (layer_features, advertising_structures, kiosks):
+    who changed which attribute, old and new values; hash-chained like appeal_events."""
+
+    __tablename__ = "feature_events"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(64))
+    feature_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = _now()
+    actor: Mapped[str] = mapped_column(Text)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    old: Mapped[dict | None] = mapped_column(JSONB)
+    new: Mapped[dict | None] = mapped_column(JSONB)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (Index(None, "layer", "feature_id"),)
+
+
+class AuditChainHead(Base):
+    """The last link of each hash chain ('appeals', 'features'): its sequence and hash, kept
+    by the insert triggers under pg_advisory_xact_lock, so a deleted tail is detected too."""
+
+    __tablename__ = "audit_chain_heads"
+    chain: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

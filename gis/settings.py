@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     appeal_max_photos: int = 5
     appeal_max_photo_bytes: int = 10 * 1024 * 1024
     appeal_max_photo_pixels: int = 50_000_000
+    # The lifecycle (gis/lifecycle.py): duplicates offered within this many metres; an answer
+    # awaiting the author's confirmation closes automatically after this many days.
+    appeal_duplicate_radius_m: float = 100.0
+    appeal_confirm_days: int = 10
 
 
 @lru_cache

@@ -12,6 +12,7 @@ EXPECTED_TABLES = {
     "advertising_structures", "kiosks", "layers", "layer_features", "streets", "import_runs",
     "users", "user_identities", "auth_sessions", "user_tokens", "personal_data_access",
     "appeal_photos", "idempotency_keys", "appeal_supporters",
+    "resolutions", "feature_events", "audit_chain_heads",
 }  # fmt: skip
 VERSIONED_AREAS = {"hromadas", "districts", "wards", "executor_territories"}
 

@@ -76,6 +76,21 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/appeals/{number}/author"): AUTHOR_READERS,
     ("POST", "/api/v1/appeals/{number}/take"): {"executor", "manager"},
     ("GET", "/api/v1/me/appeals"): {"citizen"},
+    # the lifecycle, duplicates and history (api/routers/lifecycle.py)
+    ("POST", "/api/v1/appeals/{number}/answer"): {"executor", "manager"},
+    ("POST", "/api/v1/appeals/{number}/return"): {"executor", "manager"},
+    ("POST", "/api/v1/appeals/{number}/redirect"): {"curator", "operator"},
+    ("POST", "/api/v1/appeals/{number}/delegate"): {"executor", "manager"},
+    ("POST", "/api/v1/appeals/{number}/resolutions"): {"executor", "manager"},
+    ("GET", "/api/v1/appeals/{number}/resolutions"): AUTHOR_READERS,
+    ("POST", "/api/v1/appeals/{number}/extend"): {"manager", "curator"},
+    ("POST", "/api/v1/appeals/{number}/check"): {"curator"},
+    ("POST", "/api/v1/appeals/{number}/confirm"): {"citizen"},
+    ("POST", "/api/v1/appeals/{number}/reject"): {"citizen"},
+    ("POST", "/api/v1/appeals/{number}/cancel"): {"citizen"},
+    ("POST", "/api/v1/appeals/{number}/support"): {"citizen"},
+    ("GET", "/api/v1/appeals/{number}/history"): ANYONE,
+    ("GET", "/api/v1/appeals/nearby"): ANYONE,
     # appeal intake and the public view (api/routers/appeals.py)
     ("GET", "/api/v1/categories"): ANYONE,
     ("POST", "/api/v1/appeals"): ANYONE,  # citizens, anonymous too; operators: any channel

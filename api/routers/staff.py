@@ -9,7 +9,6 @@ found (404), so a guessed number tells nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,7 +16,7 @@ from psycopg.rows import dict_row
 
 from api.deps import ConnDep
 from api.policy import Principal, allow
-from gis.errors import Conflict, InvalidInput, NotFound
+from gis.errors import InvalidInput, NotFound
 from gis.models import APPEAL_STATUSES
 from gis.scope import AUTHOR_READERS, appeal_scope
 
@@ -36,7 +35,8 @@ _COLUMNS = """
     d.code AS district_code, d.name AS district,
     w.number AS ward_number,
     e.code AS executor_code, e.short_name AS executor, a.is_public,
-    ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon
+    ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon,
+    (a.closed_at IS NULL AND coalesce(a.extended_until, a.deadline_at) < now()) AS overdue
 """
 _FROM = """
     FROM appeals a
@@ -172,36 +172,8 @@ async def appeal_author(
     return {"number": number, "author": author}
 
 
-@router.post("/appeals/{number}/take", name="staff_appeal_take")
-async def take(
-    number: str, principal: Annotated[Principal, allow(*TAKE_ROLES)], conn: ConnDep
-) -> dict:
-    """Take an appeal into work: registered or rework → in_work, recorded in appeal_events."""
-    scope_sql, scope_params = appeal_scope(principal)
-    async with conn.transaction():
-        cur = await conn.execute(
-            f"SELECT a.id, a.status FROM appeals a WHERE a.number = %s AND {scope_sql} FOR UPDATE",
-            [number, *scope_params],
-        )
-        found = await cur.fetchone()
-        if found is None:
-            raise NotFound("appeal_not_found", number=number)
-        appeal_id, old = found
-        if old not in TAKEABLE:
-            raise Conflict("appeal_wrong_state", number=number, state=old,
-                           allowed=", ".join(TAKEABLE))  # fmt: skip
-        await conn.execute(
-            "UPDATE appeals SET status = 'in_work', updated_at = now() WHERE id = %s",
-            (appeal_id,),
-        )
-        await conn.execute(
-            "INSERT INTO appeal_events (appeal_id, actor, actor_user_id, action, old, new)"
-            " VALUES (%s, %s, %s, 'take', %s, %s)",
-            (appeal_id, principal.full_name or principal.email or f"user {principal.user_id}",
-             principal.user_id, json.dumps({"status": old}),
-             json.dumps({"status": "in_work"})),
-        )  # fmt: skip
-    return {"number": number, "status": "in_work", "previous_status": old}
+# Taking an appeal into work (POST /appeals/{number}/take) lives with the rest of the
+# lifecycle: api/routers/lifecycle.py, gis/lifecycle.py.
 
 
 @router.get("/me/appeals", name="my_appeals")

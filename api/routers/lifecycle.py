@@ -1,0 +1,181 @@
+"""The lifecycle of an appeal over HTTP (gis/lifecycle.py holds the transition table):
+take, answer, return, redirect, delegate, resolutions, extend, check, confirm, reject, cancel;
+duplicates (nearby, support); the public history.
+
+Each route declares its roles (api/policy.py); within a role the appeal must lie in the
+caller's scope (gis/scope.py), else 404; a status the action cannot start from: 409.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import ConnDep, SettingsDep
+from api.policy import Principal, allow, public
+from gis import lifecycle
+from gis.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
+
+EXECUTORS = ("executor", "manager")
+
+
+def _roles(action: str) -> tuple[str, ...]:
+    return tuple(sorted(lifecycle.ACTIONS[action].roles))
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise InvalidInput("invalid_request_body") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("invalid_request_body")
+    return data
+
+
+# The static path first: /appeals/nearby is not an appeal's number.
+@router.get("/appeals/nearby", name="appeals_nearby", dependencies=[public()])
+async def nearby(
+    conn: ConnDep,
+    settings: SettingsDep,
+    lon: Annotated[str | None, Query()] = None,
+    lat: Annotated[str | None, Query()] = None,
+    category: Annotated[str | None, Query(description="category id or code")] = None,
+) -> dict:
+    """Open appeals of the same category near a point, to support one instead of filing."""
+    return await lifecycle.nearby(conn, lon=lon, lat=lat, category=category,
+                                  radius_m=settings.appeal_duplicate_radius_m)  # fmt: skip
+
+
+@router.post("/appeals/{number}/take", name="staff_appeal_take")
+async def take(
+    number: str, principal: Annotated[Principal, allow(*_roles("take"))], conn: ConnDep
+) -> dict:
+    """Take an appeal into work: registered or rework → in_work."""
+    return await lifecycle.take(conn, principal, number)
+
+
+@router.post("/appeals/{number}/answer", name="appeal_answer")
+async def answer(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("answer"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """The executor's answer {text, kind: done | explained | funding} → on_check."""
+    return await lifecycle.answer(conn, principal, number, await _body(request))
+
+
+@router.post("/appeals/{number}/return", name="appeal_return")
+async def return_(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("return"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """Not in competence {reason}: back to 1551, re-routed or left for a curator."""
+    return await lifecycle.return_not_competent(conn, principal, number, await _body(request))
+
+
+@router.post("/appeals/{number}/redirect", name="appeal_redirect")
+async def redirect(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("redirect"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """To a named executor {executor: code or id, reason}."""
+    return await lifecycle.redirect(conn, principal, number, await _body(request))
+
+
+@router.post("/appeals/{number}/delegate", name="appeal_delegate")
+async def delegate(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("delegate"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """To a sub-organisation {executor, deadline_at?, comment?} as the main executor."""
+    return await lifecycle.delegate(conn, principal, number, await _body(request))
+
+
+@router.post("/appeals/{number}/resolutions", name="appeal_resolutions_add")
+async def add_resolutions(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("resolutions"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """Co-executors {co_executors: [{executor, deadline_at?}], comment?}."""
+    return await lifecycle.add_resolutions(conn, principal, number, await _body(request))
+
+
+@router.get("/appeals/{number}/resolutions", name="appeal_resolutions")
+async def resolutions(
+    number: str,
+    principal: Annotated[Principal, allow("operator", "curator", "executor", "manager")],
+    conn: ConnDep,
+) -> dict:
+    return await lifecycle.list_resolutions(conn, principal, number)
+
+
+@router.post("/appeals/{number}/extend", name="appeal_extend")
+async def extend(
+    number: str, request: Request, settings: SettingsDep,
+    principal: Annotated[Principal, allow(*_roles("extend"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """A new term {until or days, reason}: 45 days from registration at most; mail to author."""
+    return await lifecycle.extend(conn, principal, number, await _body(request), settings)
+
+
+@router.post("/appeals/{number}/check", name="appeal_check")
+async def check(
+    number: str, request: Request, settings: SettingsDep,
+    principal: Annotated[Principal, allow("curator")], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """The curator's check {decision: accept | return, comment}."""
+    return await lifecycle.check(conn, principal, number, await _body(request), settings)
+
+
+AUTHOR_ROLES = _roles("confirm")  # the citizen whose appeal it is (the scope)
+assert AUTHOR_ROLES == _roles("reject") == _roles("cancel")
+
+
+@router.post("/appeals/{number}/confirm", name="appeal_confirm")
+async def confirm(
+    number: str, request: Request, settings: SettingsDep,
+    principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """The author confirms the result: on_check → closed."""
+    body = await _body(request)
+    return await lifecycle.author_action(conn, principal, number, "confirm", body, settings)
+
+
+@router.post("/appeals/{number}/reject", name="appeal_reject")
+async def reject(
+    number: str, request: Request, settings: SettingsDep,
+    principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """The author rejects the result: on_check → rework."""
+    body = await _body(request)
+    return await lifecycle.author_action(conn, principal, number, "reject", body, settings)
+
+
+@router.post("/appeals/{number}/cancel", name="appeal_cancel")
+async def cancel(
+    number: str, request: Request, settings: SettingsDep,
+    principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """The author cancels an open appeal: → closed («Відмінено / Відмінено заявником»)."""
+    body = await _body(request)
+    return await lifecycle.author_action(conn, principal, number, "cancel", body, settings)
+
+
+@router.post("/appeals/{number}/support", name="appeal_support")
+async def support(
+    number: str, principal: Annotated[Principal, allow("citizen")], conn: ConnDep
+) -> dict:
+    """Support an open appeal instead of filing a duplicate (once per citizen)."""
+    return await lifecycle.support(conn, principal, number)
+
+
+@router.get("/appeals/{number}/history", name="appeal_history", dependencies=[public()])
+async def history(number: str, conn: ConnDep) -> dict:
+    """The public part of the audit trail: no personal data, no internal comments."""
+    return await lifecycle.history(conn, number)

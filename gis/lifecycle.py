@@ -1,0 +1,689 @@
+"""The 1551 lifecycle of an appeal, in one place (GUIDE §2, the law's art. 7 and 20).
+
+`RULES` is the transition table: for an action, the statuses it may start from, the roles
+that may do it, the status it leads to (None: unchanged) and the 1551 result it sets (None:
+unchanged). `TABLE` expands it to (status, action, role) → Transition; `transition()` is the
+only question the rest of the code asks. Everything a transition changes is written by
+`_apply()` in one transaction with the appeal row locked (SELECT … FOR UPDATE), and every
+change writes one appeal_events row with the old and new values of each changed attribute;
+the database seals that row into the hash chain (gis/audit.py).
+
+    Registered ──take──▶ In work ──answer──▶ On check ──accept (curator)──▶ Closed
+        ▲                  │  ▲                  │  ──confirm (author)──▶ Closed
+        │                  │  └──take── Rework ◀─┤  ──rework (curator)
+        │                  │                     └─ ──reject (author)
+        └── return (not in competence: re-routed by decide(), or left to a curator who
+            redirects), redirect (curator), delegate (to a sub-organisation)
+    cancel (author) from any open status → Closed; autoclose (the job) On check → Closed
+
+Who may reach an appeal at all is gis/scope.py (outside the scope: 404); a role outside the
+table for an action: 403 (the route's policy); a status outside it: 409 naming the current
+status and the statuses the action is possible from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.rows import dict_row
+
+from gis.errors import Conflict, InvalidInput, NotFound
+from gis.scope import appeal_scope
+
+log = logging.getLogger("hromada.lifecycle")
+
+OPEN = ("registered", "in_work", "on_check", "rework")
+# Art. 20: with an extension, 45 days in total from registration at most.
+MAX_TOTAL_DAYS = 45
+
+# 1551's results (data/kyiv_1551_profile.json, "results_2025-09").
+R_TAKEN = "Прийнято в роботу"
+R_DONE_AWAITING = "Виконано / Очікує підтвердження заявником"
+R_EXPLAINED_CHECK = "Роз`яснено / Потребує перевірки куратором"
+R_FUNDING = "Роз`яснено / Потребує фінансування/Включено в план-програму"
+R_CHECKED = "Роз`яснено / Перевірено куратором"
+R_CONFIRMED = "Виконано / Підтверджено заявником"
+R_REWORK_AUTHOR = "На доопрацювання / Виконання не підтверджено заявником"
+R_REWORK_CURATOR = "На доопрацювання / Спростовано куратором"
+R_NOT_COMPETENT = "Не в компетенції / Повернуто в 1551"
+R_REDIRECTED = "Очікує прийому в роботу / Перенаправлено за належністю"
+R_CANCELLED = "Відмінено / Відмінено заявником"
+R_AUTOCLOSED = "Закрито автоматично / Виконання не підтверджено заявником"
+
+# The executor's answer: its kind → the result it sets (the appeal goes on check).
+ANSWER_RESULTS = {"done": R_DONE_AWAITING, "explained": R_EXPLAINED_CHECK, "funding": R_FUNDING}
+
+STAFF_EXECUTORS = frozenset({"executor", "manager"})
+AUTHOR = frozenset({"citizen"})  # the citizen signed in whose appeal it is (scope)
+SYSTEM = "system"  # the autoclose job
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    sources: tuple[str, ...]
+    roles: frozenset[str]
+    to: str | None  # None: the status does not change
+    result: str | None  # None: the result does not change (or depends on the input)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("take", ("registered", "rework"), STAFF_EXECUTORS, "in_work", None),
+    Rule("answer", ("in_work",), STAFF_EXECUTORS, "on_check", None),  # result by answer kind
+    Rule(
+        "return",
+        ("registered", "in_work", "rework"),
+        STAFF_EXECUTORS,
+        "registered",
+        R_NOT_COMPETENT,
+    ),  # fmt: skip
+    Rule(
+        "redirect",
+        ("registered", "in_work", "rework"),
+        frozenset({"curator", "operator"}),
+        "registered",
+        R_REDIRECTED,
+    ),  # fmt: skip
+    Rule(
+        "delegate", ("registered", "in_work", "rework"), STAFF_EXECUTORS, "registered", R_REDIRECTED
+    ),  # fmt: skip
+    Rule("resolutions", ("registered", "in_work", "rework"), STAFF_EXECUTORS, None, None),
+    Rule("extend", OPEN, frozenset({"manager", "curator"}), None, None),
+    Rule("accept", ("on_check",), frozenset({"curator"}), "closed", R_CHECKED),
+    Rule("rework", ("on_check",), frozenset({"curator"}), "rework", R_REWORK_CURATOR),
+    Rule("confirm", ("on_check",), AUTHOR, "closed", R_CONFIRMED),
+    Rule("reject", ("on_check",), AUTHOR, "rework", R_REWORK_AUTHOR),
+    Rule("cancel", OPEN, AUTHOR, "closed", R_CANCELLED),
+    Rule("autoclose", ("on_check",), frozenset({SYSTEM}), "closed", R_AUTOCLOSED),
+)
+ACTIONS = {r.action: r for r in RULES}
+
+
+@dataclass(frozen=True)
+class Transition:
+    to: str | None
+    result: str | None
+
+
+TABLE: dict[tuple[str, str, str], Transition] = {
+    (status, r.action, role): Transition(r.to, r.result)
+    for r in RULES
+    for status in r.sources
+    for role in r.roles
+}
+
+
+def transition(status: str, action: str, role: str) -> Transition | None:
+    return TABLE.get((status, action, role))
+
+
+STATUS_NAMES = {
+    "registered": ("Зареєстровано", "Registered"),
+    "in_work": ("В роботі", "In work"),
+    "on_check": ("На перевірці", "On check"),
+    "rework": ("На доопрацюванні", "Returned for rework"),
+    "closed": ("Закрито", "Closed"),
+}
+
+
+def _names(statuses, lang: int) -> str:
+    return ", ".join(f"«{STATUS_NAMES[s][lang]}»" for s in statuses)
+
+
+def refuse(number: str, status: str, action: str):
+    rule = ACTIONS[action]
+    if action == "take":  # the code and message the queue's clients already know
+        return Conflict("appeal_wrong_state", number=number, state=status,
+                        allowed=", ".join(rule.sources))  # fmt: skip
+    return Conflict(
+        "appeal_transition_refused", number=number, action=action, state=status,
+        state_uk=STATUS_NAMES[status][0], state_en=STATUS_NAMES[status][1],
+        allowed=", ".join(rule.sources), allowed_uk=_names(rule.sources, 0),
+        allowed_en=_names(rule.sources, 1),
+    )  # fmt: skip
+
+
+def actor_label(principal: Any) -> str:
+    if principal is None:
+        return SYSTEM
+    if principal.role == "citizen":
+        return "заявник"  # the author's name is personal data: never in the trail's text
+    return principal.full_name or principal.email or f"user {principal.user_id}"
+
+
+def _iso(v):
+    return v.isoformat() if isinstance(v, dt.datetime | dt.date) else v
+
+
+# --- the one writer ----------------------------------------------------------------------------
+
+_APPEAL_COLUMNS = (
+    "a.id, a.number, a.status, a.result, a.executor_id, a.category_id, a.created_at,"
+    " a.deadline_at, a.extended_until, a.answered_at, a.closed_at,"
+    " ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat"
+)
+
+
+async def lock_appeal(conn, principal: Any, number: str) -> dict:
+    """The appeal, locked for this transaction, if it lies in the caller's scope; else 404."""
+    if principal is None:
+        scope_sql, scope_params = "true", []
+    else:
+        scope_sql, scope_params = appeal_scope(principal)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            f"SELECT {_APPEAL_COLUMNS} FROM appeals a WHERE a.number = %s AND {scope_sql}"
+            " FOR UPDATE OF a",
+            [number, *scope_params],
+        )
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("appeal_not_found", number=number)
+    return row
+
+
+async def write_event(conn, appeal_id: int, principal: Any, action: str, old: dict | None,
+                      new: dict | None, comment: str | None = None,
+                      internal: bool = False) -> None:  # fmt: skip
+    await conn.execute(
+        "INSERT INTO appeal_events (appeal_id, actor, actor_user_id, action, old, new, comment,"
+        " internal) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (appeal_id, actor_label(principal), getattr(principal, "user_id", None), action,
+         None if old is None else json.dumps(old, ensure_ascii=False, default=_iso),
+         None if new is None else json.dumps(new, ensure_ascii=False, default=_iso),
+         comment, internal),
+    )  # fmt: skip
+
+
+async def _apply(conn, appeal: dict, principal: Any, action: str, *, changes: dict | None = None,
+                 result: str | None = None, comment: str | None = None,
+                 internal: bool = False, extra_new: dict | None = None) -> dict:  # fmt: skip
+    """Check the table, update the locked appeal and write its event; returns the new values."""
+    role = SYSTEM if principal is None else principal.role
+    step = transition(appeal["status"], action, role)
+    if step is None:
+        raise refuse(appeal["number"], appeal["status"], action)
+    changes = dict(changes or {})
+    if step.to is not None:
+        changes["status"] = step.to
+        if step.to == "closed":
+            changes["closed_at"] = dt.datetime.now(dt.UTC)
+        if step.to == "on_check":
+            changes["answered_at"] = dt.datetime.now(dt.UTC)
+    if (result or step.result) is not None:
+        changes["result"] = result or step.result
+    changed = {k: v for k, v in changes.items() if appeal.get(k) != v}
+    if changed:
+        sets = ", ".join(f"{k} = %s" for k in changed)
+        await conn.execute(
+            f"UPDATE appeals SET {sets}, updated_at = now() WHERE id = %s",
+            [*changed.values(), appeal["id"]],
+        )
+    old = {k: appeal.get(k) for k in changed}
+    new = {**changed, **(extra_new or {})}
+    await write_event(conn, appeal["id"], principal, action, old, new, comment, internal)
+    appeal.update(changed)
+    return {"number": appeal["number"], "status": appeal["status"], "result": appeal["result"]}
+
+
+# --- the actions ---------------------------------------------------------------------------------
+
+
+async def take(conn, principal, number: str) -> dict:
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        previous = appeal["status"]
+        out = await _apply(conn, appeal, principal, "take")
+    return {**out, "previous_status": previous}
+
+
+def _text(value: Any, name: str, *, required: bool = True, limit: int = 4000) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput("field_required", parameter=name)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("invalid_value", parameter=name, value=str(value)[:50])
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput("field_too_long", parameter=name, max=limit)
+    return value
+
+
+async def answer(conn, principal, number: str, body: dict) -> dict:
+    """The executor's answer: public text, kind done | explained | funding → on check."""
+    text = _text(body.get("text"), "text")
+    kind = body.get("kind", "done")
+    if kind not in ANSWER_RESULTS:
+        raise InvalidInput("invalid_value", parameter="kind", value=str(kind)[:50])
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        return await _apply(conn, appeal, principal, "answer", result=ANSWER_RESULTS[kind],
+                            extra_new={"answer": text, "answer_kind": kind})  # fmt: skip
+
+
+async def _executor(conn, ref: Any) -> dict:
+    if ref is None or (isinstance(ref, str) and not ref.strip()):
+        raise InvalidInput("field_required", parameter="executor")
+    text = str(ref).strip()
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT id, code, coalesce(short_name, name) AS name, parent_id FROM executors"
+            " WHERE code = %s OR (%s AND id = %s::int)",
+            (text, text.isdigit() and len(text) < 10, text if text.isdigit() and len(text) < 10
+             else "0"),
+        )  # fmt: skip
+        row = await cur.fetchone()
+    if row is None:
+        raise InvalidInput("unknown_executor", parameter="executor", value=text[:64])
+    return row
+
+
+async def _subtree(conn, executor_id: int | None) -> tuple[int, ...]:
+    from gis.scope import executor_subtree
+
+    return await executor_subtree(conn, executor_id)
+
+
+async def _contact_centre(conn) -> int | None:
+    cur = await conn.execute(
+        "SELECT id FROM executors WHERE kind = 'contact_centre' ORDER BY id LIMIT 1"
+    )
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def return_not_competent(conn, principal, number: str, body: dict) -> dict:
+    """Not in competence (art. 7): back to 1551. Re-routed at once by decide() when routing
+    names another organisation (not the returning one nor its sub-organisations); otherwise it
+    waits at the contact centre for a curator to redirect it."""
+    from gis.routing import decide
+
+    reason = _text(body.get("reason"), "reason")
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        returning = appeal["executor_id"]
+        excluded = set(await _subtree(conn, returning)) | set(principal.executor_ids or ())
+        out = await _apply(conn, appeal, principal, "return", comment=reason,
+                           changes={"executor_id": await _contact_centre(conn)})  # fmt: skip
+        try:
+            decision = await decide(conn, lon=appeal["lon"], lat=appeal["lat"],
+                                    category_id=appeal["category_id"])  # fmt: skip
+        except Exception:  # an old location outside today's service area: a curator decides
+            decision = None
+        if decision is not None and decision.executor_id not in excluded | {None}:
+            if decision.executor_id != appeal["executor_id"]:
+                await conn.execute(
+                    "UPDATE appeals SET executor_id = %s, routing_rule_id = %s,"
+                    " routing_reason = %s, result = %s, updated_at = now() WHERE id = %s",
+                    (decision.executor_id, decision.rule_id, decision.reason, R_REDIRECTED,
+                     appeal["id"]),
+                )  # fmt: skip
+                await write_event(
+                    conn, appeal["id"], None, "reroute",
+                    {"executor_id": appeal["executor_id"], "result": appeal["result"]},
+                    {"executor_id": decision.executor_id, "result": R_REDIRECTED,
+                     "routing_reason": decision.reason},
+                    comment=f"повернуто як не в компетенції: {reason}",
+                )  # fmt: skip
+                appeal["executor_id"] = decision.executor_id
+                out["result"] = R_REDIRECTED
+        out["executor_id"] = appeal["executor_id"]
+        out["rerouted"] = out["result"] == R_REDIRECTED
+    return out
+
+
+async def redirect(conn, principal, number: str, body: dict) -> dict:
+    reason = _text(body.get("reason"), "reason")
+    async with conn.transaction():
+        target = await _executor(conn, body.get("executor"))
+        appeal = await lock_appeal(conn, principal, number)
+        out = await _apply(conn, appeal, principal, "redirect", comment=reason,
+                           changes={"executor_id": target["id"]})  # fmt: skip
+    return {**out, "executor": target["code"]}
+
+
+def _deadline(value: Any, appeal: dict, name: str = "deadline_at") -> dt.datetime:
+    if value is None:
+        return appeal["extended_until"] or appeal["deadline_at"]
+    try:
+        when = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput("invalid_value", parameter=name, value=str(value)[:50]) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    limit = appeal["extended_until"] or appeal["deadline_at"]
+    if when > limit:
+        raise InvalidInput("resolution_deadline_too_late", parameter=name,
+                           limit=limit.date().isoformat())  # fmt: skip
+    return when
+
+
+async def _subordinate(conn, appeal: dict, principal, ref: Any) -> dict:
+    """An executor that is a sub-organisation (strictly below) of the appeal's executor."""
+    target = await _executor(conn, ref)
+    below = set(await _subtree(conn, appeal["executor_id"])) - {appeal["executor_id"]}
+    if target["id"] not in below or target["id"] not in set(principal.executor_ids or ()):
+        raise InvalidInput("executor_not_subordinate", parameter="executor",
+                           value=target["code"])  # fmt: skip
+    return target
+
+
+async def delegate(conn, principal, number: str, body: dict) -> dict:
+    """To a sub-organisation of the appeal's executor, as the main executor of a resolution
+    with its own deadline (not later than the appeal's)."""
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        target = await _subordinate(conn, appeal, principal, body.get("executor"))
+        deadline = _deadline(body.get("deadline_at"), appeal)
+        comment = _text(body.get("comment"), "comment", required=False)
+        out = await _apply(conn, appeal, principal, "delegate", comment=comment,
+                           changes={"executor_id": target["id"]},
+                           extra_new={"resolution": {"executor_id": target["id"],
+                                                     "is_main": True,
+                                                     "deadline_at": deadline}})  # fmt: skip
+        await conn.execute(
+            "INSERT INTO resolutions (appeal_id, executor_id, is_main, deadline_at, comment,"
+            " created_by) VALUES (%s, %s, true, %s, %s, %s) ON CONFLICT (appeal_id, executor_id)"
+            " DO UPDATE SET is_main = true, deadline_at = EXCLUDED.deadline_at",
+            (appeal["id"], target["id"], deadline, comment, principal.user_id),
+        )
+    return {**out, "executor": target["code"], "deadline_at": deadline.isoformat()}
+
+
+async def add_resolutions(conn, principal, number: str, body: dict) -> dict:
+    """Co-executors: sub-organisations of the appeal's executor, each with its deadline."""
+    items = body.get("co_executors")
+    if not isinstance(items, list) or not items or len(items) > 20:
+        raise InvalidInput("field_required", parameter="co_executors")
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        made = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise InvalidInput("invalid_value", parameter="co_executors", value="…")
+            target = await _subordinate(conn, appeal, principal, item.get("executor"))
+            deadline = _deadline(item.get("deadline_at"), appeal)
+            made.append({"executor_id": target["id"], "executor": target["code"],
+                         "is_main": False, "deadline_at": deadline})  # fmt: skip
+        comment = _text(body.get("comment"), "comment", required=False)
+        out = await _apply(conn, appeal, principal, "resolutions", comment=comment,
+                           extra_new={"co_executors": made})  # fmt: skip
+        for m in made:
+            await conn.execute(
+                "INSERT INTO resolutions (appeal_id, executor_id, is_main, deadline_at, comment,"
+                " created_by) VALUES (%s, %s, false, %s, %s, %s)"
+                " ON CONFLICT (appeal_id, executor_id) DO UPDATE"
+                " SET deadline_at = EXCLUDED.deadline_at",
+                (appeal["id"], m["executor_id"], m["deadline_at"], comment, principal.user_id),
+            )
+    return {**out, "resolutions": [{**m, "deadline_at": m["deadline_at"].isoformat()}
+                                   for m in made]}  # fmt: skip
+
+
+async def list_resolutions(conn, principal, number: str) -> dict:
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT e.code AS executor, coalesce(e.short_name, e.name) AS executor_name,"
+            " r.is_main, r.deadline_at, r.created_at FROM resolutions r"
+            " JOIN executors e ON e.id = r.executor_id WHERE r.appeal_id = %s ORDER BY r.id",
+            (appeal["id"],),
+        )
+        rows = await cur.fetchall()
+    return {"number": number, "resolutions": [{k: _iso(v) for k, v in r.items()} for r in rows]}
+
+
+async def extend(conn, principal, number: str, body: dict, settings=None) -> dict:
+    """Art. 20: a new term, 45 days in total from registration at most; the author is told."""
+    reason = _text(body.get("reason"), "reason")
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        cap = appeal["created_at"] + dt.timedelta(days=MAX_TOTAL_DAYS)
+        current = appeal["extended_until"] or appeal["deadline_at"]
+        if body.get("until") is not None:
+            try:
+                until = dt.datetime.fromisoformat(str(body["until"]))
+            except ValueError:
+                raise InvalidInput("invalid_value", parameter="until",
+                                   value=str(body["until"])[:50]) from None  # fmt: skip
+            if until.tzinfo is None:
+                until = until.replace(tzinfo=dt.UTC)
+        elif isinstance(body.get("days"), int) and not isinstance(body.get("days"), bool):
+            until = current + dt.timedelta(days=body["days"])
+        else:
+            raise InvalidInput("field_required", parameter="until")
+        if until > cap:
+            raise InvalidInput("extension_over_limit", parameter="until",
+                               limit=cap.date().isoformat(), days=MAX_TOTAL_DAYS)  # fmt: skip
+        if until <= current:
+            raise InvalidInput("extension_not_later", parameter="until",
+                               current=current.date().isoformat())  # fmt: skip
+        out = await _apply(conn, appeal, principal, "extend", comment=reason,
+                           changes={"extended_until": until})  # fmt: skip
+        cur = await conn.execute(
+            "SELECT email FROM appeal_authors WHERE appeal_id = %s", (appeal["id"],)
+        )
+        author = await cur.fetchone()
+    out["extended_until"] = until.isoformat()
+    out["author_notified"] = False
+    if author and author[0] and settings is not None:
+        out["author_notified"] = await _mail(
+            settings, author[0],
+            f"Звернення № {number}: строк розгляду продовжено",
+            f"Строк розгляду вашого звернення № {number} продовжено до "
+            f"{until.date().isoformat()} (ст. 20 Закону України «Про звернення громадян»).\n"
+            f"Причина: {reason}\n\n{_link(settings, number)}\n",
+        )  # fmt: skip
+    return out
+
+
+async def check(conn, principal, number: str, body: dict, settings=None) -> dict:
+    """The curator's check of an answer: accept (closed) or return (rework)."""
+    decision = body.get("decision")
+    if decision not in ("accept", "return"):
+        raise InvalidInput("invalid_value", parameter="decision", value=str(decision)[:50])
+    comment = _text(body.get("comment"), "comment", required=decision == "return")
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        action = "accept" if decision == "accept" else "rework"
+        out = await _apply(conn, appeal, principal, action, comment=comment)
+    return await _after(conn, settings, appeal, out)
+
+
+async def author_action(conn, principal, number: str, action: str, body: dict,
+                        settings=None) -> dict:  # fmt: skip
+    """confirm, reject or cancel, by the author (the scope limits a citizen to their own)."""
+    comment = _text(body.get("comment"), "comment", required=False, limit=2000)
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        # The author's words may carry personal data: kept for staff, never public.
+        out = await _apply(conn, appeal, principal, action, comment=comment, internal=True)
+    return await _after(conn, settings, appeal, out)
+
+
+async def autoclose(conn, *, days: int, now: dt.datetime | None = None, settings=None) -> list:
+    """Close every appeal on check longer than `days` awaiting the author's confirmation."""
+    now = now or dt.datetime.now(dt.UTC)
+    cur = await conn.execute(
+        "SELECT number FROM appeals WHERE status = 'on_check' AND result = %s"
+        " AND coalesce(answered_at, updated_at) < %s ORDER BY id",
+        (R_DONE_AWAITING, now - dt.timedelta(days=days)),
+    )
+    numbers = [r[0] for r in await cur.fetchall()]
+    closed = []
+    for number in numbers:
+        async with conn.transaction():
+            appeal = await lock_appeal(conn, None, number)
+            if appeal["status"] != "on_check":
+                continue
+            out = await _apply(conn, appeal, None, "autoclose",
+                               comment=f"не підтверджено заявником за {days} днів")  # fmt: skip
+        await _after(conn, settings, appeal, out)
+        closed.append(number)
+    return closed
+
+
+# --- notices -----------------------------------------------------------------------------------
+
+
+def _link(settings, number: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/api/v1/appeals/{number}"
+
+
+async def _mail(settings, to: str, subject: str, body: str) -> bool:
+    from gis.mail import MailError, asend_mail
+
+    try:
+        await asend_mail(settings, to=to, subject=subject, body=body)
+        return True
+    except MailError:
+        log.warning("notice about an appeal not sent")
+        return False
+
+
+async def _after(conn, settings, appeal: dict, out: dict) -> dict:
+    """After a closing transition (committed): mail the supporters."""
+    if out["status"] != "closed" or settings is None:
+        return out
+    cur = await conn.execute(
+        "SELECT DISTINCT coalesce(s.email, u.email) FROM appeal_supporters s"
+        " LEFT JOIN users u ON u.id = s.user_id WHERE s.appeal_id = %s",
+        (appeal["id"],),
+    )
+    sent = 0
+    for (email,) in await cur.fetchall():
+        if email and await _mail(
+            settings, email, f"Звернення № {appeal['number']} закрито",
+            f"Звернення № {appeal['number']}, яке ви підтримали, закрито: {out['result']}.\n\n"
+            f"{_link(settings, appeal['number'])}\n",
+        ):  # fmt: skip
+            sent += 1
+    out["supporters_notified"] = sent
+    return out
+
+
+# --- duplicates --------------------------------------------------------------------------------
+
+
+async def nearby(conn, *, lon: Any, lat: Any, category: Any, radius_m: float) -> dict:
+    """Open appeals of the same category within `radius_m` of the point, nearest first."""
+    from gis.routing import check_point, resolve_category
+
+    point = check_point(lon, lat)
+    if point is None:
+        raise InvalidInput("coordinate_missing", parameter="lon")
+    if category is None:
+        raise InvalidInput("field_required", parameter="category")
+    category_id = await resolve_category(conn, category)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)"
+            " SELECT a.number, a.status, a.address, a.created_at, a.support_count,"
+            " round(ST_Distance(a.geom::geography, p.g::geography)::numeric, 1)::float"
+            " AS distance_m, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat"
+            " FROM appeals a, p WHERE a.category_id = %(c)s AND a.status <> 'closed'"
+            " AND ST_DWithin(a.geom::geography, p.g::geography, %(r)s)"
+            " ORDER BY distance_m, a.id LIMIT 20",
+            {"lon": point[0], "lat": point[1], "c": category_id, "r": radius_m},
+        )
+        rows = await cur.fetchall()
+    return {
+        "category_id": category_id,
+        "radius_m": radius_m,
+        "items": [{k: _iso(v) for k, v in r.items()} for r in rows],
+    }
+
+
+async def support(conn, principal, number: str) -> dict:
+    """A citizen supports an open appeal instead of filing a duplicate; once per user."""
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, _Everyone(), number)
+        if appeal["status"] == "closed":
+            raise refuse(number, appeal["status"], "cancel")
+        cur = await conn.execute(
+            "INSERT INTO appeal_supporters (appeal_id, user_id, email)"
+            " SELECT %s, id, email FROM users WHERE id = %s"
+            " ON CONFLICT (appeal_id, user_id) DO NOTHING RETURNING id",
+            (appeal["id"], principal.user_id),
+        )
+        if await cur.fetchone() is None:
+            raise Conflict("appeal_already_supported", number=number)
+        cur = await conn.execute(
+            "UPDATE appeals SET support_count = support_count + 1 WHERE id = %s"
+            " RETURNING support_count",
+            (appeal["id"],),
+        )
+        count = (await cur.fetchone())[0]
+        await write_event(conn, appeal["id"], principal, "support",
+                          {"support_count": count - 1}, {"support_count": count})  # fmt: skip
+    return {"number": number, "support_count": count, "supported": True}
+
+
+class _Everyone:
+    role = "admin"  # support reaches any appeal by number (as the public view does)
+
+
+# --- history (public) -------------------------------------------------------------------------
+
+# Comments shown publicly: why an appeal went elsewhere (the history says why); the rest
+# (author's words, curator's notes, anything marked internal) stays with staff.
+PUBLIC_COMMENT_ACTIONS = ("return", "redirect", "reroute", "extend", "delegate")
+
+
+async def history(conn, number: str) -> dict:
+    """The public part of the trail: action, status change, result, date, the executors'
+    names, public answers; never who the people were nor internal comments."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT a.id, a.status, a.closed_at, coalesce(a.extended_until, a.deadline_at)"
+            " AS deadline_at FROM appeals a WHERE a.number = %s",
+            (number,),
+        )
+        appeal = await cur.fetchone()
+        if appeal is None:
+            raise NotFound("appeal_not_found", number=number)
+        await cur.execute(
+            "SELECT e.at, e.action, e.old, e.new, e.comment, e.internal,"
+            " coalesce(x.short_name, x.name) AS executor"
+            " FROM appeal_events e LEFT JOIN executors x"
+            " ON x.id = CASE WHEN jsonb_typeof(e.new -> 'executor_id') = 'number'"
+            " THEN (e.new ->> 'executor_id')::int END"
+            " WHERE e.appeal_id = %s ORDER BY e.at, e.id",
+            (appeal["id"],),
+        )
+        events = await cur.fetchall()
+    items = []
+    for e in events:
+        old, new = e["old"] or {}, e["new"] or {}
+        item = {
+            "at": _iso(e["at"]),
+            "action": e["action"],
+            "status_from": old.get("status"),
+            "status_to": new.get("status"),
+            "result": new.get("result"),
+        }
+        if e["executor"]:
+            item["executor"] = e["executor"]
+        if "answer" in new:
+            item["answer"] = new["answer"]
+        if "extended_until" in new:
+            item["extended_until"] = new["extended_until"]
+        if "support_count" in new:
+            item["support_count"] = new["support_count"]
+        if e["comment"] and not e["internal"] and e["action"] in PUBLIC_COMMENT_ACTIONS:
+            item["reason"] = e["comment"]
+        items.append(item)
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "number": number,
+        "status": appeal["status"],
+        "deadline_at": _iso(appeal["deadline_at"]),
+        "overdue": appeal["closed_at"] is None and appeal["deadline_at"] < now,
+        "events": items,
+    }
