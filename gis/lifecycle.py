@@ -254,16 +254,40 @@ def _text(value: Any, name: str, *, required: bool = True, limit: int = 4000) ->
     return value
 
 
-async def answer(conn, principal, number: str, body: dict) -> dict:
-    """The executor's answer: public text, kind done | explained | funding → on check."""
+async def answer(conn, principal, number: str, body: dict, photos: list | None = None,
+                 data_dir=None) -> dict:  # fmt: skip
+    """The executor's answer: public text, kind done | explained | funding, and up to 5
+    photos (checked and stripped by gis/photos.py, stored as kind 'answer') → on check."""
+    from gis import photos as photo_store
+
     text = _text(body.get("text"), "text")
     kind = body.get("kind", "done")
     if kind not in ANSWER_RESULTS:
         raise InvalidInput("invalid_value", parameter="kind", value=str(kind)[:50])
+    photos = list(photos or [])
     async with conn.transaction():
         appeal = await lock_appeal(conn, principal, number)
-        return await _apply(conn, appeal, principal, "answer", result=ANSWER_RESULTS[kind],
-                            extra_new={"answer": text, "answer_kind": kind})  # fmt: skip
+        shas = []
+        for position, photo in enumerate(photos):
+            cur = await conn.execute(
+                "INSERT INTO appeal_photos (appeal_id, sha256, content_type, bytes, width,"
+                " height, kind, position) VALUES (%s, %s, %s, %s, %s, %s, 'answer', %s)"
+                " ON CONFLICT DO NOTHING RETURNING sha256",
+                (appeal["id"], photo.sha256, photo.content_type, len(photo.data), photo.width,
+                 photo.height, position),
+            )  # fmt: skip
+            if await cur.fetchone():
+                shas.append(photo.sha256)
+        extra = {"answer": text, "answer_kind": kind}
+        if shas:
+            extra["answer_photos"] = shas
+        out = await _apply(conn, appeal, principal, "answer", result=ANSWER_RESULTS[kind],
+                           extra_new=extra)  # fmt: skip
+        # The files last, still inside the transaction: a failure rolls the answer back.
+        for photo in photos:
+            if photo.sha256 in shas and data_dir is not None:
+                photo_store.store(data_dir, photo)
+    return {**out, "photos": shas}
 
 
 async def _executor(conn, ref: Any) -> dict:

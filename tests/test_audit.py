@@ -22,9 +22,10 @@ from gis.settings import Settings
 
 
 @pytest.fixture
-def town(db_url, smtp_server):
+def town(db_url, smtp_server, tmp_path):
     settings = Settings(database_url=db_url, smtp_host="127.0.0.1", smtp_port=smtp_server.port,
-                        rate_limits_enabled=False, demo_mode=False)  # fmt: skip
+                        rate_limits_enabled=False, demo_mode=False,
+                        data_dir=tmp_path)  # fmt: skip
     with TestClient(create_app(settings)) as client:
         yield City(db_url, client, smtp_server)
 

@@ -143,9 +143,10 @@ class City:
 
 
 @pytest.fixture
-def city(db_url, smtp_server):
+def city(db_url, smtp_server, tmp_path):
     settings = Settings(database_url=db_url, smtp_host="127.0.0.1", smtp_port=smtp_server.port,
-                        rate_limits_enabled=False, demo_mode=False)  # fmt: skip
+                        rate_limits_enabled=False, demo_mode=False,
+                        data_dir=tmp_path)  # fmt: skip
     with TestClient(create_app(settings)) as client:
         yield City(db_url, client, smtp_server)
 
@@ -478,3 +479,32 @@ def test_history_has_no_personal_data(city):
     assert body["events"][2]["result"] == lifecycle.R_REWORK_AUTHOR
     assert "actor" not in body["events"][0]
     assert city.client.get("/api/v1/appeals/nope/history").status_code == 404
+
+
+def test_answer_with_photos(city):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(buf, format="PNG")
+    number = city.appeal("in_work")
+    r = city.client.post(
+        f"/api/v1/appeals/{number}/answer",
+        data={"text": "Яму засипано", "kind": "done"},
+        files=[("photos", ("after.png", buf.getvalue(), "image/png"))],
+        headers=city.h("executor"),
+    )
+    assert r.status_code == 200, r.text
+    (sha,) = r.json()["photos"]
+    rows = sql(city.url, "SELECT kind FROM appeal_photos WHERE sha256 = %s", (sha,))
+    assert rows == [("answer",)]
+    assert city.client.get(f"/api/v1/photos/{sha}").status_code == 200  # answers are public
+    assert city.events(number)[-1][2]["answer_photos"] == [sha]
+    bad = city.client.post(
+        f"/api/v1/appeals/{number}/answer",
+        data={"text": "x"},
+        files=[("photos", ("a.png", b"not an image", "image/png"))],
+        headers=city.h("executor"),
+    )
+    assert bad.status_code == 400

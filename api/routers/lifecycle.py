@@ -63,11 +63,16 @@ async def take(
 
 @router.post("/appeals/{number}/answer", name="appeal_answer")
 async def answer(
-    number: str, request: Request,
+    number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*_roles("answer"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
-    """The executor's answer {text, kind: done | explained | funding} → on_check."""
-    return await lifecycle.answer(conn, principal, number, await _body(request))
+    """The executor's answer {text, kind: done | explained | funding} → on_check; as JSON, or
+    as multipart (the fields, or `data` as JSON, and up to 5 `photos`), as at intake."""
+    from api.routers.appeals import _read_body
+
+    body, photos = await _read_body(request, settings)
+    return await lifecycle.answer(conn, principal, number, body, photos,
+                                  data_dir=settings.data_dir)  # fmt: skip
 
 
 @router.post("/appeals/{number}/return", name="appeal_return")
