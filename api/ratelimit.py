@@ -84,11 +84,17 @@ def rate_limit(name: str) -> Any:
     if f"rate_limit_{name}" not in Settings.model_fields:
         raise ValueError(f"no rate limit setting rate_limit_{name}")
 
-    def check_ip_limit(request: Request) -> None:
-        _limiter(request).hit(name, "ip", client_ip(request))
+    def limit_by_ip(request: Request) -> None:
+        check_ip_limit(request, name)
 
-    check_ip_limit.__rate_limit__ = name  # type: ignore[attr-defined]
-    return Depends(check_ip_limit)
+    limit_by_ip.__rate_limit__ = name  # type: ignore[attr-defined]
+    return Depends(limit_by_ip)
+
+
+def check_ip_limit(request: Request, name: str) -> None:
+    """Count one attempt of `name` from the client's address; RateLimited over the limit
+    (for routes that decide inside the handler whom the limit applies to)."""
+    _limiter(request).hit(name, "ip", client_ip(request))
 
 
 def check_account_limit(request: Request, name: str, account_key: str) -> None:

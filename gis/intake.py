@@ -553,7 +553,8 @@ async def _remove_orphans(conn, files: list[Path]) -> None:
 
 
 async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
-                 idempotency: Idempotency | None = None) -> Outcome:  # fmt: skip
+                 idempotency: Idempotency | None = None,
+                 duplicate_radius_m: float = 100.0) -> Outcome:  # fmt: skip
     """Register a validated submission in one transaction (see the module's docstring).
     `conn` is an autocommit connection; the answer is 201 with the new appeal, or the first
     answer under the same Idempotency-Key."""
@@ -565,6 +566,7 @@ async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
                 if replay is not None:
                     return replay
             body = await _register(conn, sub, submitter, Path(data_dir), created)
+            body["similar_open_appeals"] = await _similar_open(conn, body, duplicate_radius_m)
             if idempotency is not None:
                 await conn.execute(
                     "UPDATE idempotency_keys SET status_code = 201, response = %s,"
@@ -578,6 +580,25 @@ async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
             await _remove_orphans(conn, created)
         raise
     return Outcome(201, body, created_files=created)
+
+
+async def _similar_open(conn, body: dict, radius_m: float) -> list[dict]:
+    """Open appeals of the same category near the new one: the author may support one of
+    them instead (and the executor sees the cluster)."""
+    if body["location"] is None:
+        return []
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)"
+            " SELECT a.number, a.status, a.address,"
+            " round(ST_Distance(a.geom::geography, p.g)::numeric, 1)::float AS distance_m"
+            " FROM appeals a, p WHERE a.category_id = %(c)s AND a.status <> 'closed'"
+            " AND a.number <> %(n)s AND ST_DWithin(a.geom::geography, p.g, %(r)s)"
+            " ORDER BY distance_m, a.id LIMIT 5",
+            {"lon": body["location"]["lon"], "lat": body["location"]["lat"],
+             "c": body["category"]["id"], "n": body["number"], "r": radius_m},
+        )  # fmt: skip
+        return await cur.fetchall()
 
 
 # --- the public view ---------------------------------------------------------------------------
@@ -595,6 +616,10 @@ _PUBLIC_SQL = """
 SELECT a.id, a.number, a.status, a.kind, a.is_public, a.text, a.result, a.address,
        a.created_at, a.deadline_at, a.extended_until, a.closed_at, a.support_count,
        ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat,
+       (a.status <> 'closed' AND coalesce(a.extended_until, a.deadline_at) < now()) AS overdue,
+       (SELECT e.new ->> 'answer' FROM appeal_events e
+         WHERE e.appeal_id = a.id AND e.action = 'answer'
+         ORDER BY e.id DESC LIMIT 1) AS answer,
        c.id AS category_id, c.code AS category_code, c.name AS category_name,
        c.name_en AS category_name_en, p.name AS kind_name, p.name_en AS kind_name_en,
        d.code AS district_code, d.name AS district_name, w.number AS ward_number,
@@ -654,6 +679,8 @@ async def public_appeal(conn, number: str) -> dict:
         "ward_number": row["ward_number"],
         "executor": row["executor_name"],
         "result": row["result"],
+        "answer": row["answer"],  # the executor's latest answer: public by law and by 1551
+        "overdue": row["overdue"],
         "is_public": row["is_public"],
         "text": row["text"] if row["is_public"] else None,
         "support_count": row["support_count"],

@@ -276,6 +276,16 @@ def test_a_valid_json_submission(client, demo_url):
     assert row[6] is False and row[7] == "registered" and row[8] == "citizen"
 
 
+def test_a_second_appeal_nearby_is_offered_the_first_to_support(client, demo_url):
+    cat = subkind(demo_url)
+    first = client.post("/api/v1/appeals", json=body(demo_url, category=cat["code"])).json()
+    assert all(s["number"] != first["number"] for s in first["similar_open_appeals"])
+    second = client.post("/api/v1/appeals", json=body(demo_url, category=cat["code"])).json()
+    offered = {s["number"]: s for s in second["similar_open_appeals"]}
+    assert first["number"] in offered and offered[first["number"]]["distance_m"] < 1
+    assert "author" not in str(offered) and AUTHOR["email"] not in str(offered)
+
+
 def test_study_category_gets_a_month_and_privilege_is_marked(client, demo_url):
     cat = subkind(demo_url, needs_study=True)
     author = {**AUTHOR, "privilege": "учасник бойових дій"}
@@ -566,6 +576,18 @@ def test_submissions_are_rate_limited(demo_url, tmp_path):
     with TestClient(create_app(settings)) as c:
         codes = [c.post("/api/v1/appeals", json={"text": ""}).status_code for _ in range(3)]
     assert codes == [400, 400, 429]
+
+
+def test_operators_are_not_limited_per_address(demo_url, tmp_path):
+    """The contact centre registers many appeals from one office address."""
+    _, op = token(demo_url, "operator")
+    settings = Settings(database_url=demo_url, data_dir=tmp_path, rate_limit_submission="2/hour")
+    with TestClient(create_app(settings)) as c:
+        auth = {"Authorization": f"Bearer {op}"}
+        codes = [
+            c.post("/api/v1/appeals", json={"text": ""}, headers=auth).status_code for _ in range(3)
+        ]
+    assert codes == [400, 400, 400]
 
 
 # --- the public view ------------------------------------------------------------------------------

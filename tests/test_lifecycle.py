@@ -419,6 +419,9 @@ def test_overdue_flag_in_the_queue_and_history(city):
     q = city.client.get("/api/v1/queue", headers=city.h("curator")).json()
     assert [i["overdue"] for i in q["items"] if i["number"] == number] == [True]
     assert city.client.get(f"/api/v1/appeals/{number}/history").json()["overdue"] is True
+    assert city.client.get(f"/api/v1/appeals/{number}").json()["overdue"] is True
+    on_time = city.appeal("in_work")
+    assert city.client.get(f"/api/v1/appeals/{on_time}").json()["overdue"] is False
 
 
 def test_nearby_and_support(city):
@@ -500,6 +503,7 @@ def test_answer_with_photos(city):
     rows = sql(city.url, "SELECT kind FROM appeal_photos WHERE sha256 = %s", (sha,))
     assert rows == [("answer",)]
     assert city.client.get(f"/api/v1/photos/{sha}").status_code == 200  # answers are public
+    assert city.client.get(f"/api/v1/appeals/{number}").json()["answer"] == "Яму засипано"
     assert city.events(number)[-1][2]["answer_photos"] == [sha]
     bad = city.client.post(
         f"/api/v1/appeals/{number}/answer",

@@ -35,7 +35,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, public
-from api.ratelimit import check_account_limit, client_ip, rate_limit
+from api.ratelimit import check_account_limit, check_ip_limit, client_ip
 from gis import intake, photos
 from gis.errors import InvalidInput, NotFound
 from gis.scope import appeal_scope
@@ -169,9 +169,7 @@ async def categories(conn: ConnDep) -> dict:
     return {"kinds": kinds, "returned": len(kinds)}
 
 
-@router.post(
-    "/appeals", name="submit_appeal", status_code=201, dependencies=[rate_limit("submission")]
-)
+@router.post("/appeals", name="submit_appeal", status_code=201)
 async def submit_appeal(
     request: Request,
     principal: Annotated[Principal, public("anyone (citizens; operators for other channels)")],
@@ -185,8 +183,12 @@ async def submit_appeal(
         user_id=principal.user_id, role=principal.role, full_name=principal.full_name,
         email=principal.email,
     )  # fmt: skip
-    if principal.user_id is not None and not submitter.is_operator:
-        check_account_limit(request, "submission", f"user:{principal.user_id}")
+    # Citizens are limited per address and per account; the contact centre's operators, who
+    # register many appeals from one office address, are not.
+    if not submitter.is_operator:
+        check_ip_limit(request, "submission")
+        if principal.user_id is not None:
+            check_account_limit(request, "submission", f"user:{principal.user_id}")
     payload, files = await _read_body(request, settings)
     sub = _submission(payload, files)
     intake.validate(sub, submitter, max_chars=settings.appeal_text_max_chars,
@@ -199,7 +201,8 @@ async def submit_appeal(
         )  # fmt: skip
         idem = intake.Idempotency(key, owner, _request_hash(payload, files))
     outcome = await intake.submit(conn, sub, submitter, data_dir=settings.data_dir,
-                                  idempotency=idem)  # fmt: skip
+                                  idempotency=idem,
+                                  duplicate_radius_m=settings.appeal_duplicate_radius_m)  # fmt: skip
     headers = {"Location": "/api/v1/appeals/" + quote(str(outcome.body.get("number", "")))}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
