@@ -166,3 +166,45 @@ def test_demo_events_are_sealed_on_their_own(db_url, shared_data, capsys):
         conn.execute("ALTER TABLE appeal_events ENABLE TRIGGER append_only")
     rc, out = _cli(db_url, capsys)
     assert rc == 1 and f"event_id={victim}" in out
+
+
+def test_events_written_before_the_chain_existed_are_sealed_by_the_migration(empty_db_url):
+    """A database upgraded from 0003 keeps its history and verifies afterwards."""
+    import psycopg
+
+    from gis.audit import verify
+    from gis.migrate import upgrade
+
+    upgrade(empty_db_url, "0003")
+    with psycopg.connect(empty_db_url) as conn:
+        conn.execute(
+            "INSERT INTO categories (code, name) VALUES ('c', 'Категорія');"
+            "INSERT INTO executors (code, name, kind) VALUES ('e', 'Виконавець', 'utility');"
+        )
+        for number, generated in (("А-1", False), ("Б-2", True), ("В-3", False)):
+            appeal = conn.execute(
+                "INSERT INTO appeals (number, category_id, text, channel, deadline_at, generated)"
+                " VALUES (%s, (SELECT id FROM categories), 'т', 'site', now(), %s) RETURNING id",
+                (number, generated),
+            ).fetchone()[0]
+            for action in ("registered", "take"):
+                conn.execute(
+                    "INSERT INTO appeal_events (appeal_id, actor, action, new)"
+                    " VALUES (%s, 'оператор', %s, '{}')",
+                    (appeal, action),
+                )
+    upgrade(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        outcome = verify(conn)
+        assert outcome["ok"], outcome
+        seqs = [r[0] for r in conn.execute("SELECT chain_seq FROM appeal_events ORDER BY id")]
+        assert seqs == [1, 2, None, None, 3, 4]
+        # The chain goes on from the sealed history.
+        conn.execute(
+            "INSERT INTO appeal_events (appeal_id, actor, action, new)"
+            " VALUES ((SELECT id FROM appeals WHERE number = 'А-1'), 'виконавець', 'answer', '{}')"
+        )
+        assert verify(conn)["ok"]
+        conn.execute("SET hromada.audit_maintenance = 'on'")
+        conn.execute("UPDATE appeal_events SET actor = 'хтось інший' WHERE chain_seq = 2")
+        assert not verify(conn)["ok"]

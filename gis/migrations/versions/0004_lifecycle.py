@@ -123,6 +123,33 @@ BEGIN
     RETURN NULL;
 END
 $$""",
+    # Events written before this revision are sealed now, before the triggers exist: the
+    # demo's each on its own, the others chained in the order they happened (by id).
+    """
+UPDATE appeal_events e SET hash = hromada_audit_hash(NULL, hromada_appeal_event_body(e))
+  FROM appeals a WHERE a.id = e.appeal_id AND a.generated""",
+    """
+DO $$
+DECLARE
+    ev record;
+    n bigint := 0;
+    prev text := NULL;
+    sealed text;
+BEGIN
+    FOR ev IN SELECT e.id FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id
+               WHERE NOT a.generated ORDER BY e.id LOOP
+        n := n + 1;
+        UPDATE appeal_events SET chain_seq = n, prev_hash = prev WHERE id = ev.id;
+        SELECT hromada_audit_hash(prev, hromada_appeal_event_body(e)) INTO sealed
+          FROM appeal_events e WHERE e.id = ev.id;
+        UPDATE appeal_events SET hash = sealed WHERE id = ev.id;
+        prev := sealed;
+    END LOOP;
+    IF n > 0 THEN
+        INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ('appeals', n, prev);
+    END IF;
+END
+$$""",
     "CREATE TRIGGER seal BEFORE INSERT ON appeal_events"
     " FOR EACH ROW EXECUTE FUNCTION hromada_appeal_events_seal()",
     "CREATE TRIGGER seal BEFORE INSERT ON feature_events"
