@@ -29,7 +29,7 @@ from pathlib import Path
 
 from importers.readers import load_json, read_table
 from importers.report import ImportFailed, ImportReport
-from importers.sync import Target, sync
+from importers.sync import Audit, Target, sync
 from importers.values import clean_text
 
 # --- deadlines ---------------------------------------------------------------------------
@@ -257,13 +257,13 @@ def prepare(path: Path, report: ImportReport):
                 raise ImportFailed(f"two categories get the code {code!r}: rename one")
             codes[code] = k.name
 
-    def store(conn) -> dict[str, int]:
+    def store(conn, audit: Audit | None = None) -> dict[str, int]:
         kind_rows = [
             (kind_code(k.name), None, k.name, k.name_en, k.deadline_days, k.needs_study, True,
              (n + 1) * 10, k.source)
             for n, k in enumerate(ordered)
         ]  # fmt: skip
-        counts = sync(conn, KINDS, kind_rows)
+        counts = sync(conn, KINDS, kind_rows, audit)
         ids = dict(
             conn.execute("SELECT code, id FROM categories WHERE parent_id IS NULL").fetchall()
         )
@@ -273,7 +273,7 @@ def prepare(path: Path, report: ImportReport):
             for k in ordered
             for n, (s, (en, source)) in enumerate(k.subkinds.items())
         ]  # fmt: skip
-        sub_counts = sync(conn, SUBKINDS, sub_rows)
+        sub_counts = sync(conn, SUBKINDS, sub_rows, audit)
         return {name: counts[name] + sub_counts[name] for name in counts}
 
     return store

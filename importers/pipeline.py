@@ -1,9 +1,11 @@
 """One import, start to end: read and check the file (no database yet), then in ONE
-transaction lock the layer, diff and write, update the layer's metadata and record the run.
+transaction lock the layer, diff and write (each added, changed and removed feature a
+feature_events row: importers/sync.py), update the layer's metadata and record the run.
 Any failure rolls everything back and surfaces as `ImportFailed`."""
 
 from __future__ import annotations
 
+import getpass
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -17,10 +19,10 @@ from importers import categories, streets
 from importers.geometry import clean_geometry, crs_label, geometry_family
 from importers.readers import read_features
 from importers.report import ImportFailed, ImportReport
-from importers.sync import sync
+from importers.sync import Audit, sync
 from importers.targets import CORE_TARGETS, Rejected, SpatialTarget, thematic_target
 
-Store = Callable[[psycopg.Connection], dict[str, int]]
+Store = Callable[[psycopg.Connection, Audit], dict[str, int]]
 
 #: Layers whose table holds polygons a district or ward is inside of.
 _AREA_LAYERS = ("hromadas", "districts", "wards")
@@ -152,6 +154,15 @@ def _link_areas_to_hromadas(conn: psycopg.Connection) -> None:
         )
 
 
+def import_actor(path: Path) -> str:
+    """Who a feature event of this import names: the file and the OS user running it."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name (a container without one)
+        user = None
+    return f"import:{path.name} ({user or 'hromada import'})"
+
+
 def _record_run(conn: psycopg.Connection, report: ImportReport) -> int:
     row = conn.execute(
         """
@@ -208,14 +219,14 @@ def run_import(
                 attribution=source.attribution,
             )
 
-        def store(conn: psycopg.Connection) -> dict[str, int]:
-            return sync(conn, target.sync_target, rows)
+        def store(conn: psycopg.Connection, audit: Audit) -> dict[str, int]:
+            return sync(conn, target.sync_target, rows, audit)
 
     with transaction(url) as conn:
         _lock(conn, layer)
         if meta is not None:
             _upsert_layer(conn, layer, meta)
-        report.add_counts(store(conn))
+        report.add_counts(store(conn, Audit(layer, import_actor(path))))
         if layer in _AREA_LAYERS:
             _link_areas_to_hromadas(conn)
         _touch_layer(conn, layer)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from importers.readers import read_table
 from importers.report import ImportFailed, ImportReport
-from importers.sync import Target, sync
+from importers.sync import Audit, Target, sync
 from importers.values import clean_text, normalise_apostrophes, parse_date
 
 TARGET = Target(
@@ -151,7 +151,7 @@ def prepare(path: Path, report: ImportReport):
     if not rows:
         raise ImportFailed(f"{path.name}: no street could be read ({len(table.rows)} rows)")
 
-    def store(conn) -> dict[str, int]:
-        return sync(conn, TARGET, rows)
+    def store(conn, audit: Audit | None = None) -> dict[str, int]:
+        return sync(conn, TARGET, rows, audit)
 
     return store

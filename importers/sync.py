@@ -14,6 +14,14 @@ How a row is retired depends on the table:
 A versioned area whose geometry changed gets its current row closed and a new row with the
 next ``version``; when only its attributes changed (a spelling fix) the current row is updated
 in place, since no boundary decision depended on them.
+
+Given an `Audit`, every added, changed and removed row is also a ``feature_events`` row
+(issue 4, item 7), written by one INSERT … SELECT before the diff is applied, in the same
+transaction (the table's trigger seals each into the hash chain): ``added`` with every
+attribute as ``new``, ``removed`` with every attribute as ``old``, ``changed`` with only the
+attributes that differ, old and new. The attributes are the target's columns, the keys of a
+``properties`` column each on its own (``properties.<key>`` beside other columns), and the
+geometry as ``geom``: a short hash of its EWKB, never the geometry itself.
 """
 
 from __future__ import annotations
@@ -25,6 +33,15 @@ from typing import Any, Literal
 from psycopg import Connection, sql
 
 INCOMING = "_import_incoming"
+_FEATURE_ID_MAX = 64  # feature_events.feature_id
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who an import's feature events name: the layer (the target's name) and the actor."""
+
+    layer: str
+    actor: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,88 @@ def _scope_condition(target: Target, alias: str) -> sql.Composable:
     return sql.SQL(" AND ").join(parts)
 
 
+def _attributes(target: Target, alias: str) -> sql.Composable:
+    """A row's attributes as one jsonb object (see the module's docstring)."""
+    plain = [c for c in target.columns if c not in (target.geom, "properties")]
+    parts: list[sql.Composable] = []
+    if plain:
+        parts.append(
+            sql.SQL("jsonb_build_object({})").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier(alias, c))
+                    for c in plain
+                )
+            )
+        )
+    if "properties" in target.columns:
+        props = sql.Identifier(alias, "properties")
+        if plain:
+            parts.append(
+                sql.SQL(
+                    "(SELECT coalesce(jsonb_object_agg('properties.' || p.key, p.value), '{{}}')"
+                    " FROM jsonb_each(CASE WHEN jsonb_typeof({p}) = 'object' THEN {p} END) AS p)"
+                ).format(p=props)
+            )
+        else:
+            parts.append(
+                sql.SQL(
+                    "CASE WHEN jsonb_typeof({p}) = 'object' THEN {p}"
+                    " ELSE jsonb_build_object('properties', {p}) END"
+                ).format(p=props)
+            )
+    if target.geom:
+        parts.append(
+            sql.SQL(
+                "jsonb_build_object('geom', left(encode(sha256(ST_AsEWKB({})), 'hex'), 16))"
+            ).format(sql.Identifier(alias, target.geom))
+        )
+    if not parts:
+        return sql.SQL("'{}'::jsonb")
+    return sql.SQL(" || ").join(parts)
+
+
+def _record_events(conn: Connection, target: Target, audit: Audit, q: dict, gone: str) -> int:
+    """One feature_events row per added, changed or removed row (before they are applied)."""
+    fid = sql.SQL(
+        "CASE WHEN length(e.k) <= {n} THEN e.k ELSE left(e.k, {head}) || '…' || left(md5(e.k), 12) END"
+    ).format(n=sql.Literal(_FEATURE_ID_MAX), head=sql.Literal(_FEATURE_ID_MAX - 13))
+    still_there = sql.SQL(" AND t.is_active") if target.removal == "deactivate" else sql.SQL("")
+    statement = sql.SQL(
+        """
+        INSERT INTO feature_events (layer, feature_id, actor, action, old, new)
+        SELECT {layer}, {fid}, {actor}, e.action, e.old, e.new FROM (
+            SELECT 'added' AS action, i.{key}::text AS k, NULL::jsonb AS old, {attrs_i} AS new
+              FROM {inc} AS i WHERE i._status = 'added'
+            UNION ALL
+            SELECT 'changed', i.{key}::text, d.old, d.new
+              FROM {inc} AS i
+              JOIN {t} AS t ON t.{key} = i.{key} AND {scope}
+             CROSS JOIN LATERAL (
+                   SELECT jsonb_object_agg(k, x.o -> k) AS old, jsonb_object_agg(k, x.n -> k) AS new
+                     FROM (SELECT {attrs_t} AS o, {attrs_i} AS n) AS x,
+                          jsonb_object_keys(x.o || x.n) AS k
+                    WHERE (x.o -> k) IS DISTINCT FROM (x.n -> k)
+                 ) AS d
+             WHERE i._status IN ('changed', 'new_version') AND d.old IS NOT NULL
+            UNION ALL
+            SELECT 'removed', t.{key}::text, {attrs_t}, NULL
+              FROM {t} AS t WHERE {scope}{still_there} AND {gone}
+        ) AS e
+        ORDER BY e.action, e.k
+        """
+    ).format(
+        layer=sql.Literal(audit.layer),
+        actor=sql.Literal(audit.actor),
+        fid=fid,
+        attrs_i=_attributes(target, "i"),
+        attrs_t=_attributes(target, "t"),
+        still_there=still_there,
+        gone=sql.SQL(gone).format(**q),
+        **q,
+    )
+    return conn.execute(statement).rowcount
+
+
 def stage(conn: Connection, target: Target, rows: Iterable[Sequence[Any]]) -> int:
     """Create the temporary table shaped like `target` and COPY `rows` (key first, then the
     columns, geometry as hex EWKB) into it. Returns the number of rows staged."""
@@ -107,8 +206,9 @@ def stage(conn: Connection, target: Target, rows: Iterable[Sequence[Any]]) -> in
     return n
 
 
-def apply(conn: Connection, target: Target) -> dict[str, int]:
-    """Diff the staged rows against the target and apply the difference.
+def apply(conn: Connection, target: Target, audit: Audit | None = None) -> dict[str, int]:
+    """Diff the staged rows against the target and apply the difference (recording each
+    added, changed and removed row as a feature event when `audit` is given).
 
     Returns
     -------
@@ -159,8 +259,11 @@ def apply(conn: Connection, target: Target) -> dict[str, int]:
         ).fetchall()
     )
 
-    # Retire what the file no longer has.
     gone = "NOT EXISTS (SELECT 1 FROM {inc} AS i WHERE i.{key} = t.{key})"
+    if audit is not None:
+        _record_events(conn, target, audit, q, gone)
+
+    # Retire what the file no longer has.
     retire = {
         "delete": "DELETE FROM {t} AS t WHERE {scope} AND " + gone,
         "close": "UPDATE {t} AS t SET valid_to = now() WHERE {scope} AND " + gone,
@@ -232,7 +335,9 @@ def apply(conn: Connection, target: Target) -> dict[str, int]:
     }
 
 
-def sync(conn: Connection, target: Target, rows: Iterable[Sequence[Any]]) -> dict[str, int]:
+def sync(
+    conn: Connection, target: Target, rows: Iterable[Sequence[Any]], audit: Audit | None = None
+) -> dict[str, int]:
     """Stage `rows` and apply them to `target` (see the module's docstring)."""
     stage(conn, target, rows)
-    return apply(conn, target)
+    return apply(conn, target, audit)
