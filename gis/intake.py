@@ -50,7 +50,7 @@ from psycopg.rows import dict_row
 
 from gis import obscene, photos, routing
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
-from gis.models import CHANNELS
+from gis.models import CHANNELS, STATUS_NAMES
 
 # Roles that register appeals on a citizen's behalf, by any channel.
 OPERATOR_ROLES = ("operator", "curator", "admin")
@@ -603,13 +603,6 @@ async def _similar_open(conn, body: dict, radius_m: float) -> list[dict]:
 
 # --- the public view ---------------------------------------------------------------------------
 
-STATUS_NAMES = {
-    "registered": ("Зареєстровано", "Registered"),
-    "in_work": ("В роботі", "In work"),
-    "on_check": ("На перевірці", "On check"),
-    "rework": ("На доопрацюванні", "Returned for rework"),
-    "closed": ("Закрито", "Closed"),
-}
 
 # Only these columns are read: the author's table is not joined at all.
 _PUBLIC_SQL = """

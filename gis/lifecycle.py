@@ -32,6 +32,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from gis.errors import Conflict, InvalidInput, NotFound
+from gis.models import STATUS_NAMES
 from gis.scope import appeal_scope
 
 log = logging.getLogger("hromada.lifecycle")
@@ -119,15 +120,6 @@ TABLE: dict[tuple[str, str, str], Transition] = {
 
 def transition(status: str, action: str, role: str) -> Transition | None:
     return TABLE.get((status, action, role))
-
-
-STATUS_NAMES = {
-    "registered": ("Зареєстровано", "Registered"),
-    "in_work": ("В роботі", "In work"),
-    "on_check": ("На перевірці", "On check"),
-    "rework": ("На доопрацюванні", "Returned for rework"),
-    "closed": ("Закрито", "Closed"),
-}
 
 
 def _names(statuses, lang: int) -> str:

@@ -54,6 +54,14 @@ EXECUTOR_KINDS = (
 )  # fmt: skip
 # 1551's statuses (see GUIDE §2); stored as stable codes, shown by their Ukrainian names.
 APPEAL_STATUSES = ("registered", "in_work", "on_check", "rework", "closed")
+# Their names as 1551 shows them (Ukrainian, English).
+STATUS_NAMES = {
+    "registered": ("Зареєстровано", "Registered"),
+    "in_work": ("В роботі", "In work"),
+    "on_check": ("На перевірці", "On check"),
+    "rework": ("На доопрацюванні", "Returned for rework"),
+    "closed": ("Закрито", "Closed"),
+}
 CHANNELS = ("site", "phone_1551", "government_hotline", "email", "tv", "112")
 
 
