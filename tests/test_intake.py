@@ -15,17 +15,15 @@ import itertools
 import json
 import os
 import re
-import socket
 import statistics
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from live import serve
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
@@ -623,26 +621,10 @@ def test_a_closed_appeal_shows_its_result(client, demo_url):
 # --- concurrency and latency ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(demo_url, tmp_path):
-    port = _free_port()
-    app = create_app(_settings(demo_url, tmp_path, pool_max_size=10))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(_settings(demo_url, tmp_path, pool_max_size=10))) as base:
+        yield base
 
 
 def test_thirty_concurrent_submissions_get_thirty_numbers(live_server, demo_url):

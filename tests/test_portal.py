@@ -3,13 +3,9 @@ chromium, a map of Kyiv's 10 districts."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from live import serve
 from test_api import load_districts
 
 from api import create_app
@@ -45,28 +41,12 @@ def test_leaflet_is_installed_from_npm_and_served():
         pytest.fail("Leaflet is missing from webmap/static/vendor: run `make assets`")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(db_url, shared_data):
     """The real app under uvicorn, in a background thread, on a free port."""
     load_districts(db_url, shared_data)
-    port = _free_port()
-    app = create_app(Settings(database_url=db_url))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(Settings(database_url=db_url))) as base:
+        yield base
 
 
 @pytest.mark.browser

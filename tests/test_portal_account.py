@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 
 import pytest
-import uvicorn
-from test_portal import CHROMIUM, CHROMIUM_ARGS, _free_port
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS
 
 from api import create_app
+from gis.embedded import free_port
 from gis.settings import Settings
 
 SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")  # a folder to keep the screenshots in
@@ -28,26 +27,14 @@ NEW_PASSWORD = "kalyna and verba"
 
 @pytest.fixture
 def account_server(db_url, smtp_server):
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=db_url, demo_mode=False, smtp_host=smtp_server.host,
         smtp_port=smtp_server.port, public_base_url=base,
     )  # fmt: skip
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve(create_app(settings), port) as served:
+        yield served
 
 
 def mailed_link(smtp_server, page: str) -> str:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
-import time
 
 import psycopg
 import pytest
-import uvicorn
-from test_portal import CHROMIUM, CHROMIUM_ARGS, _free_port
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS
 
 from api import create_app
 from gis.settings import Settings
@@ -33,20 +31,10 @@ def signin_server(server_url, template_url, shared_data):
     url = f"{server_url.rpartition('/')[0]}/{name}"
     generate(url, seed=SEED, appeals=1000, shared_dir=shared_data, now=NOW)
     accounts = demo_accounts.create(url, SEED, demo_mode=True)
-    port = _free_port()
-    app = create_app(Settings(database_url=url, demo_mode=True))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", accounts
+        with serve(create_app(Settings(database_url=url, demo_mode=True))) as base:
+            yield base, accounts
     finally:
-        server.should_exit = True
-        thread.join(10)
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
