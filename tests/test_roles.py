@@ -463,6 +463,38 @@ def test_queue_filters_and_bad_input(client, demo_url):
     assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
 
 
+def test_privileged_authors_come_first_in_the_queue(client, demo_url):
+    """Art. 20: appeals of legally privileged authors are considered first."""
+    h = as_demo(demo_url, "rda-holosiivskyi@demo.hromada")
+    scope = client.get("/api/v1/me", headers=h).json()["executor_ids"]
+    oldest = [r[0] for r in sql(
+        demo_url, "SELECT number FROM appeals WHERE executor_id = ANY(%s) ORDER BY id LIMIT 3",
+        (scope,))]  # fmt: skip
+    sql_exec = "UPDATE appeals SET privileged = true WHERE number = ANY(%s) RETURNING 1"
+    assert len(sql(demo_url, sql_exec, (oldest,))) == 3
+    try:
+        seen, after = [], None
+        while True:
+            params = {"limit": 40} | ({"after": after} if after else {})
+            page = client.get("/api/v1/queue", headers=h, params=params).json()
+            seen += [(i["number"], i["privileged"]) for i in page["items"]]
+            after = page["next"]
+            if after is None:
+                break
+        privileged = {r[0] for r in sql(
+            demo_url, "SELECT number FROM appeals WHERE executor_id = ANY(%s) AND privileged",
+            (scope,))}  # fmt: skip
+        k = len(privileged)
+        assert set(oldest) <= privileged
+        assert {n for n, _ in seen[:k]} == privileged and not any(p for _, p in seen[k:])
+        total = sql(demo_url, "SELECT count(*) FROM appeals WHERE executor_id = ANY(%s)",
+                    (scope,))[0][0]  # fmt: skip
+        assert len(seen) == len({n for n, _ in seen}) == total
+    finally:
+        sql(demo_url, "UPDATE appeals SET privileged = false WHERE number = ANY(%s) RETURNING 1",
+            (oldest,))  # fmt: skip
+
+
 # --- administration ----------------------------------------------------------------------------
 
 

@@ -55,25 +55,29 @@ def _row(row: dict) -> dict:
     return {k: _iso(v) for k, v in row.items()}
 
 
-def _parse_cursor(after: str | None) -> int | None:
+def _parse_cursor(after: str | None) -> tuple[int, int] | None:
+    """The `next` of a queue page: "<privileged 0|1>-<id>" of its last row."""
     if after is None:
         return None
-    if not after.isdigit():
+    privileged, _, last_id = after.partition("-")
+    if privileged not in ("0", "1") or not last_id.isdigit():
         raise InvalidInput("invalid_cursor", parameter="after", value=after)
-    return int(after)
+    return int(privileged), int(last_id)
 
 
 async def _queue(conn, principal: Principal, where: list[str], params: list, limit: int,
-                 after: int | None) -> dict:  # fmt: skip
+                 after: tuple[int, int] | None) -> dict:  # fmt: skip
+    """Appeals in the caller's scope: legally privileged authors first (art. 20), then the
+    newest; keyset paging on (privileged, id)."""
     scope_sql, scope_params = appeal_scope(principal)
     where = [scope_sql, *where]
     params = [*scope_params, *params]
     if after is not None:
-        where.append("a.id < %s")
-        params.append(after)
+        where.append("(a.privileged::int, a.id) < (%s, %s)")
+        params.extend(after)
     sql = (
-        f"SELECT a.id AS _cursor, {_COLUMNS} {_FROM} WHERE {' AND '.join(where)}"
-        " ORDER BY a.id DESC LIMIT %s"
+        f"SELECT a.privileged::int || '-' || a.id AS _cursor, {_COLUMNS} {_FROM}"
+        f" WHERE {' AND '.join(where)} ORDER BY a.privileged DESC, a.id DESC LIMIT %s"
     )
     params.append(limit + 1)
     async with conn.cursor(row_factory=dict_row) as cur:
