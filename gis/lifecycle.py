@@ -353,14 +353,31 @@ async def return_not_competent(conn, principal, number: str, body: dict) -> dict
     return out
 
 
-async def redirect(conn, principal, number: str, body: dict) -> dict:
+async def redirect(conn, principal, number: str, body: dict, settings=None) -> dict:
+    """To the executor it belongs to; art. 7: the author is told where it went and why."""
     reason = _text(body.get("reason"), "reason")
     async with conn.transaction():
         target = await _executor(conn, body.get("executor"))
         appeal = await lock_appeal(conn, principal, number)
         out = await _apply(conn, appeal, principal, "redirect", comment=reason,
                            changes={"executor_id": target["id"]})  # fmt: skip
-    return {**out, "executor": target["code"]}
+        email = await _author_email(conn, appeal["id"])
+    out = {**out, "executor": target["code"], "author_notified": False}
+    if email and settings is not None:
+        out["author_notified"] = await _mail(
+            settings, email,
+            f"Звернення № {number} передано за належністю",
+            f"Ваше звернення № {number} передано за належністю: {target['name']} "
+            f"(ст. 7 Закону України «Про звернення громадян»).\nПричина: {reason}\n\n"
+            f"{_link(settings, number)}\n",
+        )  # fmt: skip
+    return out
+
+
+async def _author_email(conn, appeal_id: int) -> str | None:
+    cur = await conn.execute("SELECT email FROM appeal_authors WHERE appeal_id = %s", (appeal_id,))
+    row = await cur.fetchone()
+    return row[0] if row else None
 
 
 def _deadline(value: Any, appeal: dict, name: str = "deadline_at") -> dt.datetime:

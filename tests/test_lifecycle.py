@@ -275,6 +275,11 @@ def test_returned_not_in_competence_is_rerouted_or_left_for_a_curator(city):
                          headers=city.h("curator"))  # fmt: skip
     assert r.status_code == 200, r.text
     assert city.row(number)[2] == city.rda2
+    # Art. 7: the author is told where it went and why.
+    assert r.json()["author_notified"] is True
+    mail = city.smtp.wait_for(AUTHOR_EMAIL)
+    assert number in mail["Subject"] and "передано за належністю" in mail["Subject"]
+    assert "Міст на балансі РДА 2" in mail.get_content()
     history = city.client.get(f"/api/v1/appeals/{number}/history").json()
     reasons = [e.get("reason") for e in history["events"]]
     assert "Міст на балансі РДА 2" in reasons and "Теж не наше" in reasons

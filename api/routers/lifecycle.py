@@ -88,9 +88,10 @@ async def return_(
 async def redirect(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("redirect"))], conn: ConnDep,
+    settings: SettingsDep,
 ) -> dict:  # fmt: skip
-    """To a named executor {executor: code or id, reason}."""
-    return await lifecycle.redirect(conn, principal, number, await _body(request))
+    """To a named executor {executor: code or id, reason}; the author is mailed (art. 7)."""
+    return await lifecycle.redirect(conn, principal, number, await _body(request), settings)
 
 
 @router.post("/appeals/{number}/delegate", name="appeal_delegate")
