@@ -15,7 +15,19 @@ from psycopg_pool import AsyncConnectionPool
 from api import errors
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
-from api.routers import admin, appeals, auth, health, lifecycle, me, ogc, portal, routing, staff
+from api.routers import (
+    admin,
+    appeals,
+    auth,
+    health,
+    layer_catalogue,
+    lifecycle,
+    me,
+    ogc,
+    portal,
+    routing,
+    staff,
+)
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
@@ -87,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(me.router)
     app.include_router(appeals.router)
     app.include_router(routing.router)
+    app.include_router(layer_catalogue.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

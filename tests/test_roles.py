@@ -106,6 +106,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/routing-rules"): ADMIN,
     ("DELETE", "/api/v1/routing-rules/{rule_id}"): ADMIN,
     ("PATCH", "/api/v1/layers/{name}"): {"planner", "admin"},
+    ("GET", "/api/v1/layers"): ANYONE,  # the catalogue: owners, regimes, freshness
 }
 
 # Values for path parameters: existing where that is harmless, absent where a call could
