@@ -292,10 +292,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Executor '{value}' not found.",
     ),
     "executor_required": (
-        "Для ролі «{role}» потрібно вказати організацію-виконавця (executor_id або "
-        "executor_code).",
-        "Role '{role}' must be bound to an executor organisation (executor_id or "
-        "executor_code).",
+        "Для ролі «{role}» потрібно вказати організацію-виконавця (executor_id або executor_code).",
+        "Role '{role}' must be bound to an executor organisation (executor_id or executor_code).",
     ),
     "ward_required": (
         "Для депутата потрібно вказати номер виборчого округу (ward_number).",
@@ -321,8 +319,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rule_one_area": (
         "Правило маршрутизації може мати щонайбільше одну територію: район, округ або "
         "територію виконавця.",
-        "A routing rule may have at most one area: a district, a ward or an executor's "
-        "territory.",
+        "A routing rule may have at most one area: a district, a ward or an executor's territory.",
     ),
     "routing_rule_not_found": (
         "Правило маршрутизації {id} не знайдено.",
