@@ -22,7 +22,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -31,6 +31,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.rows import dict_row
 
 from gis.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, RateLimited
+from gis.jsonable import iso
 from gis.models import ROLES
 
 log = logging.getLogger("hromada.accounts")
@@ -475,10 +476,6 @@ async def get_account(conn: AsyncConnection, *, user_id: int) -> dict | None:
     return await cur.fetchone()
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
-
-
 async def export_user_data(conn: AsyncConnection, *, user_id: int) -> dict:
     """Everything kept about the user, for them to download: the account, the appeals they
     filed with the author data kept for each, who read that data and when, their sessions (no
@@ -528,10 +525,10 @@ async def export_user_data(conn: AsyncConnection, *, user_id: int) -> dict:
     identities = await cur.fetchall()
 
     def clean(rows):
-        return [{k: _iso(v) for k, v in row.items()} for row in rows]
+        return [{k: iso(v) for k, v in row.items()} for row in rows]
 
     return {
-        "account": {k: _iso(v) for k, v in (account or {}).items()},
+        "account": {k: iso(v) for k, v in (account or {}).items()},
         "appeals": clean(appeals),
         "personal_data_reads": clean(accesses),
         "sessions": clean(sessions),

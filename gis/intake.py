@@ -50,6 +50,7 @@ from psycopg.rows import dict_row
 
 from gis import obscene, photos, routing
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
+from gis.jsonable import iso
 from gis.models import CHANNELS, STATUS_NAMES
 
 # Roles that register appeals on a citizen's behalf, by any channel.
@@ -403,10 +404,6 @@ async def _claim(conn, idem: Idempotency) -> Outcome | None:
     return Outcome(status_code, response, replayed=True)
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def photo_url(sha256: str) -> str:
     return f"/api/v1/photos/{sha256}"
 
@@ -491,7 +488,7 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         new = {
             "status": "registered", "number": number, "category_id": category["id"],
             "channel": sub.channel, "executor_id": decision.executor_id,
-            "routing_rule_id": decision.rule_id, "deadline_at": _iso(deadline_at),
+            "routing_rule_id": decision.rule_id, "deadline_at": iso(deadline_at),
             "privileged": privileged, "location_source": source,
         }  # fmt: skip
         await cur.execute(
@@ -510,8 +507,8 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
     return {
         "number": number,
         "status": "registered",
-        "created_at": _iso(created_at),
-        "deadline_at": _iso(deadline_at),
+        "created_at": iso(created_at),
+        "deadline_at": iso(deadline_at),
         "category": {
             "id": category["id"], "code": category["code"], "name": category["name"],
             "kind": category["kind_name"], "deadline_days": category["deadline_days"],
@@ -661,9 +658,9 @@ async def public_appeal(conn, number: str) -> dict:
         },  # fmt: skip
         "address": row["address"],
         "location": None if row["lon"] is None else {"lon": row["lon"], "lat": row["lat"]},
-        "created_at": _iso(row["created_at"]),
-        "deadline_at": _iso(row["extended_until"] or row["deadline_at"]),
-        "closed_at": _iso(row["closed_at"]),
+        "created_at": iso(row["created_at"]),
+        "deadline_at": iso(row["extended_until"] or row["deadline_at"]),
+        "closed_at": iso(row["closed_at"]),
         "district": (
             {"code": row["district_code"], "name": row["district_name"]}
             if row["district_code"]

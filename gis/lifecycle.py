@@ -32,6 +32,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from gis.errors import Conflict, InvalidInput, NotFound
+from gis.jsonable import iso
 from gis.models import STATUS_NAMES
 from gis.scope import appeal_scope
 
@@ -147,10 +148,6 @@ def actor_label(principal: Any) -> str:
     return principal.full_name or principal.email or f"user {principal.user_id}"
 
 
-def _iso(v):
-    return v.isoformat() if isinstance(v, dt.datetime | dt.date) else v
-
-
 # --- the one writer ----------------------------------------------------------------------------
 
 _APPEAL_COLUMNS = (
@@ -185,8 +182,8 @@ async def write_event(conn, appeal_id: int, principal: Any, action: str, old: di
         "INSERT INTO appeal_events (appeal_id, actor, actor_user_id, action, old, new, comment,"
         " internal) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         (appeal_id, actor_label(principal), getattr(principal, "user_id", None), action,
-         None if old is None else json.dumps(old, ensure_ascii=False, default=_iso),
-         None if new is None else json.dumps(new, ensure_ascii=False, default=_iso),
+         None if old is None else json.dumps(old, ensure_ascii=False, default=iso),
+         None if new is None else json.dumps(new, ensure_ascii=False, default=iso),
          comment, internal),
     )  # fmt: skip
 
@@ -469,7 +466,7 @@ async def list_resolutions(conn, principal, number: str) -> dict:
             (appeal["id"],),
         )
         rows = await cur.fetchall()
-    return {"number": number, "resolutions": [{k: _iso(v) for k, v in r.items()} for r in rows]}
+    return {"number": number, "resolutions": [{k: iso(v) for k, v in r.items()} for r in rows]}
 
 
 async def extend(conn, principal, number: str, body: dict, settings=None) -> dict:
@@ -629,7 +626,7 @@ async def nearby(conn, *, lon: Any, lat: Any, category: Any, radius_m: float) ->
     return {
         "category_id": category_id,
         "radius_m": radius_m,
-        "items": [{k: _iso(v) for k, v in r.items()} for r in rows],
+        "items": [{k: iso(v) for k, v in r.items()} for r in rows],
     }
 
 
@@ -695,7 +692,7 @@ async def history(conn, number: str) -> dict:
     for e in events:
         old, new = e["old"] or {}, e["new"] or {}
         item = {
-            "at": _iso(e["at"]),
+            "at": iso(e["at"]),
             "action": e["action"],
             "status_from": old.get("status"),
             "status_to": new.get("status"),
@@ -716,7 +713,7 @@ async def history(conn, number: str) -> dict:
     return {
         "number": number,
         "status": appeal["status"],
-        "deadline_at": _iso(appeal["deadline_at"]),
+        "deadline_at": iso(appeal["deadline_at"]),
         "overdue": appeal["closed_at"] is None and appeal["deadline_at"] < now,
         "events": items,
     }

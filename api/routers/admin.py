@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from api.deps import ConnDep
 from api.policy import Principal, allow
 from gis.errors import Conflict, InvalidInput, NotFound
+from gis.jsonable import iso_row
 from gis.models import ROLES, UPDATE_REGIMES
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -76,7 +77,7 @@ class LayerChange(_Body):
 def _json(row: dict | None) -> dict | None:
     if row is None:
         return None
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    return iso_row(row)
 
 
 async def _one(conn, sql: str, params) -> dict | None:

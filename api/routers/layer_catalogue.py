@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 
 from api.deps import ConnDep
 from api.policy import public
+from gis.jsonable import iso_row
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 
@@ -44,9 +45,5 @@ async def layer_catalogue(conn: ConnDep) -> dict:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(_CATALOGUE_SQL, (json.dumps(REGIME_INTERVALS),))
         rows = await cur.fetchall()
-    for row in rows:
-        for key in ("last_updated", "due_by"):
-            if row[key] is not None:
-                row[key] = row[key].isoformat()
-        row["collection"] = f"/ogc/collections/{row['name']}"
-    return {"layers": rows, "returned": len(rows)}
+    layers = [iso_row(row) | {"collection": f"/ogc/collections/{row['name']}"} for row in rows]
+    return {"layers": layers, "returned": len(layers)}

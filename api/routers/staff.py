@@ -8,7 +8,6 @@ found (404), so a guessed number tells nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,6 +16,7 @@ from psycopg.rows import dict_row
 from api.deps import ConnDep
 from api.policy import Principal, allow
 from gis.errors import InvalidInput, NotFound
+from gis.jsonable import iso_row
 from gis.models import APPEAL_STATUSES
 from gis.scope import AUTHOR_READERS, appeal_scope
 
@@ -45,14 +45,6 @@ _FROM = """
     LEFT JOIN wards w ON w.id = a.ward_id
     LEFT JOIN executors e ON e.id = a.executor_id
 """
-
-
-def _iso(value):
-    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
-
-
-def _row(row: dict) -> dict:
-    return {k: _iso(v) for k, v in row.items()}
 
 
 def _parse_cursor(after: str | None) -> tuple[int, int] | None:
@@ -85,7 +77,7 @@ async def _queue(conn, principal: Principal, where: list[str], params: list, lim
         rows = await cur.fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [_row({k: v for k, v in r.items() if k != "_cursor"}) for r in rows]
+    items = [iso_row({k: v for k, v in r.items() if k != "_cursor"}) for r in rows]
     return {
         "items": items,
         "returned": len(items),
@@ -147,8 +139,8 @@ async def appeal_card(
             " WHERE appeal_id = %s ORDER BY at, id",
             (appeal_id,),
         )
-        events = [_row(r) for r in await cur.fetchall()]
-    return {**_row(row), "events": events}
+        events = [iso_row(r) for r in await cur.fetchall()]
+    return {**iso_row(row), "events": events}
 
 
 @router.get("/appeals/{number}/author", name="staff_appeal_author")
