@@ -23,7 +23,6 @@ from gis.errors import Forbidden
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_HEADER = "X-CSRF-Token"
-DEFAULT_COOKIE = "hromada_session"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 # Routes that act on no session (they take credentials or a one-time token in the body): a
 # session cookie sent along without its CSRF token is ignored there rather than refused, so
@@ -41,8 +40,7 @@ NO_SESSION_PATHS = frozenset(
 
 
 def cookie_name(request: Request) -> str:
-    settings = request.app.state.settings
-    return getattr(settings, "session_cookie_name", None) or DEFAULT_COOKIE
+    return request.app.state.settings.session_cookie_name
 
 
 def bearer_token(request: Request) -> str | None:

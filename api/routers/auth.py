@@ -74,9 +74,14 @@ class ResetConfirmBody(BaseModel):
 # --- mail -----------------------------------------------------------------------------------
 
 
-def _link(settings: Settings, request: Request, page: str, token: str) -> str:
-    base = (getattr(settings, "public_base_url", None) or str(request.base_url)).rstrip("/")
-    return f"{base}/account/{page}#token={token}"
+def _page(settings: Settings, page: str) -> str:
+    """A portal page under /account, as the mails link to it."""
+    return f"{settings.public_base_url.rstrip('/')}/account/{page}"
+
+
+def _link(settings: Settings, page: str, token: str) -> str:
+    """The token rides in the fragment: browsers never send it to the server (nor its logs)."""
+    return f"{_page(settings, page)}#token={token}"
 
 
 async def _send(settings: Settings, *, to: str, subject: str, body: str) -> None:
@@ -158,17 +163,14 @@ async def register(
                 conn, user_id=user_id, purpose="confirm_email", ttl=dt.timedelta(hours=hours)
             )
             subject, text = _confirmation_mail(
-                body.full_name.strip(), _link(settings, request, "confirm", token), hours
+                body.full_name.strip(), _link(settings, "confirm", token), hours
             )
             background.add_task(_send, settings, to=email, subject=subject, body=text)
             return {"status": "confirmation_sent"}
     else:
         accounts.hash_password(body.password)  # the same work as a new account
     if existing is not None and not existing["is_demo"]:
-        reset_page = (getattr(settings, "public_base_url", None) or str(request.base_url)).rstrip(
-            "/"
-        ) + "/account/reset"
-        subject, text = _already_registered_mail(reset_page)
+        subject, text = _already_registered_mail(_page(settings, "reset"))
         background.add_task(_send, settings, to=existing["email"], subject=subject, body=text)
     return {"status": "confirmation_sent"}
 
@@ -260,7 +262,7 @@ async def password_reset(
             conn, user_id=user["id"], purpose="reset_password",
             ttl=dt.timedelta(minutes=minutes),
         )  # fmt: skip
-        subject, text = _reset_mail(_link(settings, request, "reset", token), minutes)
+        subject, text = _reset_mail(_link(settings, "reset", token), minutes)
         background.add_task(_send, settings, to=user["email"], subject=subject, body=text)
     return {"status": "accepted"}
 
