@@ -496,15 +496,12 @@ async def extend(conn, principal, number: str, body: dict, settings=None) -> dic
                                current=current.date().isoformat())  # fmt: skip
         out = await _apply(conn, appeal, principal, "extend", comment=reason,
                            changes={"extended_until": until})  # fmt: skip
-        cur = await conn.execute(
-            "SELECT email FROM appeal_authors WHERE appeal_id = %s", (appeal["id"],)
-        )
-        author = await cur.fetchone()
+        email = await _author_email(conn, appeal["id"])
     out["extended_until"] = until.isoformat()
     out["author_notified"] = False
-    if author and author[0] and settings is not None:
+    if email and settings is not None:
         out["author_notified"] = await _mail(
-            settings, author[0],
+            settings, email,
             f"Звернення № {number}: строк розгляду продовжено",
             f"Строк розгляду вашого звернення № {number} продовжено до "
             f"{until.date().isoformat()} (ст. 20 Закону України «Про звернення громадян»).\n"
