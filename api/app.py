@@ -3,6 +3,8 @@ and the portal's static files. Nothing is built at import time."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import AsyncIterator
@@ -25,12 +27,15 @@ from api.routers import (
     me,
     ogc,
     portal,
+    public_feed,
     routing,
     staff,
 )
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
+from layers.changes import LayerChanges
+from layers.features import CountCache, ExtentCache
 from webmap import STATIC_DIR, VENDOR_DIR
 
 log = logging.getLogger("hromada.api")
@@ -73,9 +78,16 @@ def create_app(settings: Settings) -> FastAPI:
         # Without waiting: the app starts (and /healthz says 503) while the database is down.
         await pool.open(wait=False)
         app.state.pool = pool
+        listener = asyncio.create_task(
+            app.state.layer_changes.listen(libpq_url(settings.database_url)),
+            name="layer-change-listener",
+        )
         try:
             yield
         finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
             await pool.close(timeout=5)
 
     app = FastAPI(
@@ -86,6 +98,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings)
+    app.state.layer_changes = LayerChanges()  # heard from the database; caches subscribe
+    app.state.ogc_counts, app.state.ogc_extents = CountCache(), ExtentCache()
     app.add_middleware(RequestSizeLimit, settings=settings)
     install_log_redaction()
     errors.install(app)
@@ -97,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(auth.router)
     app.include_router(me.router)
+    app.include_router(public_feed.router)  # before appeals: /appeals/public is no number
     app.include_router(appeals.router)
     app.include_router(routing.router)
     app.include_router(layer_catalogue.router)

@@ -108,14 +108,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
             "apply to it."
         ),
     ),
+    "after_and_before": (
+        "Параметри after і before не можна задавати разом: сторінка йде або вперед, або назад.",
+        "Parameters after and before cannot be used together: a page goes forward or back.",
+    ),
+    "invalid_filter_integer": (
+        (
+            "Параметр {parameter} приймає ідентифікатори — цілі числа через кому; "
+            "отримано «{value}»."
+        ),
+        "Parameter {parameter} takes ids — integers separated by commas; got '{value}'.",
+    ),
+    "invalid_filter_value": (
+        "Параметр {parameter} не може мати значення «{value}». Можливі значення: {allowed}.",
+        "Parameter {parameter} cannot be '{value}'. Possible values: {allowed}.",
+    ),
     "invalid_after": (
         (
-            "Параметр after має бути цілим числом (ідентифікатором останнього об’єкта попередньої "
-            "сторінки); отримано «{value}»."
+            "Параметр {parameter} має бути цілим числом (ідентифікатором об’єкта з посилання "
+            "next або prev); отримано «{value}»."
         ),
         (
-            "Parameter after must be an integer (the id of the last feature of the previous "
-            "page); got '{value}'."
+            "Parameter {parameter} must be an integer (a feature id from the next or prev "
+            "link); got '{value}'."
         ),
     ),
     "invalid_request": (
@@ -514,6 +529,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "створіть новий ключ; повтор має надсилати те саме звернення без змін.",
         "This Idempotency-Key was already used for a different appeal. Make a new key for a "
         "new appeal; a retry must send the very same appeal unchanged.",
+    ),
+    # the public feed and its statistics (gis/public_feed.py, api/routers/public_feed.py)
+    "invalid_type": (
+        "Невідомий тип звернення «{value}»: можливі complaint (скарги) і thanks (подяки).",
+        "Unknown appeal type '{value}': complaint (complaints) and thanks are possible.",
+    ),
+    "invalid_period": (
+        "Невідомий період «{value}». Можливі: {allowed} (custom — з date_from і/або date_to).",
+        "Unknown period '{value}'. Possible: {allowed} (custom with date_from and/or date_to).",
+    ),
+    "invalid_date": (
+        "Параметр {parameter} має бути датою у форматі РРРР-ММ-ДД, наприклад 2026-03-01; "
+        "отримано «{value}».",
+        "Parameter {parameter} must be a date as YYYY-MM-DD, e.g. 2026-03-01; got '{value}'.",
+    ),
+    "invalid_date_range": (
+        "Початкова дата {date_from} пізніша за кінцеву {date_to}.",
+        "The start date {date_from} is later than the end date {date_to}.",
+    ),
+    "dates_need_custom_period": (
+        "Дати date_from і date_to задають власний період: вкажіть period=custom або не "
+        "вказуйте period (отримано period={value}).",
+        "Dates date_from and date_to make a custom period: give period=custom or no period "
+        "(got period={value}).",
+    ),
+    "custom_period_needs_dates": (
+        "Для period=custom вкажіть date_from і/або date_to (дати РРРР-ММ-ДД).",
+        "For period=custom give date_from and/or date_to (dates as YYYY-MM-DD).",
+    ),
+    "unknown_district": (
+        "Район «{value}» не знайдено: вкажіть ідентифікатор району або його код КАТОТТГ (UA80…).",
+        "District '{value}' not found: give a district id or its KATOTTH code (UA80…).",
+    ),
+    "invalid_top": (
+        "Параметр top має бути цілим числом від 1 до {max}; отримано «{value}».",
+        "Parameter top must be an integer from 1 to {max}; got '{value}'.",
+    ),
+    "too_many_values": (
+        "Забагато значень у параметрі {parameter}: щонайбільше {max}.",
+        "Too many values in parameter {parameter}: at most {max}.",
+    ),
+    "empty_parameter": (
+        "Параметр {parameter} вказано без значення.",
+        "Parameter {parameter} is given without a value.",
     ),
     "not_found": ("Сторінку не знайдено.", "Not found."),
     "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),

@@ -17,6 +17,17 @@ def _json(description: str, schema_ref: str | None = None, media: str = "applica
     return {"description": description, "content": {media: {"schema": schema}}}
 
 
+# The property filters of the collections that have them (layers.registry: Layer.queryables).
+PROPERTY_FILTERS = (
+    ("status", "Стан звернення (registered, in_work, on_check, rework, closed)"),
+    ("kind", "Тип звернення (complaint, thanks)"),
+    ("category", "Категорія (id)"),
+    ("district", "Район (id)"),
+    ("ward", "Виборчий округ (id)"),
+    ("executor", "Виконавець (id)"),
+)
+
+
 def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dict:
     collection_id = _param(
         "collectionId", "path", {"type": "string"}, "Ідентифікатор колекції", required=True
@@ -56,6 +67,25 @@ def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dic
             "query",
             {"type": "integer"},
             "Курсор сторінки: об’єкти з ідентифікатором, більшим за цей (див. посилання next)",
+        ),
+        _param(
+            "before",
+            "query",
+            {"type": "integer"},
+            "Курсор сторінки назад: останні об’єкти з ідентифікатором, меншим за цей "
+            "(див. посилання prev)",
+        ),
+        *(
+            _param(
+                name,
+                "query",
+                {"type": "string"},
+                f"{title} — одне значення або кілька через кому; лише для колекцій, що мають "
+                "цю властивість (див. /collections/{collectionId}/queryables)",
+                style="form",
+                explode=False,
+            )
+            for name, title in PROPERTY_FILTERS
         ),
         f,
     ]
@@ -110,6 +140,18 @@ def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dic
                     "parameters": items_params,
                     "responses": {
                         "200": _json("FeatureCollection", "FeatureCollection", geojson),
+                        "400": error,
+                        "404": error,
+                    },
+                }
+            },
+            "/collections/{collectionId}/queryables": {
+                "get": {
+                    "summary": "Властивості для фільтрів (JSON Schema)",
+                    "operationId": "getQueryables",
+                    "parameters": [collection_id, f],
+                    "responses": {
+                        "200": _json("JSON Schema", media="application/schema+json"),
                         "400": error,
                         "404": error,
                     },

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from psycopg import AsyncConnection, sql
 
@@ -25,10 +27,32 @@ from layers.registry import Layer
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 PRECISION = 6
-ITEMS_PARAMETERS = frozenset({"bbox", "limit", "datetime", "after", "f"})
+PAGING_PARAMETERS = frozenset({"bbox", "limit", "after", "before", "f"})
 FORMATS = frozenset({"json", "geojson"})
+# Counts at least this large are kept until the layer changes (counting three million
+# appeals takes a while, and every page of a client's walk through them repeats the count).
+CACHED_COUNT_FROM = 10_000
 
 Interval = tuple[dt.datetime | None, dt.datetime | None]
+FilterValue = int | str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters a layer's items and tiles share: a period and property values."""
+
+    datetime: Interval | None = None  # closed interval; None at an end means open
+    # (queryable name, accepted values), in the layer's declared order
+    properties: tuple[tuple[str, tuple[FilterValue, ...]], ...] = ()
+
+    def key(self) -> str:
+        """A canonical text of the filters, for cache keys."""
+        period = "" if self.datetime is None else "/".join(
+            "" if t is None else t.isoformat() for t in self.datetime
+        )  # fmt: skip
+        props = ";".join(f"{n}={','.join(map(str, sorted(map(str, v))))}"
+                         for n, v in self.properties)  # fmt: skip
+        return f"{period}|{props}"
 
 
 @dataclass(frozen=True)
@@ -37,8 +61,9 @@ class ItemsQuery:
 
     limit: int = DEFAULT_LIMIT
     bbox: tuple[float, float, float, float] | None = None  # lon/lat: minx, miny, maxx, maxy
-    datetime: Interval | None = None  # closed interval; None at an end means open
+    filters: Filters = field(default_factory=Filters)
     after: int | None = None  # keyset: only features whose id is greater
+    before: int | None = None  # keyset backwards (the `prev` link): ids smaller, last ones
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,27 @@ class ItemsPage:
     features: list[str]  # each a GeoJSON Feature as JSON text
     number_matched: int
     next_after: int | None  # the `after` of the next page, None on the last page
+    prev_before: int | None  # the `before` of the previous page, None on the first page
+
+
+class CountCache:
+    """numberMatched of large results, until the layer changes (keyed by its generation)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._entries: OrderedDict[tuple, int] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple) -> int | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: tuple, value: int) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
 
 
 # --- parameters -------------------------------------------------------------------------
@@ -137,24 +183,68 @@ def parse_datetime(value: str | None) -> Interval | None:
     return start, end
 
 
-def parse_after(value: str | None) -> int | None:
+def parse_cursor(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     try:
         return int(value)
     except ValueError:
-        raise InvalidParameter("invalid_after", "after", value=value) from None
+        raise InvalidParameter("invalid_after", name, value=value) from None
 
 
-def parse_items_query(params: Iterable[tuple[str, str]]) -> ItemsQuery:
+def filter_parameters(layer: Layer) -> frozenset[str]:
+    """The filter parameters a layer accepts: `datetime` and its queryables."""
+    return frozenset({"datetime", *(q.name for q in layer.queryables)})
+
+
+def parse_filters(layer: Layer, given: Mapping[str, str]) -> Filters:
+    """The layer's filters from already checked parameters (see check_parameters): a
+    queryable's value is one value or several separated by commas, each of its type."""
+    period = parse_datetime(given.get("datetime"))
+    if period is not None and layer.datetime_column is None:
+        raise InvalidParameter("no_temporal_property", "datetime", collection=layer.id)
+    properties = []
+    for queryable in layer.queryables:
+        text = given.get(queryable.name)
+        if text is None:
+            continue
+        values: list[FilterValue] = []
+        for part in text.split(","):
+            part = part.strip()
+            if queryable.type == "integer":
+                try:
+                    values.append(int(part))
+                except ValueError:
+                    raise InvalidParameter(
+                        "invalid_filter_integer", queryable.name, value=part
+                    ) from None
+            elif queryable.enum is not None and part not in queryable.enum:
+                raise InvalidParameter(
+                    "invalid_filter_value", queryable.name, value=part,
+                    allowed=", ".join(queryable.enum),
+                )  # fmt: skip
+            elif not part:
+                raise InvalidParameter("invalid_filter_value", queryable.name, value=text,
+                                       allowed="…")  # fmt: skip
+            else:
+                values.append(part)
+        properties.append((queryable.name, tuple(dict.fromkeys(values))))
+    return Filters(datetime=period, properties=tuple(properties))
+
+
+def parse_items_query(params: Iterable[tuple[str, str]], layer: Layer) -> ItemsQuery:
     """Validate the query string of an items request; every problem is an InvalidParameter."""
-    given = check_parameters(params, ITEMS_PARAMETERS)
-    return ItemsQuery(
+    given = check_parameters(params, PAGING_PARAMETERS | filter_parameters(layer))
+    query = ItemsQuery(
         limit=parse_limit(given.get("limit")),
         bbox=parse_bbox(given.get("bbox")),
-        datetime=parse_datetime(given.get("datetime")),
-        after=parse_after(given.get("after")),
+        filters=parse_filters(layer, given),
+        after=parse_cursor(given.get("after"), "after"),
+        before=parse_cursor(given.get("before"), "before"),
     )
+    if query.after is not None and query.before is not None:
+        raise InvalidParameter("after_and_before", "before")
+    return query
 
 
 # --- SQL ----------------------------------------------------------------------------------
@@ -164,12 +254,15 @@ def _col(name: str) -> sql.Composable:
     return sql.SQL("t.{}").format(sql.Identifier(name))
 
 
-def _feature_json(layer: Layer) -> sql.Composable:
-    """The expression of one row as a GeoJSON Feature, as JSON text."""
+def _feature_json(layer: Layer, role: str | None = None) -> sql.Composable:
+    """The expression of one row as a GeoJSON Feature, as JSON text, with the properties
+    this role sees."""
     if layer.properties_column:
         props: sql.Composable = _col(layer.properties_column)
     else:
-        pairs = [sql.SQL("{}, {}").format(sql.Literal(p), _col(p)) for p in layer.properties]
+        pairs = [
+            sql.SQL("{}, {}").format(sql.Literal(p), _col(p)) for p in layer.properties_for(role)
+        ]
         props = sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
     return sql.SQL(
         "json_build_object('type', 'Feature', 'id', {id}, "
@@ -192,9 +285,37 @@ def _base_conditions(layer: Layer) -> list[sql.Composable]:
     return conds
 
 
-def _query_conditions(layer: Layer, q: ItemsQuery) -> tuple[list[sql.Composable], dict]:
+def filter_conditions(layer: Layer, filters: Filters) -> tuple[list[sql.Composable], dict]:
+    """The WHERE conditions (on the layer's table as `t`) of the layer's own restrictions and
+    the client's filters, with their named arguments. Shared by items and tiles."""
     conds = _base_conditions(layer)
     args: dict[str, object] = {}
+    if filters.datetime is not None:
+        if layer.datetime_column is None:
+            raise InvalidParameter("no_temporal_property", "datetime", collection=layer.id)
+        start, end = filters.datetime
+        if start is not None:
+            conds.append(sql.SQL("{} >= %(dt_start)s").format(_col(layer.datetime_column)))
+            args["dt_start"] = start
+        if end is not None:
+            conds.append(sql.SQL("{} <= %(dt_end)s").format(_col(layer.datetime_column)))
+            args["dt_end"] = end
+    for name, values in filters.properties:
+        queryable = layer.queryable(name)
+        if queryable is None:  # parse_filters only lets the layer's queryables through
+            raise InvalidParameter("unknown_parameter", name, allowed="")
+        arg = f"f_{name}"
+        if len(values) == 1:
+            conds.append(sql.SQL("{} = %({})s").format(_col(queryable.column), sql.SQL(arg)))
+            args[arg] = values[0]
+        else:
+            conds.append(sql.SQL("{} = ANY(%({})s)").format(_col(queryable.column), sql.SQL(arg)))
+            args[arg] = list(values)
+    return conds, args
+
+
+def _query_conditions(layer: Layer, q: ItemsQuery) -> tuple[list[sql.Composable], dict]:
+    conds, args = filter_conditions(layer, q.filters)
     if q.bbox is not None:
         conds.append(
             sql.SQL(
@@ -202,16 +323,6 @@ def _query_conditions(layer: Layer, q: ItemsQuery) -> tuple[list[sql.Composable]
             ).format(_col(layer.geometry_column))
         )
         args.update(zip(("minx", "miny", "maxx", "maxy"), q.bbox, strict=True))
-    if q.datetime is not None:
-        if layer.datetime_column is None:
-            raise InvalidParameter("no_temporal_property", "datetime", collection=layer.id)
-        start, end = q.datetime
-        if start is not None:
-            conds.append(sql.SQL("{} >= %(dt_start)s").format(_col(layer.datetime_column)))
-            args["dt_start"] = start
-        if end is not None:
-            conds.append(sql.SQL("{} <= %(dt_end)s").format(_col(layer.datetime_column)))
-            args["dt_end"] = end
     return conds, args
 
 
@@ -221,38 +332,69 @@ def _where(conds: Sequence[sql.Composable]) -> sql.Composable:
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
 
 
-async def fetch_items(conn: AsyncConnection, layer: Layer, q: ItemsQuery) -> ItemsPage:
-    """One page of the layer's features matching the query, in id order."""
+async def fetch_items(
+    conn: AsyncConnection,
+    layer: Layer,
+    q: ItemsQuery,
+    *,
+    role: str | None = None,
+    counts: CountCache | None = None,
+    generation: object = None,
+) -> ItemsPage:
+    """One page of the layer's features matching the query, in id order; `counts` keeps
+    large counts for as long as the layer's `generation` stays the same."""
     conds, args = _query_conditions(layer, q)
     table = sql.Identifier(layer.table)
     page_conds = list(conds)
+    backwards = q.before is not None
     if q.after is not None:
         page_conds.append(sql.SQL("{} > %(after)s").format(_col(layer.id_column)))
         args["after"] = q.after
+    if backwards:
+        page_conds.append(sql.SQL("{} < %(before)s").format(_col(layer.id_column)))
+        args["before"] = q.before
     page = sql.SQL(
-        "SELECT {feature}, {id} FROM {table} AS t{where} ORDER BY {id} LIMIT {n}"
+        "SELECT {feature}, {id} FROM {table} AS t{where} ORDER BY {id} {direction} LIMIT {n}"
     ).format(
-        feature=_feature_json(layer),
+        feature=_feature_json(layer, role),
         id=_col(layer.id_column),
         table=table,
         where=_where(page_conds),
+        direction=sql.SQL("DESC" if backwards else "ASC"),
         n=sql.Literal(q.limit + 1),
     )
-    count = sql.SQL("SELECT count(*) FROM {table} AS t{where}").format(
-        table=table, where=_where(conds)
-    )
     rows = await (await conn.execute(page, args)).fetchall()
-    matched = (await (await conn.execute(count, args)).fetchone())[0]
-    has_next = len(rows) > q.limit
+    more = len(rows) > q.limit
     rows = rows[: q.limit]
+    if backwards:
+        rows.reverse()
+    count_key = (layer.id, generation, q.filters.key(), q.bbox)
+    matched = counts.get(count_key) if counts is not None else None
+    if matched is None:
+        count_args = {k: v for k, v in args.items() if k not in ("after", "before")}
+        count = sql.SQL("SELECT count(*) FROM {table} AS t{where}").format(
+            table=table, where=_where(conds)
+        )
+        matched = (await (await conn.execute(count, count_args)).fetchone())[0]
+        if counts is not None and matched >= CACHED_COUNT_FROM:
+            counts.put(count_key, matched)
+    if backwards:
+        next_after = rows[-1][1] if rows else None
+        prev_before = rows[0][1] if more else None
+    else:
+        next_after = rows[-1][1] if more else None
+        prev_before = rows[0][1] if q.after is not None and rows else None
     return ItemsPage(
         features=[r[0] for r in rows],
         number_matched=matched,
-        next_after=rows[-1][1] if has_next else None,
+        next_after=next_after,
+        prev_before=prev_before,
     )
 
 
-async def fetch_feature(conn: AsyncConnection, layer: Layer, feature_id: str) -> str:
+async def fetch_feature(
+    conn: AsyncConnection, layer: Layer, feature_id: str, *, role: str | None = None
+) -> str:
     """One feature as GeoJSON text, or FeatureNotFound (also for an id that is not a number:
     every layer's id column is an integer)."""
     try:
@@ -261,7 +403,7 @@ async def fetch_feature(conn: AsyncConnection, layer: Layer, feature_id: str) ->
         raise FeatureNotFound(layer.id, feature_id) from None
     conds = [*_base_conditions(layer), sql.SQL("{} = %(fid)s").format(_col(layer.id_column))]
     query = sql.SQL("SELECT {feature} FROM {table} AS t{where}").format(
-        feature=_feature_json(layer), table=sql.Identifier(layer.table), where=_where(conds)
+        feature=_feature_json(layer, role), table=sql.Identifier(layer.table), where=_where(conds)
     )
     row = await (await conn.execute(query, {"fid": fid})).fetchone()
     if row is None:
@@ -269,9 +411,32 @@ async def fetch_feature(conn: AsyncConnection, layer: Layer, feature_id: str) ->
     return row[0]
 
 
-async def fetch_extents(
-    conn: AsyncConnection, layers: Sequence[Layer]
-) -> dict[str, tuple[list[float] | None, list[str | None] | None]]:
+Extent = tuple[list[float] | None, list[str | None] | None]
+
+
+class ExtentCache:
+    """Layers' extents, kept while the layer is unchanged — or for `max_age` seconds even if
+    it changed: the appeals layer changes every few seconds and its extent (a scan of every
+    appeal) moves by a few metres a year, so a catalogue a few minutes old is true enough."""
+
+    def __init__(self, max_age: float = 300.0) -> None:
+        self._entries: dict[str, tuple[object, float, Extent]] = {}
+        self.max_age = max_age
+
+    def get(self, layer_id: str, generation: object) -> Extent | None:
+        entry = self._entries.get(layer_id)
+        if entry is None:
+            return None
+        seen_generation, at, extent = entry
+        if seen_generation == generation or time.monotonic() - at < self.max_age:
+            return extent
+        return None
+
+    def put(self, layer_id: str, generation: object, extent: Extent) -> None:
+        self._entries[layer_id] = (generation, time.monotonic(), extent)
+
+
+async def fetch_extents(conn: AsyncConnection, layers: Sequence[Layer]) -> dict[str, Extent]:
     """Each layer's spatial extent (lon/lat bbox, None when empty) and temporal extent (None
     when the layer has no datetime column), in one round trip."""
     if not layers:

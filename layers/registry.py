@@ -10,12 +10,14 @@ the core layer of the same name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
 from psycopg import AsyncConnection
 
+from gis.models import APPEAL_STATUSES
 from layers.errors import UnknownCollection
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
@@ -42,6 +44,23 @@ class Style:
 
 
 @dataclass(frozen=True)
+class Queryable:
+    """A property a client may filter on: `?{name}=v1,v2` keeps features whose `column` is
+    one of the values (OGC API – Features' property filters; also the tiles' filters)."""
+
+    name: str
+    column: str
+    type: Literal["integer", "string"]
+    title: str
+    title_en: str
+    enum: tuple[str, ...] | None = None  # the values a string may take, when they are few
+
+
+STAFF = frozenset({"operator", "curator", "executor", "manager", "deputy", "admin"})
+EVERYONE = None  # Layer.roles: anyone, signed in or not
+
+
+@dataclass(frozen=True)
 class Layer:
     """One servable layer. Identifiers are trusted (they come from this file or from the
     `layers` table's primary key) but are always quoted as identifiers in SQL all the same."""
@@ -63,13 +82,75 @@ class Layer:
     layer_name: str | None = None  # thematic layers: their rows in layer_features
     attribution: str | None = None
     kind: Literal["core", "thematic"] = "core"
+    queryables: tuple[Queryable, ...] = ()
+    # Who may see the layer at all (None: anyone); others are told it does not exist.
+    roles: frozenset[str] | None = EVERYONE
+    # Properties added to `properties` for a role (internal attributes for staff).
+    role_properties: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # What a vector tile carries of each feature: few and small (the card reads the rest).
+    tile_properties: tuple[str, ...] | None = None  # None: the same as `properties`
+    # Below this zoom the tiles hold clusters (counts per grid cell) instead of features.
+    cluster_below_zoom: int | None = None
+
+    def visible_to(self, role: str | None) -> bool:
+        return self.roles is None or role in self.roles
+
+    def properties_for(self, role: str | None) -> tuple[str, ...]:
+        """The properties this role sees, the public ones first."""
+        extra = self.role_properties.get(role or "", ())
+        return self.properties + tuple(p for p in extra if p not in self.properties)
+
+    def queryable(self, name: str) -> Queryable | None:
+        return next((q for q in self.queryables if q.name == name), None)
 
 
 _AREA = ("id", "code", "name", "name_en")
 _PERMIT = ("owner", "permit_number", "permit_valid_until", "address", "generated")
 
+_APPEAL_PUBLIC = (
+    "id", "number", "kind", "category_id", "category", "status", "status_name", "result",
+    "district_id", "district", "ward", "executor", "address", "text", "created_at",
+    "deadline_at", "closed_at", "overdue", "support_count",
+)  # fmt: skip
+# What staff see besides: how the appeal was routed and where it came from. Never the
+# author: appeal_authors is not part of the layer at all.
+_APPEAL_INTERNAL = (
+    "executor_id",
+    "ward_id",
+    "channel",
+    "privileged",
+    "routing_reason",
+    "generated",
+)
+_APPEAL_QUERYABLES = (
+    Queryable("status", "status", "string", "Стан", "Status", enum=APPEAL_STATUSES),
+    Queryable("kind", "kind", "string", "Тип", "Type", enum=("complaint", "thanks")),
+    Queryable("category", "category_id", "integer", "Категорія (id)", "Category (id)"),
+    Queryable("district", "district_id", "integer", "Район (id)", "District (id)"),
+    Queryable("ward", "ward_id", "integer", "Виборчий округ (id)", "Electoral ward (id)"),
+    Queryable("executor", "executor_id", "integer", "Виконавець (id)", "Executor (id)"),
+)
+
 # The core layers, in the order the catalogue lists them.
 _CORE = (
+    Layer(
+        id="appeals",
+        title="Звернення громадян",
+        title_en="Citizens' appeals",
+        table="appeal_features",
+        properties=_APPEAL_PUBLIC,
+        geometry_type="Point",
+        datetime_column="created_at",
+        description=(
+            "Звернення до контакт-центру: категорія, стан, виконавець, строки. Без персональних "
+            "даних; текст — лише якщо заявник дозволив його оприлюднити."
+        ),
+        style=Style(color="#c0392b", fill_opacity=0.85, radius=5),
+        queryables=_APPEAL_QUERYABLES,
+        role_properties={role: _APPEAL_INTERNAL for role in STAFF},
+        tile_properties=("id", "number", "status", "kind", "category_id", "overdue"),
+        cluster_below_zoom=14,
+    ),
     Layer(
         id="hromadas",
         title="Громади",
@@ -115,6 +196,7 @@ _CORE = (
         current_only=True,
         description="Території обслуговування виконавців (ЖЕД, комунальні служби).",
         style=Style(color="#2a9d8f", weight=1.0, fill_opacity=0.1),
+        roles=STAFF | {"planner"},  # the routing's machinery: internal
     ),
     Layer(
         id="advertising_structures",
@@ -173,8 +255,9 @@ def thematic_layer(
     )
 
 
-async def list_layers(conn: AsyncConnection) -> list[Layer]:
-    """All public layers: the core ones first (in declared order), then the thematic ones."""
+async def list_layers(conn: AsyncConnection, role: str | None = None) -> list[Layer]:
+    """The layers this role may see (None: anonymous): the core ones first (in declared
+    order), then the thematic ones."""
     cur = await conn.execute(_LAYER_ROWS)
     rows = await cur.fetchall()
     hidden = {r[0] for r in rows if r[1] == "core" and not r[2]}
@@ -190,12 +273,14 @@ async def list_layers(conn: AsyncConnection) -> list[Layer]:
         for name, kind, is_public, title, title_en, description, geometry_type, attribution in rows
         if kind == "thematic" and is_public and name not in CORE_LAYERS
     ]
-    return [layer for layer in CORE_LAYERS.values() if layer.id not in hidden] + thematic
+    core = [la for la in CORE_LAYERS.values() if la.id not in hidden and la.visible_to(role)]
+    return core + thematic
 
 
-async def get_layer(conn: AsyncConnection, layer_id: str) -> Layer:
-    """The public layer with this id, or UnknownCollection."""
-    for layer in await list_layers(conn):
+async def get_layer(conn: AsyncConnection, layer_id: str, role: str | None = None) -> Layer:
+    """The layer with this id if this role may see it, or UnknownCollection (also for a
+    layer the role may not see: it is not told that the layer exists)."""
+    for layer in await list_layers(conn, role):
         if layer.id == layer_id:
             return layer
     raise UnknownCollection(layer_id)

@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/ogc/collections"): ANYONE,
     ("GET", "/ogc/collections/{collection_id}"): ANYONE,
     ("GET", "/ogc/collections/{collection_id}/items"): ANYONE,
+    ("GET", "/ogc/collections/{collection_id}/queryables"): ANYONE,
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): ANYONE,
     ("GET", "/"): ANYONE,
     ("GET", "/login"): ANYONE,
@@ -91,6 +92,9 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/appeals/{number}/support"): {"citizen"},
     ("GET", "/api/v1/appeals/{number}/history"): ANYONE,
     ("GET", "/api/v1/appeals/nearby"): ANYONE,
+    # the public feed and its statistics (api/routers/public_feed.py)
+    ("GET", "/api/v1/appeals/public"): ANYONE,
+    ("GET", "/api/v1/appeals/public/statistics"): ANYONE,
     # appeal intake and the public view (api/routers/appeals.py)
     ("GET", "/api/v1/categories"): ANYONE,
     ("POST", "/api/v1/appeals"): ANYONE,  # citizens, anonymous too; operators: any channel

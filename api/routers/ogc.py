@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import ConnDep
 from api.ogc_openapi import openapi_document
-from api.policy import public
+from api.policy import PrincipalDep, public
 from layers import Layer, get_layer, list_layers
 from layers.features import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    CountCache,
+    ExtentCache,
     check_parameters,
     fetch_extents,
     fetch_feature,
@@ -30,8 +32,9 @@ from layers.features import (
 router = APIRouter(
     prefix="/ogc",
     tags=["OGC API – Features"],
-    # Public layers only; per-role layers and properties come with the layers issue.
-    dependencies=[public("anyone: public layers")],
+    # Anyone; what each caller sees — which layers, which properties — follows their role
+    # (Layer.roles, Layer.role_properties).
+    dependencies=[public("anyone: the layers and properties of their role")],
 )
 
 JSON = "application/json"
@@ -44,6 +47,12 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 NO_PARAMETERS: frozenset[str] = frozenset({"f"})
+JSON_SCHEMA = "application/schema+json"
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+GEOMETRY_SCHEMAS = {
+    "Point": "https://geojson.org/schema/Point.json",
+    "MultiPolygon": "https://geojson.org/schema/MultiPolygon.json",
+}
 
 
 def _link(href: object, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
@@ -57,9 +66,39 @@ def _no_parameters(request: Request) -> None:
     check_parameters(request.query_params.multi_items(), NO_PARAMETERS)
 
 
+def _role(principal) -> str | None:
+    return principal.role
+
+
+def _caches(request: Request) -> tuple[CountCache, ExtentCache]:
+    return request.app.state.ogc_counts, request.app.state.ogc_extents
+
+
+def _generation(request: Request, layer: Layer) -> object:
+    return request.app.state.layer_changes.generation(layer.id)
+
+
+async def _extents(request: Request, conn, layers: list[Layer]) -> dict:
+    """Extents from the cache where it still holds them; the rest in one round trip."""
+    _, cache = _caches(request)
+    known, missing = {}, []
+    for layer in layers:
+        extent = cache.get(layer.id, _generation(request, layer))
+        if extent is None:
+            missing.append(layer)
+        else:
+            known[layer.id] = extent
+    for layer_id, extent in (await fetch_extents(conn, missing)).items():
+        layer = next(la for la in missing if la.id == layer_id)
+        cache.put(layer_id, _generation(request, layer), extent)
+        known[layer_id] = extent
+    return known
+
+
 def _collection(request: Request, layer: Layer, extent: tuple | None) -> dict:
     url = request.url_for("ogc_collection", collection_id=layer.id)
     items = request.url_for("ogc_items", collection_id=layer.id)
+    queryables = request.url_for("ogc_queryables", collection_id=layer.id)
     doc: dict[str, object] = {
         "id": layer.id,
         "title": layer.title,
@@ -69,8 +108,11 @@ def _collection(request: Request, layer: Layer, extent: tuple | None) -> dict:
         "links": [
             _link(url, "self", JSON, "Опис колекції"),
             _link(items, "items", GEOJSON, "Об’єкти (GeoJSON)"),
+            _link(queryables, REL_QUERYABLES, JSON_SCHEMA, "Властивості для фільтрів"),
         ],
     }
+    if layer.title_en:
+        doc["title_en"] = layer.title_en
     if layer.attribution:
         doc["attribution"] = layer.attribution
     spatial, temporal = extent or (None, None)
@@ -93,8 +135,9 @@ async def landing(request: Request) -> JSONResponse:
         {
             "title": "Hromada GIS",
             "description": (
-                "Шари міста за стандартом OGC API – Features: межі районів і громад, виборчі "
-                "округи, території виконавців, рекламні конструкції, МАФ і тематичні шари."
+                "Шари міста за стандартом OGC API – Features: звернення громадян (без "
+                "персональних даних), межі районів і громад, виборчі округи, рекламні "
+                "конструкції, МАФ і тематичні шари."
             ),
             "links": [
                 _link(request.url_for("ogc_landing"), "self", JSON, "Ця сторінка"),
@@ -127,10 +170,10 @@ async def conformance(request: Request) -> JSONResponse:
 
 
 @router.get("/collections", name="ogc_collections", summary="Колекції (шари)")
-async def collections(request: Request, conn: ConnDep) -> JSONResponse:
+async def collections(request: Request, conn: ConnDep, principal: PrincipalDep) -> JSONResponse:
     _no_parameters(request)
-    layers = await list_layers(conn)
-    extents = await fetch_extents(conn, layers)
+    layers = await list_layers(conn, _role(principal))
+    extents = await _extents(request, conn, layers)
     return JSONResponse(
         {
             "links": [_link(request.url_for("ogc_collections"), "self", JSON, "Колекції")],
@@ -140,25 +183,87 @@ async def collections(request: Request, conn: ConnDep) -> JSONResponse:
 
 
 @router.get("/collections/{collection_id}", name="ogc_collection", summary="Опис колекції")
-async def collection(request: Request, collection_id: str, conn: ConnDep) -> JSONResponse:
+async def collection(
+    request: Request, collection_id: str, conn: ConnDep, principal: PrincipalDep
+) -> JSONResponse:
     _no_parameters(request)
-    layer = await get_layer(conn, collection_id)
-    extents = await fetch_extents(conn, [layer])
+    layer = await get_layer(conn, collection_id, _role(principal))
+    extents = await _extents(request, conn, [layer])
     return JSONResponse(_collection(request, layer, extents.get(layer.id)))
 
 
+@router.get(
+    "/collections/{collection_id}/queryables",
+    name="ogc_queryables",
+    summary="Властивості, за якими можна фільтрувати",
+)
+async def queryables(
+    request: Request, collection_id: str, conn: ConnDep, principal: PrincipalDep
+) -> JSONResponse:
+    """A JSON Schema of the properties `items` (and the tiles) filter on: each is a query
+    parameter `name=value` (several values separated by commas)."""
+    _no_parameters(request)
+    layer = await get_layer(conn, collection_id, _role(principal))
+    properties: dict[str, dict] = {
+        "geometry": {
+            "$ref": GEOMETRY_SCHEMAS.get(layer.geometry_type, "https://geojson.org/schema/Geometry.json"),
+            "x-ogc-role": "primary-geometry",
+        }
+    }  # fmt: skip
+    if layer.datetime_column:
+        properties["datetime"] = {
+            "title": "Дата і час (параметр datetime)",
+            "type": "string",
+            "format": "date-time",
+            "x-ogc-role": "primary-instant",
+        }
+    for q in layer.queryables:
+        schema: dict[str, object] = {"title": q.title, "description": q.title_en, "type": q.type}
+        if q.enum:
+            schema["enum"] = list(q.enum)
+        properties[q.name] = schema
+    return JSONResponse(
+        {
+            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "$id": str(request.url_for("ogc_queryables", collection_id=layer.id)),
+            "type": "object",
+            "title": layer.title,
+            "properties": properties,
+            "additionalProperties": False,
+        },
+        media_type=JSON_SCHEMA,
+    )
+
+
 @router.get("/collections/{collection_id}/items", name="ogc_items", summary="Об’єкти колекції")
-async def items(request: Request, collection_id: str, conn: ConnDep) -> Response:
-    layer = await get_layer(conn, collection_id)
-    query = parse_items_query(request.query_params.multi_items())
-    page = await fetch_items(conn, layer, query)
+async def items(
+    request: Request, collection_id: str, conn: ConnDep, principal: PrincipalDep
+) -> Response:
+    layer = await get_layer(conn, collection_id, _role(principal))
+    query = parse_items_query(request.query_params.multi_items(), layer)
+    counts, _ = _caches(request)
+    page = await fetch_items(
+        conn,
+        layer,
+        query,
+        role=_role(principal),
+        counts=counts,
+        generation=_generation(request, layer),
+    )
     links = [
         _link(request.url, "self", GEOJSON, "Ця сторінка"),
         _link(request.url_for("ogc_collection", collection_id=layer.id), "collection", JSON),
     ]
     if page.next_after is not None:
-        next_url = request.url.include_query_params(after=page.next_after)
+        next_url = request.url.remove_query_params("before").include_query_params(
+            after=page.next_after
+        )
         links.append(_link(next_url, "next", GEOJSON, "Наступна сторінка"))
+    if page.prev_before is not None:
+        prev_url = request.url.remove_query_params("after").include_query_params(
+            before=page.prev_before
+        )
+        links.append(_link(prev_url, "prev", GEOJSON, "Попередня сторінка"))
     head = {
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,
@@ -174,10 +279,12 @@ async def items(request: Request, collection_id: str, conn: ConnDep) -> Response
 @router.get(
     "/collections/{collection_id}/items/{feature_id}", name="ogc_feature", summary="Один об’єкт"
 )
-async def feature(request: Request, collection_id: str, feature_id: str, conn: ConnDep) -> Response:
+async def feature(
+    request: Request, collection_id: str, feature_id: str, conn: ConnDep, principal: PrincipalDep
+) -> Response:
     _no_parameters(request)
-    layer = await get_layer(conn, collection_id)
-    text = await fetch_feature(conn, layer, feature_id)
+    layer = await get_layer(conn, collection_id, _role(principal))
+    text = await fetch_feature(conn, layer, feature_id, role=_role(principal))
     links = [
         _link(
             request.url_for("ogc_feature", collection_id=layer.id, feature_id=feature_id),
