@@ -215,9 +215,11 @@ def parse_filters(layer: Layer, given: Mapping[str, str]) -> Filters:
                 try:
                     values.append(int(part))
                 except ValueError:
-                    raise InvalidParameter(
-                        "invalid_filter_integer", queryable.name, value=part
-                    ) from None
+                    if queryable.name_column is None or not part:
+                        raise InvalidParameter(
+                            "invalid_filter_integer", queryable.name, value=part
+                        ) from None
+                    values.append(part)  # a name
             elif queryable.enum is not None and part not in queryable.enum:
                 raise InvalidParameter(
                     "invalid_filter_value", queryable.name, value=part,
@@ -304,13 +306,26 @@ def filter_conditions(layer: Layer, filters: Filters) -> tuple[list[sql.Composab
         queryable = layer.queryable(name)
         if queryable is None:  # parse_filters only lets the layer's queryables through
             raise InvalidParameter("unknown_parameter", name, allowed="")
-        arg = f"f_{name}"
-        if len(values) == 1:
-            conds.append(sql.SQL("{} = %({})s").format(_col(queryable.column), sql.SQL(arg)))
-            args[arg] = values[0]
-        else:
-            conds.append(sql.SQL("{} = ANY(%({})s)").format(_col(queryable.column), sql.SQL(arg)))
-            args[arg] = list(values)
+        if queryable.type == "string":
+            by_column = {queryable.column: list(values)}
+        else:  # ids, and names where the queryable takes them (parse_filters checked)
+            by_column = {}
+            ids = [v for v in values if isinstance(v, int)]
+            names = [v for v in values if isinstance(v, str)]
+            if ids:
+                by_column[queryable.column] = ids
+            if names and queryable.name_column:
+                by_column[queryable.name_column] = names
+        alternatives = []
+        for i, (column, given) in enumerate(by_column.items()):
+            arg = f"f_{name}_{i}"
+            alternatives.append(sql.SQL("{} = ANY(%({})s)").format(_col(column), sql.SQL(arg)))
+            args[arg] = given
+        conds.append(
+            alternatives[0]
+            if len(alternatives) == 1
+            else sql.SQL("({})").format(sql.SQL(" OR ").join(alternatives))
+        )
     return conds, args
 
 

@@ -54,6 +54,9 @@ class Queryable:
     title: str
     title_en: str
     enum: tuple[str, ...] | None = None  # the values a string may take, when they are few
+    # An integer queryable may also be given by name: a value that is not a number is
+    # compared with this column (`category=Ліфти` as well as `category=12`).
+    name_column: str | None = None
 
 
 STAFF = frozenset({"operator", "curator", "executor", "manager", "deputy", "admin"})
@@ -122,13 +125,34 @@ _APPEAL_INTERNAL = (
     "routing_reason",
     "generated",
 )
-_APPEAL_QUERYABLES = (
+_APPEAL_QUERYABLES = (  # fmt: skip
     Queryable("status", "status", "string", "Стан", "Status", enum=APPEAL_STATUSES),
     Queryable("kind", "kind", "string", "Тип", "Type", enum=("complaint", "thanks")),
-    Queryable("category", "category_id", "integer", "Категорія (id)", "Category (id)"),
-    Queryable("district", "district_id", "integer", "Район (id)", "District (id)"),
-    Queryable("ward", "ward_id", "integer", "Виборчий округ (id)", "Electoral ward (id)"),
-    Queryable("executor", "executor_id", "integer", "Виконавець (id)", "Executor (id)"),
+    Queryable(
+        "category",
+        "category_id",
+        "integer",
+        "Категорія (id або назва)",
+        "Category (id or name)",
+        name_column="category",
+    ),
+    Queryable(
+        "district",
+        "district_id",
+        "integer",
+        "Район (id або назва)",
+        "District (id or name)",
+        name_column="district",
+    ),
+    Queryable("ward", "ward", "integer", "Виборчий округ (номер)", "Electoral ward (number)"),
+    Queryable(
+        "executor",
+        "executor_id",
+        "integer",
+        "Виконавець (id або назва)",
+        "Executor (id or name)",
+        name_column="executor",
+    ),
 )
 
 # The core layers, in the order the catalogue lists them.

@@ -2,7 +2,7 @@
 # Installs the Debian packages Hromada needs on a fresh Debian 12 machine, when run as root;
 # otherwise names the one command to run. Quiet when everything is already there.
 #   scripts/system-deps.sh run   - what `make run` needs (Python venv, PostgreSQL+PostGIS, npm)
-#   scripts/system-deps.sh test  - plus Chromium for the portal tests
+#   scripts/system-deps.sh test  - plus Chromium for the portal tests and GDAL (ogrinfo)
 set -euo pipefail
 want=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
@@ -13,6 +13,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 if [ "${1:-run}" = test ]; then
   command -v chromium >/dev/null || want+=(chromium)
+  command -v ogrinfo >/dev/null || want+=(gdal-bin)  # GDAL's OAPIF driver reads /ogc in tests
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
     || want+=(postgresql-15 postgresql-15-postgis-3)
 fi
