@@ -1,0 +1,89 @@
+"""The public feed of appeals, as map.1551.gov.ua shows them, and its statistics.
+
+- `GET /api/v1/appeals/public` — appeals newest first, with map.1551's filters (type, period,
+  status, category, district) plus bbox, paged by an opaque `after` cursor.
+- `GET /api/v1/appeals/public/statistics` — for the same filters: the total, counts by type,
+  by status, by category (the top N) and by district.
+
+Both are public and never carry an author's personal data (gis/public_feed.py reads only the
+view appeal_features). Parameters and defaults: gis/public_feed.py. Included in the app
+before the appeals router, whose `/appeals/{number}` would otherwise take `public` for a
+number.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import ConnDep
+from api.policy import public
+from gis import public_feed as feed
+
+router = APIRouter(prefix="/api/v1/appeals/public", tags=["public feed"])
+
+CACHE_CONTROL = f"public, max-age={int(feed.STATS_TTL)}"
+
+
+def _cache(request: Request) -> feed.TtlCache:
+    cache = getattr(request.app.state, "public_feed_cache", None)
+    if cache is None:
+        cache = request.app.state.public_feed_cache = feed.TtlCache()
+    return cache
+
+
+def _generation(request: Request) -> tuple:
+    """Bumped by every write to appeals, categories or districts (layers/changes.py), so a
+    cached count never hides a newly filed appeal."""
+    changes = getattr(request.app.state, "layer_changes", None)
+    if changes is None:
+        return ()
+    return tuple(changes.generation(layer) for layer in ("appeals", "categories", "districts"))
+
+
+async def _cached(request: Request, kind: str, q: feed.PublicQuery, compute) -> object:
+    cache = _cache(request)
+    key = (kind, q.key(), _generation(request))
+    value = cache.get(key)
+    if value is None:
+        value = await compute()
+        cache.put(key, value)
+    return value
+
+
+@router.get("", name="public_feed", dependencies=[public()])
+async def public_appeals(request: Request, conn: ConnDep) -> JSONResponse:
+    q = feed.parse_query(request.query_params.multi_items())
+    q = await feed.resolve(conn, q)
+    items, next_cursor = await feed.feed_page(conn, q)
+    # The total for the filter (not what is left after the cursor), cached like statistics.
+    total = await _cached(request, "count", q, lambda: feed.count(conn, q))
+    base = str(request.url_for("public_feed"))
+    body: dict[str, object] = {
+        "filters": q.filters(),
+        "total": total,
+        "limit": q.limit,
+        "count": len(items),
+        "next": next_cursor.encode() if next_cursor else None,
+        "links": {
+            "self": f"{base}?{q.query_string(limit=q.limit, after=request.query_params.get('after'))}",
+            "next": (
+                f"{base}?{q.query_string(limit=q.limit, after=next_cursor.encode())}"
+                if next_cursor
+                else None
+            ),
+            "statistics": f"{request.url_for('public_feed_statistics')}?{q.query_string()}",
+        },
+        "items": [{**item, "href": f"/api/v1/appeals/{item['number']}"} for item in items],
+    }
+    return JSONResponse(body)
+
+
+@router.get("/statistics", name="public_feed_statistics", dependencies=[public()])
+async def public_statistics(request: Request, conn: ConnDep) -> JSONResponse:
+    q = feed.parse_query(request.query_params.multi_items(), statistics=True)
+    q = await feed.resolve(conn, q)
+    stats = await _cached(request, "statistics", q, lambda: feed.statistics(conn, q))
+    body = {"filters": q.filters(), "top": q.top, **stats}
+    body["by_category"] = body["by_category"][: q.top]
+    return JSONResponse(body, headers={"Cache-Control": CACHE_CONTROL})
