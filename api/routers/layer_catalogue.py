@@ -10,8 +10,9 @@ from fastapi import APIRouter
 from psycopg.rows import dict_row
 
 from api.deps import ConnDep
-from api.policy import public
+from api.policy import PrincipalDep
 from gis.jsonable import iso_row
+from layers import CORE_LAYERS
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 
@@ -39,11 +40,20 @@ SELECT l.name, l.title, l.title_en, l.description, l.kind, l.geometry_type,
 """
 
 
-@router.get("/layers", name="layer_catalogue", dependencies=[public()])
-async def layer_catalogue(conn: ConnDep) -> dict:
-    """Public layers: owner department, update regime, last update, due date, overdue."""
+@router.get("/layers", name="layer_catalogue")
+async def layer_catalogue(conn: ConnDep, principal: PrincipalDep) -> dict:
+    """The layers the caller may see (internal ones for staff only): owner department, update
+    regime, last update, due date, overdue, and where their features and tiles are served."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(_CATALOGUE_SQL, (json.dumps(REGIME_INTERVALS),))
         rows = await cur.fetchall()
-    layers = [iso_row(row) | {"collection": f"/ogc/collections/{row['name']}"} for row in rows]
+    layers = [
+        iso_row(row)
+        | {
+            "collection": f"/ogc/collections/{row['name']}",
+            "tilejson": f"/tiles/{row['name']}/tilejson.json",
+        }
+        for row in rows
+        if row["name"] not in CORE_LAYERS or CORE_LAYERS[row["name"]].visible_to(principal.role)
+    ]
     return {"layers": layers, "returned": len(layers)}
