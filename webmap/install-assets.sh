@@ -11,4 +11,7 @@ npm ci --silent --no-audit --no-fund --ignore-scripts
 rm -rf static/vendor
 mkdir -p static/vendor
 cp -R node_modules/leaflet/dist static/vendor/leaflet
-echo "webmap: Leaflet $(node -p 'require("leaflet/package.json").version') in static/vendor/leaflet"
+# Vector tiles (MVT) for Leaflet; the bundle carries its protobuf decoder.
+mkdir -p static/vendor/vectorgrid
+cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js static/vendor/vectorgrid/
+echo "webmap: Leaflet $(node -p 'require("leaflet/package.json").version'), Leaflet.VectorGrid $(node -p 'require("leaflet.vectorgrid/package.json").version') in static/vendor/"
