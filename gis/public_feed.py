@@ -31,6 +31,7 @@ import base64
 import binascii
 import datetime as dt
 import math
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -58,6 +59,12 @@ MAX_LIMIT = 500
 DEFAULT_TOP = 20
 MAX_TOP = 200
 MAX_LIST = 100  # values in one list parameter (status, category, district)
+MIN_DATE, MAX_DATE = dt.date(1991, 8, 24), dt.date(2999, 12, 31)
+# What a category or district may look like before it is looked up (a NUL byte or a
+# kilobyte of text is a 400, not a database error): ids, category codes, KATOTTH codes.
+TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+# How long a cursor may keep a relative period's window (a longer walk starts afresh).
+CURSOR_WINDOW_SLACK = dt.timedelta(days=1)
 
 FILTER_PARAMS = frozenset(
     {"type", "period", "date_from", "date_to", "status", "category", "district", "bbox"}
@@ -89,9 +96,11 @@ class PublicQuery:
     # Set by resolve(): the ids the filter stands for.
     category_ids: tuple[int, ...] = ()
     district_ids: tuple[int, ...] = ()
-    # The time window: since inclusive, until exclusive (None: open).
+    # The time window: since inclusive, until exclusive (None: open). `page_since`: the start
+    # the feed's pages use, frozen in the cursor when a relative period was first read.
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    page_since: dt.datetime | None = None
 
     def filters(self) -> dict[str, object]:
         """The canonical filter, as the answer echoes it (and the cache keys it)."""
@@ -169,9 +178,12 @@ def _split(values: list[str]) -> list[str]:
 
 def _date(value: str, name: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidParameter("invalid_date", name, value=value) from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise InvalidParameter("invalid_date", name, value=value)
+    return day
 
 
 def _int(value: str, name: str, code: str, lo: int, hi: int) -> int:
@@ -242,6 +254,13 @@ def parse_query(
 
     categories = tuple(dict.fromkeys(_split(given.get("category", []))))
     districts = tuple(dict.fromkeys(_split(given.get("district", []))))
+    for name, code, values in (
+        ("category", "unknown_category", categories),
+        ("district", "unknown_district", districts),
+    ):
+        for value in values:
+            if not TOKEN.match(value):
+                raise InvalidParameter(code, name, value=value[:64])
     for name, values in (("category", categories), ("district", districts), ("status", statuses)):
         if len(values) > MAX_LIST:
             raise InvalidParameter("too_many_values", name, max=MAX_LIST)
@@ -277,8 +296,12 @@ def parse_query(
         until = kyiv_day_start(date_to + dt.timedelta(days=1)) if date_to else None
 
     after = Cursor.decode(one["after"]) if "after" in one else None
+    page_since = since
     if after is not None and period in RELATIVE and after.since is not None:
-        since = after.since  # the window the first page was read with
+        # The window the first page was read with, if it is that period's window of at most
+        # a day ago (a forged cursor cannot widen the period).
+        if since - CURSOR_WINDOW_SLACK <= after.since <= since:
+            page_since = after.since
 
     return PublicQuery(
         kinds=tuple(kinds), period=period, date_from=date_from, date_to=date_to,
@@ -287,7 +310,7 @@ def parse_query(
         limit=_int(one["limit"], "limit", "invalid_limit", 1, MAX_LIMIT)
         if "limit" in one else DEFAULT_LIMIT,
         top=_int(one["top"], "top", "invalid_top", 1, MAX_TOP) if "top" in one else DEFAULT_TOP,
-        after=after, since=since, until=until,
+        after=after, since=since, until=until, page_since=page_since,
     )  # fmt: skip
 
 
@@ -296,8 +319,8 @@ async def resolve(conn: AsyncConnection, q: PublicQuery) -> PublicQuery:
     category_ids: tuple[int, ...] = ()
     district_ids: tuple[int, ...] = ()
     if q.categories:
-        ids = [int(c) for c in q.categories if c.isdigit()]
-        codes = [c for c in q.categories if not c.isdigit()]
+        ids = [int(c) for c in q.categories if c.isascii() and c.isdigit()]
+        codes = [c for c in q.categories if not (c.isascii() and c.isdigit())]
         cur = await conn.execute(
             "SELECT id, code, parent_id FROM categories WHERE id = ANY(%s) OR code = ANY(%s)"
             " OR parent_id IN (SELECT id FROM categories WHERE id = ANY(%s) OR code = ANY(%s))",
@@ -310,8 +333,8 @@ async def resolve(conn: AsyncConnection, q: PublicQuery) -> PublicQuery:
                 raise InvalidParameter("unknown_category", "category", value=c)
         category_ids = tuple(sorted({r[0] for r in rows}))
     if q.districts:
-        ids = [int(d) for d in q.districts if d.isdigit()]
-        codes = [d.upper() for d in q.districts if not d.isdigit()]
+        ids = [int(d) for d in q.districts if d.isascii() and d.isdigit()]
+        codes = [d.upper() for d in q.districts if not (d.isascii() and d.isdigit())]
         cur = await conn.execute(
             "SELECT id, code FROM districts WHERE code IN"
             " (SELECT code FROM districts WHERE id = ANY(%s) OR code = ANY(%s))",
@@ -326,7 +349,7 @@ async def resolve(conn: AsyncConnection, q: PublicQuery) -> PublicQuery:
     return replace(q, category_ids=category_ids, district_ids=district_ids)
 
 
-def where(q: PublicQuery) -> tuple[str, list[object]]:
+def where(q: PublicQuery, *, page: bool = False) -> tuple[str, list[object]]:
     """The WHERE clause of a query on appeal_features (the columns are appeals' own, so the
     planner uses appeals' indexes), with its parameters."""
     conds: list[str] = []
@@ -334,9 +357,10 @@ def where(q: PublicQuery) -> tuple[str, list[object]]:
     if q.kinds:
         conds.append("kind = ANY(%s)")
         args.append(list(q.kinds))
-    if q.since is not None:
+    since = q.page_since if page else q.since
+    if since is not None:
         conds.append("created_at >= %s")
-        args.append(q.since)
+        args.append(since)
     if q.until is not None:
         conds.append("created_at < %s")
         args.append(q.until)
@@ -402,7 +426,7 @@ def _item(row: tuple) -> dict[str, object]:
 
 async def feed_page(conn: AsyncConnection, q: PublicQuery) -> tuple[list[dict], Cursor | None]:
     """One page, newest first, and the cursor of the next one (None on the last page)."""
-    clause, args = where(q)
+    clause, args = where(q, page=True)
     if q.after is not None:
         # Written so that the index on created_at bounds the scan, id breaks ties.
         clause += " AND created_at <= %s AND (created_at < %s OR id < %s)"
@@ -413,7 +437,7 @@ async def feed_page(conn: AsyncConnection, q: PublicQuery) -> tuple[list[dict], 
     next_cursor = None
     if len(rows) > q.limit:
         created_at, id_ = items[-1]["_cursor"]
-        next_cursor = Cursor(created_at, id_, q.since if q.period in RELATIVE else None)
+        next_cursor = Cursor(created_at, id_, q.page_since if q.period in RELATIVE else None)
     for item in items:
         del item["_cursor"]
     return items, next_cursor

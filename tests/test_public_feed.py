@@ -252,6 +252,17 @@ def test_a_relative_period_keeps_its_window_across_pages(client):
     assert abs((now - dt.timedelta(days=7) - cursor.since).total_seconds()) < 60
 
 
+def test_a_forged_cursor_cannot_widen_the_period(client, demo_url):
+    week = get(client, FEED, {"period": "week"})["total"]
+    forged = public_feed.Cursor(
+        dt.datetime(2100, 1, 1, tzinfo=dt.UTC), 1, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    ).encode()
+    page = get(client, FEED, {"period": "week", "limit": 500, "after": forged})
+    oldest = min(dt.datetime.fromisoformat(i["created_at"]) for i in page["items"])
+    assert oldest >= dt.datetime.now(dt.UTC) - dt.timedelta(days=7, minutes=1)
+    assert page["total"] == week == get(client, STATS, {"period": "week"})["total"]
+
+
 # --- statistics ------------------------------------------------------------------------------
 
 
@@ -308,6 +319,7 @@ def test_statistics_by_status_and_category_match_sql(client, demo_url):
         (FEED, {"period": "day", "date_from": "2026-01-01"}, "dates_need_custom_period", "period"),
         (FEED, {"date_from": "01.03.2026"}, "invalid_date", "date_from"),
         (STATS, {"date_to": "2026-02-30"}, "invalid_date", "date_to"),
+        (FEED, {"date_to": "9999-12-31"}, "invalid_date", "date_to"),
         (FEED, {"date_from": "2026-03-02", "date_to": "2026-03-01"}, "invalid_date_range",
          "date_to"),
         (FEED, {"limit": "0"}, "invalid_limit", "limit"),
@@ -320,6 +332,8 @@ def test_statistics_by_status_and_category_match_sql(client, demo_url):
         (STATS, {"category": "no-such-code"}, "unknown_category", "category"),
         (FEED, {"district": "UA00000000000000000"}, "unknown_district", "district"),
         (FEED, {"district": "999"}, "unknown_district", "district"),
+        (FEED, {"category": "\x00"}, "unknown_category", "category"),
+        (STATS, {"district": "x" * 5000}, "unknown_district", "district"),
         (FEED, {"after": "not-a-cursor"}, "invalid_cursor", "after"),
         (FEED, {"bbox": "30,50,31"}, "invalid_bbox", "bbox"),
         (STATS, {"bbox": "31,50,30,51"}, "invalid_bbox", "bbox"),
