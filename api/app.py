@@ -30,12 +30,14 @@ from api.routers import (
     public_feed,
     routing,
     staff,
+    tiles,
 )
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
 from layers.changes import LayerChanges
 from layers.features import CountCache, ExtentCache
+from tiles.cache import TileCache
 from webmap import STATIC_DIR, VENDOR_DIR
 
 log = logging.getLogger("hromada.api")
@@ -99,6 +101,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings)
     app.state.layer_changes = LayerChanges()  # heard from the database; caches subscribe
+    app.state.tile_cache = TileCache(settings.tile_cache_size)  # 0: off
+    app.state.layer_changes.subscribe(app.state.tile_cache.changed)
     app.state.ogc_counts, app.state.ogc_extents = CountCache(), ExtentCache()
     app.add_middleware(RequestSizeLimit, settings=settings)
     install_log_redaction()
@@ -115,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(appeals.router)
     app.include_router(routing.router)
     app.include_router(layer_catalogue.router)
+    app.include_router(tiles.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

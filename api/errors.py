@@ -123,6 +123,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Параметр {parameter} не може мати значення «{value}». Можливі значення: {allowed}.",
         "Parameter {parameter} cannot be '{value}'. Possible values: {allowed}.",
     ),
+    # vector tiles (tiles/, api/routers/tiles.py)
+    "invalid_tile": (
+        "Адреса плитки /{{z}}/{{x}}/{{y}}.mvt: {parameter} має бути цілим числом (z від 0 до "
+        "{max_zoom}); отримано «{value}».",
+        "Tile address /{{z}}/{{x}}/{{y}}.mvt: {parameter} must be an integer (z from 0 to "
+        "{max_zoom}); got '{value}'.",
+    ),
+    "tile_out_of_range": (
+        "На масштабі {z} {parameter} плитки має бути від 0 до {max}; отримано {value}.",
+        "At zoom {z} a tile's {parameter} must be from 0 to {max}; got {value}.",
+    ),
     "invalid_after": (
         (
             "Параметр {parameter} має бути цілим числом (ідентифікатором об’єкта з посилання "

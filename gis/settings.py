@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     appeal_duplicate_radius_m: float = 100.0
     appeal_confirm_days: int = 10
 
+    # Vector tiles (tiles/): how many built tiles the server keeps in memory (0: no cache);
+    # the most features a raw tile holds (the newest first); how long clients and proxies
+    # may keep a tile, in seconds: tiles of appeals (which change every few minutes) and of
+    # the other layers (which change with imports).
+    tile_cache_size: int = 4096
+    tile_max_features: int = 10_000
+    tile_cache_max_age: int = 10
+    tile_cache_max_age_static: int = 300
+
 
 @lru_cache
 def get_settings() -> Settings:

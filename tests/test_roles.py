@@ -51,6 +51,9 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/ogc/collections/{collection_id}/items"): ANYONE,
     ("GET", "/ogc/collections/{collection_id}/queryables"): ANYONE,
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): ANYONE,
+    # vector tiles: public routes, each role served the layers it may see (api/routers/tiles.py)
+    ("GET", "/tiles/{collection_id}/{z}/{x}/{y}.mvt"): ANYONE,
+    ("GET", "/tiles/{collection_id}/tilejson.json"): ANYONE,
     ("GET", "/"): ANYONE,
     ("GET", "/login"): ANYONE,
     ("GET", "/cabinet"): ANYONE,  # the page; its data comes from the API below
@@ -125,6 +128,9 @@ PATH_VALUES = {
     "rule_id": "999999999",
     "name": "no_such_layer",
     "sha256": "0" * 64,
+    "z": "0",
+    "x": "0",
+    "y": "0",
 }
 
 _counter = itertools.count()

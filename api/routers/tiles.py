@@ -1,0 +1,123 @@
+"""Vector tiles of every layer: `/tiles/{collection}/{z}/{x}/{y}.mvt` and its TileJSON.
+
+Public routes serving each caller the layers and properties of their role (anonymous: the
+public ones): a layer the role may not see is a 404, as in the OGC API. The tiles take the
+items endpoint's filters (`datetime`, and the layer's queryables such as `status`,
+`category`, `district`, `executor`). An empty tile is a 200 with an empty body.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from psycopg import AsyncConnection
+
+from api.policy import PrincipalDep
+from layers import Layer
+from layers.errors import UnknownCollection
+from layers.features import check_parameters, fetch_extents, filter_parameters, parse_filters
+from layers.registry import list_layers
+from tiles.cache import CachedTile, TileCache, TileKey, etag_of
+from tiles.mvt import is_cluster_tile, parse_tile_address, render, tile_properties, tile_query
+from tiles.tilejson import tilejson
+
+router = APIRouter(prefix="/tiles", tags=["Vector tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+# Layers written by the API itself, every few minutes: short client caching.
+LIVE_LAYERS = frozenset({"appeals"})
+
+
+async def _layer(request: Request, conn: AsyncConnection | None, layer_id: str, role):
+    cache: TileCache = request.app.state.tile_cache
+    layers = cache.layers(role)
+    if layers is None:
+        if conn is None:
+            async with request.app.state.pool.connection() as c:
+                layers = await list_layers(c, role)
+        else:
+            layers = await list_layers(conn, role)
+        cache.put_layers(role, layers)
+    for layer in layers:
+        if layer.id == layer_id:
+            return layer
+    raise UnknownCollection(layer_id)
+
+
+def _cache_control(request: Request, layer: Layer, role: str | None) -> str:
+    settings = request.app.state.settings
+    max_age = (
+        settings.tile_cache_max_age
+        if layer.id in LIVE_LAYERS or layer.datetime_column
+        else settings.tile_cache_max_age_static
+    )
+    # A tile that shows more than the public one (a staff layer or staff properties) is
+    # never kept by shared caches.
+    personal = layer.roles is not None or (
+        tile_properties(layer, role) != tile_properties(layer, None)
+    )
+    return f"{'private' if personal else 'public'}, max-age={max_age}"
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match")
+    if not given:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
+    return etag in tags or "*" in tags
+
+
+@router.get(
+    "/{collection_id}/{z}/{x}/{y}.mvt",
+    name="tile",
+    summary="Векторна плитка шару (Mapbox Vector Tile)",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}},
+)
+async def tile(
+    request: Request, collection_id: str, z: str, x: str, y: str, principal: PrincipalDep
+) -> Response:
+    role = principal.role
+    address = parse_tile_address(z, x, y)
+    layer = await _layer(request, None, collection_id, role)
+    given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
+    filters = parse_filters(layer, given)
+    props = () if is_cluster_tile(layer, address.z) else tile_properties(layer, role)
+    key = TileKey(layer.id, address.z, address.x, address.y, filters.key(), props)
+    cache: TileCache = request.app.state.tile_cache
+    found = cache.get(key) if cache.enabled else None
+    if found is None:
+        token = cache.token(layer.id)
+        settings = request.app.state.settings
+        query, args = tile_query(
+            layer, address, filters, role, max_features=settings.tile_max_features
+        )
+        async with request.app.state.pool.connection() as conn:
+            row = await (await conn.execute(render(query, args, conn))).fetchone()
+        body = bytes(row[0]) if row and row[0] is not None else b""
+        found = CachedTile(body, etag_of(body))
+        cache.put(key, found, token)
+    headers = {"ETag": found.etag, "Cache-Control": _cache_control(request, layer, role)}
+    if _not_modified(request, found.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type=MVT, headers=headers)
+
+
+@router.get(
+    "/{collection_id}/tilejson.json", name="tilejson", summary="Опис плиток шару (TileJSON 3.0)"
+)
+async def tilejson_document(
+    request: Request, collection_id: str, principal: PrincipalDep
+) -> JSONResponse:
+    role = principal.role
+    async with request.app.state.pool.connection() as conn:
+        layer = await _layer(request, conn, collection_id, role)
+        given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
+        parse_filters(layer, given)  # refuse what the tiles would refuse
+        extents = await fetch_extents(conn, [layer])
+    base = str(request.url_for("tilejson", collection_id=layer.id)).removesuffix("tilejson.json")
+    url = base + "{z}/{x}/{y}.mvt"
+    if request.url.query:
+        url += "?" + request.url.query
+    spatial, _temporal = extents.get(layer.id, (None, None))
+    return JSONResponse(tilejson(layer, url, role, spatial))

@@ -1,0 +1,147 @@
+"""An in-memory LRU of built tiles, forgetting the tiles a write touches.
+
+Keys: layer id, z, x, y, the filters' canonical text and the set of properties the caller's
+role sees (so a staff tile never answers an anonymous caller). Values: the tile's bytes and
+its ETag. `changed(LayerChange)` (subscribed to `app.state.layer_changes`) drops every cached
+tile of the layer whose envelope, widened by the buffer, meets the written rows' extent — at
+every zoom, clusters included; a change without an extent drops the whole layer, a change of
+'*' everything.
+
+A tile built while a write to its layer was being announced could be stale: `token(layer)`
+is taken before the tile is read from the database and `put` ignores a tile whose layer
+changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+
+from layers.changes import EVERY_LAYER, LayerChange
+from layers.registry import Layer
+
+from .mvt import BUFFER, EXTENT
+
+
+@dataclass(frozen=True)
+class CachedTile:
+    body: bytes
+    etag: str
+
+
+@dataclass(frozen=True)
+class TileKey:
+    layer: str
+    z: int
+    x: int
+    y: int
+    filters: str
+    properties: tuple[str, ...]
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def tile_bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, float, float, float]:
+    """A tile's lon/lat extent, widened by `margin` (a fraction of its side)."""
+    n = 2**z
+
+    def lon(tx: float) -> float:
+        return tx / n * 360.0 - 180.0
+
+    def lat(ty: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * ty / n))))
+
+    return (
+        lon(x - margin),
+        lat(min(n, y + 1 + margin)),
+        lon(x + 1 + margin),
+        lat(max(0.0, y - margin)),
+    )
+
+
+class TileCache:
+    """The tiles, and the list of layers each role sees (read from the `layers` table, kept
+    for `layers_max_age` seconds or until any layer changes, even when `size` is 0: asking
+    which layers exist costs as much as a small tile)."""
+
+    def __init__(self, size: int, layers_max_age: float = 5.0) -> None:
+        self.size = size
+        self.layers_max_age = layers_max_age
+        self._layers: dict[str | None, tuple[float, list[Layer]]] = {}
+        self._entries: OrderedDict[TileKey, CachedTile] = OrderedDict()
+        self._by_layer: defaultdict[str, set[TileKey]] = defaultdict(set)
+        self._tokens: defaultdict[str, int] = defaultdict(int)
+        self._everything = 0
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def token(self, layer: str) -> tuple[int, int]:
+        return self._everything, self._tokens[layer]
+
+    def layers(self, role: str | None) -> list[Layer] | None:
+        entry = self._layers.get(role)
+        if entry is None or time.monotonic() - entry[0] > self.layers_max_age:
+            return None
+        return entry[1]
+
+    def put_layers(self, role: str | None, layers: list[Layer]) -> None:
+        self._layers[role] = (time.monotonic(), layers)
+
+    def get(self, key: TileKey) -> CachedTile | None:
+        tile = self._entries.get(key)
+        if tile is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return tile
+
+    def put(self, key: TileKey, tile: CachedTile, token: tuple[int, int]) -> None:
+        if not self.enabled or token != self.token(key.layer):
+            return
+        self._entries[key] = tile
+        self._entries.move_to_end(key)
+        self._by_layer[key.layer].add(key)
+        while len(self._entries) > self.size:
+            old, _ = self._entries.popitem(last=False)
+            self._by_layer[old.layer].discard(old)
+
+    def _drop(self, key: TileKey) -> None:
+        self._entries.pop(key, None)
+        self._by_layer[key.layer].discard(key)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._by_layer.clear()
+
+    def changed(self, change: LayerChange) -> None:
+        """Forget what a write made stale (a LayerChanges subscriber)."""
+        self._layers.clear()
+        if change.layer == EVERY_LAYER:
+            self._everything += 1
+            self.clear()
+            return
+        self._tokens[change.layer] += 1
+        keys = list(self._by_layer.get(change.layer, ()))
+        if change.bbox is None:
+            for key in keys:
+                self._drop(key)
+            return
+        minx, miny, maxx, maxy = change.bbox
+        margin = BUFFER / EXTENT
+        for key in keys:
+            west, south, east, north = tile_bounds(key.z, key.x, key.y, margin)
+            if west <= maxx and minx <= east and south <= maxy and miny <= north:
+                self._drop(key)

@@ -1,0 +1,324 @@
+"""Mapbox Vector Tiles of a layer, built by PostgreSQL in one statement.
+
+Raw tiles: the layer's features whose EPSG:3857 geometry meets the tile's envelope widened by
+the buffer (`geom_3857 && ST_TileEnvelope(z, x, y, margin => BUFFER / EXTENT)`, so the GiST
+index is used), clipped and quantised by `ST_AsMVTGeom`, newest first and at most
+`max_features` of them, encoded by `ST_AsMVT` with the row id as the feature id.
+
+Cluster tiles (z below the layer's `cluster_below_zoom`): counts per grid cell of
+`CLUSTER_CELLS` × `CLUSTER_CELLS` cells per tile (32 px cells on a 256 px tile), each cell a
+point at the mean position of what it holds, with `count` and a count per status. A cell at
+zoom z is exactly a tile at zoom z + 3, so cells nest from zoom to zoom. For the appeals
+layer, filtered on nothing or only on status, kind and district, the counts come from
+`tiles.appeal_cells` (migration 0006: counts and coordinate sums per z16-tile-sized cell × status ×
+kind × district, kept by triggers), so a whole-city view sums a few thousand rows instead of
+reading three million points; any other filter aggregates the matching points themselves,
+found through the indexes on (category_id, created_at) and the like.
+
+Every literal is inlined in the SQL text (`tile_sql_text` returns exactly what the server
+runs), so a tile is one simple statement, easy to replay in psql or pgbench.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from gis.models import APPEAL_STATUSES
+from layers.errors import InvalidParameter
+from layers.features import (
+    Filters,
+    _col,
+    check_parameters,
+    filter_conditions,
+    filter_parameters,
+    parse_filters,
+)
+from layers.registry import CORE_LAYERS, Layer
+
+EXTENT = 4096  # tile coordinates per side
+BUFFER = 256  # tile coordinates drawn beyond each edge, so symbols are not cut
+MAX_ZOOM = 22
+CLUSTER_CELLS = 8  # cells per tile side in cluster tiles
+CLUSTER_CELL_LEVEL = 3  # log2(CLUSTER_CELLS): a cell at zoom z is a tile at z + 3
+AGGREGATE_LEVEL = 16  # appeal_cells' cells are tiles at this zoom
+AGGREGATE_TABLE = ("tiles", "appeal_cells")
+AGGREGATE_FILTERS = {"status": "status", "kind": "kind", "district": "district_id"}
+DEFAULT_MAX_FEATURES = 10_000
+WORLD = 20037508.342789244  # half the side of the Web Mercator square, in metres
+# Tables whose rows carry no stored EPSG:3857 copy: transformed per row (they are tiny).
+WITHOUT_3857 = frozenset({"hromadas"})
+CLUSTER_FIELDS = ("count", *APPEAL_STATUSES)
+
+
+@dataclass(frozen=True)
+class TileAddress:
+    z: int
+    x: int
+    y: int
+
+
+def parse_tile_address(z: object, x: object, y: object) -> TileAddress:
+    """z, x and y of a tile path: integers, 0 ≤ z ≤ MAX_ZOOM and 0 ≤ x, y < 2^z; anything
+    else is an InvalidParameter naming the part at fault."""
+    values = {}
+    for name, text in (("z", z), ("x", x), ("y", y)):
+        value = text if isinstance(text, int) else None
+        if isinstance(text, str) and re.fullmatch(r"[0-9]{1,9}", text):
+            value = int(text)
+        if value is None:
+            raise InvalidParameter("invalid_tile", name, value=text, max_zoom=MAX_ZOOM)
+        values[name] = value
+    if not 0 <= values["z"] <= MAX_ZOOM:
+        raise InvalidParameter("invalid_tile", "z", value=z, max_zoom=MAX_ZOOM)
+    limit = 2 ** values["z"]
+    for name in ("x", "y"):
+        if not 0 <= values[name] < limit:
+            raise InvalidParameter(
+                "tile_out_of_range", name, value=values[name], z=values["z"], max=limit - 1
+            )
+    return TileAddress(values["z"], values["x"], values["y"])
+
+
+def is_cluster_tile(layer: Layer, z: int) -> bool:
+    return layer.cluster_below_zoom is not None and z < layer.cluster_below_zoom
+
+
+def tile_properties(layer: Layer, role: str | None) -> tuple[str, ...]:
+    """The properties each feature of the layer's raw tiles carries for this role (a
+    thematic layer: all the imported attributes, named here by its JSONB column)."""
+    if layer.properties_column:
+        return (layer.properties_column,)
+    return layer.tile_properties or layer.properties_for(role)
+
+
+def _geom_3857(layer: Layer) -> sql.Composable:
+    if layer.table in WITHOUT_3857:
+        return sql.SQL("ST_Transform({}, 3857)").format(_col(layer.geometry_column))
+    return _col("geom_3857")
+
+
+def _in_envelope(layer: Layer, envelope: sql.Composable) -> sql.Composable:
+    """The index-friendly test of the layer's geometry against an EPSG:3857 envelope."""
+    if layer.table in WITHOUT_3857:
+        return sql.SQL("{} && ST_Transform({}, 4326)").format(_col(layer.geometry_column), envelope)
+    return sql.SQL("{} && {}").format(_col("geom_3857"), envelope)
+
+
+def _envelope(t: TileAddress, margin: float | None = None) -> sql.Composable:
+    if margin is None:
+        return sql.SQL("ST_TileEnvelope({}, {}, {})").format(
+            sql.Literal(t.z), sql.Literal(t.x), sql.Literal(t.y)
+        )
+    return sql.SQL("ST_TileEnvelope({}, {}, {}, margin => {})").format(
+        sql.Literal(t.z), sql.Literal(t.x), sql.Literal(t.y), sql.Literal(margin)
+    )
+
+
+def _where(conds: list[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" AND ").join(conds) if conds else sql.SQL("true")
+
+
+def _raw_tile(
+    layer: Layer, t: TileAddress, conds: list[sql.Composable], role: str | None, cap: int
+) -> sql.Composable:
+    props = [p for p in tile_properties(layer, role) if p != layer.id_column]
+    columns = [sql.SQL("{} AS id").format(_col(layer.id_column))]
+    columns += [sql.SQL("{} AS {}").format(_col(p), sql.Identifier(p)) for p in props]
+    # The id + 0: the newest first, without tempting the planner to walk the primary key
+    # backwards through the whole table in search of the few rows in the tile.
+    return sql.SQL(
+        "SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
+        "SELECT {columns}, ST_AsMVTGeom({geom}, {env}, {extent}, {buffer}, true) AS geom"
+        " FROM {table} AS t WHERE {inside} AND {where}"
+        " ORDER BY {id} + 0 DESC LIMIT {cap}) AS q WHERE q.geom IS NOT NULL"
+    ).format(
+        name=sql.Literal(layer.id),
+        extent=sql.Literal(EXTENT),
+        buffer=sql.Literal(BUFFER),
+        columns=sql.SQL(", ").join(columns),
+        geom=_geom_3857(layer),
+        env=_envelope(t),
+        table=sql.Identifier(layer.table),
+        inside=_in_envelope(layer, _envelope(t, BUFFER / EXTENT)),
+        where=_where(conds),
+        id=_col(layer.id_column),
+        cap=sql.Literal(cap),
+    )
+
+
+def _cell_ranges(t: TileAddress) -> tuple[int, float, int, int]:
+    """(cells per world side, cell size in metres, first cell x, first cell y) of a cluster
+    tile: its cells are the tiles of zoom z + CLUSTER_CELL_LEVEL inside it."""
+    level = t.z + CLUSTER_CELL_LEVEL
+    n = 2**level
+    return n, 2 * WORLD / n, t.x * CLUSTER_CELLS, t.y * CLUSTER_CELLS
+
+
+def _cluster_select(layer: Layer, t: TileAddress, cells: sql.Composable) -> sql.Composable:
+    """The tile of clusters from `cells` (cx, cy, n, sx, sy, one count per status)."""
+    statuses = [
+        sql.SQL("{} AS {}").format(sql.Identifier(s), sql.Identifier(s)) for s in APPEAL_STATUSES
+    ]
+    return sql.SQL(
+        "SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
+        "SELECT c.id, c.n AS count, {statuses},"
+        " ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(c.sx / c.n, c.sy / c.n), 3857), {env},"
+        " {extent}, {buffer}, true) AS geom FROM ({cells}) AS c WHERE c.n > 0) AS q"
+    ).format(
+        name=sql.Literal(layer.id),
+        extent=sql.Literal(EXTENT),
+        buffer=sql.Literal(BUFFER),
+        statuses=sql.SQL(", ").join(statuses),
+        env=_envelope(t),
+        cells=cells,
+    )
+
+
+def _status_counts(expr: str) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL(expr).format(value=sql.Literal(s), name=sql.Identifier(s)) for s in APPEAL_STATUSES
+    )
+
+
+def _clusters_from_points(
+    layer: Layer, t: TileAddress, conds: list[sql.Composable]
+) -> sql.Composable:
+    n, size, x0, y0 = _cell_ranges(t)
+    cx = sql.SQL("floor((ST_X(t.geom_3857) + {w}) / {size})::bigint").format(
+        w=sql.Literal(WORLD), size=sql.Literal(size)
+    )
+    cy = sql.SQL("floor(({w} - ST_Y(t.geom_3857)) / {size})::bigint").format(
+        w=sql.Literal(WORLD), size=sql.Literal(size)
+    )
+    cells = sql.SQL(
+        "SELECT p.cx * {n} + p.cy AS id, count(*) AS n, sum(p.px) AS sx, sum(p.py) AS sy, "
+        "{statuses} FROM (SELECT {cx} AS cx, {cy} AS cy, ST_X(t.geom_3857) AS px,"
+        " ST_Y(t.geom_3857) AS py, t.status FROM {table} AS t WHERE {inside} AND {where}) AS p"
+        " WHERE p.cx BETWEEN {x0} AND {x1} AND p.cy BETWEEN {y0} AND {y1} GROUP BY p.cx, p.cy"
+    ).format(
+        n=sql.Literal(n),
+        statuses=_status_counts("count(*) FILTER (WHERE p.status = {value}) AS {name}"),
+        cx=cx,
+        cy=cy,
+        table=sql.Identifier(layer.table),
+        inside=_in_envelope(layer, _envelope(t)),
+        where=_where(conds),
+        x0=sql.Literal(x0),
+        x1=sql.Literal(x0 + CLUSTER_CELLS - 1),
+        y0=sql.Literal(y0),
+        y1=sql.Literal(y0 + CLUSTER_CELLS - 1),
+    )
+    return _cluster_select(layer, t, cells)
+
+
+def _clusters_from_aggregate(layer: Layer, t: TileAddress, filters: Filters) -> sql.Composable:
+    n, _size, x0, y0 = _cell_ranges(t)
+    shift = AGGREGATE_LEVEL - (t.z + CLUSTER_CELL_LEVEL)  # fine cells per cluster cell: 2^shift
+    conds = [
+        sql.SQL("a.cx BETWEEN {} AND {}").format(
+            sql.Literal(x0 << shift), sql.Literal(((x0 + CLUSTER_CELLS) << shift) - 1)
+        ),
+        sql.SQL("a.cy BETWEEN {} AND {}").format(
+            sql.Literal(y0 << shift), sql.Literal(((y0 + CLUSTER_CELLS) << shift) - 1)
+        ),
+    ]
+    for name, values in filters.properties:
+        column = sql.SQL("a.{}").format(sql.Identifier(AGGREGATE_FILTERS[name]))
+        conds.append(
+            sql.SQL("{} = ANY({})").format(column, sql.Literal(list(values)))
+            if len(values) > 1
+            else sql.SQL("{} = {}").format(column, sql.Literal(values[0]))
+        )
+    cells = sql.SQL(
+        "SELECT (a.cx >> {shift})::bigint * {n} + (a.cy >> {shift}) AS id, sum(a.n)::bigint AS n,"
+        " sum(a.sx) AS sx, sum(a.sy) AS sy, {statuses} FROM {table} AS a WHERE {where}"
+        " GROUP BY a.cx >> {shift}, a.cy >> {shift}"
+    ).format(
+        shift=sql.Literal(shift),
+        n=sql.Literal(n),
+        statuses=_status_counts("(sum(a.n) FILTER (WHERE a.status = {value}))::bigint AS {name}"),
+        table=sql.Identifier(*AGGREGATE_TABLE),
+        where=_where(conds),
+    )
+    return _cluster_select(layer, t, cells)
+
+
+def uses_aggregate(layer: Layer, filters: Filters) -> bool:
+    """Whether a cluster tile of the layer with these filters is summed from appeal_cells."""
+    return (
+        layer.id == "appeals"
+        and layer.table == "appeal_features"
+        and filters.datetime is None
+        and all(
+            name in AGGREGATE_FILTERS
+            and (name != "district" or all(isinstance(v, int) for v in values))
+            for name, values in filters.properties
+        )  # a district given by name is looked up in the view: from the points
+    )
+
+
+def tile_query(
+    layer: Layer,
+    t: TileAddress,
+    filters: Filters,
+    role: str | None = None,
+    *,
+    max_features: int = DEFAULT_MAX_FEATURES,
+) -> tuple[sql.Composable, dict]:
+    """The statement building one tile, and its arguments (see tile_sql_text for the
+    literal text)."""
+    if is_cluster_tile(layer, t.z):
+        if uses_aggregate(layer, filters):
+            query = _clusters_from_aggregate(layer, t, filters)
+            args: dict = {}
+        else:
+            conds, args = filter_conditions(layer, filters)
+            query = _clusters_from_points(layer, t, conds)
+    else:
+        conds, args = filter_conditions(layer, filters)
+        query = _raw_tile(layer, t, conds, role, max_features)
+    return query, args
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def render(query: sql.Composable, args: Mapping[str, object], context=None) -> str:
+    """The statement as text with every argument inlined as a literal."""
+    text = query.as_string(context)
+    return _PLACEHOLDER.sub(
+        lambda m: (
+            sql.Literal(args[m.group(1)]).as_string(context) if m.group(1) in args else m.group(0)
+        ),
+        text,
+    )
+
+
+def tile_sql_text(
+    layer: Layer | str,
+    z: int,
+    x: int,
+    y: int,
+    filters: Filters | Mapping[str, str] | None = None,
+    role: str | None = None,
+    *,
+    max_features: int = DEFAULT_MAX_FEATURES,
+) -> str:
+    """The exact SQL of a tile, literals inlined: what the server runs for
+    `/tiles/{layer}/{z}/{x}/{y}.mvt?{filters}` (for psql, EXPLAIN or pgbench). `layer` is a
+    Layer or a core layer's id; `filters` parsed Filters or the query parameters as a dict."""
+    if isinstance(layer, str):
+        layer = CORE_LAYERS[layer]
+    if filters is None:
+        filters = Filters()
+    elif not isinstance(filters, Filters):
+        given = check_parameters(filters.items(), filter_parameters(layer))
+        filters = parse_filters(layer, given)
+    query, args = tile_query(
+        layer, parse_tile_address(z, x, y), filters, role, max_features=max_features
+    )
+    return render(query, args)
