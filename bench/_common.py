@@ -106,16 +106,18 @@ async def _load(url: str, concurrency: int, seconds: float, max_requests: int):
 
 
 def measure(url: str, concurrency: int = 8, seconds: float = 8.0, max_requests: int = 20_000):
-    """Requests per second, median and p95 latency (ms), mean response size, errors."""
+    """Requests per second, median, p95 and p99 latency (ms), mean response size, errors."""
     httpx.get(url, timeout=30)  # warm up
     lat, sizes, errors, elapsed = asyncio.run(_load(url, concurrency, seconds, max_requests))
     if not lat:
-        return {"rps": 0.0, "p50_ms": None, "p95_ms": None, "bytes": 0, "errors": errors}
+        return {"rps": 0.0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "bytes": 0,
+                "errors": errors}  # fmt: skip
     lat.sort()
     return {
         "rps": round(len(lat) / elapsed, 1),
         "p50_ms": round(statistics.median(lat) * 1000, 1),
         "p95_ms": round(lat[int(len(lat) * 0.95) - 1] * 1000, 1),
+        "p99_ms": round(lat[max(0, int(len(lat) * 0.99) - 1)] * 1000, 1),
         "bytes": int(statistics.mean(sizes)),
         "errors": errors,
     }
