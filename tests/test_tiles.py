@@ -589,3 +589,17 @@ def test_tiles_use_the_indexes(demo_url):
     assert "appeals_geom_3857" in plan or "geom_3857" in plan
     for table in ("categories", "districts", "wards", "executors"):
         assert f"on {table}" not in plan.lower(), plan  # the view's joins are not planned
+
+
+def test_clusters_of_a_category_and_period_read_the_covering_index(demo_url):
+    z, x, y = tile_of(*CENTRE, 10)
+    query = {"category": "1", "datetime": "2026-06-01T00:00:00Z/.."}
+    text = tile_sql_text("appeals", z, x, y, query)
+    assert 'FROM "appeals" AS t' in text  # the table, not the view
+    with psycopg.connect(demo_url) as conn:
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_bitmapscan = off")
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + text).fetchall())
+    assert "Index Only Scan using ix_appeals_tiles_category" in plan, plan
+    # A category given by name is looked up in the view.
+    assert '"appeal_features"' in tile_sql_text("appeals", z, x, y, {"category": "Ліфти"})
