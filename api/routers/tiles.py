@@ -126,10 +126,16 @@ async def tilejson_document(
         layer = await _layer(request, conn, collection_id, role)
         given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
         parse_filters(layer, given)  # refuse what the tiles would refuse
-        extents = await fetch_extents(conn, [layer])
+        # The OGC API's extent cache: the appeals' extent is a scan of every appeal.
+        cache = request.app.state.ogc_extents
+        generation = request.app.state.layer_changes.generation(layer.id)
+        extent = cache.get(layer.id, generation)
+        if extent is None:
+            extent = (await fetch_extents(conn, [layer])).get(layer.id, (None, None))
+            cache.put(layer.id, generation, extent)
     base = str(request.url_for("tilejson", collection_id=layer.id)).removesuffix("tilejson.json")
     url = base + "{z}/{x}/{y}.mvt"
     if request.url.query:
         url += "?" + request.url.query
-    spatial, _temporal = extents.get(layer.id, (None, None))
+    spatial, _temporal = extent
     return JSONResponse(tilejson(layer, url, role, spatial))
