@@ -243,6 +243,13 @@ class RoutingRule(Base):
 APPEAL_NUMBER_SEQ = Sequence("appeal_number_seq", start=1, metadata=Base.metadata)
 
 
+# An appeal's z16 cell as one number (cy × 65536 + cx): the vector tiles' index (tiles/mvt.py).
+_TILE_CELL_KEY = text(
+    "(floor((20037508.342789244 - ST_Y(geom_3857)) / 611.49622628141)::bigint * 65536"
+    " + floor((ST_X(geom_3857) + 20037508.342789244) / 611.49622628141)::bigint)"
+)
+
+
 class Appeal(Base):
     """An appeal as a spatial feature. The author's personal data lives apart, in
     `appeal_authors`, so that no public query can reach it by accident."""
@@ -289,6 +296,12 @@ class Appeal(Base):
             "category_id",
             "created_at",
             postgresql_include=["geom_3857", "status"],
+        ),
+        # … and the ids of a raw tile's newest appeals, by z16 cell (0006, tiles/mvt.py).
+        Index(
+            "ix_appeals_tiles_cell",
+            _TILE_CELL_KEY,
+            postgresql_include=["id", "geom_3857"],
         ),
         Index(None, "executor_id", "status"),
         Index(None, "district_id", "created_at"),

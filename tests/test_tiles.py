@@ -580,15 +580,40 @@ def test_tile_sql_text_is_what_the_server_runs(client, demo_url):
 
 
 def test_tiles_use_the_indexes(demo_url):
-    z, x, y = tile_of(*CENTRE, 14)
-    with psycopg.connect(demo_url) as conn:
-        conn.execute("SET enable_seqscan = off")
-        plan = "\n".join(
-            r[0] for r in conn.execute("EXPLAIN " + tile_sql_text("appeals", z, x, y)).fetchall()
-        )
-    assert "appeals_geom_3857" in plan or "geom_3857" in plan
-    for table in ("categories", "districts", "wards", "executors"):
-        assert f"on {table}" not in plan.lower(), plan  # the view's joins are not planned
+    def plan(text: str, without_gist: bool = False) -> str:
+        with psycopg.connect(demo_url) as conn:  # rolled back: nothing is dropped for good
+            conn.execute("SET LOCAL enable_seqscan = off")
+            if without_gist:
+                conn.execute("DROP INDEX idx_appeals_geom_3857")
+            rows = conn.execute("EXPLAIN " + text).fetchall()
+            conn.rollback()
+        return "\n".join(r[0] for r in rows)
+
+    for z in (14, 16, 18):
+        # The newest ids from the cell index alone, then only their rows (on 2,000 appeals
+        # the planner rightly prefers the GiST index: here it has none).
+        unfiltered = plan(tile_sql_text("appeals", *tile_of(*CENTRE, z)), without_gist=True)
+        assert (
+            "on ix_appeals_tiles_cell" in unfiltered or "using ix_appeals_tiles_cell" in unfiltered
+        ), unfiltered
+        filtered = plan(tile_sql_text("appeals", *tile_of(*CENTRE, z), {"status": "closed"}))
+        assert "idx_appeals_geom_3857" in filtered, filtered
+        for table in ("categories", "districts", "wards", "executors"):
+            for text in (unfiltered, filtered):  # the view's joins are not planned
+                assert f"on {table}" not in text.lower(), text
+
+
+def test_cell_keys_cover_the_tile_and_its_buffer():
+    from tiles.mvt import TileAddress, cell_keys
+
+    assert len(cell_keys(TileAddress(14, 9580, 5524))) == 36  # 4 × 4 cells and a ring
+    assert len(cell_keys(TileAddress(16, 38323, 22098))) == 9
+    assert len(cell_keys(TileAddress(18, 153292, 88392))) in (1, 2, 4)
+    assert cell_keys(TileAddress(10, 598, 345)) is None  # too many: the GiST index
+    assert cell_keys(TileAddress(14, 0, 0)) == [0, 1, 2, 3, 4, 65536, 65537, 65538, 65539, 65540,
+                                                131072, 131073, 131074, 131075, 131076,
+                                                196608, 196609, 196610, 196611, 196612,
+                                                262144, 262145, 262146, 262147, 262148]  # fmt: skip
 
 
 def test_clusters_of_a_category_and_period_read_the_covering_index(demo_url):
