@@ -163,10 +163,13 @@ def cell_keys(t: TileAddress, margin: float = BUFFER / EXTENT) -> list[int] | No
 
 
 def _newest_ids(layer: Layer, t: TileAddress, filters: Filters, cap: int) -> sql.Composable | None:
-    """For an unfiltered raw tile of a view over a table indexed by cell: the subquery of the
-    ids of the tile's newest `cap` features, read from ix_appeals_tiles_cell alone."""
+    """For an unfiltered raw tile (zoom 14 or 15) of a view over a table indexed by cell: the
+    subquery of the ids of the tile's newest `cap` features, from ix_appeals_tiles_cell
+    alone (a central z14 tile over 3 million appeals: 0.7 s instead of 3 s)."""
     base = BASE_TABLES.get(layer.table)
-    keys = cell_keys(t)
+    # From zoom 16 a tile lies within a few cells, most of whose points are not in it, and
+    # holds few enough points that reading their rows through the GiST index is faster.
+    keys = cell_keys(t) if t.z < AGGREGATE_LEVEL else None
     if base is None or keys is None or filters.datetime is not None or filters.properties:
         return None
     return sql.SQL(
