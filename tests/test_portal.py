@@ -1,7 +1,9 @@
 """The portal's first page: served by the app with its own static files, and, in Debian's
-chromium, a map of Kyiv's 10 districts."""
+chromium, a map of Kyiv's 10 districts and of the appeals drawn from the vector tiles."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +12,10 @@ from test_api import load_districts
 
 from api import create_app
 from gis.settings import Settings
+from importers.demo import generate
 from webmap import VENDOR_DIR
+
+NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -83,4 +88,51 @@ def test_the_map_draws_kyivs_ten_districts(live_server, tmp_path, viewport, name
             assert screenshot.stat().st_size > 10_000
         finally:
             browser.close()
+    assert errors == []
+
+
+@pytest.fixture
+def demo_server(db_url, shared_data):
+    """The app on a small demo city: districts and a few hundred appeals."""
+    generate(db_url, seed=3, appeals=400, shared_dir=shared_data, now=NOW)
+    with serve(create_app(Settings(database_url=db_url))) as base:
+        yield base
+
+
+@pytest.mark.browser
+def test_the_map_draws_the_appeals_from_vector_tiles(demo_server, tmp_path):
+    """Clusters far out, points coloured by status close in: the tiles decode and draw, and
+    every request stays on this machine."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    tiles: list[int] = []
+    foreign: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="uk-UA")
+            page.on("pageerror", lambda exc: errors.append(exc.stack or str(exc)))
+            page.on("request", lambda r: foreign.append(r.url)
+                    if not r.url.startswith(demo_server) and not r.url.startswith("data:")
+                    else None)  # fmt: skip
+            page.on("response", lambda r: tiles.append(r.status) if ".mvt" in r.url else None)
+            page.goto(demo_server + "/")
+            page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+            page.wait_for_function("() => Number(document.querySelector('#map')"
+                                   ".dataset.appealTiles || 0) > 0", timeout=15_000)  # fmt: skip
+            page.wait_for_load_state("networkidle")
+            clusters = page.locator(".leaflet-appeals-pane path")
+            assert clusters.count() > 10
+            page.screenshot(path=str(tmp_path / "appeals-clusters.png"))
+            clusters.first.click(force=True)  # a cluster zooms the map in
+            for _ in range(6):
+                page.click(".leaflet-control-zoom-in")
+                page.wait_for_timeout(300)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(tmp_path / "appeals-points.png"))
+        finally:
+            browser.close()
+    assert tiles and set(tiles) <= {200, 204, 304}
+    assert foreign == []
     assert errors == []

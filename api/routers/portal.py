@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import SettingsDep
 from api.policy import public
+from gis.models import STATUS_NAMES
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
 from webmap import TEMPLATES_DIR
 
@@ -22,6 +23,11 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
     config = {
         "districtsUrl": str(request.url_for("ogc_items", collection_id=districts.id)),
         "districtsStyle": districts.style.as_leaflet(),
+        # Vector tiles of the appeals: clusters far out, points close in (tiles/mvt.py).
+        "appealsTiles": str(
+            request.url_for("tile", collection_id="appeals", z="0", x="0", y="0")
+        ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
+        "statusNames": {status: names[0] for status, names in STATUS_NAMES.items()},
         "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
         # An optional background tile URL ({z}/{x}/{y}); none by default, since the city's
         # offline deployment has no tile server. Read only if Settings declares it.
