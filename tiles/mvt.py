@@ -237,12 +237,14 @@ def _raw_tile(
     )
 
 
-def _cell_ranges(t: TileAddress) -> tuple[int, float, int, int]:
-    """(cells per world side, cell size in metres, first cell x, first cell y) of a cluster
-    tile: its cells are the tiles of zoom z + CLUSTER_CELL_LEVEL inside it."""
+def _cell_ranges(t: TileAddress) -> tuple[int, float, int, int, int]:
+    """(cells per world side, cell size in metres, first cell x, first cell y, cells per
+    side) of a cluster tile: its cells are the tiles of zoom z + CLUSTER_CELL_LEVEL inside it,
+    and a ring of its neighbours' cells, whose clusters lying within the buffer are drawn too
+    (so a cluster's symbol is not cut at the tile's edge; it keeps its id in both tiles)."""
     level = t.z + CLUSTER_CELL_LEVEL
     n = 2**level
-    return n, 2 * WORLD / n, t.x * CLUSTER_CELLS, t.y * CLUSTER_CELLS
+    return n, 2 * WORLD / n, t.x * CLUSTER_CELLS - 1, t.y * CLUSTER_CELLS - 1, CLUSTER_CELLS + 2
 
 
 def _cluster_select(layer: Layer, t: TileAddress, cells: sql.Composable) -> sql.Composable:
@@ -258,7 +260,8 @@ def _cluster_select(layer: Layer, t: TileAddress, cells: sql.Composable) -> sql.
     ).format(
         name=sql.Literal(layer.id),
         extent=sql.Literal(EXTENT),
-        buffer=sql.Literal(BUFFER),
+        # The whole ring of neighbouring cells: cluster symbols grow up to a cell (32 px).
+        buffer=sql.Literal(EXTENT // CLUSTER_CELLS),
         statuses=sql.SQL(", ").join(statuses),
         env=_envelope(t),
         cells=cells,
@@ -291,7 +294,7 @@ def _points_layer(layer: Layer, filters: Filters) -> Layer:
 def _clusters_from_points(
     layer: Layer, t: TileAddress, conds: list[sql.Composable]
 ) -> sql.Composable:
-    n, size, x0, y0 = _cell_ranges(t)
+    n, size, x0, y0, count = _cell_ranges(t)
     cx = sql.SQL("floor((ST_X(t.geom_3857) + {w}) / {size})::bigint").format(
         w=sql.Literal(WORLD), size=sql.Literal(size)
     )
@@ -309,25 +312,25 @@ def _clusters_from_points(
         cx=cx,
         cy=cy,
         table=sql.Identifier(layer.table),
-        inside=_in_envelope(layer, _envelope(t)),
+        inside=_in_envelope(layer, _envelope(t, 1 / CLUSTER_CELLS)),
         where=_where(conds),
         x0=sql.Literal(x0),
-        x1=sql.Literal(x0 + CLUSTER_CELLS - 1),
+        x1=sql.Literal(x0 + count - 1),
         y0=sql.Literal(y0),
-        y1=sql.Literal(y0 + CLUSTER_CELLS - 1),
+        y1=sql.Literal(y0 + count - 1),
     )
     return _cluster_select(layer, t, cells)
 
 
 def _clusters_from_aggregate(layer: Layer, t: TileAddress, filters: Filters) -> sql.Composable:
-    n, _size, x0, y0 = _cell_ranges(t)
+    n, _size, x0, y0, count = _cell_ranges(t)
     shift = AGGREGATE_LEVEL - (t.z + CLUSTER_CELL_LEVEL)  # fine cells per cluster cell: 2^shift
     conds = [
         sql.SQL("a.cx BETWEEN {} AND {}").format(
-            sql.Literal(x0 << shift), sql.Literal(((x0 + CLUSTER_CELLS) << shift) - 1)
+            sql.Literal(x0 * 2**shift), sql.Literal((x0 + count) * 2**shift - 1)
         ),
         sql.SQL("a.cy BETWEEN {} AND {}").format(
-            sql.Literal(y0 << shift), sql.Literal(((y0 + CLUSTER_CELLS) << shift) - 1)
+            sql.Literal(y0 * 2**shift), sql.Literal((y0 + count) * 2**shift - 1)
         ),
     ]
     for name, values in filters.properties:
