@@ -649,3 +649,35 @@ def test_clusters_of_a_category_and_period_read_the_covering_index(demo_url):
     assert "Index Only Scan using ix_appeals_tiles_category" in plan, plan
     # A category given by name is looked up in the view.
     assert '"appeal_features"' in tile_sql_text("appeals", z, x, y, {"category": "Ліфти"})
+
+
+def test_the_cache_forgets_the_tiles_that_draw_a_write_and_no_other():
+    from layers.changes import LayerChange
+    from tiles.cache import CachedTile, TileCache, TileKey
+
+    cache = TileCache(100)
+    z, x, y = tile_of(*CENTRE, 12)
+    west, south, east, north = tile_bounds(z, x, y)
+    keys = {
+        (dx, dy): TileKey("appeals", z, x + dx, y + dy, "|", ()) for dx in (-2, -1, 0, 1, 2)
+        for dy in (-2, -1, 0, 1, 2)
+    }  # fmt: skip
+    for key in keys.values():
+        cache.put(key, CachedTile(b"x", '"x"'), cache.token("appeals"))
+    other = TileKey("districts", z, x, y, "|", ())
+    cache.put(other, CachedTile(b"d", '"d"'), cache.token("districts"))
+    # A point just inside the tile's east edge: the tile and its east neighbour (whose buffer
+    # and ring of cells reach it) are forgotten; tiles two away and other layers are kept.
+    lon = east - (east - west) / 50
+    lat = (south + north) / 2
+    cache.changed(LayerChange("appeals", (lon, lat, lon, lat)))
+    gone = {d for d, key in keys.items() if cache.get(key) is None}
+    assert gone == {(0, 0), (1, 0)}
+    assert cache.get(other) is not None
+    # A tile built while a write was announced is not kept.
+    token = cache.token("appeals")
+    cache.changed(LayerChange("appeals", None))
+    cache.put(keys[(0, 0)], CachedTile(b"stale", '"s"'), token)
+    assert cache.get(keys[(0, 0)]) is None and len(cache) == 1
+    cache.changed(LayerChange("*", None))
+    assert len(cache) == 0

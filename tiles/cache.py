@@ -3,7 +3,8 @@
 Keys: layer id, z, x, y, the filters' canonical text and the set of properties the caller's
 role sees (so a staff tile never answers an anonymous caller). Values: the tile's bytes and
 its ETag. `changed(LayerChange)` (subscribed to `app.state.layer_changes`) drops every cached
-tile of the layer whose envelope, widened by the buffer, meets the written rows' extent — at
+tile of the layer whose envelope, widened by what it draws beyond its edges, meets the
+written rows' extent — at
 every zoom, clusters included; a change without an extent drops the whole layer, a change of
 '*' everything.
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from layers.changes import EVERY_LAYER, LayerChange
 from layers.registry import Layer
 
-from .mvt import BUFFER, EXTENT
+from .mvt import BUFFER, CLUSTER_CELLS, EXTENT
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ class TileCache:
                 self._drop(key)
             return
         minx, miny, maxx, maxy = change.bbox
-        margin = BUFFER / EXTENT
+        # Raw tiles reach BUFFER / EXTENT beyond their edges, cluster tiles a whole cell.
+        margin = max(BUFFER / EXTENT, 1 / CLUSTER_CELLS)
         for key in keys:
             west, south, east, north = tile_bounds(key.z, key.x, key.y, margin)
             if west <= maxx and minx <= east and south <= maxy and miny <= north:
