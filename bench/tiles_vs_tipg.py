@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -108,6 +109,13 @@ def database_facts(url: str) -> tuple[int, Filter]:
     return n, Filter(category, newest - dt.timedelta(days=90))
 
 
+def vacuum(url: str) -> None:
+    """A freshly loaded table has no visibility map yet, so index-only scans would still
+    visit the heap until autovacuum comes by; a settled database is what is measured."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) appeals")
+
+
 def rows_in_tile(url: str, z: int, x: int, y: int, where: str | None) -> int:
     """How many appeals lie in the tile (no buffer): what a raw-point tile would hold."""
     cond = f" AND {where}" if where else ""
@@ -174,8 +182,10 @@ class Figures:
     note: str = ""
 
     def cells(self) -> list[str]:
-        if not self.requests and not self.rps:
+        if self.note:
             return ["-", "-", "-"]
+        if not self.requests and not self.rps:
+            return ["0", "none done", "-"]
         return [f"{self.rps:,.1f}", _ms(self.p50_ms), _ms(self.p99_ms)]
 
 
@@ -193,16 +203,16 @@ def _wrk_ms(text: str) -> float:
     return float(m.group(1)) * _WRK_UNITS[m.group(2)]
 
 
-def load(url: str, seconds: float) -> Figures:
-    """8 concurrent keep-alive clients for `seconds`: wrk when the machine has it (it costs the
-    shared CPUs far less than a Python client), else the httpx loop of _common."""
+def load(url: str, seconds: float, clients: int = CONCURRENCY) -> Figures:
+    """`clients` concurrent keep-alive clients for `seconds`: wrk when the machine has it (it
+    costs the shared CPUs far less than a Python client), else the httpx loop of _common."""
     httpx.get(url, timeout=120)  # warm: plans, caches, connections
     if not shutil.which("wrk"):
-        m = measure(url, concurrency=CONCURRENCY, seconds=seconds)
+        m = measure(url, concurrency=clients, seconds=seconds)
         return Figures(m["rps"], m["p50_ms"], m.get("p99_ms"), 0, m["errors"], "httpx")
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONCURRENCY), "-d", f"{seconds:g}s", "--timeout", "120s",
-         "--latency", url],
+        ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{seconds:g}s",
+         "--timeout", "120s", "--latency", url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
@@ -219,17 +229,30 @@ def load(url: str, seconds: float) -> Figures:
     )
 
 
-def pgbench(url: str, sql: str, seconds: float) -> Figures:
+def _session_options() -> str:
+    """The settings our server puts before each tile's SELECT (tiles.mvt.TILE_SETTINGS, `SET
+    LOCAL name = value; ...`), as PGOPTIONS for pgbench's sessions."""
+    try:
+        from tiles.mvt import TILE_SETTINGS
+    except ImportError:
+        return ""
+    pairs = re.findall(r"SET\s+(?:LOCAL\s+)?(\w+)\s*(?:=|TO)\s*([^;\s]+)", TILE_SETTINGS, re.I)
+    return " ".join(f"-c {name}={value}" for name, value in pairs)
+
+
+def pgbench(url: str, sql: str, seconds: float, clients: int = CONCURRENCY) -> Figures:
     """The tile SQL straight on the database, 8 clients, no HTTP: the ceiling."""
     if not PGBENCH:
         return Figures(note="no pgbench")
+    env = {**os.environ, "PGOPTIONS": _session_options()}
     with tempfile.TemporaryDirectory(prefix="hromada-pgbench-") as tmp:
         script = Path(tmp) / "tile.sql"
         script.write_text(sql.strip().rstrip(";") + ";\n")
         out = subprocess.run(
-            [PGBENCH, "-n", "-c", str(CONCURRENCY), "-j", "2", "-T", f"{max(1, round(seconds))}",
+            [PGBENCH, "-n", "-c", str(clients), "-j", str(min(2, clients)),
+             "-T", f"{max(1, round(seconds))}",
              "-l", "--log-prefix", f"{tmp}/tx", "-f", str(script), url],
-            capture_output=True, text=True,
+            capture_output=True, text=True, env=env,
         )  # fmt: skip
         if out.returncode != 0:
             return Figures(note=f"pgbench failed: {out.stderr.strip()[-300:]}")
@@ -327,12 +350,12 @@ def check_tiles(ours: str, tipg: str, url: str, tiles, flt: Filter) -> list[Tile
                         summary += f" ({len(clustered):,} aggregates of {total:,})"
                     setattr(check, name, summary)
                     layers[name] = (layer, feats, clustered)
-                check.verdict = _compare(z, layers)
+                check.verdict = _compare(z, layers, capped=check.db_rows >= CAP)
                 checks.append(check)
     return checks
 
 
-def _compare(z: int, layers: dict) -> str:
+def _compare(z: int, layers: dict, capped: bool) -> str:
     if len(layers) < 2:
         return "cannot compare"
     if z not in RAW_ZOOMS:
@@ -344,7 +367,7 @@ def _compare(z: int, layers: dict) -> str:
     ids_t = {_fid(f) for f in ft if _inside(f, lt["extent"])}
     if ids_o == ids_t:
         return f"same {len(ids_o):,} ids"
-    if len(fo) >= CAP and ids_o <= ids_t:
+    if capped and ids_o <= ids_t:
         # Ours spends part of its cap on the buffer around the tile, tipg only on the tile.
         return f"capped: ours' {len(ids_o):,} ids inside the tile all in tipg's {len(ids_t):,}"
     return (
@@ -366,8 +389,10 @@ class Row:
 
 
 def _ratio(a: Figures, b: Figures | None) -> float | None:
-    if b is None or not b.rps or a.errors or b.errors:
+    if b is None or b.note or a.errors or b.errors:
         return None
+    if not b.rps:  # not one request of the peer finished in the time given
+        return math.inf if a.rps else None
     return a.rps / b.rps
 
 
@@ -390,6 +415,11 @@ def judge(row: Row, kind: str, z: int | None = None) -> None:
     elif kind == "cached":
         met = None if row.ours.errors else row.ours.rps >= 2000
         row.targets.append(("≥ 2,000 req/s", met, f"{row.ours.rps:,.0f} req/s"))
+
+
+def _p50_target(row: Row) -> None:
+    p50 = row.ours.p50_ms
+    row.targets.append(("p50 < 100 ms", None if p50 is None else p50 < 100, f"{_ms(p50)} ms"))
 
 
 def _tile_label(z: int, x: int, y: int, filtered: bool) -> str:
@@ -436,13 +466,20 @@ def run_main(url: str, seconds: float, flt: Filter, tiles, tipg_python: Path):
                     pgbench(url, sql, seconds),
                 )
                 judge(row, "tile", z)
-                if z == 10 and f:
-                    p50 = row.ours.p50_ms
-                    row.targets.append(
-                        ("p50 < 100 ms", None if p50 is None else p50 < 100, f"{_ms(p50)} ms")
-                    )
-                    cached_path = ours_tile_path(z, x, y, f)
                 rows.append(row)
+                if z == 10 and f:
+                    _p50_target(row)
+                    # The same tile one request at a time: its latency without queueing.
+                    print(f"  measuring {label}, 1 client", flush=True)
+                    single = Row(
+                        f"{label}, 1 client",
+                        load(ours + ours_tile_path(z, x, y, f), seconds, clients=1),
+                        load(tipg + tipg_tile_path(z, x, y, f), seconds, clients=1),
+                        pgbench(url, sql, seconds, clients=1),
+                    )
+                    _p50_target(single)
+                    rows.append(single)
+                    cached_path = ours_tile_path(z, x, y, f)
         for limit in (100, 1000):
             label = f"GeoJSON page of {limit}"
             print(f"  measuring {label}", flush=True)
@@ -491,7 +528,8 @@ def print_table(n: int, seconds: float, rows: list[Row], flt: Filter, sources) -
     print(
         f"\n{n:,} appeals; {CONCURRENCY} concurrent clients, {seconds:g} s per cell; latency in "
         f"ms; filter: category {flt.category_id}, created_at ≥ {flt.since_text}; Hromada's "
-        f"tile cache off except in the last row\npgbench SQL: {'; '.join(sorted(sources))}\n"
+        f"tile cache off except in the last row\npgbench SQL: {'; '.join(sorted(sources))}; "
+        f"PGOPTIONS='{_session_options()}'\n"
     )
     _print_grid(head, table)
 
@@ -509,26 +547,38 @@ def _print_grid(head: list[str], table: list[list[str]]) -> None:
 # --- how latency grows with the table ---------------------------------------------------------
 
 
-def scaling_point(url: str, seconds: float) -> tuple[int, Figures, Figures]:
-    """Our filtered z10 tile and unfiltered z14 tile (cache off) over this database."""
+SCALING_TILES = (("z10 filtered", 10, True), ("z14", 14, False))
+
+
+def scaling_point(url: str, seconds: float) -> tuple[int, dict[tuple[str, int], Figures]]:
+    """Our filtered z10 tile and unfiltered z14 tile (cache off) over this database, one
+    client at a time (latency alone) and 8 (under load)."""
     n, flt = database_facts(url)
     port = free_port()
     env = {"DATABASE_URL": url, "HROMADA_TILE_CACHE_SIZE": "0"}
     hromada = str(ROOT / ".venv" / "bin" / "hromada")
+    figures = {}
     with server([hromada, "serve", "--port", str(port)], port, env, "/healthz") as ours:
-        z10 = load(ours + ours_tile_path(*tile_at(*CENTRE, 10), flt), seconds)
-        z14 = load(ours + ours_tile_path(*tile_at(*CENTRE, 14), None), seconds)
-    return n, z10, z14
+        for name, z, filtered in SCALING_TILES:
+            path = ours_tile_path(*tile_at(*CENTRE, z), flt if filtered else None)
+            for clients in (1, CONCURRENCY):
+                figures[name, clients] = load(ours + path, seconds, clients=clients)
+    return n, figures
 
 
-def print_scaling(points: list[tuple[int, Figures, Figures]]) -> None:
-    print("\nHow our latency grows with the table (cache off; p50 / p99 ms, req/s)")
-    head = ["appeals", "z10 filtered p50", "p99", "req/s", "z14 p50", "p99", "req/s"]
-    table = [
-        [f"{n:,}", _ms(a.p50_ms), _ms(a.p99_ms), f"{a.rps:,.1f}",
-         _ms(b.p50_ms), _ms(b.p99_ms), f"{b.rps:,.1f}"]
-        for n, a, b in sorted(points, key=lambda p: p[0])
-    ]  # fmt: skip
+def print_scaling(points: list[tuple[int, dict[tuple[str, int], Figures]]]) -> None:
+    print(f"\nHow our latency grows with the table (cache off; ms; 1 client, then {CONCURRENCY})")
+    head, keys = ["appeals"], []
+    for name, _, _ in SCALING_TILES:
+        head += [f"{name} p50", "p99", f"p50 ×{CONCURRENCY}", "req/s"]
+        keys.append(name)
+    table = []
+    for n, figures in sorted(points, key=lambda p: p[0]):
+        line = [f"{n:,}"]
+        for name in keys:
+            one, many = figures[name, 1], figures[name, CONCURRENCY]
+            line += [_ms(one.p50_ms), _ms(one.p99_ms), _ms(many.p50_ms), f"{many.rps:,.1f}"]
+        table.append(line)
     _print_grid(head, table)
 
 
@@ -566,14 +616,14 @@ def main() -> None:
 
     tipg_python = peer_python(TIPG)
     _mvt()
+    load_before = os.getloadavg()
     tiles = [tile_at(*CENTRE, z) for z in ZOOMS]
     with loaded_database(args.url, args.appeals) as url:
+        vacuum(url)
         n, flt = database_facts(url)
         facts = machine_facts(url)
         rows, sources = run_main(url, args.seconds, flt, tiles, tipg_python)
-    by_label = {r.label: r for r in rows}
-    z10, z14 = tile_at(*CENTRE, 10), tile_at(*CENTRE, 14)
-    points = [(n, by_label[_tile_label(*z10, True)].ours, by_label[_tile_label(*z14, False)].ours)]
+        points = [] if args.no_scaling else [scaling_point(url, args.seconds)]
 
     if not args.no_scaling:
         reuse = dict(s.split("=", 1) for s in args.scaling_url)
@@ -581,11 +631,19 @@ def main() -> None:
         for size in sorted(set(sizes)):
             print(f"\nscaling: {size:,} appeals", flush=True)
             with loaded_database(reuse.get(str(size)), size) as small:
+                vacuum(small)
                 points.append(scaling_point(small, args.seconds))
 
     print(f"\n{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {facts}")
+    # Anything else running on these cores shows here (the run itself makes about 2-4).
+    print(
+        "load average (1, 5, 15 min) before the run: "
+        + ", ".join(f"{v:.1f}" for v in load_before)
+        + "; after: "
+        + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    )
     print_table(n, args.seconds, rows, flt, sources)
-    if len(points) > 1:
+    if points:
         print_scaling(points)
 
 
