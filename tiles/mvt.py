@@ -302,10 +302,11 @@ def _clusters_from_points(
         w=sql.Literal(WORLD), size=sql.Literal(size)
     )
     cells = sql.SQL(
-        "SELECT p.cx * {n} + p.cy AS id, count(*) AS n, sum(p.px) AS sx, sum(p.py) AS sy, "
-        "{statuses} FROM (SELECT {cx} AS cx, {cy} AS cy, ST_X(t.geom_3857) AS px,"
-        " ST_Y(t.geom_3857) AS py, t.status FROM {table} AS t WHERE {inside} AND {where}) AS p"
-        " WHERE p.cx BETWEEN {x0} AND {x1} AND p.cy BETWEEN {y0} AND {y1} GROUP BY p.cx, p.cy"
+        "SELECT * FROM (SELECT p.cx * {n} + p.cy AS id, p.cx, p.cy, count(*) AS n,"
+        " sum(p.px) AS sx, sum(p.py) AS sy, {statuses} FROM (SELECT {cx} AS cx, {cy} AS cy,"
+        " ST_X(t.geom_3857) AS px, ST_Y(t.geom_3857) AS py, t.status FROM {table} AS t"
+        " WHERE {inside} AND {where}) AS p GROUP BY p.cx, p.cy OFFSET 0) AS g"
+        " WHERE g.cx BETWEEN {x0} AND {x1} AND g.cy BETWEEN {y0} AND {y1}"
     ).format(
         n=sql.Literal(n),
         statuses=_status_counts("count(*) FILTER (WHERE p.status = {value}) AS {name}"),
