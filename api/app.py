@@ -101,7 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings)
     app.state.layer_changes = LayerChanges()  # heard from the database; caches subscribe
-    app.state.tile_cache = TileCache(settings.tile_cache_size)  # 0: off
+    app.state.tile_cache = TileCache(settings.tile_cache_size, settings.tile_cache_max_mb << 20)
     app.state.layer_changes.subscribe(app.state.tile_cache.changed)
     app.state.ogc_counts, app.state.ogc_extents = CountCache(), ExtentCache()
     app.add_middleware(RequestSizeLimit, settings=settings)

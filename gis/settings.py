@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     # may keep a tile, in seconds: tiles of appeals (which change every few minutes) and of
     # the other layers (which change with imports).
     tile_cache_size: int = 4096
+    tile_cache_max_mb: int = 256  # and at most this many megabytes of them
     tile_max_features: int = 10_000
     tile_cache_max_age: int = 10
     tile_cache_max_age_static: int = 300

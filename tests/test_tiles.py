@@ -681,3 +681,20 @@ def test_the_cache_forgets_the_tiles_that_draw_a_write_and_no_other():
     assert cache.get(keys[(0, 0)]) is None and len(cache) == 1
     cache.changed(LayerChange("*", None))
     assert len(cache) == 0
+
+
+def test_the_cache_is_bounded_by_count_and_by_bytes():
+    from tiles.cache import CachedTile, TileCache, TileKey
+
+    cache = TileCache(3, max_bytes=250)
+    keys = [TileKey("appeals", 16, i, 0, "|", ()) for i in range(5)]
+    for key in keys:
+        cache.put(key, CachedTile(b"x" * 100, '"x"'), cache.token("appeals"))
+    assert len(cache) == 2 and cache.bytes == 200  # the two newest
+    assert cache.get(keys[4]) and cache.get(keys[3]) and cache.get(keys[0]) is None
+    cache.put(keys[0], CachedTile(b"x" * 300, '"y"'), cache.token("appeals"))  # too large
+    assert cache.get(keys[0]) is None and cache.bytes == 200
+    big = TileCache(3)
+    for key in keys:
+        big.put(key, CachedTile(b"x", '"x"'), big.token("appeals"))
+    assert len(big) == 3

@@ -70,8 +70,10 @@ class TileCache:
     for `layers_max_age` seconds or until any layer changes, even when `size` is 0: asking
     which layers exist costs as much as a small tile)."""
 
-    def __init__(self, size: int, layers_max_age: float = 5.0) -> None:
+    def __init__(self, size: int, max_bytes: int = 256 << 20, layers_max_age: float = 5.0) -> None:
         self.size = size
+        self.max_bytes = max_bytes  # a dense z14 tile is 0.4 MB: count alone is no bound
+        self.bytes = 0
         self.layers_max_age = layers_max_age
         self._layers: dict[str | None, tuple[float, list[Layer]]] = {}
         self._entries: OrderedDict[TileKey, CachedTile] = OrderedDict()
@@ -110,22 +112,25 @@ class TileCache:
         return tile
 
     def put(self, key: TileKey, tile: CachedTile, token: tuple[int, int]) -> None:
-        if not self.enabled or token != self.token(key.layer):
+        if not self.enabled or token != self.token(key.layer) or len(tile.body) > self.max_bytes:
             return
+        self._drop(key)
         self._entries[key] = tile
-        self._entries.move_to_end(key)
+        self.bytes += len(tile.body)
         self._by_layer[key.layer].add(key)
-        while len(self._entries) > self.size:
-            old, _ = self._entries.popitem(last=False)
-            self._by_layer[old.layer].discard(old)
+        while len(self._entries) > self.size or self.bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
 
     def _drop(self, key: TileKey) -> None:
-        self._entries.pop(key, None)
+        tile = self._entries.pop(key, None)
+        if tile is not None:
+            self.bytes -= len(tile.body)
         self._by_layer[key.layer].discard(key)
 
     def clear(self) -> None:
         self._entries.clear()
         self._by_layer.clear()
+        self.bytes = 0
 
     def changed(self, change: LayerChange) -> None:
         """Forget what a write made stale (a LayerChanges subscriber)."""
