@@ -290,13 +290,15 @@ class Appeal(Base):
         CheckConstraint("channel IN (" + ",".join(f"'{c}'" for c in CHANNELS) + ")", "channel"),
         CheckConstraint("kind IN ('complaint', 'thanks')", "kind"),
         Index(None, "category_id", "created_at"),
-        # The vector tiles' clusters of a category and period: an index-only scan (0006).
+        # The vector tiles' clusters of a category and period, or of a period: index-only
+        # scans (0006).
         Index(
             "ix_appeals_tiles_category",
             "category_id",
             "created_at",
             postgresql_include=["geom_3857", "status"],
         ),
+        Index("ix_appeals_tiles_period", "created_at", postgresql_include=["geom_3857", "status"]),
         # … and the ids of a raw tile's newest appeals, by z16 cell (0006, tiles/mvt.py).
         Index(
             "ix_appeals_tiles_cell",

@@ -19,9 +19,10 @@ anything), a TRUNCATE empties it. Rows whose count falls to zero stay (they add 
 The table lives in its own schema `tiles`: it is the tile server's index, not data.
 
 Filters the cells cannot answer (a period, a category, an executor) count the points
-themselves. The commonest, a category over the last months, reads the index
-`ix_appeals_tiles_category` on (category_id, created_at) carrying the geometry and the status:
-an index-only scan, never the wide rows of `appeals` (about 1 kB each).
+themselves. The commonest, a category over the last months and a period alone, read the
+indexes `ix_appeals_tiles_category` on (category_id, created_at) and `ix_appeals_tiles_period`
+on (created_at), both carrying the geometry and the status: index-only scans, never the wide
+rows of `appeals` (about 1 kB each).
 
 Raw tiles (zoom 14 and deeper) of unfiltered appeals hold the newest 10,000 of the tile's
 appeals: `ix_appeals_tiles_cell`, on the appeal's z16 cell number (cy × 65536 + cx, the same
@@ -122,6 +123,9 @@ def upgrade() -> None:
         " INCLUDE (geom_3857, status)"
     )
     op.execute(
+        "CREATE INDEX ix_appeals_tiles_period ON appeals (created_at) INCLUDE (geom_3857, status)"
+    )
+    op.execute(
         f"CREATE INDEX ix_appeals_tiles_cell ON appeals ({CELL_KEY}) INCLUDE (id, geom_3857)"
     )
     # What is already there, counted once.
@@ -136,3 +140,4 @@ def downgrade() -> None:
     op.execute("DROP SCHEMA IF EXISTS tiles CASCADE")
     op.execute("DROP INDEX IF EXISTS ix_appeals_tiles_category")
     op.execute("DROP INDEX IF EXISTS ix_appeals_tiles_cell")
+    op.execute("DROP INDEX IF EXISTS ix_appeals_tiles_period")
