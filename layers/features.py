@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import psycopg
 from psycopg import AsyncConnection, sql
 
 from layers.errors import FeatureNotFound, InvalidParameter
@@ -32,6 +33,9 @@ FORMATS = frozenset({"json", "geojson"})
 # Counts at least this large are kept until the layer changes (counting three million
 # appeals takes a while, and every page of a client's walk through them repeats the count).
 CACHED_COUNT_FROM = 10_000
+# The longest a count may take; past it the page goes without numberMatched (OGC API –
+# Features makes it optional) rather than keep a client and a connection waiting.
+COUNT_BUDGET_MS = 1_500
 
 Interval = tuple[dt.datetime | None, dt.datetime | None]
 FilterValue = int | str
@@ -69,7 +73,7 @@ class ItemsQuery:
 @dataclass(frozen=True)
 class ItemsPage:
     features: list[str]  # each a GeoJSON Feature as JSON text
-    number_matched: int
+    number_matched: int | None  # None: counting would have taken too long
     next_after: int | None  # the `after` of the next page, None on the last page
     prev_before: int | None  # the `before` of the previous page, None on the first page
 
@@ -390,8 +394,8 @@ async def fetch_items(
         count = sql.SQL("SELECT count(*) FROM {table} AS t{where}").format(
             table=table, where=_where(conds)
         )
-        matched = (await (await conn.execute(count, count_args)).fetchone())[0]
-        if counts is not None and matched >= CACHED_COUNT_FROM:
+        matched = await _count_within_budget(conn, count, count_args)
+        if counts is not None and matched is not None and matched >= CACHED_COUNT_FROM:
             counts.put(count_key, matched)
     if backwards:
         next_after = rows[-1][1] if rows else None
@@ -405,6 +409,18 @@ async def fetch_items(
         next_after=next_after,
         prev_before=prev_before,
     )
+
+
+async def _count_within_budget(
+    conn: AsyncConnection, query: sql.Composable, args: dict
+) -> int | None:
+    """The count, or None when it takes longer than COUNT_BUDGET_MS."""
+    try:
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}")
+            return (await (await conn.execute(query, args)).fetchone())[0]
+    except psycopg.errors.QueryCanceled:
+        return None
 
 
 async def fetch_feature(

@@ -386,3 +386,21 @@ def test_gdal_lists_and_reads_every_collection_and_lets_the_server_apply_datetim
         assert filtered.returncode == 0, filtered.stderr
         assert "datetime=2026-10-25T00" in filtered.stderr  # asked of the server, not done by GDAL
         assert f"Feature Count: {expected}" in filtered.stdout
+
+
+def test_a_count_that_takes_too_long_is_left_out_not_waited_for(demo_url, monkeypatch):
+    from psycopg import sql
+
+    from layers import features
+
+    monkeypatch.setattr(features, "COUNT_BUDGET_MS", 50)
+
+    async def count(seconds: float):
+        async with await psycopg.AsyncConnection.connect(libpq_url(demo_url), autocommit=True) as c:
+            query = sql.SQL("SELECT count(*) FROM pg_sleep(%(s)s)")
+            found = await features._count_within_budget(c, query, {"s": seconds})
+            still_usable = (await (await c.execute("SELECT 1")).fetchone())[0]
+            return found, still_usable
+
+    assert asyncio.run(count(0)) == (1, 1)
+    assert asyncio.run(count(0.5)) == (None, 1)

@@ -266,11 +266,12 @@ async def items(
         links.append(_link(prev_url, "prev", GEOJSON, "Попередня сторінка"))
     head = {
         "type": "FeatureCollection",
-        "numberMatched": page.number_matched,
         "numberReturned": len(page.features),
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,
     }
+    if page.number_matched is not None:
+        head["numberMatched"] = page.number_matched
     # The features are JSON text from PostgreSQL: splice them in rather than parse them.
     body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(page.features)
     return Response(body + "]}", media_type=GEOJSON)
