@@ -136,12 +136,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "invalid_after": (
         (
-            "Параметр {parameter} має бути цілим числом (ідентифікатором об’єкта з посилання "
-            "next або prev); отримано «{value}»."
+            "Параметр {parameter} має бути курсором з посилання next або prev (ідентифікатором "
+            "об’єкта, а для звернень — «час~ідентифікатор»); отримано «{value}»."
         ),
         (
-            "Parameter {parameter} must be an integer (a feature id from the next or prev "
-            "link); got '{value}'."
+            "Parameter {parameter} must be the cursor of a next or prev link (a feature id, "
+            "or 'time~id' for appeals); got '{value}'."
         ),
     ),
     "invalid_request": (

@@ -3,7 +3,8 @@
 PostgreSQL builds every Feature as JSON text (`ST_AsGeoJSON` inside `json_build_object`), and
 the page is spliced together from those texts: no geometry is parsed or re-serialised in
 Python. Pages are cut by keyset on the layer's id column (`id > after ORDER BY id LIMIT n`),
-which stays fast however deep a client pages and never skips or repeats a feature while
+or for layers paged in time order (appeals) on (datetime, id), which stays fast however deep
+a client pages, whatever period it asks for, and never skips or repeats a feature while
 others are added.
 
 Coordinates are lon/lat in EPSG:4326 (OGC's CRS84 axis order), rounded to `PRECISION`
@@ -39,6 +40,9 @@ COUNT_BUDGET_MS = 1_500
 
 Interval = tuple[dt.datetime | None, dt.datetime | None]
 FilterValue = int | str
+# A place in a layer's page order: (its datetime, its id) for layers paged in time order,
+# (None, its id) for the others.
+Cursor = tuple[dt.datetime | None, int]
 
 
 @dataclass(frozen=True)
@@ -66,16 +70,16 @@ class ItemsQuery:
     limit: int = DEFAULT_LIMIT
     bbox: tuple[float, float, float, float] | None = None  # lon/lat: minx, miny, maxx, maxy
     filters: Filters = field(default_factory=Filters)
-    after: int | None = None  # keyset: only features whose id is greater
-    before: int | None = None  # keyset backwards (the `prev` link): ids smaller, last ones
+    after: Cursor | None = None  # keyset: only features after this one in page order
+    before: Cursor | None = None  # keyset backwards (the `prev` link): the last ones before
 
 
 @dataclass(frozen=True)
 class ItemsPage:
     features: list[str]  # each a GeoJSON Feature as JSON text
     number_matched: int | None  # None: counting would have taken too long
-    next_after: int | None  # the `after` of the next page, None on the last page
-    prev_before: int | None  # the `before` of the previous page, None on the first page
+    next_after: str | None  # the `after` of the next page, None on the last page
+    prev_before: str | None  # the `before` of the previous page, None on the first page
 
 
 class CountCache:
@@ -187,13 +191,25 @@ def parse_datetime(value: str | None) -> Interval | None:
     return start, end
 
 
-def parse_cursor(value: str | None, name: str) -> int | None:
+def parse_cursor(value: str | None, name: str, layer: Layer) -> Cursor | None:
+    """`after`/`before` as the `next`/`prev` links give them: the id, or for layers paged in
+    time order `<UTC date-time>~<id>` (see format_cursor)."""
     if value is None:
         return None
     try:
-        return int(value)
+        if layer.page_order == "datetime":
+            moment, _, fid = value.partition("~")
+            at = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)), int(fid)
+        return None, int(value)
     except ValueError:
         raise InvalidParameter("invalid_after", name, value=value) from None
+
+
+def format_cursor(layer: Layer, at: dt.datetime | None, fid: int) -> str:
+    if layer.page_order == "datetime" and at is not None:
+        return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") + f"~{fid}"
+    return str(fid)
 
 
 def filter_parameters(layer: Layer) -> frozenset[str]:
@@ -245,8 +261,8 @@ def parse_items_query(params: Iterable[tuple[str, str]], layer: Layer) -> ItemsQ
         limit=parse_limit(given.get("limit")),
         bbox=parse_bbox(given.get("bbox")),
         filters=parse_filters(layer, given),
-        after=parse_cursor(given.get("after"), "after"),
-        before=parse_cursor(given.get("before"), "before"),
+        after=parse_cursor(given.get("after"), "after", layer),
+        before=parse_cursor(given.get("before"), "before", layer),
     )
     if query.after is not None and query.before is not None:
         raise InvalidParameter("after_and_before", "before")
@@ -360,26 +376,42 @@ async def fetch_items(
     counts: CountCache | None = None,
     generation: object = None,
 ) -> ItemsPage:
-    """One page of the layer's features matching the query, in id order; `counts` keeps
-    large counts for as long as the layer's `generation` stays the same."""
+    """One page of the layer's features matching the query, in the layer's page order;
+    `counts` keeps large counts for as long as the layer's `generation` stays the same."""
     conds, args = _query_conditions(layer, q)
     table = sql.Identifier(layer.table)
     page_conds = list(conds)
     backwards = q.before is not None
-    if q.after is not None:
-        page_conds.append(sql.SQL("{} > %(after)s").format(_col(layer.id_column)))
-        args["after"] = q.after
-    if backwards:
-        page_conds.append(sql.SQL("{} < %(before)s").format(_col(layer.id_column)))
-        args["before"] = q.before
+    # Page order: the id, or (datetime, id) for layers paged in time order, so that a period
+    # is read along the datetime index instead of walking every older id first.
+    in_time = layer.page_order == "datetime" and layer.datetime_column is not None
+    keys = [_col(layer.datetime_column)] if in_time else []
+    keys.append(_col(layer.id_column))
+    key = sql.SQL("({})").format(sql.SQL(", ").join(keys)) if in_time else keys[0]
+    for cursor, op, name in ((q.after, ">", "after"), (q.before, "<", "before")):
+        if cursor is None:
+            continue
+        at, fid = cursor
+        if in_time:
+            page_conds.append(sql.SQL("{key} {op} (%({n}_at)s, %({n}_id)s)").format(
+                key=key, op=sql.SQL(op), n=sql.SQL(name)))  # fmt: skip
+            # the same bound on the datetime alone, which its index can use
+            page_conds.append(sql.SQL("{} {}= %({}_at)s").format(
+                keys[0], sql.SQL(op), sql.SQL(name)))  # fmt: skip
+            args[f"{name}_at"], args[f"{name}_id"] = at, fid
+        else:
+            page_conds.append(sql.SQL("{} {} %({}_id)s").format(key, sql.SQL(op), sql.SQL(name)))
+            args[f"{name}_id"] = fid
+    direction = sql.SQL(" DESC" if backwards else " ASC")
     page = sql.SQL(
-        "SELECT {feature}, {id} FROM {table} AS t{where} ORDER BY {id} {direction} LIMIT {n}"
+        "SELECT {feature}, {id}, {at} FROM {table} AS t{where} ORDER BY {order} LIMIT {n}"
     ).format(
         feature=_feature_json(layer, role),
         id=_col(layer.id_column),
+        at=keys[0] if in_time else sql.SQL("NULL::timestamptz"),
         table=table,
         where=_where(page_conds),
-        direction=sql.SQL("DESC" if backwards else "ASC"),
+        order=sql.SQL(", ").join(k + direction for k in keys),
         n=sql.Literal(q.limit + 1),
     )
     rows = await (await conn.execute(page, args)).fetchall()
@@ -390,19 +422,23 @@ async def fetch_items(
     count_key = (layer.id, generation, q.filters.key(), q.bbox)
     matched = counts.get(count_key) if counts is not None else None
     if matched is None:
-        count_args = {k: v for k, v in args.items() if k not in ("after", "before")}
+        count_args = {k: v for k, v in args.items() if not k.startswith(("after_", "before_"))}
         count = sql.SQL("SELECT count(*) FROM {table} AS t{where}").format(
             table=table, where=_where(conds)
         )
         matched = await _count_within_budget(conn, count, count_args)
         if counts is not None and matched is not None and matched >= CACHED_COUNT_FROM:
             counts.put(count_key, matched)
+
+    def cursor(row) -> str:
+        return format_cursor(layer, row[2], row[1])
+
     if backwards:
-        next_after = rows[-1][1] if rows else None
-        prev_before = rows[0][1] if more else None
+        next_after = cursor(rows[-1]) if rows else None
+        prev_before = cursor(rows[0]) if more else None
     else:
-        next_after = rows[-1][1] if more else None
-        prev_before = rows[0][1] if q.after is not None and rows else None
+        next_after = cursor(rows[-1]) if more else None
+        prev_before = cursor(rows[0]) if q.after is not None and rows else None
     return ItemsPage(
         features=[r[0] for r in rows],
         number_matched=matched,

@@ -94,6 +94,9 @@ class Layer:
     tile_properties: tuple[str, ...] | None = None  # None: the same as `properties`
     # Below this zoom the tiles hold clusters (counts per grid cell) instead of features.
     cluster_below_zoom: int | None = None
+    # Pages in id order, or in (datetime, id) order: a layer whose ids follow its datetime
+    # (appeals) would otherwise walk every older id to reach "the last three months".
+    page_order: Literal["id", "datetime"] = "id"
 
     def visible_to(self, role: str | None) -> bool:
         return self.roles is None or role in self.roles
@@ -173,6 +176,7 @@ _CORE = (
         queryables=_APPEAL_QUERYABLES,
         role_properties={role: _APPEAL_INTERNAL for role in STAFF},
         tile_properties=("id", "number", "status", "kind", "category_id", "overdue"),
+        page_order="datetime",
         cluster_below_zoom=14,
     ),
     Layer(
