@@ -130,6 +130,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Tile address /{{z}}/{{x}}/{{y}}.mvt: {parameter} must be an integer (z from 0 to "
         "{max_zoom}); got '{value}'.",
     ),
+    "zoom_out_of_range": (
+        "Масштаб плитки z має бути від 0 до {max_zoom}; отримано {value}.",
+        "A tile's zoom z must be from 0 to {max_zoom}; got {value}.",
+    ),
     "tile_out_of_range": (
         "На масштабі {z} {parameter} плитки має бути від 0 до {max}; отримано {value}.",
         "At zoom {z} a tile's {parameter} must be from 0 to {max}; got {value}.",

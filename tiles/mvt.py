@@ -95,7 +95,7 @@ def parse_tile_address(z: object, x: object, y: object) -> TileAddress:
             raise InvalidParameter("invalid_tile", name, value=text, max_zoom=MAX_ZOOM)
         values[name] = value
     if not 0 <= values["z"] <= MAX_ZOOM:
-        raise InvalidParameter("invalid_tile", "z", value=z, max_zoom=MAX_ZOOM)
+        raise InvalidParameter("zoom_out_of_range", "z", value=z, max_zoom=MAX_ZOOM)
     limit = 2 ** values["z"]
     for name in ("x", "y"):
         if not 0 <= values[name] < limit:
