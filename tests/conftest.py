@@ -7,9 +7,12 @@ template; `db_url` hands each test its own copy, made in a few hundred milliseco
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -53,6 +56,24 @@ def create_database(server_url: str, name: str, template: str | None = None) -> 
 def drop_database(server_url: str, name: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def demo_city(
+    server_url: str, template_url: str, shared_data: Path, prefix: str, *,
+    seed: int, appeals: int, now: dt.datetime | None,
+) -> Iterator[str]:  # fmt: skip
+    """A database of its own holding the demo city (`importers.demo.generate` with this seed,
+    size and `now`; None: a year ending today), dropped afterwards."""
+    from importers.demo import generate
+
+    name = f"t_{prefix}_{os.getpid()}_{next(_counter)}"
+    url = create_database(server_url, name, template=template_url.rpartition("/")[2])
+    try:
+        generate(url, seed=seed, appeals=appeals, shared_dir=shared_data, now=now)
+        yield url
+    finally:
+        drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")

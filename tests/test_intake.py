@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from conftest import demo_city
 from fastapi.testclient import TestClient
 from live import serve
 from PIL import Image
@@ -31,7 +32,6 @@ from api import create_app
 from gis import accounts, intake, obscene
 from gis.db import libpq_url
 from gis.settings import Settings
-from importers.demo import generate
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 NUMBER = re.compile(r"^[А-ЯІЇЄҐ]-\d+$")
@@ -51,14 +51,10 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def demo_url(server_url, template_url, shared_data):
-    name = f"t_intake_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rpartition("/")[2]}"')
-    url = f"{server_url.rpartition('/')[0]}/{name}"
-    generate(url, seed=7, appeals=200, shared_dir=shared_data, now=NOW)
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with demo_city(
+        server_url, template_url, shared_data, "intake", seed=7, appeals=200, now=NOW
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import pytest
+from conftest import demo_city
 from fastapi.testclient import TestClient
 from live import serve
 
@@ -25,7 +26,6 @@ from api import create_app
 from gis import accounts
 from gis.db import libpq_url
 from gis.settings import Settings
-from importers.demo import generate
 from layers.changes import EVERY_LAYER, LayerChange, LayerChanges
 from layers.features import CountCache
 
@@ -37,14 +37,10 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def demo_url(server_url, template_url, shared_data):
-    name = f"t_ogc_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rpartition("/")[2]}"')
-    url = f"{server_url.rpartition('/')[0]}/{name}"
-    generate(url, seed=11, appeals=1500, shared_dir=shared_data, now=NOW)
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with demo_city(
+        server_url, template_url, shared_data, "ogc", seed=11, appeals=1500, now=NOW
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

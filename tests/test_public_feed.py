@@ -8,19 +8,17 @@ Runs on a small demo city (seed 7, 2,000 appeals ending today) shared by the mod
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-import os
 import time
 
 import psycopg
 import pytest
+from conftest import demo_city
 from fastapi.testclient import TestClient
 
 from api import create_app
 from gis import public_feed
 from gis.settings import Settings
-from importers.demo import generate
 from layers.errors import InvalidParameter
 
 FEED = "/api/v1/appeals/public"
@@ -34,19 +32,14 @@ SECRET_AUTHOR = {
 }
 SECRET_TEXT = "Конфіденційний опис: у підвалі будинку номер сорок два стоїть вода Ґжзцфґ."
 PUBLIC_TEXT = "Публічний опис: на дитячому майданчику зламано гойдалку, прошу полагодити Щхїй."
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def demo_url(server_url, template_url, shared_data):
-    name = f"t_feed_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rpartition("/")[2]}"')
-    url = f"{server_url.rpartition('/')[0]}/{name}"
-    generate(url, seed=7, appeals=2000, shared_dir=shared_data)  # a year ending today
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with demo_city(
+        server_url, template_url, shared_data, "feed", seed=7, appeals=2000, now=None
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,15 @@ catalogue — is read as an anonymous caller and searched for those strings, in 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import math
-import os
 
 import psycopg
 import pytest
+from conftest import demo_city
 from fastapi.testclient import TestClient
 
 from api import create_app
 from gis.settings import Settings
-from importers.demo import generate
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 POINT = {"lon": 30.5167, "lat": 50.4481}
@@ -39,7 +37,6 @@ AUTHORS = [
     },
 ]
 HIDDEN_TEXT = "ЗАКРИТИЙ-ТЕКСТ-9931 у під’їзді не працює ліфт"
-_counter = itertools.count()
 
 
 def needles() -> list[str]:
@@ -61,11 +58,12 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def filed(server_url, template_url, shared_data, tmp_path_factory):
-    name = f"t_privacy_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rpartition("/")[2]}"')
-    url = f"{server_url.rpartition('/')[0]}/{name}"
-    generate(url, seed=5, appeals=300, shared_dir=shared_data, now=NOW)
+    with demo_city(server_url, template_url, shared_data, "privacy", seed=5, appeals=300,
+                   now=NOW) as url:  # fmt: skip
+        yield from _file_appeals(url, tmp_path_factory)
+
+
+def _file_appeals(url, tmp_path_factory):
     settings = Settings(
         database_url=url, data_dir=tmp_path_factory.mktemp("privacy"), rate_limits_enabled=False
     )
@@ -90,8 +88,6 @@ def filed(server_url, template_url, shared_data, tmp_path_factory):
             assert r.status_code == 201, r.text
             numbers.append(r.json()["number"])
         yield client, numbers
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def public_paths(client: TestClient, numbers: list[str]) -> list[str]:

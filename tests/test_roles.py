@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import os
 
 import psycopg
 import pytest
+from conftest import demo_city
 from fastapi.testclient import TestClient
 
 from api import create_app
@@ -28,7 +28,6 @@ from gis.db import libpq_url
 from gis.models import ROLES
 from gis.settings import Settings
 from importers.demo import accounts as demo_accounts
-from importers.demo import generate
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 SEED = 7
@@ -153,15 +152,11 @@ def _routes(app) -> dict[tuple[str, str], object]:
 def demo_url(server_url, template_url, shared_data):
     """A small demo city with its demo accounts, shared by the tests of this module (they
     change only appeals they pick for themselves)."""
-    name = f"t_roles_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rpartition("/")[2]}"')
-    url = f"{server_url.rpartition('/')[0]}/{name}"
-    generate(url, seed=SEED, appeals=2000, shared_dir=shared_data, now=NOW)
-    demo_accounts.create(url, SEED, demo_mode=True)
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with demo_city(
+        server_url, template_url, shared_data, "roles", seed=SEED, appeals=2000, now=NOW
+    ) as url:
+        demo_accounts.create(url, SEED, demo_mode=True)
+        yield url
 
 
 @pytest.fixture(scope="module")

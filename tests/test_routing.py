@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-import os
 
 import numpy as np
 import psycopg
 import pytest
 import shapely
+from conftest import demo_city
 from fastapi.testclient import TestClient
 
 from api import create_app
@@ -20,7 +20,6 @@ from gis import routing
 from gis.errors import InvalidInput
 from gis.routing_bulk import BulkRouter
 from gis.settings import Settings
-from importers.demo import generate
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 MAIDAN = (30.5234, 50.4501)
@@ -31,14 +30,10 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="module")
 def demo_url(server_url, template_url, shared_data):
-    name = f"t_routing_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rpartition("/")[2]}"')
-    url = f"{server_url.rpartition('/')[0]}/{name}"
-    generate(url, seed=7, appeals=APPEALS, shared_dir=shared_data, now=NOW)
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with demo_city(
+        server_url, template_url, shared_data, "routing", seed=7, appeals=APPEALS, now=NOW
+    ) as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,18 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-import os
 import time
 
 import psycopg
 import pytest
+from conftest import demo_city
 from fastapi.testclient import TestClient
 
 from api import create_app
 from gis import accounts
 from gis.db import libpq_url
 from gis.settings import Settings
-from importers.demo import generate
 from tiles.cache import tile_bounds
 from tiles.mvt import CELL_KEY, tile_sql_text
 
@@ -145,14 +144,10 @@ def decode(data: bytes) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def demo_url(server_url, template_url, shared_data):
-    name = f"t_tiles_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rpartition("/")[2]}"')
-    url = f"{server_url.rpartition('/')[0]}/{name}"
-    generate(url, seed=7, appeals=2000, shared_dir=shared_data, now=NOW)
-    yield url
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with demo_city(
+        server_url, template_url, shared_data, "tiles", seed=7, appeals=2000, now=NOW
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
