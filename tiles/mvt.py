@@ -196,32 +196,25 @@ def _raw_tile(
     props = [p for p in tile_properties(layer, role) if p != layer.id_column]
     columns = [sql.SQL("{} AS id").format(_col(layer.id_column))]
     columns += [sql.SQL("{} AS {}").format(_col(p), sql.Identifier(p)) for p in props]
+    id_ = _col(layer.id_column)
     newest = _newest_ids(layer, t, filters, cap)
-    if newest is not None:
-        return sql.SQL(
-            "SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
-            "SELECT {columns}, ST_AsMVTGeom({geom}, {env}, {extent}, {buffer}, true) AS geom"
-            " FROM {table} AS t WHERE {id} IN ({newest}) AND {where}) AS q"
-            " WHERE q.geom IS NOT NULL"
-        ).format(
-            name=sql.Literal(layer.id),
-            extent=sql.Literal(EXTENT),
-            buffer=sql.Literal(BUFFER),
-            columns=sql.SQL(", ").join(columns),
-            geom=_geom_3857(layer),
-            env=_envelope(t),
-            table=sql.Identifier(layer.table),
-            id=_col(layer.id_column),
-            newest=newest,
-            where=_where(conds),
+    if newest is not None:  # the ids of the newest `cap` in the tile, found index-only
+        rows = sql.SQL("{id} IN ({newest}) AND {where}").format(
+            id=id_, newest=newest, where=_where(conds)
         )
-    # The id + 0: the newest first, without tempting the planner to walk the primary key
-    # backwards through the whole table in search of the few rows in the tile.
+    else:
+        # The id + 0: the newest first, without tempting the planner to walk the primary
+        # key backwards through the whole table in search of the few rows in the tile.
+        rows = sql.SQL("{inside} AND {where} ORDER BY {id} + 0 DESC LIMIT {cap}").format(
+            inside=_in_envelope(layer, _envelope(t, BUFFER / EXTENT)),
+            where=_where(conds),
+            id=id_,
+            cap=sql.Literal(cap),
+        )
     return sql.SQL(
         "SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
         "SELECT {columns}, ST_AsMVTGeom({geom}, {env}, {extent}, {buffer}, true) AS geom"
-        " FROM {table} AS t WHERE {inside} AND {where}"
-        " ORDER BY {id} + 0 DESC LIMIT {cap}) AS q WHERE q.geom IS NOT NULL"
+        " FROM {table} AS t WHERE {rows}) AS q WHERE q.geom IS NOT NULL"
     ).format(
         name=sql.Literal(layer.id),
         extent=sql.Literal(EXTENT),
@@ -230,10 +223,7 @@ def _raw_tile(
         geom=_geom_3857(layer),
         env=_envelope(t),
         table=sql.Identifier(layer.table),
-        inside=_in_envelope(layer, _envelope(t, BUFFER / EXTENT)),
-        where=_where(conds),
-        id=_col(layer.id_column),
-        cap=sql.Literal(cap),
+        rows=rows,
     )
 
 
