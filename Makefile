@@ -54,7 +54,14 @@ assets: $(STAMPS)/assets
 lint: deps
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: deps
+# The benchmarks also need wrk (the load generator) and mapbox-vector-tile (tile decoding).
+$(STAMPS)/bench-deps: pyproject.toml constraints.txt scripts/system-deps.sh $(STAMPS)/venv
+	@scripts/system-deps.sh bench
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,bench]' \
+		> $(STAMPS)/pip-bench.log 2>&1 || { cat $(STAMPS)/pip-bench.log; exit 1; }
+	@touch $@
+
+bench: deps $(STAMPS)/bench-deps
 	@$(BIN)/python bench/run.py
 
 clean:

@@ -3,6 +3,7 @@
 # otherwise names the one command to run. Quiet when everything is already there.
 #   scripts/system-deps.sh run   - what `make run` needs (Python venv, PostgreSQL+PostGIS, npm)
 #   scripts/system-deps.sh test  - plus Chromium for the portal tests and GDAL (ogrinfo)
+#   scripts/system-deps.sh bench - plus wrk for the benchmarks
 set -euo pipefail
 want=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
@@ -10,6 +11,9 @@ command -v npm >/dev/null || want+=(npm)
 if [ -z "${DATABASE_URL:-}" ]; then
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
     || want+=(postgresql-15 postgresql-15-postgis-3)
+fi
+if [ "${1:-run}" = bench ]; then
+  command -v wrk >/dev/null || want+=(wrk)  # the benchmarks' HTTP load generator
 fi
 if [ "${1:-run}" = test ]; then
   command -v chromium >/dev/null || want+=(chromium)
