@@ -21,6 +21,7 @@ from api.routers import (
     admin,
     appeals,
     auth,
+    geocode,
     health,
     layer_catalogue,
     lifecycle,
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(public_feed.router)  # before appeals: /appeals/public is no number
     app.include_router(appeals.router)
     app.include_router(routing.router)
+    app.include_router(geocode.router)
     app.include_router(layer_catalogue.router)
     app.include_router(tiles.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():

@@ -260,6 +260,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ви вже підтримали звернення № {number}.",
         "You have already supported appeal No. {number}.",
     ),
+    "geocode_query_too_short": (
+        "Уведіть щонайменше {min} літери назви вулиці або адреси.",
+        "Type at least {min} letters of a street name or an address.",
+    ),
+    "geocode_query_too_long": (
+        "Запит задовгий: щонайбільше {max} символів.",
+        "The query is too long: {max} characters at most.",
+    ),
     "field_required": (
         "Заповніть поле «{parameter}».",
         "Field '{parameter}' is required.",

@@ -59,9 +59,12 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/register"): ANYONE,
     ("GET", "/account/confirm"): ANYONE,  # the token is in the fragment, read by the page
     ("GET", "/account/reset"): ANYONE,
+    ("GET", "/appeal/new"): ANYONE,
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,
     ("GET", "/api/v1/route"): ANYONE,
+    ("GET", "/api/v1/geocode/reverse"): ANYONE,
+    ("GET", "/api/v1/geocode/search"): ANYONE,
     # signing in and out, one's own account (api/routers/auth.py, me.py)
     ("POST", "/api/v1/auth/register"): ANYONE,
     ("POST", "/api/v1/auth/confirm"): ANYONE,

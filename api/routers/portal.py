@@ -92,3 +92,29 @@ async def reset_page(request: Request) -> HTMLResponse:
         "confirmUrl": "/api/v1/auth/password-reset/confirm",
     }
     return _account_page(request, "account_reset.html", config)
+
+
+@router.get("/appeal/new", response_class=HTMLResponse, name="portal_appeal_new")
+async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """File an appeal: pin it on the map (or find an address), pick the category, write the
+    text, add photos; appeal_new.js reads the lists from the API and posts the form to
+    /api/v1/appeals (with the session cookie and its CSRF token when signed in)."""
+    districts = CORE_LAYERS["districts"]
+    config = {
+        "districtsUrl": str(request.url_for("ogc_items", collection_id=districts.id)),
+        "districtsStyle": districts.style.as_leaflet(),
+        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
+        "basemapUrl": settings.basemap_url,
+        "categoriesUrl": "/api/v1/categories",
+        "appealsUrl": "/api/v1/appeals",
+        "nearbyUrl": "/api/v1/appeals/nearby",
+        "reverseUrl": "/api/v1/geocode/reverse",
+        "searchUrl": "/api/v1/geocode/search",
+        "meUrl": "/api/v1/me",
+        "loginUrl": str(request.url_for("portal_login")),
+        "homeUrl": str(request.url_for("portal_home")),
+        "textMax": settings.appeal_text_max_chars,
+        "maxPhotos": settings.appeal_max_photos,
+        "maxPhotoBytes": settings.appeal_max_photo_bytes,
+    }
+    return templates.TemplateResponse(request, "appeal_new.html", {"config": config})

@@ -1,0 +1,309 @@
+"""The "file an appeal" page (/appeal/new) in Debian's chromium, on a small demo city: a person
+pins the problem on the map, sees the pin's district, picks a category from the real list,
+writes the text, adds photos (a sixth is refused), gives their data and sends it; the number
+and the deadline appear, and the public view finds the appeal in the pinned district. A bad
+text shows the API's Ukrainian message next to the field, and nothing is stored. Open appeals
+of the same category near the pin are listed with "Підтримати". No JavaScript errors; no
+request leaves 127.0.0.1. Also the address endpoints the page uses (/api/v1/geocode)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from urllib.parse import unquote
+
+import psycopg
+import pytest
+from conftest import demo_city
+from fastapi.testclient import TestClient
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS, NOW
+
+from api import create_app
+from gis.settings import Settings
+
+SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")  # a folder to keep the screenshots in
+AUTHOR = {
+    "full_name": "Приходько Оксана Петрівна",
+    "email": "oksana.prykhodko@example.ua",
+    "phone": "+380 67 123 45 67",
+    "postal_address": "м. Київ, вул. Січових Стрільців, 10, кв. 5",
+}
+
+
+@pytest.fixture(scope="module")
+def demo_url(server_url, template_url, shared_data):
+    with demo_city(
+        server_url, template_url, shared_data, "appealnew", seed=11, appeals=400, now=NOW
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def settings(demo_url, tmp_path_factory):
+    return Settings(
+        database_url=demo_url, data_dir=tmp_path_factory.mktemp("appeal-photos"),
+        rate_limits_enabled=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def base(settings):
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def open_appeal(demo_url) -> dict:
+    """An open appeal with a place, its category (a sub-kind) and its district."""
+    with psycopg.connect(demo_url) as conn:
+        row = conn.execute(
+            "SELECT a.number, ST_X(a.geom), ST_Y(a.geom), c.id, c.name, p.name, d.name"
+            "  FROM appeals a JOIN categories c ON c.id = a.category_id"
+            "  JOIN categories p ON p.id = c.parent_id JOIN districts d ON d.id = a.district_id"
+            " WHERE a.status <> 'closed' AND a.geom IS NOT NULL AND c.is_active"
+            " ORDER BY a.id LIMIT 1"
+        ).fetchone()
+    assert row, "the demo city has open appeals"
+    number, lon, lat, cid, name, kind, district = row
+    return {"number": number, "lon": lon, "lat": lat, "category_id": cid,
+            "label": f"{name} — {kind}", "district": district}  # fmt: skip
+
+
+def count_appeals(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM appeals").fetchone()[0]
+
+
+def png(i: int) -> dict:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (40 * i % 255, 90, 160)).save(buf, "PNG")
+    return {"name": f"photo-{i}.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+
+
+def shot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+    return path
+
+
+def pin(page, lon: float, lat: float, zoom: int = 17) -> None:
+    """Centre the map near the place, then click it with the mouse, as a person would."""
+    page.evaluate("([lat, lon, z]) => window.hromadaAppealMap.setView([lat, lon], z,"
+                  " {animate: false})", [lat, lon, zoom])  # fmt: skip
+    page.wait_for_timeout(300)  # the map settles (a zoom animation may be running)
+    point = page.evaluate(
+        "([lat, lon]) => { const p = window.hromadaAppealMap.latLngToContainerPoint([lat, lon]);"
+        " const r = document.getElementById('map').getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [lat, lon],
+    )
+    page.mouse.click(point[0], point[1])
+    page.wait_for_selector('#appeal[data-pin="set"]', timeout=10_000)
+
+
+class Browser:
+    """A chromium page that records JS errors and requests leaving 127.0.0.1."""
+
+    def __init__(self, p, base: str, viewport: dict):
+        self.browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.page = self.browser.new_page(viewport=viewport, locale="uk-UA")
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(exc.stack or str(exc)))
+        self.page.on("request", lambda r: self.foreign.append(r.url)
+                     if not r.url.startswith((base, "data:", "blob:")) else None)  # fmt: skip
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("viewport", "name"),
+    [({"width": 1280, "height": 800}, "desktop"), ({"width": 390, "height": 844}, "phone")],
+)
+def test_pin_pick_write_and_file_an_appeal(base, demo_url, open_appeal, tmp_path, viewport, name):
+    from playwright.sync_api import expect, sync_playwright
+
+    before = count_appeals(demo_url)
+    with sync_playwright() as p:
+        b = Browser(p, base, viewport)
+        page = b.page
+        try:
+            page.goto(base + "/appeal/new")
+            page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+            assert page.locator("h1").inner_text() == "Подати звернення"
+            assert page.locator(".leaflet-overlay-pane path").count() == 10  # the districts
+
+            # A place a few metres from an open appeal: the district is shown under the map.
+            lon, lat = open_appeal["lon"] + 0.0002, open_appeal["lat"]
+            pin(page, lon, lat)
+            expect(page.locator("#pin-info")).to_contain_text(open_appeal["district"])
+            pinned = [float(page.get_attribute("#appeal", f"data-{k}")) for k in ("lon", "lat")]
+            assert abs(pinned[0] - lon) < 1e-4 and abs(pinned[1] - lat) < 1e-4  # within ~10 m
+
+            # The category from the real list (the datalist), by its label.
+            options = page.locator("#category-list option")
+            assert options.count() > 20
+            page.get_by_label("Категорія").fill(open_appeal["label"])
+            expect(page.locator("#category-kind")).to_contain_text("Строк розгляду")
+
+            # The open appeal of that category nearby is offered for support.
+            nearby = page.locator("#nearby")
+            expect(nearby).to_be_visible()
+            expect(nearby).to_contain_text(open_appeal["number"])
+            support = page.get_by_role(
+                "button", name=f"Підтримати звернення № {open_appeal['number']}"
+            )
+            support.click()  # not signed in: asked to sign in, nothing sent
+            expect(page.locator("#nearby-message")).to_contain_text("Увійдіть")
+
+            page.get_by_label("Текст звернення").fill("Не горить ліхтар біля під'їзду вже тиждень.")
+            expect(page.locator("#text-counter")).to_contain_text("43 / 4000")
+
+            # Six photos: five are kept, the sixth is refused with a message; one removed.
+            page.set_input_files("#photos", [png(i) for i in range(6)])
+            expect(page.locator("#photo-previews img")).to_have_count(5)
+            expect(page.locator("#error-photos")).to_contain_text("не більше 5 фото")
+            page.get_by_role("button", name="Прибрати фото 5").click()
+            expect(page.locator("#photo-previews img")).to_have_count(4)
+
+            page.get_by_label("Прізвище, ім’я, по батькові").fill(AUTHOR["full_name"])
+            page.get_by_label("Електронна пошта").fill(AUTHOR["email"])
+            page.get_by_label("Телефон").fill(AUTHOR["phone"])
+            page.get_by_label("Поштова адреса").fill(AUTHOR["postal_address"])
+            page.get_by_label("Текст і фото можна оприлюднити").check()
+            shot(page, tmp_path, f"appeal-form-{name}")
+
+            page.get_by_role("button", name="Надіслати звернення").click()
+            page.wait_for_selector('#appeal[data-state="done"]', timeout=15_000)
+            number = page.locator("#done-number").inner_text()
+            assert number.startswith("П-")
+            expect(page.locator("#done-deadline")).not_to_be_empty()
+            expect(page.locator("#done")).to_be_focused()
+            assert unquote(page.get_attribute("#done-link", "href")) == f"/api/v1/appeals/{number}"
+            shot(page, tmp_path, f"appeal-done-{name}")
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.foreign == []
+    assert count_appeals(demo_url) == before + 1
+
+    with TestClient(create_app(Settings(database_url=demo_url))) as c:
+        body = c.get(f"/api/v1/appeals/{number}").json()
+        assert body["category"]["id"] == open_appeal["category_id"]
+        assert body["district"]["name"] == open_appeal["district"]
+        assert [body["location"]["lon"], body["location"]["lat"]] == pinned
+        assert body["is_public"] is True and len(body["photos"]) == 4
+        assert "Приходько" not in str(body)  # never the author's data
+
+
+@pytest.mark.browser
+def test_a_bad_text_is_refused_next_to_the_field_and_nothing_is_stored(
+    base, demo_url, open_appeal, tmp_path
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    before = count_appeals(demo_url)
+    with sync_playwright() as p:
+        b = Browser(p, base, {"width": 390, "height": 844})
+        page = b.page
+        try:
+            page.goto(base + "/appeal/new")
+            page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+            # Nothing pinned yet: the page asks for the place, without a request.
+            page.get_by_role("button", name="Надіслати звернення").click()
+            expect(page.locator("#error-location")).to_contain_text("Позначте місце")
+
+            pin(page, open_appeal["lon"], open_appeal["lat"])
+            page.get_by_label("Категорія").fill(open_appeal["label"])
+            page.get_by_label("Текст звернення").fill("Сусід — мудак, знову зламав лавку")
+            page.get_by_label("Прізвище, ім’я, по батькові").fill(AUTHOR["full_name"])
+            page.get_by_label("Електронна пошта").fill(AUTHOR["email"])
+            page.get_by_label("Поштова адреса").fill(AUTHOR["postal_address"])
+            page.get_by_role("button", name="Надіслати звернення").click()
+            error = page.locator("#error-text")
+            expect(error).to_contain_text("нецензурну лексику")
+            assert page.get_attribute("#text", "aria-invalid") == "true"
+            expect(page.locator("#text")).to_be_focused()
+
+            # A Latin name: the API's message under the name field.
+            page.get_by_label("Текст звернення").fill("Зламана лавка у сквері")
+            page.get_by_label("Прізвище, ім’я, по батькові").fill("Oksana Prykhodko")
+            page.get_by_role("button", name="Надіслати звернення").click()
+            expect(page.locator('[id="error-author.full_name"]')).not_to_be_empty()
+            expect(page.locator("#error-text")).to_be_empty()
+            shot(page, tmp_path, "appeal-error-phone")
+            assert page.locator("#done").is_hidden()
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.foreign == []
+    assert count_appeals(demo_url) == before
+
+
+@pytest.mark.browser
+def test_an_address_found_moves_the_pin(base, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, base, {"width": 1280, "height": 800})
+        page = b.page
+        try:
+            page.goto(base + "/appeal/new")
+            page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+            page.get_by_label("Пошук адреси").fill("Хрещатик")
+            page.keyboard.press("Enter")
+            first = page.locator("#search-results button").first
+            expect(first).to_be_focused()
+            label = first.inner_text()
+            page.keyboard.press("Enter")
+            page.wait_for_selector('#appeal[data-pin="set"]', timeout=10_000)
+            expect(page.locator("#pin-info")).to_contain_text("район")
+            assert "Хрещатик" in label
+            lon = float(page.get_attribute("#appeal", "data-lon"))
+            lat = float(page.get_attribute("#appeal", "data-lat"))
+            assert 30.2 < lon < 30.9 and 50.2 < lat < 50.6
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.foreign == []
+
+
+def test_geocode_reverse_and_search(settings):
+    with TestClient(create_app(settings)) as c:
+        r = c.get("/api/v1/geocode/reverse", params={"lon": 30.5234, "lat": 50.4501})
+        assert r.status_code == 200, r.text
+        assert r.json()["district"]["name"] == "Шевченківський район"
+
+        r = c.get("/api/v1/geocode/search", params={"q": "Хрещатик"})
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert items and len(items) <= 10
+        assert all("Хрещатик" in i["label"] and i["lon"] and i["lat"] for i in items)
+
+        r = c.get("/api/v1/geocode/search", params={"q": "Хрещатик, 1"})
+        assert r.status_code == 200
+        assert all(i["type"] == "address" for i in r.json()["items"])
+
+        r = c.get("/api/v1/geocode/search", params={"q": "х"})
+        assert r.status_code == 400
+        assert r.json()["parameter"] == "q" and "щонайменше 2" in r.json()["detail"]
+        r = c.get("/api/v1/geocode/search", params={"q": "х"}, headers={"Accept-Language": "en"})
+        assert "at least 2" in r.json()["detail"]
+        r = c.get("/api/v1/geocode/reverse", params={"lon": "abc", "lat": 50.45})
+        assert r.status_code == 400 and r.json()["parameter"] == "lon"
+
+
+def test_the_page_is_ukrainian_with_local_assets(settings):
+    with TestClient(create_app(settings)) as c:
+        r = c.get("/appeal/new")
+        assert r.status_code == 200
+        assert '<html lang="uk">' in r.text and 'name="viewport"' in r.text
+        assert "cdn" not in r.text.lower() and "//unpkg" not in r.text
+        for asset in ("/static/js/appeal_new.js", "/static/css/appeal.css"):
+            assert c.get(asset).status_code == 200

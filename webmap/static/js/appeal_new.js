@@ -1,0 +1,419 @@
+// "Подати звернення": pin the problem on the map (or find an address), pick the category, write
+// the text, add up to N photos, give the author's data (unless signed in), and post it all to
+// /api/v1/appeals as multipart/form-data. Before sending, the open appeals of the same category
+// near the pin are listed with a "Підтримати" button. Errors of the API are shown next to the
+// field their `parameter` names. The page's settings come as JSON in #page-config; #appeal's
+// data-state says "ready" when the categories and districts are loaded, "done" after filing.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("page-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  const root = $("appeal");
+  const form = $("appeal-form");
+  const KYIV = [50.45, 30.52];
+  const CSRF_KEY = "hromada.csrf";
+  const LANG = { "Accept-Language": "uk" };
+
+  const state = { point: null, categoryId: null, photos: [], me: null, nearbySeq: 0 };
+
+  function text(el, value) {
+    el.textContent = value == null ? "" : String(value); // data is never inserted as HTML
+  }
+
+  async function api(url, options = {}) {
+    const headers = { ...LANG, ...(options.headers || {}) };
+    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
+    const body = await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, body };
+  }
+
+  // --- errors next to their fields ----------------------------------------------------------
+
+  const FIELD_OF = {
+    category: "category", text: "text", photos: "photos",
+    "author.full_name": "author.full_name", "author.email": "author.email",
+    "author.phone": "author.phone", "author.postal_address": "author.postal_address",
+    location: "location", lon: "location", lat: "location",
+    "location.street": "location", "location.house": "location",
+  };
+  const INPUT_OF = {
+    category: "category", text: "text", photos: "photos", "author.full_name": "full_name",
+    "author.email": "email", "author.phone": "phone", "author.postal_address": "postal_address",
+  };
+
+  function clearErrors() {
+    document.querySelectorAll(".error").forEach((el) => text(el, ""));
+    document.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  }
+
+  function showError(parameter, message) {
+    const field = FIELD_OF[parameter];
+    const el = (field && $("error-" + field)) || $("error-form");
+    // A field hidden for a signed-in citizen: the message goes under the button.
+    const shown = el.closest("[hidden]") ? $("error-form") : el;
+    text(shown, message);
+    const input = INPUT_OF[field] && $(INPUT_OF[field]);
+    if (input && shown === el) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    } else if (field === "location") {
+      $("map").scrollIntoView({ block: "center" });
+    }
+    return shown;
+  }
+
+  // --- the map and the pin ------------------------------------------------------------------
+
+  const map = L.map("map", { zoomSnap: 0.5, keyboard: true }).setView(KYIV, 11);
+  window.hromadaAppealMap = map; // for the browser test: where a place is on the screen
+  if (config.basemapUrl) {
+    L.tileLayer(config.basemapUrl, { maxZoom: 19, attribution: config.attribution }).addTo(map);
+  }
+  const pinIcon = L.divIcon({ className: "", html: '<div class="pin-marker"></div>',
+    iconSize: [0, 0] }); // prettier-ignore
+  let marker = null;
+
+  async function fetchAllFeatures(url) {
+    const features = [];
+    while (url) {
+      const r = await api(url, { headers: { Accept: "application/geo+json" } });
+      if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+      features.push(...r.body.features);
+      const next = (r.body.links || []).find((link) => link.rel === "next");
+      url = next ? next.href : null;
+    }
+    return features;
+  }
+
+  async function setPin(lat, lon, label) {
+    state.point = { lon: Number(lon.toFixed(6)), lat: Number(lat.toFixed(6)) };
+    if (!marker) {
+      marker = L.marker([lat, lon], { icon: pinIcon, draggable: true, keyboard: true,
+        title: "Місце проблеми", alt: "Місце проблеми" }).addTo(map); // prettier-ignore
+      marker.on("dragend", () => {
+        const p = marker.getLatLng();
+        setPin(p.lat, p.lng);
+      });
+    } else {
+      marker.setLatLng([lat, lon]);
+    }
+    text($("error-location"), "");
+    const info = $("pin-info");
+    text(info, label ? `${label} — визначаємо район…` : "Визначаємо адресу…");
+    root.dataset.pin = "pending";
+    const r = await api(`${config.reverseUrl}?lon=${state.point.lon}&lat=${state.point.lat}`);
+    if (!r.ok) {
+      text(info, r.body.detail || "Не вдалося визначити адресу.");
+    } else {
+      const district = r.body.district ? r.body.district.name : "поза межами міста";
+      let address = label || r.body.address;
+      if (!label && address && r.body.distance_m > 30) address = `біля ${address}`;
+      text(info, `${address || "Адресу поблизу не знайдено"} · ${district}`);
+      info.dataset.district = r.body.district ? r.body.district.name : "";
+    }
+    root.dataset.pin = "set";
+    root.dataset.lon = String(state.point.lon);
+    root.dataset.lat = String(state.point.lat);
+    refreshNearby();
+  }
+
+  map.on("click", (e) => setPin(e.latlng.lat, e.latlng.lng));
+
+  // --- address search -----------------------------------------------------------------------
+
+  $("search-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const list = $("search-results");
+    list.replaceChildren();
+    text($("search-error"), "");
+    const q = $("address-q").value.trim();
+    const r = await api(`${config.searchUrl}?q=${encodeURIComponent(q)}`);
+    if (!r.ok) {
+      text($("search-error"), r.body.detail || `HTTP ${r.status}`);
+      return;
+    }
+    if (!r.body.items.length) {
+      text($("search-error"), "Нічого не знайдено. Спробуйте іншу назву або позначте місце на мапі.");
+      return;
+    }
+    for (const item of r.body.items) {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      text(b, item.label);
+      b.addEventListener("click", () => {
+        list.replaceChildren();
+        map.setView([item.lat, item.lon], 17);
+        setPin(item.lat, item.lon, item.type === "address" ? item.label : null);
+        $("category").focus();
+      });
+      li.append(b);
+      list.append(li);
+    }
+    list.querySelector("button").focus();
+  });
+
+  // --- categories ---------------------------------------------------------------------------
+
+  const categoryByLabel = new Map();
+
+  async function loadCategories() {
+    const r = await api(config.categoriesUrl);
+    if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+    const list = $("category-list");
+    for (const kind of r.body.kinds) {
+      const items = kind.subkinds.length ? kind.subkinds : [kind];
+      for (const sub of items) {
+        const label = sub === kind ? kind.name : `${sub.name} — ${kind.name}`;
+        categoryByLabel.set(label.toLowerCase(), { id: sub.id, kind: kind.name, name: sub.name,
+          days: sub.deadline_days }); // prettier-ignore
+        const option = document.createElement("option");
+        option.value = label;
+        list.append(option);
+      }
+    }
+  }
+
+  function pickCategory() {
+    const found = categoryByLabel.get($("category").value.trim().toLowerCase());
+    const id = found ? found.id : null;
+    text($("category-kind"), found ? `Вид: ${found.kind}. Строк розгляду — до ${found.days} днів.` : "");
+    if (id !== state.categoryId) {
+      state.categoryId = id;
+      refreshNearby();
+    }
+  }
+  $("category").addEventListener("input", pickCategory);
+  $("category").addEventListener("change", () => {
+    pickCategory();
+    if ($("category").value.trim() && !state.categoryId) {
+      showError("category", "Оберіть категорію зі списку підказок.");
+    } else {
+      text($("error-category"), "");
+      $("category").removeAttribute("aria-invalid");
+    }
+  });
+
+  // --- open appeals nearby ------------------------------------------------------------------
+
+  async function refreshNearby() {
+    const section = $("nearby");
+    const seq = ++state.nearbySeq;
+    if (!state.point || !state.categoryId) {
+      section.hidden = true;
+      return;
+    }
+    const q = `lon=${state.point.lon}&lat=${state.point.lat}&category=${state.categoryId}`;
+    const r = await api(`${config.nearbyUrl}?${q}`);
+    if (seq !== state.nearbySeq) return; // a newer pin or category answered meanwhile
+    const list = $("nearby-list");
+    list.replaceChildren();
+    text($("nearby-message"), "");
+    const items = r.ok ? r.body.items : [];
+    section.hidden = items.length === 0;
+    root.dataset.nearby = String(items.length);
+    for (const item of items.slice(0, 5)) {
+      const li = document.createElement("li");
+      const what = document.createElement("span");
+      const where = item.address ? `, ${item.address}` : "";
+      text(what, `№ ${item.number}${where} — ${Math.round(item.distance_m)} м` +
+        (item.support_count ? `, підтримали: ${item.support_count}` : "")); // prettier-ignore
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "secondary";
+      text(b, "Підтримати");
+      b.setAttribute("aria-label", `Підтримати звернення № ${item.number}`);
+      b.addEventListener("click", () => support(item.number, b));
+      li.append(what, b);
+      list.append(li);
+    }
+  }
+
+  async function support(number, button) {
+    const message = $("nearby-message");
+    if (!state.me) {
+      message.replaceChildren();
+      const a = document.createElement("a");
+      a.href = config.loginUrl;
+      text(a, "Увійдіть");
+      message.append(a, " як мешканець, щоб підтримати звернення.");
+      return;
+    }
+    button.disabled = true;
+    const r = await api(`${config.appealsUrl}/${encodeURIComponent(number)}/support`, {
+      method: "POST",
+      headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
+    });
+    if (r.ok) {
+      text(message, `Ви підтримали звернення № ${number} (підтримали: ${r.body.support_count}).`);
+      text(button, "Підтримано");
+    } else {
+      button.disabled = false;
+      text(message, r.body.detail || `HTTP ${r.status}`);
+    }
+  }
+
+  // --- text counter -------------------------------------------------------------------------
+
+  function count() {
+    const n = $("text").value.length;
+    text($("text-counter"), `${n} / ${config.textMax}`);
+  }
+  $("text").addEventListener("input", count);
+
+  // --- photos -------------------------------------------------------------------------------
+
+  function renderPhotos() {
+    const list = $("photo-previews");
+    for (const img of list.querySelectorAll("img")) URL.revokeObjectURL(img.src);
+    list.replaceChildren();
+    state.photos.forEach((file, i) => {
+      const li = document.createElement("li");
+      const img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = `Фото ${i + 1}: ${file.name}`;
+      const b = document.createElement("button");
+      b.type = "button";
+      text(b, "×");
+      b.setAttribute("aria-label", `Прибрати фото ${i + 1}`);
+      b.addEventListener("click", () => {
+        state.photos.splice(i, 1);
+        text($("error-photos"), "");
+        renderPhotos();
+      });
+      li.append(img, b);
+      list.append(li);
+    });
+    root.dataset.photos = String(state.photos.length);
+  }
+
+  $("photos").addEventListener("change", (e) => {
+    const input = e.target;
+    text($("error-photos"), "");
+    const refused = [];
+    for (const file of input.files) {
+      if (state.photos.length >= config.maxPhotos) {
+        refused.push(file.name);
+      } else if (file.size > config.maxPhotoBytes) {
+        text($("error-photos"), `Фото «${file.name}» завелике: до ${Math.round(config.maxPhotoBytes / 1048576)} МБ.`);
+      } else {
+        state.photos.push(file);
+      }
+    }
+    if (refused.length) {
+      text($("error-photos"), `Можна додати не більше ${config.maxPhotos} фото; не додано: ${refused.join(", ")}.`);
+    }
+    input.value = ""; // the same file may be chosen again after removing it
+    renderPhotos();
+  });
+
+  // --- who is filing ------------------------------------------------------------------------
+
+  async function loadMe() {
+    const r = await api(config.meUrl);
+    if (!r.ok || r.body.role !== "citizen") return;
+    state.me = r.body;
+    if (r.body.csrf_token) sessionStorage.setItem(CSRF_KEY, r.body.csrf_token);
+    $("author-anon").hidden = true;
+    const who = $("who");
+    text(who, `${r.body.full_name} (${r.body.email})`);
+    text($("author-hint"), "Ім’я та пошту візьмемо з вашого облікового запису. Ці дані не публікуються.");
+  }
+
+  // --- sending ------------------------------------------------------------------------------
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return `k-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  }
+  let idempotencyKey = newKey();
+  form.addEventListener("input", () => {
+    idempotencyKey = newKey(); // a changed form is a new submission
+  });
+
+  function formatDate(iso) {
+    return new Date(iso).toLocaleDateString("uk-UA", { day: "numeric", month: "long", year: "numeric" });
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearErrors();
+    pickCategory();
+    if (!state.point) {
+      showError("location", "Позначте місце проблеми на мапі або знайдіть адресу.");
+      return;
+    }
+    if (!state.categoryId) {
+      showError("category", $("category").value.trim()
+        ? "Оберіть категорію зі списку підказок." : "Оберіть категорію звернення."); // prettier-ignore
+      return;
+    }
+    const value = (id) => $(id).value.trim() || null;
+    const author = { phone: value("phone"), postal_address: value("postal_address") };
+    if (!state.me) Object.assign(author, { full_name: value("full_name"), email: value("email") });
+    const data = {
+      category: state.categoryId,
+      text: $("text").value,
+      location: state.point,
+      author,
+      consent_to_publish: $("consent").checked,
+    };
+    const body = new FormData();
+    body.append("data", JSON.stringify(data));
+    for (const file of state.photos) body.append("photos", file, file.name);
+    const headers = { "Idempotency-Key": idempotencyKey };
+    if (state.me) headers["X-CSRF-Token"] = sessionStorage.getItem(CSRF_KEY) || "";
+    const button = $("submit");
+    button.disabled = true;
+    text(button, "Надсилаємо…");
+    let r;
+    try {
+      r = await api(config.appealsUrl, { method: "POST", body, headers });
+    } catch (exc) {
+      r = { ok: false, status: 0, body: { detail: "Немає зв’язку із сервером. Спробуйте ще раз." } };
+    }
+    button.disabled = false;
+    text(button, "Надіслати звернення");
+    if (!r.ok) {
+      showError(r.body.parameter, r.body.detail || `Помилка HTTP ${r.status}`);
+      root.dataset.state = "error";
+      return;
+    }
+    const number = r.body.number;
+    text($("done-number"), number);
+    text($("done-deadline"), formatDate(r.body.deadline_at));
+    const district = r.body.district ? r.body.district.name : null;
+    const executor = r.body.executor && r.body.executor.name;
+    text($("done-route"), [district, executor && `виконавець: ${executor}`].filter(Boolean).join(" · "));
+    $("done-link").href = `${config.appealsUrl}/${encodeURIComponent(number)}`;
+    document.querySelector(".place").hidden = true;
+    form.hidden = true;
+    $("done").hidden = false;
+    $("done").focus();
+    root.dataset.state = "done";
+    root.dataset.number = number;
+  });
+
+  // --- start --------------------------------------------------------------------------------
+
+  const districtsStyle = { ...config.districtsStyle, fillOpacity: 0.08, interactive: false };
+  Promise.all([
+    loadCategories(),
+    loadMe(),
+    fetchAllFeatures(config.districtsUrl).then((features) => {
+      const layer = L.geoJSON({ type: "FeatureCollection", features },
+        { style: districtsStyle, attribution: config.attribution }); // prettier-ignore
+      layer.addTo(map);
+      if (features.length && !marker) map.fitBounds(layer.getBounds(), { animate: false });
+    }),
+  ])
+    .then(() => {
+      root.dataset.state = "ready";
+    })
+    .catch((exc) => {
+      root.dataset.state = "error";
+      text($("error-form"), `Не вдалося завантажити сторінку: ${exc.message}`);
+    });
+  count();
+})();
