@@ -7,12 +7,29 @@
 (function () {
   "use strict";
 
-  const config = JSON.parse(document.getElementById("map-config").textContent);
+  const config = Object.assign(
+    JSON.parse(document.getElementById("map-config").textContent),
+    JSON.parse(document.getElementById("map-urls").textContent),
+  );
+  config.appealUrl = config.appealUrl.replace(/\/0$/, "");
   const mapEl = document.getElementById("map");
   const statusEl = document.getElementById("status");
   const KYIV = [50.45, 30.52];
 
-  const map = L.map(mapEl, { zoomSnap: 0.25, preferCanvas: false }).setView(KYIV, 10);
+  // The view lives in the hash (#zoom/lat/lon) and the filters in the query string, so a
+  // link reproduces what one sees.
+  function readHash() {
+    const m = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (!m) return null;
+    const [z, lat, lon] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (z < 0 || z > 19 || Math.abs(lat) > 85 || Math.abs(lon) > 180) return null;
+    return { z, lat, lon };
+  }
+  const viewFromHash = readHash();
+  const map = L.map(mapEl, { zoomSnap: 0.25, preferCanvas: false }).setView(
+    viewFromHash ? [viewFromHash.lat, viewFromHash.lon] : KYIV,
+    viewFromHash ? viewFromHash.z : 10,
+  );
   if (config.basemapUrl) {
     L.tileLayer(config.basemapUrl, { maxZoom: 19 }).addTo(map);
   }
@@ -39,23 +56,28 @@
     return span;
   }
 
+  // The districts' layer exists from the start (the layer switcher lists it); its shapes
+  // arrive with the OGC answer.
+  const districtsLayer = L.geoJSON(null, {
+    style: () => config.districtsStyle,
+    attribution:
+      `<a href="https://www.openstreetmap.org/copyright">${config.attribution}</a>`,
+    onEachFeature(feature, path) {
+      path.bindTooltip(label(feature.properties.name), {
+        permanent: true, direction: "center", className: "district-label",
+      });
+      path.on({
+        mouseover: () => path.setStyle({ fillOpacity: 0.45 }),
+        mouseout: () => districtsLayer.resetStyle(path),
+      });
+    },
+  }).addTo(map);
+
   function drawDistricts(features) {
-    const layer = L.geoJSON({ type: "FeatureCollection", features }, {
-      style: () => config.districtsStyle,
-      attribution:
-        `<a href="https://www.openstreetmap.org/copyright">${config.attribution}</a>`,
-      onEachFeature(feature, path) {
-        path.bindTooltip(label(feature.properties.name), {
-          permanent: true, direction: "center", className: "district-label",
-        });
-        path.on({
-          mouseover: () => path.setStyle({ fillOpacity: 0.45 }),
-          mouseout: () => layer.resetStyle(path),
-        });
-      },
-    }).addTo(map);
-    map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
-    return layer;
+    districtsLayer.addData({ type: "FeatureCollection", features });
+    if (!viewFromHash) {
+      map.fitBounds(districtsLayer.getBounds(), { padding: [10, 10], animate: false });
+    }
   }
 
   // 1551's statuses, each its colour (the legend in the page uses the same ones).
@@ -86,23 +108,6 @@
     };
   }
 
-  function appealPopup(properties) {
-    const box = document.createElement("div");
-    const title = document.createElement("strong");
-    const status = document.createElement("div");
-    if (properties.count !== undefined) {
-      title.textContent = `Звернень: ${properties.count}`;
-      status.textContent = Object.keys(STATUS_COLOURS)
-        .filter((s) => properties[s])
-        .map((s) => `${config.statusNames[s]}: ${properties[s]}`).join(", ");
-    } else {
-      title.textContent = `№ ${properties.number}`;
-      status.textContent = config.statusNames[properties.status] || properties.status;
-    }
-    box.append(title, status);
-    return box;
-  }
-
   // VectorGrid's point symbols are CircleMarkers that never learn their LatLng, while Leaflet
   // 1.9 asks every small marker for it on each mouse event: derive it from the symbol's place
   // in its tile (tile coordinates × tile size + the point's pixel offset in the tile).
@@ -116,9 +121,147 @@
     },
   });
 
+  // --- filters: the form, the URL and the requests share one state -------------------------
+  const STATUSES = Object.keys(STATUS_COLOURS);
+  const PERIODS = ["day", "week", "month", "all", "custom"];
+  const PERIOD_DAYS = { day: 1, week: 7, month: 30 };
+  const DATE = /^\d{4}-\d{2}-\d{2}$/;
+  const ID = /^\d{1,9}$/;
+  const DEFAULTS = {
+    type: "", period: "month", date_from: "", date_to: "", status: [], category: "", district: "",
+  };
+
+  const filtersForm = document.getElementById("filters");
+  const periodSelect = document.getElementById("f-period");
+  const datesBox = document.getElementById("f-dates");
+  const fromInput = document.getElementById("f-from");
+  const toInput = document.getElementById("f-to");
+  const categoryInput = document.getElementById("f-category");
+  const categoryList = document.getElementById("f-category-list");
+  const districtSelect = document.getElementById("f-district");
+  const categoryLabels = new Map(); // id → "вид — підвид"
+  const categoryIds = new Map(); // "вид — підвид" → id
+
+  function readState(params) {
+    const state = { ...DEFAULTS, status: [] };
+    const type = params.get("type");
+    if (type === "complaint" || type === "thanks") state.type = type;
+    const period = params.get("period");
+    if (PERIODS.includes(period)) state.period = period;
+    for (const key of ["date_from", "date_to"]) {
+      const value = params.get(key) || "";
+      if (DATE.test(value)) state[key] = value;
+    }
+    if (state.date_from || state.date_to) state.period = "custom";
+    else if (state.period === "custom") state.period = DEFAULTS.period;
+    const statuses = (params.get("status") || "").split(",").filter((s) => STATUSES.includes(s));
+    state.status = [...new Set(statuses)];
+    if (state.status.length === STATUSES.length) state.status = [];
+    for (const key of ["category", "district"]) {
+      const value = params.get(key) || "";
+      if (ID.test(value)) state[key] = value;
+    }
+    return state;
+  }
+
+  let state = readState(new URLSearchParams(location.search));
+
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+
+  function showState() {
+    for (const radio of filtersForm.elements.type) radio.checked = radio.value === state.type;
+    periodSelect.value = state.period;
+    datesBox.hidden = state.period !== "custom";
+    fromInput.value = state.date_from;
+    toInput.value = state.date_to;
+    for (const box of filtersForm.elements.status) {
+      box.checked = state.status.length === 0 || state.status.includes(box.value);
+    }
+    categoryInput.value = state.category ? (categoryLabels.get(state.category) || "") : "";
+    categoryInput.removeAttribute("aria-invalid");
+    districtSelect.value = state.district;
+  }
+
+  function readForm() {
+    const next = { ...state };
+    next.type = filtersForm.elements.type.value || "";
+    next.period = periodSelect.value;
+    if (next.period === "custom") {
+      if (!fromInput.value && !toInput.value) { // a sensible start: the last 30 days
+        fromInput.value = isoDay(new Date(Date.now() - 30 * 86400e3));
+        toInput.value = isoDay(new Date());
+      }
+      let [from, to] = [fromInput.value, toInput.value];
+      if (from && to && from > to) [from, to] = [to, from];
+      next.date_from = from;
+      next.date_to = to;
+    } else {
+      next.date_from = next.date_to = "";
+    }
+    datesBox.hidden = next.period !== "custom";
+    const checked = [...filtersForm.elements.status].filter((b) => b.checked).map((b) => b.value);
+    next.status = checked.length === STATUSES.length ? [] : checked;
+    next.district = districtSelect.value;
+    return next;
+  }
+
+  // The feed's (and the URL's) parameters.
+  function filterParams(s) {
+    const params = new URLSearchParams();
+    if (s.type) params.set("type", s.type);
+    if (s.period !== DEFAULTS.period) params.set("period", s.period);
+    if (s.date_from) params.set("date_from", s.date_from);
+    if (s.date_to) params.set("date_to", s.date_to);
+    if (s.status.length) params.set("status", s.status.join(","));
+    if (s.category) params.set("category", s.category);
+    if (s.district) params.set("district", s.district);
+    return params;
+  }
+
+  function rfc3339(date) {
+    return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  // The tiles' parameters: the OGC names (kind, datetime) for the same filter.
+  function tileParams(s) {
+    const params = new URLSearchParams();
+    if (s.type) params.set("kind", s.type);
+    if (s.status.length) params.set("status", s.status.join(","));
+    if (s.category) params.set("category", s.category);
+    if (s.district) params.set("district", s.district);
+    if (PERIOD_DAYS[s.period]) {
+      const minute = 60e3;
+      const start = Math.floor((Date.now() - PERIOD_DAYS[s.period] * 86400e3) / minute) * minute;
+      params.set("datetime", `${rfc3339(new Date(start))}/..`);
+    } else if (s.period === "custom" && (s.date_from || s.date_to)) {
+      const from = s.date_from ? `${s.date_from}T00:00:00Z` : "..";
+      const to = s.date_to ? `${s.date_to}T23:59:59Z` : "..";
+      params.set("datetime", `${from}/${to}`);
+    }
+    return params;
+  }
+
+  function tilesUrl() {
+    const query = tileParams(state).toString();
+    return config.appealsTiles + (query ? `?${query}` : "");
+  }
+
+  function writeUrl() {
+    const query = filterParams(state).toString();
+    const centre = map.getCenter();
+    const zoom = Math.round(map.getZoom() * 100) / 100;
+    const hash = `#${zoom}/${centre.lat.toFixed(5)}/${centre.lng.toFixed(5)}`;
+    history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${hash}`);
+  }
+
+  // --- the appeals' tiles -------------------------------------------------------------------
   map.createPane("appeals").style.zIndex = 450; // above the districts' fill
+  map.createPane("selected").style.zIndex = 460;
+  map.createPane("areas").style.zIndex = 390; // wards and the city boundary, under the districts
   let appealTiles = 0;
-  const appeals = L.vectorGrid.protobuf(config.appealsTiles, {
+  const appeals = L.vectorGrid.protobuf(tilesUrl(), {
     rendererFactory: L.svg.tile, // SVG paths: clickable with Leaflet 1.9
     vectorTileLayerStyles: { appeals: appealStyle },
     interactive: true,
@@ -128,18 +271,348 @@
   appeals.on("tileload", () => { appealTiles += 1; mapEl.dataset.appealTiles = String(appealTiles); });
   appeals.on("click", (event) => {
     const properties = event.layer.properties;
-    const at = event.latlng;
-    if (properties.count !== undefined && properties.count > 1) {
-      map.setView(at, Math.min(map.getZoom() + 2, 18));
+    if (properties.count !== undefined) { // a cluster: closer in
+      map.setView(event.latlng, Math.min(map.getZoom() + 2, 18));
       return;
     }
-    L.popup().setLatLng(at).setContent(appealPopup(properties)).openOn(map);
+    openCard(properties.number).then((found) => {
+      if (!found) statusEl.textContent = `Звернення № ${properties.number} не знайдено.`;
+    });
   });
   appeals.addTo(map);
+
+  // --- the other layers and the switcher ----------------------------------------------------
+  function lazyLayer(url, style, name) {
+    const layer = L.geoJSON(null, { style: () => style, pane: "areas", interactive: false });
+    let loading = false;
+    layer.on("add", () => {
+      if (loading) return;
+      loading = true;
+      fetchAllFeatures(url)
+        .then((features) => layer.addData({ type: "FeatureCollection", features }))
+        .catch((error) => {
+          loading = false;
+          statusEl.textContent = `Не вдалося завантажити шар «${name}»: ${error.message}`;
+        });
+    });
+    return layer;
+  }
+  const wards = lazyLayer(config.wardsUrl,
+    { color: "#8a5a9e", weight: 1, fillColor: "#8a5a9e", fillOpacity: 0.1 }, "Виборчі округи");
+  const boundary = lazyLayer(config.hromadasUrl,
+    { color: "#555555", weight: 2.5, fill: false }, "Межа міста");
+  L.control.layers(null, {
+    "Райони": districtsLayer,
+    "Виборчі округи": wards,
+    "Межа міста": boundary,
+    "Звернення": appeals,
+  }, { collapsed: true, position: "topright" }).addTo(map);
+
+  // --- dates --------------------------------------------------------------------------------
+  let dateFormat;
+  try {
+    dateFormat = new Intl.DateTimeFormat("uk-UA", {
+      day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
+      timeZone: "Europe/Kyiv",
+    });
+  } catch (_) {
+    dateFormat = new Intl.DateTimeFormat("uk-UA", { dateStyle: "short", timeStyle: "short" });
+  }
+  function formatDate(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text); // data: never HTML
+    return node;
+  }
+
+  function statusBadge(status, name) {
+    const badge = el("span", `badge badge-${status}`);
+    badge.append(el("span", `dot status-${status}`), document.createTextNode(name || status));
+    return badge;
+  }
+
+  // --- the panel (a column on a desktop, a bottom sheet on a phone) -------------------------
+  const panel = document.getElementById("panel");
+  const panelToggle = document.getElementById("panel-toggle");
+  function setPanelOpen(open) {
+    panel.dataset.open = String(open);
+    panelToggle.setAttribute("aria-expanded", String(open));
+    panelToggle.textContent = open ? "Згорнути" : "Фільтри і список";
+  }
+  panelToggle.addEventListener("click", () => setPanelOpen(panel.dataset.open !== "true"));
+
+  // --- the card -----------------------------------------------------------------------------
+  const card = document.getElementById("card");
+  const cardTitle = document.getElementById("card-title");
+  const cardBody = document.getElementById("card-body");
+  let selected = null;
+
+  function showCard(appeal) {
+    cardTitle.textContent = `Звернення № ${appeal.number}`;
+    const rows = el("dl", "card-fields");
+    function row(term, value) {
+      if (value === null || value === undefined || value === "") return;
+      rows.append(el("dt", "", term));
+      const dd = el("dd");
+      if (value instanceof Node) dd.append(value); else dd.textContent = String(value);
+      rows.append(dd);
+    }
+    row("Стан", statusBadge(appeal.status, appeal.status_name));
+    const category = appeal.category || {};
+    const kindName = category.kind && category.kind.name;
+    row("Категорія", kindName && kindName !== category.name
+      ? `${kindName} — ${category.name}` : category.name);
+    row("Тип", appeal.kind === "thanks" ? "подяка" : "скарга");
+    row("Адреса", appeal.address);
+    row("Район", appeal.district && appeal.district.name);
+    row("Виконавець", appeal.executor);
+    row("Зареєстровано", formatDate(appeal.created_at));
+    if (appeal.deadline_at) {
+      const deadline = el("span", "", formatDate(appeal.deadline_at));
+      if (appeal.overdue) deadline.append(" ", el("strong", "overdue", "прострочено"));
+      row("Термін виконання", deadline);
+    }
+    row("Закрито", formatDate(appeal.closed_at));
+    row("Результат", appeal.result);
+    cardBody.replaceChildren(rows);
+    if (appeal.answer) {
+      cardBody.append(el("h3", "", "Відповідь виконавця"), el("p", "answer", appeal.answer));
+    }
+    if (appeal.is_public && appeal.text) {
+      cardBody.append(el("h3", "", "Текст звернення"), el("p", "text", appeal.text));
+    }
+    const photos = (appeal.photos || []).filter((p) => p.url);
+    if (photos.length) {
+      const list = el("ul", "photos");
+      for (const photo of photos) {
+        const link = el("a");
+        link.href = photo.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        const img = el("img");
+        img.src = photo.url;
+        img.loading = "lazy";
+        img.alt = photo.kind === "answer" ? "Фото до відповіді виконавця" : "Фото до звернення";
+        link.append(img);
+        const item = el("li");
+        item.append(link);
+        list.append(item);
+      }
+      cardBody.append(el("h3", "", "Фото"), list);
+    }
+    card.hidden = false;
+    card.dataset.number = appeal.number;
+    if (selected) selected.remove();
+    selected = null;
+    if (appeal.location) {
+      selected = L.circleMarker([appeal.location.lat, appeal.location.lon], {
+        radius: 10, color: "#111", weight: 2.5, fill: false, interactive: false, pane: "selected",
+      }).addTo(map);
+    }
+    setPanelOpen(true);
+    cardTitle.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "nearest" });
+  }
+
+  function closeCard() {
+    card.hidden = true;
+    delete card.dataset.number;
+    if (selected) selected.remove();
+    selected = null;
+  }
+  document.getElementById("card-close").addEventListener("click", closeCard);
+  card.addEventListener("keydown", (event) => { if (event.key === "Escape") closeCard(); });
+
+  // The card of one appeal: true when shown, false for an unknown number; throws otherwise.
+  async function openCard(number) {
+    const response = await fetch(`${config.appealUrl}/${encodeURIComponent(number)}`,
+      { headers: { Accept: "application/json" } });
+    if (response.status === 404) return false;
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
+    showCard(body);
+    return true;
+  }
+
+  // --- check by number ----------------------------------------------------------------------
+  const checkForm = document.getElementById("check-form");
+  const checkInput = document.getElementById("check-number");
+  const checkMessage = document.getElementById("check-message");
+  checkForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const number = checkInput.value.trim().replace(/^№\s*/, "");
+    checkMessage.textContent = "";
+    checkInput.removeAttribute("aria-invalid");
+    if (!number) {
+      checkMessage.textContent = "Введіть номер звернення.";
+      checkInput.setAttribute("aria-invalid", "true");
+      return;
+    }
+    try {
+      if (!(await openCard(number))) {
+        checkMessage.textContent =
+          `Звернення з номером «${number}» не знайдено. Перевірте номер і спробуйте ще раз.`;
+        checkInput.setAttribute("aria-invalid", "true");
+      }
+    } catch (error) {
+      checkMessage.textContent = `Не вдалося перевірити звернення: ${error.message}`;
+    }
+  });
+
+  // --- the list of the latest appeals in the view -------------------------------------------
+  const listEl = document.getElementById("appeal-list");
+  const listTotal = document.getElementById("list-total");
+  const moreButton = document.getElementById("list-more");
+  let listSeq = 0;
+  let nextCursor = null;
+
+  function bboxParam() {
+    const b = map.getBounds();
+    const clamp = (v, lim) => Math.max(-lim, Math.min(lim, v));
+    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180),
+      clamp(b.getNorth(), 90)].map((n) => n.toFixed(5)).join(",");
+  }
+
+  function listItem(item) {
+    const li = el("li", "appeal-item");
+    li.dataset.status = item.status;
+    li.dataset.number = item.number;
+    const button = el("button", "appeal-link");
+    button.type = "button";
+    const top = el("span", "appeal-top");
+    top.append(el("span", "appeal-number", `№ ${item.number}`),
+      statusBadge(item.status, item.status_name));
+    if (item.overdue) top.append(el("span", "overdue", "прострочено"));
+    button.append(top, el("span", "appeal-category", item.category && item.category.name),
+      el("span", "appeal-address", item.address || ""),
+      el("time", "appeal-date", formatDate(item.created_at)));
+    button.querySelector("time").dateTime = item.created_at || "";
+    button.addEventListener("click", () => {
+      openCard(item.number).catch((error) => {
+        statusEl.textContent = `Не вдалося відкрити звернення: ${error.message}`;
+      });
+    });
+    li.append(button);
+    return li;
+  }
+
+  async function loadList(append) {
+    const seq = ++listSeq;
+    const params = filterParams(state);
+    params.set("bbox", bboxParam());
+    params.set("limit", "20");
+    if (append && nextCursor) params.set("after", nextCursor);
+    listEl.dataset.state = "loading";
+    listEl.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(`${config.feedUrl}?${params}`,
+        { headers: { Accept: "application/json" } });
+      const body = await response.json().catch(() => ({}));
+      if (seq !== listSeq) return;
+      if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
+      if (!append) listEl.replaceChildren();
+      for (const item of body.items) listEl.append(listItem(item));
+      nextCursor = body.next || null;
+      moreButton.hidden = !nextCursor;
+      listTotal.textContent = `(${body.total})`;
+      if (!listEl.children.length) {
+        listEl.append(el("li", "empty", "Тут немає звернень за цими фільтрами."));
+      }
+      listEl.dataset.state = "ready";
+    } catch (error) {
+      if (seq !== listSeq) return;
+      listEl.replaceChildren(el("li", "empty error", `Не вдалося завантажити список: ${error.message}`));
+      moreButton.hidden = true;
+      listEl.dataset.state = "error";
+    } finally {
+      if (seq === listSeq) listEl.removeAttribute("aria-busy");
+    }
+  }
+  moreButton.addEventListener("click", () => loadList(true));
+
+  let listTimer = null;
+  function scheduleList() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(() => loadList(false), 300);
+  }
+  map.on("moveend", () => { writeUrl(); scheduleList(); });
+
+  // --- filter changes -----------------------------------------------------------------------
+  function applyFilters() {
+    writeUrl();
+    appeals.setUrl(tilesUrl());
+    mapEl.dataset.filters = filterParams(state).toString();
+    loadList(false);
+  }
+
+  filtersForm.addEventListener("change", (event) => {
+    if (event.target === categoryInput) return; // handled below
+    state = readForm();
+    applyFilters();
+  });
+  filtersForm.addEventListener("submit", (event) => event.preventDefault());
+  filtersForm.addEventListener("reset", () => {
+    setTimeout(() => { state = { ...DEFAULTS, status: [] }; showState(); applyFilters(); });
+  });
+
+  function pickCategory(final) {
+    const text = categoryInput.value.trim();
+    let id = null;
+    if (!text) id = "";
+    else if (categoryIds.has(text)) id = categoryIds.get(text);
+    if (id === null) {
+      if (final) categoryInput.setAttribute("aria-invalid", "true");
+      return;
+    }
+    categoryInput.removeAttribute("aria-invalid");
+    if (id !== state.category) {
+      state = { ...state, category: id };
+      applyFilters();
+    }
+  }
+  categoryInput.addEventListener("input", () => pickCategory(false));
+  categoryInput.addEventListener("change", () => pickCategory(true));
+
+  // --- the lists the filters offer ------------------------------------------------------------
+  fetch(config.categoriesUrl, { headers: { Accept: "application/json" } })
+    .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
+    .then((body) => {
+      const options = [];
+      for (const kind of body.kinds || []) {
+        for (const sub of kind.subkinds || []) {
+          const text = sub.name === kind.name ? kind.name : `${kind.name} — ${sub.name}`;
+          categoryLabels.set(String(sub.id), text);
+          categoryIds.set(text, String(sub.id));
+          const option = document.createElement("option");
+          option.value = text;
+          options.push(option);
+        }
+      }
+      categoryList.replaceChildren(...options);
+      if (state.category) categoryInput.value = categoryLabels.get(state.category) || "";
+    })
+    .catch((error) => { statusEl.textContent = `Не вдалося завантажити категорії: ${error.message}`; });
+
+  showState();
+  mapEl.dataset.filters = filterParams(state).toString();
+  writeUrl();
+  scheduleList();
 
   fetchAllFeatures(config.districtsUrl)
     .then((features) => {
       drawDistricts(features);
+      const options = features
+        .map((f) => ({ id: String(f.properties.id ?? f.id), name: f.properties.name }))
+        .sort((a, b) => a.name.localeCompare(b.name, "uk"))
+        .map(({ id, name }) => { const o = document.createElement("option"); o.value = id; o.textContent = name; return o; });
+      districtSelect.append(...options);
+      districtSelect.value = state.district;
       mapEl.dataset.districts = String(features.length);
       mapEl.dataset.state = "ready";
       statusEl.textContent = "";

@@ -1,0 +1,187 @@
+"""The public map's panel, in Debian's chromium on a demo city whose last month has appeals:
+the filters redraw the tiles and the list and live in the URL, the list follows the view,
+the card opens from the list and by its number, and nothing leaves this machine."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import demo_city
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS
+
+from api import create_app
+from gis.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def city_server(server_url, template_url, shared_data):
+    with demo_city(server_url, template_url, shared_data, "portalmap", seed=11, appeals=400,
+                   now=None) as url:  # fmt: skip
+        with serve(create_app(Settings(database_url=url))) as base:
+            yield base
+
+
+class Browser:
+    """One page with its JS errors, tile requests and any request leaving 127.0.0.1."""
+
+    def __init__(self, p, base: str, viewport: dict):
+        self.browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.page = self.browser.new_page(viewport=viewport, locale="uk-UA")
+        self.errors: list[str] = []
+        self.tiles: list[str] = []
+        self.foreign: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(exc.stack or str(exc)))
+        self.page.on("request", self._request)
+        self.base = base
+
+    def _request(self, request):
+        url = request.url
+        if not url.startswith("http://127.0.0.1:") and not url.startswith("data:"):
+            self.foreign.append(url)
+        if ".mvt" in url:
+            self.tiles.append(url)
+
+    def open(self, url: str):
+        self.page.goto(url)
+        self.page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+        self.page.wait_for_function("() => Number(document.querySelector('#map')"
+                                    ".dataset.appealTiles || 0) > 0", timeout=15_000)  # fmt: skip
+        self.settle()
+
+    def settle(self):
+        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_timeout(400)  # the list's debounce
+        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_selector(
+            '#appeal-list[data-state="ready"]', state="attached", timeout=15_000
+        )
+
+
+def statuses_listed(page) -> list[str]:
+    return page.eval_on_selector_all(".appeal-item", "els => els.map(e => e.dataset.status)")
+
+
+def test_filters_list_url_and_card_on_a_desktop(city_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, city_server, {"width": 1280, "height": 800})
+        page = b.page
+        try:
+            b.open(city_server + "/")
+            assert page.get_attribute("#map", "data-districts") == "10"
+            assert page.locator(".leaflet-appeals-pane path").count() > 0
+            assert "© OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")
+            # The latest appeals in the view: 20 at most, newest first, with a "more" button.
+            first = statuses_listed(page)
+            assert 0 < len(first) <= 20
+            assert len(set(first)) > 1  # the demo month has appeals in several states
+            page.screenshot(path=str(tmp_path / "map-desktop.png"))
+
+            # Only the closed ones: the tiles are asked for again with status=, the list too.
+            b.tiles.clear()
+            for status in ("registered", "in_work", "on_check", "rework"):
+                page.get_by_label(re.compile(page.evaluate(
+                    f"() => JSON.parse(document.getElementById('map-config').textContent)"
+                    f".statusNames['{status}']"))).uncheck()  # fmt: skip
+            b.settle()
+            assert any(parse_qs(urlsplit(u).query).get("status") == ["closed"] for u in b.tiles)
+            listed = statuses_listed(page)
+            assert listed and set(listed) == {"closed"}
+            assert parse_qs(urlsplit(page.url).query)["status"] == ["closed"]
+
+            # A district too; the link reproduces the view.
+            page.select_option("#f-district", label="Шевченківський район")
+            b.settle()
+            district = page.input_value("#f-district")
+            query = parse_qs(urlsplit(page.url).query)
+            assert query["district"] == [district] and query["status"] == ["closed"]
+            assert re.search(r"#\d+(\.\d+)?/50\.\d+/30\.\d+$", page.url)
+            link = page.url
+            page.goto("about:blank")  # a fresh load (the same URL would only move the hash)
+            b.tiles.clear()
+            b.open(link)
+            assert page.url == link
+            assert page.input_value("#f-district") == district
+            checked = page.eval_on_selector_all(
+                "input[name=status]:checked", "els => els.map(e => e.value)"
+            )
+            assert checked == ["closed"]
+            assert b.tiles and all("status=closed" in u for u in b.tiles)
+            assert all(f"district={district}" in u for u in b.tiles)
+            assert set(statuses_listed(page)) <= {"closed"}
+
+            # Reset: all statuses again, and a list item opens its card.
+            page.click("#f-reset")
+            b.settle()
+            assert "status=" not in page.url
+            item = page.locator(".appeal-item").first
+            number = item.get_attribute("data-number")
+            item.locator("button").click()
+            page.wait_for_selector("#card:not([hidden])")
+            assert page.inner_text("#card-title") == f"Звернення № {number}"
+            card = page.inner_text("#card")
+            assert "Стан" in card and "Зареєстровано" in card and "Виконавець" in card
+
+            # Check by number: the card for a real one, a message for an unknown one.
+            page.click("#card-close")
+            page.fill("#check-number", number)
+            page.get_by_role("button", name="Перевірити", exact=True).click()
+            page.wait_for_selector("#card:not([hidden])")
+            assert page.inner_text("#card-title") == f"Звернення № {number}"
+            assert page.inner_text("#check-message") == ""
+            page.screenshot(path=str(tmp_path / "map-desktop-card.png"))
+            page.fill("#check-number", "Я-9999999")
+            page.press("#check-number", "Enter")
+            page.wait_for_selector("#check-message:has-text('не знайдено')")
+            assert "«Я-9999999» не знайдено" in page.inner_text("#check-message")
+            assert page.get_attribute("#check-number", "aria-invalid") == "true"
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.foreign == []
+
+
+def test_every_form_control_has_a_label(city_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, city_server, {"width": 1280, "height": 800})
+        try:
+            b.open(city_server + "/")
+            unlabelled = b.page.evaluate(
+                "() => [...document.querySelectorAll('#panel input, #panel select')]"
+                ".filter(e => !e.labels || e.labels.length === 0).map(e => e.id || e.name)"
+            )
+            assert unlabelled == []
+        finally:
+            b.browser.close()
+    assert b.errors == []
+
+
+def test_the_panel_is_a_bottom_sheet_on_a_phone(city_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, city_server, {"width": 390, "height": 844})
+        page = b.page
+        try:
+            b.open(city_server + "/")
+            assert page.get_attribute("#map", "data-districts") == "10"
+            assert not page.is_visible("#filters")  # folded: the map fills the screen
+            page.screenshot(path=str(tmp_path / "map-phone.png"))
+            page.click("#panel-toggle")
+            assert page.get_attribute("#panel-toggle", "aria-expanded") == "true"
+            assert page.is_visible("#filters") and page.is_visible("#check-number")
+            page.locator(".appeal-item button").first.click()
+            page.wait_for_selector("#card:not([hidden])")
+            page.screenshot(path=str(tmp_path / "map-phone-card.png"))
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.foreign == []
