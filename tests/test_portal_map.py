@@ -185,3 +185,90 @@ def test_the_panel_is_a_bottom_sheet_on_a_phone(city_server, tmp_path):
             b.browser.close()
     assert b.errors == []
     assert b.foreign == []
+
+
+def test_points_layers_more_and_the_list_follows_the_view(city_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, city_server, {"width": 1280, "height": 800})
+        page = b.page
+        feeds: list[str] = []
+        page.on("request", lambda r: feeds.append(r.url) if "/appeals/public?" in r.url else None)
+        try:
+            b.open(city_server + "/?period=all")
+            # "Ще" appends the next 20 by the feed's cursor.
+            assert len(statuses_listed(page)) == 20
+            page.click("#list-more")
+            b.settle()
+            numbers = page.eval_on_selector_all(
+                ".appeal-item", "els => els.map(e => e.dataset.number)"
+            )
+            assert len(numbers) == 40 and len(set(numbers)) == 40
+            assert "after=" in feeds[-1]
+
+            # The list follows the view: zooming in asks again with a smaller bbox.
+            before = parse_qs(urlsplit(feeds[-1]).query)["bbox"][0]
+            with page.expect_request(lambda r: "/appeals/public?" in r.url):
+                page.click(".leaflet-control-zoom-in")
+            b.settle()
+            after = parse_qs(urlsplit(feeds[-1]).query)["bbox"][0]
+            assert before != after and "after" not in parse_qs(urlsplit(feeds[-1]).query)
+
+            # Type and category: the list, the tiles and the URL follow.
+            page.check("input[name=type][value=complaint]")
+            b.settle()
+            assert "type=complaint" in page.url and "type=complaint" in feeds[-1]
+            assert b.tiles and "kind=complaint" in b.tiles[-1]
+            first = page.locator(".appeal-item").first
+            first.locator("button").click()
+            page.wait_for_selector("#card:not([hidden])")
+            category = page.evaluate(
+                "() => [...document.querySelectorAll('#card dt')].find(d => d.textContent"
+                " === 'Категорія').nextElementSibling.textContent"
+            )
+            page.fill("#f-category", category)
+            b.settle()
+            query = parse_qs(urlsplit(page.url).query)
+            assert query["category"][0].isdigit()
+            assert f"category={query['category'][0]}" in b.tiles[-1]
+            names = page.eval_on_selector_all(
+                ".appeal-category", "els => els.map(e => e.textContent)"
+            )
+            assert names and all(category.endswith(n) for n in names)
+
+            # The layer switcher: wards and the city boundary load when switched on.
+            page.hover(".leaflet-control-layers")
+            page.get_by_label("Виборчі округи").check()
+            page.get_by_label("Межа міста").check()
+            page.wait_for_function(
+                "() => document.querySelectorAll('.leaflet-areas-pane path').length > 100"
+            )
+            page.get_by_role("checkbox", name="Звернення", exact=True).uncheck()
+            assert page.locator(".leaflet-appeals-pane path").count() == 0
+            page.get_by_role("checkbox", name="Звернення", exact=True).check()
+            page.screenshot(path=str(tmp_path / "map-layers.png"))
+
+            # A point on the map opens its card: close in on the first listed appeal.
+            page.click("#card-close")
+            page.click("#f-reset")
+            b.settle()
+            page.locator(".appeal-item button").first.click()
+            page.wait_for_selector("#card:not([hidden])")
+            number = page.get_attribute("#card", "data-number")
+            lat, lon = page.evaluate(
+                "() => { const card = document.getElementById('card');"
+                " return [Number(card.dataset.lat), Number(card.dataset.lon)]; }"
+            )
+            page.click("#card-close")
+            page.goto("about:blank")
+            b.open(f"{city_server}/?period=all#17/{lat}/{lon}")
+            box = page.locator("#map").bounding_box()
+            centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.click(*centre)
+            page.wait_for_selector("#card:not([hidden])")
+            assert page.get_attribute("#card", "data-number") == number
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.foreign == []

@@ -408,6 +408,10 @@
     }
     card.hidden = false;
     card.dataset.number = appeal.number;
+    if (appeal.location) {
+      card.dataset.lat = String(appeal.location.lat);
+      card.dataset.lon = String(appeal.location.lon);
+    }
     if (selected) selected.remove();
     selected = null;
     if (appeal.location) {
@@ -423,6 +427,8 @@
   function closeCard() {
     card.hidden = true;
     delete card.dataset.number;
+    delete card.dataset.lat;
+    delete card.dataset.lon;
     if (selected) selected.remove();
     selected = null;
   }
