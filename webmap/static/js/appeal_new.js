@@ -50,7 +50,7 @@
   function showError(parameter, message) {
     const field = FIELD_OF[parameter];
     const el = (field && $("error-" + field)) || $("error-form");
-    // A field hidden for a signed-in citizen: the message goes under the button.
+    if (el.closest("[hidden]") && el.closest("#author-anon")) showAuthorFields();
     const shown = el.closest("[hidden]") ? $("error-form") : el;
     text(shown, message);
     const input = INPUT_OF[field] && $(INPUT_OF[field]);
@@ -310,12 +310,26 @@
 
   // --- who is filing ------------------------------------------------------------------------
 
+  // A signed-in citizen is not asked for the name and e-mail (the API takes them from the
+  // account), unless the API refuses the account's own (e.g. a name with other characters
+  // than Cyrillic letters): then the fields appear, filled from the account, to correct.
+  let authorFromForm = true;
+  function showAuthorFields() {
+    authorFromForm = true;
+    $("author-anon").hidden = false;
+    if (state.me) {
+      if (!$("full_name").value) $("full_name").value = state.me.full_name || "";
+      if (!$("email").value) $("email").value = state.me.email || "";
+    }
+  }
+
   async function loadMe() {
     const r = await api(config.meUrl);
     if (!r.ok || r.body.role !== "citizen") return;
     state.me = r.body;
     if (r.body.csrf_token) sessionStorage.setItem(CSRF_KEY, r.body.csrf_token);
     $("author-anon").hidden = true;
+    authorFromForm = false;
     const who = $("who");
     text(who, `${r.body.full_name} (${r.body.email})`);
     text($("author-hint"), "Ім’я та пошту візьмемо з вашого облікового запису. Ці дані не публікуються.");
@@ -351,7 +365,7 @@
     }
     const value = (id) => $(id).value.trim() || null;
     const author = { phone: value("phone"), postal_address: value("postal_address") };
-    if (!state.me) Object.assign(author, { full_name: value("full_name"), email: value("email") });
+    if (authorFromForm) Object.assign(author, { full_name: value("full_name"), email: value("email") });
     const data = {
       category: state.categoryId,
       text: $("text").value,
