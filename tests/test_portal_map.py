@@ -37,6 +37,9 @@ class Browser:
         self.foreign: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(exc.stack or str(exc)))
         self.page.on("request", self._request)
+        self.bad_tiles: list[str] = []
+        self.page.on("response", lambda r: self.bad_tiles.append(f"{r.status} {r.url}")
+                     if ".mvt" in r.url and r.status not in (200, 204, 304) else None)  # fmt: skip
         self.base = base
 
     def _request(self, request):
@@ -144,6 +147,7 @@ def test_filters_list_url_and_card_on_a_desktop(city_server, tmp_path):
         finally:
             b.browser.close()
     assert b.errors == []
+    assert b.bad_tiles == []
     assert b.foreign == []
 
 
@@ -162,6 +166,7 @@ def test_every_form_control_has_a_label(city_server):
         finally:
             b.browser.close()
     assert b.errors == []
+    assert b.bad_tiles == []
 
 
 def test_the_panel_is_a_bottom_sheet_on_a_phone(city_server, tmp_path):
@@ -184,6 +189,7 @@ def test_the_panel_is_a_bottom_sheet_on_a_phone(city_server, tmp_path):
         finally:
             b.browser.close()
     assert b.errors == []
+    assert b.bad_tiles == []
     assert b.foreign == []
 
 
@@ -271,4 +277,37 @@ def test_points_layers_more_and_the_list_follows_the_view(city_server, tmp_path)
         finally:
             b.browser.close()
     assert b.errors == []
+    assert b.bad_tiles == []
     assert b.foreign == []
+
+
+def test_own_dates_reach_the_list_and_the_tiles(city_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, city_server, {"width": 1280, "height": 800})
+        page = b.page
+        codes: list[int] = []
+        page.on("response", lambda r: codes.append(r.status) if ".mvt" in r.url else None)
+        try:
+            b.open(city_server + "/")
+            assert not page.is_visible("#f-from")
+            page.select_option("#f-period", "custom")  # the last 30 days, to change
+            b.settle()
+            assert page.is_visible("#f-from") and page.input_value("#f-from")
+            page.fill("#f-from", "2026-01-01")
+            page.dispatch_event("#f-from", "change")
+            b.settle()
+            query = parse_qs(urlsplit(page.url).query)
+            assert query["period"] == ["custom"] and query["date_from"] == ["2026-01-01"]
+            assert b.tiles and "datetime=2026-01-01T00%3A00%3A00Z%2F" in b.tiles[-1]
+            assert page.locator(".appeal-item").count() > 0
+            page.goto("about:blank")
+            b.open(f"{city_server}/?period=custom&date_from=2026-01-01")
+            assert page.input_value("#f-period") == "custom"
+            assert page.input_value("#f-from") == "2026-01-01"
+        finally:
+            b.browser.close()
+    assert codes and set(codes) <= {200, 204, 304}
+    assert b.errors == []
+    assert b.bad_tiles == []

@@ -552,7 +552,13 @@
   // --- filter changes -----------------------------------------------------------------------
   function applyFilters() {
     writeUrl();
-    appeals.setUrl(tilesUrl());
+    // GridLayer.redraw (what setUrl calls) keeps a fractional zoom (zoomSnap 0.25) as the
+    // tiles' zoom; adding the layer again rounds it, as the first draw does.
+    appeals.setUrl(tilesUrl(), true);
+    if (map.hasLayer(appeals)) {
+      map.removeLayer(appeals);
+      map.addLayer(appeals);
+    }
     mapEl.dataset.filters = filterParams(state).toString();
     loadList(false);
   }
