@@ -353,6 +353,17 @@ def test_an_address_found_moves_the_pin(base, tmp_path):
             lon = float(page.get_attribute("#appeal", "data-lon"))
             lat = float(page.get_attribute("#appeal", "data-lat"))
             assert 30.2 < lon < 30.9 and 50.2 < lat < 50.6
+
+            # By keyboard on the map: an arrow moves it, Enter pins its centre.
+            page.focus("#map")
+            page.keyboard.press("ArrowLeft")
+            page.wait_for_timeout(400)
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                f"() => document.querySelector('#appeal').dataset.lon !== '{lon}'", timeout=10_000
+            )
+            page.wait_for_selector('#appeal[data-pin="set"]', timeout=10_000)
+            assert float(page.get_attribute("#appeal", "data-lon")) < lon
         finally:
             b.browser.close()
     assert b.errors == []

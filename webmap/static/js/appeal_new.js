@@ -119,6 +119,16 @@
   }
 
   map.on("click", (e) => setPin(e.latlng.lat, e.latlng.lng));
+  // By keyboard: the arrows move the map (Leaflet), Enter pins the place at its centre.
+  map.getContainer().addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target === map.getContainer()) {
+      e.preventDefault();
+      const c = map.getCenter();
+      setPin(c.lat, c.lng);
+    }
+  });
+  // The open appeals of the chosen category near the pin, drawn as small circles.
+  const nearbyLayer = L.layerGroup().addTo(map);
 
   // --- address search -----------------------------------------------------------------------
 
@@ -202,6 +212,7 @@
     const seq = ++state.nearbySeq;
     if (!state.point || !state.categoryId) {
       section.hidden = true;
+      nearbyLayer.clearLayers();
       return;
     }
     const q = `lon=${state.point.lon}&lat=${state.point.lat}&category=${state.categoryId}`;
@@ -209,6 +220,7 @@
     if (seq !== state.nearbySeq) return; // a newer pin or category answered meanwhile
     const list = $("nearby-list");
     list.replaceChildren();
+    nearbyLayer.clearLayers();
     text($("nearby-message"), "");
     const items = r.ok ? r.body.items : [];
     section.hidden = items.length === 0;
@@ -227,6 +239,12 @@
       b.addEventListener("click", () => support(item.number, b));
       li.append(what, b);
       list.append(li);
+      if (item.lat != null) {
+        L.circleMarker([item.lat, item.lon], { radius: 7, color: "#fff", weight: 2,
+          fillColor: "#f0b429", fillOpacity: 1 }) // prettier-ignore
+          .bindTooltip(`№ ${item.number}`)
+          .addTo(nearbyLayer);
+      }
     }
   }
 
