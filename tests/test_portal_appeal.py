@@ -312,6 +312,7 @@ def test_a_signed_in_citizen_supports_one_and_files_another(
                 page.get_by_role("button", name="Надіслати звернення").click()
             page.wait_for_selector('#appeal[data-state="done"]', timeout=15_000)
             number = page.locator("#done-number").inner_text()
+            expect(page.get_by_role("link", name="Мої звернення")).to_be_visible()
             shot(page, tmp_path, "appeal-done-citizen")
         finally:
             b.browser.close()

@@ -112,7 +112,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "searchUrl": "/api/v1/geocode/search",
         "meUrl": "/api/v1/me",
         "loginUrl": str(request.url_for("portal_login")),
-        "homeUrl": str(request.url_for("portal_home")),
+        "cabinetUrl": str(request.url_for("portal_cabinet")),
         "textMax": settings.appeal_text_max_chars,
         "maxPhotos": settings.appeal_max_photos,
         "maxPhotoBytes": settings.appeal_max_photo_bytes,

@@ -419,6 +419,7 @@
     const executor = r.body.executor && r.body.executor.name;
     text($("done-route"), [district, executor && `виконавець: ${executor}`].filter(Boolean).join(" · "));
     $("done-link").href = `${config.appealsUrl}/${encodeURIComponent(number)}`;
+    $("done-mine").hidden = !state.me;
     document.querySelector(".place").hidden = true;
     form.hidden = true;
     $("done").hidden = false;
