@@ -187,8 +187,11 @@ def test_pin_pick_write_and_file_an_appeal(base, demo_url, open_appeal, tmp_path
             assert number.startswith("П-")
             expect(page.locator("#done-deadline")).not_to_be_empty()
             expect(page.locator("#done")).to_be_focused()
-            assert unquote(page.get_attribute("#done-link", "href")) == f"/api/v1/appeals/{number}"
             shot(page, tmp_path, f"appeal-done-{name}")
+            # "check it later" opens the public map with the appeal's card (check by number)
+            assert unquote(page.get_attribute("#done-link", "href")).endswith(f"/?number={number}")
+            page.click("#done-link")
+            expect(page.locator("#card-title")).to_contain_text(number, timeout=15_000)
         finally:
             b.browser.close()
     assert b.errors == []

@@ -113,6 +113,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "meUrl": "/api/v1/me",
         "loginUrl": str(request.url_for("portal_login")),
         "cabinetUrl": str(request.url_for("portal_cabinet")),
+        "homeUrl": str(request.url_for("portal_home")),  # /?number=… opens the appeal's card
         "textMax": settings.appeal_text_max_chars,
         "maxPhotos": settings.appeal_max_photos,
         "maxPhotoBytes": settings.appeal_max_photo_bytes,

@@ -418,7 +418,7 @@
     const district = r.body.district ? r.body.district.name : null;
     const executor = r.body.executor && r.body.executor.name;
     text($("done-route"), [district, executor && `виконавець: ${executor}`].filter(Boolean).join(" · "));
-    $("done-link").href = `${config.appealsUrl}/${encodeURIComponent(number)}`;
+    $("done-link").href = `${config.homeUrl}?number=${encodeURIComponent(number)}`;
     $("done-mine").hidden = !state.me;
     document.querySelector(".place").hidden = true;
     form.hidden = true;

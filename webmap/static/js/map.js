@@ -470,6 +470,12 @@
       checkMessage.textContent = `Не вдалося перевірити звернення: ${error.message}`;
     }
   });
+  // A link `/?number=К-400` (e.g. from the confirmation of a filed appeal) opens its card.
+  const linkedNumber = new URLSearchParams(location.search).get("number");
+  if (linkedNumber) {
+    checkInput.value = linkedNumber;
+    checkForm.requestSubmit();
+  }
 
   // --- the list of the latest appeals in the view -------------------------------------------
   const listEl = document.getElementById("appeal-list");
