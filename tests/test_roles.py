@@ -60,6 +60,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/account/confirm"): ANYONE,  # the token is in the fragment, read by the page
     ("GET", "/account/reset"): ANYONE,
     ("GET", "/appeal/new"): ANYONE,
+    ("GET", "/planner"): ANYONE,  # the layers are public; internal ones come by role from the API
+    ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,
     ("GET", "/api/v1/route"): ANYONE,
@@ -82,6 +84,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/appeals/{number}/author"): AUTHOR_READERS,
     ("POST", "/api/v1/appeals/{number}/take"): {"executor", "manager"},
     ("GET", "/api/v1/me/appeals"): {"citizen"},
+    ("GET", "/api/v1/me/executors"): {"executor", "manager"},
     # the lifecycle, duplicates and history (api/routers/lifecycle.py)
     ("POST", "/api/v1/appeals/{number}/answer"): {"executor", "manager"},
     ("POST", "/api/v1/appeals/{number}/return"): {"executor", "manager"},

@@ -11,6 +11,7 @@ from api.deps import SettingsDep
 from api.policy import public
 from gis.models import STATUS_NAMES
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
+from layers.registry import THEMATIC_STYLE
 from webmap import TEMPLATES_DIR
 
 router = APIRouter(tags=["portal"], include_in_schema=False, dependencies=[public()])
@@ -119,3 +120,37 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "maxPhotoBytes": settings.appeal_max_photo_bytes,
     }
     return templates.TemplateResponse(request, "appeal_new.html", {"config": config})
+
+
+@router.get("/planner", response_class=HTMLResponse, name="portal_planner")
+async def planner_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The planner's view: every thematic and permit layer switchable with a legend, a
+    feature's attributes on click (the permit status of advertising structures and kiosks),
+    and each layer's freshness. planner.js reads the catalogue (/api/v1/layers) and the
+    features (/ogc) with the session cookie, so signed-in staff also see internal layers."""
+    config = {
+        "layersUrl": str(request.url_for("layer_catalogue")),
+        "styles": {name: layer.style.as_leaflet() for name, layer in CORE_LAYERS.items()},
+        "thematicStyle": THEMATIC_STYLE.as_leaflet(),
+        "permitLayers": ["advertising_structures", "kiosks"],
+        # The appeals are the public map's business (/): not listed here.
+        "skipLayers": ["appeals"],
+        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
+        "basemapUrl": settings.basemap_url,
+        "homeUrl": str(request.url_for("portal_home")),
+        "loginUrl": str(request.url_for("portal_login")),
+    }
+    return templates.TemplateResponse(request, "planner.html", {"config": config})
+
+
+@router.get("/cabinet/appeals", response_class=HTMLResponse, name="portal_my_appeals")
+async def my_appeals_page(request: Request) -> HTMLResponse:
+    """A signed-in citizen's appeals with their statuses and answers; confirm or reject a
+    result. my_appeals.js reads everything from the API with the session cookie."""
+    config = {
+        "meUrl": "/api/v1/me",
+        "myAppealsUrl": "/api/v1/me/appeals",
+        "appealsUrl": "/api/v1/appeals",
+        "loginUrl": str(request.url_for("portal_login")),
+    }
+    return templates.TemplateResponse(request, "my_appeals.html", {"config": config})

@@ -1,0 +1,145 @@
+"""A citizen's "my appeals" in Debian's chromium: signed in, they see their appeals with the
+executor's answer, confirm one result (→ closed) and reject another (→ rework)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import httpx
+import psycopg
+import pytest
+from conftest import demo_city
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS
+
+from api import create_app
+from gis import accounts
+from gis.db import libpq_url
+from gis.settings import Settings
+
+PASSWORD = "Київ-1551-мої-звернення"
+CITIZEN = "olena.myappeals@example.test"
+
+
+def _run(url: str, fn):
+    async def main():
+        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
+            return await fn(c)
+
+    return asyncio.run(main())
+
+
+def user(url: str, role: str, email: str, password: str | None = None, **binding) -> int:
+    return _run(url, lambda c: accounts.create_user(
+        c, email=email, password=password, full_name="Коваленко Олена Петрівна", role=role,
+        confirmed=True, **binding,
+    ))  # fmt: skip
+
+
+def token(url: str, user_id: int) -> dict:
+    async def make(c):
+        s = await accounts.create_session(
+            c, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
+            ttl=dt.timedelta(hours=1),
+        )  # fmt: skip
+        return s.token
+
+    return {"Authorization": f"Bearer {_run(url, make)}"}
+
+
+@pytest.fixture(scope="module")
+def answered(server_url, template_url, shared_data, tmp_path_factory):
+    """A live server and two appeals of one citizen, both answered by their executor."""
+    with demo_city(server_url, template_url, shared_data, "citizen", seed=9, appeals=200,
+                   now=None) as url:  # fmt: skip
+        settings = Settings(
+            database_url=url, data_dir=tmp_path_factory.mktemp("citizen"),
+            rate_limits_enabled=False,
+        )  # fmt: skip
+        citizen = token(url, user(url, "citizen", CITIZEN, PASSWORD))
+        with psycopg.connect(url) as conn:
+            category = conn.execute(
+                "SELECT id FROM categories WHERE parent_id IS NOT NULL AND is_active"
+                " ORDER BY id LIMIT 1"
+            ).fetchone()[0]
+        with serve(create_app(settings)) as base:
+            numbers = []
+            for i, text in enumerate(("Не працює ліхтар біля під’їзду.", "Яма на тротуарі.")):
+                r = httpx.post(f"{base}/api/v1/appeals", headers=citizen, json={
+                    "category": category, "text": text,
+                    "location": {"lon": 30.5167 + i * 0.003, "lat": 50.4481},
+                    "author": {"postal_address": "м. Київ, вул. Велика Житомирська, 8"},
+                })  # fmt: skip
+                assert r.status_code == 201, r.text
+                numbers.append(r.json()["number"])
+            with psycopg.connect(url) as conn:
+                executors = dict(conn.execute(
+                    "SELECT number, executor_id FROM appeals WHERE number = ANY(%s)", (numbers,)
+                ).fetchall())  # fmt: skip
+            for n, number in enumerate(numbers):
+                staff = token(url, user(url, "executor", f"ex{n}@citizen.test",
+                                        executor_id=executors[number]))  # fmt: skip
+                assert httpx.post(f"{base}/api/v1/appeals/{number}/take",
+                                  headers=staff).status_code == 200  # fmt: skip
+                r = httpx.post(
+                    f"{base}/api/v1/appeals/{number}/answer",
+                    headers=staff,
+                    json={"text": f"Виконано: бригада виїжджала ({number})."},
+                )
+                assert r.status_code == 200, r.text
+            yield base, url, numbers
+
+
+def status_of(url: str, number: str) -> str:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT status FROM appeals WHERE number = %s", (number,)).fetchone()[0]
+
+
+@pytest.mark.browser
+def test_a_citizen_confirms_one_result_and_rejects_another(answered, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, url, (first, second) = answered
+    errors: list[str] = []
+    foreign: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="uk-UA")
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on(
+                "request",
+                lambda r: (
+                    foreign.append(r.url)
+                    if not r.url.startswith(base) and not r.url.startswith("data:")
+                    else None
+                ),
+            )
+            page.goto(base + "/login")
+            page.fill("#email", CITIZEN)
+            page.fill("#password", PASSWORD)
+            page.click("#login-submit")
+            page.wait_for_url(base + "/cabinet")
+            page.goto(base + "/cabinet/appeals")
+            page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
+
+            one = page.locator(f'.my-item[data-number="{first}"]')
+            two = page.locator(f'.my-item[data-number="{second}"]')
+            expect(one.locator(".my-status-name")).to_have_text("На перевірці")
+            expect(one.locator(".my-answer-text")).to_contain_text(f"бригада виїжджала ({first})")
+            page.screenshot(path=str(tmp_path / "my-appeals.png"), full_page=True)
+
+            one.get_by_role("button", name="Підтвердити виконання").click()
+            expect(one.locator(".my-status-name")).to_have_text("Закрито", timeout=10_000)
+            expect(one.locator(".my-decision")).to_be_hidden()
+
+            two.get_by_label("Коментар (необов’язково)").fill("Яму засипали лише наполовину.")
+            two.get_by_role("button", name="Не виконано — повернути").click()
+            expect(two.locator(".my-status-name")).to_have_text("На доопрацюванні", timeout=10_000)
+            page.screenshot(path=str(tmp_path / "my-appeals-decided.png"), full_page=True)
+        finally:
+            browser.close()
+    assert status_of(url, first) == "closed"
+    assert status_of(url, second) == "rework"
+    assert errors == [] and foreign == []

@@ -1,0 +1,109 @@
+// "My appeals" of a signed-in citizen: each appeal with its status, the executor's answer from
+// the public card, and — when the result awaits the author (status on_check) — confirm or
+// reject. Data only through the API with the session cookie; unsafe requests carry the CSRF
+// token that /api/v1/me hands out. Nothing from the API is inserted as HTML.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("page-config").textContent);
+  const root = document.getElementById("my-appeals");
+  const list = document.getElementById("my-list");
+  const statusEl = document.getElementById("my-status");
+  const errorEl = document.getElementById("my-error");
+  const template = document.getElementById("my-item");
+  let csrf = "";
+
+  async function api(url, options = {}) {
+    const headers = { Accept: "application/json", ...(options.headers || {}) };
+    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
+    const body = await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, body };
+  }
+
+  function day(iso) {
+    return iso ? new Date(iso).toLocaleDateString("uk-UA") : "—";
+  }
+
+  function fill(item, appeal, card) {
+    const q = (selector) => item.querySelector(selector);
+    item.dataset.number = appeal.number;
+    item.dataset.status = appeal.status;
+    item.dataset.overdue = String(Boolean(appeal.overdue));
+    q(".my-number").textContent = `№ ${appeal.number}`;
+    q(".my-status-name").textContent = (card && card.status_name) || appeal.status;
+    q(".my-category").textContent = appeal.category || "";
+    q(".my-address").textContent = appeal.address || "";
+    const deadline = appeal.extended_until || appeal.deadline_at;
+    q(".my-dates").textContent = `Подано ${day(appeal.created_at)}; строк — ${day(deadline)}`
+      + (appeal.closed_at ? `; закрито ${day(appeal.closed_at)}` : "");
+    const answer = card && card.answer;
+    q(".my-answer").hidden = !answer && !(card && card.result);
+    q(".my-answer-text").textContent = answer || "";
+    q(".my-result").textContent = card && card.result ? `Результат: ${card.result}` : "";
+    const form = q(".my-decision");
+    form.hidden = appeal.status !== "on_check";
+    form.onsubmit = (event) => decide(event, item, appeal.number);
+  }
+
+  async function decide(event, item, number) {
+    event.preventDefault();
+    const form = event.target;
+    const action = event.submitter ? event.submitter.value : "confirm";
+    const errorBox = form.querySelector(".my-decision-error");
+    errorBox.textContent = "";
+    for (const button of form.querySelectorAll("button")) button.disabled = true;
+    const comment = form.elements.comment.value.trim();
+    const r = await api(`${config.appealsUrl}/${encodeURIComponent(number)}/${action}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(comment ? { comment } : {}),
+    });
+    for (const button of form.querySelectorAll("button")) button.disabled = false;
+    if (!r.ok) {
+      errorBox.textContent = r.body.detail || `Помилка ${r.status}`;
+      return;
+    }
+    await refresh(item, number);
+  }
+
+  async function card(number) {
+    const r = await api(`${config.appealsUrl}/${encodeURIComponent(number)}`);
+    return r.ok ? r.body : null;
+  }
+
+  async function refresh(item, number) {
+    const mine = await api(config.myAppealsUrl + "?limit=200");
+    const appeal = (mine.body.items || []).find((a) => a.number === number);
+    if (appeal) fill(item, appeal, await card(number));
+  }
+
+  async function load() {
+    const me = await api(config.meUrl);
+    if (me.status === 401) {
+      window.location.assign(config.loginUrl);
+      return;
+    }
+    csrf = me.body.csrf_token || "";
+    if (me.body.role !== "citizen") {
+      statusEl.textContent = "Ця сторінка — для мешканців, які подали звернення. Ваша черга — у кабінеті.";
+      root.dataset.state = "ready";
+      return;
+    }
+    const mine = await api(config.myAppealsUrl + "?limit=200");
+    if (!mine.ok) throw new Error(mine.body.detail || `HTTP ${mine.status}`);
+    const appeals = mine.body.items || [];
+    statusEl.textContent = appeals.length ? `Звернень: ${appeals.length}` : "Ви ще не подавали звернень.";
+    const cards = await Promise.all(appeals.map((a) => card(a.number)));
+    appeals.forEach((appeal, i) => {
+      const item = template.content.firstElementChild.cloneNode(true);
+      fill(item, appeal, cards[i]);
+      list.append(item);
+    });
+    root.dataset.state = "ready";
+  }
+
+  load().catch((exc) => {
+    root.dataset.state = "error";
+    errorEl.textContent = exc.message;
+  });
+})();
