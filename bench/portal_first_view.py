@@ -1,0 +1,77 @@
+"""The portal's first views in Debian's chromium: bytes transferred (HTML, JS, CSS, tiles and
+data) and the time until each page says it is ready, per screen.
+
+    .venv/bin/python bench/portal_first_view.py [--url DATABASE_URL] [--appeals N]
+
+Without --url it loads the demo city into a throwaway cluster. Issue 6 asks that the public
+map's first view stay under 1 MB and be usable within 2 s on this machine; this prints the
+figures, it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, loaded_database, server  # noqa: E402
+
+from gis.embedded import free_port  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+# (screen, path, what says the page is ready)
+SCREENS = [
+    ("public map", "/", '#map[data-state="ready"]'),
+    ("public map, phone", "/", '#map[data-state="ready"]'),
+    ("file an appeal", "/appeal/new", '#appeal[data-state="ready"]'),
+    ("planner", "/planner", "body"),
+    ("sign-in", "/login", "#login-form"),
+]
+
+
+def first_view(base: str, path: str, ready: str, phone: bool) -> tuple[int, int, float]:
+    from playwright.sync_api import sync_playwright
+
+    sizes: list[int] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+            page = browser.new_page(viewport=viewport)
+
+            def count(response):
+                try:
+                    sizes.append(len(response.body()))
+                except Exception:  # noqa: BLE001 — redirects and aborted requests have none
+                    pass
+
+            page.on("response", count)
+            started = time.perf_counter()
+            page.goto(base + path)
+            page.wait_for_selector(ready, timeout=30_000)
+            ready_s = time.perf_counter() - started
+            page.wait_for_load_state("networkidle")
+        finally:
+            browser.close()
+    return sum(sizes), len(sizes), ready_s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url")
+    ap.add_argument("--appeals", type=int, default=50_000)
+    args = ap.parse_args()
+    with loaded_database(args.url, args.appeals) as url:
+        port = free_port()
+        cmd = [str(ROOT / ".venv" / "bin" / "hromada"), "serve", "--port", str(port)]
+        with server(cmd, port, {"DATABASE_URL": url}, "/healthz") as base:
+            print(f"\n{'screen':22} {'requests':>8} {'bytes':>10} {'ready s':>8}")
+            for name, path, ready in SCREENS:
+                total, n, ready_s = first_view(base, path, ready, phone="phone" in name)
+                print(f"{name:22} {n:>8} {total:>10,} {ready_s:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
