@@ -1,0 +1,186 @@
+"""The planner's view (/planner), in Debian's chromium on a demo city: the catalogue's layers
+are listed with their freshness (an overdue one says «прострочено»), switching kiosks on
+draws every kiosk, a kiosk's click (and Enter on the map) shows its attributes with its
+permit status, there are no JS errors, and nothing leaves this machine."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from conftest import demo_city
+from fastapi.testclient import TestClient
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS
+
+from api import create_app
+from gis.db import libpq_url
+from gis.settings import Settings
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def planner_city(server_url, template_url, shared_data):
+    """The demo city with one layer long overdue and two kiosks with known permits: number 1
+    expired three days ago, number 2 expiring in ten days. Yields (db url, base url, kiosk 1's
+    centre as (lon, lat))."""
+    with demo_city(server_url, template_url, shared_data, "planner", seed=5, appeals=200,
+                   now=None) as url:  # fmt: skip
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            conn.execute(
+                "UPDATE layers SET last_updated = now() - interval '400 days'"
+                " WHERE name = 'abandoned_buildings'"
+            )
+            conn.execute("UPDATE kiosks SET permit_valid_until = current_date - 3 WHERE id = 1")
+            conn.execute("UPDATE kiosks SET permit_valid_until = current_date + 10 WHERE id = 2")
+            lon, lat = conn.execute(
+                "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Envelope(geom)) c"
+                " FROM kiosks WHERE id = 1) k"
+            ).fetchone()
+            kiosks = conn.execute("SELECT count(*) FROM kiosks").fetchone()[0]
+            code = conn.execute("SELECT code FROM kiosks WHERE id = 1").fetchone()[0]
+        with serve(create_app(Settings(database_url=url))) as base:
+            yield {"db": url, "base": base, "centre": (lon, lat), "kiosks": kiosks, "code": code}
+
+
+def test_the_planner_page_is_served_to_anyone(planner_city):
+    with TestClient(create_app(Settings(database_url=planner_city["db"]))) as c:
+        r = c.get("/planner")
+        assert r.status_code == 200
+        assert '<html lang="uk">' in r.text and 'name="viewport"' in r.text
+        assert "planner-config" in r.text and "cdn" not in r.text.lower()
+        assert c.get("/static/js/planner.js").status_code == 200
+        assert c.get("/static/css/planner.css").status_code == 200
+
+
+class Browser:
+    def __init__(self, p, base: str, viewport: dict):
+        self.browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.page = self.browser.new_page(viewport=viewport, locale="uk-UA")
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(exc.stack or str(exc)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
+                     else None)  # fmt: skip
+        self.page.on("request", lambda r: self.foreign.append(r.url)
+                     if not r.url.startswith("http://127.0.0.1:") and not r.url.startswith("data:")
+                     else None)  # fmt: skip
+        self.page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}")
+                     if r.status >= 400 else None)  # fmt: skip
+        self.base = base
+
+    def open(self, path: str):
+        self.page.goto(self.base + path)
+        self.page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+        self.page.wait_for_selector(
+            'li[data-layer="districts"][data-state="on"]', state="attached", timeout=15_000
+        )
+
+    def switch_on(self, name: str):
+        self.page.check(f"#layer-{name}")
+        self.page.wait_for_selector(
+            f'li[data-layer="{name}"][data-state="on"]', state="attached", timeout=20_000
+        )
+
+    def close(self):
+        self.browser.close()
+        assert self.errors == []
+        assert self.foreign == []
+        assert self.failed == []
+
+
+@pytest.mark.browser
+def test_the_planner_lists_layers_with_freshness_and_shows_a_kiosks_permit(planner_city, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    lon, lat = planner_city["centre"]
+    with sync_playwright() as p:
+        b = Browser(p, planner_city["base"], DESKTOP)
+        page = b.page
+        try:
+            b.open(f"/planner#18/{lat:.7f}/{lon:.7f}")
+            names = page.eval_on_selector_all(
+                "li[data-layer]", "els => els.map(e => e.dataset.layer)"
+            )
+            for name in ("advertising_structures", "kiosks", "abandoned_buildings", "pois"):
+                assert name in names
+            assert "appeals" not in names
+            # Freshness: the owner, the regime, and «прострочено» on the overdue layer only.
+            overdue = page.locator('li[data-layer="abandoned_buildings"]')
+            assert overdue.get_attribute("data-overdue") == "true"
+            assert "прострочено" in overdue.locator(".fresh").inner_text()
+            kiosks = page.locator('li[data-layer="kiosks"]')
+            fresh = kiosks.locator(".fresh").inner_text()
+            assert "прострочено" not in fresh
+            assert "Департамент промисловості" in fresh and "щотижня" in fresh
+            assert page.locator("li[data-overdue]").count() == 1
+            # The checkbox is labelled by the layer's title and described by its freshness.
+            assert page.get_by_label("МАФ і тимчасові споруди", exact=True).count() == 1
+
+            # Switching kiosks on draws every kiosk (one page of 5000).
+            b.switch_on("kiosks")
+            assert kiosks.get_attribute("data-count") == str(planner_city["kiosks"])
+            page.wait_for_timeout(300)
+
+            # A click on kiosk 1 (at the map's centre) shows its attributes and expired permit.
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+            assert page.get_attribute("#attrs", "data-layer") == "kiosks"
+            assert planner_city["code"] in page.locator("#attrs-title").inner_text()
+            assert page.get_attribute("#attrs-permit", "data-status") == "expired"
+            assert "прострочений" in page.locator("#attrs-permit").inner_text()
+            table = page.locator("#attrs-table").inner_text()
+            assert "permit_valid_until" in table and "owner" in table
+            assert page.locator("#attrs-table tr.permit-expired").count() == 1
+            page.screenshot(path=str(tmp_path / "planner-desktop-kiosk.png"))
+
+            # Keyboard: close, focus the map, Enter shows the same kiosk again.
+            page.click("#attrs-close")
+            assert page.locator("#attrs").is_hidden()
+            page.focus("#map")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+            assert planner_city["code"] in page.locator("#attrs-title").inner_text()
+
+            # A city-wide view with ads, kiosks and the abandoned buildings on.
+            page.goto(planner_city["base"] + "/planner")
+            page.wait_for_selector('li[data-layer="districts"][data-state="on"]', timeout=15_000)
+            for name in ("advertising_structures", "kiosks", "abandoned_buildings"):
+                b.switch_on(name)
+            page.wait_for_timeout(500)
+            shot = tmp_path / "planner-desktop.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000
+        finally:
+            b.close()
+
+
+@pytest.mark.browser
+def test_the_planner_works_on_a_phone(planner_city, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    lon, lat = planner_city["centre"]
+    with sync_playwright() as p:
+        b = Browser(p, planner_city["base"], PHONE)
+        page = b.page
+        try:
+            b.open(f"/planner#18/{lat:.7f}/{lon:.7f}")
+            assert page.locator("#layer-list").is_hidden()  # the sheet starts closed
+            page.click("#panel-toggle")
+            assert page.get_attribute("#panel-toggle", "aria-expanded") == "true"
+            b.switch_on("kiosks")
+            page.click("#panel-toggle")  # close the sheet to reach the map
+            page.wait_for_timeout(300)
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+            assert page.get_attribute("#panel", "data-open") == "true"
+            assert page.get_attribute("#attrs-permit", "data-status") == "expired"
+            shot = tmp_path / "planner-phone.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000
+        finally:
+            b.close()

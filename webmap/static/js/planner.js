@@ -1,0 +1,398 @@
+// The planner's view: the city's thematic and permit layers, switchable, with a legend, a
+// feature's attributes on click, and each layer's freshness (owner, regime, last update,
+// overdue).
+//
+// The catalogue comes from /api/v1/layers and the features from /ogc as GeoJSON (pages of
+// 5000, following the `next` links), fetched when a layer is first switched on. GeoJSON
+// rather than vector tiles: these layers are a few thousand features at most (advertising
+// structures 2000, kiosks 800, points of interest ~5300), one or two requests each; the
+// browser then has every feature's full attributes for the click table and the permit
+// status without another request, draws them on one canvas, and finds the feature nearest
+// the map's centre for the keyboard (Enter on the map).
+//
+// The browser test reads: #map[data-state] ("ready" once the catalogue is listed), each
+// layer's li[data-layer][data-state] ("off", "loading", "on", "error") and data-count.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("planner-config").textContent);
+  const mapEl = document.getElementById("map");
+  const statusEl = document.getElementById("status");
+  const listEl = document.getElementById("layer-list");
+  const KYIV = [50.45, 30.52];
+  const PERMIT_LAYERS = new Set(config.permitLayers);
+  const SKIP = new Set(config.skipLayers);
+  const ON_BY_DEFAULT = new Set(["districts"]);
+  // Thematic layers share one default style; each gets its own hue so that two of them can
+  // be told apart (the first keeps the default).
+  const THEMATIC_HUES = ["#e07a1f", "#6a4c93", "#1982c4", "#5b8c2a", "#b5179e", "#3d5a80"];
+  const PERMIT_COLOURS = {
+    valid: "#2e7d32", expiring: "#e09b00", expired: "#c62828", unknown: "#7b8794",
+  };
+  const PERMIT_NAMES = {
+    valid: "чинний", expiring: "спливає протягом 30 днів", expired: "прострочений",
+    unknown: "строк невідомий",
+  };
+  const REGIMES = {
+    daily: "щодня", weekly: "щотижня", monthly: "щомісяця", quarterly: "щокварталу",
+    on_change: "у разі змін",
+  };
+
+  // A view may come in the hash (#zoom/lat/lon), so that a link shows a place.
+  function readHash() {
+    const m = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (!m) return null;
+    const [z, lat, lon] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (z < 0 || z > 19 || Math.abs(lat) > 85 || Math.abs(lon) > 180) return null;
+    return { z, lat, lon };
+  }
+  const viewFromHash = readHash();
+  const map = L.map(mapEl, { preferCanvas: true, keyboard: true, maxZoom: 19 }).setView(
+    viewFromHash ? [viewFromHash.lat, viewFromHash.lon] : KYIV,
+    viewFromHash ? viewFromHash.z : 11,
+  );
+  if (config.basemapUrl) {
+    L.tileLayer(config.basemapUrl, { maxZoom: 19 }).addTo(map);
+  }
+  map.attributionControl.addAttribution(
+    `<a href="https://www.openstreetmap.org/copyright">${config.attribution}</a>`,
+  );
+
+  function say(text) {
+    statusEl.textContent = text;
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text; // data: never as HTML
+    return node;
+  }
+
+  function formatDate(iso) {
+    if (!iso) return "—";
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso);
+    return d.toLocaleDateString("uk-UA", { day: "2-digit", month: "2-digit", year: "numeric" });
+  }
+
+  // --- permits ------------------------------------------------------------------------------
+  function today() {
+    const now = new Date();
+    return new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  }
+
+  function permitStatus(properties) {
+    const value = properties && properties.permit_valid_until;
+    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value || "");
+    if (!m) return "unknown";
+    const until = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    const start = today();
+    if (until < start) return "expired";
+    const soon = new Date(start);
+    soon.setDate(soon.getDate() + 30);
+    return until <= soon ? "expiring" : "valid";
+  }
+
+  // --- fetching -----------------------------------------------------------------------------
+  async function fetchJson(url, accept) {
+    const response = await fetch(url, { headers: { Accept: accept || "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
+    return body;
+  }
+
+  async function fetchAllFeatures(url, onPage) {
+    const features = [];
+    while (url) {
+      const body = await fetchJson(url, "application/geo+json");
+      features.push(...(body.features || []));
+      if (onPage) onPage(features.length, body.numberMatched);
+      const next = (body.links || []).find((link) => link.rel === "next");
+      url = next ? next.href : null;
+    }
+    return features;
+  }
+
+  // --- styles -------------------------------------------------------------------------------
+  let thematicIndex = 0;
+  function styleFor(entry) {
+    if (config.styles[entry.name]) return Object.assign({}, config.styles[entry.name]);
+    const hue = THEMATIC_HUES[thematicIndex++ % THEMATIC_HUES.length];
+    return Object.assign({}, config.thematicStyle, { color: hue, fillColor: hue });
+  }
+
+  function swatch(entry) {
+    const s = entry.style;
+    const node = el("span", "swatch");
+    node.setAttribute("aria-hidden", "true");
+    const point = /point/i.test(entry.geometry_type || "") || PERMIT_LAYERS.has(entry.name);
+    if (point) node.classList.add("swatch-point");
+    node.style.borderColor = s.color;
+    node.style.background = PERMIT_LAYERS.has(entry.name)
+      ? `conic-gradient(${PERMIT_COLOURS.valid} 0 33%, ${PERMIT_COLOURS.expiring} 0 66%, ${PERMIT_COLOURS.expired} 0)`
+      : s.fillColor;
+    if (!PERMIT_LAYERS.has(entry.name) && !point) {
+      node.style.opacity = String(Math.max(0.45, Math.min(1, s.fillOpacity + 0.35)));
+    }
+    return node;
+  }
+
+  // A permit layer's point at its shape's centre (kiosks are tiny polygons, invisible and
+  // unclickable at a city's zoom): coloured by permit status, ringed in the layer's colour.
+  function centred(feature) {
+    if (!feature.geometry || feature.geometry.type === "Point") return feature;
+    const centre = L.geoJSON(feature).getBounds().getCenter();
+    return Object.assign({}, feature, {
+      geometry: { type: "Point", coordinates: [centre.lng, centre.lat] },
+    });
+  }
+
+  // --- the layers ---------------------------------------------------------------------------
+  const entries = new Map(); // name → {catalogue row, style, leaflet layer, features, li}
+
+  function buildLayer(entry, features) {
+    const permit = PERMIT_LAYERS.has(entry.name);
+    const s = entry.style;
+    const data = {
+      type: "FeatureCollection",
+      features: permit ? features.map(centred) : features,
+    };
+    // L.geoJSON applies `style` to its points too: a permit layer's style is per feature.
+    const style = permit
+      ? (feature) => ({
+        radius: Math.max(5, s.radius), weight: 1.5, color: s.color,
+        fillColor: PERMIT_COLOURS[permitStatus(feature.properties)], fillOpacity: 0.95,
+      })
+      : () => s;
+    return L.geoJSON(data, {
+      style,
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, style(feature)),
+      onEachFeature(feature, layer) {
+        layer.on("click", () => showAttributes(entry, feature));
+      },
+    });
+  }
+
+  async function switchOn(entry) {
+    entry.li.dataset.state = "loading";
+    entry.countEl.textContent = "завантаження…";
+    if (!entry.layer) {
+      const url = `${entry.collection}/items?limit=5000`;
+      try {
+        entry.features = await fetchAllFeatures(url, (got, total) => {
+          entry.countEl.textContent = total ? `${got} з ${total}…` : `${got}…`;
+        });
+      } catch (error) {
+        entry.li.dataset.state = "error";
+        entry.countEl.textContent = "";
+        entry.checkbox.checked = false;
+        say(`Не вдалося завантажити шар «${entry.title}»: ${error.message}`);
+        return;
+      }
+      entry.layer = buildLayer(entry, entry.features);
+    }
+    if (!entry.checkbox.checked) { // switched off again while loading
+      entry.li.dataset.state = "off";
+      entry.countEl.textContent = `${entry.features.length} об'єктів`;
+      return;
+    }
+    entry.layer.addTo(map);
+    if (entry.kind !== "core" || PERMIT_LAYERS.has(entry.name)) entry.layer.bringToFront();
+    entry.li.dataset.state = "on";
+    entry.li.dataset.count = String(entry.features.length);
+    entry.countEl.textContent = `${entry.features.length} об'єктів`;
+    say(`Шар «${entry.title}» увімкнено: ${entry.features.length} об'єктів.`);
+  }
+
+  function switchOff(entry) {
+    if (entry.layer) map.removeLayer(entry.layer);
+    entry.li.dataset.state = "off";
+    say(`Шар «${entry.title}» вимкнено.`);
+  }
+
+  function freshness(entry) {
+    const dl = el("dl", "fresh");
+    const rows = [
+      ["Власник", entry.owner_department || "не вказано"],
+      ["Оновлення", REGIMES[entry.update_regime] || entry.update_regime || "—"],
+      ["Оновлено", formatDate(entry.last_updated)],
+    ];
+    if (entry.due_by) rows.push(["Оновити до", formatDate(entry.due_by)]);
+    for (const [term, value] of rows) {
+      dl.append(el("dt", null, term), el("dd", null, value));
+    }
+    if (entry.overdue) {
+      const dd = el("dd", "overdue");
+      dd.append(el("strong", null, "прострочено"));
+      dl.append(el("dt", "visually-hidden", "Стан"), dd);
+    }
+    return dl;
+  }
+
+  function listLayer(entry) {
+    const li = el("li", "layer");
+    li.dataset.layer = entry.name;
+    li.dataset.state = "off";
+    if (entry.overdue) li.dataset.overdue = "true";
+    const id = `layer-${entry.name}`;
+    const checkbox = el("input");
+    checkbox.type = "checkbox";
+    checkbox.id = id;
+    checkbox.name = "layer";
+    checkbox.value = entry.name;
+    const label = el("label");
+    label.htmlFor = id;
+    label.append(swatch(entry), el("span", "layer-title", entry.title));
+    const countEl = el("span", "count muted");
+    countEl.setAttribute("aria-live", "polite");
+    const head = el("div", "layer-head");
+    head.append(checkbox, label, countEl);
+    const details = freshness(entry);
+    details.id = `${id}-fresh`;
+    checkbox.setAttribute("aria-describedby", details.id);
+    li.append(head, details);
+    if (entry.description) li.title = entry.description;
+    Object.assign(entry, { li, checkbox, countEl });
+    checkbox.addEventListener("change", () => {
+      if (checkbox.checked) switchOn(entry);
+      else switchOff(entry);
+    });
+    return li;
+  }
+
+  // --- attributes ---------------------------------------------------------------------------
+  const attrs = document.getElementById("attrs");
+  const attrsTitle = document.getElementById("attrs-title");
+  const attrsPermit = document.getElementById("attrs-permit");
+  const attrsBody = document.querySelector("#attrs-table tbody");
+  let highlight = null;
+
+  function featureName(p) {
+    return p.name || p["name:uk"] || p.code || p.number || p.address || p["addr:street"] || "";
+  }
+
+  function showAttributes(entry, feature) {
+    const p = feature.properties || {};
+    const name = featureName(p);
+    attrsTitle.textContent = name ? `${entry.title}: ${name}` : entry.title;
+    attrsBody.replaceChildren();
+    for (const [key, value] of Object.entries(p)) {
+      if (value === null || value === undefined || value === "") continue;
+      const tr = el("tr");
+      if (key === "permit_valid_until") tr.className = `permit-row permit-${permitStatus(p)}`;
+      const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
+      tr.append(el("th", null, key), el("td", null, shown));
+      tr.firstChild.scope = "row";
+      attrsBody.append(tr);
+    }
+    if (PERMIT_LAYERS.has(entry.name)) {
+      const status = permitStatus(p);
+      attrsPermit.className = `permit permit-${status}`;
+      attrsPermit.dataset.status = status;
+      attrsPermit.replaceChildren(
+        el("span", `dot permit-${status}`),
+        el("strong", null, `Дозвіл: ${PERMIT_NAMES[status]}`),
+        document.createTextNode(
+          p.permit_valid_until ? ` (до ${formatDate(p.permit_valid_until)})` : "",
+        ),
+      );
+      attrsPermit.hidden = false;
+    } else {
+      attrsPermit.hidden = true;
+      delete attrsPermit.dataset.status;
+    }
+    attrs.hidden = false;
+    attrs.dataset.layer = entry.name;
+    if (highlight) map.removeLayer(highlight);
+    highlight = L.geoJSON(PERMIT_LAYERS.has(entry.name) ? centred(feature) : feature, {
+      interactive: false,
+      style: () => ({ color: "#111", weight: 3, fill: false }),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, {
+        radius: 10, color: "#111", weight: 3, fill: false, interactive: false,
+      }),
+    }).addTo(map);
+    openPanel(true);
+    attrsTitle.focus({ preventScroll: false });
+  }
+
+  document.getElementById("attrs-close").addEventListener("click", () => {
+    attrs.hidden = true;
+    if (highlight) map.removeLayer(highlight);
+    highlight = null;
+    mapEl.focus();
+  });
+
+  // Keyboard: Enter on the focused map shows the feature nearest its centre (arrows move the
+  // map, + and − zoom), among the layers switched on, the topmost first.
+  mapEl.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.target !== mapEl) return;
+    event.preventDefault();
+    const centre = map.getCenter();
+    const c = map.latLngToContainerPoint(centre);
+    let best = null;
+    for (const entry of entries.values()) {
+      if (!entry.layer || !map.hasLayer(entry.layer)) continue;
+      entry.layer.eachLayer((layer) => {
+        let d;
+        if (layer.getLatLng) {
+          d = c.distanceTo(map.latLngToContainerPoint(layer.getLatLng()));
+        } else if (layer.getBounds && layer.getBounds().contains(centre)) {
+          d = 20; // inside a shape: after any point close by
+        } else return;
+        const rank = d - (entry.kind === "core" && !PERMIT_LAYERS.has(entry.name) ? 0 : 5);
+        if (d <= 30 && (!best || rank < best.rank)) best = { rank, entry, layer };
+      });
+    }
+    if (best) showAttributes(best.entry, best.layer.feature);
+    else say("Біля центру мапи немає об'єктів увімкнених шарів.");
+  });
+
+  // --- the phone's bottom sheet -------------------------------------------------------------
+  const panel = document.getElementById("panel");
+  const panelToggle = document.getElementById("panel-toggle");
+  function openPanel(open) {
+    panel.dataset.open = String(open);
+    panelToggle.setAttribute("aria-expanded", String(open));
+  }
+  panelToggle.addEventListener("click", () => openPanel(panel.dataset.open !== "true"));
+
+  // --- start --------------------------------------------------------------------------------
+  async function start() {
+    let catalogue;
+    try {
+      catalogue = await fetchJson(config.layersUrl);
+    } catch (error) {
+      say(`Не вдалося завантажити каталог шарів: ${error.message}`);
+      mapEl.dataset.state = "error";
+      return;
+    }
+    const rows = catalogue.layers.filter((row) => !SKIP.has(row.name));
+    // Thematic and permit layers first (the planner's work), then the areas for context.
+    const rank = (row) => (row.kind === "thematic" ? 1 : PERMIT_LAYERS.has(row.name) ? 0 : 2);
+    rows.sort((a, b) => rank(a) - rank(b) || a.title.localeCompare(b.title, "uk"));
+    for (const row of rows) {
+      const entry = Object.assign({}, row);
+      entry.style = styleFor(entry);
+      entries.set(entry.name, entry);
+      listEl.append(listLayer(entry));
+    }
+    listEl.dataset.state = "ready";
+    const overdue = rows.filter((row) => row.overdue).length;
+    say(`Шарів: ${rows.length}` + (overdue ? `, прострочено оновлення: ${overdue}.` : "."));
+    mapEl.dataset.state = "ready";
+    mapEl.dataset.layers = String(rows.length);
+    for (const name of ON_BY_DEFAULT) {
+      const entry = entries.get(name);
+      if (entry) {
+        entry.checkbox.checked = true;
+        switchOn(entry).then(() => {
+          if (!viewFromHash && entry.layer && entry.features.length) {
+            map.fitBounds(entry.layer.getBounds(), { padding: [10, 10], animate: false });
+          }
+        });
+      }
+    }
+  }
+  start();
+})();
