@@ -8,6 +8,7 @@ found (404), so a guessed number tells nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -92,6 +93,9 @@ async def queue(
     status: Annotated[str | None, Query()] = None,
     category: Annotated[int | None, Query(description="category id (a kind or a sub-kind)")] = None,
     district: Annotated[str | None, Query(description="district code (KATOTTH)")] = None,
+    overdue: Annotated[bool | None, Query(description="only overdue (true) or not")] = None,
+    created_from: Annotated[dt.date | None, Query(description="created on or after")] = None,
+    created_to: Annotated[dt.date | None, Query(description="created on or before")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     after: Annotated[str | None, Query(description="the `next` of the previous page")] = None,
 ) -> dict:
@@ -110,6 +114,17 @@ async def queue(
     if district is not None:
         where.append("d.code = %s")
         params.append(district)
+    if overdue is not None:
+        where.append(
+            "(a.closed_at IS NULL AND coalesce(a.extended_until, a.deadline_at) < now()) = %s"
+        )
+        params.append(overdue)
+    if created_from is not None:
+        where.append("a.created_at >= %s::date")
+        params.append(created_from)
+    if created_to is not None:
+        where.append("a.created_at < %s::date + 1")
+        params.append(created_to)
     return await _queue(conn, principal, where, params, limit, _parse_cursor(after))
 
 
@@ -170,6 +185,21 @@ async def appeal_author(
 
 # Taking an appeal into work (POST /appeals/{number}/take) lives with the rest of the
 # lifecycle: api/routers/lifecycle.py, gis/lifecycle.py.
+
+
+@router.get("/me/executors", name="my_executors")
+async def my_executors(principal: Annotated[Principal, allow(*TAKE_ROLES)], conn: ConnDep) -> dict:
+    """The caller's organisation and its sub-organisations (the scope of the queue), for the
+    cabinet's choice of whom to delegate to: id, code, name, parent."""
+    ids = [int(i) for i in (principal.executor_ids or ())]
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT id, code, coalesce(short_name, name) AS name, parent_id FROM executors"
+            " WHERE id = ANY(%s) ORDER BY array_position(%s, id)",
+            (ids, ids),
+        )
+        rows = await cur.fetchall()
+    return {"items": rows}
 
 
 @router.get("/me/appeals", name="my_appeals")

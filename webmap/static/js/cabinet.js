@@ -4,7 +4,14 @@
 (function () {
   "use strict";
 
-  const config = JSON.parse(document.getElementById("page-config").textContent);
+  const config = {
+    queueUrl: "/api/v1/queue",
+    appealsUrl: "/api/v1/appeals",
+    categoriesUrl: "/api/v1/categories",
+    myExecutorsUrl: "/api/v1/me/executors",
+    territoriesUrl: "/ogc/collections/executor_territories/items",
+    ...JSON.parse(document.getElementById("page-config").textContent),
+  };
   const CSRF_KEY = "hromada.csrf";
   const LANG = document.documentElement.lang || "uk";
   const ROLES = {
@@ -60,10 +67,25 @@
   }
 
   // --- /cabinet ----------------------------------------------------------------------------
+  // Every role sees who they are and their queue. Executors and managers also get a map of
+  // their organisation's territories with the queue's appeals, filters (status, category,
+  // period, overdue) that the queue API applies, and an appeal's card with its actions
+  // (take, delegate, answer with photos, return as not mine) posted with the CSRF token.
   const cabinet = document.getElementById("cabinet");
   if (!cabinet) return;
-  const errorEl = document.getElementById("cabinet-error");
-  const queueStatus = document.getElementById("queue-status");
+  const $ = (id) => document.getElementById(id);
+  const errorEl = $("cabinet-error");
+  const queueStatus = $("queue-status");
+  const EXECUTOR_ROLES = ["executor", "manager"];
+  const STATUS_COLORS = {
+    registered: "#1f5fa8", in_work: "#c77700", on_check: "#6a4c93", rework: "#b3261e",
+    closed: "#2e7d32",
+  };
+  const MAX_PHOTOS = 5;
+  const state = {
+    me: null, items: new Map(), next: null, selected: null, map: null, markers: new Map(),
+    executors: [], seq: 0,
+  };
 
   function scopeOf(me) {
     if (me.role === "deputy") return `Виборчий округ № ${me.ward_number}`;
@@ -73,48 +95,410 @@
     return "Усе місто";
   }
 
-  function fillQueue(items) {
-    const table = document.getElementById("queue");
-    const tbody = table.querySelector("tbody");
-    tbody.replaceChildren();
-    for (const item of items) {
-      const tr = document.createElement("tr");
-      const deadline = item.extended_until || item.deadline_at;
-      for (const value of [
-        item.number, item.category, STATUSES[item.status] || item.status, item.address,
-        deadline ? new Date(deadline).toLocaleDateString("uk-UA") : null,
-      ]) {
-        const td = document.createElement("td");
-        text(td, value);
-        tr.append(td);
-      }
-      tbody.append(tr);
-    }
-    table.hidden = items.length === 0;
+  function deadlineOf(item) {
+    const deadline = item.extended_until || item.deadline_at;
+    return deadline ? new Date(deadline).toLocaleDateString("uk-UA") : null;
   }
 
-  const statusFilter = document.getElementById("status-filter");
-  let queueUrl = null;
+  function badge(className, label, title) {
+    const span = document.createElement("span");
+    span.className = `badge ${className}`;
+    span.textContent = label;
+    span.title = title;
+    return span;
+  }
 
-  async function loadQueue() {
-    const status = queueUrl === config.queueUrl && statusFilter.value
-      ? `&status=${encodeURIComponent(statusFilter.value)}` : "";
+  // The row's five cells: number (+ privileged mark), category, status, address, deadline
+  // (+ overdue mark).
+  function fillRow(tr, item) {
+    tr.replaceChildren();
+    const cells = [item.number, item.category, STATUSES[item.status] || item.status,
+      item.address, deadlineOf(item)]; // prettier-ignore
+    cells.forEach((value, i) => {
+      const td = document.createElement("td");
+      text(td, value);
+      if (i === 0 && item.privileged) td.append(" ", badge("privileged", "пільга", "Пільговий заявник (ст. 20)"));
+      if (i === 2) td.dataset.status = item.status;
+      if (i === 4 && item.overdue) td.append(" ", badge("overdue", "прострочено", "Строк минув"));
+      tr.append(td);
+    });
+    tr.dataset.number = item.number;
+    tr.classList.toggle("is-overdue", Boolean(item.overdue));
+  }
+
+  function isExecutor() {
+    return state.me && EXECUTOR_ROLES.includes(state.me.role);
+  }
+
+  function addRows(items) {
+    const table = $("queue");
+    const tbody = table.querySelector("tbody");
+    for (const item of items) {
+      state.items.set(item.number, item);
+      const tr = document.createElement("tr");
+      fillRow(tr, item);
+      if (isExecutor()) {
+        tr.tabIndex = 0;
+        tr.setAttribute("aria-selected", "false");
+        tr.addEventListener("click", () => select(item.number));
+        tr.addEventListener("keydown", (event) => {
+          if (event.key === "Enter" || event.key === " ") {
+            event.preventDefault();
+            select(item.number);
+          } else if (event.key === "ArrowDown" && tr.nextElementSibling) {
+            event.preventDefault();
+            tr.nextElementSibling.focus();
+          } else if (event.key === "ArrowUp" && tr.previousElementSibling) {
+            event.preventDefault();
+            tr.previousElementSibling.focus();
+          }
+        });
+      }
+      tbody.append(tr);
+      addMarker(item);
+    }
+    table.hidden = tbody.children.length === 0;
+  }
+
+  function rowOf(number) {
+    return $("queue").querySelector(`tbody tr[data-number="${CSS.escape(number)}"]`);
+  }
+
+  // --- the map -------------------------------------------------------------------------------
+
+  function markerStyle(item, selected) {
+    return {
+      radius: selected ? 10 : 6, weight: selected ? 3 : 1, color: selected ? "#000" : "#fff",
+      fillColor: STATUS_COLORS[item.status] || "#555", fillOpacity: 0.9,
+    };
+  }
+
+  function addMarker(item) {
+    if (!state.map || item.lat == null || item.lon == null) return;
+    const marker = L.circleMarker([item.lat, item.lon], markerStyle(item, false));
+    marker.bindTooltip(`№ ${item.number}: ${item.category}`);
+    marker.on("click", () => select(item.number));
+    marker.addTo(state.markersLayer);
+    state.markers.set(item.number, marker);
+  }
+
+  async function initMap() {
+    const map = L.map("cabinet-map", { zoomControl: true, attributionControl: true });
+    map.setView([50.45, 30.52], 10);
+    state.map = map;
+    state.territoryLayer = L.featureGroup().addTo(map);
+    state.markersLayer = L.featureGroup().addTo(map);
+    const mine = new Set(state.me.executor_ids || []);
+    let url = `${config.territoriesUrl}?limit=1000`;
+    let drawn = 0;
+    for (let page = 0; url && page < 20; page += 1) {
+      const r = await api(url, { headers: { Accept: "application/geo+json" } });
+      if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+      const features = (r.body.features || []).filter((f) => mine.has(f.properties.executor_id));
+      if (features.length) {
+        L.geoJSON({ type: "FeatureCollection", features }, {
+          style: { color: "#2a9d8f", weight: 2, fillOpacity: 0.12 },
+          onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name || f.properties.code || ""),
+        }).addTo(state.territoryLayer);
+        drawn += features.length;
+      }
+      const next = (r.body.links || []).find((l) => l.rel === "next");
+      url = next ? next.href : null;
+    }
+    cabinet.dataset.territories = String(drawn);
+    const bounds = state.territoryLayer.getBounds();
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
+  }
+
+  function fitToQueue() {
+    if (!state.map || state.territoryLayer.getLayers().length) return;
+    const bounds = state.markersLayer.getBounds();
+    if (bounds.isValid()) state.map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 });
+  }
+
+  // --- the queue -----------------------------------------------------------------------------
+
+  function queueQuery() {
+    const params = new URLSearchParams({ limit: "50" });
+    if (state.queueUrl !== config.queueUrl) return params;
+    if ($("status-filter").value) params.set("status", $("status-filter").value);
+    if ($("category-filter").value) params.set("category", $("category-filter").value);
+    if ($("from-filter").value) params.set("created_from", $("from-filter").value);
+    if ($("to-filter").value) params.set("created_to", $("to-filter").value);
+    if ($("overdue-filter").checked) params.set("overdue", "true");
+    return params;
+  }
+
+  async function loadQueue(more = false) {
+    const seq = ++state.seq;
+    const params = queueQuery();
+    if (more && state.next) params.set("after", state.next);
     cabinet.dataset.state = "loading";
-    const queue = await api(`${queueUrl}?limit=50${status}`);
-    if (!queue.ok) throw new Error(queue.body.detail || `HTTP ${queue.status}`);
-    fillQueue(queue.body.items);
-    text(queueStatus, queue.body.items.length
-      ? `Показано ${queue.body.items.length} найновіших.` : "Звернень немає.");
-    cabinet.dataset.rows = String(queue.body.items.length);
+    text($("filters-error"), "");
+    $("filters-error").textContent = "";
+    const queue = await api(`${state.queueUrl}?${params}`);
+    if (seq !== state.seq) return; // a newer filter won
+    if (!queue.ok) {
+      if (queue.status === 400 || queue.status === 422) {
+        $("filters-error").textContent = queue.body.detail || `HTTP ${queue.status}`;
+        cabinet.dataset.state = "ready";
+        return;
+      }
+      throw new Error(queue.body.detail || `HTTP ${queue.status}`);
+    }
+    if (!more) {
+      $("queue").querySelector("tbody").replaceChildren();
+      state.items.clear();
+      state.markers.clear();
+      if (state.markersLayer) state.markersLayer.clearLayers();
+      closeCard();
+    }
+    addRows(queue.body.items);
+    state.next = queue.body.next;
+    $("queue-more").hidden = !state.next;
+    const shown = state.items.size;
+    text(queueStatus, shown ? `Показано ${shown}${state.next ? " (є ще)" : ""}.` : "Звернень немає.");
+    cabinet.dataset.rows = String(shown);
+    if (!more) fitToQueue();
     cabinet.dataset.state = "ready";
   }
 
-  statusFilter.addEventListener("change", () => {
+  function reload() {
     loadQueue().catch((exc) => {
       cabinet.dataset.state = "error";
       text(errorEl, exc.message);
     });
+  }
+
+  for (const id of ["status-filter", "category-filter", "from-filter", "to-filter", "overdue-filter"]) {
+    $(id).addEventListener("change", reload);
+  }
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    reload();
   });
+  $("queue-more").addEventListener("click", () => {
+    loadQueue(true).catch((exc) => text(errorEl, exc.message));
+  });
+
+  async function loadCategories() {
+    const r = await api(config.categoriesUrl);
+    if (!r.ok) return;
+    const select = $("category-filter");
+    for (const kind of r.body.kinds) {
+      const option = document.createElement("option");
+      option.value = String(kind.id);
+      option.textContent = kind.name;
+      select.append(option);
+      for (const sub of kind.subkinds) {
+        const child = document.createElement("option");
+        child.value = String(sub.id);
+        child.textContent = `\u00a0\u00a0${sub.name}`;
+        select.append(child);
+      }
+    }
+  }
+
+  // --- the appeal's card -----------------------------------------------------------------------
+
+  const ERROR_IDS = ["take-error", "delegate-error", "delegate-executor-error",
+    "delegate-comment-error", "answer-error", "answer-kind-error", "answer-text-error",
+    "answer-photos-error", "return-error", "return-reason-error"]; // prettier-ignore
+
+  function clearErrors() {
+    for (const id of ERROR_IDS) $(id).textContent = "";
+  }
+
+  function closeCard() {
+    state.selected = null;
+    $("appeal-card").hidden = true;
+  }
+
+  // The executors an appeal may be delegated to: below the appeal's executor, in my scope.
+  function delegateOptions(item) {
+    const byCode = new Map(state.executors.map((e) => [e.code, e]));
+    const root = byCode.get(item.executor_code);
+    const select = $("delegate-executor");
+    select.replaceChildren();
+    if (!root) return 0;
+    const below = new Set([root.id]);
+    let grown = true;
+    while (grown) {
+      grown = false;
+      for (const e of state.executors) {
+        if (!below.has(e.id) && below.has(e.parent_id)) {
+          below.add(e.id);
+          grown = true;
+        }
+      }
+    }
+    below.delete(root.id);
+    for (const e of state.executors) {
+      if (!below.has(e.id)) continue;
+      const option = document.createElement("option");
+      option.value = e.code;
+      option.textContent = e.name;
+      select.append(option);
+    }
+    return select.options.length;
+  }
+
+  function showCard(item) {
+    text($("card-number"), item.number);
+    text($("card-category"), item.category);
+    text($("card-address"), item.address);
+    text($("card-status"), STATUSES[item.status] || item.status);
+    $("card-status").dataset.status = item.status;
+    text($("card-deadline"), `${deadlineOf(item) || "—"}${item.overdue ? " (прострочено)" : ""}`);
+    text($("card-executor"), item.executor);
+    text($("card-result"), item.result || null);
+    text($("card-text"), item.text || "");
+    const acts = ["registered", "in_work", "rework"].includes(item.status);
+    $("take-box").hidden = !["registered", "rework"].includes(item.status);
+    $("answer-box").hidden = item.status !== "in_work";
+    $("return-box").hidden = !acts;
+    $("delegate-box").hidden = !acts || delegateOptions(item) === 0;
+    $("appeal-card").hidden = false;
+    $("appeal-card").dataset.status = item.status;
+  }
+
+  async function select(number) {
+    const previous = state.selected;
+    state.selected = number;
+    for (const tr of $("queue").querySelectorAll("tbody tr")) {
+      const on = tr.dataset.number === number;
+      tr.classList.toggle("selected", on);
+      tr.setAttribute("aria-selected", on ? "true" : "false");
+    }
+    if (previous && state.markers.has(previous) && state.items.has(previous)) {
+      state.markers.get(previous).setStyle(markerStyle(state.items.get(previous), false));
+    }
+    const item = state.items.get(number);
+    const marker = state.markers.get(number);
+    if (marker && item) {
+      marker.setStyle(markerStyle(item, true));
+      marker.bringToFront();
+      state.map.panTo(marker.getLatLng());
+    }
+    cabinet.dataset.selected = number;
+    if (previous !== number) {
+      clearErrors();
+      $("card-done").hidden = true;
+      for (const id of ["answer-form", "return-form", "delegate-form"]) $(id).reset();
+    }
+    showCard(item);
+    const r = await api(`${config.queueUrl}/${encodeURIComponent(number)}`);
+    if (state.selected !== number) return;
+    if (r.ok) {
+      const fresh = { ...item, ...r.body };
+      delete fresh.events;
+      state.items.set(number, fresh);
+      const tr = rowOf(number);
+      if (tr) fillRow(tr, fresh);
+      showCard(fresh);
+    } else text($("take-error"), r.body.detail || `HTTP ${r.status}`);
+  }
+
+  // After an action: the appeal again from the API; its row and marker follow (or go when it
+  // left my scope).
+  async function refresh(number, message) {
+    const r = await api(`${config.queueUrl}/${encodeURIComponent(number)}`);
+    const tr = rowOf(number);
+    if (r.status === 404) {
+      if (tr) tr.remove();
+      const marker = state.markers.get(number);
+      if (marker) state.markersLayer.removeLayer(marker);
+      state.items.delete(number);
+      state.markers.delete(number);
+      closeCard();
+      text(queueStatus, `${message} Звернення більше не у вашій черзі.`);
+      return;
+    }
+    if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+    const item = { ...state.items.get(number), ...r.body };
+    delete item.events;
+    state.items.set(number, item);
+    if (tr) fillRow(tr, item);
+    const marker = state.markers.get(number);
+    if (marker) marker.setStyle(markerStyle(item, true));
+    showCard(item);
+    $("card-done").hidden = false;
+    text($("card-done"), message);
+    if (tr) tr.dataset.updated = "1";
+  }
+
+  // An action's error: next to the field the API names, else under the action's button.
+  function showError(prefix, body, status, fields) {
+    const field = body && body.parameter && fields[body.parameter];
+    const target = $(field ? `${prefix}-${field}-error` : `${prefix}-error`);
+    target.textContent = (body && body.detail) || `HTTP ${status}`;
+    const input = field ? $(`${prefix}-${field}`) : null;
+    if (input) input.focus();
+  }
+
+  async function act(prefix, action, options, fields, message) {
+    const number = state.selected;
+    if (!number) return;
+    clearErrors();
+    $("card-done").hidden = true;
+    const button = $(`${prefix === "take" ? "act-take" : `${prefix}-submit`}`);
+    button.disabled = true;
+    cabinet.dataset.action = "busy";
+    try {
+      const headers = { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "", ...(options.headers || {}) };
+      const r = await api(`${config.appealsUrl}/${encodeURIComponent(number)}/${action}`, {
+        method: "POST", ...options, headers,
+      });
+      if (!r.ok) {
+        showError(prefix, r.body, r.status, fields);
+        return;
+      }
+      await refresh(number, message);
+    } catch (exc) {
+      $(`${prefix}-error`).textContent = exc.message || "Сервер недоступний.";
+    } finally {
+      button.disabled = false;
+      cabinet.dataset.action = "done";
+    }
+  }
+
+  function json(body) {
+    return { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  }
+
+  $("act-take").addEventListener("click", () => {
+    act("take", "take", json({}), {}, "Звернення взято в роботу.");
+  });
+  $("delegate-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = { executor: $("delegate-executor").value };
+    if ($("delegate-comment").value.trim()) body.comment = $("delegate-comment").value.trim();
+    act("delegate", "delegate", json(body), { executor: "executor", comment: "comment" },
+      "Звернення делеговано підрозділу."); // prettier-ignore
+  });
+  $("answer-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const files = Array.from($("answer-photos").files || []);
+    if (files.length > MAX_PHOTOS) {
+      clearErrors();
+      $("answer-photos-error").textContent = `Не більше ${MAX_PHOTOS} фото.`;
+      $("answer-photos").focus();
+      return;
+    }
+    const form = new FormData();
+    form.append("kind", $("answer-kind").value);
+    form.append("text", $("answer-text").value);
+    for (const file of files) form.append("photos", file, file.name);
+    act("answer", "answer", { body: form }, { kind: "kind", text: "text", photos: "photos" },
+      "Відповідь надіслано: звернення на перевірці."); // prettier-ignore
+  });
+  $("return-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    act("return", "return", json({ reason: $("return-reason").value }), { reason: "reason" },
+      "Звернення повернуто в 1551 як не в компетенції."); // prettier-ignore
+  });
+
+  // --- start ---------------------------------------------------------------------------------
 
   async function load() {
     const me = await api(config.meUrl);
@@ -124,28 +508,38 @@
     }
     if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
     if (me.body.csrf_token) sessionStorage.setItem(CSRF_KEY, me.body.csrf_token);
-    text(document.getElementById("who-name"), `${me.body.full_name} (${me.body.email})`);
-    text(document.getElementById("who-role"), ROLES[me.body.role] || me.body.role);
-    text(document.getElementById("who-scope"), scopeOf(me.body));
+    state.me = me.body;
+    text($("who-name"), `${me.body.full_name} (${me.body.email})`);
+    text($("who-role"), ROLES[me.body.role] || me.body.role);
+    text($("who-scope"), scopeOf(me.body));
     cabinet.dataset.role = me.body.role;
 
+    state.queueUrl = null;
     if (me.body.role === "citizen") {
-      queueUrl = config.myAppealsUrl;
-      text(document.getElementById("queue-title"), "Мої звернення");
-      document.getElementById("filters").hidden = true;
+      state.queueUrl = config.myAppealsUrl;
+      text($("queue-title"), "Мої звернення");
+      $("filters").hidden = true;
     } else if (me.body.role !== "planner") {
-      queueUrl = config.queueUrl;
+      state.queueUrl = config.queueUrl;
     }
-    if (queueUrl === null) {
-      document.getElementById("filters").hidden = true;
+    if (state.queueUrl === null) {
+      $("filters").hidden = true;
       text(queueStatus, "Для цієї ролі черги звернень немає.");
       cabinet.dataset.state = "ready";
       return;
     }
+    if (state.queueUrl === config.queueUrl) await loadCategories();
+    if (isExecutor()) {
+      cabinet.classList.add("executor");
+      $("workspace").hidden = false;
+      text($("queue-title"), "Моя черга звернень");
+      const [, executors] = await Promise.all([initMap(), api(config.myExecutorsUrl)]);
+      if (executors.ok) state.executors = executors.body.items;
+    }
     await loadQueue();
   }
 
-  document.getElementById("logout").addEventListener("click", async () => {
+  $("logout").addEventListener("click", async () => {
     const { ok, status, body } = await api(config.logoutUrl, {
       method: "POST", headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
     });

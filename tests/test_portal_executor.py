@@ -1,0 +1,276 @@
+"""The executor's cabinet, in Debian's chromium: a demo district administration's executor
+signs in through /login, sees their territory on the map and only the appeals of their
+organisation tree, takes an appeal, answers it with a photo (a refused empty answer shows the
+API's message next to the field), a curator accepts it through the API and the appeal is
+closed; another appeal is delegated to a sub-organisation and a third returned as not theirs.
+No JavaScript errors, no request leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+
+import httpx
+import psycopg
+import pytest
+from conftest import demo_city
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS
+
+from api import create_app
+from gis.settings import Settings
+from importers.demo import accounts as demo_accounts
+
+SEED = 11
+SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")  # a folder to keep the screenshots in
+LOGIN = "rda-holosiivskyi@demo.hromada"
+
+
+@pytest.fixture(scope="module")
+def city(server_url, template_url, shared_data, tmp_path_factory):
+    with demo_city(server_url, template_url, shared_data, "executor", seed=SEED, appeals=1500,
+                   now=None) as url:  # fmt: skip
+        accounts = demo_accounts.create(url, SEED, demo_mode=True)
+        reopen(url)
+        data_dir = tmp_path_factory.mktemp("data")
+        settings = Settings(database_url=url, demo_mode=True, data_dir=data_dir)
+        with serve(create_app(settings)) as base:
+            yield base, url, accounts
+
+
+def reopen(url: str, n: int = 4) -> None:
+    """The demo's appeals of a year are almost all closed: the newest few of the district
+    administration itself come back as just registered, to be worked on."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "UPDATE appeals SET status = 'registered', result = NULL, closed_at = NULL,"
+            " answered_at = NULL, extended_until = NULL, deadline_at = now() + interval '10 days'"
+            " WHERE id IN (SELECT a.id FROM appeals a JOIN users u ON u.executor_id = a.executor_id"
+            " WHERE u.email = %s ORDER BY a.id DESC LIMIT %s)",
+            (LOGIN, n),
+        )
+
+
+def sql(url: str, query: str, params=()) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def subtree(url: str, login: str) -> set[int]:
+    return {r[0] for r in sql(url, "WITH RECURSIVE t(id) AS (SELECT executor_id FROM users"
+                                   " WHERE email = %s UNION SELECT e.id FROM executors e"
+                                   " JOIN t ON e.parent_id = t.id) SELECT id FROM t",
+                              (login,))}  # fmt: skip
+
+
+def png() -> dict:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 90, 40)).save(buf, "PNG")
+    return {"name": "done.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+
+
+def status_of(url: str, number: str) -> str:
+    return sql(url, "SELECT status FROM appeals WHERE number = %s", (number,))[0][0]
+
+
+def shot(page, tmp_path, name: str):
+    path = tmp_path / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=False)
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def rows(page) -> list[str]:
+    return page.locator("#queue tbody tr").evaluate_all("rs => rs.map(r => r.dataset.number)")
+
+
+def choose(page, number: str) -> None:
+    """Choose a row by keyboard: focus it and press Enter."""
+    page.locator(f'#queue tbody tr[data-number="{number}"]').focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.getElementById('card-number').textContent === n"
+        " && !document.getElementById('appeal-card').hidden", arg=number)  # fmt: skip
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector('#cabinet[data-state="ready"]', timeout=20_000)
+
+
+def wait_action(page) -> None:
+    page.wait_for_selector('#cabinet[data-action="done"]', timeout=15_000)
+
+
+@pytest.mark.browser
+def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(city, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, url, accounts = city
+    executor = next(a for a in accounts if a.login == LOGIN)
+    curator = next(a for a in accounts if a.role == "curator")
+    mine = subtree(url, LOGIN)
+    assert len(mine) > 1  # the district administration and its sub-organisations
+    errors: list[str] = []
+    foreign: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="uk-UA")
+            page.on("pageerror", lambda exc: errors.append(exc.stack or str(exc)))
+            page.on("request", lambda r: foreign.append(r.url)
+                    if not r.url.startswith((base, "data:", "blob:")) else None)  # fmt: skip
+            page.goto(base + "/login")
+            page.fill("#email", executor.login)
+            page.fill("#password", executor.password)
+            page.click("#login-submit")
+            page.wait_for_url(base + "/cabinet")
+            wait_ready(page)
+            assert page.inner_text("#who-role") == "Виконавець"
+            assert page.is_visible("#cabinet-map")
+            # My territory is drawn: the territories of my organisation tree, and only those.
+            drawn = int(page.get_attribute("#cabinet", "data-territories"))
+            expected = sql(url, "SELECT count(*) FROM executor_territories WHERE"
+                                " executor_id = ANY(%s) AND valid_to IS NULL", (list(mine),))[0][0]  # fmt: skip
+            assert drawn == expected > 0
+            assert page.locator("#cabinet-map .leaflet-overlay-pane path").count() >= drawn
+
+            # Only the appeals of my scope are listed (and drawn as markers).
+            listed = rows(page)
+            assert listed
+            outside = sql(url, "SELECT number FROM appeals WHERE number = ANY(%s)"
+                               " AND NOT (executor_id = ANY(%s))", (listed, list(mine)))  # fmt: skip
+            assert outside == []
+            assert len(listed) == int(page.get_attribute("#cabinet", "data-rows"))
+
+            # Filters: overdue only, and a period; every row answers to them (by SQL).
+            page.check("#overdue-filter")
+            wait_ready(page)
+            overdue = rows(page)
+            assert page.inner_text("#filters-error") == ""
+            expected_overdue = sql(
+                url,
+                "SELECT count(*) FROM appeals WHERE executor_id = ANY(%s) AND closed_at IS NULL"
+                " AND coalesce(extended_until, deadline_at) < now()",
+                (list(mine),),
+            )[0][0]
+            assert len(overdue) == min(expected_overdue, 50)
+            assert page.locator("#queue tbody .badge.overdue").count() == len(overdue)
+            page.uncheck("#overdue-filter")
+            wait_ready(page)
+            page.fill("#from-filter", "2026-10-01")
+            page.fill("#to-filter", "2026-10-15")
+            page.locator("#to-filter").dispatch_event("change")
+            wait_ready(page)
+            period = rows(page)
+            if period:
+                dates = sql(url, "SELECT min(created_at), max(created_at) FROM appeals"
+                                 " WHERE number = ANY(%s)", (period,))[0]  # fmt: skip
+                assert dates[0] >= dt.datetime(2026, 10, 1, tzinfo=dt.UTC) - dt.timedelta(hours=3)
+                assert dates[1] < dt.datetime(2026, 10, 16, tzinfo=dt.UTC) + dt.timedelta(hours=3)
+            page.fill("#from-filter", "")
+            page.fill("#to-filter", "")
+            page.locator("#to-filter").dispatch_event("change")
+            wait_ready(page)
+
+            # Registered appeals: take one into work.
+            page.select_option("#status-filter", "registered")
+            wait_ready(page)
+            registered = rows(page)
+            assert len(registered) >= 3, sql(
+                url,
+                "SELECT status, count(*) FROM appeals WHERE executor_id = ANY(%s) GROUP BY 1",
+                (list(mine),),
+            )
+            number = registered[0]
+            choose(page, number)
+            assert (
+                page.get_attribute(f'#queue tr[data-number="{number}"]', "aria-selected") == "true"
+            )
+            expect(page.locator("#card-status")).to_have_text("Зареєстровано")
+            shot(page, tmp_path, "executor-card")
+            page.click("#act-take")
+            wait_action(page)
+            expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text(
+                "В роботі"
+            )
+            assert status_of(url, number) == "in_work"
+
+            # Answer: an empty text is refused with the API's message next to the field.
+            page.locator("#answer-box summary").click()
+            page.click("#answer-submit")
+            wait_action(page)
+            expect(page.locator("#answer-text-error")).not_to_be_empty()
+            assert status_of(url, number) == "in_work"
+            page.select_option("#answer-kind", "done")
+            page.fill("#answer-text", "Яму на тротуарі залатано.")
+            page.set_input_files("#answer-photos", [png()])
+            page.click("#answer-submit")
+            wait_action(page)
+            expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text(
+                "На перевірці"
+            )
+            expect(page.locator("#card-done")).to_contain_text("на перевірці")
+            assert status_of(url, number) == "on_check"
+            assert sql(url, "SELECT count(*) FROM appeal_photos p JOIN appeals a ON a.id ="
+                            " p.appeal_id WHERE a.number = %s AND p.kind = 'answer'",
+                       (number,))[0][0] == 1  # fmt: skip
+            shot(page, tmp_path, "executor-answered")
+
+            # The curator accepts the answer through the API: the appeal is closed, and the
+            # executor's card shows it when chosen again.
+            with httpx.Client(base_url=base) as api:
+                token = api.post("/api/v1/auth/login", json={
+                    "email": curator.login, "password": curator.password}).json()["access_token"]  # fmt: skip
+                r = api.post(f"/api/v1/appeals/{number}/check",
+                             json={"decision": "accept"},
+                             headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+                assert r.status_code == 200, r.text
+            assert status_of(url, number) == "closed"
+            choose(page, registered[1])
+            choose(page, number)
+            expect(page.locator("#card-status")).to_have_text("Закрито")
+            expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text(
+                "Закрито"
+            )
+
+            # Delegate another appeal to a sub-organisation chosen from the API's options.
+            second = registered[1]
+            choose(page, second)
+            page.locator("#delegate-box summary").click()
+            options = page.locator("#delegate-executor option").evaluate_all(
+                "os => os.map(o => o.value)")  # fmt: skip
+            assert options
+            page.select_option("#delegate-executor", options[0])
+            page.click("#delegate-submit")
+            wait_action(page)
+            expect(page.locator("#card-done")).to_contain_text("делеговано")
+            assert sql(url, "SELECT e.code FROM appeals a JOIN executors e ON e.id ="
+                            " a.executor_id WHERE a.number = %s", (second,))[0][0] == options[0]  # fmt: skip
+
+            # Return a third as not mine: a reason is required (the API's message by the field).
+            third = registered[2]
+            choose(page, third)
+            page.locator("#return-box summary").click()
+            page.click("#return-submit")
+            wait_action(page)
+            expect(page.locator("#return-reason-error")).not_to_be_empty()
+            page.fill("#return-reason", "Ділянка не належить району.")
+            page.click("#return-submit")
+            wait_action(page)
+            expect(page.locator("#cabinet")).to_contain_text("повернуто в 1551")
+            row = sql(url, "SELECT status, result, executor_id FROM appeals WHERE number = %s",
+                      (third,))[0]  # fmt: skip
+            assert row[0] == "registered"
+            if row[2] not in mine:
+                expect(page.locator(f'#queue tr[data-number="{third}"]')).to_have_count(0)
+            shot(page, tmp_path, "executor-cabinet")
+        finally:
+            browser.close()
+    assert errors == []
+    assert foreign == []
