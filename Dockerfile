@@ -2,7 +2,7 @@
 # with DATABASE_URL pointing at the PostGIS container instead of the embedded cluster.
 FROM python:3.11-slim-bookworm
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends make npm \
+ && apt-get install -y -qq --no-install-recommends make npm fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .

@@ -32,6 +32,7 @@ from api.routers import (
     routing,
     staff,
     tiles,
+    wards,
 )
 from gis.db import libpq_url
 from gis.redact import install_log_redaction
@@ -122,6 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(geocode.router)
     app.include_router(layer_catalogue.router)
     app.include_router(tiles.router)
+    app.include_router(wards.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

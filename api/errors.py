@@ -342,6 +342,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "There is no electoral ward No. {value}.",
     ),
     "user_not_found": ("Користувача {id} не знайдено.", "User {id} not found."),
+    "ward_not_found": (
+        "Виборчий округ № {number} не знайдено.",
+        "Electoral ward No. {number} not found.",
+    ),
     "cannot_deactivate_self": (
         "Адміністратор не може вимкнути власний обліковий запис.",
         "An administrator cannot deactivate their own account.",

@@ -8,6 +8,8 @@ set -euo pipefail
 want=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
 command -v npm >/dev/null || want+=(npm)
+# DejaVu Sans: a TrueType font with Cyrillic for the ward report's PDF (gis/ward_report.py)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(fonts-dejavu-core)
 if [ -z "${DATABASE_URL:-}" ]; then
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
     || want+=(postgresql-15 postgresql-15-postgis-3)

@@ -36,6 +36,7 @@ ANYONE = "anyone"
 STAFF_QUEUE = {"operator", "curator", "executor", "manager", "deputy", "admin"}
 AUTHOR_READERS = {"operator", "curator", "executor", "manager"}
 ADMIN = {"admin"}
+WARD_READERS = {"operator", "curator", "deputy", "admin"}
 SIGNED_IN = set(ROLES)
 
 # (method, path) → the roles allowed (ANYONE: everybody, signed in or not).
@@ -56,6 +57,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/"): ANYONE,
     ("GET", "/login"): ANYONE,
     ("GET", "/cabinet"): ANYONE,  # the page; its data comes from the API below
+    ("GET", "/cabinet/ward"): ANYONE,  # the deputy cabinet; its data: /api/v1/wards below
     ("GET", "/register"): ANYONE,
     ("GET", "/account/confirm"): ANYONE,  # the token is in the fragment, read by the page
     ("GET", "/account/reset"): ANYONE,
@@ -119,6 +121,10 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("DELETE", "/api/v1/routing-rules/{rule_id}"): ADMIN,
     ("PATCH", "/api/v1/layers/{name}"): {"planner", "admin"},
     ("GET", "/api/v1/layers"): ANYONE,  # the catalogue: owners, regimes, freshness
+    # a ward's statistics and report (api/routers/wards.py): a deputy their own ward only
+    ("GET", "/api/v1/wards/{number}/statistics"): WARD_READERS,
+    ("GET", "/api/v1/wards/{number}/report.html"): WARD_READERS,
+    ("GET", "/api/v1/wards/{number}/report.pdf"): WARD_READERS,
 }
 
 # Values for path parameters: existing where that is harmless, absent where a call could

@@ -154,3 +154,28 @@ async def my_appeals_page(request: Request) -> HTMLResponse:
         "loginUrl": str(request.url_for("portal_login")),
     }
     return templates.TemplateResponse(request, "my_appeals.html", {"config": config})
+
+
+@router.get("/cabinet/ward", response_class=HTMLResponse, name="portal_deputy")
+async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The deputy cabinet: the deputy's ward on the map with its appeals (tiles filtered by
+    ward), its statistics, its latest appeals and the printable report. The page holds no
+    data; deputy.js reads /api/v1/me (a deputy: their ward) and /api/v1/wards/{number}/… with
+    the session cookie. Operators, curators and administrators may pick any ward (?ward=N)."""
+    config = {
+        "meUrl": "/api/v1/me",
+        "statisticsUrl": "/api/v1/wards/{number}/statistics",
+        "reportHtmlUrl": "/api/v1/wards/{number}/report.html",
+        "reportPdfUrl": "/api/v1/wards/{number}/report.pdf",
+        "appealsTiles": str(
+            request.url_for("tile", collection_id="appeals", z="0", x="0", y="0")
+        ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
+        "statusNames": {status: names[0] for status, names in STATUS_NAMES.items()},
+        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
+        "basemapUrl": settings.basemap_url,
+        "logoutUrl": "/api/v1/auth/logout",
+        "loginUrl": str(request.url_for("portal_login")),
+        "homeUrl": str(request.url_for("portal_home")),
+        "cabinetUrl": str(request.url_for("portal_cabinet")),
+    }
+    return templates.TemplateResponse(request, "deputy.html", {"config": config})

@@ -1,0 +1,80 @@
+"""A ward's statistics and its printable report, for the deputy cabinet (/cabinet/ward).
+
+A deputy sees only their own ward: another ward's number is not found (404), as an appeal
+outside one's scope is (gis/scope.py). Operators, curators and administrators see any ward.
+Everything is read from `appeal_features`, which holds no personal data (gis/ward_report.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import ConnDep
+from api.policy import Principal, allow
+from gis import ward_report
+from gis.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/wards", tags=["wards"])
+
+WARD_ROLES = ("operator", "curator", "deputy", "admin")
+WardReader = Annotated[Principal, allow(*WARD_ROLES)]
+
+
+async def _ward(conn, principal: Principal, number: str) -> dict:
+    """The current ward `number`, if the caller may see it; else 404 (a deputy asking for
+    another ward learns nothing about it)."""
+    if not number.isdigit() or len(number) > 6:
+        raise NotFound("ward_not_found", number=number)
+    n = int(number)
+    if principal.role == "deputy" and principal.ward_number != n:
+        raise NotFound("ward_not_found", number=number)
+    info = await ward_report.ward(conn, n)
+    if info is None:
+        raise NotFound("ward_not_found", number=number)
+    return info
+
+
+@router.get("/{number}/statistics", summary="Статистика звернень виборчого округу")
+async def ward_statistics(number: str, principal: WardReader, conn: ConnDep) -> dict:
+    """The ward (number, name, geometry, bbox) and its appeals counted by status, category,
+    overdue and month by month (the last 12 months), with its latest appeals."""
+    info = await _ward(conn, principal, number)
+    stats = await ward_report.statistics(conn, info["number"])
+    return {"ward": ward_report.report_context(info), **stats}
+
+
+@router.get("/{number}/report.html", summary="Звіт по округу (HTML для друку)",
+            response_class=HTMLResponse)  # fmt: skip
+async def ward_report_html(
+    number: str, principal: WardReader, conn: ConnDep, request: Request
+) -> HTMLResponse:
+    info = await _ward(conn, principal, number)
+    stats = await ward_report.statistics(conn, info["number"])
+    pts = await ward_report.points(conn, info["number"])
+    static = request.app.url_path_for("static", path="vendor/leaflet/leaflet.js")
+    css = request.app.url_path_for("static", path="vendor/leaflet/leaflet.css")
+    page = await asyncio.to_thread(
+        ward_report.render_html, info, stats, pts, leaflet_js=str(static), leaflet_css=str(css)
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/{number}/report.pdf", summary="Звіт по округу (PDF)",
+            response_class=Response)  # fmt: skip
+async def ward_report_pdf(number: str, principal: WardReader, conn: ConnDep) -> Response:
+    info = await _ward(conn, principal, number)
+    stats = await ward_report.statistics(conn, info["number"])
+    pts = await ward_report.points(conn, info["number"])
+    body = await asyncio.to_thread(ward_report.render_pdf, info, stats, pts)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="ward-{info["number"]}-report.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )

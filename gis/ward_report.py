@@ -1,0 +1,392 @@
+"""A ward's statistics and its printable report (HTML with a folium map, and PDF), for the
+deputy cabinet. Queries and rendering only, no HTTP: api/routers/wards.py serves them.
+
+Everything is read from the view `appeal_features`, which holds no personal data; an appeal
+belongs to a ward by the ward's number (whatever version of the ward), as in gis/scope.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from psycopg.rows import dict_row
+
+from gis.models import STATUS_NAMES
+
+# A TrueType font with Cyrillic (Debian's fonts-dejavu-core; scripts/system-deps.sh).
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+STATUS_ORDER = ("registered", "in_work", "on_check", "rework", "closed")
+STATUS_COLOURS = {
+    "registered": "#1f77b4", "in_work": "#ff7f0e", "on_check": "#8e44ad",
+    "rework": "#c0392b", "closed": "#2e8b57",
+}  # fmt: skip  # the public map's colours (webmap/static/js/map.js)
+MONTHS = 12
+LATEST = 20
+MAX_POINTS = 5000  # drawn on the report's maps
+
+MONTH_NAMES = (
+    "січень", "лютий", "березень", "квітень", "травень", "червень",
+    "липень", "серпень", "вересень", "жовтень", "листопад", "грудень",
+)  # fmt: skip
+
+
+def status_name(status: str) -> str:
+    names = STATUS_NAMES.get(status)
+    return names[0] if names else status
+
+
+def month_label(month: str) -> str:
+    """'2026-03' → 'березень 2026'."""
+    year, m = month.split("-")
+    return f"{MONTH_NAMES[int(m) - 1]} {year}"
+
+
+async def ward(conn, number: int) -> dict | None:
+    """The current version of ward `number`: number, name, GeoJSON geometry and bbox."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT number, name, ST_AsGeoJSON(geom, 6) AS geometry,"
+            " ST_XMin(geom) AS minx, ST_YMin(geom) AS miny,"
+            " ST_XMax(geom) AS maxx, ST_YMax(geom) AS maxy"
+            " FROM wards WHERE number = %s AND valid_to IS NULL ORDER BY version DESC LIMIT 1",
+            (number,),
+        )
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    return {
+        "number": row["number"],
+        "name": row["name"],
+        "geometry": json.loads(row["geometry"]) if row["geometry"] else None,
+        "bbox": [row["minx"], row["miny"], row["maxx"], row["maxy"]],
+    }
+
+
+async def statistics(conn, number: int, now: dt.datetime | None = None) -> dict:
+    """The ward's appeals counted by status, by category, overdue, and month by month (the
+    last 12 calendar months, Kyiv time, by the date filed), and its latest appeals."""
+    now = now or dt.datetime.now(dt.UTC)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT count(*) AS total, count(*) FILTER (WHERE overdue) AS overdue,"
+            " count(*) FILTER (WHERE status <> 'closed') AS open"
+            " FROM appeal_features WHERE ward = %s",
+            (number,),
+        )
+        totals = await cur.fetchone()
+        await cur.execute(
+            "SELECT status, count(*) AS count, count(*) FILTER (WHERE overdue) AS overdue"
+            " FROM appeal_features WHERE ward = %s GROUP BY status",
+            (number,),
+        )
+        by_status = {r["status"]: r for r in await cur.fetchall()}
+        await cur.execute(
+            "SELECT category, count(*) AS count, count(*) FILTER (WHERE overdue) AS overdue"
+            " FROM appeal_features WHERE ward = %s GROUP BY category"
+            " ORDER BY count(*) DESC, category",
+            (number,),
+        )
+        by_category = await cur.fetchall()
+        await cur.execute(
+            """
+            WITH months AS (
+                SELECT generate_series(
+                    date_trunc('month', (%(now)s::timestamptz AT TIME ZONE 'Europe/Kyiv'))
+                        - interval '11 months',
+                    date_trunc('month', (%(now)s::timestamptz AT TIME ZONE 'Europe/Kyiv')),
+                    interval '1 month') AS month
+            )
+            SELECT to_char(m.month, 'YYYY-MM') AS month, count(f.id) AS count,
+                   count(f.id) FILTER (WHERE f.status = 'closed') AS closed
+              FROM months m
+              LEFT JOIN appeal_features f
+                ON f.ward = %(ward)s
+               AND date_trunc('month', f.created_at AT TIME ZONE 'Europe/Kyiv') = m.month
+             GROUP BY m.month ORDER BY m.month
+            """,
+            {"now": now, "ward": number},
+        )
+        by_month = await cur.fetchall()
+        await cur.execute(
+            "SELECT number, category, status, address, created_at, deadline_at, overdue"
+            " FROM appeal_features WHERE ward = %s ORDER BY created_at DESC, id DESC LIMIT %s",
+            (number, LATEST),
+        )
+        latest = await cur.fetchall()
+    return {
+        "total": totals["total"],
+        "open": totals["open"],
+        "overdue": totals["overdue"],
+        "by_status": [
+            {
+                "status": s,
+                "name": status_name(s),
+                "count": by_status[s]["count"] if s in by_status else 0,
+                "overdue": by_status[s]["overdue"] if s in by_status else 0,
+            }
+            for s in (*STATUS_ORDER, *sorted(set(by_status) - set(STATUS_ORDER)))
+        ],
+        "by_category": [
+            {"category": r["category"], "count": r["count"], "overdue": r["overdue"]}
+            for r in by_category
+        ],
+        "by_month": [
+            {
+                "month": r["month"],
+                "label": month_label(r["month"]),
+                "count": r["count"],
+                "closed": r["closed"],
+            }
+            for r in by_month
+        ],  # fmt: skip
+        "latest": [
+            {
+                "number": r["number"],
+                "category": r["category"],
+                "status": r["status"],
+                "status_name": status_name(r["status"]),
+                "address": r["address"],
+                "created_at": r["created_at"].isoformat() if r["created_at"] else None,
+                "deadline_at": r["deadline_at"].isoformat() if r["deadline_at"] else None,
+                "overdue": bool(r["overdue"]),
+            }
+            for r in latest
+        ],
+    }
+
+
+async def points(conn, number: int, limit: int = MAX_POINTS) -> list[tuple[float, float, str]]:
+    """(lon, lat, status) of the ward's appeals, the newest first, for the report's maps."""
+    cur = await conn.execute(
+        "SELECT ST_X(geom), ST_Y(geom), status FROM appeal_features"
+        " WHERE ward = %s AND geom IS NOT NULL ORDER BY created_at DESC LIMIT %s",
+        (number, limit),
+    )
+    return [(float(x), float(y), s) for x, y, s in await cur.fetchall()]
+
+
+# --- the HTML report ------------------------------------------------------------------------
+
+
+def _table(caption: str, head: tuple[str, ...], rows: list[tuple], cls: str) -> str:
+    e = html.escape
+    out = [f'<table class="{cls}"><caption>{e(caption)}</caption><thead><tr>']
+    out += [f'<th scope="col">{e(h)}</th>' for h in head]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        cells = [f'<th scope="row">{e(str(row[0]))}</th>']
+        cells += [f'<td class="num">{e(str(v))}</td>' for v in row[1:]]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def tables_html(stats: dict) -> str:
+    """The report's tables: by status, by category, month by month."""
+    totals = (
+        f'<p class="totals">Усього звернень: <b id="total">{stats["total"]}</b>;'
+        f' незакритих: <b>{stats["open"]}</b>; прострочених: <b id="overdue">'
+        f"{stats['overdue']}</b>.</p>"
+    )
+    status_rows = [(r["name"], r["count"], r["overdue"]) for r in stats["by_status"]]
+    category_rows = [(r["category"], r["count"], r["overdue"]) for r in stats["by_category"]]
+    month_rows = [(r["label"], r["count"], r["closed"]) for r in stats["by_month"]]
+    return (
+        totals
+        + _table("За статусом", ("Статус", "Звернень", "Прострочено"), status_rows, "by-status")
+        + _table(
+            "За категорією", ("Категорія", "Звернень", "Прострочено"), category_rows, "by-category"
+        )
+        + _table(
+            "По місяцях (останні 12 місяців)",
+            ("Місяць", "Подано", "З них закрито"),
+            month_rows,
+            "by-month",
+        )  # fmt: skip
+    )
+
+
+REPORT_CSS = """
+html, body { height: auto !important; width: auto !important; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 1.5rem !important; color: #1a1a1a; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
+.meta { color: #444; margin: 0 0 1rem; }
+.report-map { height: 420px; width: 100%; border: 1px solid #999; margin-bottom: 1rem; }
+table { border-collapse: collapse; margin: 0 0 1.25rem; min-width: 24rem; }
+caption { text-align: left; font-weight: bold; padding: .25rem 0; }
+th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; }
+td.num { text-align: right; }
+.legend span { display: inline-block; margin-right: 1rem; }
+.legend i { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%;
+            margin-right: .3rem; vertical-align: middle; }
+@media print { .report-map { height: 360px; } body { margin: 0; } }
+"""
+
+
+def render_html(
+    info: dict, stats: dict, pts: list[tuple[float, float, str]], *,
+    leaflet_js: str, leaflet_css: str, now: dt.datetime | None = None,
+) -> str:  # fmt: skip
+    """The printable report: a folium map (the ward and its appeals coloured by status) with
+    the tables. Leaflet comes from `leaflet_js`/`leaflet_css` (the app's own /static/vendor
+    copy), never from folium's CDNs: the city's network is offline."""
+    import branca.element
+    import folium
+
+    now = now or dt.datetime.now(dt.UTC)
+    title = f"Звіт по виборчому округу № {info['number']} — {info['name']}"
+    minx, miny, maxx, maxy = info["bbox"]
+    e = html.escape
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=13, tiles=None,
+        height=420, control_scale=True, prefer_canvas=True,
+    )  # fmt: skip
+    # Only Leaflet itself, from our own server (folium's defaults are CDN URLs).
+    m.default_js = [("leaflet", leaflet_js)]
+    m.default_css = [("leaflet_css", leaflet_css)]
+    if info.get("geometry"):
+        folium.GeoJson(
+            {"type": "Feature", "geometry": info["geometry"], "properties": {}},
+            style_function=lambda _f: {"color": "#8a5a9e", "weight": 2, "fillOpacity": 0.08},
+            name="Округ",
+        ).add_to(m)
+    for lon, lat, status in pts:
+        folium.CircleMarker(
+            [lat, lon], radius=3, weight=0.5, color="#ffffff", fill=True,
+            fill_color=STATUS_COLOURS.get(status, "#555555"), fill_opacity=0.9,
+        ).add_to(m)  # fmt: skip
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    fig = m.get_root()
+    fig.header.add_child(branca.element.Element(
+        f'<title>{e(title)}</title><link rel="icon" href="data:,"><style>{REPORT_CSS}</style>'
+    ))  # fmt: skip
+    out = fig.render()
+    legend = "".join(
+        f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{e(status_name(s))}</span>'
+        for s in STATUS_ORDER
+    )
+    heading = (
+        f'<h1>{e(title)}</h1><p class="meta">Станом на {now:%d.%m.%Y %H:%M} UTC.'
+        " Дані без персональних даних заявників.</p>"
+    )
+    # The heading above the map, the legend and the tables below it.
+    out = out.replace("<body>", f"<body>{heading}", 1)
+    out = out.replace("</body>", f'<p class="legend">{legend}</p>{tables_html(stats)}</body>', 1)
+    return out.replace("<html>", '<html lang="uk">', 1)
+
+
+# --- the PDF report -------------------------------------------------------------------------
+
+
+def _rings(geometry: dict | None) -> list[list[tuple[float, float]]]:
+    if not geometry:
+        return []
+    if geometry["type"] == "Polygon":
+        polys = [geometry["coordinates"]]
+    elif geometry["type"] == "MultiPolygon":
+        polys = geometry["coordinates"]
+    else:
+        return []
+    return [[(x, y) for x, y, *_ in ring] for poly in polys for ring in poly]
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def render_pdf(
+    info: dict, stats: dict, pts: list[tuple[float, float, str]],
+    now: dt.datetime | None = None,
+) -> bytes:  # fmt: skip
+    """The report as PDF (fpdf2): a static map drawn from the ward's polygon and its appeals
+    (lon/lat projected equirectangularly at the ward's latitude), and the tables."""
+    from fpdf import FPDF
+
+    now = now or dt.datetime.now(dt.UTC)
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Звіт по виборчому округу № {info['number']} — {info['name']}")
+    pdf.set_creator("Hromada GIS")
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.add_font("DejaVu", "B", str(FONT_BOLD if FONT_BOLD.exists() else FONT))
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 8, f"Звіт по виборчому округу № {info['number']} — {info['name']}")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.cell(0, 6, f"Станом на {now:%d.%m.%Y %H:%M} UTC. Без персональних даних заявників.")
+    pdf.ln(8)
+
+    # The map: a box 180 × 110 mm, the ward fitted in it.
+    box_x, box_y, box_w, box_h = pdf.l_margin, pdf.get_y(), 180.0, 110.0
+    pdf.set_draw_color(150, 150, 150)
+    pdf.rect(box_x, box_y, box_w, box_h)
+    minx, miny, maxx, maxy = info["bbox"]
+    kx = math.cos(math.radians((miny + maxy) / 2))
+    span_x, span_y = max((maxx - minx) * kx, 1e-9), max(maxy - miny, 1e-9)
+    scale = min((box_w - 8) / span_x, (box_h - 8) / span_y)
+    off_x = box_x + (box_w - span_x * scale) / 2
+    off_y = box_y + (box_h - span_y * scale) / 2
+
+    def project(lon: float, lat: float) -> tuple[float, float]:
+        return off_x + (lon - minx) * kx * scale, off_y + (maxy - lat) * scale
+
+    pdf.set_draw_color(138, 90, 158)
+    pdf.set_fill_color(240, 232, 245)
+    pdf.set_line_width(0.5)
+    for ring in _rings(info.get("geometry")):
+        pdf.polygon([project(x, y) for x, y in ring], style="DF")
+    pdf.set_line_width(0.1)
+    pdf.set_draw_color(255, 255, 255)
+    for lon, lat, status in reversed(pts):  # the newest on top
+        x, y = project(lon, lat)
+        pdf.set_fill_color(*_hex(STATUS_COLOURS.get(status, "#555555")))
+        pdf.circle(x, y, 0.9, style="F")
+    pdf.set_y(box_y + box_h + 2)
+    # The legend.
+    pdf.set_font("DejaVu", "", 8)
+    for s in STATUS_ORDER:
+        x, y = pdf.get_x(), pdf.get_y()
+        pdf.set_fill_color(*_hex(STATUS_COLOURS[s]))
+        pdf.circle(x + 1.5, y + 2.5, 1.2, style="F")
+        pdf.set_x(x + 4)
+        pdf.cell(pdf.get_string_width(status_name(s)) + 6, 5, status_name(s))
+    pdf.ln(8)
+
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(
+        0, 6,
+        f"Усього звернень: {stats['total']}; незакритих: {stats['open']};"
+        f" прострочених: {stats['overdue']}.",
+    )  # fmt: skip
+    pdf.ln(2)
+
+    def table(caption: str, head: tuple[str, str, str], rows: list[tuple]) -> None:
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(0, 7, caption, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+        with pdf.table(col_widths=(110, 35, 35), text_align=("LEFT", "RIGHT", "RIGHT"),
+                       line_height=5.5, width=180, align="LEFT") as t:  # fmt: skip
+            t.row(head)
+            for row in rows:
+                t.row([str(v) for v in row])
+        pdf.ln(4)
+
+    table("За статусом", ("Статус", "Звернень", "Прострочено"),
+          [(r["name"], r["count"], r["overdue"]) for r in stats["by_status"]])  # fmt: skip
+    table("За категорією", ("Категорія", "Звернень", "Прострочено"),
+          [(r["category"], r["count"], r["overdue"]) for r in stats["by_category"]])  # fmt: skip
+    table("По місяцях (останні 12 місяців)", ("Місяць", "Подано", "З них закрито"),
+          [(r["label"], r["count"], r["closed"]) for r in stats["by_month"]])  # fmt: skip
+    return bytes(pdf.output())
+
+
+def report_context(info: dict) -> dict[str, Any]:
+    """The ward as the statistics' JSON shows it."""
+    return {k: info[k] for k in ("number", "name", "geometry", "bbox")}

@@ -1,0 +1,280 @@
+"""The deputy cabinet (/cabinet/ward) and a ward's statistics and report
+(api/routers/wards.py, gis/ward_report.py): the statistics equal the database's counts, a
+deputy sees only their own ward (another one: 404), the report is HTML with a local folium map
+and tables, and PDF with the ward's name; in Debian's chromium a deputy signs in and sees their
+ward drawn with its statistics, with no JavaScript error and no request leaving 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import os
+
+import psycopg
+import pytest
+from conftest import demo_city
+from fastapi.testclient import TestClient
+from live import serve
+from test_portal import CHROMIUM, CHROMIUM_ARGS
+
+from api import create_app
+from gis import accounts
+from gis.db import libpq_url
+from gis.settings import Settings
+
+NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+SEED = 23
+PASSWORD = "Deputy-ward-Pass-2026"
+SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")
+_counter = itertools.count()
+
+
+def _run(coro_fn, url):
+    async def main():
+        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
+            return await coro_fn(c)
+
+    return asyncio.run(main())
+
+
+def new_user(url: str, role: str, password: str | None = None, **binding) -> tuple[int, str]:
+    email = f"{role}-{next(_counter)}@deputy.test"
+
+    async def make(conn):
+        return await accounts.create_user(
+            conn, email=email, password=password, full_name=f"Тест {role}", role=role,
+            confirmed=True, **binding,
+        )  # fmt: skip
+
+    return _run(make, url), email
+
+
+def token_for(url: str, user_id: int) -> dict:
+    async def make(conn):
+        s = await accounts.create_session(
+            conn, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
+            ttl=dt.timedelta(hours=1),
+        )  # fmt: skip
+        return s.token
+
+    return {"Authorization": f"Bearer {_run(make, url)}"}
+
+
+def sql(url: str, query: str, params=None):
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def city(server_url, template_url, shared_data):
+    with demo_city(
+        server_url, template_url, shared_data, "deputy", seed=SEED, appeals=1500, now=NOW
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def wards(city):
+    """The two wards with the most appeals: (number, name) each."""
+    rows = sql(city, "SELECT f.ward, w.name FROM appeal_features f JOIN wards w"
+                     " ON w.number = f.ward AND w.valid_to IS NULL"
+                     " GROUP BY f.ward, w.name ORDER BY count(*) DESC, f.ward LIMIT 2")  # fmt: skip
+    assert len(rows) == 2
+    return rows
+
+
+@pytest.fixture(scope="module")
+def client(city):
+    with TestClient(create_app(Settings(database_url=city))) as c:
+        yield c
+
+
+def test_statistics_equal_the_databases_counts(city, wards, client):
+    number, name = wards[0]
+    uid, _ = new_user(city, "deputy", ward_number=number)
+    r = client.get(f"/api/v1/wards/{number}/statistics", headers=token_for(city, uid))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ward"]["number"] == number and body["ward"]["name"] == name
+    assert body["ward"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    ward_ids = "SELECT id FROM wards WHERE number = %s"
+    (total, overdue), = sql(city, "SELECT count(*), count(*) FILTER (WHERE status <> 'closed'"
+                                  " AND coalesce(extended_until, deadline_at) < now())"
+                                  f" FROM appeals WHERE ward_id IN ({ward_ids})", (number,))  # fmt: skip
+    assert total > 0
+    assert body["total"] == total and body["overdue"] == overdue
+    by_status = dict(sql(city, f"SELECT status, count(*) FROM appeals WHERE ward_id IN"
+                               f" ({ward_ids}) GROUP BY status", (number,)))  # fmt: skip
+    assert {r["status"]: r["count"] for r in body["by_status"] if r["count"]} == by_status
+    by_category = dict(sql(city, "SELECT c.name, count(*) FROM appeals a JOIN categories c"
+                                 f" ON c.id = a.category_id WHERE a.ward_id IN ({ward_ids})"
+                                 " GROUP BY c.name", (number,)))  # fmt: skip
+    assert {r["category"]: r["count"] for r in body["by_category"]} == by_category
+    assert sum(r["overdue"] for r in body["by_category"]) == overdue
+    assert len(body["by_month"]) == 12
+    (last_year,), = sql(city, "SELECT count(*) FROM appeals WHERE ward_id IN"
+                              f" ({ward_ids}) AND created_at >= (date_trunc('month',"
+                              " now() AT TIME ZONE 'Europe/Kyiv') - interval '11 months')"
+                              " AT TIME ZONE 'Europe/Kyiv'", (number,))  # fmt: skip
+    assert sum(r["count"] for r in body["by_month"]) == last_year > 0
+    months = [r["month"] for r in body["by_month"]]
+    assert months == sorted(months) and len(set(months)) == 12
+    latest = body["latest"]
+    assert 0 < len(latest) <= 20
+    in_ward = {n for n, in sql(city, f"SELECT number FROM appeals WHERE ward_id IN ({ward_ids})",
+                               (number,))}  # fmt: skip
+    assert {r["number"] for r in latest} <= in_ward
+    created = [r["created_at"] for r in latest]
+    assert created == sorted(created, reverse=True)
+    # Never personal data.
+    text = r.text
+    for field in ("author", "email", "phone", "full_name"):
+        assert field not in text
+
+
+def test_a_deputy_sees_only_their_own_ward(city, wards, client):
+    (mine, _), (other, _) = wards
+    uid, _ = new_user(city, "deputy", ward_number=mine)
+    headers = token_for(city, uid)
+    for suffix in ("statistics", "report.html", "report.pdf"):
+        r = client.get(f"/api/v1/wards/{other}/{suffix}", headers=headers)
+        assert r.status_code == 404, (suffix, r.text)
+        assert r.json()["code"] == "ward_not_found"
+        r = client.get(f"/api/v1/wards/999999/{suffix}", headers=headers)
+        assert r.status_code == 404
+        r = client.get(f"/api/v1/wards/{other}/{suffix}")
+        assert r.status_code == 401 and r.json()["code"] == "not_authenticated"
+    # City-wide roles see any ward; an executor or a citizen none.
+    for role in ("operator", "curator", "admin"):
+        rid, _ = new_user(city, role)
+        r = client.get(f"/api/v1/wards/{other}/statistics", headers=token_for(city, rid))
+        assert r.status_code == 200, (role, r.text)
+    rid, _ = new_user(city, "citizen")
+    r = client.get(f"/api/v1/wards/{mine}/statistics", headers=token_for(city, rid))
+    assert r.status_code == 403
+    r = client.get("/api/v1/wards/abc/statistics", headers=headers)
+    assert r.status_code == 404
+
+
+def test_the_report_as_html_and_pdf(city, wards, client):
+    number, name = wards[0]
+    uid, _ = new_user(city, "deputy", ward_number=number)
+    headers = token_for(city, uid)
+    r = client.get(f"/api/v1/wards/{number}/report.html", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert name in page and f"№ {number}" in page
+    for caption in ("За статусом", "За категорією", "По місяцях (останні 12 місяців)"):
+        assert f"<caption>{caption}</caption>" in page
+    assert page.count("<table") == 3
+    # folium's map, with Leaflet from our own server and nothing from a CDN.
+    assert "/static/vendor/leaflet/leaflet.js" in page
+    assert "circleMarker" in page or "circle_marker" in page
+    for cdn in ("cdn.jsdelivr", "cdnjs", "unpkg", "code.jquery", "bootstrapcdn", "https://"):
+        assert cdn not in page, cdn
+
+    r = client.get(f"/api/v1/wards/{number}/report.pdf", headers=headers)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    # The ward's name in the document's title (UTF-16, as PDF strings with Cyrillic are);
+    # the text itself is drawn in DejaVu Sans, embedded.
+    title = f"Звіт по виборчому округу № {number} — {name}"
+    assert ("\ufeff" + title).encode("utf-16-be").hex().encode() in r.content
+    assert b"DejaVuSans" in r.content
+    assert r.content.rstrip().endswith(b"%%EOF")
+
+
+def test_the_cabinet_page_is_served(client):
+    r = client.get("/cabinet/ward")
+    assert r.status_code == 200
+    for marker in ('id="ward-map"', 'id="by-category"', 'id="by-month"', 'id="latest"',
+                   "js/deputy.js", "vendor/vectorgrid"):  # fmt: skip
+        assert marker in r.text
+
+
+@pytest.mark.browser
+def test_a_deputy_signs_in_and_sees_their_ward(city, wards, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    number, name = wards[0]
+    _, email = new_user(city, "deputy", password=PASSWORD, ward_number=number)
+    ((total,),) = sql(city, "SELECT count(*) FROM appeal_features WHERE ward = %s", (number,))
+    errors: list[str] = []
+    foreign: list[str] = []
+    tiles: list[int] = []
+    failed: list[str] = []
+    with serve(create_app(Settings(database_url=city))) as base:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="uk-UA")
+                page.on("pageerror", lambda exc: errors.append(exc.stack or str(exc)))
+                # (Before signing in, /api/v1/me answers 401, which the console reports.)
+                page.on("console", lambda m: errors.append(f"{m.text} {m.location}")
+                        if m.type == "error" and "status of 401" not in m.text else None)  # fmt: skip
+                page.on("request", lambda r: foreign.append(r.url)
+                        if not r.url.startswith(base) and not r.url.startswith("data:")
+                        else None)  # fmt: skip
+                page.on("response", lambda r: tiles.append(r.status) if ".mvt" in r.url else None)
+                page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
+                        if r.status >= 400 and r.status != 401 else None)  # fmt: skip
+                # Not signed in: the cabinet sends to the sign-in page.
+                page.goto(base + "/cabinet/ward")
+                page.wait_for_url(base + "/login")
+                page.fill("#email", email)
+                page.fill("#password", PASSWORD)
+                page.click("#login-submit")
+                page.wait_for_url(base + "/cabinet")
+                page.goto(base + "/cabinet/ward")
+                page.wait_for_selector('#deputy[data-state="ready"]', timeout=15_000)
+                assert page.get_attribute("#deputy", "data-ward") == str(number)
+                assert page.get_attribute("#ward-map", "data-state") == "ready"
+                expect(page.locator("#ward-title")).to_have_text(
+                    f"Виборчий округ № {number} — {name}"
+                )
+                assert page.inner_text("#stat-total") == str(total)
+                # The ward's outline is drawn, and its appeals' tiles arrive.
+                assert page.locator("#ward-map .leaflet-overlay-pane path").count() >= 1
+                page.wait_for_function(
+                    "Number(document.getElementById('ward-map').dataset.appealTiles || 0) > 0",
+                    timeout=15_000,
+                )
+                page.wait_for_selector("#ward-map .leaflet-appeals-pane path, "
+                                       "#ward-map .leaflet-tile path", timeout=15_000)  # fmt: skip
+                assert tiles and set(tiles) == {200}
+                assert page.locator("#by-status tbody tr").count() == 5
+                assert page.locator("#by-category tbody tr").count() > 0
+                assert page.locator("#by-month tbody tr").count() == 12
+                assert page.locator("#latest tbody tr").count() > 0
+                href = page.get_attribute("#report-pdf", "href")
+                assert href == f"/api/v1/wards/{number}/report.pdf"
+                # Keyboard: the map takes focus and the arrows move it.
+                page.focus("#ward-map")
+                centre = page.evaluate("document.activeElement.id")
+                assert centre == "ward-map"
+                page.wait_for_timeout(500)
+                shot = tmp_path / "deputy.png"
+                page.screenshot(path=str(shot), full_page=True)
+                if SCREENSHOTS:
+                    page.screenshot(path=os.path.join(SCREENSHOTS, "deputy.png"), full_page=True)
+                assert shot.stat().st_size > 10_000
+                # The printable report opens with the session, its map from our own Leaflet.
+                page.goto(base + page.get_attribute("#report-html", "href"))
+                page.wait_for_selector(
+                    ".leaflet-overlay-pane canvas", timeout=15_000
+                )  # prefer_canvas
+                assert page.locator("table caption").count() == 3
+                report = tmp_path / "deputy-report.png"
+                page.screenshot(path=str(report), full_page=True)
+                if SCREENSHOTS:
+                    page.screenshot(path=os.path.join(SCREENSHOTS, "deputy-report.png"),
+                                    full_page=True)  # fmt: skip
+                print(f"screenshots: {shot} {report}")
+            finally:
+                browser.close()
+    assert failed == []
+    assert errors == []
+    assert foreign == []

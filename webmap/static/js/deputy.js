@@ -1,0 +1,274 @@
+// The deputy cabinet (/cabinet/ward): the deputy's ward on the map with its appeals (vector
+// tiles filtered by ward), its statistics, its latest appeals and links to the printable
+// report. Everything is read from the API with the session cookie; a deputy's ward comes from
+// /api/v1/me, an operator, curator or administrator picks one (?ward=N).
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("page-config").textContent);
+  const CSRF_KEY = "hromada.csrf";
+  const LANG = document.documentElement.lang || "uk";
+  const CITY_WIDE = ["operator", "curator", "admin"];
+  const STATUS_COLOURS = {
+    registered: "#1f77b4", in_work: "#ff7f0e", on_check: "#8e44ad",
+    rework: "#c0392b", closed: "#2e8b57",
+  };
+  const STATUS_NAMES = config.statusNames || {};
+  const $ = (id) => document.getElementById(id);
+  const root = $("deputy");
+  const statusEl = $("deputy-status");
+  const errorEl = $("deputy-error");
+  const mapEl = $("ward-map");
+
+  async function api(url, options = {}) {
+    const headers = { Accept: "application/json", "Accept-Language": LANG, ...(options.headers || {}) };
+    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
+    const body = await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, body };
+  }
+
+  function text(el, value) {
+    el.textContent = value == null ? "—" : String(value); // data is never inserted as HTML
+  }
+
+  function cell(row, value, tag = "td", cls = "") {
+    const el = document.createElement(tag);
+    if (tag === "th") el.scope = "row";
+    if (cls) el.className = cls;
+    text(el, value);
+    row.appendChild(el);
+    return el;
+  }
+
+  function day(iso) {
+    if (!iso) return "—";
+    return new Date(iso).toLocaleDateString("uk-UA", { timeZone: "Europe/Kyiv" });
+  }
+
+  const wardUrl = (template, number) => template.replace("{number}", encodeURIComponent(number));
+
+  // --- the map ------------------------------------------------------------------------------
+  const map = L.map(mapEl, { zoomControl: true, keyboard: true, attributionControl: true });
+  map.setView([50.45, 30.52], 11);
+  if (config.basemapUrl) {
+    L.tileLayer(config.basemapUrl, { maxZoom: 19, attribution: config.attribution }).addTo(map);
+  }
+  // VectorGrid's point symbols never learn their LatLng, which Leaflet 1.9 asks for on mouse
+  // events: derive it from the symbol's tile and pixel offset (as webmap/static/js/map.js).
+  const circleLatLng = L.CircleMarker.prototype.getLatLng;
+  L.CircleMarker.include({
+    getLatLng() {
+      const tile = this._renderer && this._renderer.getCoord && this._renderer.getCoord();
+      if (this._latlng || !this._point || !tile) return circleLatLng.call(this);
+      return map.unproject(L.point(tile.x, tile.y).scaleBy(L.point(256, 256)).add(this._point), tile.z);
+    },
+  });
+  map.createPane("appeals").style.zIndex = 450;
+
+  function dominantStatus(properties) {
+    let best = "registered";
+    for (const status of Object.keys(STATUS_COLOURS)) {
+      if ((properties[status] || 0) > (properties[best] || 0)) best = status;
+    }
+    return best;
+  }
+
+  function appealStyle(properties) {
+    if (properties.count !== undefined) { // a cluster far out
+      return {
+        radius: 5 + 4 * Math.log10(properties.count), weight: 1, color: "#fff", fill: true,
+        fillColor: STATUS_COLOURS[dominantStatus(properties)], fillOpacity: 0.75,
+      };
+    }
+    return {
+      radius: 4, weight: 1, color: "#fff", fill: true,
+      fillColor: STATUS_COLOURS[properties.status] || "#555", fillOpacity: 0.9,
+    };
+  }
+
+  const legend = $("legend");
+  for (const [status, colour] of Object.entries(STATUS_COLOURS)) {
+    const item = document.createElement("span");
+    const dot = document.createElement("i");
+    dot.style.background = colour;
+    dot.setAttribute("aria-hidden", "true");
+    item.appendChild(dot);
+    item.appendChild(document.createTextNode(STATUS_NAMES[status] || status));
+    legend.appendChild(item);
+  }
+
+  let wardLayer = null;
+  let tilesLayer = null;
+  let tileCount = 0;
+
+  function drawWard(ward) {
+    if (wardLayer) wardLayer.remove();
+    if (tilesLayer) tilesLayer.remove();
+    wardLayer = L.geoJSON({ type: "Feature", geometry: ward.geometry, properties: {} }, {
+      style: () => ({ color: "#8a5a9e", weight: 2.5, fillColor: "#8a5a9e", fillOpacity: 0.08 }),
+      interactive: false,
+    }).addTo(map);
+    const [minx, miny, maxx, maxy] = ward.bbox;
+    map.fitBounds([[miny, minx], [maxy, maxx]], { padding: [12, 12] });
+    // Tiles of the ward's appeals (the ward is one of the layer's queryables).
+    tileCount = 0;
+    tilesLayer = L.vectorGrid.protobuf(`${config.appealsTiles}?ward=${encodeURIComponent(ward.number)}`, {
+      rendererFactory: L.svg.tile,
+      vectorTileLayerStyles: { appeals: appealStyle },
+      interactive: true,
+      maxNativeZoom: 18,
+      pane: "appeals",
+    });
+    tilesLayer.on("tileload", () => { tileCount += 1; mapEl.dataset.appealTiles = String(tileCount); });
+    tilesLayer.on("click", (event) => {
+      const p = event.layer.properties || {};
+      if (p.count !== undefined) {
+        map.setView(event.latlng, Math.min(map.getZoom() + 2, 18));
+        return;
+      }
+      const content = document.createElement("p");
+      const link = document.createElement("a");
+      link.href = `${config.homeUrl}?number=${encodeURIComponent(p.number)}`;
+      text(link, `№ ${p.number}`);
+      content.append(link, ` — ${STATUS_NAMES[p.status] || p.status || ""}`);
+      L.popup()
+        .setLatLng(event.latlng)
+        .setContent(content)
+        .openOn(map);
+    });
+    tilesLayer.addTo(map);
+    mapEl.dataset.ward = String(ward.number);
+    mapEl.dataset.state = "ready";
+  }
+
+  // --- the statistics -----------------------------------------------------------------------
+  function fillRows(tableId, rows, render) {
+    const body = $(tableId).querySelector("tbody");
+    body.replaceChildren();
+    for (const item of rows) {
+      const row = document.createElement("tr");
+      render(row, item);
+      body.appendChild(row);
+    }
+  }
+
+  function renderStats(data) {
+    const ward = data.ward;
+    text($("ward-title"), `Виборчий округ № ${ward.number} — ${ward.name}`);
+    document.title = `Округ № ${ward.number} — Кабінет депутата — Hromada GIS`;
+    text($("stat-total"), data.total);
+    text($("stat-open"), data.open);
+    text($("stat-overdue"), data.overdue);
+    fillRows("by-status", data.by_status, (row, r) => {
+      cell(row, r.name, "th");
+      cell(row, r.count, "td", "num");
+      cell(row, r.overdue, "td", "num");
+    });
+    fillRows("by-category", data.by_category, (row, r) => {
+      cell(row, r.category, "th");
+      cell(row, r.count, "td", "num");
+      cell(row, r.overdue, "td", "num");
+    });
+    const peak = Math.max(1, ...data.by_month.map((r) => r.count));
+    fillRows("by-month", data.by_month, (row, r) => {
+      cell(row, r.label, "th");
+      cell(row, r.count, "td", "num");
+      const barCell = cell(row, "", "td", "bar-cell");
+      const bar = document.createElement("span");
+      bar.className = "month-bar";
+      bar.style.width = `${Math.round((100 * r.count) / peak)}%`;
+      bar.setAttribute("aria-hidden", "true");
+      barCell.appendChild(bar);
+      cell(row, r.closed, "td", "num");
+    });
+    fillRows("latest", data.latest, (row, r) => {
+      const first = document.createElement("td");
+      const link = document.createElement("a");
+      link.href = `${config.homeUrl}?number=${encodeURIComponent(r.number)}`;
+      text(link, r.number);
+      first.appendChild(link);
+      row.appendChild(first);
+      cell(row, day(r.created_at));
+      cell(row, r.category);
+      const st = cell(row, r.status_name);
+      st.dataset.status = r.status;
+      cell(row, r.address);
+      const due = cell(row, day(r.deadline_at) + (r.overdue ? " (прострочено)" : ""));
+      if (r.overdue) due.className = "overdue";
+    });
+    $("report-html").href = wardUrl(config.reportHtmlUrl, ward.number);
+    $("report-pdf").href = wardUrl(config.reportPdfUrl, ward.number);
+  }
+
+  async function showWard(number) {
+    root.dataset.state = "loading";
+    text(errorEl, "");
+    text(statusEl, "Завантаження статистики округу…");
+    const { ok, status, body } = await api(wardUrl(config.statisticsUrl, number));
+    if (status === 401) { window.location.assign(config.loginUrl); return; }
+    if (!ok) {
+      root.dataset.state = "error";
+      text(statusEl, "");
+      text(errorEl, body.detail || "Не вдалося завантажити статистику округу.");
+      return;
+    }
+    renderStats(body);
+    drawWard(body.ward);
+    root.dataset.ward = String(body.ward.number);
+    text(statusEl, `Звернень в окрузі: ${body.total}.`);
+    root.dataset.state = "ready";
+  }
+
+  async function load() {
+    const me = await api(config.meUrl);
+    if (me.status === 401) { window.location.assign(config.loginUrl); return; }
+    if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
+    if (me.body.csrf_token) sessionStorage.setItem(CSRF_KEY, me.body.csrf_token);
+    root.dataset.role = me.body.role;
+    const name = me.body.full_name || me.body.email;
+    if (me.body.role === "deputy") {
+      text($("who"), `${name}, депутат виборчого округу № ${me.body.ward_number}`);
+      await showWard(me.body.ward_number);
+      return;
+    }
+    if (CITY_WIDE.includes(me.body.role)) {
+      text($("who"), `${name}: звіт по будь-якому виборчому округу`);
+      $("latest-note").hidden = true;
+      const picker = $("ward-picker");
+      picker.hidden = false;
+      picker.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const n = picker.ward.value.trim();
+        if (!/^\d{1,6}$/.test(n)) { text(errorEl, "Вкажіть номер округу (ціле число)."); return; }
+        history.replaceState(null, "", `${location.pathname}?ward=${n}`);
+        showWard(n);
+      });
+      const wanted = new URLSearchParams(location.search).get("ward");
+      if (wanted && /^\d{1,6}$/.test(wanted)) {
+        picker.ward.value = wanted;
+        await showWard(wanted);
+      } else {
+        root.dataset.state = "ready";
+        text(statusEl, "Оберіть номер виборчого округу.");
+      }
+      return;
+    }
+    root.dataset.state = "error";
+    text(statusEl, "");
+    text(errorEl, "Цей кабінет — для депутатів, операторів і кураторів.");
+  }
+
+  $("logout").addEventListener("click", async () => {
+    const { ok, status, body } = await api(config.logoutUrl, {
+      method: "POST", headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
+    });
+    if (!ok && status !== 401) { text(errorEl, body.detail || "Не вдалося вийти."); return; }
+    sessionStorage.removeItem(CSRF_KEY);
+    window.location.assign(config.loginUrl);
+  });
+
+  load().catch((exc) => {
+    root.dataset.state = "error";
+    text(errorEl, `Помилка: ${exc.message}`);
+  });
+})();
