@@ -15,6 +15,7 @@ from test_portal import CHROMIUM, CHROMIUM_ARGS
 from api import create_app
 from gis.db import libpq_url
 from gis.settings import Settings
+from importers.demo import accounts as demo_accounts
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -39,9 +40,26 @@ def planner_city(server_url, template_url, shared_data):
                 " FROM kiosks WHERE id = 1) k"
             ).fetchone()
             kiosks = conn.execute("SELECT count(*) FROM kiosks").fetchone()[0]
+            permits = dict(
+                conn.execute(
+                    "SELECT CASE WHEN permit_valid_until < current_date THEN 'expired'"
+                    " WHEN permit_valid_until <= current_date + 30 THEN 'expiring'"
+                    " WHEN permit_valid_until IS NOT NULL THEN 'valid' ELSE 'unknown' END s,"
+                    " count(*) FROM kiosks GROUP BY 1"
+                ).fetchall()
+            )
             code = conn.execute("SELECT code FROM kiosks WHERE id = 1").fetchone()[0]
-        with serve(create_app(Settings(database_url=url))) as base:
-            yield {"db": url, "base": base, "centre": (lon, lat), "kiosks": kiosks, "code": code}
+        accounts = demo_accounts.create(url, 5, demo_mode=True)
+        with serve(create_app(Settings(database_url=url, demo_mode=True))) as base:
+            yield {
+                "db": url,
+                "base": base,
+                "centre": (lon, lat),
+                "kiosks": kiosks,
+                "permits": permits,
+                "code": code,
+                "accounts": accounts,
+            }
 
 
 def test_the_planner_page_is_served_to_anyone(planner_city):
@@ -122,6 +140,15 @@ def test_the_planner_lists_layers_with_freshness_and_shows_a_kiosks_permit(plann
             # Switching kiosks on draws every kiosk (one page of 5000).
             b.switch_on("kiosks")
             assert kiosks.get_attribute("data-count") == str(planner_city["kiosks"])
+            # The permits counted by status, as the database counts them (kiosk 1 expired,
+            # kiosk 2 expiring within 30 days).
+            shown = {
+                li.get_attribute("data-status"): int(li.get_attribute("data-count"))
+                for li in kiosks.locator(".permit-count").all()
+            }
+            assert {k: v for k, v in shown.items() if v} == planner_city["permits"]
+            assert shown["expired"] >= 1 and shown["expiring"] >= 1
+            assert "прострочений" in kiosks.locator(".permit-counts").inner_text()
             page.wait_for_timeout(300)
 
             # A click on kiosk 1 (at the map's centre) shows its attributes and expired permit.
@@ -182,5 +209,30 @@ def test_the_planner_works_on_a_phone(planner_city, tmp_path):
             shot = tmp_path / "planner-phone.png"
             page.screenshot(path=str(shot))
             assert shot.stat().st_size > 10_000
+        finally:
+            b.close()
+
+
+@pytest.mark.browser
+def test_signed_in_staff_also_see_internal_layers(planner_city):
+    """The catalogue filters by role: anonymous visitors do not see the executors' territories,
+    the demo planner (signed in with a cookie session, which the page's fetch sends) does."""
+    from playwright.sync_api import sync_playwright
+
+    planner = next(a for a in planner_city["accounts"] if a.role == "planner")
+    with sync_playwright() as p:
+        b = Browser(p, planner_city["base"], DESKTOP)
+        page = b.page
+        try:
+            b.open("/planner")
+            assert page.locator('li[data-layer="executor_territories"]').count() == 0
+            r = page.request.post(
+                planner_city["base"] + "/api/v1/auth/login",
+                data={"email": planner.login, "password": planner.password, "session": "cookie"},
+            )
+            assert r.ok, r.text()
+            b.open("/planner")
+            assert page.locator('li[data-layer="executor_territories"]').count() == 1
+            b.switch_on("executor_territories")
         finally:
             b.close()

@@ -47,7 +47,7 @@
     return { z, lat, lon };
   }
   const viewFromHash = readHash();
-  const map = L.map(mapEl, { preferCanvas: true, keyboard: true, maxZoom: 19 }).setView(
+  const map = L.map(mapEl, { preferCanvas: true, keyboard: true, maxZoom: 19, zoomSnap: 0.25 }).setView(
     viewFromHash ? [viewFromHash.lat, viewFromHash.lon] : KYIV,
     viewFromHash ? viewFromHash.z : 11,
   );
@@ -202,7 +202,26 @@
     entry.li.dataset.state = "on";
     entry.li.dataset.count = String(entry.features.length);
     entry.countEl.textContent = `${entry.features.length} об'єктів`;
+    if (PERMIT_LAYERS.has(entry.name) && !entry.permitsEl) showPermitCounts(entry);
     say(`Шар «${entry.title}» увімкнено: ${entry.features.length} об'єктів.`);
+  }
+
+  // How many permits of a permit layer are valid, expiring within 30 days, expired.
+  function showPermitCounts(entry) {
+    const counts = { valid: 0, expiring: 0, expired: 0, unknown: 0 };
+    for (const feature of entry.features) counts[permitStatus(feature.properties)] += 1;
+    const ul = el("ul", "permit-counts");
+    ul.setAttribute("aria-label", `Дозволи: ${entry.title}`);
+    for (const [status, count] of Object.entries(counts)) {
+      if (status === "unknown" && !count) continue;
+      const li = el("li", `permit-count permit-${status}`);
+      li.dataset.status = status;
+      li.dataset.count = String(count);
+      li.append(el("span", `dot permit-${status}`), el("span", null, `${PERMIT_NAMES[status]}: ${count}`));
+      ul.append(li);
+    }
+    entry.permitsEl = ul;
+    entry.li.insertBefore(ul, entry.li.querySelector(".fresh"));
   }
 
   function switchOff(entry) {
