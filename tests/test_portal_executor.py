@@ -274,3 +274,86 @@ def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(city, 
             browser.close()
     assert errors == []
     assert foreign == []
+
+
+def login_token(base: str, account) -> str:
+    r = httpx.post(f"{base}/api/v1/auth/login",
+                   json={"email": account.login, "password": account.password})  # fmt: skip
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def test_the_queue_filters_and_my_executors_behind_the_cabinet(city):
+    """What the cabinet's filters ask of /api/v1/queue (overdue, created_from, created_to)
+    answers to SQL, and /api/v1/me/executors lists the caller's organisation tree."""
+    base, url, accounts = city
+    executor = next(a for a in accounts if a.login == LOGIN)
+    mine = subtree(url, LOGIN)
+    h = {"Authorization": f"Bearer {login_token(base, executor)}"}
+    with httpx.Client(base_url=base, headers=h) as api:
+        got = api.get("/api/v1/me/executors").json()["items"]
+        assert {e["id"] for e in got} == mine
+        assert got[0]["id"] == sql(url, "SELECT executor_id FROM users WHERE email = %s",
+                                   (LOGIN,))[0][0]  # fmt: skip
+
+        def numbers(**params) -> set[str]:
+            r = api.get("/api/v1/queue", params={"limit": 200, **params})
+            assert r.status_code == 200, r.text
+            assert r.json()["next"] is None  # the tree's appeals fit in a page
+            return {i["number"] for i in r.json()["items"]}
+
+        scope = "executor_id = ANY(%s)"
+        late = "closed_at IS NULL AND coalesce(extended_until, deadline_at) < now()"
+        overdue = {r[0] for r in sql(url, f"SELECT number FROM appeals WHERE {scope} AND {late}",
+                                     (list(mine),))}  # fmt: skip
+        assert numbers(overdue="true") == overdue
+        assert numbers(overdue="false") == numbers() - overdue
+        first, last = sql(url, f"SELECT min(created_at), max(created_at) FROM appeals"
+                               f" WHERE {scope}", (list(mine),))[0]  # fmt: skip
+        middle = (first + (last - first) / 2).date()
+        since = numbers(created_from=middle.isoformat())
+        until = numbers(created_to=middle.isoformat())
+        assert since and until and since | until == numbers()
+        assert len(since & until) <= len(numbers(created_from=middle.isoformat(),
+                                                 created_to=middle.isoformat()))  # fmt: skip
+        bad = api.get("/api/v1/queue", params={"created_from": "вчора"})
+        assert bad.status_code in (400, 422)
+        assert bad.json()["detail"]
+
+    deputy = next(a for a in accounts if a.role == "deputy")
+    r = httpx.get(f"{base}/api/v1/me/executors",
+                  headers={"Authorization": f"Bearer {login_token(base, deputy)}"})  # fmt: skip
+    assert r.status_code == 403
+
+
+@pytest.mark.browser
+def test_the_executor_cabinet_on_a_phone(city, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    base, url, accounts = city
+    executor = next(a for a in accounts if a.login == LOGIN)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="uk-UA")
+            page.on("pageerror", lambda exc: errors.append(exc.stack or str(exc)))
+            page.goto(base + "/login")
+            page.fill("#email", executor.login)
+            page.fill("#password", executor.password)
+            page.click("#login-submit")
+            wait_ready(page)
+            assert page.is_visible("#cabinet-map")
+            assert page.locator("#queue tbody tr").count() > 0
+            # Nothing wider than the phone's screen.
+            wide = page.evaluate(
+                "Array.from(document.querySelectorAll('#cabinet *')).filter(e =>"
+                " e.getBoundingClientRect().right > 391).slice(0, 8).map(e =>"
+                " e.tagName + '#' + e.id + '.' + e.className + ':' +"
+                " Math.round(e.getBoundingClientRect().right))"
+            )
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+            shot(page, tmp_path, "executor-phone")
+        finally:
+            browser.close()
+    assert errors == []

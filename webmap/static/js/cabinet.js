@@ -188,6 +188,20 @@
     state.map = map;
     state.territoryLayer = L.featureGroup().addTo(map);
     state.markersLayer = L.featureGroup().addTo(map);
+    const legend = L.control({ position: "bottomleft" });
+    legend.onAdd = () => {
+      const box = L.DomUtil.create("div", "map-legend");
+      box.setAttribute("aria-label", "Умовні позначення");
+      const rows = [["territory", "Моя територія"], ...Object.entries(STATUSES)];
+      for (const [key, label] of rows) {
+        const row = L.DomUtil.create("span", "legend-row", box);
+        const swatch = L.DomUtil.create("i", key === "territory" ? "swatch area" : "swatch", row);
+        swatch.style.background = key === "territory" ? "rgba(42, 157, 143, 0.35)" : STATUS_COLORS[key];
+        row.append(label);
+      }
+      return box;
+    };
+    legend.addTo(map);
     const mine = new Set(state.me.executor_ids || []);
     let url = `${config.territoriesUrl}?limit=1000`;
     let drawn = 0;
@@ -312,6 +326,7 @@
   function closeCard() {
     state.selected = null;
     $("appeal-card").hidden = true;
+    $("card-placeholder").hidden = false;
   }
 
   // The executors an appeal may be delegated to: below the appeal's executor, in my scope.
@@ -359,6 +374,7 @@
     $("return-box").hidden = !acts;
     $("delegate-box").hidden = !acts || delegateOptions(item) === 0;
     $("appeal-card").hidden = false;
+    $("card-placeholder").hidden = true;
     $("appeal-card").dataset.status = item.status;
   }
 
