@@ -308,6 +308,7 @@ def render_pdf(
     """The report as PDF (fpdf2): a static map drawn from the ward's polygon and its appeals
     (lon/lat projected equirectangularly at the ward's latitude), and the tables."""
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     now = now or dt.datetime.now(dt.UTC)
     pdf = FPDF(format="A4")
@@ -318,7 +319,10 @@ def render_pdf(
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, f"Звіт по виборчому округу № {info['number']} — {info['name']}")
+    pdf.multi_cell(
+        0, 8, f"Звіт по виборчому округу № {info['number']} — {info['name']}",
+        new_x="LMARGIN", new_y="NEXT",
+    )  # fmt: skip
     pdf.set_font("DejaVu", "", 9)
     pdf.cell(0, 6, f"Станом на {now:%d.%m.%Y %H:%M} UTC. Без персональних даних заявників.")
     pdf.ln(8)
@@ -358,12 +362,15 @@ def render_pdf(
         pdf.set_x(x + 4)
         pdf.cell(pdf.get_string_width(status_name(s)) + 6, 5, status_name(s))
     pdf.ln(8)
+    pdf.set_fill_color(255, 255, 255)  # the points' colours stay out of the tables
+    pdf.set_draw_color(150, 150, 150)
 
     pdf.set_font("DejaVu", "", 10)
     pdf.multi_cell(
         0, 6,
         f"Усього звернень: {stats['total']}; незакритих: {stats['open']};"
         f" прострочених: {stats['overdue']}.",
+        new_x="LMARGIN", new_y="NEXT",
     )  # fmt: skip
     pdf.ln(2)
 
@@ -372,7 +379,9 @@ def render_pdf(
         pdf.cell(0, 7, caption, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 9)
         with pdf.table(col_widths=(110, 35, 35), text_align=("LEFT", "RIGHT", "RIGHT"),
-                       line_height=5.5, width=180, align="LEFT") as t:  # fmt: skip
+                       line_height=5.5, width=180, align="LEFT",
+                       headings_style=FontFace(emphasis="BOLD", fill_color=(235, 238, 241)),
+                       ) as t:  # fmt: skip
             t.row(head)
             for row in rows:
                 t.row([str(v) for v in row])

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import itertools
 import os
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -157,7 +158,7 @@ def test_a_deputy_sees_only_their_own_ward(city, wards, client):
     assert r.status_code == 404
 
 
-def test_the_report_as_html_and_pdf(city, wards, client):
+def test_the_report_as_html_and_pdf(city, wards, client, tmp_path):
     number, name = wards[0]
     uid, _ = new_user(city, "deputy", ward_number=number)
     headers = token_for(city, uid)
@@ -179,6 +180,9 @@ def test_the_report_as_html_and_pdf(city, wards, client):
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
+    (tmp_path / "ward-report.pdf").write_bytes(r.content)  # to look at
+    if SCREENSHOTS:
+        (Path(SCREENSHOTS) / "ward-report.pdf").write_bytes(r.content)
     # The ward's name in the document's title (UTF-16, as PDF strings with Cyrillic are);
     # the text itself is drawn in DejaVu Sans, embedded.
     title = f"Звіт по виборчому округу № {number} — {name}"
