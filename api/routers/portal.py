@@ -3,19 +3,75 @@ through /ogc like any other client."""
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from api.deps import SettingsDep
 from api.policy import public
 from gis.models import STATUS_NAMES
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
 from layers.registry import THEMATIC_STYLE
-from webmap import TEMPLATES_DIR
+from webmap import TEMPLATES_DIR, i18n
 
 router = APIRouter(tags=["portal"], include_in_schema=False, dependencies=[public()])
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+def _script_json(value: object) -> Markup:
+    """JSON for a <script type="application/json"> element: Cyrillic kept as it is (Jinja's
+    tojson writes each letter as a 6-byte escape) and <, >, & escaped so the text cannot close
+    the element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+templates.env.filters["script_json"] = _script_json
+
+LANG_COOKIE = "hromada_lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def page_language(request: Request) -> str:
+    return i18n.negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def status_names(lang: str) -> dict[str, str]:
+    return {status: names[lang == "en"] for status, names in STATUS_NAMES.items()}
+
+
+def render(request: Request, template: str, context: dict) -> HTMLResponse:
+    """A page in its language (webmap/i18n.py): the template's _() and, for the scripts, the
+    catalogue as JSON. A language chosen by the switch (?lang=) is kept in a cookie for the
+    other pages."""
+    lang = page_language(request)
+    catalogue = i18n.catalogue(lang)
+    other = "en" if lang == "uk" else "uk"
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            **context,
+            "lang": lang,
+            "_": catalogue.gettext,
+            "i18n_messages": dict(catalogue.messages),
+            "other_lang": other,
+            "other_lang_name": i18n.LANGUAGE_NAMES[other],
+        },
+        headers={"Content-Language": lang, "Vary": "Accept-Language, Cookie"},
+    )
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, samesite="lax", httponly=True
+        )
+    return response
 
 
 @router.get("/", response_class=HTMLResponse, name="portal_home")
@@ -28,13 +84,13 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
         "appealsTiles": str(
             request.url_for("tile", collection_id="appeals", z="0", x="0", y="0")
         ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
-        "statusNames": {status: names[0] for status, names in STATUS_NAMES.items()},
+        "statusNames": status_names(page_language(request)),
         "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
         # An optional background tile URL ({z}/{x}/{y}); none by default, since the city's
         # offline deployment has no tile server. Read only if Settings declares it.
         "basemapUrl": settings.basemap_url,
     }
-    return templates.TemplateResponse(request, "index.html", {"config": config})
+    return render(request, "index.html", {"config": config})
 
 
 @router.get("/login", response_class=HTMLResponse, name="portal_login")
@@ -45,9 +101,7 @@ async def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "loginUrl": "/api/v1/auth/login",
         "cabinetUrl": str(request.url_for("portal_cabinet")),
     }
-    return templates.TemplateResponse(
-        request, "login.html", {"config": config, "demo": settings.demo_mode}
-    )
+    return render(request, "login.html", {"config": config, "demo": settings.demo_mode})
 
 
 @router.get("/cabinet", response_class=HTMLResponse, name="portal_cabinet")
@@ -62,12 +116,12 @@ async def cabinet_page(request: Request) -> HTMLResponse:
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": str(request.url_for("portal_login")),
     }
-    return templates.TemplateResponse(request, "cabinet.html", {"config": config})
+    return render(request, "cabinet.html", {"config": config})
 
 
 def _account_page(request: Request, template: str, config: dict) -> HTMLResponse:
     config = {**config, "loginUrl": str(request.url_for("portal_login"))}
-    return templates.TemplateResponse(request, template, {"config": config})
+    return render(request, template, {"config": config})
 
 
 @router.get("/register", response_class=HTMLResponse, name="portal_register")
@@ -119,7 +173,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "maxPhotos": settings.appeal_max_photos,
         "maxPhotoBytes": settings.appeal_max_photo_bytes,
     }
-    return templates.TemplateResponse(request, "appeal_new.html", {"config": config})
+    return render(request, "appeal_new.html", {"config": config})
 
 
 @router.get("/planner", response_class=HTMLResponse, name="portal_planner")
@@ -140,7 +194,7 @@ async def planner_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "homeUrl": str(request.url_for("portal_home")),
         "loginUrl": str(request.url_for("portal_login")),
     }
-    return templates.TemplateResponse(request, "planner.html", {"config": config})
+    return render(request, "planner.html", {"config": config})
 
 
 @router.get("/cabinet/appeals", response_class=HTMLResponse, name="portal_my_appeals")
@@ -153,7 +207,7 @@ async def my_appeals_page(request: Request) -> HTMLResponse:
         "appealsUrl": "/api/v1/appeals",
         "loginUrl": str(request.url_for("portal_login")),
     }
-    return templates.TemplateResponse(request, "my_appeals.html", {"config": config})
+    return render(request, "my_appeals.html", {"config": config})
 
 
 @router.get("/cabinet/ward", response_class=HTMLResponse, name="portal_deputy")
@@ -170,7 +224,7 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "appealsTiles": str(
             request.url_for("tile", collection_id="appeals", z="0", x="0", y="0")
         ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
-        "statusNames": {status: names[0] for status, names in STATUS_NAMES.items()},
+        "statusNames": status_names(page_language(request)),
         "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
         "basemapUrl": settings.basemap_url,
         "logoutUrl": "/api/v1/auth/logout",
@@ -178,4 +232,4 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "homeUrl": str(request.url_for("portal_home")),
         "cabinetUrl": str(request.url_for("portal_cabinet")),
     }
-    return templates.TemplateResponse(request, "deputy.html", {"config": config})
+    return render(request, "deputy.html", {"config": config})
