@@ -9,10 +9,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
 class Settings(BaseSettings):
@@ -39,9 +40,10 @@ class Settings(BaseSettings):
     pool_max_size: int = 8
     db_connect_timeout: float = 3.0
 
-    # A raster tile URL template for the portal's background (e.g. a city's own tile server).
-    # Unset: no background, since a city's deployment may be offline.
-    basemap_url: str | None = None
+    # The portal's online background: a raster tile URL template, OpenStreetMap's by default
+    # (its usage policy suits a modest site; a city's busy portal points this at its own tile
+    # server). "off" (or empty): no background — the portal's own layers work offline.
+    basemap_url: str | None = OSM_TILES
 
     demo_mode: bool = True
     # Quiet by default (make run prints one line); set HROMADA_LOG_LEVEL=info for more.
@@ -113,6 +115,13 @@ class Settings(BaseSettings):
     tile_max_features: int = 10_000
     tile_cache_max_age: int = 10
     tile_cache_max_age_static: int = 300
+
+    @field_validator("basemap_url", mode="before")
+    @classmethod
+    def _basemap_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none"):
+            return None
+        return value
 
 
 @lru_cache

@@ -22,6 +22,10 @@ from gis.embedded import EmbeddedCluster, free_port
 from gis.migrate import upgrade
 from gis.settings import get_settings
 
+# No test reaches the internet: the portal's online background (OpenStreetMap's tiles by
+# default) is off unless a test serves its own (tests/test_portal_basemap.py).
+os.environ["HROMADA_BASEMAP_URL"] = "off"
+
 TEMPLATE = "hromada_template"
 _counter = itertools.count()
 
