@@ -5,6 +5,8 @@ permit status, there are no JS errors, and nothing leaves this machine."""
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from conftest import demo_city
@@ -209,6 +211,97 @@ def test_the_planner_works_on_a_phone(planner_city, tmp_path):
             shot = tmp_path / "planner-phone.png"
             page.screenshot(path=str(shot))
             assert shot.stat().st_size > 10_000
+        finally:
+            b.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_planner_in_english(planner_city, tmp_path, viewport):
+    """The language switch: the page, its legend, the layers' freshness and titles (the
+    catalogue's title_en), the permit counts and a kiosk's attributes in English; the data
+    (owner departments, attribute values) stays Ukrainian."""
+    from playwright.sync_api import expect, sync_playwright
+
+    lon, lat = planner_city["centre"]
+    phone = viewport is PHONE
+    with sync_playwright() as p:
+        b = Browser(p, planner_city["base"], viewport)
+        page = b.page
+        try:
+            b.open(f"/planner#18/{lat:.7f}/{lon:.7f}")
+            assert page.get_attribute("html", "lang") == "uk"
+            page.click('a.lang-switch[data-lang="en"]')
+            page.wait_for_url(re.compile(r"/planner\?lang=en#18/"))  # the view is kept
+            page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+            page.wait_for_selector(
+                'li[data-layer="districts"][data-state="on"]', state="attached", timeout=15_000
+            )
+            assert page.get_attribute("html", "lang") == "en"
+            assert page.title() == "City layers — Hromada GIS"
+            expect(page.locator("#panel-title")).to_have_text("City layers")
+            expect(page.locator("#status")).to_have_text(
+                re.compile(r"^Layer “Districts” switched on: \d+ features\.$")
+            )
+            switch = page.locator("a.lang-switch")
+            expect(switch).to_have_text("Українська")
+            expect(switch).to_be_visible()
+            if phone:
+                expect(page.locator("#panel-toggle")).to_have_text("Layers and attributes")
+                page.click("#panel-toggle")
+            legend = page.locator(".permit-legend").inner_text()
+            for text in ("Permits (advertising and kiosks)", "valid", "expires within 30 days",
+                         "expired", "expiry unknown"):  # fmt: skip
+                assert text in legend
+            # Freshness in English; «overdue» on the overdue layer only; data stays as it is.
+            overdue = page.locator('li[data-layer="abandoned_buildings"] .fresh').inner_text()
+            assert "overdue" in overdue and "Last updated" in overdue
+            kiosks = page.locator('li[data-layer="kiosks"]')
+            fresh = kiosks.locator(".fresh").inner_text()
+            assert "Owner" in fresh and "Updates" in fresh and "weekly" in fresh
+            assert "overdue" not in fresh and "Департамент промисловості" in fresh
+            assert "щотижня" not in fresh and "Власник" not in fresh
+            # The city's own layers have English titles in the catalogue.
+            assert page.get_by_label("Kiosks and temporary structures", exact=True).count() == 1
+            assert page.get_by_label("Districts", exact=True).count() == 1
+            expect(page.locator('li[data-layer="districts"] .count')).to_have_text(
+                re.compile(r"^\d+ features$")
+            )
+
+            b.switch_on("kiosks")
+            counts = kiosks.locator(".permit-counts").inner_text()
+            assert "expired: " in counts and "expires within 30 days: " in counts
+            expect(page.locator("#status")).to_have_text(
+                f"Layer “Kiosks and temporary structures” switched on: "
+                f"{planner_city['kiosks']:,} features."
+            )
+            if phone:
+                page.click("#panel-toggle")  # close the sheet to reach the map
+            page.wait_for_timeout(300)
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+            assert planner_city["code"] in page.locator("#attrs-title").inner_text()
+            title = page.locator("#attrs-title").inner_text()
+            assert title.startswith("Kiosks and temporary structures: ")
+            heads = page.locator("#attrs-table thead th").all_inner_texts()
+            assert heads == ["Property", "Value"]
+            expect(page.locator("#attrs-permit")).to_have_text(
+                re.compile(r"^Permit: expired \(until \d\d/\d\d/\d{4}\)$")
+            )
+            assert page.get_attribute("#attrs-close", "aria-label") == "Close attributes"
+            shot = tmp_path / f"planner-{'phone' if phone else 'desktop'}-en.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000
+
+            # And back: the switch now offers English again, the page is Ukrainian.
+            if phone:
+                page.click("#attrs-close")
+            page.click('a.lang-switch[data-lang="uk"]')
+            page.wait_for_url(re.compile(r"/planner\?lang=uk#18/"))
+            page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+            expect(page.locator("#panel-title")).to_have_text("Шари міста")
+            assert page.get_by_label("МАФ і тимчасові споруди", exact=True).count() == 1
         finally:
             b.close()
 

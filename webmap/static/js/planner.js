@@ -15,6 +15,7 @@
 (function () {
   "use strict";
 
+  const { t, plural, locale, lang } = window.i18n;
   const config = JSON.parse(document.getElementById("planner-config").textContent);
   const mapEl = document.getElementById("map");
   const statusEl = document.getElementById("status");
@@ -30,13 +31,26 @@
     valid: "#2e7d32", expiring: "#e09b00", expired: "#c62828", unknown: "#7b8794",
   };
   const PERMIT_NAMES = {
-    valid: "чинний", expiring: "спливає протягом 30 днів", expired: "прострочений",
-    unknown: "строк невідомий",
+    valid: t("чинний"),
+    expiring: t("спливає протягом 30 днів"),
+    expired: t("прострочений"),
+    unknown: t("строк невідомий"),
   };
   const REGIMES = {
-    daily: "щодня", weekly: "щотижня", monthly: "щомісяця", quarterly: "щокварталу",
-    on_change: "у разі змін",
+    daily: t("щодня"),
+    weekly: t("щотижня"),
+    monthly: t("щомісяця"),
+    quarterly: t("щокварталу"),
+    on_change: t("у разі змін"),
   };
+  // A layer's title in the page's language: the catalogue has an English title for the
+  // city's own layers (title_en); an imported layer without one keeps its Ukrainian title.
+  function layerTitle(row) {
+    return (lang === "en" && row.title_en) || row.title;
+  }
+  function featureCount(n) {
+    return plural(n, "{n} об'єкт|{n} об'єкти|{n} об'єктів");
+  }
 
   // A view may come in the hash (#zoom/lat/lon), so that a link shows a place.
   function readHash() {
@@ -73,7 +87,7 @@
     if (!iso) return "—";
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return String(iso);
-    return d.toLocaleDateString("uk-UA", { day: "2-digit", month: "2-digit", year: "numeric" });
+    return d.toLocaleDateString(locale, { day: "2-digit", month: "2-digit", year: "numeric" });
   }
 
   // --- permits ------------------------------------------------------------------------------
@@ -96,7 +110,9 @@
 
   // --- fetching -----------------------------------------------------------------------------
   async function fetchJson(url, accept) {
-    const response = await fetch(url, { headers: { Accept: accept || "application/json" } });
+    const response = await fetch(url, {
+      headers: { Accept: accept || "application/json", "Accept-Language": lang },
+    });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
     return body;
@@ -176,34 +192,36 @@
 
   async function switchOn(entry) {
     entry.li.dataset.state = "loading";
-    entry.countEl.textContent = "завантаження…";
+    entry.countEl.textContent = t("завантаження…");
     if (!entry.layer) {
       const url = `${entry.collection}/items?limit=5000`;
       try {
         entry.features = await fetchAllFeatures(url, (got, total) => {
-          entry.countEl.textContent = total ? `${got} з ${total}…` : `${got}…`;
+          entry.countEl.textContent = total
+            ? t("{got} з {total}…", { got: got.toLocaleString(locale), total: total.toLocaleString(locale) })
+            : `${got.toLocaleString(locale)}…`;
         });
       } catch (error) {
         entry.li.dataset.state = "error";
         entry.countEl.textContent = "";
         entry.checkbox.checked = false;
-        say(`Не вдалося завантажити шар «${entry.title}»: ${error.message}`);
+        say(t("Не вдалося завантажити шар «{title}»: {error}", { title: entry.title, error: error.message }));
         return;
       }
       entry.layer = buildLayer(entry, entry.features);
     }
     if (!entry.checkbox.checked) { // switched off again while loading
       entry.li.dataset.state = "off";
-      entry.countEl.textContent = `${entry.features.length} об'єктів`;
+      entry.countEl.textContent = featureCount(entry.features.length);
       return;
     }
     entry.layer.addTo(map);
     if (entry.kind !== "core" || PERMIT_LAYERS.has(entry.name)) entry.layer.bringToFront();
     entry.li.dataset.state = "on";
     entry.li.dataset.count = String(entry.features.length);
-    entry.countEl.textContent = `${entry.features.length} об'єктів`;
+    entry.countEl.textContent = featureCount(entry.features.length);
     if (PERMIT_LAYERS.has(entry.name) && !entry.permitsEl) showPermitCounts(entry);
-    say(`Шар «${entry.title}» увімкнено: ${entry.features.length} об'єктів.`);
+    say(t("Шар «{title}» увімкнено: {count}.", { title: entry.title, count: featureCount(entry.features.length) }));
   }
 
   // How many permits of a permit layer are valid, expiring within 30 days, expired.
@@ -211,13 +229,13 @@
     const counts = { valid: 0, expiring: 0, expired: 0, unknown: 0 };
     for (const feature of entry.features) counts[permitStatus(feature.properties)] += 1;
     const ul = el("ul", "permit-counts");
-    ul.setAttribute("aria-label", `Дозволи: ${entry.title}`);
+    ul.setAttribute("aria-label", t("Дозволи: {title}", { title: entry.title }));
     for (const [status, count] of Object.entries(counts)) {
       if (status === "unknown" && !count) continue;
       const li = el("li", `permit-count permit-${status}`);
       li.dataset.status = status;
       li.dataset.count = String(count);
-      li.append(el("span", `dot permit-${status}`), el("span", null, `${PERMIT_NAMES[status]}: ${count}`));
+      li.append(el("span", `dot permit-${status}`), el("span", null, `${PERMIT_NAMES[status]}: ${count.toLocaleString(locale)}`));
       ul.append(li);
     }
     entry.permitsEl = ul;
@@ -227,24 +245,24 @@
   function switchOff(entry) {
     if (entry.layer) map.removeLayer(entry.layer);
     entry.li.dataset.state = "off";
-    say(`Шар «${entry.title}» вимкнено.`);
+    say(t("Шар «{title}» вимкнено.", { title: entry.title }));
   }
 
   function freshness(entry) {
     const dl = el("dl", "fresh");
     const rows = [
-      ["Власник", entry.owner_department || "не вказано"],
-      ["Оновлення", REGIMES[entry.update_regime] || entry.update_regime || "—"],
-      ["Оновлено", formatDate(entry.last_updated)],
+      [t("Власник"), entry.owner_department || t("не вказано")],
+      [t("Оновлення"), REGIMES[entry.update_regime] || entry.update_regime || "—"],
+      [t("Оновлено"), formatDate(entry.last_updated)],
     ];
-    if (entry.due_by) rows.push(["Оновити до", formatDate(entry.due_by)]);
+    if (entry.due_by) rows.push([t("Оновити до"), formatDate(entry.due_by)]);
     for (const [term, value] of rows) {
       dl.append(el("dt", null, term), el("dd", null, value));
     }
     if (entry.overdue) {
       const dd = el("dd", "overdue");
-      dd.append(el("strong", null, "прострочено"));
-      dl.append(el("dt", "visually-hidden", "Стан"), dd);
+      dd.append(el("strong", null, t("прострочено")));
+      dl.append(el("dt", "visually-hidden", t("Стан")), dd);
     }
     return dl;
   }
@@ -311,9 +329,9 @@
       attrsPermit.dataset.status = status;
       attrsPermit.replaceChildren(
         el("span", `dot permit-${status}`),
-        el("strong", null, `Дозвіл: ${PERMIT_NAMES[status]}`),
+        el("strong", null, t("Дозвіл: {status}", { status: PERMIT_NAMES[status] })),
         document.createTextNode(
-          p.permit_valid_until ? ` (до ${formatDate(p.permit_valid_until)})` : "",
+          p.permit_valid_until ? " " + t("(до {date})", { date: formatDate(p.permit_valid_until) }) : "",
         ),
       );
       attrsPermit.hidden = false;
@@ -364,7 +382,7 @@
       });
     }
     if (best) showAttributes(best.entry, best.layer.feature);
-    else say("Біля центру мапи немає об'єктів увімкнених шарів.");
+    else say(t("Біля центру мапи немає об'єктів увімкнених шарів."));
   });
 
   // --- the phone's bottom sheet -------------------------------------------------------------
@@ -382,23 +400,25 @@
     try {
       catalogue = await fetchJson(config.layersUrl);
     } catch (error) {
-      say(`Не вдалося завантажити каталог шарів: ${error.message}`);
+      say(t("Не вдалося завантажити каталог шарів: {error}", { error: error.message }));
       mapEl.dataset.state = "error";
       return;
     }
     const rows = catalogue.layers.filter((row) => !SKIP.has(row.name));
     // Thematic and permit layers first (the planner's work), then the areas for context.
     const rank = (row) => (row.kind === "thematic" ? 1 : PERMIT_LAYERS.has(row.name) ? 0 : 2);
-    rows.sort((a, b) => rank(a) - rank(b) || a.title.localeCompare(b.title, "uk"));
+    rows.sort((a, b) => rank(a) - rank(b) || layerTitle(a).localeCompare(layerTitle(b), locale));
     for (const row of rows) {
-      const entry = Object.assign({}, row);
+      const entry = Object.assign({}, row, { title: layerTitle(row) });
       entry.style = styleFor(entry);
       entries.set(entry.name, entry);
       listEl.append(listLayer(entry));
     }
     listEl.dataset.state = "ready";
     const overdue = rows.filter((row) => row.overdue).length;
-    say(`Шарів: ${rows.length}` + (overdue ? `, прострочено оновлення: ${overdue}.` : "."));
+    say(overdue
+      ? t("Шарів: {count}, прострочено оновлення: {overdue}.", { count: rows.length, overdue })
+      : t("Шарів: {count}.", { count: rows.length }));
     mapEl.dataset.state = "ready";
     mapEl.dataset.layers = String(rows.length);
     for (const name of ON_BY_DEFAULT) {
