@@ -82,9 +82,14 @@ def test_sign_up_confirm_sign_in_and_reset_the_password(account_server, smtp_ser
             page.fill("#password", PASSWORD)
             page.fill("#password2", PASSWORD + "!")
             page.click("#account-submit")
-            expect(page.locator("#account-error")).to_have_text(
+            # Next to the repeat field, which it describes and which takes the focus.
+            expect(page.locator("#password2-error")).to_have_text(
                 "Паролі не збігаються: введіть той самий пароль двічі."
             )
+            assert page.get_attribute("#password2", "aria-invalid") == "true"
+            assert "password2-error" in page.get_attribute("#password2", "aria-describedby")
+            assert page.evaluate("document.activeElement.id") == "password2"
+            assert page.inner_text("#account-error") == ""
             assert not [u for m, u in requests if m == "POST"]
             shot = tmp_path / "register.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -92,12 +97,19 @@ def test_sign_up_confirm_sign_in_and_reset_the_password(account_server, smtp_ser
                 page.screenshot(path=os.path.join(SCREENSHOTS, "register.png"), full_page=True)
             assert shot.stat().st_size > 10_000
 
-            # A password the server refuses: its message, as it comes.
+            # A password the server refuses: its message, as it comes, next to the password;
+            # the repeat's message is gone.
             page.fill("#password", "short")
             page.fill("#password2", "short")
             page.click("#account-submit")
-            expect(page.locator("#account-error")).to_have_text(
+            expect(page.locator("#password-error")).to_have_text(
                 "Пароль закороткий: щонайменше 10 символів."
+            )
+            assert page.inner_text("#password2-error") == ""
+            assert page.get_attribute("#password2", "aria-invalid") is None
+            assert page.get_attribute("#password2", "aria-describedby") is None
+            assert page.get_attribute("#password", "aria-describedby") == (
+                "password-error password-hint"
             )
 
             page.fill("#password", PASSWORD)
@@ -165,7 +177,7 @@ def test_sign_up_confirm_sign_in_and_reset_the_password(account_server, smtp_ser
             page.fill("#password", NEW_PASSWORD)
             page.fill("#password2", NEW_PASSWORD.upper())
             page.get_by_role("button", name="Зберегти пароль").click()
-            expect(page.locator("#account-error")).to_have_text(
+            expect(page.locator("#password2-error")).to_have_text(
                 "Паролі не збігаються: введіть той самий пароль двічі."
             )
             assert len([u for m, u in requests if m == "POST"]) == posts
@@ -199,3 +211,88 @@ def test_sign_up_confirm_sign_in_and_reset_the_password(account_server, smtp_ser
         "/api/v1/auth/register", "/api/v1/auth/confirm", "/api/v1/auth/password-reset",
         "/api/v1/auth/password-reset/confirm", "/api/v1/auth/login",
     } <= posted  # fmt: skip
+
+
+@pytest.mark.browser
+def test_the_account_pages_in_english(account_server, smtp_server, tmp_path):
+    """The switch on /register: the form in English, the page's own message (a repeat that does
+    not match) and the API's (an address it refuses) in English next to their fields; the
+    confirmation and reset pages in English too; no mail is sent for a refused form."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base = account_server
+    errors: list[str] = []
+    posts: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, viewport in (("phone", {"width": 390, "height": 844}),
+                                   ("desktop", {"width": 1280, "height": 800})):  # fmt: skip
+                page = browser.new_page(viewport=viewport, locale="uk-UA")
+                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+                page.goto(base + "/register")
+                assert page.get_attribute("html", "lang") == "uk"
+                page.click('.crumbs a.lang-switch[data-lang="en"]')
+                page.wait_for_url(base + "/register?lang=en")
+                assert page.get_attribute("html", "lang") == "en"
+                assert page.title() == "Register — Hromada GIS"
+                expect(page.locator("h1")).to_have_text("Register")
+                expect(page.locator(".crumbs a.lang-switch")).to_have_text("Українська")
+                page.get_by_label("Full name").fill("Olena Pchilka")
+                page.get_by_label("E-mail").fill(EMAIL)
+                page.get_by_label("Password", exact=True).fill(PASSWORD)
+                page.get_by_label("Repeat the password").fill(PASSWORD + "!")
+                page.get_by_role("button", name="Register").click()
+                expect(page.locator("#password2-error")).to_have_text(
+                    "The passwords do not match: enter the same password twice."
+                )
+                assert not posts
+
+                # The API refuses the address: its English message, next to the e-mail field.
+                page.get_by_label("E-mail").fill("olena.example.ua")
+                page.get_by_label("Repeat the password").fill(PASSWORD)
+                page.get_by_role("button", name="Register").click()
+                expect(page.locator("#email-error")).to_have_text(
+                    "Invalid e-mail address: 'olena.example.ua'."
+                )
+                assert page.get_attribute("#email", "aria-invalid") == "true"
+                assert page.inner_text("#password2-error") == ""
+                assert page.is_visible("#register-form")
+                shot = tmp_path / f"register-en-{name}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                if SCREENSHOTS:
+                    page.screenshot(
+                        path=os.path.join(SCREENSHOTS, f"register-en-{name}.png"), full_page=True
+                    )
+                assert shot.stat().st_size > 10_000
+                posts.clear()
+
+            # The language stays (a cookie): the confirmation page without its code, the
+            # reset page, in English.
+            page.goto(base + "/account/confirm")
+            page.wait_for_selector('#account[data-state="error"]')
+            expect(page.locator("h1")).to_have_text("Confirm your e-mail address")
+            expect(page.locator("#account-error")).to_have_text(
+                "The link has no confirmation code. Open the full link from the mail."
+            )
+            page.goto(base + "/account/reset")
+            expect(page.locator("#reset-request h1")).to_have_text("Forgot your password?")
+            page.get_by_role("button", name="Send the link").click()
+            expect(page.locator("#email-error")).to_have_text("Enter your e-mail address.")
+            page.get_by_label("E-mail").fill(EMAIL)
+            page.get_by_role("button", name="Send the link").click()
+            expect(page.locator("#account-done")).to_have_text(
+                f"If such an account exists, we have sent a mail to {EMAIL} with a link to set"
+                " a new password."
+            )
+            if SCREENSHOTS:
+                page.screenshot(path=os.path.join(SCREENSHOTS, "account-reset-en.png"))
+            page.screenshot(path=str(tmp_path / "account-reset-en.png"))
+            # And back to Ukrainian.
+            page.click('.crumbs a.lang-switch[data-lang="uk"]')
+            page.wait_for_url(base + "/account/reset?lang=uk")
+            expect(page.locator("#reset-request h1")).to_have_text("Забули пароль?")
+        finally:
+            browser.close()
+    assert errors == []
