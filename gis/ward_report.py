@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +32,91 @@ MONTHS = 12
 LATEST = 20
 MAX_POINTS = 5000  # drawn on the report's maps
 
-MONTH_NAMES = (
-    "січень", "лютий", "березень", "квітень", "травень", "червень",
-    "липень", "серпень", "вересень", "жовтень", "листопад", "грудень",
-)  # fmt: skip
+# The report's languages: Ukrainian, and English as a switch (the page's ?lang=, else the
+# browser's Accept-Language; api/routers/wards.py decides). This module is below the portal
+# (webmap/), so it keeps its own few texts here; the data (category names, the ward's name)
+# stays Ukrainian.
+LANGUAGES = ("uk", "en")
+MONTH_NAMES = {
+    "uk": (
+        "січень", "лютий", "березень", "квітень", "травень", "червень",
+        "липень", "серпень", "вересень", "жовтень", "листопад", "грудень",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+TEXTS = {
+    "uk": {
+        "ward": "Виборчий округ № {number}",
+        "title": "Звіт по виборчому округу № {number}",
+        "as_of": "Станом на {when} UTC. Без персональних даних заявників.",
+        "totals": "Усього звернень: {total}; незакритих: {open}; прострочених: {overdue}.",
+        "by_status": "За статусом",
+        "by_category": "За категорією",
+        "by_month": "По місяцях (останні 12 місяців)",
+        "status": "Статус",
+        "category": "Категорія",
+        "month": "Місяць",
+        "appeals": "Звернень",
+        "overdue": "Прострочено",
+        "filed": "Подано",
+        "closed": "З них закрито",
+        "ward_layer": "Округ",
+    },
+    "en": {
+        "ward": "Electoral ward No. {number}",
+        "title": "Report on electoral ward No. {number}",
+        "as_of": "As of {when} UTC. No personal data of the applicants.",
+        "totals": "Appeals in total: {total}; open: {open}; overdue: {overdue}.",
+        "by_status": "By status",
+        "by_category": "By category",
+        "by_month": "By month (the last 12 months)",
+        "status": "Status",
+        "category": "Category",
+        "month": "Month",
+        "appeals": "Appeals",
+        "overdue": "Overdue",
+        "filed": "Filed",
+        "closed": "Of them closed",
+        "ward_layer": "Ward",
+    },
+}
 
 
-def status_name(status: str) -> str:
+def text(key: str, lang: str = "uk", **params: object) -> str:
+    return TEXTS[lang if lang in TEXTS else "uk"][key].format(**params)
+
+
+def status_name(status: str, lang: str = "uk") -> str:
     names = STATUS_NAMES.get(status)
-    return names[0] if names else status
+    return names[lang == "en"] if names else status
 
 
-def month_label(month: str) -> str:
-    """'2026-03' → 'березень 2026'."""
+def month_label(month: str, lang: str = "uk") -> str:
+    """'2026-03' → 'березень 2026' ('March 2026' in English)."""
     year, m = month.split("-")
-    return f"{MONTH_NAMES[int(m) - 1]} {year}"
+    names = MONTH_NAMES.get(lang, MONTH_NAMES["uk"])
+    return f"{names[int(m) - 1]} {year}"
+
+
+_WARD_WORDS = re.compile(r"виборч\w*|округ\w*|electoral|ward|№|no\.?|[\W_]", re.I)
+
+
+def name_adds(name: str | None, number: int) -> bool:
+    """Whether a ward's name says more than its number: 'Виборчий округ №3' does not (the
+    importers name a ward so when the source has no name), 'Оболонський' does."""
+    if not name:
+        return False
+    rest = _WARD_WORDS.sub("", re.sub(rf"(?<!\d){number}(?!\d)", "", name, count=1))
+    return bool(rest.strip())
+
+
+def title(info: dict, lang: str = "uk", key: str = "title") -> str:
+    """'Звіт по виборчому округу № 3', with ' — name' only when the name adds something."""
+    head = text(key, lang, number=info["number"])
+    return f"{head} — {info['name']}" if name_adds(info.get("name"), info["number"]) else head
 
 
 async def ward(conn, number: int) -> dict | None:
@@ -69,9 +140,10 @@ async def ward(conn, number: int) -> dict | None:
     }
 
 
-async def statistics(conn, number: int, now: dt.datetime | None = None) -> dict:
+async def statistics(conn, number: int, now: dt.datetime | None = None, lang: str = "uk") -> dict:
     """The ward's appeals counted by status, by category, overdue, and month by month (the
-    last 12 calendar months, Kyiv time, by the date filed), and its latest appeals."""
+    last 12 calendar months, Kyiv time, by the date filed), and its latest appeals; status
+    and month names in `lang`."""
     now = now or dt.datetime.now(dt.UTC)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
@@ -127,7 +199,7 @@ async def statistics(conn, number: int, now: dt.datetime | None = None) -> dict:
         "by_status": [
             {
                 "status": s,
-                "name": status_name(s),
+                "name": status_name(s, lang),
                 "count": by_status[s]["count"] if s in by_status else 0,
                 "overdue": by_status[s]["overdue"] if s in by_status else 0,
             }
@@ -140,7 +212,7 @@ async def statistics(conn, number: int, now: dt.datetime | None = None) -> dict:
         "by_month": [
             {
                 "month": r["month"],
-                "label": month_label(r["month"]),
+                "label": month_label(r["month"], lang),
                 "count": r["count"],
                 "closed": r["closed"],
             }
@@ -151,7 +223,7 @@ async def statistics(conn, number: int, now: dt.datetime | None = None) -> dict:
                 "number": r["number"],
                 "category": r["category"],
                 "status": r["status"],
-                "status_name": status_name(r["status"]),
+                "status_name": status_name(r["status"], lang),
                 "address": r["address"],
                 "created_at": r["created_at"].isoformat() if r["created_at"] else None,
                 "deadline_at": r["deadline_at"].isoformat() if r["deadline_at"] else None,
@@ -188,29 +260,33 @@ def _table(caption: str, head: tuple[str, ...], rows: list[tuple], cls: str) -> 
     return "".join(out)
 
 
-def tables_html(stats: dict) -> str:
+def tables_html(stats: dict, lang: str = "uk") -> str:
     """The report's tables: by status, by category, month by month."""
-    totals = (
-        f'<p class="totals">Усього звернень: <b id="total">{stats["total"]}</b>;'
-        f' незакритих: <b>{stats["open"]}</b>; прострочених: <b id="overdue">'
-        f"{stats['overdue']}</b>.</p>"
+    e = html.escape
+    # The sentence in its language, its numbers in bold.
+    totals = '<p class="totals">{}</p>'.format(
+        e(TEXTS[lang if lang in TEXTS else "uk"]["totals"]).format(
+            total=f'<b id="total">{stats["total"]}</b>',
+            open=f"<b>{stats['open']}</b>",
+            overdue=f'<b id="overdue">{stats["overdue"]}</b>',
+        )
     )
     status_rows = [(r["name"], r["count"], r["overdue"]) for r in stats["by_status"]]
     category_rows = [(r["category"], r["count"], r["overdue"]) for r in stats["by_category"]]
     month_rows = [(r["label"], r["count"], r["closed"]) for r in stats["by_month"]]
+
+    def head(*keys: str) -> tuple[str, ...]:
+        return tuple(text(k, lang) for k in keys)
+
     return (
         totals
-        + _table("За статусом", ("Статус", "Звернень", "Прострочено"), status_rows, "by-status")
-        + _table(
-            "За категорією", ("Категорія", "Звернень", "Прострочено"), category_rows, "by-category"
-        )
-        + _table(
-            "По місяцях (останні 12 місяців)",
-            ("Місяць", "Подано", "З них закрито"),
-            month_rows,
-            "by-month",
-        )  # fmt: skip
-    )
+        + _table(text("by_status", lang), head("status", "appeals", "overdue"), status_rows,
+                 "by-status")
+        + _table(text("by_category", lang), head("category", "appeals", "overdue"),
+                 category_rows, "by-category")
+        + _table(text("by_month", lang), head("month", "filed", "closed"), month_rows,
+                 "by-month")
+    )  # fmt: skip
 
 
 REPORT_CSS = """
@@ -232,16 +308,17 @@ td.num { text-align: right; }
 
 def render_html(
     info: dict, stats: dict, pts: list[tuple[float, float, str]], *,
-    leaflet_js: str, leaflet_css: str, now: dt.datetime | None = None,
+    leaflet_js: str, leaflet_css: str, now: dt.datetime | None = None, lang: str = "uk",
 ) -> str:  # fmt: skip
-    """The printable report: a folium map (the ward and its appeals coloured by status) with
-    the tables. Leaflet comes from `leaflet_js`/`leaflet_css` (the app's own /static/vendor
-    copy), never from folium's CDNs: the city's network is offline."""
+    """The printable report in `lang`: a folium map (the ward and its appeals coloured by
+    status) with the tables. Leaflet comes from `leaflet_js`/`leaflet_css` (the app's own
+    /static/vendor copy), never from folium's CDNs: the city's network is offline."""
     import branca.element
     import folium
 
     now = now or dt.datetime.now(dt.UTC)
-    title = f"Звіт по виборчому округу № {info['number']} — {info['name']}"
+    lang = lang if lang in LANGUAGES else "uk"
+    heading_text = title(info, lang)
     minx, miny, maxx, maxy = info["bbox"]
     e = html.escape
     m = folium.Map(
@@ -255,7 +332,7 @@ def render_html(
         folium.GeoJson(
             {"type": "Feature", "geometry": info["geometry"], "properties": {}},
             style_function=lambda _f: {"color": "#8a5a9e", "weight": 2, "fillOpacity": 0.08},
-            name="Округ",
+            name=text("ward_layer", lang),
         ).add_to(m)
     for lon, lat, status in pts:
         folium.CircleMarker(
@@ -265,21 +342,20 @@ def render_html(
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     fig = m.get_root()
     fig.header.add_child(branca.element.Element(
-        f'<title>{e(title)}</title><link rel="icon" href="data:,"><style>{REPORT_CSS}</style>'
+        f'<title>{e(heading_text)}</title><link rel="icon" href="data:,"><style>{REPORT_CSS}</style>'
     ))  # fmt: skip
     out = fig.render()
     legend = "".join(
-        f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{e(status_name(s))}</span>'
+        f'<span><i style="background:{STATUS_COLOURS[s]}"></i>{e(status_name(s, lang))}</span>'
         for s in STATUS_ORDER
     )
-    heading = (
-        f'<h1>{e(title)}</h1><p class="meta">Станом на {now:%d.%m.%Y %H:%M} UTC.'
-        " Дані без персональних даних заявників.</p>"
-    )
+    as_of = text("as_of", lang, when=f"{now:%d.%m.%Y %H:%M}")
+    heading = f'<h1>{e(heading_text)}</h1><p class="meta">{e(as_of)}</p>'
     # The heading above the map, the legend and the tables below it.
     out = out.replace("<body>", f"<body>{heading}", 1)
-    out = out.replace("</body>", f'<p class="legend">{legend}</p>{tables_html(stats)}</body>', 1)
-    return out.replace("<html>", '<html lang="uk">', 1)
+    tables = tables_html(stats, lang)
+    out = out.replace("</body>", f'<p class="legend">{legend}</p>{tables}</body>', 1)
+    return out.replace("<html>", f'<html lang="{lang}">', 1)
 
 
 # --- the PDF report -------------------------------------------------------------------------
@@ -303,16 +379,19 @@ def _hex(colour: str) -> tuple[int, int, int]:
 
 def render_pdf(
     info: dict, stats: dict, pts: list[tuple[float, float, str]],
-    now: dt.datetime | None = None,
+    now: dt.datetime | None = None, lang: str = "uk",
 ) -> bytes:  # fmt: skip
-    """The report as PDF (fpdf2): a static map drawn from the ward's polygon and its appeals
-    (lon/lat projected equirectangularly at the ward's latitude), and the tables."""
+    """The report as PDF (fpdf2) in `lang`: a static map drawn from the ward's polygon and its
+    appeals (lon/lat projected equirectangularly at the ward's latitude), and the tables."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
     now = now or dt.datetime.now(dt.UTC)
+    lang = lang if lang in LANGUAGES else "uk"
+    heading = title(info, lang)
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Звіт по виборчому округу № {info['number']} — {info['name']}")
+    pdf.set_title(heading)
+    pdf.set_lang(lang)
     pdf.set_creator("Hromada GIS")
     pdf.add_font("DejaVu", "", str(FONT))
     pdf.add_font("DejaVu", "B", str(FONT_BOLD if FONT_BOLD.exists() else FONT))
@@ -320,11 +399,10 @@ def render_pdf(
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(
-        0, 8, f"Звіт по виборчому округу № {info['number']} — {info['name']}",
-        new_x="LMARGIN", new_y="NEXT",
+        0, 8, heading, new_x="LMARGIN", new_y="NEXT",
     )  # fmt: skip
     pdf.set_font("DejaVu", "", 9)
-    pdf.cell(0, 6, f"Станом на {now:%d.%m.%Y %H:%M} UTC. Без персональних даних заявників.")
+    pdf.cell(0, 6, text("as_of", lang, when=f"{now:%d.%m.%Y %H:%M}"))
     pdf.ln(8)
 
     # The map: a box 180 × 110 mm, the ward fitted in it.
@@ -360,7 +438,8 @@ def render_pdf(
         pdf.set_fill_color(*_hex(STATUS_COLOURS[s]))
         pdf.circle(x + 1.5, y + 2.5, 1.2, style="F")
         pdf.set_x(x + 4)
-        pdf.cell(pdf.get_string_width(status_name(s)) + 6, 5, status_name(s))
+        name = status_name(s, lang)
+        pdf.cell(pdf.get_string_width(name) + 6, 5, name)
     pdf.ln(8)
     pdf.set_fill_color(255, 255, 255)  # the points' colours stay out of the tables
     pdf.set_draw_color(150, 150, 150)
@@ -368,8 +447,7 @@ def render_pdf(
     pdf.set_font("DejaVu", "", 10)
     pdf.multi_cell(
         0, 6,
-        f"Усього звернень: {stats['total']}; незакритих: {stats['open']};"
-        f" прострочених: {stats['overdue']}.",
+        text("totals", lang, total=stats["total"], open=stats["open"], overdue=stats["overdue"]),
         new_x="LMARGIN", new_y="NEXT",
     )  # fmt: skip
     pdf.ln(2)
@@ -387,15 +465,23 @@ def render_pdf(
                 t.row([str(v) for v in row])
         pdf.ln(4)
 
-    table("За статусом", ("Статус", "Звернень", "Прострочено"),
+    def head(*keys: str) -> tuple[str, str, str]:
+        a, b, c = (text(k, lang) for k in keys)
+        return a, b, c
+
+    table(text("by_status", lang), head("status", "appeals", "overdue"),
           [(r["name"], r["count"], r["overdue"]) for r in stats["by_status"]])  # fmt: skip
-    table("За категорією", ("Категорія", "Звернень", "Прострочено"),
+    table(text("by_category", lang), head("category", "appeals", "overdue"),
           [(r["category"], r["count"], r["overdue"]) for r in stats["by_category"]])  # fmt: skip
-    table("По місяцях (останні 12 місяців)", ("Місяць", "Подано", "З них закрито"),
+    table(text("by_month", lang), head("month", "filed", "closed"),
           [(r["label"], r["count"], r["closed"]) for r in stats["by_month"]])  # fmt: skip
     return bytes(pdf.output())
 
 
 def report_context(info: dict) -> dict[str, Any]:
-    """The ward as the statistics' JSON shows it."""
-    return {k: info[k] for k in ("number", "name", "geometry", "bbox")}
+    """The ward as the statistics' JSON shows it; `name_adds`: whether its name says more
+    than its number (the cabinet's title shows the name only then)."""
+    return {
+        **{k: info[k] for k in ("number", "name", "geometry", "bbox")},
+        "name_adds": name_adds(info.get("name"), info["number"]),
+    }

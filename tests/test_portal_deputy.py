@@ -2,15 +2,18 @@
 (api/routers/wards.py, gis/ward_report.py): the statistics equal the database's counts, a
 deputy sees only their own ward (another one: 404), the report is HTML with a local folium map
 and tables, and PDF with the ward's name; in Debian's chromium a deputy signs in and sees their
-ward drawn with its statistics, with no JavaScript error and no request leaving 127.0.0.1."""
+ward drawn with its statistics, with no JavaScript error and no request leaving 127.0.0.1; in
+English (the switch) the page, its statistics and its reports are English."""
 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import datetime as dt
 import itertools
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -18,6 +21,7 @@ from conftest import demo_city
 from fastapi.testclient import TestClient
 from live import serve
 from test_portal import CHROMIUM, CHROMIUM_ARGS
+from test_ward_report import pdf_text
 
 from api import create_app
 from gis import accounts
@@ -29,6 +33,19 @@ SEED = 23
 PASSWORD = "Deputy-ward-Pass-2026"
 SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")
 _counter = itertools.count()
+UK_MONTHS = ("січень", "лютий", "березень", "квітень", "травень", "червень", "липень",
+             "серпень", "вересень", "жовтень", "листопад", "грудень")  # fmt: skip
+
+
+def _last_months(n: int) -> list[tuple[int, int]]:
+    """(year, month) of the last n calendar months in Kyiv, the current one last."""
+    today = dt.datetime.now(ZoneInfo("Europe/Kyiv")).date()
+    y, m = today.year, today.month
+    out = []
+    for _ in range(n):
+        out.append((y, m))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
 
 
 def _run(coro_fn, url):
@@ -98,6 +115,8 @@ def test_statistics_equal_the_databases_counts(city, wards, client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["ward"]["number"] == number and body["ward"]["name"] == name
+    # The demo's wards are named "Виборчий округ №N": the name adds nothing to the title.
+    assert body["ward"]["name_adds"] is False
     assert body["ward"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     ward_ids = "SELECT id FROM wards WHERE number = %s"
     (total, overdue), = sql(city, "SELECT count(*), count(*) FILTER (WHERE status <> 'closed'"
@@ -132,6 +151,23 @@ def test_statistics_equal_the_databases_counts(city, wards, client):
     text = r.text
     for field in ("author", "email", "phone", "full_name"):
         assert field not in text
+    assert [r["name"] for r in body["by_status"]][:2] == ["Зареєстровано", "В роботі"]
+    assert all(r["label"].split() == [UK_MONTHS[int(r["month"][5:]) - 1], r["month"][:4]]
+               for r in body["by_month"])  # fmt: skip
+
+    # In English (the cabinet's fetch sends the page's language; ?lang= also asks): status
+    # and month names; the counts and the data (categories) the same.
+    for query, header in (("", "en-GB,en;q=0.9"), ("?lang=en", "uk")):
+        en = client.get(f"/api/v1/wards/{number}/statistics{query}",
+                        headers={**token_for(city, uid), "Accept-Language": header}).json()  # fmt: skip
+        assert [r["name"] for r in en["by_status"]] == [
+            "Registered", "In work", "On check", "Returned for rework", "Closed",
+        ]  # fmt: skip
+        assert [r["label"] for r in en["by_month"]] == [
+            f"{calendar.month_name[int(r['month'][5:])]} {r['month'][:4]}" for r in en["by_month"]
+        ]
+        assert {r["status_name"] for r in en["latest"]} <= {r["name"] for r in en["by_status"]}
+        assert en["by_category"] == body["by_category"] and en["total"] == body["total"]
 
 
 def test_a_deputy_sees_only_their_own_ward(city, wards, client):
@@ -166,7 +202,10 @@ def test_the_report_as_html_and_pdf(city, wards, client, tmp_path):
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/html")
     page = r.text
-    assert name in page and f"№ {number}" in page
+    assert r.headers["content-language"] == "uk"
+    assert f"<h1>Звіт по виборчому округу № {number}</h1>" in page
+    assert name not in page  # "Виборчий округ №N" would only repeat the number
+    assert '<html lang="uk">' in page
     for caption in ("За статусом", "За категорією", "По місяцях (останні 12 місяців)"):
         assert f"<caption>{caption}</caption>" in page
     assert page.count("<table") == 3
@@ -185,10 +224,62 @@ def test_the_report_as_html_and_pdf(city, wards, client, tmp_path):
         (Path(SCREENSHOTS) / "ward-report.pdf").write_bytes(r.content)
     # The ward's name in the document's title (UTF-16, as PDF strings with Cyrillic are);
     # the text itself is drawn in DejaVu Sans, embedded.
-    title = f"Звіт по виборчому округу № {number} — {name}"
+    title = f"Звіт по виборчому округу № {number}"
     assert ("\ufeff" + title).encode("utf-16-be").hex().encode() in r.content
     assert b"DejaVuSans" in r.content
     assert r.content.rstrip().endswith(b"%%EOF")
+    lines = pdf_text(r.content).splitlines()
+    assert lines[0] == title and "За категорією" in lines
+
+
+def test_the_report_in_english(city, wards, client, tmp_path):
+    """The report follows the language asked for: ?lang=en (the cabinet's links), else the
+    browser's Accept-Language; an unknown ?lang= is ignored."""
+    number, _ = wards[0]
+    uid, _ = new_user(city, "deputy", ward_number=number)
+    headers = token_for(city, uid)
+    months = [f"{calendar.month_name[m]} {y}" for y, m in _last_months(12)]
+    for query, accept in (("?lang=en", "uk-UA,uk"), ("", "en-US,en;q=0.9"), ("?lang=xx", "en")):
+        r = client.get(f"/api/v1/wards/{number}/report.html{query}",
+                       headers={**headers, "Accept-Language": accept})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert r.headers["content-language"] == "en"
+        page = r.text
+        assert '<html lang="en">' in page
+        assert f"<h1>Report on electoral ward No. {number}</h1>" in page
+        for caption in ("By status", "By category", "By month (the last 12 months)"):
+            assert f"<caption>{caption}</caption>" in page
+        for head in ("Status", "Category", "Month", "Appeals", "Overdue", "Filed"):
+            assert f'<th scope="col">{head}</th>' in page
+        assert "Returned for rework" in page and months[-1] in page
+        for uk in ("Звіт по", "Станом на", "За статусом", "Прострочено", *UK_MONTHS):
+            assert uk not in page, uk
+    # ?lang=uk wins over an English browser.
+    r = client.get(f"/api/v1/wards/{number}/report.html?lang=uk",
+                   headers={**headers, "Accept-Language": "en"})  # fmt: skip
+    assert "<caption>За статусом</caption>" in r.text and "By status" not in r.text
+
+    r = client.get(f"/api/v1/wards/{number}/report.pdf?lang=en", headers=headers)
+    assert r.status_code == 200 and r.headers["content-language"] == "en"
+    assert f"/Title (Report on electoral ward No. {number})".encode() in r.content
+    assert b"/Lang (en)" in r.content
+    text = pdf_text(r.content)
+    (tmp_path / "ward-report-en.pdf").write_bytes(r.content)
+    if SCREENSHOTS:
+        (Path(SCREENSHOTS) / "ward-report-en.pdf").write_bytes(r.content)
+        (Path(SCREENSHOTS) / "ward-report-en.txt").write_text(text)
+    lines = text.splitlines()
+    assert lines[0] == f"Report on electoral ward No. {number}"
+    assert lines[1].startswith("As of ") and lines[1].endswith(
+        "No personal data of the applicants."
+    )
+    for line in ("By status", "By category", "By month (the last 12 months)", "Status",
+                 "Category", "Month", "Appeals", "Overdue", "Filed", "Of them closed",
+                 "Registered", "Returned for rework", *months):  # fmt: skip
+        assert line in lines, line
+    assert any(line.startswith("Appeals in total: ") for line in lines)
+    for uk in ("За статусом", "Статус", "Звернень", "З них закрито"):
+        assert uk not in lines, uk
 
 
 def test_the_cabinet_page_is_served(client):

@@ -3,6 +3,10 @@
 A deputy sees only their own ward: another ward's number is not found (404), as an appeal
 outside one's scope is (gis/scope.py). Operators, curators and administrators see any ward.
 Everything is read from `appeal_features`, which holds no personal data (gis/ward_report.py).
+
+The statistics' status and month names and the reports' texts are in Ukrainian or English: the
+one asked for by `?lang=` (the cabinet's report links carry the page's language, since a link
+opened in a new tab cannot send a header), else the request's Accept-Language.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ConnDep
+from api.errors import preferred_language
 from api.policy import Principal, allow
 from gis import ward_report
 from gis.errors import NotFound
@@ -22,6 +27,18 @@ router = APIRouter(prefix="/api/v1/wards", tags=["wards"])
 
 WARD_ROLES = ("operator", "curator", "deputy", "admin")
 WardReader = Annotated[Principal, allow(*WARD_ROLES)]
+LangQuery = Annotated[
+    str | None,
+    Query(description="uk або en; інакше — за Accept-Language (uk or en; else Accept-Language)"),
+]
+
+
+def _language(request: Request, lang: str | None) -> str:
+    """`?lang=` if it names one of the report's languages (anything else is ignored, as the
+    portal ignores it), else the request's Accept-Language."""
+    if lang in ward_report.LANGUAGES:
+        return lang
+    return preferred_language(request.headers.get("accept-language"))
 
 
 async def _ward(conn, principal: Principal, number: str) -> dict:
@@ -39,42 +56,57 @@ async def _ward(conn, principal: Principal, number: str) -> dict:
 
 
 @router.get("/{number}/statistics", summary="Статистика звернень виборчого округу")
-async def ward_statistics(number: str, principal: WardReader, conn: ConnDep) -> dict:
+async def ward_statistics(
+    number: str, principal: WardReader, conn: ConnDep, request: Request, lang: LangQuery = None
+) -> dict:
     """The ward (number, name, geometry, bbox) and its appeals counted by status, category,
     overdue and month by month (the last 12 months), with its latest appeals."""
     info = await _ward(conn, principal, number)
-    stats = await ward_report.statistics(conn, info["number"])
+    stats = await ward_report.statistics(conn, info["number"], lang=_language(request, lang))
     return {"ward": ward_report.report_context(info), **stats}
 
 
 @router.get("/{number}/report.html", summary="Звіт по округу (HTML для друку)",
             response_class=HTMLResponse)  # fmt: skip
 async def ward_report_html(
-    number: str, principal: WardReader, conn: ConnDep, request: Request
+    number: str, principal: WardReader, conn: ConnDep, request: Request, lang: LangQuery = None
 ) -> HTMLResponse:
     info = await _ward(conn, principal, number)
-    stats = await ward_report.statistics(conn, info["number"])
+    language = _language(request, lang)
+    stats = await ward_report.statistics(conn, info["number"], lang=language)
     pts = await ward_report.points(conn, info["number"])
     static = request.app.url_path_for("static", path="vendor/leaflet/leaflet.js")
     css = request.app.url_path_for("static", path="vendor/leaflet/leaflet.css")
     page = await asyncio.to_thread(
-        ward_report.render_html, info, stats, pts, leaflet_js=str(static), leaflet_css=str(css)
-    )
-    return HTMLResponse(page, headers={"Cache-Control": "private, no-store"})
+        ward_report.render_html, info, stats, pts,
+        leaflet_js=str(static), leaflet_css=str(css), lang=language,
+    )  # fmt: skip
+    return HTMLResponse(page, headers=_headers(language))
 
 
 @router.get("/{number}/report.pdf", summary="Звіт по округу (PDF)",
             response_class=Response)  # fmt: skip
-async def ward_report_pdf(number: str, principal: WardReader, conn: ConnDep) -> Response:
+async def ward_report_pdf(
+    number: str, principal: WardReader, conn: ConnDep, request: Request, lang: LangQuery = None
+) -> Response:
     info = await _ward(conn, principal, number)
-    stats = await ward_report.statistics(conn, info["number"])
+    language = _language(request, lang)
+    stats = await ward_report.statistics(conn, info["number"], lang=language)
     pts = await ward_report.points(conn, info["number"])
-    body = await asyncio.to_thread(ward_report.render_pdf, info, stats, pts)
+    body = await asyncio.to_thread(ward_report.render_pdf, info, stats, pts, lang=language)
     return Response(
         body,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="ward-{info["number"]}-report.pdf"',
-            "Cache-Control": "private, no-store",
+            **_headers(language),
         },
     )
+
+
+def _headers(lang: str) -> dict[str, str]:
+    return {
+        "Cache-Control": "private, no-store",
+        "Content-Language": lang,
+        "Vary": "Accept-Language",
+    }

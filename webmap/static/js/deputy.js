@@ -6,8 +6,8 @@
   "use strict";
 
   const config = JSON.parse(document.getElementById("page-config").textContent);
+  const { t, locale, lang: LANG } = window.i18n;
   const CSRF_KEY = "hromada.csrf";
-  const LANG = document.documentElement.lang || "uk";
   const CITY_WIDE = ["operator", "curator", "admin"];
   const STATUS_COLOURS = {
     registered: "#1f77b4", in_work: "#ff7f0e", on_check: "#8e44ad",
@@ -42,10 +42,21 @@
 
   function day(iso) {
     if (!iso) return "—";
-    return new Date(iso).toLocaleDateString("uk-UA", { timeZone: "Europe/Kyiv" });
+    return new Date(iso).toLocaleDateString(locale, { timeZone: "Europe/Kyiv" });
   }
 
   const wardUrl = (template, number) => template.replace("{number}", encodeURIComponent(number));
+  // The printable report in the page's language (a link opened in a new tab sends no header
+  // of ours, so the language goes in the address).
+  const reportUrl = (template, number) =>
+    `${wardUrl(template, number)}?lang=${encodeURIComponent(LANG)}`;
+
+  function wardTitle(ward) {
+    const head = t("Виборчий округ № {number}", { number: ward.number });
+    // The name only when it says more than the number: the importers name a ward that has no
+    // name of its own "Виборчий округ № N", which would repeat the title (the API tells).
+    return ward.name_adds ? `${head} — ${ward.name}` : head;
+  }
 
   // --- the map ------------------------------------------------------------------------------
   const map = L.map(mapEl, { zoomControl: true, keyboard: true, attributionControl: true });
@@ -129,7 +140,7 @@
       const content = document.createElement("p");
       const link = document.createElement("a");
       link.href = `${config.homeUrl}?number=${encodeURIComponent(p.number)}`;
-      text(link, `№ ${p.number}`);
+      text(link, t("№ {number}", { number: p.number }));
       content.append(link, ` — ${STATUS_NAMES[p.status] || p.status || ""}`);
       L.popup()
         .setLatLng(event.latlng)
@@ -154,8 +165,8 @@
 
   function renderStats(data) {
     const ward = data.ward;
-    text($("ward-title"), `Виборчий округ № ${ward.number} — ${ward.name}`);
-    document.title = `Округ № ${ward.number} — Кабінет депутата — Hromada GIS`;
+    text($("ward-title"), wardTitle(ward));
+    document.title = t("Округ № {number} — Кабінет депутата", { number: ward.number }) + " — Hromada GIS";
     text($("stat-total"), data.total);
     text($("stat-open"), data.open);
     text($("stat-overdue"), data.overdue);
@@ -193,29 +204,30 @@
       const st = cell(row, r.status_name);
       st.dataset.status = r.status;
       cell(row, r.address);
-      const due = cell(row, day(r.deadline_at) + (r.overdue ? " (прострочено)" : ""));
+      const deadline = day(r.deadline_at);
+      const due = cell(row, r.overdue ? t("{date} (прострочено)", { date: deadline }) : deadline);
       if (r.overdue) due.className = "overdue";
     });
-    $("report-html").href = wardUrl(config.reportHtmlUrl, ward.number);
-    $("report-pdf").href = wardUrl(config.reportPdfUrl, ward.number);
+    $("report-html").href = reportUrl(config.reportHtmlUrl, ward.number);
+    $("report-pdf").href = reportUrl(config.reportPdfUrl, ward.number);
   }
 
   async function showWard(number) {
     root.dataset.state = "loading";
     text(errorEl, "");
-    text(statusEl, "Завантаження статистики округу…");
+    text(statusEl, t("Завантаження статистики округу…"));
     const { ok, status, body } = await api(wardUrl(config.statisticsUrl, number));
     if (status === 401) { window.location.assign(config.loginUrl); return; }
     if (!ok) {
       root.dataset.state = "error";
       text(statusEl, "");
-      text(errorEl, body.detail || "Не вдалося завантажити статистику округу.");
+      text(errorEl, body.detail || t("Не вдалося завантажити статистику округу."));
       return;
     }
     renderStats(body);
     drawWard(body.ward);
     root.dataset.ward = String(body.ward.number);
-    text(statusEl, `Звернень в окрузі: ${body.total}.`);
+    text(statusEl, t("Звернень в окрузі: {total}.", { total: body.total }));
     root.dataset.state = "ready";
   }
 
@@ -227,19 +239,19 @@
     root.dataset.role = me.body.role;
     const name = me.body.full_name || me.body.email;
     if (me.body.role === "deputy") {
-      text($("who"), `${name}, депутат виборчого округу № ${me.body.ward_number}`);
+      text($("who"), t("{name}, депутат виборчого округу № {number}", { name, number: me.body.ward_number }));
       await showWard(me.body.ward_number);
       return;
     }
     if (CITY_WIDE.includes(me.body.role)) {
-      text($("who"), `${name}: звіт по будь-якому виборчому округу`);
+      text($("who"), t("{name}: звіт по будь-якому виборчому округу", { name }));
       $("latest-note").hidden = true;
       const picker = $("ward-picker");
       picker.hidden = false;
       picker.addEventListener("submit", (event) => {
         event.preventDefault();
         const n = picker.ward.value.trim();
-        if (!/^\d{1,6}$/.test(n)) { text(errorEl, "Вкажіть номер округу (ціле число)."); return; }
+        if (!/^\d{1,6}$/.test(n)) { text(errorEl, t("Вкажіть номер округу (ціле число).")); return; }
         history.replaceState(null, "", `${location.pathname}?ward=${n}`);
         showWard(n);
       });
@@ -249,26 +261,26 @@
         await showWard(wanted);
       } else {
         root.dataset.state = "ready";
-        text(statusEl, "Оберіть номер виборчого округу.");
+        text(statusEl, t("Оберіть номер виборчого округу."));
       }
       return;
     }
     root.dataset.state = "error";
     text(statusEl, "");
-    text(errorEl, "Цей кабінет — для депутатів, операторів і кураторів.");
+    text(errorEl, t("Цей кабінет — для депутатів, операторів і кураторів."));
   }
 
   $("logout").addEventListener("click", async () => {
     const { ok, status, body } = await api(config.logoutUrl, {
       method: "POST", headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
     });
-    if (!ok && status !== 401) { text(errorEl, body.detail || "Не вдалося вийти."); return; }
+    if (!ok && status !== 401) { text(errorEl, body.detail || t("Не вдалося вийти.")); return; }
     sessionStorage.removeItem(CSRF_KEY);
     window.location.assign(config.loginUrl);
   });
 
   load().catch((exc) => {
     root.dataset.state = "error";
-    text(errorEl, `Помилка: ${exc.message}`);
+    text(errorEl, t("Помилка: {message}", { message: exc.message }));
   });
 })();
