@@ -7,6 +7,7 @@
 (function () {
   "use strict";
 
+  const { t, plural, locale, lang } = window.i18n;
   const config = Object.assign(
     JSON.parse(document.getElementById("map-config").textContent),
     JSON.parse(document.getElementById("map-urls").textContent),
@@ -38,7 +39,9 @@
   async function fetchAllFeatures(url) {
     const features = [];
     while (url) {
-      const response = await fetch(url, { headers: { Accept: "application/geo+json" } });
+      const response = await fetch(url, {
+        headers: { Accept: "application/geo+json", "Accept-Language": lang },
+      });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
         throw new Error(body.detail || `HTTP ${response.status}`);
@@ -248,8 +251,14 @@
     return config.appealsTiles + (query ? `?${query}` : "");
   }
 
+  // The page's language (?lang=, set by the language switch) stays in the address with the
+  // filters, so a shared link opens in the same language; reading the filters ignores it.
+  const langParam = new URLSearchParams(location.search).get("lang");
+
   function writeUrl() {
-    const query = filterParams(state).toString();
+    const params = filterParams(state);
+    if (langParam === "uk" || langParam === "en") params.set("lang", langParam);
+    const query = params.toString();
     const centre = map.getCenter();
     const zoom = Math.round(map.getZoom() * 100) / 100;
     const hash = `#${zoom}/${centre.lat.toFixed(5)}/${centre.lng.toFixed(5)}`;
@@ -276,7 +285,9 @@
       return;
     }
     openCard(properties.number).then((found) => {
-      if (!found) statusEl.textContent = `Звернення № ${properties.number} не знайдено.`;
+      if (!found) {
+        statusEl.textContent = t("Звернення № {number} не знайдено.", { number: properties.number });
+      }
     });
   });
   appeals.addTo(map);
@@ -292,31 +303,32 @@
         .then((features) => layer.addData({ type: "FeatureCollection", features }))
         .catch((error) => {
           loading = false;
-          statusEl.textContent = `Не вдалося завантажити шар «${name}»: ${error.message}`;
+          statusEl.textContent = t("Не вдалося завантажити шар «{name}»: {error}",
+            { name, error: error.message });
         });
     });
     return layer;
   }
   const wards = lazyLayer(config.wardsUrl,
-    { color: "#8a5a9e", weight: 1, fillColor: "#8a5a9e", fillOpacity: 0.1 }, "Виборчі округи");
+    { color: "#8a5a9e", weight: 1, fillColor: "#8a5a9e", fillOpacity: 0.1 }, t("Виборчі округи"));
   const boundary = lazyLayer(config.hromadasUrl,
-    { color: "#555555", weight: 2.5, fill: false }, "Межа міста");
+    { color: "#555555", weight: 2.5, fill: false }, t("Межа міста"));
   L.control.layers(null, {
-    "Райони": districtsLayer,
-    "Виборчі округи": wards,
-    "Межа міста": boundary,
-    "Звернення": appeals,
+    [t("Райони")]: districtsLayer,
+    [t("Виборчі округи")]: wards,
+    [t("Межа міста")]: boundary,
+    [t("Звернення")]: appeals,
   }, { collapsed: true, position: "topright" }).addTo(map);
 
   // --- dates --------------------------------------------------------------------------------
   let dateFormat;
   try {
-    dateFormat = new Intl.DateTimeFormat("uk-UA", {
+    dateFormat = new Intl.DateTimeFormat(locale, {
       day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
       timeZone: "Europe/Kyiv",
     });
   } catch (_) {
-    dateFormat = new Intl.DateTimeFormat("uk-UA", { dateStyle: "short", timeStyle: "short" });
+    dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" });
   }
   function formatDate(iso) {
     if (!iso) return "";
@@ -331,9 +343,13 @@
     return node;
   }
 
-  function statusBadge(status, name) {
+  // A status in the page's language: the page's own names (config.statusNames), else the API's.
+  function statusBadge(item) {
+    const status = item.status;
+    const name = (config.statusNames || {})[status]
+      || (lang === "en" ? item.status_name_en : item.status_name) || status;
     const badge = el("span", `badge badge-${status}`);
-    badge.append(el("span", `dot status-${status}`), document.createTextNode(name || status));
+    badge.append(el("span", `dot status-${status}`), document.createTextNode(name));
     return badge;
   }
 
@@ -343,7 +359,7 @@
   function setPanelOpen(open) {
     panel.dataset.open = String(open);
     panelToggle.setAttribute("aria-expanded", String(open));
-    panelToggle.textContent = open ? "Згорнути" : "Фільтри і список";
+    panelToggle.textContent = open ? t("Згорнути") : t("Фільтри і список");
   }
   panelToggle.addEventListener("click", () => setPanelOpen(panel.dataset.open !== "true"));
 
@@ -354,7 +370,7 @@
   let selected = null;
 
   function showCard(appeal) {
-    cardTitle.textContent = `Звернення № ${appeal.number}`;
+    cardTitle.textContent = t("Звернення № {number}", { number: appeal.number });
     const rows = el("dl", "card-fields");
     function row(term, value) {
       if (value === null || value === undefined || value === "") return;
@@ -363,29 +379,29 @@
       if (value instanceof Node) dd.append(value); else dd.textContent = String(value);
       rows.append(dd);
     }
-    row("Стан", statusBadge(appeal.status, appeal.status_name));
+    row(t("Стан"), statusBadge(appeal));
     const category = appeal.category || {};
     const kindName = category.kind && category.kind.name;
-    row("Категорія", kindName && kindName !== category.name
+    row(t("Категорія"), kindName && kindName !== category.name
       ? `${kindName} — ${category.name}` : category.name);
-    row("Тип", appeal.kind === "thanks" ? "подяка" : "скарга");
-    row("Адреса", appeal.address);
-    row("Район", appeal.district && appeal.district.name);
-    row("Виконавець", appeal.executor);
-    row("Зареєстровано", formatDate(appeal.created_at));
+    row(t("Тип"), appeal.kind === "thanks" ? t("подяка") : t("скарга"));
+    row(t("Адреса"), appeal.address);
+    row(t("Район"), appeal.district && appeal.district.name);
+    row(t("Виконавець"), appeal.executor);
+    row(t("Зареєстровано"), formatDate(appeal.created_at));
     if (appeal.deadline_at) {
       const deadline = el("span", "", formatDate(appeal.deadline_at));
-      if (appeal.overdue) deadline.append(" ", el("strong", "overdue", "прострочено"));
-      row("Термін виконання", deadline);
+      if (appeal.overdue) deadline.append(" ", el("strong", "overdue", t("прострочено")));
+      row(t("Термін виконання"), deadline);
     }
-    row("Закрито", formatDate(appeal.closed_at));
-    row("Результат", appeal.result);
+    row(t("Закрито"), formatDate(appeal.closed_at));
+    row(t("Результат"), appeal.result);
     cardBody.replaceChildren(rows);
     if (appeal.answer) {
-      cardBody.append(el("h3", "", "Відповідь виконавця"), el("p", "answer", appeal.answer));
+      cardBody.append(el("h3", "", t("Відповідь виконавця")), el("p", "answer", appeal.answer));
     }
     if (appeal.is_public && appeal.text) {
-      cardBody.append(el("h3", "", "Текст звернення"), el("p", "text", appeal.text));
+      cardBody.append(el("h3", "", t("Текст звернення")), el("p", "text", appeal.text));
     }
     const photos = (appeal.photos || []).filter((p) => p.url);
     if (photos.length) {
@@ -398,13 +414,13 @@
         const img = el("img");
         img.src = photo.url;
         img.loading = "lazy";
-        img.alt = photo.kind === "answer" ? "Фото до відповіді виконавця" : "Фото до звернення";
+        img.alt = photo.kind === "answer" ? t("Фото до відповіді виконавця") : t("Фото до звернення");
         link.append(img);
         const item = el("li");
         item.append(link);
         list.append(item);
       }
-      cardBody.append(el("h3", "", "Фото"), list);
+      cardBody.append(el("h3", "", t("Фото")), list);
     }
     card.hidden = false;
     card.dataset.number = appeal.number;
@@ -438,7 +454,7 @@
   // The card of one appeal: true when shown, false for an unknown number; throws otherwise.
   async function openCard(number) {
     const response = await fetch(`${config.appealUrl}/${encodeURIComponent(number)}`,
-      { headers: { Accept: "application/json" } });
+      { headers: { Accept: "application/json", "Accept-Language": lang } });
     if (response.status === 404) return false;
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
@@ -456,18 +472,18 @@
     checkMessage.textContent = "";
     checkInput.removeAttribute("aria-invalid");
     if (!number) {
-      checkMessage.textContent = "Введіть номер звернення.";
+      checkMessage.textContent = t("Введіть номер звернення.");
       checkInput.setAttribute("aria-invalid", "true");
       return;
     }
     try {
       if (!(await openCard(number))) {
         checkMessage.textContent =
-          `Звернення з номером «${number}» не знайдено. Перевірте номер і спробуйте ще раз.`;
+          t("Звернення з номером «{number}» не знайдено. Перевірте номер і спробуйте ще раз.", { number });
         checkInput.setAttribute("aria-invalid", "true");
       }
     } catch (error) {
-      checkMessage.textContent = `Не вдалося перевірити звернення: ${error.message}`;
+      checkMessage.textContent = t("Не вдалося перевірити звернення: {error}", { error: error.message });
     }
   });
   // A link `/?number=К-400` (e.g. from the confirmation of a filed appeal) opens its card.
@@ -499,15 +515,15 @@
     button.type = "button";
     const top = el("span", "appeal-top");
     top.append(el("span", "appeal-number", `№ ${item.number}`),
-      statusBadge(item.status, item.status_name));
-    if (item.overdue) top.append(el("span", "overdue", "прострочено"));
+      statusBadge(item));
+    if (item.overdue) top.append(el("span", "overdue", t("прострочено")));
     button.append(top, el("span", "appeal-category", item.category && item.category.name),
       el("span", "appeal-address", item.address || ""),
       el("time", "appeal-date", formatDate(item.created_at)));
     button.querySelector("time").dateTime = item.created_at || "";
     button.addEventListener("click", () => {
       openCard(item.number).catch((error) => {
-        statusEl.textContent = `Не вдалося відкрити звернення: ${error.message}`;
+        statusEl.textContent = t("Не вдалося відкрити звернення: {error}", { error: error.message });
       });
     });
     li.append(button);
@@ -524,7 +540,7 @@
     listEl.setAttribute("aria-busy", "true");
     try {
       const response = await fetch(`${config.feedUrl}?${params}`,
-        { headers: { Accept: "application/json" } });
+        { headers: { Accept: "application/json", "Accept-Language": lang } });
       const body = await response.json().catch(() => ({}));
       if (seq !== listSeq) return;
       if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
@@ -532,14 +548,16 @@
       for (const item of body.items) listEl.append(listItem(item));
       nextCursor = body.next || null;
       moreButton.hidden = !nextCursor;
-      listTotal.textContent = `(${body.total})`;
+      const total = plural(body.total, "{n} звернення|{n} звернення|{n} звернень");
+      listTotal.textContent = `(${total})`;
       if (!listEl.children.length) {
-        listEl.append(el("li", "empty", "Тут немає звернень за цими фільтрами."));
+        listEl.append(el("li", "empty", t("Тут немає звернень за цими фільтрами.")));
       }
       listEl.dataset.state = "ready";
     } catch (error) {
       if (seq !== listSeq) return;
-      listEl.replaceChildren(el("li", "empty error", `Не вдалося завантажити список: ${error.message}`));
+      listEl.replaceChildren(el("li", "empty error",
+        t("Не вдалося завантажити список: {error}", { error: error.message })));
       moreButton.hidden = true;
       listEl.dataset.state = "error";
     } finally {
@@ -598,7 +616,7 @@
   categoryInput.addEventListener("change", () => pickCategory(true));
 
   // --- the lists the filters offer ------------------------------------------------------------
-  fetch(config.categoriesUrl, { headers: { Accept: "application/json" } })
+  fetch(config.categoriesUrl, { headers: { Accept: "application/json", "Accept-Language": lang } })
     .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
     .then((body) => {
       const options = [];
@@ -615,7 +633,9 @@
       categoryList.replaceChildren(...options);
       if (state.category) categoryInput.value = categoryLabels.get(state.category) || "";
     })
-    .catch((error) => { statusEl.textContent = `Не вдалося завантажити категорії: ${error.message}`; });
+    .catch((error) => {
+      statusEl.textContent = t("Не вдалося завантажити категорії: {error}", { error: error.message });
+    });
 
   showState();
   mapEl.dataset.filters = filterParams(state).toString();
@@ -637,6 +657,6 @@
     })
     .catch((error) => {
       mapEl.dataset.state = "error";
-      statusEl.textContent = `Не вдалося завантажити райони: ${error.message}`;
+      statusEl.textContent = t("Не вдалося завантажити райони: {error}", { error: error.message });
     });
 })();
