@@ -13,15 +13,23 @@
     ...JSON.parse(document.getElementById("page-config").textContent),
   };
   const CSRF_KEY = "hromada.csrf";
-  const LANG = document.documentElement.lang || "uk";
+  const { t, locale, lang: LANG } = window.i18n;
   const ROLES = {
-    citizen: "Мешканець", operator: "Оператор контакт-центру", curator: "Куратор",
-    executor: "Виконавець", manager: "Керівник виконавця", deputy: "Депутат",
-    planner: "Планувальник", admin: "Адміністратор",
+    citizen: t("Мешканець"),
+    operator: t("Оператор контакт-центру"),
+    curator: t("Куратор"),
+    executor: t("Виконавець"),
+    manager: t("Керівник виконавця"),
+    deputy: t("Депутат"),
+    planner: t("Планувальник"),
+    admin: t("Адміністратор"),
   };
   const STATUSES = {
-    registered: "Зареєстровано", in_work: "В роботі", on_check: "На перевірці",
-    rework: "На доопрацюванні", closed: "Закрито",
+    registered: t("Зареєстровано"),
+    in_work: t("В роботі"),
+    on_check: t("На перевірці"),
+    rework: t("На доопрацюванні"),
+    closed: t("Закрито"),
   };
 
   async function api(url, options = {}) {
@@ -53,13 +61,13 @@
           }),
         });
         if (!ok) {
-          text(error, body.detail || "Не вдалося увійти. Перевірте адресу і пароль.");
+          text(error, body.detail || t("Не вдалося увійти. Перевірте адресу і пароль."));
           return;
         }
         sessionStorage.setItem(CSRF_KEY, body.csrf_token || "");
         window.location.assign(config.cabinetUrl);
       } catch (exc) {
-        text(error, "Сервер недоступний. Спробуйте пізніше.");
+        text(error, t("Сервер недоступний. Спробуйте пізніше."));
       } finally {
         submit.disabled = false;
       }
@@ -88,16 +96,16 @@
   };
 
   function scopeOf(me) {
-    if (me.role === "deputy") return `Виборчий округ № ${me.ward_number}`;
+    if (me.role === "deputy") return t("Виборчий округ № {number}", { number: me.ward_number });
     if (me.executor) return me.executor.name;
-    if (me.role === "citizen") return "Мої звернення";
-    if (me.role === "planner") return "Тематичні шари";
-    return "Усе місто";
+    if (me.role === "citizen") return t("Мої звернення");
+    if (me.role === "planner") return t("Тематичні шари");
+    return t("Усе місто");
   }
 
   function deadlineOf(item) {
     const deadline = item.extended_until || item.deadline_at;
-    return deadline ? new Date(deadline).toLocaleDateString("uk-UA") : null;
+    return deadline ? new Date(deadline).toLocaleDateString(locale) : null;
   }
 
   function badge(className, label, title) {
@@ -117,9 +125,11 @@
     cells.forEach((value, i) => {
       const td = document.createElement("td");
       text(td, value);
-      if (i === 0 && item.privileged) td.append(" ", badge("privileged", "пільга", "Пільговий заявник (ст. 20)"));
+      if (i === 0 && item.privileged) {
+        td.append(" ", badge("privileged", t("пільга"), t("Пільговий заявник (ст. 20)")));
+      }
       if (i === 2) td.dataset.status = item.status;
-      if (i === 4 && item.overdue) td.append(" ", badge("overdue", "прострочено", "Строк минув"));
+      if (i === 4 && item.overdue) td.append(" ", badge("overdue", t("прострочено"), t("Строк минув")));
       tr.append(td);
     });
     tr.dataset.number = item.number;
@@ -176,7 +186,7 @@
   function addMarker(item) {
     if (!state.map || item.lat == null || item.lon == null) return;
     const marker = L.circleMarker([item.lat, item.lon], markerStyle(item, false));
-    marker.bindTooltip(`№ ${item.number}: ${item.category}`);
+    marker.bindTooltip(t("№ {number}: {category}", { number: item.number, category: item.category }));
     marker.on("click", () => select(item.number));
     marker.addTo(state.markersLayer);
     state.markers.set(item.number, marker);
@@ -191,8 +201,8 @@
     const legend = L.control({ position: "bottomleft" });
     legend.onAdd = () => {
       const box = L.DomUtil.create("div", "map-legend");
-      box.setAttribute("aria-label", "Умовні позначення");
-      const rows = [["territory", "Моя територія"], ...Object.entries(STATUSES)];
+      box.setAttribute("aria-label", t("Умовні позначення"));
+      const rows = [["territory", t("Моя територія")], ...Object.entries(STATUSES)];
       for (const [key, label] of rows) {
         const row = L.DomUtil.create("span", "legend-row", box);
         const swatch = L.DomUtil.create("i", key === "territory" ? "swatch area" : "swatch", row);
@@ -271,7 +281,9 @@
     state.next = queue.body.next;
     $("queue-more").hidden = !state.next;
     const shown = state.items.size;
-    text(queueStatus, shown ? `Показано ${shown}${state.next ? " (є ще)" : ""}.` : "Звернень немає.");
+    let shownText = t("Звернень немає.");
+    if (shown) shownText = state.next ? t("Показано {n} (є ще).", { n: shown }) : t("Показано {n}.", { n: shown });
+    text(queueStatus, shownText);
     cabinet.dataset.rows = String(shown);
     if (!more) fitToQueue();
     cabinet.dataset.state = "ready";
@@ -364,7 +376,8 @@
     text($("card-address"), item.address);
     text($("card-status"), STATUSES[item.status] || item.status);
     $("card-status").dataset.status = item.status;
-    text($("card-deadline"), `${deadlineOf(item) || "—"}${item.overdue ? " (прострочено)" : ""}`);
+    const deadline = deadlineOf(item) || "—";
+    text($("card-deadline"), item.overdue ? t("{date} (прострочено)", { date: deadline }) : deadline);
     text($("card-executor"), item.executor);
     text($("card-result"), item.result || null);
     text($("card-text"), item.text || "");
@@ -427,7 +440,7 @@
       state.items.delete(number);
       state.markers.delete(number);
       closeCard();
-      text(queueStatus, `${message} Звернення більше не у вашій черзі.`);
+      text(queueStatus, t("{message} Звернення більше не у вашій черзі.", { message }));
       return;
     }
     if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
@@ -471,7 +484,7 @@
       }
       await refresh(number, message);
     } catch (exc) {
-      $(`${prefix}-error`).textContent = exc.message || "Сервер недоступний.";
+      $(`${prefix}-error`).textContent = exc.message || t("Сервер недоступний.");
     } finally {
       button.disabled = false;
       cabinet.dataset.action = "done";
@@ -483,21 +496,21 @@
   }
 
   $("act-take").addEventListener("click", () => {
-    act("take", "take", json({}), {}, "Звернення взято в роботу.");
+    act("take", "take", json({}), {}, t("Звернення взято в роботу."));
   });
   $("delegate-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const body = { executor: $("delegate-executor").value };
     if ($("delegate-comment").value.trim()) body.comment = $("delegate-comment").value.trim();
     act("delegate", "delegate", json(body), { executor: "executor", comment: "comment" },
-      "Звернення делеговано підрозділу."); // prettier-ignore
+      t("Звернення делеговано підрозділу.")); // prettier-ignore
   });
   $("answer-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const files = Array.from($("answer-photos").files || []);
     if (files.length > MAX_PHOTOS) {
       clearErrors();
-      $("answer-photos-error").textContent = `Не більше ${MAX_PHOTOS} фото.`;
+      $("answer-photos-error").textContent = t("Не більше {max} фото.", { max: MAX_PHOTOS });
       $("answer-photos").focus();
       return;
     }
@@ -506,12 +519,12 @@
     form.append("text", $("answer-text").value);
     for (const file of files) form.append("photos", file, file.name);
     act("answer", "answer", { body: form }, { kind: "kind", text: "text", photos: "photos" },
-      "Відповідь надіслано: звернення на перевірці."); // prettier-ignore
+      t("Відповідь надіслано: звернення на перевірці.")); // prettier-ignore
   });
   $("return-form").addEventListener("submit", (event) => {
     event.preventDefault();
     act("return", "return", json({ reason: $("return-reason").value }), { reason: "reason" },
-      "Звернення повернуто в 1551 як не в компетенції."); // prettier-ignore
+      t("Звернення повернуто в 1551 як не в компетенції.")); // prettier-ignore
   });
 
   // --- start ---------------------------------------------------------------------------------
@@ -529,18 +542,21 @@
     text($("who-role"), ROLES[me.body.role] || me.body.role);
     text($("who-scope"), scopeOf(me.body));
     cabinet.dataset.role = me.body.role;
+    for (const link of $("role-links").querySelectorAll("a[data-roles]")) {
+      link.hidden = !link.dataset.roles.split(" ").includes(me.body.role);
+    }
 
     state.queueUrl = null;
     if (me.body.role === "citizen") {
       state.queueUrl = config.myAppealsUrl;
-      text($("queue-title"), "Мої звернення");
+      text($("queue-title"), t("Мої звернення"));
       $("filters").hidden = true;
     } else if (me.body.role !== "planner") {
       state.queueUrl = config.queueUrl;
     }
     if (state.queueUrl === null) {
       $("filters").hidden = true;
-      text(queueStatus, "Для цієї ролі черги звернень немає.");
+      text(queueStatus, t("Для цієї ролі черги звернень немає."));
       cabinet.dataset.state = "ready";
       return;
     }
@@ -548,7 +564,7 @@
     if (isExecutor()) {
       cabinet.classList.add("executor");
       $("workspace").hidden = false;
-      text($("queue-title"), "Моя черга звернень");
+      text($("queue-title"), t("Моя черга звернень"));
       const [, executors] = await Promise.all([initMap(), api(config.myExecutorsUrl)]);
       if (executors.ok) state.executors = executors.body.items;
     }
@@ -560,7 +576,7 @@
       method: "POST", headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
     });
     if (!ok && status !== 401) {
-      text(errorEl, body.detail || "Не вдалося вийти.");
+      text(errorEl, body.detail || t("Не вдалося вийти."));
       return;
     }
     sessionStorage.removeItem(CSRF_KEY);
