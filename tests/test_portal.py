@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def test_home_page_is_a_ukrainian_map_page_with_local_assets(db_url):
+def test_home_page_is_a_ukrainian_map_page_with_local_assets_and_english_as_a_switch(db_url):
     with TestClient(create_app(Settings(database_url=db_url))) as c:
         r = c.get("/")
         assert r.status_code == 200
@@ -39,6 +39,16 @@ def test_home_page_is_a_ukrainian_map_page_with_local_assets(db_url):
         assert "//unpkg" not in html and "cdn" not in html.lower()
         assert c.get("/static/js/map.js").status_code == 200
         assert c.get("/static/css/map.css").status_code == 200
+        assert 'class="lang-switch" data-lang="en"' in html
+
+        # English as a switch: the same page, its texts and status names in English.
+        r = c.get("/", params={"lang": "en"})
+        html = r.text
+        assert '<html lang="en">' in html and 'data-lang="uk"' in html
+        assert "<title>Hromada GIS — Kyiv</title>" in html
+        assert "Latest appeals" in html and "Check an appeal by its number" in html
+        assert ">Closed</label>" in html.replace("\n", "").replace("  ", "")
+        assert '<h2 id="list-title">Latest appeals <span' in html
 
 
 def test_leaflet_is_installed_from_npm_and_served():

@@ -51,6 +51,15 @@ class Browser:
 
     def open(self, url: str):
         self.page.goto(url)
+        self.ready()
+
+    def switch_language(self, lang: str):
+        """The switch in the panel's head: the same address with ?lang=, loaded again."""
+        with self.page.expect_navigation():
+            self.page.click(f'.panel-head a.lang-switch[data-lang="{lang}"]')
+        self.ready()
+
+    def ready(self):
         self.page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
         self.page.wait_for_function("() => Number(document.querySelector('#map')"
                                     ".dataset.appealTiles || 0) > 0", timeout=15_000)  # fmt: skip
@@ -311,3 +320,178 @@ def test_own_dates_reach_the_list_and_the_tiles(city_server):
     assert codes and set(codes) <= {200, 204, 304}
     assert b.errors == []
     assert b.bad_tiles == []
+
+
+CYRILLIC = re.compile(r"[А-Яа-яЇїІіЄєҐґ]")
+
+
+def test_the_map_in_english_keeps_its_filters_and_view(city_server, tmp_path):
+    """The switch reloads the page in English with the same filters and view; the panel, the
+    status names, the list, the card and "check by number" speak English; and back."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, city_server, {"width": 1280, "height": 800})
+        page = b.page
+        try:
+            b.open(f"{city_server}/?type=complaint&period=all&status=in_work,closed#11/50.45/30.52")
+            assert page.get_attribute("html", "lang") == "uk"
+            uk_names = page.evaluate(
+                "() => JSON.parse(document.getElementById('map-config').textContent).statusNames"
+            )
+            uk_url = page.url
+
+            b.switch_language("en")
+            assert page.get_attribute("html", "lang") == "en"
+            # The filters and the view survive: the same query (with lang=en) and hash.
+            query = parse_qs(urlsplit(page.url).query)
+            assert query == {
+                "type": ["complaint"], "period": ["all"], "status": ["in_work,closed"],
+                "lang": ["en"],
+            }  # fmt: skip
+            assert (
+                urlsplit(page.url).fragment == urlsplit(uk_url).fragment == "11/50.45000/30.52000"
+            )
+            assert page.is_checked("input[name=type][value=complaint]")
+            assert page.input_value("#f-period") == "all"
+            checked = page.eval_on_selector_all(
+                "input[name=status]:checked", "els => els.map(e => e.value)"
+            )
+            assert sorted(checked) == ["closed", "in_work"]
+            assert b.tiles and all("status=in_work%2Cclosed" in u for u in b.tiles)
+            assert set(statuses_listed(page)) <= {"in_work", "closed"}
+
+            # The panel in English; status names from config.statusNames, in English.
+            assert page.inner_text("h1") == "Hromada GIS — Kyiv"
+            assert page.title() == "Hromada GIS — Kyiv"
+            names = page.evaluate(
+                "() => JSON.parse(document.getElementById('map-config').textContent).statusNames"
+            )
+            assert names.keys() == uk_names.keys() and names != uk_names
+            assert not any(CYRILLIC.search(n) for n in names.values())
+            assert names["closed"] == "Closed"
+            legends = page.locator("#filters legend").all_inner_texts()
+            assert legends == ["Type", "Status"]
+            assert page.inner_text("label[for=f-period]") == "Period"
+            assert page.inner_text("label[for=f-category]") == "Category"
+            assert page.inner_text("label[for=f-district]") == "District"
+            assert (
+                page.get_attribute("#f-category", "placeholder") == "all categories — start typing"
+            )
+            assert page.locator("#f-period option").all_inner_texts() == [
+                "day", "week", "month", "all time", "custom dates",
+            ]  # fmt: skip
+            assert page.get_by_label("complaints").is_checked()
+            assert page.get_by_label(names["closed"], exact=True).is_checked()
+            assert not page.get_by_label(names["registered"], exact=True).is_checked()
+            assert page.inner_text("#f-reset") == "Reset filters"
+            assert page.inner_text(".signin") == "File an appeal · Sign in"
+            assert page.inner_text("label[for=check-number]") == "Check an appeal by its number"
+
+            # The list: its header, its count in English plural, English status badges.
+            assert page.inner_text("#list-title").startswith("Latest appeals (")
+            assert re.fullmatch(r"\(\d[\d,]* appeals?\)", page.inner_text("#list-total"))
+            badges = set(page.locator(".appeal-item .badge").all_inner_texts())
+            assert badges and badges <= {names["in_work"], names["closed"]}
+            assert page.inner_text("#list-more") == "More"
+
+            # The layer switcher names its layers in English.
+            page.hover(".leaflet-control-layers")
+            layers = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+            assert [x.strip() for x in layers] == [
+                "Districts", "Electoral wards", "City boundary", "Appeals",
+            ]  # fmt: skip
+            page.mouse.move(900, 700)
+
+            # The card: English labels; the data (category, address) stays Ukrainian.
+            item = page.locator(".appeal-item").first
+            number = item.get_attribute("data-number")
+            item.locator("button").click()
+            page.wait_for_selector("#card:not([hidden])")
+            assert page.inner_text("#card-title") == f"Appeal No. {number}"
+            terms = page.locator("#card dt").all_inner_texts()
+            assert {"Status", "Category", "Type", "Address", "Registered"} <= set(terms)
+            assert not any(CYRILLIC.search(term) for term in terms)
+            fields = dict(zip(terms, page.locator("#card dd").all_inner_texts(), strict=True))
+            assert fields["Type"] == "complaint"
+            assert fields["Status"].strip() in (names["in_work"], names["closed"])
+            assert re.fullmatch(r"\d{2}/\d{2}/\d{4}, \d{2}:\d{2}", fields["Registered"])
+            assert page.get_attribute("#card-close", "aria-label") == "Close the card"
+            page.screenshot(path=str(tmp_path / "map-desktop-en-card.png"))
+
+            # Check by number: an empty field and an unknown number, in English.
+            page.click("#card-close")
+            page.get_by_role("button", name="Check", exact=True).click()
+            assert page.inner_text("#check-message") == "Enter the appeal's number."
+            page.fill("#check-number", "Я-9999999")
+            page.press("#check-number", "Enter")
+            page.wait_for_selector("#check-message:has-text('was found')")
+            assert page.inner_text("#check-message") == (
+                "No appeal with the number “Я-9999999” was found. Check the number and try again."
+            )
+            assert page.get_attribute("#check-number", "aria-invalid") == "true"
+
+            # A filter changed in English keeps lang=en in the address; a reload stays English.
+            page.select_option("#f-period", "month")
+            b.settle()
+            query = parse_qs(urlsplit(page.url).query)
+            assert query["lang"] == ["en"] and "period" not in query
+            assert query["status"] == ["in_work,closed"]
+            page.screenshot(path=str(tmp_path / "map-desktop-en.png"))
+
+            # And back to Ukrainian, the filters still there.
+            b.switch_language("uk")
+            assert page.get_attribute("html", "lang") == "uk"
+            query = parse_qs(urlsplit(page.url).query)
+            assert query["lang"] == ["uk"] and query["status"] == ["in_work,closed"]
+            assert page.inner_text("#list-title").startswith("Останні звернення (")
+            assert re.fullmatch(r"\(\d[\d\s]* звернен(ня|ь)\)", page.inner_text("#list-total"))
+            assert page.get_by_label(uk_names["closed"], exact=True).is_checked()
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.bad_tiles == []
+    assert b.foreign == []
+
+
+def test_the_english_map_on_a_phone(city_server, tmp_path):
+    """The switch sits in the bottom sheet's head beside the toggle, on the screen, and the
+    English texts fit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, city_server, {"width": 390, "height": 844})
+        page = b.page
+        try:
+            b.open(city_server + "/")
+            switch = page.locator('.panel-head a.lang-switch[data-lang="en"]')
+            assert switch.is_visible() and switch.inner_text() == "English"
+            b.switch_language("en")
+            assert page.get_attribute("html", "lang") == "en"
+            assert page.inner_text("#panel-toggle") == "Filters and list"
+            switch = page.locator('.panel-head a.lang-switch[data-lang="uk"]')
+            assert switch.is_visible() and switch.inner_text() == "Українська"
+            # On the screen, in one row with the title and the toggle, overlapping neither.
+            boxes = [
+                page.locator(s).bounding_box() for s in ("h1", ".lang-switch", "#panel-toggle")
+            ]
+            assert all(0 <= box["x"] and box["x"] + box["width"] <= 390 for box in boxes)
+            assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"]
+            assert boxes[1]["x"] + boxes[1]["width"] <= boxes[2]["x"]
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+            page.screenshot(path=str(tmp_path / "map-phone-en.png"))
+            page.click("#panel-toggle")
+            assert page.inner_text("#panel-toggle") == "Collapse"
+            assert page.is_visible("#filters")
+            page.locator(".appeal-item button").first.click()
+            page.wait_for_selector("#card:not([hidden])")
+            assert page.inner_text("#card-title").startswith("Appeal No. ")
+            page.screenshot(path=str(tmp_path / "map-phone-en-card.png"))
+            # The switch is reachable by keyboard.
+            page.focus(".panel-head a.lang-switch")
+            assert page.evaluate("() => document.activeElement.dataset.lang") == "uk"
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.bad_tiles == []
+    assert b.foreign == []
