@@ -251,7 +251,10 @@
       picker.addEventListener("submit", (event) => {
         event.preventDefault();
         const n = picker.ward.value.trim();
-        if (!/^\d{1,6}$/.test(n)) { text(errorEl, t("Вкажіть номер округу (ціле число).")); return; }
+        // Our own check (the form is novalidate): the message in the page's language.
+        const valid = /^\d{1,6}$/.test(n);
+        picker.ward.setAttribute("aria-invalid", String(!valid));
+        if (!valid) { text(errorEl, t("Вкажіть номер округу (ціле число).")); return; }
         history.replaceState(null, "", `${location.pathname}?ward=${n}`);
         showWard(n);
       });
