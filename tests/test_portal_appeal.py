@@ -3,15 +3,20 @@ pins the problem on the map, sees the pin's district, picks a category from the 
 writes the text, adds photos (a sixth is refused), gives their data and sends it; the number
 and the deadline appear, and the public view finds the appeal in the pinned district. A bad
 text shows the API's Ukrainian message next to the field, and nothing is stored. Open appeals
-of the same category near the pin are listed with "Підтримати". No JavaScript errors; no
-request leaves 127.0.0.1. Also the address endpoints the page uses (/api/v1/geocode)."""
+of the same category near the pin are listed with "Підтримати". Switched to English, the page,
+its messages and the API's errors next to the fields are English, and the date of the deadline
+too. No JavaScript errors; no request leaves 127.0.0.1. Also the address endpoints the page
+uses (/api/v1/geocode)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -115,7 +120,9 @@ class Browser:
 
     def __init__(self, p, base: str, viewport: dict):
         self.browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        self.page = self.browser.new_page(viewport=viewport, locale="uk-UA")
+        self.page = self.browser.new_page(
+            viewport=viewport, locale="uk-UA", timezone_id="Europe/Kyiv"
+        )
         self.errors: list[str] = []
         self.foreign: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(exc.stack or str(exc)))
@@ -165,7 +172,9 @@ def test_pin_pick_write_and_file_an_appeal(base, demo_url, open_appeal, tmp_path
             expect(page.locator("#nearby-message")).to_contain_text("Увійдіть")
 
             page.get_by_label("Текст звернення").fill("Не горить ліхтар біля під'їзду вже тиждень.")
-            expect(page.locator("#text-counter")).to_contain_text("43 / 4000")
+            expect(page.locator("#text-counter")).to_have_text(
+                re.compile(r"^43 з 4\s000 символів$")
+            )
 
             # Six photos: five are kept, the sixth is refused with a message; one removed.
             page.set_input_files("#photos", [png(i) for i in range(6)])
@@ -205,6 +214,140 @@ def test_pin_pick_write_and_file_an_appeal(base, demo_url, open_appeal, tmp_path
         assert [body["location"]["lon"], body["location"]["lat"]] == pinned
         assert body["is_public"] is True and len(body["photos"]) == 4
         assert "Приходько" not in str(body)  # never the author's data
+
+
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")  # fmt: skip
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("viewport", "name"),
+    [({"width": 1280, "height": 800}, "desktop"), ({"width": 390, "height": 844}, "phone")],
+)
+def test_the_form_in_english_shows_english_errors_and_the_english_result(
+    base, demo_url, open_appeal, tmp_path, viewport, name
+):
+    """A Ukrainian browser (Accept-Language: uk) switches the page to English: the labels, the
+    page's own messages and the API's refusal of a missing name (the fetch asks for the page's
+    language) are English, next to their fields; filed, the number and the deadline (an English
+    date) appear in English; the switch leads back to Ukrainian."""
+    from playwright.sync_api import expect, sync_playwright
+
+    before = count_appeals(demo_url)
+    with sync_playwright() as p:
+        b = Browser(p, base, viewport)
+        page = b.page
+        try:
+            page.goto(base + "/appeal/new")
+            page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+            page.click('a[data-lang="en"]')
+            page.wait_for_url(re.compile(r"lang=en"))
+            page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+            assert page.get_attribute("html", "lang") == "en"
+            assert page.locator("h1").inner_text() == "File an appeal"
+            assert page.title().startswith("File an appeal")
+            expect(page.locator("#place-title")).to_have_text("1. Where is the problem?")
+            expect(page.locator("#pin-info")).to_have_text("No place marked yet.")
+            switch = page.locator('a[data-lang="uk"]')
+            expect(switch).to_be_visible()
+            switch.focus()
+            expect(switch).to_be_focused()
+
+            # The page's own check: no place yet, an English message under the map.
+            page.get_by_role("button", name="Send the appeal").click()
+            expect(page.locator("#error-location")).to_have_text(
+                "Mark the place of the problem on the map or find an address."
+            )
+
+            pin(page, open_appeal["lon"] + 0.0002, open_appeal["lat"])
+            expect(page.locator("#pin-info")).to_contain_text(open_appeal["district"])  # data
+            page.get_by_label("Category", exact=True).fill(
+                open_appeal["label"]
+            )  # the register's names
+            expect(page.locator("#category-kind")).to_contain_text(
+                re.compile(r"Reply within \d+ days?\.")
+            )
+            expect(page.get_by_role(
+                "button", name=f"Support appeal No. {open_appeal['number']}"
+            )).to_be_visible()  # fmt: skip
+            expect(page.locator("#nearby-title")).to_have_text(
+                "There are open appeals of this category nearby"
+            )
+            page.get_by_role("button", name=f"Support appeal No. {open_appeal['number']}").click()
+            expect(page.locator("#nearby-message")).to_have_text(
+                "Sign in as a resident to support an appeal."
+            )
+
+            page.get_by_label("Text of the appeal").fill(
+                "Не горить ліхтар біля під'їзду вже тиждень."
+            )
+            expect(page.locator("#text-counter")).to_have_text("43 of 4,000 characters")
+            page.set_input_files("#photos", [png(i) for i in range(6)])
+            expect(page.locator("#photo-previews img")).to_have_count(5)
+            expect(page.locator("#error-photos")).to_have_text(
+                "No more than 5 photos can be added; not added: photo-5.png."
+            )
+            page.get_by_role("button", name="Remove photo 5").click()
+            expect(page.locator("#photo-previews img")).to_have_count(4)
+
+            # No name: the API refuses it, in English, under the name field, which gets focus.
+            page.get_by_label("E-mail", exact=True).fill(AUTHOR["email"])
+            page.get_by_label("Phone", exact=True).fill(AUTHOR["phone"])
+            page.get_by_label("Postal address", exact=True).fill(AUTHOR["postal_address"])
+            page.get_by_role("button", name="Send the appeal").click()
+            error = page.locator('[id="error-author.full_name"]')
+            expect(error).to_contain_text("full name", timeout=10_000)
+            assert not CYRILLIC.search(error.inner_text()), error.inner_text()
+            expect(page.get_by_label("Full name (surname, first name, patronymic)")).to_be_focused()
+            assert page.get_attribute("#full_name", "aria-invalid") == "true"
+            shot(page, tmp_path, f"appeal-error-en-{name}")
+
+            # A bad e-mail: the API's English message under the e-mail field.
+            page.get_by_label("Full name (surname, first name, patronymic)").fill(
+                AUTHOR["full_name"]
+            )
+            page.get_by_label("E-mail", exact=True).fill("oksana.example.ua")
+            page.get_by_role("button", name="Send the appeal").click()
+            error = page.locator('[id="error-author.email"]')
+            expect(error).to_contain_text("e-mail", timeout=10_000)
+            assert not CYRILLIC.search(error.inner_text().replace("oksana.example.ua", ""))
+            expect(page.locator('[id="error-author.full_name"]')).to_be_empty()
+            expect(page.get_by_label("E-mail", exact=True)).to_be_focused()
+
+            page.get_by_label("E-mail", exact=True).fill(AUTHOR["email"])
+            page.get_by_label("The text and photos may be published on the map").check()
+            shot(page, tmp_path, f"appeal-form-en-{name}")
+            page.get_by_role("button", name="Send the appeal").click()
+            page.wait_for_selector('#appeal[data-state="done"]', timeout=15_000)
+            expect(page.locator("#done-title")).to_have_text("Your appeal is registered")
+            expect(page.locator("#done")).to_contain_text("Registration number")
+            expect(page.locator("#done")).to_contain_text("Reply due by")
+            number = page.locator("#done-number").inner_text()
+            assert number.startswith("П-")
+            deadline = page.locator("#done-deadline").inner_text()
+            month = "|".join(MONTHS_EN)
+            assert re.fullmatch(rf"\d{{1,2}} ({month}) \d{{4}}", deadline), deadline
+            expect(page.get_by_role("link", name="Check the appeal's status")).to_be_visible()
+            expect(page.locator("#done")).to_be_focused()
+            shot(page, tmp_path, f"appeal-done-en-{name}")
+
+            # Back to Ukrainian: the switch keeps the page, the texts are Ukrainian again.
+            page.click('a[data-lang="uk"]')
+            page.wait_for_url(re.compile(r"lang=uk"))
+            page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+            assert page.locator("h1").inner_text() == "Подати звернення"
+            expect(page.locator("#pin-info")).to_have_text("Місце ще не позначено.")
+        finally:
+            b.browser.close()
+    assert b.errors == []
+    assert b.foreign == []
+    assert count_appeals(demo_url) == before + 1
+    with TestClient(create_app(Settings(database_url=demo_url))) as c:
+        body = c.get(f"/api/v1/appeals/{number}").json()
+    day = dt.datetime.fromisoformat(body["deadline_at"]).astimezone(ZoneInfo("Europe/Kyiv"))
+    assert deadline == f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
 
 
 @pytest.mark.browser

@@ -13,7 +13,8 @@
   const form = $("appeal-form");
   const KYIV = [50.45, 30.52];
   const CSRF_KEY = "hromada.csrf";
-  const LANG = { "Accept-Language": "uk" };
+  const { t, plural, locale, lang } = window.i18n;
+  const LANG = { "Accept-Language": lang }; // the API's messages come in the page's language
 
   const state = { point: null, categoryId: null, photos: [], me: null, nearbySeq: 0 };
 
@@ -90,7 +91,7 @@
     state.point = { lon: Number(lon.toFixed(6)), lat: Number(lat.toFixed(6)) };
     if (!marker) {
       marker = L.marker([lat, lon], { icon: pinIcon, draggable: true, keyboard: true,
-        title: "Місце проблеми", alt: "Місце проблеми" }).addTo(map); // prettier-ignore
+        title: t("Місце проблеми"), alt: t("Місце проблеми") }).addTo(map); // prettier-ignore
       marker.on("dragend", () => {
         const p = marker.getLatLng();
         setPin(p.lat, p.lng);
@@ -100,16 +101,16 @@
     }
     text($("error-location"), "");
     const info = $("pin-info");
-    text(info, label ? `${label} — визначаємо район…` : "Визначаємо адресу…");
+    text(info, label ? t("{address} — визначаємо район…", { address: label }) : t("Визначаємо адресу…"));
     root.dataset.pin = "pending";
     const r = await api(`${config.reverseUrl}?lon=${state.point.lon}&lat=${state.point.lat}`);
     if (!r.ok) {
-      text(info, r.body.detail || "Не вдалося визначити адресу.");
+      text(info, r.body.detail || t("Не вдалося визначити адресу."));
     } else {
-      const district = r.body.district ? r.body.district.name : "поза межами міста";
+      const district = r.body.district ? r.body.district.name : t("поза межами міста");
       let address = label || r.body.address;
-      if (!label && address && r.body.distance_m > 30) address = `біля ${address}`;
-      text(info, `${address || "Адресу поблизу не знайдено"} · ${district}`);
+      if (!label && address && r.body.distance_m > 30) address = t("біля {address}", { address });
+      text(info, [address || t("Адресу поблизу не знайдено"), district].join(" · "));
       info.dataset.district = r.body.district ? r.body.district.name : "";
     }
     root.dataset.pin = "set";
@@ -144,7 +145,7 @@
       return;
     }
     if (!r.body.items.length) {
-      text($("search-error"), "Нічого не знайдено. Спробуйте іншу назву або позначте місце на мапі.");
+      text($("search-error"), t("Нічого не знайдено. Спробуйте іншу назву або позначте місце на мапі."));
       return;
     }
     for (const item of r.body.items) {
@@ -188,7 +189,8 @@
   function pickCategory() {
     const found = categoryByLabel.get($("category").value.trim().toLowerCase());
     const id = found ? found.id : null;
-    text($("category-kind"), found ? `Вид: ${found.kind}. Строк розгляду — до ${found.days} днів.` : "");
+    text($("category-kind"), found ? t("Вид: {kind}.", { kind: found.kind }) + " "
+      + plural(found.days, "Строк розгляду — до {n} дня.|Строк розгляду — до {n} днів.|Строк розгляду — до {n} днів.") : ""); // prettier-ignore
     if (id !== state.categoryId) {
       state.categoryId = id;
       refreshNearby();
@@ -198,7 +200,7 @@
   $("category").addEventListener("change", () => {
     pickCategory();
     if ($("category").value.trim() && !state.categoryId) {
-      showError("category", "Оберіть категорію зі списку підказок.");
+      showError("category", t("Оберіть категорію зі списку підказок."));
     } else {
       text($("error-category"), "");
       $("category").removeAttribute("aria-invalid");
@@ -229,13 +231,14 @@
       const li = document.createElement("li");
       const what = document.createElement("span");
       const where = item.address ? `, ${item.address}` : "";
-      text(what, `№ ${item.number}${where} — ${Math.round(item.distance_m)} м` +
-        (item.support_count ? `, підтримали: ${item.support_count}` : "")); // prettier-ignore
+      const metres = Math.round(item.distance_m).toLocaleString(locale);
+      text(what, t("№ {number}{where} — {metres} м", { number: item.number, where, metres }) +
+        (item.support_count ? t(", підтримали: {count}", { count: item.support_count }) : "")); // prettier-ignore
       const b = document.createElement("button");
       b.type = "button";
       b.className = "secondary";
-      text(b, "Підтримати");
-      b.setAttribute("aria-label", `Підтримати звернення № ${item.number}`);
+      text(b, t("Підтримати"));
+      b.setAttribute("aria-label", t("Підтримати звернення № {number}", { number: item.number }));
       b.addEventListener("click", () => support(item.number, b));
       li.append(what, b);
       list.append(li);
@@ -254,8 +257,8 @@
       message.replaceChildren();
       const a = document.createElement("a");
       a.href = config.loginUrl;
-      text(a, "Увійдіть");
-      message.append(a, " як мешканець, щоб підтримати звернення.");
+      text(a, t("Увійдіть"));
+      message.append(a, " ", t("як мешканець, щоб підтримати звернення."));
       return;
     }
     button.disabled = true;
@@ -264,8 +267,9 @@
       headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
     });
     if (r.ok) {
-      text(message, `Ви підтримали звернення № ${number} (підтримали: ${r.body.support_count}).`);
-      text(button, "Підтримано");
+      text(message, t("Ви підтримали звернення № {number} (підтримали: {count}).",
+        { number, count: r.body.support_count })); // prettier-ignore
+      text(button, t("Підтримано"));
     } else {
       button.disabled = false;
       text(message, r.body.detail || `HTTP ${r.status}`);
@@ -276,7 +280,8 @@
 
   function count() {
     const n = $("text").value.length;
-    text($("text-counter"), `${n} / ${config.textMax}`);
+    text($("text-counter"), t("{n} з {max} символів", { n: n.toLocaleString(locale),
+      max: config.textMax.toLocaleString(locale) })); // prettier-ignore
   }
   $("text").addEventListener("input", count);
 
@@ -290,11 +295,11 @@
       const li = document.createElement("li");
       const img = document.createElement("img");
       img.src = URL.createObjectURL(file);
-      img.alt = `Фото ${i + 1}: ${file.name}`;
+      img.alt = t("Фото {n}: {name}", { n: i + 1, name: file.name });
       const b = document.createElement("button");
       b.type = "button";
       text(b, "×");
-      b.setAttribute("aria-label", `Прибрати фото ${i + 1}`);
+      b.setAttribute("aria-label", t("Прибрати фото {n}", { n: i + 1 }));
       b.addEventListener("click", () => {
         state.photos.splice(i, 1);
         text($("error-photos"), "");
@@ -314,13 +319,15 @@
       if (state.photos.length >= config.maxPhotos) {
         refused.push(file.name);
       } else if (file.size > config.maxPhotoBytes) {
-        text($("error-photos"), `Фото «${file.name}» завелике: до ${Math.round(config.maxPhotoBytes / 1048576)} МБ.`);
+        text($("error-photos"), t("Фото «{name}» завелике: до {mb} МБ.",
+          { name: file.name, mb: Math.round(config.maxPhotoBytes / 1048576) })); // prettier-ignore
       } else {
         state.photos.push(file);
       }
     }
     if (refused.length) {
-      text($("error-photos"), `Можна додати не більше ${config.maxPhotos} фото; не додано: ${refused.join(", ")}.`);
+      text($("error-photos"), t("Можна додати не більше {max} фото; не додано: {names}.",
+        { max: config.maxPhotos, names: refused.join(", ") })); // prettier-ignore
     }
     input.value = ""; // the same file may be chosen again after removing it
     renderPhotos();
@@ -350,7 +357,7 @@
     authorFromForm = false;
     const who = $("who");
     text(who, `${r.body.full_name} (${r.body.email})`);
-    text($("author-hint"), "Ім’я та пошту візьмемо з вашого облікового запису. Ці дані не публікуються.");
+    text($("author-hint"), t("Ім’я та пошту візьмемо з вашого облікового запису. Ці дані не публікуються."));
   }
 
   // --- sending ------------------------------------------------------------------------------
@@ -365,7 +372,7 @@
   });
 
   function formatDate(iso) {
-    return new Date(iso).toLocaleDateString("uk-UA", { day: "numeric", month: "long", year: "numeric" });
+    return new Date(iso).toLocaleDateString(locale, { day: "numeric", month: "long", year: "numeric" });
   }
 
   form.addEventListener("submit", async (e) => {
@@ -373,12 +380,12 @@
     clearErrors();
     pickCategory();
     if (!state.point) {
-      showError("location", "Позначте місце проблеми на мапі або знайдіть адресу.");
+      showError("location", t("Позначте місце проблеми на мапі або знайдіть адресу."));
       return;
     }
     if (!state.categoryId) {
       showError("category", $("category").value.trim()
-        ? "Оберіть категорію зі списку підказок." : "Оберіть категорію звернення."); // prettier-ignore
+        ? t("Оберіть категорію зі списку підказок.") : t("Оберіть категорію звернення.")); // prettier-ignore
       return;
     }
     const value = (id) => $(id).value.trim() || null;
@@ -398,17 +405,17 @@
     if (state.me) headers["X-CSRF-Token"] = sessionStorage.getItem(CSRF_KEY) || "";
     const button = $("submit");
     button.disabled = true;
-    text(button, "Надсилаємо…");
+    text(button, t("Надсилаємо…"));
     let r;
     try {
       r = await api(config.appealsUrl, { method: "POST", body, headers });
     } catch (exc) {
-      r = { ok: false, status: 0, body: { detail: "Немає зв’язку із сервером. Спробуйте ще раз." } };
+      r = { ok: false, status: 0, body: { detail: t("Немає зв’язку із сервером. Спробуйте ще раз.") } };
     }
     button.disabled = false;
-    text(button, "Надіслати звернення");
+    text(button, t("Надіслати звернення"));
     if (!r.ok) {
-      showError(r.body.parameter, r.body.detail || `Помилка HTTP ${r.status}`);
+      showError(r.body.parameter, r.body.detail || t("Помилка HTTP {status}", { status: r.status }));
       root.dataset.state = "error";
       return;
     }
@@ -417,7 +424,8 @@
     text($("done-deadline"), formatDate(r.body.deadline_at));
     const district = r.body.district ? r.body.district.name : null;
     const executor = r.body.executor && r.body.executor.name;
-    text($("done-route"), [district, executor && `виконавець: ${executor}`].filter(Boolean).join(" · "));
+    text($("done-route"), [district, executor && t("виконавець: {executor}", { executor })]
+      .filter(Boolean).join(" · ")); // prettier-ignore
     $("done-link").href = `${config.homeUrl}?number=${encodeURIComponent(number)}`;
     $("done-mine").hidden = !state.me;
     document.querySelector(".place").hidden = true;
@@ -446,7 +454,7 @@
     })
     .catch((exc) => {
       root.dataset.state = "error";
-      text($("error-form"), `Не вдалося завантажити сторінку: ${exc.message}`);
+      text($("error-form"), t("Не вдалося завантажити сторінку: {error}", { error: exc.message }));
     });
   count();
 })();

@@ -11,17 +11,23 @@
   const statusEl = document.getElementById("my-status");
   const errorEl = document.getElementById("my-error");
   const template = document.getElementById("my-item");
+  const { t, plural, locale, lang } = window.i18n;
+  // The statuses in the page's language (the public card names them in Ukrainian only).
+  const STATUS = {
+    registered: t("Зареєстровано"), in_work: t("В роботі"), on_check: t("На перевірці"),
+    rework: t("На доопрацюванні"), closed: t("Закрито"),
+  };
   let csrf = "";
 
   async function api(url, options = {}) {
-    const headers = { Accept: "application/json", ...(options.headers || {}) };
+    const headers = { Accept: "application/json", "Accept-Language": lang, ...(options.headers || {}) };
     const response = await fetch(url, { credentials: "same-origin", ...options, headers });
     const body = await response.json().catch(() => ({}));
     return { ok: response.ok, status: response.status, body };
   }
 
   function day(iso) {
-    return iso ? new Date(iso).toLocaleDateString("uk-UA") : "—";
+    return iso ? new Date(iso).toLocaleDateString(locale) : "—";
   }
 
   function fill(item, appeal, card) {
@@ -29,17 +35,24 @@
     item.dataset.number = appeal.number;
     item.dataset.status = appeal.status;
     item.dataset.overdue = String(Boolean(appeal.overdue));
-    q(".my-number").textContent = `№ ${appeal.number}`;
-    q(".my-status-name").textContent = (card && card.status_name) || appeal.status;
+    q(".my-number").textContent = t("№ {number}", { number: appeal.number });
+    q(".my-status-name").textContent = STATUS[appeal.status] || (card && card.status_name) || appeal.status;
     q(".my-category").textContent = appeal.category || "";
     q(".my-address").textContent = appeal.address || "";
     const deadline = appeal.extended_until || appeal.deadline_at;
-    q(".my-dates").textContent = `Подано ${day(appeal.created_at)}; строк — ${day(deadline)}`
-      + (appeal.closed_at ? `; закрито ${day(appeal.closed_at)}` : "");
+    q(".my-dates").textContent = t("Подано {created}; строк — {deadline}",
+      { created: day(appeal.created_at), deadline: day(deadline) }) // prettier-ignore
+      + (appeal.closed_at ? t("; закрито {closed}", { closed: day(appeal.closed_at) }) : "");
+    if (appeal.overdue) {
+      const overdue = document.createElement("span");
+      overdue.className = "my-overdue";
+      overdue.textContent = t(" · прострочено");
+      q(".my-dates").append(overdue);
+    }
     const answer = card && card.answer;
     q(".my-answer").hidden = !answer && !(card && card.result);
     q(".my-answer-text").textContent = answer || "";
-    q(".my-result").textContent = card && card.result ? `Результат: ${card.result}` : "";
+    q(".my-result").textContent = card && card.result ? t("Результат: {result}", { result: card.result }) : "";
     const form = q(".my-decision");
     form.hidden = appeal.status !== "on_check";
     form.onsubmit = (event) => decide(event, item, appeal.number);
@@ -60,7 +73,7 @@
     });
     for (const button of form.querySelectorAll("button")) button.disabled = false;
     if (!r.ok) {
-      errorBox.textContent = r.body.detail || `Помилка ${r.status}`;
+      errorBox.textContent = r.body.detail || t("Помилка HTTP {status}", { status: r.status });
       return;
     }
     await refresh(item, number);
@@ -85,14 +98,16 @@
     }
     csrf = me.body.csrf_token || "";
     if (me.body.role !== "citizen") {
-      statusEl.textContent = "Ця сторінка — для мешканців, які подали звернення. Ваша черга — у кабінеті.";
+      statusEl.textContent = t("Ця сторінка — для мешканців, які подали звернення. Ваша черга — у кабінеті.");
       root.dataset.state = "ready";
       return;
     }
     const mine = await api(config.myAppealsUrl + "?limit=200");
     if (!mine.ok) throw new Error(mine.body.detail || `HTTP ${mine.status}`);
     const appeals = mine.body.items || [];
-    statusEl.textContent = appeals.length ? `Звернень: ${appeals.length}` : "Ви ще не подавали звернень.";
+    statusEl.textContent = appeals.length
+      ? plural(appeals.length, "{n} звернення|{n} звернення|{n} звернень")
+      : t("Ви ще не подавали звернень."); // prettier-ignore
     const cards = await Promise.all(appeals.map((a) => card(a.number)));
     appeals.forEach((appeal, i) => {
       const item = template.content.firstElementChild.cloneNode(true);
