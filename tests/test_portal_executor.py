@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 
 import httpx
 import psycopg
@@ -270,6 +271,126 @@ def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(city, 
             if row[2] not in mine:
                 expect(page.locator(f'#queue tr[data-number="{third}"]')).to_have_count(0)
             shot(page, tmp_path, "executor-cabinet")
+        finally:
+            browser.close()
+    assert errors == []
+    assert foreign == []
+
+
+@pytest.mark.browser
+def test_the_executor_cabinet_in_english(city, tmp_path):
+    """The cabinet switched to English: the queue's headers, its filters, the card and its
+    actions are English, taking an appeal says so in English, and an answer the API refuses
+    (no text) shows the API's English message next to the field; then on a phone; and back."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, url, accounts = city
+    executor = next(a for a in accounts if a.login == LOGIN)
+    cyrillic = "[А-Яа-яЇїІіЄєҐґ]"
+    errors: list[str] = []
+    foreign: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="uk-UA")
+            page.on("pageerror", lambda exc: errors.append(exc.stack or str(exc)))
+            page.on("request", lambda r: foreign.append(r.url)
+                    if not r.url.startswith((base, "data:", "blob:")) else None)  # fmt: skip
+            page.goto(base + "/login")
+            page.fill("#email", executor.login)
+            page.fill("#password", executor.password)
+            page.click("#login-submit")
+            page.wait_for_url(base + "/cabinet")
+            wait_ready(page)
+            assert page.inner_text("#queue thead").split() == [
+                "Номер", "Категорія", "Статус", "Адреса", "Строк"]  # fmt: skip
+            page.click('a[data-lang="en"]')
+            page.wait_for_url(base + "/cabinet?lang=en")
+            wait_ready(page)
+            assert page.get_attribute("html", "lang") == "en"
+            assert page.title() == "Cabinet — Hromada GIS"
+            assert page.locator("#queue thead th").all_inner_texts() == [
+                "Number", "Category", "Status", "Address", "Deadline"]  # fmt: skip
+            expect(page.locator("#queue-title")).to_have_text("My appeal queue")
+            expect(page.locator("#who-role")).to_have_text("Executor")
+            expect(page.locator('label[for="status-filter"]')).to_have_text("Status")
+            expect(page.locator('label[for="from-filter"]')).to_have_text("Created from")
+            expect(page.locator('label[for="overdue-filter"]')).to_have_text("Overdue only")
+            assert page.locator("#status-filter option").all_inner_texts() == [
+                "all", "Registered", "In work", "On check", "Returned for rework", "Closed"]  # fmt: skip
+            expect(page.locator("#queue-status")).to_have_text(re.compile(r"^Showing \d+"))
+            expect(page.locator(".map-legend")).to_contain_text("My territory")
+            expect(page.locator("#card-placeholder")).to_contain_text("Choose an appeal")
+            assert page.locator("#role-links a:visible").all_inner_texts() == [
+                "Public map of appeals"
+            ]
+
+            # A registered appeal's card: English facts and actions; take it into work.
+            page.select_option("#status-filter", "registered")
+            wait_ready(page)
+            registered = rows(page)
+            assert registered
+            number = registered[0]
+            statuses = page.locator("#queue tbody td:nth-child(3)").all_inner_texts()
+            assert set(statuses) == {"Registered"}
+            choose(page, number)
+            expect(page.locator("#card-title")).to_have_text(f"Appeal No. {number}")
+            expect(page.locator("#card-status")).to_have_text("Registered")
+            expect(page.locator("#act-take")).to_have_text("Take into work")
+            expect(page.locator("#return-box summary")).to_have_text("Return as not ours")
+            page.click("#act-take")
+            wait_action(page)
+            expect(page.locator("#card-done")).to_have_text("The appeal has been taken into work.")
+            expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text(
+                "In work"
+            )
+            assert status_of(url, number) == "in_work"
+            expect(page.locator("#answer-box summary")).to_have_text("Answer")
+            expect(page.locator("#answer-submit")).to_be_hidden()
+            page.locator("#answer-box summary").click()
+            expect(page.locator('label[for="answer-text"]')).to_have_text("Answer text")
+            assert page.locator("#answer-kind option").all_inner_texts() == [
+                "Done", "Explained", "Needs funding"]  # fmt: skip
+            expect(page.locator("#answer-submit")).to_have_text("Answer")
+
+            # Refused by the API (no text): its English message next to the field, focused.
+            page.click("#answer-submit")
+            wait_action(page)
+            expect(page.locator("#answer-text-error")).to_have_text("Field 'text' is required.")
+            expect(page.locator("#answer-text")).to_be_focused()
+            assert status_of(url, number) == "in_work"
+            # Too many photos: the page's own English message by the field.
+            page.set_input_files("#answer-photos", [dict(png(), name=f"{i}.png") for i in range(6)])
+            page.fill("#answer-text", "Done.")
+            page.click("#answer-submit")
+            expect(page.locator("#answer-photos-error")).to_have_text("No more than 5 photos.")
+            assert status_of(url, number) == "in_work"
+            # Nothing Ukrainian on the card but its data (number, category, address, text...).
+            labels = page.locator(
+                "#appeal-card dt, #appeal-card summary, #appeal-card label, #answer-kind option,"
+                " #appeal-card button, #appeal-card .error, #card-done, #card-status,"
+                " #card-deadline, #card-title"
+            ).all_inner_texts()
+            labels = [t.replace(number, "") for t in labels if t not in ("", "—")]
+            assert len(labels) > 20
+            assert not [t for t in labels if re.search(cyrillic, t)]
+            shot(page, tmp_path, "executor-card-en")
+
+            # On a phone, still English and nothing wider than the screen.
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.reload()
+            wait_ready(page)
+            expect(page.locator("#queue-title")).to_have_text("My appeal queue")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            shot(page, tmp_path, "executor-phone-en")
+
+            # And back to Ukrainian.
+            page.click('a[data-lang="uk"]')
+            page.wait_for_url("**/cabinet?lang=uk")
+            wait_ready(page)
+            assert page.get_attribute("html", "lang") == "uk"
+            expect(page.locator("#queue-title")).to_have_text("Моя черга звернень")
+            expect(page.locator("#queue thead th").first).to_have_text("Номер")
         finally:
             browser.close()
     assert errors == []

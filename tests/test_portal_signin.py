@@ -237,6 +237,15 @@ def test_sign_in_in_english(signin_server, tmp_path):
             page.click('a[data-lang="en"]')
             page.wait_for_url(base + "/login?lang=en")
             expect(page.locator("#login-submit")).to_have_text("Sign in")
+            # On a phone the switch stays beside the back link, clear of it.
+            page.set_viewport_size({"width": 390, "height": 700})
+            back = page.locator(".crumbs a").first.bounding_box()
+            switch = page.locator('a[data-lang="uk"]').bounding_box()
+            assert switch["x"] >= back["x"] + back["width"] and switch["x"] + switch["width"] <= 390
+            page.screenshot(path=str(tmp_path / "login-en-phone.png"))
+            if SCREENSHOTS:
+                page.screenshot(path=os.path.join(SCREENSHOTS, "login-en-phone.png"))
+            page.set_viewport_size({"width": 1200, "height": 800})
             page.fill("#email", executor.login)
             page.fill("#password", "not-the-password")
             page.click("#login-submit")
