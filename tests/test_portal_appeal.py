@@ -317,6 +317,8 @@ def test_the_form_in_english_shows_english_errors_and_the_english_result(
             expect(page.get_by_label("E-mail", exact=True)).to_be_focused()
 
             page.get_by_label("E-mail", exact=True).fill(AUTHOR["email"])
+            expect(page.locator('[id="error-author.email"]')).to_be_empty()  # being corrected
+            assert page.get_attribute("#email", "aria-invalid") is None
             page.get_by_label("The text and photos may be published on the map").check()
             shot(page, tmp_path, f"appeal-form-en-{name}")
             page.get_by_role("button", name="Send the appeal").click()

@@ -1,10 +1,13 @@
 """A citizen's "my appeals" in Debian's chromium: signed in, they see their appeals with the
-executor's answer, confirm one result (→ closed) and reject another (→ rework)."""
+executor's answer, confirm one result (→ closed) and reject another (→ rework). Switched to
+English, the statuses, dates and buttons are English, and so is the API's refusal of a result
+already decided elsewhere, shown under that appeal's buttons."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 import httpx
 import psycopg
@@ -65,7 +68,8 @@ def answered(server_url, template_url, shared_data, tmp_path_factory):
             ).fetchone()[0]
         with serve(create_app(settings)) as base:
             numbers = []
-            for i, text in enumerate(("Не працює ліхтар біля під’їзду.", "Яма на тротуарі.")):
+            texts = ("Не працює ліхтар біля під’їзду.", "Яма на тротуарі.", "Зламана лавка.")
+            for i, text in enumerate(texts):
                 r = httpx.post(f"{base}/api/v1/appeals", headers=citizen, json={
                     "category": category, "text": text,
                     "location": {"lon": 30.5167 + i * 0.003, "lat": 50.4481},
@@ -88,7 +92,7 @@ def answered(server_url, template_url, shared_data, tmp_path_factory):
                     json={"text": f"Виконано: бригада виїжджала ({number})."},
                 )
                 assert r.status_code == 200, r.text
-            yield base, url, numbers
+            yield base, url, numbers, citizen
 
 
 def status_of(url: str, number: str) -> str:
@@ -100,7 +104,7 @@ def status_of(url: str, number: str) -> str:
 def test_a_citizen_confirms_one_result_and_rejects_another(answered, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    base, url, (first, second) = answered
+    base, url, (first, second, third), citizen = answered
     errors: list[str] = []
     foreign: list[str] = []
     with sync_playwright() as p:
@@ -138,8 +142,45 @@ def test_a_citizen_confirms_one_result_and_rejects_another(answered, tmp_path):
             two.get_by_role("button", name="Не виконано — повернути").click()
             expect(two.locator(".my-status-name")).to_have_text("На доопрацюванні", timeout=10_000)
             page.screenshot(path=str(tmp_path / "my-appeals-decided.png"), full_page=True)
+
+            # In English (the browser still prefers Ukrainian): the page and its data's words.
+            page.click('a[data-lang="en"]')
+            page.wait_for_url(re.compile(r"lang=en"))
+            page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
+            assert page.get_attribute("html", "lang") == "en"
+            expect(page.locator("h1")).to_have_text("My appeals")
+            expect(page.locator("#my-status")).to_have_text("3 appeals")
+            one, two, three = (page.locator(f'.my-item[data-number="{n}"]')
+                               for n in (first, second, third))  # fmt: skip
+            expect(one.locator(".my-number")).to_have_text(f"No. {first}")
+            expect(one.locator(".my-status-name")).to_have_text("Closed")
+            expect(two.locator(".my-status-name")).to_have_text("Returned for rework")
+            expect(three.locator(".my-status-name")).to_have_text("On check")
+            expect(one.locator(".my-dates")).to_have_text(
+                re.compile(r"^Filed \d{2}/\d{2}/\d{4}; due \d{2}/\d{2}/\d{4}; closed \d{2}/")
+            )
+            expect(three.locator(".my-answer h3")).to_have_text("Executor's answer")
+            expect(three.get_by_label("Comment (optional)")).to_be_visible()
+            expect(three.get_by_role("button", name="Not done — return it")).to_be_visible()
+            page.screenshot(path=str(tmp_path / "my-appeals-en.png"), full_page=True)
+
+            # Decided meanwhile in another tab: the API's refusal, in English, under the buttons.
+            r = httpx.post(f"{base}/api/v1/appeals/{third}/confirm", headers=citizen, json={})
+            assert r.status_code == 200, r.text
+            three.get_by_role("button", name="Confirm it is done").click()
+            error = three.locator(".my-decision-error")
+            expect(error).to_contain_text(f"Appeal No. {third} has status", timeout=10_000)
+            message = error.inner_text().replace(third, "")  # the number's letter is Cyrillic
+            assert not re.search("[\u0400-\u04ff]", message), message
+            page.screenshot(path=str(tmp_path / "my-appeals-en-error.png"), full_page=True)
+
+            page.click('a[data-lang="uk"]')
+            page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
+            expect(page.locator("h1")).to_have_text("Мої звернення")
+            expect(three.locator(".my-status-name")).to_have_text("Закрито")
         finally:
             browser.close()
     assert status_of(url, first) == "closed"
     assert status_of(url, second) == "rework"
+    assert status_of(url, third) == "closed"
     assert errors == [] and foreign == []

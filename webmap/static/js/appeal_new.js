@@ -367,8 +367,12 @@
     return `k-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   }
   let idempotencyKey = newKey();
-  form.addEventListener("input", () => {
+  form.addEventListener("input", (e) => {
     idempotencyKey = newKey(); // a changed form is a new submission
+    // A field being corrected loses its error (the others keep theirs until the next send).
+    const ids = (e.target.getAttribute("aria-describedby") || "").split(" ");
+    for (const id of ids.filter((x) => x.startsWith("error-"))) text($(id), "");
+    e.target.removeAttribute("aria-invalid");
   });
 
   function formatDate(iso) {
