@@ -201,6 +201,13 @@ def test_each_role_finds_its_pages_on_the_cabinet(signin_server, tmp_path):
                     page.click("#link-my-appeals")
                     page.wait_for_url(base + "/cabinet/appeals")
                     page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
+                    # The page shares cabinet.css: its crumbs and switch fit a phone.
+                    page.set_viewport_size({"width": 390, "height": 700})
+                    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                    page.screenshot(path=str(tmp_path / "my-appeals-phone.png"))
+                    if SCREENSHOTS:
+                        page.screenshot(path=os.path.join(SCREENSHOTS, "my-appeals-phone.png"))
+                    page.set_viewport_size({"width": 1200, "height": 800})
                     page.go_back()
                     page.wait_for_selector('#cabinet[data-state="ready"]', timeout=15_000)
                     page.click("#link-appeal-new")
