@@ -124,7 +124,9 @@ def transition(status: str, action: str, role: str) -> Transition | None:
 
 
 def _names(statuses, lang: int) -> str:
-    return ", ".join(f"«{STATUS_NAMES[s][lang]}»" for s in statuses)
+    # Ukrainian quotes names «so», English 'so' (as the messages around them do).
+    left, right = ("«", "»") if lang == 0 else ("'", "'")
+    return ", ".join(f"{left}{STATUS_NAMES[s][lang]}{right}" for s in statuses)
 
 
 def refuse(number: str, status: str, action: str):
