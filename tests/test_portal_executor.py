@@ -140,6 +140,8 @@ def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(city, 
                                 " executor_id = ANY(%s) AND valid_to IS NULL", (list(mine),))[0][0]  # fmt: skip
             assert drawn == expected > 0
             assert page.locator("#cabinet-map .leaflet-overlay-pane path").count() >= drawn
+            attribution = page.inner_text("#cabinet-map .leaflet-control-attribution")
+            assert "© OpenStreetMap contributors" in attribution
 
             # Only the appeals of my scope are listed (and drawn as markers).
             listed = rows(page)
@@ -308,7 +310,7 @@ def test_the_executor_cabinet_in_english(city, tmp_path):
             page.wait_for_url(base + "/cabinet?lang=en")
             wait_ready(page)
             assert page.get_attribute("html", "lang") == "en"
-            assert page.title() == "Cabinet — Hromada GIS"
+            assert page.title() == "My account — Hromada GIS"
             assert page.locator("#queue thead th").all_inner_texts() == [
                 "Number", "Category", "Status", "Address", "Deadline"]  # fmt: skip
             expect(page.locator("#queue-title")).to_have_text("My appeal queue")

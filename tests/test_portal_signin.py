@@ -262,7 +262,7 @@ def test_sign_in_in_english(signin_server, tmp_path):
             page.wait_for_url(base + "/cabinet")
             page.wait_for_selector('#cabinet[data-state="ready"]', timeout=15_000)
             assert page.get_attribute("html", "lang") == "en"
-            expect(page.locator("h1")).to_have_text("Cabinet")
+            expect(page.locator("h1")).to_have_text("My account")
             expect(page.locator("#who-role")).to_have_text("Executor")
             expect(page.locator("#logout")).to_have_text("Sign out")
             expect(page.locator('a[data-lang="uk"]')).to_be_visible()

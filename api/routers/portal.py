@@ -105,7 +105,7 @@ async def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.get("/cabinet", response_class=HTMLResponse, name="portal_cabinet")
-async def cabinet_page(request: Request) -> HTMLResponse:
+async def cabinet_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The signed-in user's page: who they are, their role and scope, their queue. The page
     itself holds no data; cabinet.js reads it from the API with the session cookie (and goes
     to /login when there is none)."""
@@ -115,6 +115,8 @@ async def cabinet_page(request: Request) -> HTMLResponse:
         "myAppealsUrl": "/api/v1/me/appeals",
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": str(request.url_for("portal_login")),
+        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
+        "basemapUrl": settings.basemap_url,
     }
     return render(request, "cabinet.html", {"config": config})
 

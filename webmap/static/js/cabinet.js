@@ -195,6 +195,9 @@
   async function initMap() {
     const map = L.map("cabinet-map", { zoomControl: true, attributionControl: true });
     map.setView([50.45, 30.52], 10);
+    // Territories are cut from OpenStreetMap's district boundaries: credited even offline.
+    map.attributionControl.addAttribution(config.attribution);
+    if (config.basemapUrl) L.tileLayer(config.basemapUrl, { maxZoom: 19 }).addTo(map);
     state.map = map;
     state.territoryLayer = L.featureGroup().addTo(map);
     state.markersLayer = L.featureGroup().addTo(map);
