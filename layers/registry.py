@@ -225,6 +225,10 @@ _CORE = (
         description="Території обслуговування виконавців (ЖЕД, комунальні служби).",
         style=Style(color="#2a9d8f", weight=1.0, fill_opacity=0.1),
         roles=STAFF | {"planner"},  # the routing's machinery: internal
+        # An executor's cabinet draws only its own organisations' territories.
+        queryables=(
+            Queryable("executor_id", "executor_id", "integer", "Виконавець (id)", "Executor (id)"),
+        ),
     ),
     Layer(
         id="advertising_structures",
