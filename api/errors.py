@@ -609,22 +609,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 def preferred_language(accept_language: str | None) -> str:
     """'en' when the client's Accept-Language ranks English above Ukrainian, else 'uk'.
+    Russian counts as Ukrainian here: a Kyiv browser set to Russian (which usually lists
+    English after it) belongs to a reader of Ukrainian, not of English.
 
     >>> preferred_language("en-US,en;q=0.9,uk;q=0.8"), preferred_language("uk,en;q=0.5")
     ('en', 'uk')
+    >>> preferred_language("ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7")
+    'uk'
     """
+    reads = {"uk": "uk", "ru": "uk", "en": "en"}
     best = {"uk": -1.0, "en": -1.0}
     for position, item in enumerate((accept_language or "").split(",")):
         tag, _, q_part = item.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in best:
+        language = reads.get(tag.strip().lower().split("-")[0])
+        if language is None:
             continue
         try:
             q = float(q_part.strip()[2:]) if q_part.strip().startswith("q=") else 1.0
         except ValueError:
             q = 0.0
         # Equal weights: the one listed first wins.
-        best[primary] = max(best[primary], q - position * 1e-6)
+        best[language] = max(best[language], q - position * 1e-6)
     return "en" if best["en"] > 0 and best["en"] > best["uk"] else "uk"
 
 

@@ -74,6 +74,10 @@ def test_placeholders_and_plural_forms():
         (None, None, None, "uk"),
         (None, None, "en-US,en;q=0.9", "en"),
         (None, None, "uk-UA,uk;q=0.9,en;q=0.8", "uk"),
+        # A Kyiv browser in Russian lists English second: its reader reads Ukrainian.
+        (None, None, "ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7", "uk"),
+        (None, None, "de-DE,de;q=0.9,en;q=0.8", "en"),
+        (None, None, "en;q=0,uk;q=0.1", "uk"),
         ("en", None, "uk", "en"),
         ("uk", "en", "en", "uk"),
         (None, "en", "uk", "en"),
