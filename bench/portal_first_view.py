@@ -57,18 +57,19 @@ def first_view(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
-            context = browser.new_context(viewport=viewport)
+            # A Ukrainian browser (headless chromium asks for en-US, which would get English).
+            context = browser.new_context(viewport=viewport, locale="uk-UA")
             if role:
                 sign_in(context, base, accounts, role)
             page = context.new_page()
 
-            def count(response):
-                try:
-                    sizes.append(len(response.body()))
-                except Exception:  # noqa: BLE001 — redirects and aborted requests have none
-                    pass
+            def count(request):
+                # Bytes on the wire: headers and body as sent (the body's decoded copy is not
+                # kept for every request, e.g. the tiles' fetches).
+                sent = request.sizes()
+                sizes.append(sent["responseBodySize"] + sent["responseHeadersSize"])
 
-            page.on("response", count)
+            page.on("requestfinished", count)
             started = time.perf_counter()
             page.goto(base + path)
             page.wait_for_selector(ready, timeout=30_000)
