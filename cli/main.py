@@ -175,7 +175,8 @@ def cmd_serve(args, settings: Settings) -> int:
     settings = settings.model_copy(update={"database_url": _url(settings)})
     uvicorn.run(create_app(settings), host=args.host or settings.host,
                 port=args.port or settings.port, log_level=settings.log_level,
-                access_log=settings.access_log)  # fmt: skip
+                access_log=settings.access_log, proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips)  # fmt: skip
     return 0
 
 

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "HROMADA_HOST"))
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "HROMADA_PORT"))
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
+    # (comma-separated addresses or networks, "*" for any): the client's address behind them
+    # is what rate limits, lockouts and the personal-data access log see. Anyone else's
+    # forwarded headers are ignored.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     # The embedded cluster (used only without DATABASE_URL).
     data_dir: Path = PROJECT_ROOT / ".hromada"
