@@ -9,22 +9,12 @@
 (function () {
   "use strict";
 
-  const { t, lang: LANG } = window.i18n;
+  const { t } = window.i18n;
+  const { postJson: post } = window.portal;
   const config = JSON.parse(document.getElementById("page-config").textContent);
   const root = document.getElementById("account");
   const errorEl = document.getElementById("account-error");
   const doneEl = document.getElementById("account-done");
-
-  async function post(url, payload) {
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "Accept-Language": LANG, "Content-Type": "application/json" },
-      body: JSON.stringify(payload),
-    });
-    const body = await response.json().catch(() => ({}));
-    return { ok: response.ok, status: response.status, body };
-  }
 
   function fail(message) {
     errorEl.textContent = message; // never inserted as HTML

@@ -12,22 +12,13 @@
   const root = $("appeal");
   const form = $("appeal-form");
   const KYIV = [50.45, 30.52];
-  const CSRF_KEY = "hromada.csrf";
-  const { t, plural, locale, lang } = window.i18n;
-  const LANG = { "Accept-Language": lang }; // the API's messages come in the page's language
+  const { t, plural, locale } = window.i18n;
+  const { request: api, csrf, fetchAllFeatures } = window.portal;
 
   const state = { point: null, categoryId: null, photos: [], me: null, nearbySeq: 0 };
 
-  function text(el, value) {
-    el.textContent = value == null ? "" : String(value); // data is never inserted as HTML
-  }
-
-  async function api(url, options = {}) {
-    const headers = { ...LANG, ...(options.headers || {}) };
-    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
-    const body = await response.json().catch(() => ({}));
-    return { ok: response.ok, status: response.status, body };
-  }
+  // Here a missing value shows as no text (the cabinets show "—").
+  const text = (el, value) => window.portal.text(el, value, "");
 
   // --- errors next to their fields ----------------------------------------------------------
 
@@ -68,24 +59,10 @@
 
   const map = L.map("map", { zoomSnap: 0.5, keyboard: true }).setView(KYIV, 11);
   window.hromadaAppealMap = map; // for the browser test: where a place is on the screen
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { maxZoom: 19, attribution: config.attribution }).addTo(map);
-  }
+  window.portal.addBackground(map, config, config.attribution);
   const pinIcon = L.divIcon({ className: "", html: '<div class="pin-marker"></div>',
     iconSize: [0, 0] }); // prettier-ignore
   let marker = null;
-
-  async function fetchAllFeatures(url) {
-    const features = [];
-    while (url) {
-      const r = await api(url, { headers: { Accept: "application/geo+json" } });
-      if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
-      features.push(...r.body.features);
-      const next = (r.body.links || []).find((link) => link.rel === "next");
-      url = next ? next.href : null;
-    }
-    return features;
-  }
 
   async function setPin(lat, lon, label) {
     state.point = { lon: Number(lon.toFixed(6)), lat: Number(lat.toFixed(6)) };
@@ -264,7 +241,7 @@
     button.disabled = true;
     const r = await api(`${config.appealsUrl}/${encodeURIComponent(number)}/support`, {
       method: "POST",
-      headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
+      headers: { "X-CSRF-Token": csrf.get() },
     });
     if (r.ok) {
       text(message, t("Ви підтримали звернення № {number} (підтримали: {count}).",
@@ -352,7 +329,7 @@
     const r = await api(config.meUrl);
     if (!r.ok || r.body.role !== "citizen") return;
     state.me = r.body;
-    if (r.body.csrf_token) sessionStorage.setItem(CSRF_KEY, r.body.csrf_token);
+    csrf.keep(r.body.csrf_token);
     $("author-anon").hidden = true;
     authorFromForm = false;
     const who = $("who");
@@ -406,7 +383,7 @@
     body.append("data", JSON.stringify(data));
     for (const file of state.photos) body.append("photos", file, file.name);
     const headers = { "Idempotency-Key": idempotencyKey };
-    if (state.me) headers["X-CSRF-Token"] = sessionStorage.getItem(CSRF_KEY) || "";
+    if (state.me) headers["X-CSRF-Token"] = csrf.get();
     const button = $("submit");
     button.disabled = true;
     text(button, t("Надсилаємо…"));

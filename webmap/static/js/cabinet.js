@@ -12,8 +12,8 @@
     territoriesUrl: "/ogc/collections/executor_territories/items",
     ...JSON.parse(document.getElementById("page-config").textContent),
   };
-  const CSRF_KEY = "hromada.csrf";
-  const { t, locale, lang: LANG } = window.i18n;
+  const { t, locale } = window.i18n;
+  const { api, postJson, csrf, text, STATUS_NAMES } = window.portal;
   const ROLES = {
     citizen: t("Мешканець"),
     operator: t("Оператор контакт-центру"),
@@ -24,24 +24,6 @@
     planner: t("Планувальник"),
     admin: t("Адміністратор"),
   };
-  const STATUSES = {
-    registered: t("Зареєстровано"),
-    in_work: t("В роботі"),
-    on_check: t("На перевірці"),
-    rework: t("На доопрацюванні"),
-    closed: t("Закрито"),
-  };
-
-  async function api(url, options = {}) {
-    const headers = { Accept: "application/json", "Accept-Language": LANG, ...(options.headers || {}) };
-    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
-    const body = await response.json().catch(() => ({}));
-    return { ok: response.ok, status: response.status, body };
-  }
-
-  function text(el, value) {
-    el.textContent = value == null ? "—" : String(value); // data is never inserted as HTML
-  }
 
   // --- /login ------------------------------------------------------------------------------
   const form = document.getElementById("login-form");
@@ -53,18 +35,14 @@
       error.textContent = "";
       submit.disabled = true;
       try {
-        const { ok, body } = await api(config.loginUrl, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({
-            email: form.email.value.trim(), password: form.password.value, session: "cookie",
-          }),
+        const { ok, body } = await postJson(config.loginUrl, {
+          email: form.email.value.trim(), password: form.password.value, session: "cookie",
         });
         if (!ok) {
           text(error, body.detail || t("Не вдалося увійти. Перевірте адресу і пароль."));
           return;
         }
-        sessionStorage.setItem(CSRF_KEY, body.csrf_token || "");
+        csrf.set(body.csrf_token || "");
         window.location.assign(config.cabinetUrl);
       } catch (exc) {
         text(error, t("Сервер недоступний. Спробуйте пізніше."));
@@ -85,6 +63,8 @@
   const errorEl = $("cabinet-error");
   const queueStatus = $("queue-status");
   const EXECUTOR_ROLES = ["executor", "manager"];
+  // Darker than portal.STATUS_COLOURS (the public map's, which map.css repeats): the cabinet's
+  // own shades, kept as they were; its legend below is drawn from this table.
   const STATUS_COLORS = {
     registered: "#1f5fa8", in_work: "#c77700", on_check: "#6a4c93", rework: "#b3261e",
     closed: "#2e7d32",
@@ -120,7 +100,7 @@
   // (+ overdue mark).
   function fillRow(tr, item) {
     tr.replaceChildren();
-    const cells = [item.number, item.category, STATUSES[item.status] || item.status,
+    const cells = [item.number, item.category, STATUS_NAMES[item.status] || item.status,
       item.address, deadlineOf(item)]; // prettier-ignore
     cells.forEach((value, i) => {
       const td = document.createElement("td");
@@ -197,7 +177,7 @@
     map.setView([50.45, 30.52], 10);
     // Territories are cut from OpenStreetMap's district boundaries: credited even offline.
     map.attributionControl.addAttribution(config.attribution);
-    if (config.basemapUrl) L.tileLayer(config.basemapUrl, { maxZoom: 19 }).addTo(map);
+    window.portal.addBackground(map, config);
     state.map = map;
     state.territoryLayer = L.featureGroup().addTo(map);
     state.markersLayer = L.featureGroup().addTo(map);
@@ -205,7 +185,7 @@
     legend.onAdd = () => {
       const box = L.DomUtil.create("div", "map-legend");
       box.setAttribute("aria-label", t("Умовні позначення"));
-      const rows = [["territory", t("Моя територія")], ...Object.entries(STATUSES)];
+      const rows = [["territory", t("Моя територія")], ...Object.entries(STATUS_NAMES)];
       for (const [key, label] of rows) {
         const row = L.DomUtil.create("span", "legend-row", box);
         const swatch = L.DomUtil.create("i", key === "territory" ? "swatch area" : "swatch", row);
@@ -382,7 +362,7 @@
     text($("card-number"), item.number);
     text($("card-category"), item.category);
     text($("card-address"), item.address);
-    text($("card-status"), STATUSES[item.status] || item.status);
+    text($("card-status"), STATUS_NAMES[item.status] || item.status);
     $("card-status").dataset.status = item.status;
     const deadline = deadlineOf(item) || "—";
     text($("card-deadline"), item.overdue ? t("{date} (прострочено)", { date: deadline }) : deadline);
@@ -482,7 +462,7 @@
     button.disabled = true;
     cabinet.dataset.action = "busy";
     try {
-      const headers = { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "", ...(options.headers || {}) };
+      const headers = { "X-CSRF-Token": csrf.get(), ...(options.headers || {}) };
       const r = await api(`${config.appealsUrl}/${encodeURIComponent(number)}/${action}`, {
         method: "POST", ...options, headers,
       });
@@ -544,7 +524,7 @@
       return;
     }
     if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
-    if (me.body.csrf_token) sessionStorage.setItem(CSRF_KEY, me.body.csrf_token);
+    csrf.keep(me.body.csrf_token);
     state.me = me.body;
     text($("who-name"), `${me.body.full_name} (${me.body.email})`);
     text($("who-role"), ROLES[me.body.role] || me.body.role);
@@ -579,17 +559,7 @@
     await loadQueue();
   }
 
-  $("logout").addEventListener("click", async () => {
-    const { ok, status, body } = await api(config.logoutUrl, {
-      method: "POST", headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
-    });
-    if (!ok && status !== 401) {
-      text(errorEl, body.detail || t("Не вдалося вийти."));
-      return;
-    }
-    sessionStorage.removeItem(CSRF_KEY);
-    window.location.assign(config.loginUrl);
-  });
+  $("logout").addEventListener("click", () => window.portal.signOut(config, errorEl));
 
   load().catch((exc) => {
     cabinet.dataset.state = "error";

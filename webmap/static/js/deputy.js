@@ -7,29 +7,14 @@
 
   const config = JSON.parse(document.getElementById("page-config").textContent);
   const { t, locale, lang: LANG } = window.i18n;
-  const CSRF_KEY = "hromada.csrf";
+  const { api, csrf, text, STATUS_COLOURS } = window.portal;
   const CITY_WIDE = ["operator", "curator", "admin"];
-  const STATUS_COLOURS = {
-    registered: "#1f77b4", in_work: "#ff7f0e", on_check: "#8e44ad",
-    rework: "#c0392b", closed: "#2e8b57",
-  };
   const STATUS_NAMES = config.statusNames || {};
   const $ = (id) => document.getElementById(id);
   const root = $("deputy");
   const statusEl = $("deputy-status");
   const errorEl = $("deputy-error");
   const mapEl = $("ward-map");
-
-  async function api(url, options = {}) {
-    const headers = { Accept: "application/json", "Accept-Language": LANG, ...(options.headers || {}) };
-    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
-    const body = await response.json().catch(() => ({}));
-    return { ok: response.ok, status: response.status, body };
-  }
-
-  function text(el, value) {
-    el.textContent = value == null ? "—" : String(value); // data is never inserted as HTML
-  }
 
   function cell(row, value, tag = "td", cls = "") {
     const el = document.createElement(tag);
@@ -61,41 +46,9 @@
   // --- the map ------------------------------------------------------------------------------
   const map = L.map(mapEl, { zoomControl: true, keyboard: true, attributionControl: true });
   map.setView([50.45, 30.52], 11);
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { maxZoom: 19, attribution: config.attribution }).addTo(map);
-  }
-  // VectorGrid's point symbols never learn their LatLng, which Leaflet 1.9 asks for on mouse
-  // events: derive it from the symbol's tile and pixel offset (as webmap/static/js/map.js).
-  const circleLatLng = L.CircleMarker.prototype.getLatLng;
-  L.CircleMarker.include({
-    getLatLng() {
-      const tile = this._renderer && this._renderer.getCoord && this._renderer.getCoord();
-      if (this._latlng || !this._point || !tile) return circleLatLng.call(this);
-      return map.unproject(L.point(tile.x, tile.y).scaleBy(L.point(256, 256)).add(this._point), tile.z);
-    },
-  });
+  window.portal.addBackground(map, config, config.attribution);
+  window.portal.fixVectorGridLatLng(map);
   map.createPane("appeals").style.zIndex = 450;
-
-  function dominantStatus(properties) {
-    let best = "registered";
-    for (const status of Object.keys(STATUS_COLOURS)) {
-      if ((properties[status] || 0) > (properties[best] || 0)) best = status;
-    }
-    return best;
-  }
-
-  function appealStyle(properties) {
-    if (properties.count !== undefined) { // a cluster far out
-      return {
-        radius: 5 + 4 * Math.log10(properties.count), weight: 1, color: "#fff", fill: true,
-        fillColor: STATUS_COLOURS[dominantStatus(properties)], fillOpacity: 0.75,
-      };
-    }
-    return {
-      radius: 4, weight: 1, color: "#fff", fill: true,
-      fillColor: STATUS_COLOURS[properties.status] || "#555", fillOpacity: 0.9,
-    };
-  }
 
   const legend = $("legend");
   for (const [status, colour] of Object.entries(STATUS_COLOURS)) {
@@ -123,13 +76,7 @@
     map.fitBounds([[miny, minx], [maxy, maxx]], { padding: [12, 12] });
     // Tiles of the ward's appeals (the ward is one of the layer's queryables).
     tileCount = 0;
-    tilesLayer = L.vectorGrid.protobuf(`${config.appealsTiles}?ward=${encodeURIComponent(ward.number)}`, {
-      rendererFactory: L.svg.tile,
-      vectorTileLayerStyles: { appeals: appealStyle },
-      interactive: true,
-      maxNativeZoom: 18,
-      pane: "appeals",
-    });
+    tilesLayer = window.portal.appealTiles(`${config.appealsTiles}?ward=${encodeURIComponent(ward.number)}`);
     tilesLayer.on("tileload", () => { tileCount += 1; mapEl.dataset.appealTiles = String(tileCount); });
     tilesLayer.on("click", (event) => {
       const p = event.layer.properties || {};
@@ -235,7 +182,7 @@
     const me = await api(config.meUrl);
     if (me.status === 401) { window.location.assign(config.loginUrl); return; }
     if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
-    if (me.body.csrf_token) sessionStorage.setItem(CSRF_KEY, me.body.csrf_token);
+    csrf.keep(me.body.csrf_token);
     root.dataset.role = me.body.role;
     const name = me.body.full_name || me.body.email;
     if (me.body.role === "deputy") {
@@ -273,14 +220,7 @@
     text(errorEl, t("Цей кабінет — для депутатів, операторів і кураторів."));
   }
 
-  $("logout").addEventListener("click", async () => {
-    const { ok, status, body } = await api(config.logoutUrl, {
-      method: "POST", headers: { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" },
-    });
-    if (!ok && status !== 401) { text(errorEl, body.detail || t("Не вдалося вийти.")); return; }
-    sessionStorage.removeItem(CSRF_KEY);
-    window.location.assign(config.loginUrl);
-  });
+  $("logout").addEventListener("click", () => window.portal.signOut(config, errorEl));
 
   load().catch((exc) => {
     root.dataset.state = "error";

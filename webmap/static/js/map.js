@@ -8,6 +8,7 @@
   "use strict";
 
   const { t, plural, locale, lang } = window.i18n;
+  const { api, fetchAllFeatures, el, STATUS_COLOURS } = window.portal;
   const config = Object.assign(
     JSON.parse(document.getElementById("map-config").textContent),
     JSON.parse(document.getElementById("map-urls").textContent),
@@ -19,54 +20,20 @@
 
   // The view lives in the hash (#zoom/lat/lon) and the filters in the query string, so a
   // link reproduces what one sees.
-  function readHash() {
-    const m = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
-    if (!m) return null;
-    const [z, lat, lon] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    if (z < 0 || z > 19 || Math.abs(lat) > 85 || Math.abs(lon) > 180) return null;
-    return { z, lat, lon };
-  }
-  const viewFromHash = readHash();
+  const viewFromHash = window.portal.readHash();
   const map = L.map(mapEl, { zoomSnap: 0.25, preferCanvas: false }).setView(
     viewFromHash ? [viewFromHash.lat, viewFromHash.lon] : KYIV,
     viewFromHash ? viewFromHash.z : 10,
   );
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { maxZoom: 19 }).addTo(map);
-  }
-
-  // Every page of a collection, following the `next` links.
-  async function fetchAllFeatures(url) {
-    const features = [];
-    while (url) {
-      const response = await fetch(url, {
-        headers: { Accept: "application/geo+json", "Accept-Language": lang },
-      });
-      const body = await response.json().catch(() => ({}));
-      if (!response.ok) {
-        throw new Error(body.detail || `HTTP ${response.status}`);
-      }
-      features.push(...body.features);
-      const next = (body.links || []).find((link) => link.rel === "next");
-      url = next ? next.href : null;
-    }
-    return features;
-  }
-
-  function label(text) {
-    const span = document.createElement("span");
-    span.textContent = text; // names are data: never inserted as HTML
-    return span;
-  }
+  window.portal.addBackground(map, config);
 
   // The districts' layer exists from the start (the layer switcher lists it); its shapes
   // arrive with the OGC answer.
   const districtsLayer = L.geoJSON(null, {
     style: () => config.districtsStyle,
-    attribution:
-      `<a href="https://www.openstreetmap.org/copyright">${config.attribution}</a>`,
+    attribution: window.portal.osmCredit(config),
     onEachFeature(feature, path) {
-      path.bindTooltip(label(feature.properties.name), {
+      path.bindTooltip(el("span", null, feature.properties.name), {
         permanent: true, direction: "center", className: "district-label",
       });
       path.on({
@@ -83,46 +50,7 @@
     }
   }
 
-  // 1551's statuses, each its colour (the legend in the page uses the same ones).
-  const STATUS_COLOURS = {
-    registered: "#1f77b4", in_work: "#ff7f0e", on_check: "#8e44ad",
-    rework: "#c0392b", closed: "#2e8b57",
-  };
-
-  function dominantStatus(properties) {
-    let best = "registered";
-    for (const status of Object.keys(STATUS_COLOURS)) {
-      if ((properties[status] || 0) > (properties[best] || 0)) best = status;
-    }
-    return best;
-  }
-
-  function appealStyle(properties) {
-    if (properties.count !== undefined) { // a cluster: its size grows with the count
-      const colour = STATUS_COLOURS[dominantStatus(properties)];
-      return {
-        radius: 5 + 4 * Math.log10(properties.count), weight: 1, color: "#fff",
-        fill: true, fillColor: colour, fillOpacity: 0.75,
-      };
-    }
-    return {
-      radius: 4, weight: 1, color: "#fff", fill: true,
-      fillColor: STATUS_COLOURS[properties.status] || "#555", fillOpacity: 0.9,
-    };
-  }
-
-  // VectorGrid's point symbols are CircleMarkers that never learn their LatLng, while Leaflet
-  // 1.9 asks every small marker for it on each mouse event: derive it from the symbol's place
-  // in its tile (tile coordinates × tile size + the point's pixel offset in the tile).
-  const circleLatLng = L.CircleMarker.prototype.getLatLng;
-  L.CircleMarker.include({
-    getLatLng() {
-      const tile = this._renderer && this._renderer.getCoord && this._renderer.getCoord();
-      if (this._latlng || !this._point || !tile) return circleLatLng.call(this);
-      const size = L.point(256, 256);
-      return map.unproject(L.point(tile.x, tile.y).scaleBy(size).add(this._point), tile.z);
-    },
-  });
+  window.portal.fixVectorGridLatLng(map);
 
   // --- filters: the form, the URL and the requests share one state -------------------------
   const STATUSES = Object.keys(STATUS_COLOURS);
@@ -270,13 +198,7 @@
   map.createPane("selected").style.zIndex = 460;
   map.createPane("areas").style.zIndex = 390; // wards and the city boundary, under the districts
   let appealTiles = 0;
-  const appeals = L.vectorGrid.protobuf(tilesUrl(), {
-    rendererFactory: L.svg.tile, // SVG paths: clickable with Leaflet 1.9
-    vectorTileLayerStyles: { appeals: appealStyle },
-    interactive: true,
-    maxNativeZoom: 18,
-    pane: "appeals",
-  });
+  const appeals = window.portal.appealTiles(tilesUrl());
   appeals.on("tileload", () => { appealTiles += 1; mapEl.dataset.appealTiles = String(appealTiles); });
   appeals.on("click", (event) => {
     const properties = event.layer.properties;
@@ -334,13 +256,6 @@
     if (!iso) return "";
     const date = new Date(iso);
     return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
-  }
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text); // data: never HTML
-    return node;
   }
 
   // A status in the page's language: the page's own names (config.statusNames), else the API's.
@@ -453,12 +368,10 @@
 
   // The card of one appeal: true when shown, false for an unknown number; throws otherwise.
   async function openCard(number) {
-    const response = await fetch(`${config.appealUrl}/${encodeURIComponent(number)}`,
-      { headers: { Accept: "application/json", "Accept-Language": lang } });
-    if (response.status === 404) return false;
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
-    showCard(body);
+    const r = await api(`${config.appealUrl}/${encodeURIComponent(number)}`);
+    if (r.status === 404) return false;
+    if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+    showCard(r.body);
     return true;
   }
 
@@ -539,11 +452,9 @@
     listEl.dataset.state = "loading";
     listEl.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch(`${config.feedUrl}?${params}`,
-        { headers: { Accept: "application/json", "Accept-Language": lang } });
-      const body = await response.json().catch(() => ({}));
+      const { ok, status, body } = await api(`${config.feedUrl}?${params}`);
       if (seq !== listSeq) return;
-      if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
+      if (!ok) throw new Error(body.detail || `HTTP ${status}`);
       if (!append) listEl.replaceChildren();
       for (const item of body.items) listEl.append(listItem(item));
       nextCursor = body.next || null;

@@ -11,20 +11,10 @@
   const statusEl = document.getElementById("my-status");
   const errorEl = document.getElementById("my-error");
   const template = document.getElementById("my-item");
-  const { t, plural, locale, lang } = window.i18n;
-  // The statuses in the page's language (the public card names them in Ukrainian only).
-  const STATUS = {
-    registered: t("Зареєстровано"), in_work: t("В роботі"), on_check: t("На перевірці"),
-    rework: t("На доопрацюванні"), closed: t("Закрито"),
-  };
+  const { t, plural, locale } = window.i18n;
+  const { api, postJson, STATUS_NAMES } = window.portal;
+  // This page's token is the one /api/v1/me hands out when it loads (not kept for the tab).
   let csrf = "";
-
-  async function api(url, options = {}) {
-    const headers = { Accept: "application/json", "Accept-Language": lang, ...(options.headers || {}) };
-    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
-    const body = await response.json().catch(() => ({}));
-    return { ok: response.ok, status: response.status, body };
-  }
 
   function day(iso) {
     return iso ? new Date(iso).toLocaleDateString(locale) : "—";
@@ -36,7 +26,7 @@
     item.dataset.status = appeal.status;
     item.dataset.overdue = String(Boolean(appeal.overdue));
     q(".my-number").textContent = t("№ {number}", { number: appeal.number });
-    q(".my-status-name").textContent = STATUS[appeal.status] || (card && card.status_name) || appeal.status;
+    q(".my-status-name").textContent = STATUS_NAMES[appeal.status] || (card && card.status_name) || appeal.status;
     q(".my-category").textContent = appeal.category || "";
     q(".my-address").textContent = appeal.address || "";
     const deadline = appeal.extended_until || appeal.deadline_at;
@@ -66,11 +56,8 @@
     errorBox.textContent = "";
     for (const button of form.querySelectorAll("button")) button.disabled = true;
     const comment = form.elements.comment.value.trim();
-    const r = await api(`${config.appealsUrl}/${encodeURIComponent(number)}/${action}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(comment ? { comment } : {}),
-    });
+    const r = await postJson(`${config.appealsUrl}/${encodeURIComponent(number)}/${action}`,
+      comment ? { comment } : {}, { "X-CSRF-Token": csrf });
     for (const button of form.querySelectorAll("button")) button.disabled = false;
     if (!r.ok) {
       errorBox.textContent = r.body.detail || t("Помилка HTTP {status}", { status: r.status });

@@ -16,6 +16,7 @@
   "use strict";
 
   const { t, plural, locale, lang } = window.i18n;
+  const { api, el, fetchAllFeatures } = window.portal;
   const config = JSON.parse(document.getElementById("planner-config").textContent);
   const mapEl = document.getElementById("map");
   const statusEl = document.getElementById("status");
@@ -53,34 +54,16 @@
   }
 
   // A view may come in the hash (#zoom/lat/lon), so that a link shows a place.
-  function readHash() {
-    const m = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
-    if (!m) return null;
-    const [z, lat, lon] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    if (z < 0 || z > 19 || Math.abs(lat) > 85 || Math.abs(lon) > 180) return null;
-    return { z, lat, lon };
-  }
-  const viewFromHash = readHash();
+  const viewFromHash = window.portal.readHash();
   const map = L.map(mapEl, { preferCanvas: true, keyboard: true, maxZoom: 19, zoomSnap: 0.25 }).setView(
     viewFromHash ? [viewFromHash.lat, viewFromHash.lon] : KYIV,
     viewFromHash ? viewFromHash.z : 11,
   );
-  if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, { maxZoom: 19 }).addTo(map);
-  }
-  map.attributionControl.addAttribution(
-    `<a href="https://www.openstreetmap.org/copyright">${config.attribution}</a>`,
-  );
+  window.portal.addBackground(map, config);
+  map.attributionControl.addAttribution(window.portal.osmCredit(config));
 
   function say(text) {
     statusEl.textContent = text;
-  }
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text; // data: never as HTML
-    return node;
   }
 
   function formatDate(iso) {
@@ -106,28 +89,6 @@
     const soon = new Date(start);
     soon.setDate(soon.getDate() + 30);
     return until <= soon ? "expiring" : "valid";
-  }
-
-  // --- fetching -----------------------------------------------------------------------------
-  async function fetchJson(url, accept) {
-    const response = await fetch(url, {
-      headers: { Accept: accept || "application/json", "Accept-Language": lang },
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
-    return body;
-  }
-
-  async function fetchAllFeatures(url, onPage) {
-    const features = [];
-    while (url) {
-      const body = await fetchJson(url, "application/geo+json");
-      features.push(...(body.features || []));
-      if (onPage) onPage(features.length, body.numberMatched);
-      const next = (body.links || []).find((link) => link.rel === "next");
-      url = next ? next.href : null;
-    }
-    return features;
   }
 
   // --- styles -------------------------------------------------------------------------------
@@ -398,7 +359,9 @@
   async function start() {
     let catalogue;
     try {
-      catalogue = await fetchJson(config.layersUrl);
+      const r = await api(config.layersUrl);
+      if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+      catalogue = r.body;
     } catch (error) {
       say(t("Не вдалося завантажити каталог шарів: {error}", { error: error.message }));
       mapEl.dataset.state = "error";

@@ -1,0 +1,193 @@
+// What the portal's page scripts share, once: the API calls (cookie session, the page's
+// language), the CSRF token, safe text, the appeal statuses' names and colours, and the map's
+// pieces (background, hash view, the appeals' vector tiles). Loaded after i18n.js and before
+// the page's own script, which takes window.portal. Nothing here inserts data as HTML.
+(function () {
+  "use strict";
+
+  const { t, lang } = window.i18n;
+
+  // --- the API ------------------------------------------------------------------------------
+
+  // A call with the session cookie; the API's messages come in the page's language. The answer
+  // is { ok, status, body } with the JSON body ({} when there is none); only a network failure
+  // throws.
+  async function call(base, url, options = {}) {
+    const headers = { ...base, ...(options.headers || {}) };
+    const response = await fetch(url, { credentials: "same-origin", ...options, headers });
+    const body = await response.json().catch(() => ({}));
+    return { ok: response.ok, status: response.status, body };
+  }
+
+  // The JSON API (Accept: application/json, unless options.headers says otherwise).
+  function api(url, options) {
+    return call({ Accept: "application/json", "Accept-Language": lang }, url, options);
+  }
+
+  // The same without an Accept of our own (the browser's default), as the appeal form asks.
+  function request(url, options) {
+    return call({ "Accept-Language": lang }, url, options);
+  }
+
+  // POSTs `payload` as JSON; `headers` are added (e.g. the CSRF token).
+  function postJson(url, payload, headers = {}) {
+    return api(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: JSON.stringify(payload),
+    });
+  }
+
+  // Every page of an OGC collection, following the `next` links; onPage(got, numberMatched)
+  // after each page. Throws the API's message on an error.
+  async function fetchAllFeatures(url, onPage) {
+    const features = [];
+    while (url) {
+      const r = await api(url, { headers: { Accept: "application/geo+json" } });
+      if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+      features.push(...(r.body.features || []));
+      if (onPage) onPage(features.length, r.body.numberMatched);
+      const next = (r.body.links || []).find((link) => link.rel === "next");
+      url = next ? next.href : null;
+    }
+    return features;
+  }
+
+  // --- the CSRF token -------------------------------------------------------------------------
+
+  // A cookie session's CSRF token (handed out by sign-in and by /api/v1/me) is kept for the
+  // tab in sessionStorage and sent as X-CSRF-Token with every unsafe request.
+  const CSRF_KEY = "hromada.csrf";
+  const csrf = {
+    get: () => sessionStorage.getItem(CSRF_KEY) || "",
+    set: (token) => sessionStorage.setItem(CSRF_KEY, token),
+    // An answer without a token leaves the one kept.
+    keep(token) {
+      if (token) sessionStorage.setItem(CSRF_KEY, token);
+    },
+    clear: () => sessionStorage.removeItem(CSRF_KEY),
+  };
+
+  // Sign-out (the cabinets' button): the session ends on the server, then the token here, and
+  // the sign-in page opens; a refusal other than "no session" is shown in errorEl.
+  async function signOut(config, errorEl) {
+    const { ok, status, body } = await api(config.logoutUrl, {
+      method: "POST", headers: { "X-CSRF-Token": csrf.get() },
+    });
+    if (!ok && status !== 401) {
+      text(errorEl, body.detail || t("Не вдалося вийти."));
+      return;
+    }
+    csrf.clear();
+    window.location.assign(config.loginUrl);
+  }
+
+  // --- text -----------------------------------------------------------------------------------
+
+  // An element's text; nothing (null or undefined) shows as `blank`.
+  function text(el, value, blank = "—") {
+    el.textContent = value == null ? blank : String(value); // data is never inserted as HTML
+  }
+
+  function el(tag, className, content) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined && content !== null) node.textContent = String(content); // data: never HTML
+    return node;
+  }
+
+  // The statuses in the page's language (the public card names them in Ukrainian only).
+  const STATUS_NAMES = {
+    registered: t("Зареєстровано"),
+    in_work: t("В роботі"),
+    on_check: t("На перевірці"),
+    rework: t("На доопрацюванні"),
+    closed: t("Закрито"),
+  };
+
+  // --- the map --------------------------------------------------------------------------------
+
+  // The online background, when one is set (config.basemapUrl); `attribution`, if given,
+  // credits it. Without one the map stays on its neutral background (no tile server needed).
+  function addBackground(map, config, attribution) {
+    if (!config.basemapUrl) return null;
+    const options = { maxZoom: 19 };
+    if (attribution) options.attribution = attribution;
+    return L.tileLayer(config.basemapUrl, options).addTo(map);
+  }
+
+  // The credit of OpenStreetMap (the districts and the wards are cut from its boundaries).
+  function osmCredit(config) {
+    return `<a href="https://www.openstreetmap.org/copyright">${config.attribution}</a>`;
+  }
+
+  // A view in the hash (#zoom/lat/lon), or null.
+  function readHash() {
+    const m = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (!m) return null;
+    const [z, lat, lon] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (z < 0 || z > 19 || Math.abs(lat) > 85 || Math.abs(lon) > 180) return null;
+    return { z, lat, lon };
+  }
+
+  // 1551's statuses, each its colour (the public map's legend, map.css, uses the same ones).
+  const STATUS_COLOURS = {
+    registered: "#1f77b4", in_work: "#ff7f0e", on_check: "#8e44ad",
+    rework: "#c0392b", closed: "#2e8b57",
+  };
+
+  function dominantStatus(properties) {
+    let best = "registered";
+    for (const status of Object.keys(STATUS_COLOURS)) {
+      if ((properties[status] || 0) > (properties[best] || 0)) best = status;
+    }
+    return best;
+  }
+
+  // The appeals' tiles: clusters far out, points coloured by status close in.
+  function appealStyle(properties) {
+    if (properties.count !== undefined) { // a cluster: its size grows with the count
+      const colour = STATUS_COLOURS[dominantStatus(properties)];
+      return {
+        radius: 5 + 4 * Math.log10(properties.count), weight: 1, color: "#fff",
+        fill: true, fillColor: colour, fillOpacity: 0.75,
+      };
+    }
+    return {
+      radius: 4, weight: 1, color: "#fff", fill: true,
+      fillColor: STATUS_COLOURS[properties.status] || "#555", fillOpacity: 0.9,
+    };
+  }
+
+  // The appeals' vector tiles at `url`, in the map's "appeals" pane (the page makes it).
+  function appealTiles(url) {
+    return L.vectorGrid.protobuf(url, {
+      rendererFactory: L.svg.tile, // SVG paths: clickable with Leaflet 1.9
+      vectorTileLayerStyles: { appeals: appealStyle },
+      interactive: true,
+      maxNativeZoom: 18,
+      pane: "appeals",
+    });
+  }
+
+  // VectorGrid's point symbols are CircleMarkers that never learn their LatLng, while Leaflet
+  // 1.9 asks every small marker for it on each mouse event: derive it from the symbol's place
+  // in its tile (tile coordinates × tile size + the point's pixel offset in the tile).
+  function fixVectorGridLatLng(map) {
+    const circleLatLng = L.CircleMarker.prototype.getLatLng;
+    L.CircleMarker.include({
+      getLatLng() {
+        const tile = this._renderer && this._renderer.getCoord && this._renderer.getCoord();
+        if (this._latlng || !this._point || !tile) return circleLatLng.call(this);
+        const size = L.point(256, 256);
+        return map.unproject(L.point(tile.x, tile.y).scaleBy(size).add(this._point), tile.z);
+      },
+    });
+  }
+
+  window.portal = {
+    api, request, postJson, fetchAllFeatures, csrf, signOut, text, el, STATUS_NAMES,
+    addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
+    fixVectorGridLatLng,
+  };
+})();
