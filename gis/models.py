@@ -289,9 +289,9 @@ class Appeal(Base):
         ),
         CheckConstraint("channel IN (" + ",".join(f"'{c}'" for c in CHANNELS) + ")", "channel"),
         CheckConstraint("kind IN ('complaint', 'thanks')", "kind"),
-        Index(None, "category_id", "created_at"),
         # The vector tiles' clusters of a category and period, or of a period: index-only
-        # scans (0006).
+        # scans (0006). They also serve every other read by category and period, or by
+        # period (the narrow copies were dropped in 0007).
         Index(
             "ix_appeals_tiles_category",
             "category_id",
@@ -308,7 +308,6 @@ class Appeal(Base):
         Index(None, "executor_id", "status"),
         Index(None, "district_id", "created_at"),
         Index(None, "status", "created_at"),
-        Index(None, "created_at"),
     )
 
 
