@@ -63,6 +63,39 @@ STATUS_NAMES = {
     "closed": ("Закрито", "Closed"),
 }
 CHANNELS = ("site", "phone_1551", "government_hotline", "email", "tv", "112")
+# 1551's results ("<outcome> / <detail>", data/kyiv_1551_profile.json "results_2025-09", and
+# those gis/lifecycle.py sets) in English, for the English portal; a result outside this list
+# is shown as it is.
+RESULT_NAMES_EN = {
+    "Прийнято в роботу": "Taken into work",
+    "Очікує прийому в роботу": "Awaiting acceptance",
+    "Очікує прийому в роботу / Перенаправлено за належністю":
+        "Awaiting acceptance / Redirected to the responsible body",
+    "Виконано / Очікує підтвердження заявником": "Done / Awaiting the applicant's confirmation",
+    "Виконано / Підтверджено заявником": "Done / Confirmed by the applicant",
+    "Виконано / Фотофіксація /Відеофіксація": "Done / Photo or video record",
+    "Роз`яснено / Потребує перевірки куратором": "Explained / Awaiting the curator's check",
+    "Роз`яснено / Перевірено куратором": "Explained / Checked by the curator",
+    "Роз`яснено / Потребує фінансування/Включено в план-програму":
+        "Explained / Needs funding; included in the programme plan",
+    "На доопрацювання / Виконання не підтверджено заявником":
+        "Returned for rework / Not confirmed by the applicant",
+    "На доопрацювання / Спростовано куратором": "Returned for rework / Refuted by the curator",
+    "Не в компетенції / Повернуто в 1551": "Not within competence / Returned to 1551",
+    "Не в компетенції / Повернуто в батьківську організацію":
+        "Not within competence / Returned to the parent organisation",
+    "Повернуто виконавцю / Перенаправлено за належністю":
+        "Returned to the executor / Redirected to the responsible body",
+    "Відмінено / Відмінено заявником": "Cancelled / Cancelled by the applicant",
+    "Закрито автоматично / Виконання не підтверджено заявником":
+        "Closed automatically / Not confirmed by the applicant",
+    "Самостійно / Заявник усунув проблему власними силами":
+        "By the applicant / The applicant fixed the problem themselves",
+    "Прийнято до відома / Ознайомився": "Noted / Acknowledged",
+    "Не можливо виконати в даний період / Потребує фінансування/Включено в план-програму":
+        "Cannot be done at present / Needs funding; included in the programme plan",
+    "Фактично / Спростовано куратором": "In fact / Refuted by the curator",
+}  # fmt: skip
 
 
 def _geom(kind: str, srid: int = 4326, nullable: bool = False):

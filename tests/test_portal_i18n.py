@@ -130,3 +130,37 @@ def test_the_catalogue_cannot_close_its_script_element(client):
 
     text = str(_script_json({"a": "</script><b>&"}))
     assert "</script>" not in text and json.loads(text) == {"a": "</script><b>&"}
+
+
+def test_every_1551_result_has_its_english(shared_data):
+    """The results the lifecycle sets and those of the real 1551 profile are all named in
+    English (the English cards show result_en)."""
+    from gis import lifecycle
+    from gis.models import RESULT_NAMES_EN
+
+    profile = json.loads((shared_data / "kyiv_1551_profile.json").read_text())
+    real = {r["result"] for r in profile["results_2025-09"]}
+    ours = {v for k, v in vars(lifecycle).items() if k.startswith("R_") and isinstance(v, str)}
+    assert len(ours) >= 10 and len(real) >= 15
+    assert not (real | ours) - RESULT_NAMES_EN.keys()
+    assert all(english and not re.search(r"[А-Яа-яЇїІіЄєҐґ]", english)
+               for english in RESULT_NAMES_EN.values())  # fmt: skip
+
+
+def test_the_public_card_names_its_result_in_english(db_url, shared_data):
+    import psycopg
+
+    from gis.models import RESULT_NAMES_EN
+    from importers.demo import generate
+
+    generate(db_url, seed=5, appeals=200, shared_dir=shared_data)
+    with psycopg.connect(db_url) as conn:
+        number, result = conn.execute(
+            "SELECT number, result FROM appeals WHERE status = 'closed' LIMIT 1"
+        ).fetchone()
+    with TestClient(create_app(Settings(database_url=db_url))) as c:
+        card = c.get(f"/api/v1/appeals/{number}").json()
+        assert card["result"] == result and card["result_en"] == RESULT_NAMES_EN[result]
+        item = c.get("/api/v1/appeals/public", params={"period": "all", "limit": 50}).json()
+        closed = [i for i in item["items"] if i["status"] == "closed"]
+        assert closed and all(i["result_en"] == RESULT_NAMES_EN[i["result"]] for i in closed)

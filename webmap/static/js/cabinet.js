@@ -367,7 +367,7 @@
     const deadline = deadlineOf(item) || "—";
     text($("card-deadline"), item.overdue ? t("{date} (прострочено)", { date: deadline }) : deadline);
     text($("card-executor"), item.executor);
-    text($("card-result"), item.result || null);
+    text($("card-result"), window.portal.resultOf(item));
     text($("card-text"), item.text || "");
     const acts = ["registered", "in_work", "rework"].includes(item.status);
     $("take-box").hidden = !["registered", "rework"].includes(item.status);

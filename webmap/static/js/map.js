@@ -310,7 +310,7 @@
       row(t("Термін виконання"), deadline);
     }
     row(t("Закрито"), formatDate(appeal.closed_at));
-    row(t("Результат"), appeal.result);
+    row(t("Результат"), window.portal.resultOf(appeal));
     cardBody.replaceChildren(rows);
     if (appeal.answer) {
       cardBody.append(el("h3", "", t("Відповідь виконавця")), el("p", "answer", appeal.answer));

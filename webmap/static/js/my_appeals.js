@@ -42,7 +42,7 @@
     const answer = card && card.answer;
     q(".my-answer").hidden = !answer && !(card && card.result);
     q(".my-answer-text").textContent = answer || "";
-    q(".my-result").textContent = card && card.result ? t("Результат: {result}", { result: card.result }) : "";
+    q(".my-result").textContent = card && card.result ? t("Результат: {result}", { result: window.portal.resultOf(card) }) : "";
     const form = q(".my-decision");
     form.hidden = appeal.status !== "on_check";
     form.onsubmit = (event) => decide(event, item, appeal.number);

@@ -105,6 +105,12 @@
     closed: t("Закрито"),
   };
 
+  // 1551's result of an appeal in the page's language: the API gives result_en beside the
+  // Ukrainian result for its known wordings (gis/models.py RESULT_NAMES_EN).
+  function resultOf(appeal) {
+    return (lang === "en" && appeal.result_en) || appeal.result || null;
+  }
+
   // --- the map --------------------------------------------------------------------------------
 
   // The online background, when one is set (config.basemapUrl); `attribution`, if given,
@@ -186,7 +192,7 @@
   }
 
   window.portal = {
-    api, request, postJson, fetchAllFeatures, csrf, signOut, text, el, STATUS_NAMES,
+    api, request, postJson, fetchAllFeatures, csrf, signOut, text, el, STATUS_NAMES, resultOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
     fixVectorGridLatLng,
   };
