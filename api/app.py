@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from api import errors
+from api.compression import CompressPortal
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
 from api.routers import (
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.layer_changes.subscribe(app.state.tile_cache.changed)
     app.state.ogc_counts, app.state.ogc_extents = CountCache(), ExtentCache()
     app.add_middleware(RequestSizeLimit, settings=settings)
+    app.add_middleware(CompressPortal)
     install_log_redaction()
     errors.install(app)
     app.include_router(health.router)
