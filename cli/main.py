@@ -241,8 +241,12 @@ def cmd_run(args, settings: Settings) -> int:
             print("Demo accounts (one per role): .venv/bin/hromada demo accounts", flush=True)
         settings, mail_server = _local_mail(settings, host, port)
         print(f"Hromada GIS: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
-        # uvicorn turns SIGTERM into a graceful exit; make SIGHUP behave the same.
-        signal.signal(signal.SIGHUP, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again
+        # with the handler it found: make SIGTERM (docker stop, systemd) and SIGHUP end like
+        # Ctrl-C, so that `finally` stops the embedded database instead of the process dying
+        # with it still running.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         return cmd_serve(argparse.Namespace(host=host, port=port),
                          settings.model_copy(update={"database_url": url}))  # fmt: skip
     finally:

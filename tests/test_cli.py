@@ -23,7 +23,10 @@ def test_help_lists_every_subcommand():
         assert f"\n    {name} " in out, name
 
 
-def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path, stop):
+    """Ctrl-C, or SIGTERM as `docker stop` and systemd send: the server ends and so does the
+    embedded database."""
     data_dir, db_port, http_port = tmp_path / "state", free_port(), free_port()
     env = dict(os.environ, HROMADA_DATA_DIR=str(data_dir), HROMADA_EMBEDDED_PORT=str(db_port),
                PORT=str(http_port), HOST="127.0.0.1")  # fmt: skip
@@ -49,7 +52,7 @@ def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path):
         assert len(districts["features"]) == 10
         assert "leaflet" in httpx.get(base + "/", timeout=10).text.lower()
 
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode in (0, 130), output
         assert not cluster.is_running(), output
