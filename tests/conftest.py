@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,3 +120,32 @@ def smtp_server():
 
     with LocalSmtpServer() as server:
         yield server
+
+
+# Every screenshot a browser test saves in its tmp_path is kept with the test output, in one
+# folder: $HROMADA_SCREENSHOTS, else test-output/screenshots/ in the checkout (gitignored),
+# named <test module>__<picture>. The run's summary says where they are.
+SCREENSHOTS = Path(
+    os.environ.get("HROMADA_SCREENSHOTS")
+    or Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+)
+
+
+@pytest.fixture(autouse=True)
+def _keep_screenshots(request):
+    # Taken before the test runs, so that tmp_path is still there when this fixture ends.
+    tmp_path = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if tmp_path is None:
+        return
+    pictures = sorted(tmp_path.rglob("*.png"))
+    if pictures:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for png in pictures:
+            shutil.copyfile(png, SCREENSHOTS / f"{request.module.__name__}__{png.name}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SCREENSHOTS.is_dir():
+        count = len(list(SCREENSHOTS.glob("*.png")))
+        terminalreporter.write_line(f"screenshots of the portal ({count}): {SCREENSHOTS}")
