@@ -122,7 +122,7 @@ def smtp_server():
         yield server
 
 
-# Every screenshot a browser test saves in its tmp_path is kept with the test output, in one
+# Every screenshot a browser test (marked `browser`) saves in its tmp_path is kept with the test output, in one
 # folder: $HROMADA_SCREENSHOTS, else test-output/screenshots/ in the checkout (gitignored),
 # named <test module>__<picture>. The run's summary says where they are.
 SCREENSHOTS = Path(
@@ -134,7 +134,12 @@ SCREENSHOTS = Path(
 @pytest.fixture(autouse=True)
 def _keep_screenshots(request):
     # Taken before the test runs, so that tmp_path is still there when this fixture ends.
-    tmp_path = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    browser = request.node.get_closest_marker("browser") is not None
+    tmp_path = (
+        request.getfixturevalue("tmp_path")
+        if browser and "tmp_path" in request.fixturenames
+        else None
+    )
     yield
     if tmp_path is None:
         return
