@@ -3,6 +3,7 @@ through /ogc like any other client."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 from fastapi import APIRouter, Request
@@ -31,6 +32,15 @@ def _script_json(value: object) -> Markup:
 
 templates.env.filters["script_json"] = _script_json
 
+
+@functools.cache
+def _catalogue_json(lang: str) -> Markup:
+    """The scripts' catalogue of a language, serialised once (23 KB for English; nothing for
+    Ukrainian, the source)."""
+    messages = i18n.catalogue(lang).messages
+    return _script_json(dict(messages)) if messages else Markup("")
+
+
 LANG_COOKIE = "hromada_lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -47,21 +57,38 @@ def status_names(lang: str) -> dict[str, str]:
     return {status: names[lang == "en"] for status, names in STATUS_NAMES.items()}
 
 
+# "© OpenStreetMap contributors", credited on every map the portal draws (districts are OSM's).
+OSM_CREDIT = OSM_ATTRIBUTION.replace(" (ODbL)", "")
+
+
+def _map_base(settings) -> dict:
+    """What every page with a map needs: OSM's credit and the online background, if any."""
+    return {"attribution": OSM_CREDIT, "basemapUrl": settings.basemap_url}
+
+
+def _appeal_tiles(request: Request) -> str:
+    """The appeals' vector tiles as a {z}/{x}/{y} template (tiles/mvt.py)."""
+    one = str(request.url_for("tile", collection_id="appeals", z="0", x="0", y="0"))
+    return one.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
+
+
 def render(request: Request, template: str, context: dict) -> HTMLResponse:
-    """A page in its language (webmap/i18n.py): the template's _() and, for the scripts, the
-    catalogue as JSON. A language chosen by the switch (?lang=) is kept in a cookie for the
-    other pages."""
+    """A page in its language (webmap/i18n.py): the template's _(), and for the scripts the
+    catalogue as JSON and the statuses' names in the page's config (gis/models.py holds them
+    in both languages; portal.js reads them from there). A language chosen by the switch
+    (?lang=) is kept in a cookie for the other pages."""
     lang = page_language(request)
-    catalogue = i18n.catalogue(lang)
     other = "en" if lang == "uk" else "uk"
+    config = {**context.get("config", {}), "statusNames": status_names(lang)}
     response = templates.TemplateResponse(
         request,
         template,
         {
             **context,
+            "config": config,
             "lang": lang,
-            "_": catalogue.gettext,
-            "i18n_messages": dict(catalogue.messages),
+            "_": i18n.catalogue(lang).gettext,
+            "i18n_messages": _catalogue_json(lang),
             "other_lang": other,
             "other_lang_name": i18n.LANGUAGE_NAMES[other],
         },
@@ -81,14 +108,8 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
         "districtsUrl": str(request.url_for("ogc_items", collection_id=districts.id)),
         "districtsStyle": districts.style.as_leaflet(),
         # Vector tiles of the appeals: clusters far out, points close in (tiles/mvt.py).
-        "appealsTiles": str(
-            request.url_for("tile", collection_id="appeals", z="0", x="0", y="0")
-        ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
-        "statusNames": status_names(page_language(request)),
-        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
-        # An optional background tile URL ({z}/{x}/{y}); none by default, since the city's
-        # offline deployment has no tile server. Read only if Settings declares it.
-        "basemapUrl": settings.basemap_url,
+        "appealsTiles": _appeal_tiles(request),
+        **_map_base(settings),
     }
     return render(request, "index.html", {"config": config})
 
@@ -115,8 +136,7 @@ async def cabinet_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "myAppealsUrl": "/api/v1/me/appeals",
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": str(request.url_for("portal_login")),
-        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
-        "basemapUrl": settings.basemap_url,
+        **_map_base(settings),
     }
     return render(request, "cabinet.html", {"config": config})
 
@@ -160,8 +180,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
     config = {
         "districtsUrl": str(request.url_for("ogc_items", collection_id=districts.id)),
         "districtsStyle": districts.style.as_leaflet(),
-        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
-        "basemapUrl": settings.basemap_url,
+        **_map_base(settings),
         "categoriesUrl": "/api/v1/categories",
         "appealsUrl": "/api/v1/appeals",
         "nearbyUrl": "/api/v1/appeals/nearby",
@@ -191,8 +210,7 @@ async def planner_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "permitLayers": ["advertising_structures", "kiosks"],
         # The appeals are the public map's business (/): not listed here.
         "skipLayers": ["appeals"],
-        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
-        "basemapUrl": settings.basemap_url,
+        **_map_base(settings),
         "homeUrl": str(request.url_for("portal_home")),
         "loginUrl": str(request.url_for("portal_login")),
     }
@@ -223,12 +241,8 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "statisticsUrl": "/api/v1/wards/{number}/statistics",
         "reportHtmlUrl": "/api/v1/wards/{number}/report.html",
         "reportPdfUrl": "/api/v1/wards/{number}/report.pdf",
-        "appealsTiles": str(
-            request.url_for("tile", collection_id="appeals", z="0", x="0", y="0")
-        ).replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt"),
-        "statusNames": status_names(page_language(request)),
-        "attribution": OSM_ATTRIBUTION.replace(" (ODbL)", ""),
-        "basemapUrl": settings.basemap_url,
+        "appealsTiles": _appeal_tiles(request),
+        **_map_base(settings),
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": str(request.url_for("portal_login")),
         "homeUrl": str(request.url_for("portal_home")),

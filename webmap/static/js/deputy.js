@@ -7,9 +7,8 @@
 
   const config = JSON.parse(document.getElementById("page-config").textContent);
   const { t, locale, lang: LANG } = window.i18n;
-  const { api, csrf, text, STATUS_COLOURS } = window.portal;
+  const { api, csrf, text, STATUS_COLOURS, STATUS_NAMES } = window.portal;
   const CITY_WIDE = ["operator", "curator", "admin"];
-  const STATUS_NAMES = config.statusNames || {};
   const $ = (id) => document.getElementById(id);
   const root = $("deputy");
   const statusEl = $("deputy-status");

@@ -8,7 +8,7 @@
   "use strict";
 
   const { t, plural, locale, lang } = window.i18n;
-  const { api, fetchAllFeatures, el, STATUS_COLOURS } = window.portal;
+  const { api, fetchAllFeatures, el, STATUS_COLOURS, STATUS_NAMES } = window.portal;
   const config = Object.assign(
     JSON.parse(document.getElementById("map-config").textContent),
     JSON.parse(document.getElementById("map-urls").textContent),
@@ -258,10 +258,10 @@
     return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
   }
 
-  // A status in the page's language: the page's own names (config.statusNames), else the API's.
+  // A status in the page's language: the page's own names, else the API's.
   function statusBadge(item) {
     const status = item.status;
-    const name = (config.statusNames || {})[status]
+    const name = STATUS_NAMES[status]
       || (lang === "en" ? item.status_name_en : item.status_name) || status;
     const badge = el("span", `badge badge-${status}`);
     badge.append(el("span", `dot status-${status}`), document.createTextNode(name));

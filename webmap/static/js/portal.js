@@ -96,14 +96,10 @@
     return node;
   }
 
-  // The statuses in the page's language (the public card names them in Ukrainian only).
-  const STATUS_NAMES = {
-    registered: t("Зареєстровано"),
-    in_work: t("В роботі"),
-    on_check: t("На перевірці"),
-    rework: t("На доопрацюванні"),
-    closed: t("Закрито"),
-  };
+  // The statuses in the page's language, as the server puts them in every page's config
+  // (#page-config, #map-config, …; from gis/models.py STATUS_NAMES, the API's own names).
+  const pageConfig = document.querySelector('script[type="application/json"][id$="-config"]');
+  const STATUS_NAMES = (pageConfig && JSON.parse(pageConfig.textContent).statusNames) || {};
 
   // 1551's result of an appeal in the page's language: the API gives result_en beside the
   // Ukrainian result for its known wordings (gis/models.py RESULT_NAMES_EN).
