@@ -51,7 +51,7 @@ from psycopg.rows import dict_row
 from gis import obscene, photos, routing
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
-from gis.models import CHANNELS, RESULT_NAMES_EN, STATUS_NAMES
+from gis.models import CHANNELS, STATUS_NAMES, result_en
 
 # Roles that register appeals on a citizen's behalf, by any channel.
 OPERATOR_ROLES = ("operator", "curator", "admin")
@@ -669,7 +669,7 @@ async def public_appeal(conn, number: str) -> dict:
         "ward_number": row["ward_number"],
         "executor": row["executor_name"],
         "result": row["result"],
-        "result_en": RESULT_NAMES_EN.get(row["result"]) if row["result"] else None,
+        "result_en": result_en(row["result"]),
         "answer": row["answer"],  # the executor's latest answer: public by law and by 1551
         "overdue": row["overdue"],
         "is_public": row["is_public"],

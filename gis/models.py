@@ -98,6 +98,10 @@ RESULT_NAMES_EN = {
 }  # fmt: skip
 
 
+def result_en(result: str | None) -> str | None:
+    return RESULT_NAMES_EN.get(result) if result else None
+
+
 def _geom(kind: str, srid: int = 4326, nullable: bool = False):
     return mapped_column(Geometry(kind, srid=srid, spatial_index=True), nullable=nullable)
 

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
-from gis.models import APPEAL_STATUSES, RESULT_NAMES_EN, STATUS_NAMES
+from gis.models import APPEAL_STATUSES, STATUS_NAMES, result_en
 from layers.errors import InvalidParameter
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -420,7 +420,7 @@ def _item(row: tuple) -> dict[str, object]:
         "support_count": support_count,
         "text": text,  # None unless the author consented to publish it
         "result": result,
-        "result_en": RESULT_NAMES_EN.get(result) if result else None,
+        "result_en": result_en(result),
         "_cursor": (created_at, id_),
     }
 

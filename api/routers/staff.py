@@ -18,7 +18,7 @@ from api.deps import ConnDep
 from api.policy import Principal, allow
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
-from gis.models import APPEAL_STATUSES, RESULT_NAMES_EN
+from gis.models import APPEAL_STATUSES, result_en
 from gis.scope import AUTHOR_READERS, appeal_scope
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
@@ -155,7 +155,7 @@ async def appeal_card(
             (appeal_id,),
         )
         events = [iso_row(r) for r in await cur.fetchall()]
-    row["result_en"] = RESULT_NAMES_EN.get(row["result"]) if row["result"] else None
+    row["result_en"] = result_en(row["result"])
     return {**iso_row(row), "events": events}
 
 
