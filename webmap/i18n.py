@@ -114,6 +114,7 @@ def marked_texts() -> dict[str, list[str]]:
 
 @dataclass
 class CatalogueCheck:
+    marked: int  # how many texts are marked
     missing: dict[str, list[str]]  # marked, no translation: text → where it is marked
     unused: list[str]  # translated, marked nowhere
     conflicting: dict[str, set[str]]  # one text translated differently in two files
@@ -133,6 +134,7 @@ def check(lang: str = "en") -> CatalogueCheck:
             ):
                 bad_placeholders[msgid] = text
     return CatalogueCheck(
+        marked=len(marked),
         missing={m: where for m, where in marked.items() if m not in translations},
         unused=sorted(m for m in translations if m not in marked),
         conflicting={m: t for m, t in translations.items() if len(t) > 1},
@@ -152,7 +154,7 @@ def main() -> int:
         print(f"placeholders differ: {text!r} → {translation!r}")
     bad = result.missing or result.conflicting or result.placeholders
     print(
-        f"{len(marked_texts())} texts marked, {len(result.missing)} without English, "
+        f"{result.marked} texts marked, {len(result.missing)} without English, "
         f"{len(result.unused)} unused translations"
     )
     return 1 if bad else 0
