@@ -11,10 +11,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test deps assets lint bench clean distclean help
+.PHONY: run test deps assets lint typecheck bench clean distclean help
 
 help:
-	@echo "make run | make test | make lint | make bench | make clean"
+	@echo "make run | make test | make lint | make typecheck | make bench | make clean"
 
 run: deps
 	@$(BIN)/hromada run
@@ -54,6 +54,10 @@ assets: $(STAMPS)/assets
 lint: deps
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# mypy over the packages listed under [tool.mypy] in pyproject.toml.
+typecheck: deps
+	@$(BIN)/mypy
+
 # The benchmarks also need wrk (the load generator) and mapbox-vector-tile (tile decoding).
 $(STAMPS)/bench-deps: pyproject.toml constraints.txt scripts/system-deps.sh $(STAMPS)/venv
 	@scripts/system-deps.sh bench
@@ -65,7 +69,7 @@ bench: deps $(STAMPS)/bench-deps
 	@$(BIN)/python bench/run.py
 
 clean:
-	@rm -rf $(STAMPS) .pytest_cache
+	@rm -rf $(STAMPS) .pytest_cache .mypy_cache .ruff_cache
 	@find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Also removes the embedded database with everything loaded into it.
