@@ -8,14 +8,18 @@ revoked token is anonymous as well, so a route that needs a user answers 401.
 CSRF: a browser sends the cookie by itself, so a cookie-authenticated request with an unsafe
 method must also carry the header `X-CSRF-Token` equal to the session's CSRF token (handed out
 at sign-in; another site cannot read it). Missing or different: 403 `csrf_failed`. A bearer
-token is never sent by a browser on its own, so bearer requests need no CSRF token.
+token is never sent by a browser on its own, so bearer requests need no CSRF token. A safe
+read that nonetheless leaves a trace (the author's personal data, logged) declares
+`csrf_required()` to get the same check.
 """
 
 from __future__ import annotations
 
 import ipaddress
 
-from fastapi import Request
+from typing import Any
+
+from fastapi import Depends, Request
 
 from api.policy import ANONYMOUS, Principal
 from gis import accounts
@@ -113,3 +117,18 @@ async def current_principal(request: Request) -> Principal:
     principal = await _resolve(request)
     request.state.principal = principal
     return principal
+
+
+def csrf_required() -> Any:
+    """A route dependency: a cookie session must send its CSRF token even on a GET, so that a
+    link or an <img> on another site cannot make the request (bearer callers are unaffected).
+    For reads that write, e.g. to the personal-data access log."""
+
+    async def check_csrf(request: Request) -> None:
+        await current_principal(request)
+        user = getattr(request.state, "session_user", None)
+        if user is not None and user.session_kind == "cookie":
+            if not user.csrf_matches(request.headers.get(CSRF_HEADER)):
+                raise Forbidden("csrf_failed")
+
+    return Depends(check_csrf)

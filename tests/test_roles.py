@@ -420,6 +420,36 @@ def test_every_author_read_is_logged(client, demo_url):
     assert "author" not in card and "email" not in card and "phone" not in card
 
 
+def test_a_cookie_session_reads_the_author_only_with_its_csrf_token(client, demo_url):
+    """The read writes the access log: a link or an <img> on another site (which sends the
+    cookie but cannot know the token) must not trigger it. Bearer callers need no token."""
+    login = "operator@demo.hromada"
+    number = _appeal(demo_url, _subtree(demo_url, _district_rdas(demo_url)[1][0]))
+
+    def reads() -> int:
+        return sql(demo_url, "SELECT count(*) FROM personal_data_access p JOIN appeals a"
+                             " ON a.id = p.appeal_id WHERE a.number = %s", (number,))[0][0]  # fmt: skip
+
+    app = create_app(Settings(database_url=demo_url, demo_mode=True))
+    with TestClient(app, base_url="https://testserver") as c:  # the cookie is Secure
+        r = c.post("/api/v1/auth/login", json={
+            "email": login, "password": demo_accounts.password_for(SEED, login),
+            "session": "cookie"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        csrf = r.json()["csrf_token"]
+        before = reads()
+        for headers in ({}, {"X-CSRF-Token": csrf[:-1] + "x"}):
+            r = c.get(f"/api/v1/appeals/{number}/author?purpose=handling", headers=headers)
+            assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
+        assert reads() == before
+        r = c.get(f"/api/v1/appeals/{number}/author", params={"purpose": "handling"},
+                  headers={"X-CSRF-Token": csrf})  # fmt: skip
+        assert r.status_code == 200 and r.json()["author"]["full_name"]
+        assert reads() == before + 1
+    r = client.get(f"/api/v1/appeals/{number}/author", headers=as_demo(demo_url, login))
+    assert r.status_code == 200 and reads() == before + 2
+
+
 def test_taking_an_appeal_into_work(client, demo_url):
     rda_id, _, login = _district_rdas(demo_url)[3]
     tree = _subtree(demo_url, rda_id)

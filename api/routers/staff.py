@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 
 from api.deps import ConnDep
 from api.policy import Principal, allow
+from api.security import csrf_required
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.models import APPEAL_STATUSES, result_en
@@ -159,7 +160,11 @@ async def appeal_card(
     return {**iso_row(row), "events": events}
 
 
-@router.get("/appeals/{number}/author", name="staff_appeal_author")
+# A read that writes the access log: a cookie session must send its CSRF token (a link from
+# another site cannot).
+@router.get(
+    "/appeals/{number}/author", name="staff_appeal_author", dependencies=[csrf_required()]
+)
 async def appeal_author(
     number: str,
     principal: Annotated[Principal, allow(*AUTHOR_READERS)],
