@@ -1,0 +1,230 @@
+"""The administrator's directory: staff accounts, categories' deadlines, routing rules.
+
+Callers (api/routers/admin.py) have checked the role; these functions apply the rules of
+each change and raise gis.errors on what breaks them. Answers are plain dicts, dates as
+ISO 8601 text, in the shape the API returns.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from psycopg.rows import dict_row
+
+from gis import accounts
+from gis.errors import Conflict, InvalidInput, NotFound
+from gis.jsonable import iso_row
+from gis.models import ROLES
+
+EXECUTOR_BOUND = ("executor", "manager")
+CONTACT_CENTRE_ROLES = ("operator", "curator")
+
+_USER_COLUMNS = """u.id, u.email, u.full_name, u.role, u.executor_id, e.code AS executor_code,
+    e.short_name AS executor, u.ward_number, u.is_active, u.is_demo, u.created_at,
+    u.email_confirmed_at"""
+_USER_FROM = "FROM users u LEFT JOIN executors e ON e.id = u.executor_id"
+
+_RULE_COLUMNS = """r.id, r.priority, r.category_id, c.name AS category, r.district_code,
+    r.ward_number, r.territory_code, r.executor_id, e.code AS executor_code,
+    e.short_name AS executor, r.is_active, r.note"""
+_RULE_FROM = """FROM routing_rules r JOIN executors e ON e.id = r.executor_id
+    LEFT JOIN categories c ON c.id = r.category_id"""
+
+
+async def _one(conn, query: str, params) -> dict | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchone()
+
+
+async def _page(conn, query: str, params, limit: int) -> dict:
+    """Keyset page by id: `query` must ask for limit + 1 rows ordered by id."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        rows = [iso_row(r) for r in await cur.fetchall()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next": str(rows[-1]["id"]) if more else None}
+
+
+async def _executor(conn, executor_id: int | None, executor_code: str | None) -> int | None:
+    if executor_id is None and executor_code is None:
+        return None
+    row = await _one(
+        conn, "SELECT id FROM executors WHERE id = %s OR code = %s", (executor_id, executor_code)
+    )
+    if row is None:
+        raise InvalidInput("unknown_executor", value=executor_code or executor_id)
+    return row["id"]
+
+
+async def _check_binding(conn, role: str, executor_id: int | None, ward: int | None) -> None:
+    if role in EXECUTOR_BOUND and executor_id is None:
+        raise InvalidInput("executor_required", role=role)
+    if role == "deputy":
+        if ward is None:
+            raise InvalidInput("ward_required")
+        if await _one(conn, "SELECT 1 FROM wards WHERE number = %s", (ward,)) is None:
+            raise InvalidInput("unknown_ward", value=ward)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+async def list_users(conn, *, role: str | None, limit: int, after: int | None) -> dict:
+    """Accounts (not erased) by id, of one role or all: {items, next}."""
+    if role is not None and role not in ROLES:
+        raise InvalidInput("invalid_role", value=role, allowed=", ".join(ROLES))
+    return await _page(
+        conn,
+        f"SELECT {_USER_COLUMNS} {_USER_FROM}"
+        " WHERE (%s::text IS NULL OR u.role = %s) AND (%s::int IS NULL OR u.id > %s)"
+        " AND u.erased_at IS NULL ORDER BY u.id LIMIT %s",
+        (role, role, after, after, limit + 1),
+        limit,
+    )
+
+
+async def get_user(conn, user_id: int) -> dict:
+    row = await _one(conn, f"SELECT {_USER_COLUMNS} {_USER_FROM} WHERE u.id = %s", (user_id,))
+    if row is None:
+        raise NotFound("user_not_found", id=user_id)
+    return iso_row(row)
+
+
+async def create_user(
+    conn, *, email: str, full_name: str, role: str, password: str | None = None,
+    executor_id: int | None = None, executor_code: str | None = None,
+    ward_number: int | None = None,
+) -> dict:  # fmt: skip
+    """A staff account bound to an executor organisation (executors, managers), a ward
+    (deputies), or the contact centre (operators, curators). Without `password` one is
+    generated and returned once, as "password"."""
+    bound = await _executor(conn, executor_id, executor_code)
+    if bound is None and role in CONTACT_CENTRE_ROLES:
+        row = await _one(
+            conn, "SELECT id FROM executors WHERE kind = 'contact_centre' ORDER BY id LIMIT 1", ()
+        )
+        bound = row["id"] if row else None
+    await _check_binding(conn, role, bound, ward_number)
+    given = password
+    password = given or secrets.token_urlsafe(12)
+    user_id = await accounts.create_user(
+        conn, email=email, password=password, full_name=full_name, role=role,
+        executor_id=bound, ward_number=ward_number if role == "deputy" else None,
+        confirmed=True,
+    )  # fmt: skip
+    user = await get_user(conn, user_id)
+    if given is None:
+        user["password"] = password  # shown once
+    return user
+
+
+async def change_user(
+    conn, user_id: int, *, acting_user_id: int | None, full_name: str | None = None,
+    role: str | None = None, executor_id: int | None = None, executor_code: str | None = None,
+    ward_number: int | None = None, is_active: bool | None = None,
+) -> dict:  # fmt: skip
+    """Rename, rebind, change the role, or deactivate (is_active false also ends every
+    session of the account; so does a change of role). None leaves a field as it is."""
+    current = await get_user(conn, user_id)
+    if is_active is False and user_id == acting_user_id:
+        raise Conflict("cannot_deactivate_self")
+    role = role or current["role"]
+    bound = await _executor(conn, executor_id, executor_code)
+    if bound is None:
+        bound = current["executor_id"]
+    ward = ward_number if ward_number is not None else current["ward_number"]
+    await _check_binding(conn, role, bound, ward)
+    full_name = full_name.strip() if full_name else current["full_name"]
+    active = current["is_active"] if is_active is None else is_active
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE users SET full_name = %s, role = %s, executor_id = %s, ward_number = %s,"
+            " is_active = %s WHERE id = %s",
+            (full_name, role, bound, ward if role == "deputy" else None, active, user_id),
+        )
+        if not active or role != current["role"]:
+            await conn.execute(
+                "UPDATE auth_sessions SET revoked_at = now()"
+                " WHERE user_id = %s AND revoked_at IS NULL",
+                (user_id,),
+            )
+    return await get_user(conn, user_id)
+
+
+# --- categories ----------------------------------------------------------------------------
+
+
+async def change_category(
+    conn, category_id: int, *, deadline_days: int | None = None, is_active: bool | None = None
+) -> dict:
+    """A category's deadline (1..45 days) or whether citizens may pick it."""
+    if deadline_days is not None and not 1 <= deadline_days <= 45:
+        raise InvalidInput("invalid_deadline_days", value=deadline_days)
+    row = await _one(
+        conn,
+        "UPDATE categories SET deadline_days = coalesce(%s, deadline_days),"
+        " is_active = coalesce(%s, is_active) WHERE id = %s"
+        " RETURNING id, code, name, parent_id, deadline_days, needs_study, is_active",
+        (deadline_days, is_active, category_id),
+    )
+    if row is None:
+        raise NotFound("category_not_found", id=category_id)
+    return iso_row(row)
+
+
+# --- routing rules -------------------------------------------------------------------------
+
+
+async def list_rules(
+    conn, *, category_id: int | None, executor_id: int | None, limit: int, after: int | None
+) -> dict:
+    """Routing rules by id, of one category or executor or all: {items, next}."""
+    return await _page(
+        conn,
+        f"SELECT {_RULE_COLUMNS} {_RULE_FROM} WHERE (%s::int IS NULL OR r.category_id = %s)"
+        " AND (%s::int IS NULL OR r.executor_id = %s) AND (%s::int IS NULL OR r.id > %s)"
+        " ORDER BY r.id LIMIT %s",
+        (category_id, category_id, executor_id, executor_id, after, after, limit + 1),
+        limit,
+    )
+
+
+async def create_rule(
+    conn, *, executor_id: int | None = None, executor_code: str | None = None,
+    category_id: int | None = None, priority: int = 100, district_code: str | None = None,
+    ward_number: int | None = None, territory_code: str | None = None, note: str | None = None,
+) -> dict:  # fmt: skip
+    """A rule sending a category (or any) in one area (a district, a ward, a territory, or
+    anywhere) to an executor."""
+    bound = await _executor(conn, executor_id, executor_code)
+    if bound is None:
+        raise InvalidInput("executor_required", role="routing rule")
+    areas = [a for a in (district_code, ward_number, territory_code) if a]
+    if len(areas) > 1:
+        raise InvalidInput("rule_one_area")
+    if category_id is not None and await _one(
+        conn, "SELECT 1 FROM categories WHERE id = %s", (category_id,)
+    ) is None:  # fmt: skip
+        raise InvalidInput("unknown_category", value=category_id)
+    row = await _one(
+        conn,
+        "INSERT INTO routing_rules (priority, category_id, district_code, ward_number,"
+        " territory_code, executor_id, note) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (priority, category_id, district_code, ward_number, territory_code, bound, note),
+    )
+    created = await _one(conn, f"SELECT {_RULE_COLUMNS} {_RULE_FROM} WHERE r.id = %s",
+                         (row["id"],))  # fmt: skip
+    return iso_row(created)
+
+
+async def delete_rule(conn, rule_id: int) -> None:
+    """Appeals routed by the rule keep their executor and reason; only the link is dropped."""
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE appeals SET routing_rule_id = NULL WHERE routing_rule_id = %s", (rule_id,)
+        )
+        cur = await conn.execute("DELETE FROM routing_rules WHERE id = %s", (rule_id,))
+        if cur.rowcount == 0:
+            raise NotFound("routing_rule_not_found", id=rule_id)
