@@ -23,6 +23,10 @@ from gis.embedded import EmbeddedCluster, free_port
 from gis.migrate import upgrade
 from gis.settings import get_settings
 
+# The browser tests' fixtures (pytest-playwright with Debian's chromium, a live demo city,
+# signed_in(role)): tests/browser.py.
+pytest_plugins = ("browser",)
+
 # No test reaches the internet: the portal's online background (OpenStreetMap's tiles by
 # default) is off unless a test serves its own (tests/test_portal_basemap.py).
 os.environ["HROMADA_BASEMAP_URL"] = "off"

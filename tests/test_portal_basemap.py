@@ -12,7 +12,6 @@ import threading
 import pytest
 from live import serve
 from test_api import load_districts
-from test_portal import CHROMIUM, CHROMIUM_ARGS
 
 from api import create_app
 from gis.embedded import free_port
@@ -64,28 +63,16 @@ def tile_server():
         httpd.shutdown()
 
 
-@pytest.mark.browser
-def test_the_map_draws_the_background_tiles_of_the_setting(db_url, shared_data, tile_server):
-    from playwright.sync_api import sync_playwright
-
+def test_the_map_draws_the_background_tiles_of_the_setting(db_url, shared_data, tile_server, page):
     template, asked = tile_server
     load_districts(db_url, shared_data)
-    errors: list[str] = []
     with serve(create_app(Settings(database_url=db_url, basemap_url=template))) as base:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                page.on("pageerror", lambda exc: errors.append(str(exc)))
-                page.goto(base + "/")
-                page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
-                page.wait_for_function(
-                    "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded')"
-                    ".length >= 4", timeout=15_000)  # fmt: skip
-                attribution = page.locator(".leaflet-control-attribution").inner_text()
-            finally:
-                browser.close()
-    assert not errors
+        page.goto(base + "/")
+        page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+        page.wait_for_function(
+            "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded')"
+            ".length >= 4", timeout=15_000)  # fmt: skip
+        attribution = page.locator(".leaflet-control-attribution").inner_text()
     assert len(asked) >= 4
     # Tiles of Kyiv at the map's zoom: x and y of the city's box at that zoom.
     z, x, y = (int(v) for v in asked[0].removesuffix(".png").strip("/").split("/"))
