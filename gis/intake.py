@@ -51,7 +51,7 @@ from psycopg.rows import dict_row
 from gis import obscene, photos, routing
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
-from gis.models import CHANNELS, STATUS_NAMES, result_en
+from gis.models import CHANNELS, result_en, status_name
 
 # Roles that register appeals on a citizen's behalf, by any channel.
 OPERATOR_ROLES = ("operator", "curator", "admin")
@@ -638,7 +638,7 @@ async def public_appeal(conn, number: str) -> dict:
             (row["id"], row["is_public"]),
         )
         shown = await cur.fetchall()
-    uk, en = STATUS_NAMES.get(row["status"], (row["status"], row["status"]))
+    uk, en = status_name(row["status"]), status_name(row["status"], "en")
     kind = (
         {"name": row["kind_name"], "name_en": row["kind_name_en"]}
         if row["kind_name"] else None

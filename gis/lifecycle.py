@@ -33,7 +33,7 @@ from psycopg.rows import dict_row
 
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso
-from gis.models import STATUS_NAMES
+from gis.models import status_name
 from gis.scope import appeal_scope
 
 log = logging.getLogger("hromada.lifecycle")
@@ -123,10 +123,10 @@ def transition(status: str, action: str, role: str) -> Transition | None:
     return TABLE.get((status, action, role))
 
 
-def _names(statuses, lang: int) -> str:
+def _names(statuses, lang: str) -> str:
     # Ukrainian quotes names «so», English 'so' (as the messages around them do).
-    left, right = ("«", "»") if lang == 0 else ("'", "'")
-    return ", ".join(f"{left}{STATUS_NAMES[s][lang]}{right}" for s in statuses)
+    left, right = ("«", "»") if lang == "uk" else ("'", "'")
+    return ", ".join(f"{left}{status_name(s, lang)}{right}" for s in statuses)
 
 
 def refuse(number: str, status: str, action: str):
@@ -136,9 +136,9 @@ def refuse(number: str, status: str, action: str):
                         allowed=", ".join(rule.sources))  # fmt: skip
     return Conflict(
         "appeal_transition_refused", number=number, action=action, state=status,
-        state_uk=STATUS_NAMES[status][0], state_en=STATUS_NAMES[status][1],
-        allowed=", ".join(rule.sources), allowed_uk=_names(rule.sources, 0),
-        allowed_en=_names(rule.sources, 1),
+        state_uk=status_name(status), state_en=status_name(status, "en"),
+        allowed=", ".join(rule.sources), allowed_uk=_names(rule.sources, "uk"),
+        allowed_en=_names(rule.sources, "en"),
     )  # fmt: skip
 
 

@@ -39,6 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gis.texts import N_, tr, translation
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -54,52 +56,50 @@ EXECUTOR_KINDS = (
 )  # fmt: skip
 # 1551's statuses (see GUIDE §2); stored as stable codes, shown by their Ukrainian names.
 APPEAL_STATUSES = ("registered", "in_work", "on_check", "rework", "closed")
-# Their names as 1551 shows them (Ukrainian, English).
+# Their names as 1551 shows them, in Ukrainian; English: gis/locale/en/names.po (gis/texts.py).
 STATUS_NAMES = {
-    "registered": ("Зареєстровано", "Registered"),
-    "in_work": ("В роботі", "In work"),
-    "on_check": ("На перевірці", "On check"),
-    "rework": ("На доопрацюванні", "Returned for rework"),
-    "closed": ("Закрито", "Closed"),
+    "registered": N_("Зареєстровано"),
+    "in_work": N_("В роботі"),
+    "on_check": N_("На перевірці"),
+    "rework": N_("На доопрацюванні"),
+    "closed": N_("Закрито"),
 }
 CHANNELS = ("site", "phone_1551", "government_hotline", "email", "tv", "112")
 # 1551's results ("<outcome> / <detail>", data/kyiv_1551_profile.json "results_2025-09", and
-# those gis/lifecycle.py sets) in English, for the English portal; a result outside this list
-# is shown as it is.
-RESULT_NAMES_EN = {
-    "Прийнято в роботу": "Taken into work",
-    "Очікує прийому в роботу": "Awaiting acceptance",
-    "Очікує прийому в роботу / Перенаправлено за належністю":
-        "Awaiting acceptance / Redirected to the responsible body",
-    "Виконано / Очікує підтвердження заявником": "Done / Awaiting the applicant's confirmation",
-    "Виконано / Підтверджено заявником": "Done / Confirmed by the applicant",
-    "Виконано / Фотофіксація /Відеофіксація": "Done / Photo or video record",
-    "Роз`яснено / Потребує перевірки куратором": "Explained / Awaiting the curator's check",
-    "Роз`яснено / Перевірено куратором": "Explained / Checked by the curator",
-    "Роз`яснено / Потребує фінансування/Включено в план-програму":
-        "Explained / Needs funding; included in the programme plan",
-    "На доопрацювання / Виконання не підтверджено заявником":
-        "Returned for rework / Not confirmed by the applicant",
-    "На доопрацювання / Спростовано куратором": "Returned for rework / Refuted by the curator",
-    "Не в компетенції / Повернуто в 1551": "Not within competence / Returned to 1551",
-    "Не в компетенції / Повернуто в батьківську організацію":
-        "Not within competence / Returned to the parent organisation",
-    "Повернуто виконавцю / Перенаправлено за належністю":
-        "Returned to the executor / Redirected to the responsible body",
-    "Відмінено / Відмінено заявником": "Cancelled / Cancelled by the applicant",
-    "Закрито автоматично / Виконання не підтверджено заявником":
-        "Closed automatically / Not confirmed by the applicant",
-    "Самостійно / Заявник усунув проблему власними силами":
-        "By the applicant / The applicant fixed the problem themselves",
-    "Прийнято до відома / Ознайомився": "Noted / Acknowledged",
-    "Не можливо виконати в даний період / Потребує фінансування/Включено в план-програму":
-        "Cannot be done at present / Needs funding; included in the programme plan",
-    "Фактично / Спростовано куратором": "In fact / Refuted by the curator",
-}  # fmt: skip
+# those gis/lifecycle.py sets): stored in Ukrainian, as 1551 words them; their English (for the
+# English portal) is in gis/locale/en/names.po. A result outside this list has no English.
+RESULTS = (
+    N_("Прийнято в роботу"),
+    N_("Очікує прийому в роботу"),
+    N_("Очікує прийому в роботу / Перенаправлено за належністю"),
+    N_("Виконано / Очікує підтвердження заявником"),
+    N_("Виконано / Підтверджено заявником"),
+    N_("Виконано / Фотофіксація /Відеофіксація"),
+    N_("Роз`яснено / Потребує перевірки куратором"),
+    N_("Роз`яснено / Перевірено куратором"),
+    N_("Роз`яснено / Потребує фінансування/Включено в план-програму"),
+    N_("На доопрацювання / Виконання не підтверджено заявником"),
+    N_("На доопрацювання / Спростовано куратором"),
+    N_("Не в компетенції / Повернуто в 1551"),
+    N_("Не в компетенції / Повернуто в батьківську організацію"),
+    N_("Повернуто виконавцю / Перенаправлено за належністю"),
+    N_("Відмінено / Відмінено заявником"),
+    N_("Закрито автоматично / Виконання не підтверджено заявником"),
+    N_("Самостійно / Заявник усунув проблему власними силами"),
+    N_("Прийнято до відома / Ознайомився"),
+    N_("Не можливо виконати в даний період / Потребує фінансування/Включено в план-програму"),
+    N_("Фактично / Спростовано куратором"),
+)
+
+
+def status_name(status: str, lang: str = "uk") -> str:
+    """A status's name in `lang`; an unknown status is shown as its code."""
+    name = STATUS_NAMES.get(status)
+    return tr(name, lang) if name else status
 
 
 def result_en(result: str | None) -> str | None:
-    return RESULT_NAMES_EN.get(result) if result else None
+    return translation(result, "en") if result in RESULTS else None
 
 
 def _geom(kind: str, srid: int = 4326, nullable: bool = False):

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
-from gis.models import APPEAL_STATUSES, STATUS_NAMES, result_en
+from gis.models import APPEAL_STATUSES, result_en, status_name
 from layers.errors import InvalidParameter
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -400,7 +400,7 @@ def _item(row: tuple) -> dict[str, object]:
     (id_, number, kind, category_id, category, category_en, status, district_id, district,
      executor, address, lon, lat, created_at, deadline_at, closed_at, overdue, support_count,
      text, result) = row  # fmt: skip
-    uk, en = STATUS_NAMES.get(status, (status, status))
+    uk, en = status_name(status, "uk"), status_name(status, "en")
     return {
         "number": number,
         "kind": kind,
@@ -507,7 +507,7 @@ async def statistics(conn: AsyncConnection, q: PublicQuery) -> dict[str, object]
         "overdue": overdue,
         "by_type": [{"type": k, "count": n} for k, n in kinds.items()],
         "by_status": [
-            {"status": s, "name": STATUS_NAMES[s][0], "name_en": STATUS_NAMES[s][1], "count": n}
+            {"status": s, "name": status_name(s), "name_en": status_name(s, "en"), "count": n}
             for s, n in statuses.items()
         ],
         "by_category": categories,  # all of them, most frequent first (callers cut the top N)

@@ -17,7 +17,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from gis.models import STATUS_NAMES
+from gis.models import status_name
 
 # A TrueType font with Cyrillic (Debian's fonts-dejavu-core; scripts/system-deps.sh).
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -87,11 +87,6 @@ TEXTS = {
 
 def text(key: str, lang: str = "uk", **params: object) -> str:
     return TEXTS[lang if lang in TEXTS else "uk"][key].format(**params)
-
-
-def status_name(status: str, lang: str = "uk") -> str:
-    names = STATUS_NAMES.get(status)
-    return names[lang == "en"] if names else status
 
 
 def month_label(month: str, lang: str = "uk") -> str:
@@ -341,6 +336,7 @@ def render_html(
         ).add_to(m)  # fmt: skip
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     fig = m.get_root()
+    assert isinstance(fig, branca.element.Figure)  # a Map's root is its Figure
     fig.header.add_child(branca.element.Element(
         f'<title>{e(heading_text)}</title><link rel="icon" href="data:,"><style>{REPORT_CSS}</style>'
     ))  # fmt: skip

@@ -136,21 +136,22 @@ def test_every_1551_result_has_its_english(shared_data):
     """The results the lifecycle sets and those of the real 1551 profile are all named in
     English (the English cards show result_en)."""
     from gis import lifecycle
-    from gis.models import RESULT_NAMES_EN
+    from gis.models import RESULTS, result_en
 
     profile = json.loads((shared_data / "kyiv_1551_profile.json").read_text())
     real = {r["result"] for r in profile["results_2025-09"]}
     ours = {v for k, v in vars(lifecycle).items() if k.startswith("R_") and isinstance(v, str)}
     assert len(ours) >= 10 and len(real) >= 15
-    assert not (real | ours) - RESULT_NAMES_EN.keys()
-    assert all(english and not re.search(r"[А-Яа-яЇїІіЄєҐґ]", english)
-               for english in RESULT_NAMES_EN.values())  # fmt: skip
+    assert not (real | ours) - set(RESULTS)
+    assert all(result_en(r) and not re.search(r"[А-Яа-яЇїІіЄєҐґ]", result_en(r))
+               for r in RESULTS)  # fmt: skip
+    assert result_en("Виконано / щось інше") is None and result_en(None) is None
 
 
 def test_the_public_card_names_its_result_in_english(db_url, shared_data):
     import psycopg
 
-    from gis.models import RESULT_NAMES_EN
+    from gis.models import result_en
     from importers.demo import generate
 
     generate(db_url, seed=5, appeals=200, shared_dir=shared_data)
@@ -160,7 +161,7 @@ def test_the_public_card_names_its_result_in_english(db_url, shared_data):
         ).fetchone()
     with TestClient(create_app(Settings(database_url=db_url))) as c:
         card = c.get(f"/api/v1/appeals/{number}").json()
-        assert card["result"] == result and card["result_en"] == RESULT_NAMES_EN[result]
+        assert card["result"] == result and card["result_en"] == result_en(result)
         item = c.get("/api/v1/appeals/public", params={"period": "all", "limit": 50}).json()
         closed = [i for i in item["items"] if i["status"] == "closed"]
-        assert closed and all(i["result_en"] == RESULT_NAMES_EN[i["result"]] for i in closed)
+        assert closed and all(i["result_en"] == result_en(i["result"]) for i in closed)

@@ -13,7 +13,7 @@ from live import serve
 from test_portal import CHROMIUM, CHROMIUM_ARGS
 
 from api import create_app
-from gis.models import RESULT_NAMES_EN
+from gis.models import RESULTS, result_en
 from gis.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -418,7 +418,7 @@ def test_the_map_in_english_keeps_its_filters_and_view(city_server, tmp_path):
             assert fields["Status"].strip() in (names["in_work"], names["closed"])
             assert re.fullmatch(r"\d{2}/\d{2}/\d{4}, \d{2}:\d{2}", fields["Registered"])
             # 1551's result in English too (statuses in work and closed always have one).
-            assert fields["Result"] in RESULT_NAMES_EN.values(), fields.get("Result")
+            assert fields["Result"] in {result_en(r) for r in RESULTS}, fields.get("Result")
             assert page.get_attribute("#card-close", "aria-label") == "Close the card"
             page.screenshot(path=str(tmp_path / "map-desktop-en-card.png"))
 

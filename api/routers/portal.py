@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from api.deps import SettingsDep
 from api.policy import public
-from gis.models import STATUS_NAMES
+from gis.models import STATUS_NAMES, status_name
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
 from layers.registry import THEMATIC_STYLE
 from webmap import TEMPLATES_DIR, i18n
@@ -54,7 +54,7 @@ def page_language(request: Request) -> str:
 
 
 def status_names(lang: str) -> dict[str, str]:
-    return {status: names[lang == "en"] for status, names in STATUS_NAMES.items()}
+    return {status: status_name(status, lang) for status in STATUS_NAMES}
 
 
 # "© OpenStreetMap contributors", credited on every map the portal draws (districts are OSM's).

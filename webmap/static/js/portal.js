@@ -97,12 +97,12 @@
   }
 
   // The statuses in the page's language, as the server puts them in every page's config
-  // (#page-config, #map-config, …; from gis/models.py STATUS_NAMES, the API's own names).
+  // (#page-config, #map-config, …; gis/models.py status_name, the API's own names).
   const pageConfig = document.querySelector('script[type="application/json"][id$="-config"]');
   const STATUS_NAMES = (pageConfig && JSON.parse(pageConfig.textContent).statusNames) || {};
 
   // 1551's result of an appeal in the page's language: the API gives result_en beside the
-  // Ukrainian result for its known wordings (gis/models.py RESULT_NAMES_EN).
+  // Ukrainian result for its known wordings (gis/models.py RESULTS, gis/locale/en/names.po).
   function resultOf(appeal) {
     return (lang === "en" && appeal.result_en) || appeal.result || null;
   }
