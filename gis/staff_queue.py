@@ -1,0 +1,153 @@
+"""Staff's view of appeals: the queue, one appeal's card, its author (personal data, every read
+logged), the caller's organisations; and a citizen's own appeals (the same queue, scoped).
+
+`principal` is an api.policy.Principal (role, user_id, executor_ids, ward_number); what an
+appeal's number may reach is gis/scope.py's scope, added to every query: outside it an appeal
+is not found (NotFound), so a guessed number tells nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from psycopg.rows import dict_row
+
+from gis.errors import InvalidInput, NotFound
+from gis.jsonable import iso_row
+from gis.models import APPEAL_STATUSES, result_en
+from gis.scope import appeal_scope
+
+# What staff see of an appeal: no author, no contacts (those are behind author(), logged).
+_COLUMNS = """
+    a.number, a.kind, a.status, a.channel, a.privileged, a.address,
+    a.created_at, a.deadline_at, a.extended_until, a.closed_at, a.updated_at,
+    c.id AS category_id, c.name AS category, c.name_en AS category_en,
+    d.code AS district_code, d.name AS district,
+    w.number AS ward_number,
+    e.code AS executor_code, e.short_name AS executor, a.is_public,
+    ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon,
+    (a.closed_at IS NULL AND coalesce(a.extended_until, a.deadline_at) < now()) AS overdue
+"""
+_FROM = """
+    FROM appeals a
+    JOIN categories c ON c.id = a.category_id
+    LEFT JOIN districts d ON d.id = a.district_id
+    LEFT JOIN wards w ON w.id = a.ward_id
+    LEFT JOIN executors e ON e.id = a.executor_id
+"""
+
+
+async def queue(
+    conn, principal: Any, *, limit: int, after: tuple[int, int] | None = None,
+    status: str | None = None, category: int | None = None, district: str | None = None,
+    overdue: bool | None = None, created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+) -> dict:  # fmt: skip
+    """Appeals in the caller's scope, no personal data: legally privileged authors first
+    (art. 20), then the newest; keyset paging on (privileged, id), `after` being the
+    (privileged 0|1, id) of the previous page's `next` ("<privileged>-<id>")."""
+    scope_sql, scope_params = appeal_scope(principal)
+    where = [scope_sql]
+    params: list = [*scope_params]
+    if status is not None:
+        if status not in APPEAL_STATUSES:
+            raise InvalidInput("invalid_status", parameter="status", value=status,
+                               allowed=", ".join(APPEAL_STATUSES))  # fmt: skip
+        where.append("a.status = %s")
+        params.append(status)
+    if category is not None:
+        where.append("(c.id = %s OR c.parent_id = %s)")
+        params += [category, category]
+    if district is not None:
+        where.append("d.code = %s")
+        params.append(district)
+    if overdue is not None:
+        where.append(
+            "(a.closed_at IS NULL AND coalesce(a.extended_until, a.deadline_at) < now()) = %s"
+        )
+        params.append(overdue)
+    if created_from is not None:
+        where.append("a.created_at >= %s::date")
+        params.append(created_from)
+    if created_to is not None:
+        where.append("a.created_at < %s::date + 1")
+        params.append(created_to)
+    if after is not None:
+        where.append("(a.privileged::int, a.id) < (%s, %s)")
+        params.extend(after)
+    query = (
+        f"SELECT a.privileged::int || '-' || a.id AS _cursor, {_COLUMNS} {_FROM}"
+        f" WHERE {' AND '.join(where)} ORDER BY a.privileged DESC, a.id DESC LIMIT %s"
+    )
+    params.append(limit + 1)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        rows = await cur.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [iso_row({k: v for k, v in r.items() if k != "_cursor"}) for r in rows]
+    return {
+        "items": items,
+        "returned": len(items),
+        "next": str(rows[-1]["_cursor"]) if more and rows else None,
+    }
+
+
+async def _find(conn, principal: Any, number: str, columns: str = "a.id") -> dict:
+    scope_sql, scope_params = appeal_scope(principal)
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            f"SELECT {columns} {_FROM} WHERE a.number = %s AND {scope_sql}",
+            [number, *scope_params],
+        )
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("appeal_not_found", number=number)
+    return row
+
+
+async def card(conn, principal: Any, number: str) -> dict:
+    """One appeal in the caller's scope, as staff see it: its text, result and history
+    (events), no author."""
+    row = await _find(conn, principal, number, f"a.id AS _id, a.text, a.result, {_COLUMNS}")
+    appeal_id = row.pop("_id")
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT at, actor, action, old, new, comment FROM appeal_events"
+            " WHERE appeal_id = %s ORDER BY at, id",
+            (appeal_id,),
+        )
+        events = [iso_row(r) for r in await cur.fetchall()]
+    row["result_en"] = result_en(row["result"])
+    return {**iso_row(row), "events": events}
+
+
+async def author(conn, principal: Any, number: str, purpose: str) -> dict:
+    """The author's name, contacts and address of an appeal in the caller's scope; the read is
+    logged in personal_data_access (who, when, which appeal, why) in the same transaction."""
+    row = await _find(conn, principal, number)
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO personal_data_access (user_id, appeal_id, purpose) VALUES (%s, %s, %s)",
+            (principal.user_id, row["id"], f"author:{purpose}"),
+        )
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                "SELECT full_name, email, phone, postal_address, privilege"
+                " FROM appeal_authors WHERE appeal_id = %s",
+                (row["id"],),
+            )
+            found = await cur.fetchone()
+    return {"number": number, "author": found}
+
+
+async def executors(conn, ids: list[int]) -> list[dict]:
+    """The organisations `ids` (id, code, name, parent_id), in the order given."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT id, code, coalesce(short_name, name) AS name, parent_id FROM executors"
+            " WHERE id = ANY(%s) ORDER BY array_position(%s, id)",
+            (ids, ids),
+        )
+        return await cur.fetchall()
