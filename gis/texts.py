@@ -157,7 +157,8 @@ class TextDomain:
                 for message in read_po(fh, locale=None):
                     if not message.id or message.fuzzy or not isinstance(message.id, str):
                         continue
-                    yield path, message.lineno, message.id, message.string or ""
+                    string = message.string if isinstance(message.string, str) else ""
+                    yield path, message.lineno or 0, message.id, string
 
     def catalogue(self, lang: str) -> Catalogue:
         if lang == SOURCE_LANGUAGE or lang not in LANGUAGES:
@@ -232,6 +233,11 @@ def tr(text: str, lang: str = SOURCE_LANGUAGE, **params: object) -> str:
         return translated.format(**params)
     except (KeyError, IndexError, ValueError):
         return translated
+
+
+def gettext(text: str, lang: str = SOURCE_LANGUAGE) -> str:
+    """A server text in `lang`, its placeholders left for the caller to fill."""
+    return SERVER.catalogue(lang).text(text)
 
 
 def translation(text: str | None, lang: str = "en") -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from gis.models import status_name
+from gis.texts import N_, gettext, tr
 
 # A TrueType font with Cyrillic (Debian's fonts-dejavu-core; scripts/system-deps.sh).
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -33,67 +34,41 @@ LATEST = 20
 MAX_POINTS = 5000  # drawn on the report's maps
 
 # The report's languages: Ukrainian, and English as a switch (the page's ?lang=, else the
-# browser's Accept-Language; api/routers/wards.py decides). This module is below the portal
-# (webmap/), so it keeps its own few texts here; the data (category names, the ward's name)
-# stays Ukrainian.
+# browser's Accept-Language; api/routers/wards.py decides). The texts are marked Ukrainian,
+# their English is gis/locale/en/report.po (gis/texts.py); the data (category names, the
+# ward's name) stays Ukrainian.
 LANGUAGES = ("uk", "en")
-MONTH_NAMES = {
-    "uk": (
-        "січень", "лютий", "березень", "квітень", "травень", "червень",
-        "липень", "серпень", "вересень", "жовтень", "листопад", "грудень",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
+MONTH_NAMES = (
+    N_("січень"), N_("лютий"), N_("березень"), N_("квітень"), N_("травень"), N_("червень"),
+    N_("липень"), N_("серпень"), N_("вересень"), N_("жовтень"), N_("листопад"), N_("грудень"),
+)  # fmt: skip
 TEXTS = {
-    "uk": {
-        "ward": "Виборчий округ № {number}",
-        "title": "Звіт по виборчому округу № {number}",
-        "as_of": "Станом на {when} UTC. Без персональних даних заявників.",
-        "totals": "Усього звернень: {total}; незакритих: {open}; прострочених: {overdue}.",
-        "by_status": "За статусом",
-        "by_category": "За категорією",
-        "by_month": "По місяцях (останні 12 місяців)",
-        "status": "Статус",
-        "category": "Категорія",
-        "month": "Місяць",
-        "appeals": "Звернень",
-        "overdue": "Прострочено",
-        "filed": "Подано",
-        "closed": "З них закрито",
-        "ward_layer": "Округ",
-    },
-    "en": {
-        "ward": "Electoral ward No. {number}",
-        "title": "Report on electoral ward No. {number}",
-        "as_of": "As of {when} UTC. No personal data of the applicants.",
-        "totals": "Appeals in total: {total}; open: {open}; overdue: {overdue}.",
-        "by_status": "By status",
-        "by_category": "By category",
-        "by_month": "By month (the last 12 months)",
-        "status": "Status",
-        "category": "Category",
-        "month": "Month",
-        "appeals": "Appeals",
-        "overdue": "Overdue",
-        "filed": "Filed",
-        "closed": "Of them closed",
-        "ward_layer": "Ward",
-    },
+    "ward": N_("Виборчий округ № {number}"),
+    "title": N_("Звіт по виборчому округу № {number}"),
+    "as_of": N_("Станом на {when} UTC. Без персональних даних заявників."),
+    "totals": N_("Усього звернень: {total}; незакритих: {open}; прострочених: {overdue}."),
+    "by_status": N_("За статусом"),
+    "by_category": N_("За категорією"),
+    "by_month": N_("По місяцях (останні 12 місяців)"),
+    "status": N_("Статус"),
+    "category": N_("Категорія"),
+    "month": N_("Місяць"),
+    "appeals": N_("Звернень"),
+    "overdue": N_("Прострочено"),
+    "filed": N_("Подано"),
+    "closed": N_("З них закрито"),
+    "ward_layer": N_("Округ"),
 }
 
 
 def text(key: str, lang: str = "uk", **params: object) -> str:
-    return TEXTS[lang if lang in TEXTS else "uk"][key].format(**params)
+    return tr(TEXTS[key], lang, **params)
 
 
 def month_label(month: str, lang: str = "uk") -> str:
     """'2026-03' → 'березень 2026' ('March 2026' in English)."""
     year, m = month.split("-")
-    names = MONTH_NAMES.get(lang, MONTH_NAMES["uk"])
-    return f"{names[int(m) - 1]} {year}"
+    return f"{tr(MONTH_NAMES[int(m) - 1], lang)} {year}"
 
 
 _WARD_WORDS = re.compile(r"виборч\w*|округ\w*|electoral|ward|№|no\.?|[\W_]", re.I)
@@ -260,7 +235,7 @@ def tables_html(stats: dict, lang: str = "uk") -> str:
     e = html.escape
     # The sentence in its language, its numbers in bold.
     totals = '<p class="totals">{}</p>'.format(
-        e(TEXTS[lang if lang in TEXTS else "uk"]["totals"]).format(
+        e(gettext(TEXTS["totals"], lang)).format(
             total=f'<b id="total">{stats["total"]}</b>',
             open=f"<b>{stats['open']}</b>",
             overdue=f'<b id="overdue">{stats["overdue"]}</b>',
