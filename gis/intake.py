@@ -52,6 +52,7 @@ from gis import obscene, photos, routing
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import CHANNELS, result_en, status_name
+from gis.scope import appeal_scope
 
 # Roles that register appeals on a citizen's behalf, by any channel.
 OPERATOR_ROLES = ("operator", "curator", "admin")
@@ -688,19 +689,18 @@ async def public_appeal(conn, number: str) -> dict:
     }
 
 
-async def visible_photo(
-    conn, sha256: str, scope_sql: str = "false", scope_params: list | None = None
-) -> tuple[str, bool] | None:
-    """(content type, public) of a photo the caller may see, or None: anyone sees a photo of
+async def visible_photo(conn, sha256: str, principal: object = None) -> tuple[str, bool] | None:
+    """(content type, public) of a photo `principal` may see, or None: anyone sees a photo of
     a published appeal or of an executor's answer; staff and the author see the photos of
-    the appeals in their scope (gis/scope.py's fragment over `a`)."""
+    the appeals in their scope (gis/scope.py)."""
+    scope_sql, scope_params = appeal_scope(principal)
     async with conn.cursor() as cur:
         await cur.execute(
             "SELECT p.content_type, bool_or(a.is_public OR p.kind = 'answer') AS public"
             "  FROM appeal_photos p JOIN appeals a ON a.id = p.appeal_id"
             f" WHERE p.sha256 = %s AND (a.is_public OR p.kind = 'answer' OR {scope_sql})"
             " GROUP BY p.content_type LIMIT 1",
-            [sha256, *(scope_params or [])],
+            [sha256, *scope_params],
         )
         row = await cur.fetchone()
     return (row[0], bool(row[1])) if row else None

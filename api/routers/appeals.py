@@ -38,7 +38,6 @@ from api.policy import Principal, public
 from api.ratelimit import check_account_limit, check_ip_limit, client_ip
 from gis import intake, photos
 from gis.errors import InvalidInput, NotFound
-from gis.scope import appeal_scope
 
 router = APIRouter(prefix="/api/v1", tags=["appeals"])
 
@@ -228,8 +227,7 @@ async def photo(
     sha256 = sha256.lower()
     seen = None
     if SHA256.match(sha256):
-        scope_sql, scope_params = appeal_scope(principal)
-        seen = await intake.visible_photo(conn, sha256, scope_sql, scope_params)
+        seen = await intake.visible_photo(conn, sha256, principal)
     found = photos.find(settings.data_dir, sha256) if seen else None
     if found is None:
         raise NotFound("photo_not_found")
