@@ -34,3 +34,15 @@ def libpq_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(sqlalchemy_url(url), future=True, **kwargs)
+
+
+VERSIONS_SQL = "SELECT current_setting('server_version'), postgis_lib_version()"
+
+
+async def server_versions(conn) -> tuple[str, str]:
+    """PostgreSQL's and PostGIS's versions over an async psycopg connection; psycopg's
+    UndefinedFunction when the database has no PostGIS."""
+    cur = await conn.execute(VERSIONS_SQL)
+    row = await cur.fetchone()
+    assert row is not None  # a SELECT without FROM returns one row
+    return row[0], row[1]

@@ -14,10 +14,9 @@ from psycopg_pool import PoolTimeout
 from api.deps import PoolDep, SettingsDep
 from api.errors import error_response
 from api.policy import public
+from gis.db import server_versions
 
 router = APIRouter(tags=["health"], dependencies=[public("anyone: load balancers, people")])
-
-VERSIONS_SQL = "SELECT current_setting('server_version'), postgis_lib_version()"
 
 
 @router.get("/healthz", summary="Стан сервісу і бази даних")
@@ -28,7 +27,7 @@ async def healthz(request: Request, pool: PoolDep, settings: SettingsDep) -> JSO
         # server that accepts the connection and then does not answer.
         async with asyncio.timeout(wait + 2):
             async with pool.connection(timeout=wait) as conn:
-                server, postgis = await (await conn.execute(VERSIONS_SQL)).fetchone()
+                server, postgis = await server_versions(conn)
     except UndefinedFunction:
         return error_response(request, 503, "postgis_missing", extra={"status": "unavailable"})
     except (PoolTimeout, OperationalError, TimeoutError):
