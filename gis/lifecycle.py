@@ -31,9 +31,10 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from gis import notices
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso
-from gis.models import status_name
+from gis.models import result_en, status_name
 from gis.scope import appeal_scope
 
 log = logging.getLogger("hromada.lifecycle")
@@ -365,10 +366,7 @@ async def redirect(conn, principal, number: str, body: dict, settings=None) -> d
     if email and settings is not None:
         out["author_notified"] = await _mail(
             settings, email,
-            f"Звернення № {number} передано за належністю",
-            f"Ваше звернення № {number} передано за належністю: {target['name']} "
-            f"(ст. 7 Закону України «Про звернення громадян»).\nПричина: {reason}\n\n"
-            f"{_link(settings, number)}\n",
+            *notices.redirected_mail(number, target["name"], reason, _link(settings, number)),
         )  # fmt: skip
     return out
 
@@ -504,10 +502,8 @@ async def extend(conn, principal, number: str, body: dict, settings=None) -> dic
     if email and settings is not None:
         out["author_notified"] = await _mail(
             settings, email,
-            f"Звернення № {number}: строк розгляду продовжено",
-            f"Строк розгляду вашого звернення № {number} продовжено до "
-            f"{until.date().isoformat()} (ст. 20 Закону України «Про звернення громадян»).\n"
-            f"Причина: {reason}\n\n{_link(settings, number)}\n",
+            *notices.extended_mail(number, until.date().isoformat(), reason,
+                                   _link(settings, number)),
         )  # fmt: skip
     return out
 
@@ -588,9 +584,9 @@ async def _after(conn, settings, appeal: dict, out: dict) -> dict:
     sent = 0
     for (email,) in await cur.fetchall():
         if email and await _mail(
-            settings, email, f"Звернення № {appeal['number']} закрито",
-            f"Звернення № {appeal['number']}, яке ви підтримали, закрито: {out['result']}.\n\n"
-            f"{_link(settings, appeal['number'])}\n",
+            settings, email,
+            *notices.closed_mail(appeal["number"], out["result"], result_en(out["result"]),
+                                 _link(settings, appeal["number"])),
         ):  # fmt: skip
             sent += 1
     out["supporters_notified"] = sent

@@ -22,7 +22,7 @@ from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, public, signed_in
 from api.ratelimit import check_account_limit, rate_limit
 from api.security import client_ip, cookie_name, cookie_secure
-from gis import accounts
+from gis import accounts, notices
 from gis.errors import Conflict, DomainError, InvalidInput
 from gis.settings import Settings
 
@@ -71,7 +71,7 @@ class ResetConfirmBody(BaseModel):
     password: str = Field(max_length=accounts.PASSWORD_MAX_LENGTH)
 
 
-# --- mail -----------------------------------------------------------------------------------
+# --- mail (the texts: gis/notices.py) ------------------------------------------------------
 
 
 def _page(settings: Settings, page: str) -> str:
@@ -93,42 +93,6 @@ async def _send(settings: Settings, *, to: str, subject: str, body: str) -> None
         await asend_mail(settings, to=to, subject=subject, body=body)
     except DomainError as exc:
         log.warning("%s mail not sent: %s", subject, exc.code)
-
-
-def _confirmation_mail(name: str, link: str, hours: int) -> tuple[str, str]:
-    return (
-        "Підтвердіть адресу — Hromada GIS",
-        f"Вітаємо, {name}!\n\n"
-        f"Щоб завершити реєстрацію, відкрийте посилання (діє {hours} год):\n{link}\n\n"
-        "Якщо ви не реєструвалися, просто проігноруйте цей лист.\n\n"
-        "---\n"
-        f"To finish signing up, open the link (valid for {hours} h):\n{link}\n"
-        "If you did not sign up, ignore this mail.\n",
-    )
-
-
-def _already_registered_mail(link: str) -> tuple[str, str]:
-    return (
-        "Спроба реєстрації — Hromada GIS",
-        "Хтось (можливо, ви) намагався зареєструватися з цією адресою, але обліковий запис "
-        "з нею вже існує. Якщо ви забули пароль, відновіть його тут:\n"
-        f"{link}\n\nЯкщо це були не ви, нічого робити не потрібно.\n\n"
-        "---\n"
-        "Someone (perhaps you) tried to sign up with this address, but it already has an "
-        f"account. If you forgot the password, reset it here:\n{link}\n",
-    )
-
-
-def _reset_mail(link: str, minutes: int) -> tuple[str, str]:
-    return (
-        "Відновлення пароля — Hromada GIS",
-        f"Щоб задати новий пароль, відкрийте посилання (діє {minutes} хв):\n{link}\n\n"
-        "Після зміни пароля всі ваші сеанси буде завершено. Якщо ви не просили відновити "
-        "пароль, проігноруйте цей лист: пароль лишиться незмінним.\n\n"
-        "---\n"
-        f"To set a new password, open the link (valid for {minutes} min):\n{link}\n"
-        "If you did not ask for it, ignore this mail; your password stays as it is.\n",
-    )
 
 
 # --- routes ---------------------------------------------------------------------------------
@@ -162,7 +126,7 @@ async def register(
             token = await accounts.issue_token(
                 conn, user_id=user_id, purpose="confirm_email", ttl=dt.timedelta(hours=hours)
             )
-            subject, text = _confirmation_mail(
+            subject, text = notices.confirmation_mail(
                 body.full_name.strip(), _link(settings, "confirm", token), hours
             )
             background.add_task(_send, settings, to=email, subject=subject, body=text)
@@ -170,7 +134,7 @@ async def register(
     else:
         accounts.hash_password(body.password)  # the same work as a new account
     if existing is not None and not existing["is_demo"]:
-        subject, text = _already_registered_mail(_page(settings, "reset"))
+        subject, text = notices.already_registered_mail(_page(settings, "reset"))
         background.add_task(_send, settings, to=existing["email"], subject=subject, body=text)
     return {"status": "confirmation_sent"}
 
@@ -262,7 +226,7 @@ async def password_reset(
             conn, user_id=user["id"], purpose="reset_password",
             ttl=dt.timedelta(minutes=minutes),
         )  # fmt: skip
-        subject, text = _reset_mail(_link(settings, "reset", token), minutes)
+        subject, text = notices.reset_mail(_link(settings, "reset", token), minutes)
         background.add_task(_send, settings, to=user["email"], subject=subject, body=text)
     return {"status": "accepted"}
 
