@@ -421,3 +421,24 @@ def tile_sql_text(
         layer, parse_tile_address(z, x, y), filters, role, max_features=max_features
     )
     return render(query, args)
+
+
+async def fetch_tile(
+    conn,
+    layer: Layer,
+    t: TileAddress,
+    filters: Filters,
+    role: str | None = None,
+    *,
+    max_features: int = DEFAULT_MAX_FEATURES,
+) -> bytes:
+    """One tile as Mapbox Vector Tile bytes (empty when nothing is in it), read over an async
+    psycopg connection."""
+    query, args = tile_query(layer, t, filters, role, max_features=max_features)
+    # Without parameters psycopg sends the text as one simple query: the settings hold for
+    # this tile's SELECT only.
+    cur = await conn.execute(TILE_SETTINGS + render(query, args, conn))
+    while cur.nextset():
+        pass
+    row = await cur.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""

@@ -18,14 +18,7 @@ from layers.errors import UnknownCollection
 from layers.features import check_parameters, fetch_extents, filter_parameters, parse_filters
 from layers.registry import list_layers
 from tiles.cache import CachedTile, TileCache, TileKey, etag_of
-from tiles.mvt import (
-    TILE_SETTINGS,
-    is_cluster_tile,
-    parse_tile_address,
-    render,
-    tile_properties,
-    tile_query,
-)
+from tiles.mvt import fetch_tile, is_cluster_tile, parse_tile_address, tile_properties
 from tiles.tilejson import tilejson
 
 router = APIRouter(prefix="/tiles", tags=["Vector tiles"])
@@ -96,17 +89,10 @@ async def tile(
     if found is None:
         token = cache.token(layer.id)
         settings = request.app.state.settings
-        query, args = tile_query(
-            layer, address, filters, role, max_features=settings.tile_max_features
-        )
         async with request.app.state.pool.connection() as conn:
-            # Without parameters psycopg sends the text as one simple query: the settings
-            # hold for this tile's SELECT only.
-            cur = await conn.execute(TILE_SETTINGS + render(query, args, conn))
-            while cur.nextset():
-                pass
-            row = await cur.fetchone()
-        body = bytes(row[0]) if row and row[0] is not None else b""
+            body = await fetch_tile(
+                conn, layer, address, filters, role, max_features=settings.tile_max_features
+            )
         found = CachedTile(body, etag_of(body))
         cache.put(key, found, token)
     headers = {"ETag": found.etag, "Cache-Control": _cache_control(request, layer, role)}
