@@ -12,6 +12,9 @@ Sources, all real:
 * a city's own list: a CSV with columns `kind`, `subkind` and optionally `deadline_days`,
   `needs_study`, `name_en`, `subkind_en`.
 
+A kind without an English name gets the catalogue's (gis/locale/en/categories.po), when it
+has one.
+
 The profile's example sub-kinds that the records do not place are placed by
 `SUBKIND_KINDS` below; a kind for which no sub-kind is known gets one general sub-kind so an
 appeal can always be filed under some sub-kind.
@@ -27,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gis.texts import N_, translation
 from importers.readers import load_json, read_table
 from importers.report import ImportFailed, ImportReport
 from importers.sync import Audit, Target, sync
@@ -64,8 +68,58 @@ SUBKIND_KINDS = {
     "Відсутність ГВП": "Гаряче водопостачання",
 }
 
-GENERAL_SUBKIND = "Загальні питання"
-GENERAL_SUBKIND_EN = "General"
+GENERAL_SUBKIND = N_("Загальні питання")
+
+# 1551's kinds as its open data names them (the profile's kinds_top40, the sample records').
+# Their English, which the import writes to categories.name_en unless the file gives one, is
+# in the server's catalogue (gis/locale/en/categories.po; gis/texts.py), as is the general
+# sub-kind's.
+KINDS_1551 = (
+    N_("Інші питання"),
+    N_("Антисанітарний стан"),
+    N_("Архітектура; капітальне будівництво та реконструкція"),
+    N_("Ветеринарна медицина та догляд за тваринами"),
+    N_("Газифікація"),
+    N_("Гаряче водопостачання"),
+    N_("Дорожнє господарство"),
+    N_("Екологічна безпека"),
+    N_("Електропостачання"),
+    N_("Житлове господарство"),
+    N_("Залиття квартири"),
+    N_("Зауваження та претензії по роботі"),
+    N_("Зовнішня реклама"),
+    N_("Ліфт"),
+    N_("Облаштування майданчиків"),
+    N_("Обслуговування зовнішніх та внутрішньобудинкових систем"),
+    N_("Опалення"),
+    N_("Освіта і наука"),
+    N_("Освітлення приміщень"),
+    N_("Освітлення територій"),
+    N_("Охорона здоров'я"),
+    N_("Перевірка наявності дозвільної документації; в разі її відсутності - демонтаж"),
+    N_("Перерахунки; нарахування плати та боргу; укладання договорів"),
+    N_("Питання квитанцій"),
+    N_("Подяки"),
+    N_("Порушення громадського порядку і безпеки"),
+    N_("Порушення правил виконання робіт на об'єктах благоустрою"),
+    N_("Прибирання снігу та льодяного покрову"),
+    N_("Прибирання; санітарне утримання території; приміщень та об'єктів благоустрою"),
+    N_("Пропозиції та побажання по роботі"),
+    N_("Ремонт та укладання асфальтного покриття"),
+    N_("Робота аптек"),
+    N_("Робота бюветів"),
+    N_("Санітарний стан приміщень; територій та об'єктів благоустрою"),
+    N_("Сміття"),
+    N_("Соціальне забезпечення"),
+    N_("Торгівля"),
+    N_("Транспорт"),
+    N_("Укриття"),
+    N_("Утримання МАФ та прилеглої до нього території"),
+    N_("Утримання будинку"),
+    N_("Утримання зелених насаджень"),
+    N_("Функціонування МАФ"),
+    N_("Холодне водопостачання"),
+)
 
 PROFILE_SOURCE = "1551 open data profile"
 RECORDS_SOURCE = "1551 open data records"
@@ -227,7 +281,9 @@ def read_categories(path: Path, report: ImportReport) -> dict[str, Kind]:
         if k.deadline_days is None:
             k.deadline_days = DEADLINE_DAYS_WITH_STUDY if k.needs_study else DEADLINE_DAYS
         if not k.subkinds:
-            k.subkinds[GENERAL_SUBKIND] = (GENERAL_SUBKIND_EN, "general")
+            k.subkinds[GENERAL_SUBKIND] = (translation(GENERAL_SUBKIND), "general")
+        if k.name_en is None:
+            k.name_en = translation(k.name)
     if not kinds:
         raise ImportFailed(f"{path.name}: no categories found")
     return kinds

@@ -231,6 +231,12 @@ def test_categories_from_1551(db_url, shared_data):
     assert by_kind["Робота аптек"] == {"Відпуск лікарських засобів за пільговим рецептом"}
     assert by_kind["Опалення"] == {"Загальні питання"}
     assert report.added == len(kinds) + len(subs)
+    # Every 1551 kind has its English from the catalogue (gis/locale/en/categories.po).
+    english = dict(q(db_url, "SELECT name, name_en FROM categories WHERE parent_id IS NULL"))
+    assert all(english.values()) and english["Опалення"] == "Heating"
+    assert q(db_url, "SELECT DISTINCT name_en FROM categories WHERE name = 'Загальні питання'") == [
+        ("General",)
+    ]
     codes = dict(q(db_url, "SELECT code, name FROM categories"))
 
     again = run_import(db_url, shared_data / PROFILE, "categories")
