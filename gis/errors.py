@@ -20,6 +20,16 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class InvalidParameter(InvalidInput):
+    """A query parameter is unknown, repeated or malformed; `code` says which rule it broke
+    (invalid_bbox, invalid_limit, invalid_datetime, ...) and `params['parameter']` its name."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, code: str, parameter: str, **params: object) -> None:
+        super().__init__(code, parameter=parameter, **params)
+
+
 class NotAuthenticated(DomainError):
     """The route needs a signed-in user and there is none, or the session is over (401)."""
 

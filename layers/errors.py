@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from gis.errors import DomainError
+from gis.errors import DomainError, InvalidParameter
 
 
 class LayerError(DomainError):
@@ -30,11 +30,4 @@ class FeatureNotFound(LayerError):
         super().__init__(collection=collection, feature_id=feature_id)
 
 
-class InvalidParameter(LayerError):
-    """A query parameter is unknown, repeated or malformed; `code` says which rule it broke
-    (invalid_bbox, invalid_limit, invalid_datetime, ...) and `params['parameter']` its name."""
-
-    code = "invalid_parameter"
-
-    def __init__(self, code: str, parameter: str, **params: object) -> None:
-        super().__init__(code, parameter=parameter, **params)
+__all__ = ["FeatureNotFound", "InvalidParameter", "LayerError", "UnknownCollection"]

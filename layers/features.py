@@ -14,7 +14,6 @@ decimal places (1e-6 degree is about 0.1 m in Kyiv).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import AsyncConnection, sql
 
+from gis import values as request_values
+from gis.values import parse_bbox, parse_datetime
 from layers.errors import FeatureNotFound, InvalidParameter
 from layers.registry import Layer
 
@@ -38,7 +39,7 @@ CACHED_COUNT_FROM = 10_000
 # Features makes it optional) rather than keep a client and a connection waiting.
 COUNT_BUDGET_MS = 1_500
 
-Interval = tuple[dt.datetime | None, dt.datetime | None]
+Interval = request_values.Interval
 FilterValue = int | str
 # A place in a layer's page order: (its datetime, its id) for layers paged in time order,
 # (None, its id) for the others.
@@ -122,73 +123,7 @@ def check_parameters(params: Iterable[tuple[str, str]], allowed: frozenset[str])
 
 def parse_limit(value: str | None) -> int:
     """`limit`: an integer from 1 to MAX_LIMIT; DEFAULT_LIMIT when absent."""
-    if value is None:
-        return DEFAULT_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        raise InvalidParameter("invalid_limit", "limit", value=value, max=MAX_LIMIT) from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter("invalid_limit", "limit", value=value, max=MAX_LIMIT)
-    return limit
-
-
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """`bbox`: minLon,minLat,maxLon,maxLat in degrees (six numbers with heights are accepted
-    and the heights ignored, since every layer is 2D). A box across the antimeridian is
-    refused: no Ukrainian city needs one.
-
-    >>> parse_bbox("30.2,50.2,30.8,50.6")
-    (30.2, 50.2, 30.8, 50.6)
-    """
-    if value is None:
-        return None
-    parts = value.split(",")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        numbers = []
-    if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
-        raise InvalidParameter("invalid_bbox", "bbox", value=value)
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    minx, miny, maxx, maxy = numbers
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise InvalidParameter("invalid_bbox", "bbox", value=value)
-    return minx, miny, maxx, maxy
-
-
-def _instant(text: str, *, end: bool) -> dt.datetime:
-    """An RFC 3339 date-time (UTC when it names no zone) or a date: a date as the start of an
-    interval means its first moment, as the end its last."""
-    if "T" in text.upper():
-        moment = dt.datetime.fromisoformat(text.upper())
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    day = dt.date.fromisoformat(text)
-    moment = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-    return moment + dt.timedelta(days=1, microseconds=-1) if end else moment
-
-
-def parse_datetime(value: str | None) -> Interval | None:
-    """`datetime`: an instant (`2026-03-01T10:00:00Z` or a whole day `2026-03-01`), or an
-    interval `start/end` whose either end may be open (`..` or empty).
-
-    >>> parse_datetime("../2026-01-01")[0] is None
-    True
-    """
-    if value is None:
-        return None
-    try:
-        if "/" not in value:
-            return _instant(value, end=False), _instant(value, end=True)
-        start_text, end_text = value.split("/")
-        start = None if start_text in ("", "..") else _instant(start_text, end=False)
-        end = None if end_text in ("", "..") else _instant(end_text, end=True)
-    except ValueError:
-        raise InvalidParameter("invalid_datetime", "datetime", value=value) from None
-    if (start is None and end is None) or (start and end and start > end):
-        raise InvalidParameter("invalid_datetime", "datetime", value=value)
-    return start, end
+    return request_values.parse_limit(value, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 def parse_cursor(value: str | None, name: str, layer: Layer) -> Cursor | None:
@@ -196,19 +131,14 @@ def parse_cursor(value: str | None, name: str, layer: Layer) -> Cursor | None:
     time order `<UTC date-time>~<id>` (see format_cursor)."""
     if value is None:
         return None
-    try:
-        if layer.page_order == "datetime":
-            moment, _, fid = value.partition("~")
-            at = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
-            return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)), int(fid)
-        return None, int(value)
-    except ValueError:
-        raise InvalidParameter("invalid_after", name, value=value) from None
+    if layer.page_order == "datetime":
+        return request_values.parse_time_cursor(value, name)
+    return None, request_values.parse_id_cursor(value, name)
 
 
 def format_cursor(layer: Layer, at: dt.datetime | None, fid: int) -> str:
     if layer.page_order == "datetime" and at is not None:
-        return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") + f"~{fid}"
+        return request_values.format_time_cursor(at, fid)
     return str(fid)
 
 
@@ -233,7 +163,10 @@ def parse_filters(layer: Layer, given: Mapping[str, str]) -> Filters:
             part = part.strip()
             if queryable.type == "integer":
                 try:
-                    values.append(int(part))
+                    number = int(part)
+                    if not request_values.INT32[0] <= number <= request_values.INT32[1]:
+                        raise InvalidParameter("invalid_filter_integer", queryable.name, value=part)
+                    values.append(number)
                 except ValueError:
                     if queryable.name_column is None or not part:
                         raise InvalidParameter(

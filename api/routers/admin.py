@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
+from api import schemas
 from api.deps import ConnDep
 from api.policy import Principal, allow
 from gis import admin
 from gis.models import ROLES
+from gis.values import Id, IdCursor, Int32
 from layers import catalogue
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -29,32 +31,32 @@ class NewUser(_Body):
     full_name: str
     role: Literal[ROLES]  # type: ignore[valid-type]
     password: str | None = None  # none: one is generated and returned once
-    executor_id: int | None = None
+    executor_id: Id | None = None
     executor_code: str | None = None
-    ward_number: int | None = None
+    ward_number: Id | None = None
 
 
 class UserChange(_Body):
     full_name: str | None = None
     role: Literal[ROLES] | None = None  # type: ignore[valid-type]
-    executor_id: int | None = None
+    executor_id: Id | None = None
     executor_code: str | None = None
-    ward_number: int | None = None
+    ward_number: Id | None = None
     is_active: bool | None = None
 
 
 class CategoryChange(_Body):
-    deadline_days: int | None = None
+    deadline_days: Int32 | None = None
     is_active: bool | None = None
 
 
 class NewRule(_Body):
-    executor_id: int | None = None
+    executor_id: Id | None = None
     executor_code: str | None = None
-    category_id: int | None = None
-    priority: int = 100
+    category_id: Id | None = None
+    priority: Int32 = 100
     district_code: str | None = None
-    ward_number: int | None = None
+    ward_number: Id | None = None
     territory_code: str | None = None
     note: str | None = None
 
@@ -70,18 +72,18 @@ class LayerChange(_Body):
 # --- users ---------------------------------------------------------------------------------
 
 
-@router.get("/users", name="admin_users")
+@router.get("/users", response_model=schemas.Users, name="admin_users")
 async def list_users(
     principal: Annotated[Principal, allow(*ADMIN)],
     conn: ConnDep,
     role: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[int | None, Query()] = None,
+    after: Annotated[IdCursor | None, Query()] = None,
 ) -> dict:
     return await admin.list_users(conn, role=role, limit=limit, after=after)
 
 
-@router.post("/users", name="admin_create_user", status_code=201)
+@router.post("/users", response_model=schemas.User, name="admin_create_user", status_code=201)
 async def create_user(
     body: NewUser, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
@@ -90,16 +92,16 @@ async def create_user(
     return await admin.create_user(conn, **body.model_dump())
 
 
-@router.get("/users/{user_id}", name="admin_user")
+@router.get("/users/{user_id}", response_model=schemas.User, name="admin_user")
 async def get_user(
-    user_id: int, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
+    user_id: Id, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
     return await admin.get_user(conn, user_id)
 
 
-@router.patch("/users/{user_id}", name="admin_change_user")
+@router.patch("/users/{user_id}", response_model=schemas.User, name="admin_change_user")
 async def change_user(
-    user_id: int, body: UserChange, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
+    user_id: Id, body: UserChange, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
     """Rename, rebind, change the role, or deactivate (is_active false also ends every
     session of the account)."""
@@ -111,9 +113,9 @@ async def change_user(
 # --- categories ----------------------------------------------------------------------------
 
 
-@router.patch("/categories/{category_id}", name="admin_change_category")
+@router.patch("/categories/{category_id}", response_model=schemas.CategoryRow, name="admin_change_category")
 async def change_category(
-    category_id: int,
+    category_id: Id,
     body: CategoryChange,
     principal: Annotated[Principal, allow(*ADMIN)],
     conn: ConnDep,
@@ -123,21 +125,21 @@ async def change_category(
 
 # --- routing rules -------------------------------------------------------------------------
 
-@router.get("/routing-rules", name="admin_routing_rules")
+@router.get("/routing-rules", response_model=schemas.RoutingRules, name="admin_routing_rules")
 async def list_rules(
     principal: Annotated[Principal, allow(*ADMIN)],
     conn: ConnDep,
-    category_id: Annotated[int | None, Query()] = None,
-    executor_id: Annotated[int | None, Query()] = None,
+    category_id: Annotated[Id | None, Query()] = None,
+    executor_id: Annotated[Id | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    after: Annotated[int | None, Query()] = None,
+    after: Annotated[IdCursor | None, Query()] = None,
 ) -> dict:
     return await admin.list_rules(
         conn, category_id=category_id, executor_id=executor_id, limit=limit, after=after
     )
 
 
-@router.post("/routing-rules", name="admin_create_routing_rule", status_code=201)
+@router.post("/routing-rules", response_model=schemas.RoutingRule, name="admin_create_routing_rule", status_code=201)
 async def create_rule(
     body: NewRule, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
@@ -146,7 +148,7 @@ async def create_rule(
 
 @router.delete("/routing-rules/{rule_id}", name="admin_delete_routing_rule", status_code=204)
 async def delete_rule(
-    rule_id: int, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
+    rule_id: Id, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> None:
     """Appeals routed by the rule keep their executor and reason; only the link is dropped."""
     await admin.delete_rule(conn, rule_id)
@@ -155,7 +157,7 @@ async def delete_rule(
 # --- thematic layers -----------------------------------------------------------------------
 
 
-@router.patch("/layers/{name}", name="planner_change_layer")
+@router.patch("/layers/{name}", response_model=schemas.LayerRow, name="planner_change_layer")
 async def change_layer(
     name: str, body: LayerChange, principal: Annotated[Principal, allow(*LAYER_EDITORS)],
     conn: ConnDep,

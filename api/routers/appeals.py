@@ -30,14 +30,17 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.datastructures import UploadFile
 
+from api import schemas
 from api.deps import ConnDep, SettingsDep
+from api.guard import read_form
 from api.policy import Principal, public
 from api.ratelimit import check_account_limit, check_ip_limit, client_ip
 from gis import intake, photos
 from gis.errors import InvalidInput, NotFound
+from gis.values import check_string, check_tree
 
 router = APIRouter(prefix="/api/v1", tags=["appeals"])
 
@@ -110,20 +113,23 @@ def _submission(payload: dict, files: list[photos.Photo]) -> intake.Submission:
 async def _read_body(request: Request, settings) -> tuple[dict, list[photos.Photo]]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = await request.form(max_files=MAX_FORM_FILES, max_fields=100)
+        form = await read_form(request, max_files=MAX_FORM_FILES, max_fields=100,
+                               files_field="photos", files_allowed=settings.appeal_max_photos)  # fmt: skip
         try:
             payload: dict = {}
-            if form.get("data") is not None:
-                raw = form.get("data")
-                raw = await raw.read() if isinstance(raw, UploadFile) else raw
+            field = form.get("data")
+            if field is not None:
+                raw = await field.read() if isinstance(field, UploadFile) else field
                 try:
                     payload = json.loads(raw)
                 except (ValueError, UnicodeDecodeError):
                     raise InvalidInput("invalid_json", parameter="data") from None
                 if not isinstance(payload, dict):
                     raise InvalidInput("invalid_json", parameter="data")
+            check_tree(payload)
             for key, value in form.multi_items():
                 if key not in ("data", "photos") and isinstance(value, str):
+                    check_string(value, key, multiline=True)
                     payload.setdefault(key, value)
             uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
             if len(uploads) > settings.appeal_max_photos:
@@ -160,7 +166,7 @@ def _request_hash(payload: dict, files: list[photos.Photo]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@router.get("/categories", name="categories", dependencies=[public()])
+@router.get("/categories", response_model=schemas.Categories, name="categories", dependencies=[public()])
 async def categories(conn: ConnDep) -> dict:
     """Kinds (вид) with their sub-kinds (підвид): id, code, name, deadline_days, needs_study.
     An appeal is filed under a sub-kind."""
@@ -168,7 +174,7 @@ async def categories(conn: ConnDep) -> dict:
     return {"kinds": kinds, "returned": len(kinds)}
 
 
-@router.post("/appeals", name="submit_appeal", status_code=201)
+@router.post("/appeals", response_model=schemas.SubmittedAppeal, name="submit_appeal", status_code=201)
 async def submit_appeal(
     request: Request,
     principal: Annotated[Principal, public("anyone (citizens; operators for other channels)")],
@@ -208,14 +214,14 @@ async def submit_appeal(
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
-@router.get("/appeals/{number}", name="public_appeal", dependencies=[public()])
+@router.get("/appeals/{number}", response_model=schemas.PublicAppeal, name="public_appeal", dependencies=[public()])
 async def public_appeal(number: str, conn: ConnDep) -> dict:
     """What anyone may see: status, category, address, dates, district, executor, the answer;
     the text and photos only when the author consented; never the author's personal data."""
     return await intake.public_appeal(conn, number)
 
 
-@router.get("/photos/{sha256}", name="appeal_photo")
+@router.get("/photos/{sha256}", response_class=Response, responses=schemas.PHOTO_RESPONSES, name="appeal_photo")
 async def photo(
     sha256: str,
     principal: Annotated[Principal, public("anyone (published); staff and author (in scope)")],
@@ -229,7 +235,7 @@ async def photo(
     if SHA256.match(sha256):
         seen = await intake.visible_photo(conn, sha256, principal)
     found = photos.find(settings.data_dir, sha256) if seen else None
-    if found is None:
+    if seen is None or found is None:
         raise NotFound("photo_not_found")
     path, content_type = found
     cache = "public, max-age=3600" if seen[1] else "private, no-store"

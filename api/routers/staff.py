@@ -13,12 +13,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api import schemas
 from api.deps import ConnDep
 from api.policy import Principal, allow
 from api.security import csrf_required
 from gis import staff_queue
 from gis.errors import InvalidInput
 from gis.scope import AUTHOR_READERS
+from gis.values import Id
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 
@@ -38,12 +40,12 @@ def _parse_cursor(after: str | None) -> tuple[int, int] | None:
     return int(privileged), int(last_id)
 
 
-@router.get("/queue", name="staff_queue")
+@router.get("/queue", response_model=schemas.Queue, name="staff_queue")
 async def queue(
     principal: Annotated[Principal, allow(*QUEUE_ROLES)],
     conn: ConnDep,
     status: Annotated[str | None, Query()] = None,
-    category: Annotated[int | None, Query(description="category id (a kind or a sub-kind)")] = None,
+    category: Annotated[Id | None, Query(description="category id (a kind or a sub-kind)")] = None,
     district: Annotated[str | None, Query(description="district code (KATOTTH)")] = None,
     overdue: Annotated[bool | None, Query(description="only overdue (true) or not")] = None,
     created_from: Annotated[dt.date | None, Query(description="created on or after")] = None,
@@ -59,7 +61,7 @@ async def queue(
     )  # fmt: skip
 
 
-@router.get("/queue/{number}", name="staff_appeal")
+@router.get("/queue/{number}", response_model=schemas.StaffAppeal, name="staff_appeal")
 async def appeal_card(
     number: str, principal: Annotated[Principal, allow(*QUEUE_ROLES)], conn: ConnDep
 ) -> dict:
@@ -70,7 +72,7 @@ async def appeal_card(
 # A read that writes the access log: a cookie session must send its CSRF token (a link from
 # another site cannot).
 @router.get(
-    "/appeals/{number}/author", name="staff_appeal_author", dependencies=[csrf_required()]
+    "/appeals/{number}/author", response_model=schemas.AppealAuthor, name="staff_appeal_author", dependencies=[csrf_required()]
 )
 async def appeal_author(
     number: str,
@@ -87,7 +89,7 @@ async def appeal_author(
 # lifecycle: api/routers/lifecycle.py, gis/lifecycle.py.
 
 
-@router.get("/me/executors", name="my_executors")
+@router.get("/me/executors", response_model=schemas.MyExecutors, name="my_executors")
 async def my_executors(principal: Annotated[Principal, allow(*TAKE_ROLES)], conn: ConnDep) -> dict:
     """The caller's organisation and its sub-organisations (the scope of the queue), for the
     cabinet's choice of whom to delegate to: id, code, name, parent."""
@@ -95,7 +97,7 @@ async def my_executors(principal: Annotated[Principal, allow(*TAKE_ROLES)], conn
     return {"items": await staff_queue.executors(conn, ids)}
 
 
-@router.get("/me/appeals", name="my_appeals")
+@router.get("/me/appeals", response_model=schemas.Queue, name="my_appeals")
 async def my_appeals(
     principal: Annotated[Principal, allow("citizen")],
     conn: ConnDep,
