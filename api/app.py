@@ -14,8 +14,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
-from api import errors
+from api import errors, schemas
 from api.compression import CompressPortal
+from api.headers import SecurityHeaders
+from api.guard import CatchAll, RequestGuard
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
 from api.routers import (
@@ -80,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_log_redaction()  # uvicorn's handlers exist only now
         pool = make_pool(settings)
+        assert settings.database_url  # make_pool refused to start without it
         # Without waiting: the app starts (and /healthz says 503) while the database is down.
         await pool.open(wait=False)
         app.state.pool = pool
@@ -100,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Звернення громадян на мапі: портал, OGC API – Features.",
         version="0.1.0",
         lifespan=lifespan,
+        responses=schemas.ERROR_RESPONSES,  # every 4xx and 5xx: {code, detail}
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings)
@@ -107,8 +111,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.tile_cache = TileCache(settings.tile_cache_size, settings.tile_cache_max_mb << 20)
     app.state.layer_changes.subscribe(app.state.tile_cache.changed)
     app.state.ogc_counts, app.state.ogc_extents = CountCache(), ExtentCache()
+    # Innermost first: values are checked once the size is known to be within bounds, and
+    # CatchAll, outermost of ours, answers whatever failure the others let through.
+    app.add_middleware(RequestGuard)
     app.add_middleware(RequestSizeLimit, settings=settings)
     app.add_middleware(CompressPortal)
+    app.add_middleware(CatchAll)
+    # Outermost: every answer carries the security headers, error answers too.
+    app.add_middleware(SecurityHeaders, settings=settings)
     install_log_redaction()
     errors.install(app)
     app.include_router(health.router)

@@ -14,7 +14,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg import OperationalError
+from psycopg import DataError, OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -152,6 +152,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Некоректний запит: {errors}.",
         "Invalid request: {errors}.",
     ),
+    # what is wrong with one field, as the validation of a route's signature says it
+    "invalid_field_value": (
+        "Некоректний запит: поле «{parameter}» {reason} (отримано «{value}»).",
+        "Invalid request: field '{parameter}' {reason} (got '{value}').",
+    ),
+    "reason_integer": ("має бути цілим числом", "must be an integer"),
+    "reason_number": ("має бути числом", "must be a number"),
+    "reason_boolean": ("має бути true або false", "must be true or false"),
+    "reason_date": ("має бути датою РРРР-ММ-ДД", "must be a date YYYY-MM-DD"),
+    "reason_datetime": ("має бути моментом часу RFC 3339", "must be an RFC 3339 date-time"),
+    "reason_min": ("має бути не менше {limit}", "must be at least {limit}"),
+    "reason_max": ("має бути не більше {limit}", "must be at most {limit}"),
+    "reason_too_short": (
+        "закоротке: щонайменше {limit} символів",
+        "is too short: at least {limit} characters",
+    ),
+    "reason_too_long": (
+        "задовге: щонайбільше {limit} символів",
+        "is too long: at most {limit} characters",
+    ),
+    "reason_required": ("обов’язкове", "is required"),
+    "reason_choice": ("має бути одним із: {limit}", "must be one of: {limit}"),
+    "reason_string": ("має бути рядком", "must be a string"),
+    "reason_object": ("має бути об’єктом JSON", "must be a JSON object"),
+    "reason_list": ("має бути списком", "must be a list"),
+    "reason_json": ("некоректний JSON", "is not valid JSON"),
+    "reason_other": ("має некоректне значення", "has an invalid value"),
     "database_unavailable": (
         "База даних недоступна. Спробуйте пізніше.",
         "The database is unavailable. Please try again later.",
@@ -601,6 +628,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Параметр {parameter} вказано без значення.",
         "Parameter {parameter} is given without a value.",
     ),
+    # the edge of the service (gis/values.py, api/guard.py)
+    "invalid_characters": (
+        "Поле «{parameter}» містить недопустимий символ {character} (керівний символ, нульовий "
+        "байт, непарний сурогат або знак зміни напрямку тексту). Приберіть його й надішліть ще раз.",
+        "Field '{parameter}' holds a character that is not allowed, {character} (a control "
+        "character, a NUL byte, an unpaired surrogate or a text direction override). Remove it "
+        "and send again.",
+    ),
+    "invalid_integer": (
+        "Параметр {parameter} має бути цілим числом від {min} до {max}; отримано «{value}».",
+        "Parameter {parameter} must be an integer from {min} to {max}; got '{value}'.",
+    ),
+    "value_out_of_range": (
+        "Значення поза допустимими межами (число завелике чи замале або дата поза межами). "
+        "Перевірте числа й дати в запиті.",
+        "A value is out of range (a number too large or too small, or a date out of bounds). "
+        "Check the numbers and dates in the request.",
+    ),
+    "too_many_fields": (
+        "Забагато полів у формі: щонайбільше {max}.",
+        "Too many fields in the form: at most {max}.",
+    ),
+    "form_part_too_large": (
+        "Поле форми «{parameter}» завелике: щонайбільше {max_kb} КБ.",
+        "Form field '{parameter}' is too large: at most {max_kb} KB.",
+    ),
+    "invalid_form": (
+        "Форму не вдалося прочитати: надішліть її як multipart/form-data або "
+        "application/x-www-form-urlencoded, кожне поле з назвою.",
+        "The form could not be read: send it as multipart/form-data or "
+        "application/x-www-form-urlencoded, each field with its name.",
+    ),
+    "internal_error": (
+        "Внутрішня помилка сервісу. Ми вже знаємо про неї; якщо вона повториться, назвіть "
+        "у зверненні до підтримки номер запиту {request_id}.",
+        "An internal error of the service. It has been logged; if it happens again, quote "
+        "request id {request_id} to support.",
+    ),
     "not_found": ("Сторінку не знайдено.", "Not found."),
     "method_not_allowed": ("Метод не дозволений.", "Method not allowed."),
     "http_error": ("Помилка запиту.", "Request error."),
@@ -674,11 +739,64 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, status, "database_unavailable")
 
 
+# pydantic's error types → (reason code, the ctx key holding its limit)
+_REASONS: dict[str, tuple[str, str | None]] = {
+    "int_parsing": ("reason_integer", None),
+    "int_type": ("reason_integer", None),
+    "int_from_float": ("reason_integer", None),
+    "float_parsing": ("reason_number", None),
+    "float_type": ("reason_number", None),
+    "finite_number": ("reason_number", None),
+    "bool_parsing": ("reason_boolean", None),
+    "bool_type": ("reason_boolean", None),
+    "date_parsing": ("reason_date", None),
+    "date_from_datetime_parsing": ("reason_date", None),
+    "date_type": ("reason_date", None),
+    "datetime_parsing": ("reason_datetime", None),
+    "datetime_from_date_parsing": ("reason_datetime", None),
+    "greater_than_equal": ("reason_min", "ge"),
+    "greater_than": ("reason_min", "gt"),
+    "less_than_equal": ("reason_max", "le"),
+    "less_than": ("reason_max", "lt"),
+    "string_too_short": ("reason_too_short", "min_length"),
+    "string_too_long": ("reason_too_long", "max_length"),
+    "missing": ("reason_required", None),
+    "literal_error": ("reason_choice", "expected"),
+    "enum": ("reason_choice", "expected"),
+    "string_type": ("reason_string", None),
+    "dict_type": ("reason_object", None),
+    "model_type": ("reason_object", None),
+    "model_attributes_type": ("reason_object", None),
+    "list_type": ("reason_list", None),
+    "json_invalid": ("reason_json", None),
+}
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()
+    """A route's signature refused a value: 400 naming the first field at fault and why."""
+    errors = exc.errors()
+    if not errors:
+        return error_response(request, 400, "invalid_request", errors="?")
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", ())]
+    field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "body")
+    reason_code, limit_key = _REASONS.get(first.get("type", ""), ("reason_other", None))
+    ctx = first.get("ctx") or {}
+    lang = preferred_language(request.headers.get("accept-language"))
+    reason = message(reason_code, lang, limit=ctx.get(limit_key, "") if limit_key else "")
+    value = first.get("input")
+    shown = "" if value is None or isinstance(value, dict | list) else str(value)[:64]
+    return error_response(
+        request, 400, "invalid_field_value", parameter=field, reason=reason, value=shown
     )
-    return error_response(request, 400, "invalid_request", errors=errors)
+
+
+async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+    """PostgreSQL refused a value that gis/values.py should have refused first: still the
+    client's 400, and a warning that names the statement's complaint so the gap is closed."""
+    log.warning("value refused by the database (%s %s): %s",
+                request.method, request.url.path, exc)  # fmt: skip
+    return error_response(request, 400, "value_out_of_range")
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -694,4 +812,5 @@ def install(app: FastAPI) -> None:
     for exc_class in STATUS:
         app.add_exception_handler(exc_class, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
