@@ -215,9 +215,9 @@ def _from_csv(path: Path, kinds: dict[str, Kind], report: ImportReport) -> None:
         k.volume = max(k.volume, len(table.rows) - i)  # keep the file's order
         if en_col and clean_text(row[en_col]):
             k.name_en = clean_text(row[en_col])
-        if days_col and clean_text(row[days_col]):
+        if days_col and (days_text := clean_text(row[days_col])):
             try:
-                days = int(clean_text(row[days_col]))
+                days = int(days_text)
                 if not 1 <= days <= 45:
                     raise ValueError
                 k.deadline_days = days
@@ -226,8 +226,8 @@ def _from_csv(path: Path, kinds: dict[str, Kind], report: ImportReport) -> None:
                     f"row {i}", f"deadline {row[days_col]!r} is not a number of days 1-45"
                 )
                 continue
-        if study_col and clean_text(row[study_col]):
-            k.needs_study = clean_text(row[study_col]).lower() in ("1", "true", "yes", "так", "t")
+        if study_col and (study := clean_text(row[study_col])):
+            k.needs_study = study.lower() in ("1", "true", "yes", "так", "t")
         sub = clean_text(row[sub_col]) if sub_col else None
         if sub:
             k.subkinds.setdefault(
@@ -251,10 +251,11 @@ def read_categories(path: Path, report: ImportReport) -> dict[str, Kind]:
             examples = _from_profile(doc, kinds)
             for sample in sorted(path.parent.glob("*1551_appeals_sample*.json")):
                 sample_doc = load_json(sample)
-                _from_records(
-                    sample_doc.get("records", []) if isinstance(sample_doc, dict) else sample_doc,
-                    kinds,
+                records = (
+                    sample_doc.get("records", []) if isinstance(sample_doc, dict) else sample_doc
                 )
+                if isinstance(records, list):
+                    _from_records(records, kinds)
         elif isinstance(doc, dict) and isinstance(doc.get("records"), list):
             _from_records(doc["records"], kinds)
         elif isinstance(doc, list):

@@ -157,7 +157,7 @@ def keep_dimension(geom: BaseGeometry, dimension: int) -> BaseGeometry:
         GeometryCollection when none.
     """
     parts = [p for p in shapely.get_parts(geom) if shapely.get_dimensions(p) == dimension]
-    flat = []
+    flat: list[BaseGeometry] = []
     for part in parts:  # a Multi* inside a collection: take its members
         flat.extend(shapely.get_parts(part) if part.geom_type.startswith("Multi") else [part])
     if not flat:

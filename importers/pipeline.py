@@ -17,7 +17,7 @@ import psycopg
 from gis.db import libpq_url
 from importers import categories, streets
 from importers.geometry import clean_geometry, crs_label, geometry_family
-from importers.readers import read_features
+from importers.readers import Source, read_features
 from importers.report import ImportFailed, ImportReport
 from importers.sync import Audit, sync
 from importers.targets import CORE_TARGETS, Rejected, SpatialTarget, thematic_target
@@ -43,7 +43,7 @@ class LayerMeta:
 
 def prepare_spatial(
     target: SpatialTarget, path: Path, report: ImportReport, *, key, source_crs, lon, lat, wkt
-) -> tuple[list[tuple], set[str], object]:
+) -> tuple[list[tuple], set[str], Source]:
     """Read the file and turn each feature into a row, or a rejection naming it.
 
     Returns the rows, the geometry types kept, and the `Source` read.
@@ -51,7 +51,8 @@ def prepare_spatial(
     source = read_features(path, source_crs=source_crs, lon=lon, lat=lat, wkt=wkt)
     report.read = len(source.features)
     report.crs = crs_label(source.crs)
-    rows, types, first_seen = [], set(), {}
+    rows, types = [], set()
+    first_seen: dict[str, str] = {}  # key -> the feature that had it first
     for feature in source.features:
         who = feature.label
         try:
@@ -175,6 +176,7 @@ def _record_run(conn: psycopg.Connection, report: ImportReport) -> int:
          report.removed, report.rejected, report.repaired,
          psycopg.types.json.Jsonb(report.as_json())),
     ).fetchone()  # fmt: skip
+    assert row is not None  # INSERT ... RETURNING
     return row[0]
 
 

@@ -275,7 +275,7 @@ def _read_csv_features(path: Path, *, lon: str | None, lat: str | None, wkt: str
         props = {k: (v if v.strip() else None) for k, v in row.items() if k not in geom_cols}
         where = f"row {i}"
         geom, error = None, None
-        if use_xy:
+        if lon_col is not None and lat_col is not None:  # use_xy
             try:
                 x, y = parse_number(row[lon_col]), parse_number(row[lat_col])
                 if x is not None and y is not None:
@@ -284,7 +284,7 @@ def _read_csv_features(path: Path, *, lon: str | None, lat: str | None, wkt: str
                     error = f"only one coordinate ({lon_col}={row[lon_col]!r}, {lat_col}={row[lat_col]!r})"
             except ValueError:
                 error = f"unparseable coordinates {lon_col}={row[lon_col]!r}, {lat_col}={row[lat_col]!r}"
-        elif row[wkt_col].strip():
+        elif wkt_col is not None and row[wkt_col].strip():
             try:
                 geom = shapely.from_wkt(row[wkt_col])
             except shapely.errors.ShapelyError as exc:

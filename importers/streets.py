@@ -51,7 +51,7 @@ def map_columns(header: list[str]) -> dict[str, str]:
     for column in header:
         h = column.strip().lower()
         if h in _FIELDS:
-            field = h
+            field: str | None = h
         else:
             field = next((f for test, f in _HEADER_RULES if test(h)), None)
         if field and field not in mapping:
@@ -102,7 +102,8 @@ def prepare(path: Path, report: ImportReport):
                 f"(columns are: {', '.join(table.columns)})"
             )
     report.read = len(table.rows)
-    rows, seen = [], {}
+    rows = []
+    seen: dict[str, int] = {}  # code -> the row it first appeared in
     for i, raw in enumerate(table.rows, start=1):
 
         def cell(field: str, raw: dict = raw) -> str | None:

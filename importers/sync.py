@@ -234,7 +234,7 @@ def apply(conn: Connection, target: Target, audit: Audit | None = None) -> dict[
     run("UPDATE {inc} AS i SET _hash = {incoming_hash}")
 
     # Mark each incoming row against the current row with the same key, if there is one.
-    geometry_moved = sql.SQL("FALSE")
+    geometry_moved: sql.Composable = sql.SQL("FALSE")
     if target.versioned and target.geom:
         geometry_moved = sql.SQL("NOT (ST_AsEWKB(t.{g}) = ST_AsEWKB(i.{g}))").format(
             g=sql.Identifier(target.geom)
@@ -253,7 +253,7 @@ def apply(conn: Connection, target: Target, audit: Audit | None = None) -> dict[
         """
     )
     run("UPDATE {inc} SET _status = 'added' WHERE _status IS NULL")
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             sql.SQL("SELECT _status, count(*) FROM {inc} GROUP BY 1").format(**q)
         ).fetchall()

@@ -185,8 +185,8 @@ def _advertising_row(f: Feature, key: str, geom: BaseGeometry, notes: Notes) -> 
     size = _text(f, "size", "розмір", "format", max_length=32)
     width = _number(f, notes, "width_m", "width", "ширина")
     height = _number(f, notes, "height_m", "height", "висота")
-    if (width is None or height is None) and parse_size(size):
-        width, height = parse_size(size)
+    if (width is None or height is None) and (parsed := parse_size(size)):
+        width, height = parsed
     return (
         key,
         _text(f, *_KIND) or "unknown",

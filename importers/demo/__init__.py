@@ -79,11 +79,14 @@ def city_is_loaded(url: str) -> bool:
             row = conn.execute(
                 "SELECT to_regclass('districts') IS NOT NULL AND to_regclass('appeals') IS NOT NULL"
             ).fetchone()
+            assert row is not None  # a SELECT without FROM returns one row
             if not row[0]:
                 return False
-            return bool(conn.execute(
+            row = conn.execute(
                 "SELECT EXISTS (SELECT 1 FROM districts) AND EXISTS (SELECT 1 FROM appeals)"
-            ).fetchone()[0])  # fmt: skip
+            ).fetchone()
+            assert row is not None
+            return bool(row[0])
     except psycopg.OperationalError:
         return False
 
@@ -181,9 +184,11 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
         summary["statuses"] = dict(conn.execute(
             "SELECT status, count(*) FROM appeals WHERE generated GROUP BY 1 ORDER BY 1"
         ).fetchall())  # fmt: skip
-        summary["located"] = conn.execute(
+        located = conn.execute(
             "SELECT count(*) FROM appeals WHERE generated AND geom IS NOT NULL"
-        ).fetchone()[0]
+        ).fetchone()
+        assert located is not None  # an aggregate returns one row
+        summary["located"] = located[0]
         if mix.unmatched:
             summary["kinds_not_in_categories"] = mix.unmatched
         t = time.monotonic()

@@ -179,7 +179,7 @@ def listing(url: str, seed: int) -> list[DemoAccount]:
 
     with psycopg.connect(libpq_url(url)) as conn:
         accounts = plan(conn, seed)
-        stored = dict(conn.execute(
+        stored: dict[str, str] = dict(conn.execute(
             "SELECT lower(email), password_hash FROM users WHERE is_demo"
         ).fetchall())  # fmt: skip
     present = [a for a in accounts if a.login.lower() in stored]
@@ -199,7 +199,9 @@ def ensure(url: str, seed: int, *, demo_mode: bool | None = None) -> int:
     """Create the demo accounts unless some exist already (`hromada run` on an older demo
     city); return how many demo accounts there are."""
     with psycopg.connect(libpq_url(url)) as conn:
-        existing = conn.execute("SELECT count(*) FROM users WHERE is_demo").fetchone()[0]
+        row = conn.execute("SELECT count(*) FROM users WHERE is_demo").fetchone()
+    assert row is not None  # an aggregate returns one row
+    existing = row[0]
     if existing:
         return existing
     return len(create(url, seed, demo_mode=demo_mode))

@@ -358,7 +358,8 @@ class Vocabulary:
         self.channels = np.array(mix.channels, dtype=object)
         self.closed_results = np.array(mix.closed_results, dtype=object)
         self.statuses = np.array(STATUSES, dtype=object)
-        flat, self.pool_start, self.pool_len = [], {}, {}
+        flat: list[str] = []
+        self.pool_start, self.pool_len = {}, {}
         for k, leaves in enumerate(mix.leaf_pool):
             for leaf, pool in enumerate(leaves):
                 self.pool_start[k, leaf], self.pool_len[k, leaf] = len(flat), len(pool)
@@ -583,7 +584,7 @@ def load(conn, ref: Reference, mix: Mix, rng: np.random.Generator, n: int,
     conn.execute(ROUTES_SQL)
     conn.execute("RESET jit")
     t = lap("appeals_routes", t)
-    inserted = {}
+    inserted: dict[str, int] = {}
     params = {"base": id_base, "number_base": number_base}
     # The planner cannot estimate the join on the routes' composite key and would sort every
     # staged row for a merge join; hashing the few thousand routes is what fits.

@@ -120,7 +120,9 @@ def read_reference(conn) -> Reference:
     lon = np.array([r[0] for r in rows], dtype=float)
     lat = np.array([r[1] for r in rows], dtype=float)
     inside = shapely.contains_xy(city, lon, lat) if rows else np.zeros(0, bool)
-    names, addresses, groups = [], [], []
+    names: list[str | None] = []
+    addresses: list[str | None] = []
+    groups: list[str] = []
     for (_, _, props), keep in zip(rows, inside, strict=True):
         if not keep:
             continue

@@ -72,7 +72,7 @@ def _permits(rng: np.random.Generator, n: int, today: dt.date, years: int, missi
     issued_days_ago = rng.integers(30, 365 * (years + 1), size=n)
     serial = rng.integers(10_000, 99_999, size=n)
     has = rng.random(n) >= missing
-    out = []
+    out: list[tuple[str | None, dt.date | None]] = []
     for ago, num, ok in zip(issued_days_ago.tolist(), serial.tolist(), has.tolist(), strict=True):
         if not ok:
             out.append((None, None))
