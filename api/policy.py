@@ -103,9 +103,8 @@ PrincipalDep = Annotated[Principal, public()]
 
 def route_policy(route) -> Policy | None:
     """The policy a route declares, found among its dependencies (used by the route walker)."""
-    stack = list(
-        getattr(route, "dependant", None).dependencies if hasattr(route, "dependant") else []
-    )
+    dependant = getattr(route, "dependant", None)
+    stack = list(dependant.dependencies if dependant is not None else [])
     while stack:
         dep = stack.pop()
         policy = getattr(dep.call, "__policy__", None)

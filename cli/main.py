@@ -196,7 +196,7 @@ def _local_mail(settings: Settings, host: str, port: int):
     """Without HROMADA_SMTP_HOST, a local SMTP server keeps the mails in <data_dir>/mail."""
     from gis.mail import LocalSmtpServer
 
-    update = {}
+    update: dict[str, object] = {}
     if "public_base_url" not in settings.model_fields_set:
         update["public_base_url"] = f"http://{host}:{port}"
     if settings.smtp_host:

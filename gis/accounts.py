@@ -156,7 +156,9 @@ async def create_user(
         )
     except UniqueViolation:
         raise Conflict("email_taken", email=email) from None
-    (user_id,) = await cur.fetchone()
+    row = await cur.fetchone()
+    assert row is not None  # INSERT ... RETURNING
+    (user_id,) = row
     return user_id
 
 
@@ -315,9 +317,9 @@ class SessionUser:
     expires_at: dt.datetime
 
     def csrf_matches(self, presented: str | None) -> bool:
-        return bool(self.csrf_token and presented) and hmac.compare_digest(
-            self.csrf_token.encode(), presented.encode()
-        )
+        if not self.csrf_token or not presented:
+            return False
+        return hmac.compare_digest(self.csrf_token.encode(), presented.encode())
 
 
 async def create_session(
@@ -341,7 +343,9 @@ async def create_session(
            RETURNING id, expires_at""",
         (_sha256(token), user_id, kind, csrf_token, ttl, ip, (user_agent or "")[:400] or None),
     )
-    session_id, expires_at = await cur.fetchone()
+    row = await cur.fetchone()
+    assert row is not None  # INSERT ... RETURNING
+    session_id, expires_at = row
     return NewSession(token, csrf_token, expires_at, session_id)
 
 

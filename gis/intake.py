@@ -268,7 +268,9 @@ def validate(sub: Submission, submitter: Submitter, *, max_chars: int, max_photo
     if len(given) > 1:
         raise InvalidInput("location_ambiguous", parameter="location", given=", ".join(given))
     if given == ["point"]:
-        sub.lon, sub.lat = routing.check_point(sub.lon, sub.lat)
+        point = routing.check_point(sub.lon, sub.lat)
+        assert point is not None  # a point was given
+        sub.lon, sub.lat = point
     elif given == ["address"] and not (sub.street and sub.house):
         raise InvalidInput("address_incomplete", parameter="location.street")
     elif not given and not (sub.photos and sub.photos[0].gps):
@@ -399,7 +401,9 @@ async def _claim(conn, idem: Idempotency) -> Outcome | None:
             " WHERE key = %s AND owner = %s",
             (idem.key, idem.owner),
         )
-        request_hash, status_code, response = await cur.fetchone()
+        row = await cur.fetchone()
+        assert row is not None  # the key exists: the INSERT above conflicted
+        request_hash, status_code, response = row
     if request_hash != idem.request_hash:
         raise Conflict("idempotency_key_reused", parameter="Idempotency-Key")
     return Outcome(status_code, response, replayed=True)
@@ -411,8 +415,11 @@ def photo_url(sha256: str) -> str:
 
 async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
                     created_files: list[Path]) -> dict:  # fmt: skip
+    assert sub.category is not None  # validate() required it
     category = await resolve_subkind(conn, sub.category)
     address = None
+    lon: float | None
+    lat: float | None
     if sub.street:
         lon, lat, address = await locate_address(conn, sub.street, sub.house or "")
         source = "address"
@@ -420,9 +427,12 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         lon = lat = None
         source = "none"
     elif sub.lon is not None:
+        assert isinstance(sub.lon, float) and isinstance(sub.lat, float)  # validate() parsed them
         lon, lat, source = sub.lon, sub.lat, "point"
     else:
-        lon, lat = sub.photos[0].gps
+        gps = sub.photos[0].gps
+        assert gps is not None  # validate() required a location or a photo with one
+        lon, lat = gps
         source = "photo_exif"
     try:
         decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category["id"])
@@ -432,7 +442,7 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
             raise InvalidInput("photo_location_outside", parameter="location", lon=lon,
                                lat=lat) from None  # fmt: skip
         raise
-    if address is None and lon is not None:
+    if address is None and lon is not None and lat is not None:
         address = await nearest_address(conn, lon, lat)
 
     async with conn.cursor(row_factory=dict_row) as cur:

@@ -162,9 +162,8 @@ _APPEAL_COLUMNS = (
 
 async def lock_appeal(conn, principal: Any, number: str) -> dict:
     """The appeal, locked for this transaction, if it lies in the caller's scope; else 404."""
-    if principal is None:
-        scope_sql, scope_params = "true", []
-    else:
+    scope_sql, scope_params = "true", list[Any]()
+    if principal is not None:
         scope_sql, scope_params = appeal_scope(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(

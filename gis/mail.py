@@ -27,9 +27,13 @@ import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gis.errors import DomainError
 from gis.settings import Settings
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 log = logging.getLogger("hromada.mail")
 
@@ -105,7 +109,7 @@ class LocalSmtpServer:
         self._recipients: list[tuple[str, ...]] = []  # envelope recipients, per message
         self._taken: set[int] = set()
         self._cond = threading.Condition()
-        self._controller = None
+        self._controller: Controller | None = None
 
     # --- the aiosmtpd handler ---
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
@@ -116,7 +120,7 @@ class LocalSmtpServer:
         if self.maildir is not None:
             mailbox.Maildir(self.maildir, create=True).add(raw)
         with self._cond:
-            self.messages.append(msg)  # type: ignore[arg-type]
+            self.messages.append(msg)
             self._recipients.append(tuple(r.lower() for r in envelope.rcpt_tos))
             self._cond.notify_all()
         return "250 Message accepted for delivery"

@@ -159,6 +159,7 @@ def check(data: bytes, name: str, *, max_bytes: int, max_pixels: int) -> Photo:
     image = _open(data, name, max_pixels)
     gps = read_gps(image)
     clean = strip(image)
+    assert image.format is not None  # _open accepts only FORMATS
     content_type, ext = FORMATS[image.format]
     return Photo(
         data=clean, sha256=hashlib.sha256(clean).hexdigest(), content_type=content_type,

@@ -65,8 +65,11 @@ class LayerChanges:
         """A notice's JSON payload; one that cannot be read counts as a change everywhere."""
         try:
             data = json.loads(payload)
-            bbox = data.get("bbox")
-            change = LayerChange(str(data["layer"]), tuple(map(float, bbox)) if bbox else None)
+            bbox = None
+            if data.get("bbox"):
+                minx, miny, maxx, maxy = map(float, data["bbox"])  # else ValueError
+                bbox = (minx, miny, maxx, maxy)
+            change = LayerChange(str(data["layer"]), bbox)
         except (ValueError, KeyError, TypeError):
             change = LayerChange(EVERY_LAYER, None)
         self.changed(change)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from psycopg import sql
@@ -140,7 +140,7 @@ def _envelope(t: TileAddress, margin: float | None = None) -> sql.Composable:
     )
 
 
-def _where(conds: list[sql.Composable]) -> sql.Composable:
+def _where(conds: Sequence[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(conds) if conds else sql.SQL("true")
 
 

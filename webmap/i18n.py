@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.extract import extract
@@ -46,8 +46,10 @@ SCRIPT_KEYWORDS = {"t": None, "plural": (2,)}
 
 
 def _extract_file(path: Path) -> Iterator[tuple[str, int]]:
+    keywords: Mapping[str, tuple[int, ...] | None]
     if path.suffix == ".html":
-        method, keywords = babel_extract, TEMPLATE_KEYWORDS
+        # Named, not passed: Jinja types its extractor's tuples differently from Babel.
+        method, keywords = "jinja2.ext:babel_extract", TEMPLATE_KEYWORDS
     else:
         method, keywords = "javascript", SCRIPT_KEYWORDS
     source = io.BytesIO(path.read_bytes())

@@ -193,6 +193,7 @@ def _forget_cookie(request: Request, response: Response) -> None:
 
 @router.post("/logout", summary="Вихід (цей сеанс)")
 async def logout(principal: SignedIn, request: Request, response: Response, conn: ConnDep) -> dict:
+    assert principal.session_id is not None  # signed in
     await accounts.revoke_session(conn, session_id=principal.session_id)
     _forget_cookie(request, response)
     return {"status": "signed_out"}
@@ -202,6 +203,7 @@ async def logout(principal: SignedIn, request: Request, response: Response, conn
 async def logout_all(
     principal: SignedIn, request: Request, response: Response, conn: ConnDep
 ) -> dict:
+    assert principal.user_id is not None  # signed in
     count = await accounts.revoke_all_sessions(conn, user_id=principal.user_id)
     _forget_cookie(request, response)
     return {"status": "signed_out", "sessions_revoked": count}

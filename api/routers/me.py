@@ -30,6 +30,7 @@ class EraseBody(BaseModel):
 
 @router.get("", summary="Мій обліковий запис і моя зона відповідальності")
 async def me(principal: SignedIn, request: Request, conn: ConnDep) -> dict:
+    assert principal.user_id is not None  # signed in
     account = await accounts.get_account(conn, user_id=principal.user_id)
     if account is None:
         raise NotAuthenticated()
@@ -64,6 +65,7 @@ async def me(principal: SignedIn, request: Request, conn: ConnDep) -> dict:
 
 @router.get("/data", summary="Завантажити мої дані (JSON)")
 async def my_data(principal: SignedIn, conn: ConnDep) -> Response:
+    assert principal.user_id is not None  # signed in
     data = await accounts.export_user_data(conn, user_id=principal.user_id)
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2, default=str),
@@ -84,6 +86,7 @@ async def erase_me(
     conn: ConnDep,
     settings: SettingsDep,
 ) -> dict:
+    assert principal.user_id is not None  # signed in
     user = await accounts.get_user(conn, principal.user_id)
     if user is None:
         raise NotAuthenticated()

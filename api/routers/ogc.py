@@ -117,11 +117,12 @@ def _collection(request: Request, layer: Layer, extent: tuple | None) -> dict:
         doc["attribution"] = layer.attribution
     spatial, temporal = extent or (None, None)
     if spatial or temporal:
-        doc["extent"] = {}
+        ext: dict[str, object] = {}
+        doc["extent"] = ext
         if spatial:
-            doc["extent"]["spatial"] = {"bbox": [spatial], "crs": CRS84}
+            ext["spatial"] = {"bbox": [spatial], "crs": CRS84}
         if temporal:
-            doc["extent"]["temporal"] = {
+            ext["temporal"] = {
                 "interval": [temporal],
                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
             }

@@ -13,6 +13,9 @@ number.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -23,6 +26,8 @@ from gis import public_feed as feed
 router = APIRouter(prefix="/api/v1/appeals/public", tags=["public feed"])
 
 CACHE_CONTROL = f"public, max-age={int(feed.STATS_TTL)}"
+
+T = TypeVar("T")
 
 
 def _cache(request: Request) -> feed.TtlCache:
@@ -41,13 +46,16 @@ def _generation(request: Request) -> tuple:
     return tuple(changes.generation(layer) for layer in ("appeals", "categories", "districts"))
 
 
-async def _cached(request: Request, kind: str, q: feed.PublicQuery, compute) -> object:
+async def _cached(
+    request: Request, kind: str, q: feed.PublicQuery, compute: Callable[[], Awaitable[T]]
+) -> T:
     cache = _cache(request)
     key = (kind, q.key(), _generation(request))
-    value = cache.get(key)
-    if value is None:
-        value = await compute()
-        cache.put(key, value)
+    hit = cache.get(key)
+    if hit is not None:
+        return cast(T, hit)  # put below under the same kind, so by the same compute
+    value = await compute()
+    cache.put(key, value)
     return value
 
 

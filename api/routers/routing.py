@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["routing"])
 async def areas(conn: ConnDep, lon: str | None = None, lat: str | None = None) -> dict:
     found = await routing.areas_at(conn, lon, lat)
     point = routing.check_point(lon, lat)
+    assert point is not None  # areas_at refused a missing point
     return {"lon": point[0], "lat": point[1], "areas": found}
 
 
