@@ -2,15 +2,17 @@
 Debian's chromium, a live demo city, a page signed in as any of its roles, and a log of each
 test's JavaScript errors and requests.
 
-pytest-playwright gives the session one browser and each test its `page` (a fresh context);
+pytest-playwright gives each module one browser and each test its `page` (a fresh context);
 the chromium is /usr/bin/chromium, so no browser is downloaded and PLAYWRIGHT_BROWSERS_PATH
 plays no part. Every test that uses a browser fixture is marked `browser`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +53,48 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+# Playwright's sync API keeps an asyncio loop running in this thread for as long as it lives,
+# and asyncio.run() refuses to start under it: one Playwright (and one chromium) per module
+# instead of pytest-playwright's one per session, so that the modules after it may use
+# asyncio.run. (In a browser module, run async code in a thread: run_async.)
+@pytest.fixture(scope="module")
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    # (pytest-playwright's asks for the session's Playwright, for --device.) Our defaults are
+    # CONTEXT, given by new_context.
+    return {}
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright, browser_name):
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="module")
+def launch_browser(browser_type_launch_args, browser_type):
+    return lambda **kwargs: browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def browser(launch_browser):
+    browser = launch_browser()
+    yield browser
+    browser.close()
+
+
+def run_async(coroutine_function, *args):
+    """asyncio.run(coroutine_function(*args)) in a thread of its own (see `playwright`)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function(*args))).result()
 
 
 @dataclass

@@ -7,18 +7,16 @@ requested URL."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 from live import serve
-from test_portal import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import expect
 
 from api import create_app
 from gis.embedded import free_port
 from gis.settings import Settings
 
-SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")  # a folder to keep the screenshots in
 EMAIL = "olena.pchilka@example.ua"
 NAME = "Олена Пчілка"
 PASSWORD = "vyshyvanka-2026"
@@ -53,154 +51,135 @@ def sign_in(page, base: str, password: str) -> None:
     page.wait_for_selector('#cabinet[data-state="ready"]', timeout=15_000)
 
 
-@pytest.mark.browser
-def test_sign_up_confirm_sign_in_and_reset_the_password(account_server, smtp_server, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-
+def test_sign_up_confirm_sign_in_and_reset_the_password(
+    account_server, smtp_server, page, screenshot
+):
     base = account_server
-    errors: list[str] = []
     requests: list[tuple[str, str]] = []  # (method, url) of every request the pages make
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="uk-UA")
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("request", lambda r: requests.append((r.method, r.url)))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.on("request", lambda r: requests.append((r.method, r.url)))
 
-            # From the sign-in page to the registration form and back.
-            page.goto(base + "/login")
-            page.get_by_role("link", name="Зареєструватися").click()
-            page.wait_for_url(base + "/register")
-            page.get_by_role("link", name="Увійти").click()
-            page.wait_for_url(base + "/login")
-            page.get_by_role("link", name="Зареєструватися").click()
-            page.wait_for_url(base + "/register")
+    # From the sign-in page to the registration form and back.
+    page.goto(base + "/login")
+    page.get_by_role("link", name="Зареєструватися").click()
+    page.wait_for_url(base + "/register")
+    page.get_by_role("link", name="Увійти").click()
+    page.wait_for_url(base + "/login")
+    page.get_by_role("link", name="Зареєструватися").click()
+    page.wait_for_url(base + "/register")
 
-            # A repeat that does not match: a Ukrainian message, and nothing sent.
-            page.fill("#full_name", NAME)
-            page.fill("#email", EMAIL)
-            page.fill("#password", PASSWORD)
-            page.fill("#password2", PASSWORD + "!")
-            page.click("#account-submit")
-            # Next to the repeat field, which it describes and which takes the focus.
-            expect(page.locator("#password2-error")).to_have_text(
-                "Паролі не збігаються: введіть той самий пароль двічі."
-            )
-            assert page.get_attribute("#password2", "aria-invalid") == "true"
-            assert "password2-error" in page.get_attribute("#password2", "aria-describedby")
-            assert page.evaluate("document.activeElement.id") == "password2"
-            assert page.inner_text("#account-error") == ""
-            assert not [u for m, u in requests if m == "POST"]
-            shot = tmp_path / "register.png"
-            page.screenshot(path=str(shot), full_page=True)
-            if SCREENSHOTS:
-                page.screenshot(path=os.path.join(SCREENSHOTS, "register.png"), full_page=True)
-            assert shot.stat().st_size > 10_000
+    # A repeat that does not match: a Ukrainian message, and nothing sent.
+    page.fill("#full_name", NAME)
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.fill("#password2", PASSWORD + "!")
+    page.click("#account-submit")
+    # Next to the repeat field, which it describes and which takes the focus.
+    expect(page.locator("#password2-error")).to_have_text(
+        "Паролі не збігаються: введіть той самий пароль двічі."
+    )
+    assert page.get_attribute("#password2", "aria-invalid") == "true"
+    assert "password2-error" in page.get_attribute("#password2", "aria-describedby")
+    assert page.evaluate("document.activeElement.id") == "password2"
+    assert page.inner_text("#account-error") == ""
+    assert not [u for m, u in requests if m == "POST"]
+    assert screenshot(page, "register", full_page=True).stat().st_size > 10_000
 
-            # A password the server refuses: its message, as it comes, next to the password;
-            # the repeat's message is gone.
-            page.fill("#password", "short")
-            page.fill("#password2", "short")
-            page.click("#account-submit")
-            expect(page.locator("#password-error")).to_have_text(
-                "Пароль закороткий: щонайменше 10 символів."
-            )
-            assert page.inner_text("#password2-error") == ""
-            assert page.get_attribute("#password2", "aria-invalid") is None
-            assert page.get_attribute("#password2", "aria-describedby") is None
-            assert page.get_attribute("#password", "aria-describedby") == (
-                "password-error password-hint"
-            )
+    # A password the server refuses: its message, as it comes, next to the password;
+    # the repeat's message is gone.
+    page.fill("#password", "short")
+    page.fill("#password2", "short")
+    page.click("#account-submit")
+    expect(page.locator("#password-error")).to_have_text(
+        "Пароль закороткий: щонайменше 10 символів."
+    )
+    assert page.inner_text("#password2-error") == ""
+    assert page.get_attribute("#password2", "aria-invalid") is None
+    assert page.get_attribute("#password2", "aria-describedby") is None
+    assert page.get_attribute("#password", "aria-describedby") == ("password-error password-hint")
 
-            page.fill("#password", PASSWORD)
-            page.fill("#password2", PASSWORD)
-            page.click("#account-submit")
-            expect(page.locator("#account-done")).to_contain_text(
-                f"Ми надіслали лист для підтвердження на {EMAIL}."
-            )
-            assert page.is_hidden("#register-form")
-            assert page.inner_text("#account-error") == ""
+    page.fill("#password", PASSWORD)
+    page.fill("#password2", PASSWORD)
+    page.click("#account-submit")
+    expect(page.locator("#account-done")).to_contain_text(
+        f"Ми надіслали лист для підтвердження на {EMAIL}."
+    )
+    assert page.is_hidden("#register-form")
+    assert page.inner_text("#account-error") == ""
 
-            # Not confirmed yet: signing in is refused with the API's message.
-            page.goto(base + "/login")
-            page.fill("#email", EMAIL)
-            page.fill("#password", PASSWORD)
-            page.click("#login-submit")
-            expect(page.locator("#login-error")).to_contain_text("ще не підтверджено")
+    # Not confirmed yet: signing in is refused with the API's message.
+    page.goto(base + "/login")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("ще не підтверджено")
 
-            # The link from the mail.
-            confirm_link = mailed_link(smtp_server, "confirm")
-            assert confirm_link.startswith(base + "/account/confirm#token=")
-            page.goto(confirm_link)
-            page.wait_for_selector('#account[data-state="done"]')
-            expect(page.locator("#account-done")).to_contain_text("Адресу підтверджено.")
-            assert page.url == base + "/account/confirm"  # the token left the address bar
-            page.locator("#account-done").get_by_role("link", name="увійти").click()
-            page.wait_for_url(base + "/login")
-            # The link is single-use: opened again, the API's message.
-            page.goto(confirm_link)
-            page.wait_for_selector('#account[data-state="error"]')
-            expect(page.locator("#account-error")).to_contain_text(
-                "Посилання недійсне: його вже використано"
-            )
-            page.goto(base + "/account/confirm")
-            page.wait_for_selector('#account[data-state="error"]')
-            expect(page.locator("#account-error")).to_contain_text("немає коду підтвердження")
+    # The link from the mail.
+    confirm_link = mailed_link(smtp_server, "confirm")
+    assert confirm_link.startswith(base + "/account/confirm#token=")
+    page.goto(confirm_link)
+    page.wait_for_selector('#account[data-state="done"]')
+    expect(page.locator("#account-done")).to_contain_text("Адресу підтверджено.")
+    assert page.url == base + "/account/confirm"  # the token left the address bar
+    page.locator("#account-done").get_by_role("link", name="увійти").click()
+    page.wait_for_url(base + "/login")
+    # The link is single-use: opened again, the API's message.
+    page.goto(confirm_link)
+    page.wait_for_selector('#account[data-state="error"]')
+    expect(page.locator("#account-error")).to_contain_text(
+        "Посилання недійсне: його вже використано"
+    )
+    page.goto(base + "/account/confirm")
+    page.wait_for_selector('#account[data-state="error"]')
+    expect(page.locator("#account-error")).to_contain_text("немає коду підтвердження")
 
-            # Confirmed: the cabinet shows the citizen.
-            sign_in(page, base, PASSWORD)
-            assert page.inner_text("#who-name") == f"{NAME} ({EMAIL})"
-            assert page.inner_text("#who-role") == "Мешканець"
-            assert page.inner_text("#queue-title") == "Мої звернення"
-            assert page.inner_text("#queue-status") == "Звернень немає."
-            page.click("#logout")
-            page.wait_for_url(base + "/login")
+    # Confirmed: the cabinet shows the citizen.
+    sign_in(page, base, PASSWORD)
+    assert page.inner_text("#who-name") == f"{NAME} ({EMAIL})"
+    assert page.inner_text("#who-role") == "Мешканець"
+    assert page.inner_text("#queue-title") == "Мої звернення"
+    assert page.inner_text("#queue-status") == "Звернень немає."
+    page.click("#logout")
+    page.wait_for_url(base + "/login")
 
-            # Forgot the password: the link on /login, the form, the mail.
-            if SCREENSHOTS:
-                page.screenshot(path=os.path.join(SCREENSHOTS, "login.png"))
-            page.get_by_role("link", name="Забули пароль?").click()
-            page.wait_for_url(base + "/account/reset")
-            assert page.is_hidden("#reset-confirm")
-            page.fill("#email", EMAIL)
-            page.get_by_role("button", name="Надіслати лист").click()
-            expect(page.locator("#account-done")).to_contain_text(
-                "Якщо такий обліковий запис існує, ми надіслали лист"
-            )
-            reset_link = mailed_link(smtp_server, "reset")
-            page.goto(reset_link)  # over the same page: only the fragment changes
-            expect(page.locator("#reset-confirm")).to_be_visible()
-            assert page.is_hidden("#reset-request")
-            assert page.url == base + "/account/reset"
-            # A mismatched repeat here too: refused on the page.
-            posts = len([u for m, u in requests if m == "POST"])
-            page.fill("#password", NEW_PASSWORD)
-            page.fill("#password2", NEW_PASSWORD.upper())
-            page.get_by_role("button", name="Зберегти пароль").click()
-            expect(page.locator("#password2-error")).to_have_text(
-                "Паролі не збігаються: введіть той самий пароль двічі."
-            )
-            assert len([u for m, u in requests if m == "POST"]) == posts
-            page.fill("#password2", NEW_PASSWORD)
-            page.get_by_role("button", name="Зберегти пароль").click()
-            expect(page.locator("#account-done")).to_contain_text("Пароль змінено.")
-            if SCREENSHOTS:
-                page.screenshot(path=os.path.join(SCREENSHOTS, "account-reset.png"))
-            page.locator("#account-done").get_by_role("link", name="Увійти").click()
-            page.wait_for_url(base + "/login")
+    # Forgot the password: the link on /login, the form, the mail.
+    screenshot(page, "login")
+    page.get_by_role("link", name="Забули пароль?").click()
+    page.wait_for_url(base + "/account/reset")
+    assert page.is_hidden("#reset-confirm")
+    page.fill("#email", EMAIL)
+    page.get_by_role("button", name="Надіслати лист").click()
+    expect(page.locator("#account-done")).to_contain_text(
+        "Якщо такий обліковий запис існує, ми надіслали лист"
+    )
+    reset_link = mailed_link(smtp_server, "reset")
+    page.goto(reset_link)  # over the same page: only the fragment changes
+    expect(page.locator("#reset-confirm")).to_be_visible()
+    assert page.is_hidden("#reset-request")
+    assert page.url == base + "/account/reset"
+    # A mismatched repeat here too: refused on the page.
+    posts = len([u for m, u in requests if m == "POST"])
+    page.fill("#password", NEW_PASSWORD)
+    page.fill("#password2", NEW_PASSWORD.upper())
+    page.get_by_role("button", name="Зберегти пароль").click()
+    expect(page.locator("#password2-error")).to_have_text(
+        "Паролі не збігаються: введіть той самий пароль двічі."
+    )
+    assert len([u for m, u in requests if m == "POST"]) == posts
+    page.fill("#password2", NEW_PASSWORD)
+    page.get_by_role("button", name="Зберегти пароль").click()
+    expect(page.locator("#account-done")).to_contain_text("Пароль змінено.")
+    screenshot(page, "account-reset")
+    page.locator("#account-done").get_by_role("link", name="Увійти").click()
+    page.wait_for_url(base + "/login")
 
-            # The old password no longer works; the new one does.
-            page.fill("#email", EMAIL)
-            page.fill("#password", PASSWORD)
-            page.click("#login-submit")
-            expect(page.locator("#login-error")).to_have_text(
-                "Неправильна адреса e-mail або пароль."
-            )
-            sign_in(page, base, NEW_PASSWORD)
-            assert page.inner_text("#who-role") == "Мешканець"
-        finally:
-            browser.close()
-    assert errors == []
+    # The old password no longer works; the new one does.
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_have_text("Неправильна адреса e-mail або пароль.")
+    sign_in(page, base, NEW_PASSWORD)
+    assert page.inner_text("#who-role") == "Мешканець"
     # The one-time tokens travelled only in POST bodies, never in a URL sent to the server (a
     # fragment stays in the browser).
     for link in (confirm_link, reset_link):
@@ -213,86 +192,68 @@ def test_sign_up_confirm_sign_in_and_reset_the_password(account_server, smtp_ser
     } <= posted  # fmt: skip
 
 
-@pytest.mark.browser
-def test_the_account_pages_in_english(account_server, smtp_server, tmp_path):
+def test_the_account_pages_in_english(account_server, smtp_server, new_context, screenshot):
     """The switch on /register: the form in English, the page's own message (a repeat that does
     not match) and the API's (an address it refuses) in English next to their fields; the
     confirmation and reset pages in English too; no mail is sent for a refused form."""
-    from playwright.sync_api import expect, sync_playwright
-
     base = account_server
-    errors: list[str] = []
     posts: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for name, viewport in (("phone", {"width": 390, "height": 844}),
-                                   ("desktop", {"width": 1280, "height": 800})):  # fmt: skip
-                page = browser.new_page(viewport=viewport, locale="uk-UA")
-                page.on("pageerror", lambda exc: errors.append(str(exc)))
-                page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-                page.goto(base + "/register")
-                assert page.get_attribute("html", "lang") == "uk"
-                page.click('.crumbs a.lang-switch[data-lang="en"]')
-                page.wait_for_url(base + "/register?lang=en")
-                assert page.get_attribute("html", "lang") == "en"
-                assert page.title() == "Register — Hromada GIS"
-                expect(page.locator("h1")).to_have_text("Register")
-                expect(page.locator(".crumbs a.lang-switch")).to_have_text("Українська")
-                page.get_by_label("Full name").fill("Olena Pchilka")
-                page.get_by_label("E-mail").fill(EMAIL)
-                page.get_by_label("Password", exact=True).fill(PASSWORD)
-                page.get_by_label("Repeat the password").fill(PASSWORD + "!")
-                page.get_by_role("button", name="Register").click()
-                expect(page.locator("#password2-error")).to_have_text(
-                    "The passwords do not match: enter the same password twice."
-                )
-                assert not posts
+    for name, viewport in (("phone", {"width": 390, "height": 844}),
+                           ("desktop", {"width": 1280, "height": 800})):  # fmt: skip
+        page = new_context(viewport=viewport).new_page()
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.goto(base + "/register")
+        assert page.get_attribute("html", "lang") == "uk"
+        page.click('.crumbs a.lang-switch[data-lang="en"]')
+        page.wait_for_url(base + "/register?lang=en")
+        assert page.get_attribute("html", "lang") == "en"
+        assert page.title() == "Register — Hromada GIS"
+        expect(page.locator("h1")).to_have_text("Register")
+        expect(page.locator(".crumbs a.lang-switch")).to_have_text("Українська")
+        page.get_by_label("Full name").fill("Olena Pchilka")
+        page.get_by_label("E-mail").fill(EMAIL)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Repeat the password").fill(PASSWORD + "!")
+        page.get_by_role("button", name="Register").click()
+        expect(page.locator("#password2-error")).to_have_text(
+            "The passwords do not match: enter the same password twice."
+        )
+        assert not posts
 
-                # The API refuses the address: its English message, next to the e-mail field.
-                page.get_by_label("E-mail").fill("olena.example.ua")
-                page.get_by_label("Repeat the password").fill(PASSWORD)
-                page.get_by_role("button", name="Register").click()
-                expect(page.locator("#email-error")).to_have_text(
-                    "Invalid e-mail address: 'olena.example.ua'."
-                )
-                assert page.get_attribute("#email", "aria-invalid") == "true"
-                assert page.inner_text("#password2-error") == ""
-                assert page.is_visible("#register-form")
-                shot = tmp_path / f"register-en-{name}.png"
-                page.screenshot(path=str(shot), full_page=True)
-                if SCREENSHOTS:
-                    page.screenshot(
-                        path=os.path.join(SCREENSHOTS, f"register-en-{name}.png"), full_page=True
-                    )
-                assert shot.stat().st_size > 10_000
-                posts.clear()
+        # The API refuses the address: its English message, next to the e-mail field.
+        page.get_by_label("E-mail").fill("olena.example.ua")
+        page.get_by_label("Repeat the password").fill(PASSWORD)
+        page.get_by_role("button", name="Register").click()
+        expect(page.locator("#email-error")).to_have_text(
+            "Invalid e-mail address: 'olena.example.ua'."
+        )
+        assert page.get_attribute("#email", "aria-invalid") == "true"
+        assert page.inner_text("#password2-error") == ""
+        assert page.is_visible("#register-form")
+        shot = screenshot(page, f"register-en-{name}", full_page=True)
+        assert shot.stat().st_size > 10_000
+        posts.clear()
 
-            # The language stays (a cookie): the confirmation page without its code, the
-            # reset page, in English.
-            page.goto(base + "/account/confirm")
-            page.wait_for_selector('#account[data-state="error"]')
-            expect(page.locator("h1")).to_have_text("Confirm your e-mail address")
-            expect(page.locator("#account-error")).to_have_text(
-                "The link has no confirmation code. Open the full link from the mail."
-            )
-            page.goto(base + "/account/reset")
-            expect(page.locator("#reset-request h1")).to_have_text("Forgot your password?")
-            page.get_by_role("button", name="Send the link").click()
-            expect(page.locator("#email-error")).to_have_text("Enter your e-mail address.")
-            page.get_by_label("E-mail").fill(EMAIL)
-            page.get_by_role("button", name="Send the link").click()
-            expect(page.locator("#account-done")).to_have_text(
-                f"If such an account exists, we have sent a mail to {EMAIL} with a link to set"
-                " a new password."
-            )
-            if SCREENSHOTS:
-                page.screenshot(path=os.path.join(SCREENSHOTS, "account-reset-en.png"))
-            page.screenshot(path=str(tmp_path / "account-reset-en.png"))
-            # And back to Ukrainian.
-            page.click('.crumbs a.lang-switch[data-lang="uk"]')
-            page.wait_for_url(base + "/account/reset?lang=uk")
-            expect(page.locator("#reset-request h1")).to_have_text("Забули пароль?")
-        finally:
-            browser.close()
-    assert errors == []
+    # The language stays (a cookie): the confirmation page without its code, the
+    # reset page, in English.
+    page.goto(base + "/account/confirm")
+    page.wait_for_selector('#account[data-state="error"]')
+    expect(page.locator("h1")).to_have_text("Confirm your e-mail address")
+    expect(page.locator("#account-error")).to_have_text(
+        "The link has no confirmation code. Open the full link from the mail."
+    )
+    page.goto(base + "/account/reset")
+    expect(page.locator("#reset-request h1")).to_have_text("Forgot your password?")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#email-error")).to_have_text("Enter your e-mail address.")
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#account-done")).to_have_text(
+        f"If such an account exists, we have sent a mail to {EMAIL} with a link to set"
+        " a new password."
+    )
+    screenshot(page, "account-reset-en")
+    # And back to Ukrainian.
+    page.click('.crumbs a.lang-switch[data-lang="uk"]')
+    page.wait_for_url(base + "/account/reset?lang=uk")
+    expect(page.locator("#reset-request h1")).to_have_text("Забули пароль?")

@@ -5,21 +5,18 @@ already decided elsewhere, shown under that appeal's buttons."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import httpx
 import psycopg
 import pytest
-from conftest import demo_city
-from live import serve
-from test_portal import CHROMIUM, CHROMIUM_ARGS
+from browser import run_async, sign_in
+from playwright.sync_api import expect
 
-from api import create_app
 from gis import accounts
 from gis.db import libpq_url
-from gis.settings import Settings
 
 PASSWORD = "Київ-1551-мої-звернення"
 CITIZEN = "olena.myappeals@example.test"
@@ -30,7 +27,7 @@ def _run(url: str, fn):
         async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
             return await fn(c)
 
-    return asyncio.run(main())
+    return run_async(main)  # a live chromium keeps its loop in this thread
 
 
 def user(url: str, role: str, email: str, password: str | None = None, **binding) -> int:
@@ -51,48 +48,46 @@ def token(url: str, user_id: int) -> dict:
     return {"Authorization": f"Bearer {_run(url, make)}"}
 
 
+PORTAL = {"seed": 9, "appeals": 200, "rate_limits_enabled": False}  # browser.portal's city
+
+
 @pytest.fixture(scope="module")
-def answered(server_url, template_url, shared_data, tmp_path_factory):
-    """A live server and two appeals of one citizen, both answered by their executor."""
-    with demo_city(server_url, template_url, shared_data, "citizen", seed=9, appeals=200,
-                   now=None) as url:  # fmt: skip
-        settings = Settings(
-            database_url=url, data_dir=tmp_path_factory.mktemp("citizen"),
-            rate_limits_enabled=False,
-        )  # fmt: skip
-        citizen = token(url, user(url, "citizen", CITIZEN, PASSWORD))
-        with psycopg.connect(url) as conn:
-            category = conn.execute(
-                "SELECT id FROM categories WHERE parent_id IS NOT NULL AND is_active"
-                " ORDER BY id LIMIT 1"
-            ).fetchone()[0]
-        with serve(create_app(settings)) as base:
-            numbers = []
-            texts = ("Не працює ліхтар біля під’їзду.", "Яма на тротуарі.", "Зламана лавка.")
-            for i, text in enumerate(texts):
-                r = httpx.post(f"{base}/api/v1/appeals", headers=citizen, json={
-                    "category": category, "text": text,
-                    "location": {"lon": 30.5167 + i * 0.003, "lat": 50.4481},
-                    "author": {"postal_address": "м. Київ, вул. Велика Житомирська, 8"},
-                })  # fmt: skip
-                assert r.status_code == 201, r.text
-                numbers.append(r.json()["number"])
-            with psycopg.connect(url) as conn:
-                executors = dict(conn.execute(
-                    "SELECT number, executor_id FROM appeals WHERE number = ANY(%s)", (numbers,)
-                ).fetchall())  # fmt: skip
-            for n, number in enumerate(numbers):
-                staff = token(url, user(url, "executor", f"ex{n}@citizen.test",
-                                        executor_id=executors[number]))  # fmt: skip
-                assert httpx.post(f"{base}/api/v1/appeals/{number}/take",
-                                  headers=staff).status_code == 200  # fmt: skip
-                r = httpx.post(
-                    f"{base}/api/v1/appeals/{number}/answer",
-                    headers=staff,
-                    json={"text": f"Виконано: бригада виїжджала ({number})."},
-                )
-                assert r.status_code == 200, r.text
-            yield base, url, numbers, citizen
+def answered(portal):
+    """Three appeals of one citizen, all answered by their executor: their numbers and the
+    citizen's API headers."""
+    base, url = portal.base, portal.db
+    citizen = token(url, user(url, "citizen", CITIZEN, PASSWORD))
+    with psycopg.connect(url) as conn:
+        category = conn.execute(
+            "SELECT id FROM categories WHERE parent_id IS NOT NULL AND is_active"
+            " ORDER BY id LIMIT 1"
+        ).fetchone()[0]
+    numbers = []
+    texts = ("Не працює ліхтар біля під’їзду.", "Яма на тротуарі.", "Зламана лавка.")
+    for i, text in enumerate(texts):
+        r = httpx.post(f"{base}/api/v1/appeals", headers=citizen, json={
+            "category": category, "text": text,
+            "location": {"lon": 30.5167 + i * 0.003, "lat": 50.4481},
+            "author": {"postal_address": "м. Київ, вул. Велика Житомирська, 8"},
+        })  # fmt: skip
+        assert r.status_code == 201, r.text
+        numbers.append(r.json()["number"])
+    with psycopg.connect(url) as conn:
+        executors = dict(conn.execute(
+            "SELECT number, executor_id FROM appeals WHERE number = ANY(%s)", (numbers,)
+        ).fetchall())  # fmt: skip
+    for n, number in enumerate(numbers):
+        staff = token(url, user(url, "executor", f"ex{n}@citizen.test",
+                                executor_id=executors[number]))  # fmt: skip
+        assert httpx.post(f"{base}/api/v1/appeals/{number}/take",
+                          headers=staff).status_code == 200  # fmt: skip
+        r = httpx.post(
+            f"{base}/api/v1/appeals/{number}/answer",
+            headers=staff,
+            json={"text": f"Виконано: бригада виїжджала ({number})."},
+        )
+        assert r.status_code == 200, r.text
+    return numbers, citizen
 
 
 def status_of(url: str, number: str) -> str:
@@ -100,87 +95,64 @@ def status_of(url: str, number: str) -> str:
         return conn.execute("SELECT status FROM appeals WHERE number = %s", (number,)).fetchone()[0]
 
 
-@pytest.mark.browser
-def test_a_citizen_confirms_one_result_and_rejects_another(answered, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_a_citizen_confirms_one_result_and_rejects_another(portal, answered, page, screenshot):
+    base, url = portal.base, portal.db
+    (first, second, third), citizen = answered
+    page.set_viewport_size({"width": 1000, "height": 900})
+    sign_in(page, base, SimpleNamespace(login=CITIZEN, password=PASSWORD))
+    page.goto(base + "/cabinet/appeals")
+    page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
 
-    base, url, (first, second, third), citizen = answered
-    errors: list[str] = []
-    foreign: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="uk-UA")
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on(
-                "request",
-                lambda r: (
-                    foreign.append(r.url)
-                    if not r.url.startswith(base) and not r.url.startswith("data:")
-                    else None
-                ),
-            )
-            page.goto(base + "/login")
-            page.fill("#email", CITIZEN)
-            page.fill("#password", PASSWORD)
-            page.click("#login-submit")
-            page.wait_for_url(base + "/cabinet")
-            page.goto(base + "/cabinet/appeals")
-            page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
+    one = page.locator(f'.my-item[data-number="{first}"]')
+    two = page.locator(f'.my-item[data-number="{second}"]')
+    expect(one.locator(".my-status-name")).to_have_text("На перевірці")
+    expect(one.locator(".my-answer-text")).to_contain_text(f"бригада виїжджала ({first})")
+    screenshot(page, "my-appeals", full_page=True)
 
-            one = page.locator(f'.my-item[data-number="{first}"]')
-            two = page.locator(f'.my-item[data-number="{second}"]')
-            expect(one.locator(".my-status-name")).to_have_text("На перевірці")
-            expect(one.locator(".my-answer-text")).to_contain_text(f"бригада виїжджала ({first})")
-            page.screenshot(path=str(tmp_path / "my-appeals.png"), full_page=True)
+    one.get_by_role("button", name="Підтвердити виконання").click()
+    expect(one.locator(".my-status-name")).to_have_text("Закрито", timeout=10_000)
+    expect(one.locator(".my-decision")).to_be_hidden()
 
-            one.get_by_role("button", name="Підтвердити виконання").click()
-            expect(one.locator(".my-status-name")).to_have_text("Закрито", timeout=10_000)
-            expect(one.locator(".my-decision")).to_be_hidden()
+    two.get_by_label("Коментар (необов’язково)").fill("Яму засипали лише наполовину.")
+    two.get_by_role("button", name="Не виконано — повернути").click()
+    expect(two.locator(".my-status-name")).to_have_text("На доопрацюванні", timeout=10_000)
+    screenshot(page, "my-appeals-decided", full_page=True)
 
-            two.get_by_label("Коментар (необов’язково)").fill("Яму засипали лише наполовину.")
-            two.get_by_role("button", name="Не виконано — повернути").click()
-            expect(two.locator(".my-status-name")).to_have_text("На доопрацюванні", timeout=10_000)
-            page.screenshot(path=str(tmp_path / "my-appeals-decided.png"), full_page=True)
+    # In English (the browser still prefers Ukrainian): the page and its data's words.
+    page.click('a[data-lang="en"]')
+    page.wait_for_url(re.compile(r"lang=en"))
+    page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
+    assert page.get_attribute("html", "lang") == "en"
+    expect(page.locator("h1")).to_have_text("My appeals")
+    expect(page.locator("#my-status")).to_have_text("3 appeals")
+    one, two, three = (page.locator(f'.my-item[data-number="{n}"]')
+                       for n in (first, second, third))  # fmt: skip
+    expect(one.locator(".my-number")).to_have_text(f"No. {first}")
+    expect(one.locator(".my-status-name")).to_have_text("Closed")
+    expect(two.locator(".my-status-name")).to_have_text("Returned for rework")
+    expect(three.locator(".my-status-name")).to_have_text("On check")
+    expect(one.locator(".my-dates")).to_have_text(
+        re.compile(r"^Filed \d{2}/\d{2}/\d{4}; due \d{2}/\d{2}/\d{4}; closed \d{2}/")
+    )
+    expect(three.locator(".my-answer h3")).to_have_text("Executor's answer")
+    expect(three.get_by_label("Comment (optional)")).to_be_visible()
+    expect(three.get_by_role("button", name="Not done — return it")).to_be_visible()
+    screenshot(page, "my-appeals-en", full_page=True)
 
-            # In English (the browser still prefers Ukrainian): the page and its data's words.
-            page.click('a[data-lang="en"]')
-            page.wait_for_url(re.compile(r"lang=en"))
-            page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
-            assert page.get_attribute("html", "lang") == "en"
-            expect(page.locator("h1")).to_have_text("My appeals")
-            expect(page.locator("#my-status")).to_have_text("3 appeals")
-            one, two, three = (page.locator(f'.my-item[data-number="{n}"]')
-                               for n in (first, second, third))  # fmt: skip
-            expect(one.locator(".my-number")).to_have_text(f"No. {first}")
-            expect(one.locator(".my-status-name")).to_have_text("Closed")
-            expect(two.locator(".my-status-name")).to_have_text("Returned for rework")
-            expect(three.locator(".my-status-name")).to_have_text("On check")
-            expect(one.locator(".my-dates")).to_have_text(
-                re.compile(r"^Filed \d{2}/\d{2}/\d{4}; due \d{2}/\d{2}/\d{4}; closed \d{2}/")
-            )
-            expect(three.locator(".my-answer h3")).to_have_text("Executor's answer")
-            expect(three.get_by_label("Comment (optional)")).to_be_visible()
-            expect(three.get_by_role("button", name="Not done — return it")).to_be_visible()
-            page.screenshot(path=str(tmp_path / "my-appeals-en.png"), full_page=True)
+    # Decided meanwhile in another tab: the API's refusal, in English, under the buttons.
+    r = httpx.post(f"{base}/api/v1/appeals/{third}/confirm", headers=citizen, json={})
+    assert r.status_code == 200, r.text
+    three.get_by_role("button", name="Confirm it is done").click()
+    error = three.locator(".my-decision-error")
+    expect(error).to_contain_text(f"Appeal No. {third} has status", timeout=10_000)
+    message = error.inner_text().replace(third, "")  # the number's letter is Cyrillic
+    assert not re.search("[\u0400-\u04ff]", message), message
+    screenshot(page, "my-appeals-en-error", full_page=True)
 
-            # Decided meanwhile in another tab: the API's refusal, in English, under the buttons.
-            r = httpx.post(f"{base}/api/v1/appeals/{third}/confirm", headers=citizen, json={})
-            assert r.status_code == 200, r.text
-            three.get_by_role("button", name="Confirm it is done").click()
-            error = three.locator(".my-decision-error")
-            expect(error).to_contain_text(f"Appeal No. {third} has status", timeout=10_000)
-            message = error.inner_text().replace(third, "")  # the number's letter is Cyrillic
-            assert not re.search("[\u0400-\u04ff]", message), message
-            page.screenshot(path=str(tmp_path / "my-appeals-en-error.png"), full_page=True)
-
-            page.click('a[data-lang="uk"]')
-            page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
-            expect(page.locator("h1")).to_have_text("Мої звернення")
-            expect(three.locator(".my-status-name")).to_have_text("Закрито")
-        finally:
-            browser.close()
+    page.click('a[data-lang="uk"]')
+    page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
+    expect(page.locator("h1")).to_have_text("Мої звернення")
+    expect(three.locator(".my-status-name")).to_have_text("Закрито")
     assert status_of(url, first) == "closed"
     assert status_of(url, second) == "rework"
     assert status_of(url, third) == "closed"
-    assert errors == [] and foreign == []

@@ -9,36 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-from contextlib import contextmanager
 
 import httpx
 import psycopg
-import pytest
-from conftest import demo_city
-from live import serve
-from test_portal import CHROMIUM, CHROMIUM_ARGS
-
-from api import create_app
-from gis.settings import Settings
-from importers.demo import accounts as demo_accounts
+from browser import DESKTOP, PHONE
+from playwright.sync_api import expect
 
 SEED = 11
-SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")  # a folder to keep the screenshots in
 LOGIN = "rda-holosiivskyi@demo.hromada"
-
-
-@pytest.fixture(scope="module")
-def city(server_url, template_url, shared_data, tmp_path_factory):
-    with demo_city(server_url, template_url, shared_data, "executor", seed=SEED, appeals=1500,
-                   now=None) as url:  # fmt: skip
-        accounts = demo_accounts.create(url, SEED, demo_mode=True)
-        reopen(url)
-        data_dir = tmp_path_factory.mktemp("data")
-        settings = Settings(database_url=url, demo_mode=True, data_dir=data_dir)
-        with serve(create_app(settings)) as base:
-            yield base, url, accounts
 
 
 def reopen(url: str, n: int = 4) -> None:
@@ -52,6 +31,9 @@ def reopen(url: str, n: int = 4) -> None:
             " WHERE u.email = %s ORDER BY a.id DESC LIMIT %s)",
             (LOGIN, n),
         )
+
+
+PORTAL = {"seed": SEED, "appeals": 1500, "prepare": reopen}  # browser.portal's demo city
 
 
 def sql(url: str, query: str, params=()) -> list[tuple]:
@@ -78,12 +60,9 @@ def status_of(url: str, number: str) -> str:
     return sql(url, "SELECT status FROM appeals WHERE number = %s", (number,))[0][0]
 
 
-def shot(page, tmp_path, name: str):
-    path = tmp_path / f"{name}.png"
+def shot(page, screenshot, name: str):
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(path), full_page=False)
-    if SCREENSHOTS:
-        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"))
+    path = screenshot(page, name)
     assert path.stat().st_size > 10_000
     return path
 
@@ -105,291 +84,249 @@ def wait_ready(page) -> None:
     page.wait_for_selector('#cabinet[data-state="ready"]', timeout=20_000)
 
 
-@contextmanager
-def signed_in(p, base, account, viewport, errors, foreign=None):
-    """Debian's chromium signed in through /login as `account`, on the cabinet once it is
-    ready; page errors go to `errors`, requests leaving the server to `foreign`."""
-    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        page = browser.new_page(viewport=viewport, locale="uk-UA")
-        page.on("pageerror", lambda exc: errors.append(exc.stack or str(exc)))
-        if foreign is not None:
-            page.on("request", lambda r: foreign.append(r.url)
-                    if not r.url.startswith((base, "data:", "blob:")) else None)  # fmt: skip
-        page.goto(base + "/login")
-        page.fill("#email", account.login)
-        page.fill("#password", account.password)
-        page.click("#login-submit")
-        page.wait_for_url(base + "/cabinet")
-        wait_ready(page)
-        yield page
-    finally:
-        browser.close()
-
-
 def wait_action(page) -> None:
     page.wait_for_selector('#cabinet[data-action="done"]', timeout=15_000)
 
 
-@pytest.mark.browser
-def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(city, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-
-    base, url, accounts = city
-    executor = next(a for a in accounts if a.login == LOGIN)
-    curator = next(a for a in accounts if a.role == "curator")
+def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(
+    portal, signed_in, screenshot
+):
+    base, url = portal.base, portal.db
+    executor, curator = portal.account("executor"), portal.account("curator")
+    assert executor.login == LOGIN
     mine = subtree(url, LOGIN)
     assert len(mine) > 1  # the district administration and its sub-organisations
-    errors: list[str] = []
-    foreign: list[str] = []
-    with (
-        sync_playwright() as p,
-        signed_in(p, base, executor, {"width": 1280, "height": 800}, errors, foreign) as page,
-    ):
-        assert page.inner_text("#who-role") == "Виконавець"
-        assert page.is_visible("#cabinet-map")
-        # My territory is drawn: the territories of my organisation tree, and only those.
-        drawn = int(page.get_attribute("#cabinet", "data-territories"))
-        expected = sql(url, "SELECT count(*) FROM executor_territories WHERE"
-                            " executor_id = ANY(%s) AND valid_to IS NULL", (list(mine),))[0][0]  # fmt: skip
-        assert drawn == expected > 0
-        assert page.locator("#cabinet-map .leaflet-overlay-pane path").count() >= drawn
-        attribution = page.inner_text("#cabinet-map .leaflet-control-attribution")
-        assert "© OpenStreetMap contributors" in attribution
+    page = signed_in(executor, viewport=DESKTOP)
+    assert page.inner_text("#who-role") == "Виконавець"
+    assert page.is_visible("#cabinet-map")
+    # My territory is drawn: the territories of my organisation tree, and only those.
+    drawn = int(page.get_attribute("#cabinet", "data-territories"))
+    expected = sql(url, "SELECT count(*) FROM executor_territories WHERE"
+                        " executor_id = ANY(%s) AND valid_to IS NULL", (list(mine),))[0][0]  # fmt: skip
+    assert drawn == expected > 0
+    assert page.locator("#cabinet-map .leaflet-overlay-pane path").count() >= drawn
+    attribution = page.inner_text("#cabinet-map .leaflet-control-attribution")
+    assert "© OpenStreetMap contributors" in attribution
 
-        # Only the appeals of my scope are listed (and drawn as markers).
-        listed = rows(page)
-        assert listed
-        outside = sql(url, "SELECT number FROM appeals WHERE number = ANY(%s)"
-                           " AND NOT (executor_id = ANY(%s))", (listed, list(mine)))  # fmt: skip
-        assert outside == []
-        assert len(listed) == int(page.get_attribute("#cabinet", "data-rows"))
+    # Only the appeals of my scope are listed (and drawn as markers).
+    listed = rows(page)
+    assert listed
+    outside = sql(url, "SELECT number FROM appeals WHERE number = ANY(%s)"
+                       " AND NOT (executor_id = ANY(%s))", (listed, list(mine)))  # fmt: skip
+    assert outside == []
+    assert len(listed) == int(page.get_attribute("#cabinet", "data-rows"))
 
-        # Filters: overdue only, and a period; every row answers to them (by SQL).
-        page.check("#overdue-filter")
-        wait_ready(page)
-        overdue = rows(page)
-        assert page.inner_text("#filters-error") == ""
-        expected_overdue = sql(
-            url,
-            "SELECT count(*) FROM appeals WHERE executor_id = ANY(%s) AND closed_at IS NULL"
-            " AND coalesce(extended_until, deadline_at) < now()",
-            (list(mine),),
-        )[0][0]
-        assert len(overdue) == min(expected_overdue, 50)
-        assert page.locator("#queue tbody .badge.overdue").count() == len(overdue)
-        page.uncheck("#overdue-filter")
-        wait_ready(page)
-        page.fill("#from-filter", "2026-10-01")
-        page.fill("#to-filter", "2026-10-15")
-        page.locator("#to-filter").dispatch_event("change")
-        wait_ready(page)
-        period = rows(page)
-        if period:
-            dates = sql(url, "SELECT min(created_at), max(created_at) FROM appeals"
-                             " WHERE number = ANY(%s)", (period,))[0]  # fmt: skip
-            assert dates[0] >= dt.datetime(2026, 10, 1, tzinfo=dt.UTC) - dt.timedelta(hours=3)
-            assert dates[1] < dt.datetime(2026, 10, 16, tzinfo=dt.UTC) + dt.timedelta(hours=3)
-        page.fill("#from-filter", "")
-        page.fill("#to-filter", "")
-        page.locator("#to-filter").dispatch_event("change")
-        wait_ready(page)
+    # Filters: overdue only, and a period; every row answers to them (by SQL).
+    page.check("#overdue-filter")
+    wait_ready(page)
+    overdue = rows(page)
+    assert page.inner_text("#filters-error") == ""
+    expected_overdue = sql(
+        url,
+        "SELECT count(*) FROM appeals WHERE executor_id = ANY(%s) AND closed_at IS NULL"
+        " AND coalesce(extended_until, deadline_at) < now()",
+        (list(mine),),
+    )[0][0]
+    assert len(overdue) == min(expected_overdue, 50)
+    assert page.locator("#queue tbody .badge.overdue").count() == len(overdue)
+    page.uncheck("#overdue-filter")
+    wait_ready(page)
+    page.fill("#from-filter", "2026-10-01")
+    page.fill("#to-filter", "2026-10-15")
+    page.locator("#to-filter").dispatch_event("change")
+    wait_ready(page)
+    period = rows(page)
+    if period:
+        dates = sql(url, "SELECT min(created_at), max(created_at) FROM appeals"
+                         " WHERE number = ANY(%s)", (period,))[0]  # fmt: skip
+        assert dates[0] >= dt.datetime(2026, 10, 1, tzinfo=dt.UTC) - dt.timedelta(hours=3)
+        assert dates[1] < dt.datetime(2026, 10, 16, tzinfo=dt.UTC) + dt.timedelta(hours=3)
+    page.fill("#from-filter", "")
+    page.fill("#to-filter", "")
+    page.locator("#to-filter").dispatch_event("change")
+    wait_ready(page)
 
-        # Registered appeals: take one into work.
-        page.select_option("#status-filter", "registered")
-        wait_ready(page)
-        registered = rows(page)
-        assert len(registered) >= 3, sql(
-            url,
-            "SELECT status, count(*) FROM appeals WHERE executor_id = ANY(%s) GROUP BY 1",
-            (list(mine),),
-        )
-        number = registered[0]
-        choose(page, number)
-        assert page.get_attribute(f'#queue tr[data-number="{number}"]', "aria-selected") == "true"
-        expect(page.locator("#card-status")).to_have_text("Зареєстровано")
-        shot(page, tmp_path, "executor-card")
-        page.click("#act-take")
-        wait_action(page)
-        expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text(
-            "В роботі"
-        )
-        assert status_of(url, number) == "in_work"
+    # Registered appeals: take one into work.
+    page.select_option("#status-filter", "registered")
+    wait_ready(page)
+    registered = rows(page)
+    assert len(registered) >= 3, sql(
+        url,
+        "SELECT status, count(*) FROM appeals WHERE executor_id = ANY(%s) GROUP BY 1",
+        (list(mine),),
+    )
+    number = registered[0]
+    choose(page, number)
+    assert page.get_attribute(f'#queue tr[data-number="{number}"]', "aria-selected") == "true"
+    expect(page.locator("#card-status")).to_have_text("Зареєстровано")
+    shot(page, screenshot, "executor-card")
+    page.click("#act-take")
+    wait_action(page)
+    expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text("В роботі")
+    assert status_of(url, number) == "in_work"
 
-        # Answer: an empty text is refused with the API's message next to the field.
-        page.locator("#answer-box summary").click()
-        page.click("#answer-submit")
-        wait_action(page)
-        expect(page.locator("#answer-text-error")).not_to_be_empty()
-        assert status_of(url, number) == "in_work"
-        page.select_option("#answer-kind", "done")
-        page.fill("#answer-text", "Яму на тротуарі залатано.")
-        page.set_input_files("#answer-photos", [png()])
-        page.click("#answer-submit")
-        wait_action(page)
-        expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text(
-            "На перевірці"
-        )
-        expect(page.locator("#card-done")).to_contain_text("на перевірці")
-        assert status_of(url, number) == "on_check"
-        assert sql(url, "SELECT count(*) FROM appeal_photos p JOIN appeals a ON a.id ="
-                        " p.appeal_id WHERE a.number = %s AND p.kind = 'answer'",
-                   (number,))[0][0] == 1  # fmt: skip
-        shot(page, tmp_path, "executor-answered")
+    # Answer: an empty text is refused with the API's message next to the field.
+    page.locator("#answer-box summary").click()
+    page.click("#answer-submit")
+    wait_action(page)
+    expect(page.locator("#answer-text-error")).not_to_be_empty()
+    assert status_of(url, number) == "in_work"
+    page.select_option("#answer-kind", "done")
+    page.fill("#answer-text", "Яму на тротуарі залатано.")
+    page.set_input_files("#answer-photos", [png()])
+    page.click("#answer-submit")
+    wait_action(page)
+    expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text(
+        "На перевірці"
+    )
+    expect(page.locator("#card-done")).to_contain_text("на перевірці")
+    assert status_of(url, number) == "on_check"
+    assert sql(url, "SELECT count(*) FROM appeal_photos p JOIN appeals a ON a.id ="
+                    " p.appeal_id WHERE a.number = %s AND p.kind = 'answer'",
+               (number,))[0][0] == 1  # fmt: skip
+    shot(page, screenshot, "executor-answered")
 
-        # The curator accepts the answer through the API: the appeal is closed, and the
-        # executor's card shows it when chosen again.
-        with httpx.Client(base_url=base) as api:
-            token = api.post("/api/v1/auth/login", json={
-                "email": curator.login, "password": curator.password}).json()["access_token"]  # fmt: skip
-            r = api.post(f"/api/v1/appeals/{number}/check",
-                         json={"decision": "accept"},
-                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-            assert r.status_code == 200, r.text
-        assert status_of(url, number) == "closed"
-        choose(page, registered[1])
-        choose(page, number)
-        expect(page.locator("#card-status")).to_have_text("Закрито")
-        expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text("Закрито")
+    # The curator accepts the answer through the API: the appeal is closed, and the
+    # executor's card shows it when chosen again.
+    with httpx.Client(base_url=base) as api:
+        token = api.post("/api/v1/auth/login", json={
+            "email": curator.login, "password": curator.password}).json()["access_token"]  # fmt: skip
+        r = api.post(f"/api/v1/appeals/{number}/check",
+                     json={"decision": "accept"},
+                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert r.status_code == 200, r.text
+    assert status_of(url, number) == "closed"
+    choose(page, registered[1])
+    choose(page, number)
+    expect(page.locator("#card-status")).to_have_text("Закрито")
+    expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text("Закрито")
 
-        # Delegate another appeal to a sub-organisation chosen from the API's options.
-        second = registered[1]
-        choose(page, second)
-        page.locator("#delegate-box summary").click()
-        options = page.locator("#delegate-executor option").evaluate_all(
-            "os => os.map(o => o.value)")  # fmt: skip
-        assert options
-        page.select_option("#delegate-executor", options[0])
-        page.click("#delegate-submit")
-        wait_action(page)
-        expect(page.locator("#card-done")).to_contain_text("делеговано")
-        assert sql(url, "SELECT e.code FROM appeals a JOIN executors e ON e.id ="
-                        " a.executor_id WHERE a.number = %s", (second,))[0][0] == options[0]  # fmt: skip
+    # Delegate another appeal to a sub-organisation chosen from the API's options.
+    second = registered[1]
+    choose(page, second)
+    page.locator("#delegate-box summary").click()
+    options = page.locator("#delegate-executor option").evaluate_all(
+        "os => os.map(o => o.value)")  # fmt: skip
+    assert options
+    page.select_option("#delegate-executor", options[0])
+    page.click("#delegate-submit")
+    wait_action(page)
+    expect(page.locator("#card-done")).to_contain_text("делеговано")
+    assert sql(url, "SELECT e.code FROM appeals a JOIN executors e ON e.id ="
+                    " a.executor_id WHERE a.number = %s", (second,))[0][0] == options[0]  # fmt: skip
 
-        # Return a third as not mine: a reason is required (the API's message by the field).
-        third = registered[2]
-        choose(page, third)
-        page.locator("#return-box summary").click()
-        page.click("#return-submit")
-        wait_action(page)
-        expect(page.locator("#return-reason-error")).not_to_be_empty()
-        page.fill("#return-reason", "Ділянка не належить району.")
-        page.click("#return-submit")
-        wait_action(page)
-        expect(page.locator("#cabinet")).to_contain_text("повернуто в 1551")
-        row = sql(url, "SELECT status, result, executor_id FROM appeals WHERE number = %s",
-                  (third,))[0]  # fmt: skip
-        assert row[0] == "registered"
-        if row[2] not in mine:
-            expect(page.locator(f'#queue tr[data-number="{third}"]')).to_have_count(0)
-        shot(page, tmp_path, "executor-cabinet")
-    assert errors == []
-    assert foreign == []
+    # Return a third as not mine: a reason is required (the API's message by the field).
+    third = registered[2]
+    choose(page, third)
+    page.locator("#return-box summary").click()
+    page.click("#return-submit")
+    wait_action(page)
+    expect(page.locator("#return-reason-error")).not_to_be_empty()
+    page.fill("#return-reason", "Ділянка не належить району.")
+    page.click("#return-submit")
+    wait_action(page)
+    expect(page.locator("#cabinet")).to_contain_text("повернуто в 1551")
+    row = sql(url, "SELECT status, result, executor_id FROM appeals WHERE number = %s",
+              (third,))[0]  # fmt: skip
+    assert row[0] == "registered"
+    if row[2] not in mine:
+        expect(page.locator(f'#queue tr[data-number="{third}"]')).to_have_count(0)
+    shot(page, screenshot, "executor-cabinet")
 
 
-@pytest.mark.browser
-def test_the_executor_cabinet_in_english(city, tmp_path):
+def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     """The cabinet switched to English: the queue's headers, its filters, the card and its
     actions are English, taking an appeal says so in English, and an answer the API refuses
     (no text) shows the API's English message next to the field; then on a phone; and back."""
-    from playwright.sync_api import expect, sync_playwright
-
-    base, url, accounts = city
-    executor = next(a for a in accounts if a.login == LOGIN)
+    base, url = portal.base, portal.db
+    executor = portal.account("executor")
     cyrillic = "[А-Яа-яЇїІіЄєҐґ]"
-    errors: list[str] = []
-    foreign: list[str] = []
-    with (
-        sync_playwright() as p,
-        signed_in(p, base, executor, {"width": 1280, "height": 800}, errors, foreign) as page,
-    ):
-        assert page.inner_text("#queue thead").split() == [
-            "Номер", "Категорія", "Статус", "Адреса", "Строк"]  # fmt: skip
-        page.click('a[data-lang="en"]')
-        page.wait_for_url(base + "/cabinet?lang=en")
-        wait_ready(page)
-        assert page.get_attribute("html", "lang") == "en"
-        assert page.title() == "My account — Hromada GIS"
-        assert page.locator("#queue thead th").all_inner_texts() == [
-            "Number", "Category", "Status", "Address", "Deadline"]  # fmt: skip
-        expect(page.locator("#queue-title")).to_have_text("My appeal queue")
-        expect(page.locator("#who-role")).to_have_text("Executor")
-        expect(page.locator('label[for="status-filter"]')).to_have_text("Status")
-        expect(page.locator('label[for="from-filter"]')).to_have_text("Created from")
-        expect(page.locator('label[for="overdue-filter"]')).to_have_text("Overdue only")
-        assert page.locator("#status-filter option").all_inner_texts() == [
-            "all", "Registered", "In work", "On check", "Returned for rework", "Closed"]  # fmt: skip
-        expect(page.locator("#queue-status")).to_have_text(re.compile(r"^Showing \d+"))
-        expect(page.locator(".map-legend")).to_contain_text("My territory")
-        expect(page.locator("#card-placeholder")).to_contain_text("Choose an appeal")
-        assert page.locator("#role-links a:visible").all_inner_texts() == ["Public map of appeals"]
+    page = signed_in(executor, viewport=DESKTOP)
+    assert page.inner_text("#queue thead").split() == [
+        "Номер", "Категорія", "Статус", "Адреса", "Строк"]  # fmt: skip
+    page.click('a[data-lang="en"]')
+    page.wait_for_url(base + "/cabinet?lang=en")
+    wait_ready(page)
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.title() == "My account — Hromada GIS"
+    assert page.locator("#queue thead th").all_inner_texts() == [
+        "Number", "Category", "Status", "Address", "Deadline"]  # fmt: skip
+    expect(page.locator("#queue-title")).to_have_text("My appeal queue")
+    expect(page.locator("#who-role")).to_have_text("Executor")
+    expect(page.locator('label[for="status-filter"]')).to_have_text("Status")
+    expect(page.locator('label[for="from-filter"]')).to_have_text("Created from")
+    expect(page.locator('label[for="overdue-filter"]')).to_have_text("Overdue only")
+    assert page.locator("#status-filter option").all_inner_texts() == [
+        "all", "Registered", "In work", "On check", "Returned for rework", "Closed"]  # fmt: skip
+    expect(page.locator("#queue-status")).to_have_text(re.compile(r"^Showing \d+"))
+    expect(page.locator(".map-legend")).to_contain_text("My territory")
+    expect(page.locator("#card-placeholder")).to_contain_text("Choose an appeal")
+    assert page.locator("#role-links a:visible").all_inner_texts() == ["Public map of appeals"]
 
-        # A registered appeal's card: English facts and actions; take it into work.
-        page.select_option("#status-filter", "registered")
-        wait_ready(page)
-        registered = rows(page)
-        assert registered
-        number = registered[0]
-        statuses = page.locator("#queue tbody td:nth-child(3)").all_inner_texts()
-        assert set(statuses) == {"Registered"}
-        choose(page, number)
-        expect(page.locator("#card-title")).to_have_text(f"Appeal No. {number}")
-        expect(page.locator("#card-status")).to_have_text("Registered")
-        expect(page.locator("#act-take")).to_have_text("Take into work")
-        expect(page.locator("#return-box summary")).to_have_text("Return as not ours")
-        page.click("#act-take")
-        wait_action(page)
-        expect(page.locator("#card-done")).to_have_text("The appeal has been taken into work.")
-        expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text("In work")
-        assert status_of(url, number) == "in_work"
-        expect(page.locator("#answer-box summary")).to_have_text("Answer")
-        expect(page.locator("#answer-submit")).to_be_hidden()
-        page.locator("#answer-box summary").click()
-        expect(page.locator('label[for="answer-text"]')).to_have_text("Answer text")
-        assert page.locator("#answer-kind option").all_inner_texts() == [
-            "Done", "Explained", "Needs funding"]  # fmt: skip
-        expect(page.locator("#answer-submit")).to_have_text("Answer")
+    # A registered appeal's card: English facts and actions; take it into work.
+    page.select_option("#status-filter", "registered")
+    wait_ready(page)
+    registered = rows(page)
+    assert registered
+    number = registered[0]
+    statuses = page.locator("#queue tbody td:nth-child(3)").all_inner_texts()
+    assert set(statuses) == {"Registered"}
+    choose(page, number)
+    expect(page.locator("#card-title")).to_have_text(f"Appeal No. {number}")
+    expect(page.locator("#card-status")).to_have_text("Registered")
+    expect(page.locator("#act-take")).to_have_text("Take into work")
+    expect(page.locator("#return-box summary")).to_have_text("Return as not ours")
+    page.click("#act-take")
+    wait_action(page)
+    expect(page.locator("#card-done")).to_have_text("The appeal has been taken into work.")
+    expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text("In work")
+    assert status_of(url, number) == "in_work"
+    expect(page.locator("#answer-box summary")).to_have_text("Answer")
+    expect(page.locator("#answer-submit")).to_be_hidden()
+    page.locator("#answer-box summary").click()
+    expect(page.locator('label[for="answer-text"]')).to_have_text("Answer text")
+    assert page.locator("#answer-kind option").all_inner_texts() == [
+        "Done", "Explained", "Needs funding"]  # fmt: skip
+    expect(page.locator("#answer-submit")).to_have_text("Answer")
 
-        # Refused by the API (no text): its English message next to the field, focused.
-        page.click("#answer-submit")
-        wait_action(page)
-        expect(page.locator("#answer-text-error")).to_have_text("Field 'text' is required.")
-        expect(page.locator("#answer-text")).to_be_focused()
-        assert status_of(url, number) == "in_work"
-        # Too many photos: the page's own English message by the field.
-        page.set_input_files("#answer-photos", [dict(png(), name=f"{i}.png") for i in range(6)])
-        page.fill("#answer-text", "Done.")
-        page.click("#answer-submit")
-        expect(page.locator("#answer-photos-error")).to_have_text("No more than 5 photos.")
-        assert status_of(url, number) == "in_work"
-        # Nothing Ukrainian on the card but its data (number, category, address, text...).
-        labels = page.locator(
-            "#appeal-card dt, #appeal-card summary, #appeal-card label, #answer-kind option,"
-            " #appeal-card button, #appeal-card .error, #card-done, #card-status,"
-            " #card-deadline, #card-title"
-        ).all_inner_texts()
-        labels = [t.replace(number, "") for t in labels if t not in ("", "—")]
-        assert len(labels) > 20
-        assert not [t for t in labels if re.search(cyrillic, t)]
-        shot(page, tmp_path, "executor-card-en")
+    # Refused by the API (no text): its English message next to the field, focused.
+    page.click("#answer-submit")
+    wait_action(page)
+    expect(page.locator("#answer-text-error")).to_have_text("Field 'text' is required.")
+    expect(page.locator("#answer-text")).to_be_focused()
+    assert status_of(url, number) == "in_work"
+    # Too many photos: the page's own English message by the field.
+    page.set_input_files("#answer-photos", [dict(png(), name=f"{i}.png") for i in range(6)])
+    page.fill("#answer-text", "Done.")
+    page.click("#answer-submit")
+    expect(page.locator("#answer-photos-error")).to_have_text("No more than 5 photos.")
+    assert status_of(url, number) == "in_work"
+    # Nothing Ukrainian on the card but its data (number, category, address, text...).
+    labels = page.locator(
+        "#appeal-card dt, #appeal-card summary, #appeal-card label, #answer-kind option,"
+        " #appeal-card button, #appeal-card .error, #card-done, #card-status,"
+        " #card-deadline, #card-title"
+    ).all_inner_texts()
+    labels = [t.replace(number, "") for t in labels if t not in ("", "—")]
+    assert len(labels) > 20
+    assert not [t for t in labels if re.search(cyrillic, t)]
+    shot(page, screenshot, "executor-card-en")
 
-        # On a phone, still English and nothing wider than the screen.
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.reload()
-        wait_ready(page)
-        expect(page.locator("#queue-title")).to_have_text("My appeal queue")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        shot(page, tmp_path, "executor-phone-en")
+    # On a phone, still English and nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    wait_ready(page)
+    expect(page.locator("#queue-title")).to_have_text("My appeal queue")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, screenshot, "executor-phone-en")
 
-        # And back to Ukrainian.
-        page.click('a[data-lang="uk"]')
-        page.wait_for_url("**/cabinet?lang=uk")
-        wait_ready(page)
-        assert page.get_attribute("html", "lang") == "uk"
-        expect(page.locator("#queue-title")).to_have_text("Моя черга звернень")
-        expect(page.locator("#queue thead th").first).to_have_text("Номер")
-    assert errors == []
-    assert foreign == []
+    # And back to Ukrainian.
+    page.click('a[data-lang="uk"]')
+    page.wait_for_url("**/cabinet?lang=uk")
+    wait_ready(page)
+    assert page.get_attribute("html", "lang") == "uk"
+    expect(page.locator("#queue-title")).to_have_text("Моя черга звернень")
+    expect(page.locator("#queue thead th").first).to_have_text("Номер")
 
 
 def login_token(base: str, account) -> str:
@@ -399,11 +336,11 @@ def login_token(base: str, account) -> str:
     return r.json()["access_token"]
 
 
-def test_the_queue_filters_and_my_executors_behind_the_cabinet(city):
+def test_the_queue_filters_and_my_executors_behind_the_cabinet(portal):
     """What the cabinet's filters ask of /api/v1/queue (overdue, created_from, created_to)
     answers to SQL, and /api/v1/me/executors lists the caller's organisation tree."""
-    base, url, accounts = city
-    executor = next(a for a in accounts if a.login == LOGIN)
+    base, url = portal.base, portal.db
+    executor = portal.account("executor")
     mine = subtree(url, LOGIN)
     h = {"Authorization": f"Bearer {login_token(base, executor)}"}
     with httpx.Client(base_url=base, headers=h) as api:
@@ -436,32 +373,23 @@ def test_the_queue_filters_and_my_executors_behind_the_cabinet(city):
         assert bad.status_code in (400, 422)
         assert bad.json()["detail"]
 
-    deputy = next(a for a in accounts if a.role == "deputy")
+    deputy = portal.account("deputy")
     r = httpx.get(f"{base}/api/v1/me/executors",
                   headers={"Authorization": f"Bearer {login_token(base, deputy)}"})  # fmt: skip
     assert r.status_code == 403
 
 
-@pytest.mark.browser
-def test_the_executor_cabinet_on_a_phone(city, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    base, url, accounts = city
-    executor = next(a for a in accounts if a.login == LOGIN)
-    errors: list[str] = []
-    with (
-        sync_playwright() as p,
-        signed_in(p, base, executor, {"width": 390, "height": 844}, errors) as page,
-    ):
-        assert page.is_visible("#cabinet-map")
-        assert page.locator("#queue tbody tr").count() > 0
-        # Nothing wider than the phone's screen.
-        wide = page.evaluate(
-            "Array.from(document.querySelectorAll('#cabinet *')).filter(e =>"
-            " e.getBoundingClientRect().right > 391).slice(0, 8).map(e =>"
-            " e.tagName + '#' + e.id + '.' + e.className + ':' +"
-            " Math.round(e.getBoundingClientRect().right))"
-        )
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
-        shot(page, tmp_path, "executor-phone")
-    assert errors == []
+def test_the_executor_cabinet_on_a_phone(portal, signed_in, screenshot):
+    executor = portal.account("executor")
+    page = signed_in(executor, viewport=PHONE)
+    assert page.is_visible("#cabinet-map")
+    assert page.locator("#queue tbody tr").count() > 0
+    # Nothing wider than the phone's screen.
+    wide = page.evaluate(
+        "Array.from(document.querySelectorAll('#cabinet *')).filter(e =>"
+        " e.getBoundingClientRect().right > 391).slice(0, 8).map(e =>"
+        " e.tagName + '#' + e.id + '.' + e.className + ':' +"
+        " Math.round(e.getBoundingClientRect().right))"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    shot(page, screenshot, "executor-phone")
