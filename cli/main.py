@@ -257,6 +257,15 @@ def cmd_run(args, settings: Settings) -> int:
             print("The embedded database is stopped.", flush=True)
 
 
+def cmd_texts(args, settings: Settings) -> int:
+    """Every text a person reads, across the portal's and the server's catalogues (gis/texts.py):
+    `missing` lists those without English, as file:line and the text (exit 1 when any)."""
+    from gis import texts
+    from webmap.i18n import PORTAL
+
+    return texts.report([PORTAL, texts.SERVER], "en", verbose=args.unused)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hromada", description="Hromada GIS: citizens' appeals on a map."
@@ -313,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("load", help="import the real Kyiv files of shared/data")
     s.add_argument("--data", help="folder of the files (default: HROMADA_SHARED_DATA)")
     s.set_defaults(func=cmd_load)
+
+    s = sub.add_parser("texts", help="the catalogues of every user-visible text: missing English")
+    s.add_argument("action", choices=["missing"])
+    s.add_argument("--unused", action="store_true", help="also list translations nothing uses")
+    s.set_defaults(func=cmd_texts)
 
     s = sub.add_parser("demo", help="load the real Kyiv data and generate the demo city")
     s.add_argument("what", nargs="?", choices=["accounts"],
