@@ -88,7 +88,7 @@ def parse_int(
 ) -> int:
     """A query parameter's integer within [lo, hi] (by default PostgreSQL's integer)."""
     text = value.strip()
-    if not re.fullmatch(r"[+-]?\d{1,19}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):
         raise InvalidParameter(code, name, value=value[:64], min=lo, max=hi)
     number = int(text)
     if not lo <= number <= hi:
@@ -214,6 +214,17 @@ def parse_time_cursor(value: str, name: str) -> tuple[dt.datetime, int]:
         return at, parse_int(row_id, name, lo=ID[0], hi=ID[1])
     except (ValueError, OverflowError, InvalidParameter):
         raise InvalidParameter("invalid_after", name, value=value[:200]) from None
+
+
+def parse_rank_cursor(value: str, name: str, *, ranks: tuple[int, ...]) -> tuple[int, int]:
+    """A place in a list ordered by a small rank, then id: `<rank>-<id>`."""
+    rank, sep, row_id = value.partition("-")
+    try:
+        if not sep or rank not in {str(r) for r in ranks}:
+            raise ValueError(value)
+        return int(rank), parse_int(row_id, name, lo=ID[0], hi=ID[1])
+    except (ValueError, InvalidParameter):
+        raise InvalidParameter("invalid_cursor", name, value=value[:200]) from None
 
 
 def parse_id_cursor(value: str, name: str) -> int:

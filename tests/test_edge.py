@@ -380,3 +380,39 @@ def test_an_unexpected_failure_is_a_json_500_with_a_logged_id_and_the_connection
         conn.close()
     logged = [rec for rec in caplog.records if body["request_id"] in rec.getMessage()]
     assert logged and logged[0].exc_info and "a bug nobody mapped" in str(logged[0].exc_info[1])
+
+
+@pytest.mark.parametrize(
+    "params, code, field",
+    [
+        ({"after": "1-99999999999"}, "invalid_cursor", "after"),
+        ({"after": "1-²"}, "invalid_cursor", "after"),
+        ({"after": "7-1"}, "invalid_cursor", "after"),
+        ({"created_from": "0001-01-01"}, "invalid_date", "created_from"),
+        ({"category": "2147483648"}, "invalid_field_value", "category"),
+        ({"limit": "0"}, "invalid_field_value", "limit"),
+    ],
+)
+def test_the_staff_queue_parses_its_values_like_the_rest(client, admin, params, code, field):
+    assert_refused(client.get("/api/v1/queue", params=params, headers=admin), field, code)
+
+
+@pytest.mark.parametrize(
+    "url, field",
+    [
+        ("/ogc/collections/appeals/items?bbox=30.2,50.2,0,30.8,50.6,100&limit=1", None),
+        ("/api/v1/appeals/public?bbox=30.2,50.2,0,30.8,50.6,100&limit=1", None),
+        ("/ogc/collections/appeals/items?bbox=1,2,3", "bbox"),
+        ("/api/v1/appeals/public?bbox=1,2,3", "bbox"),
+        ("/ogc/collections/appeals/items?limit=99999999999999999999", "limit"),
+        ("/api/v1/appeals/public?limit=99999999999999999999", "limit"),
+        ("/ogc/collections/appeals/items?executor=99999999999", "executor"),
+    ],
+)
+def test_one_bbox_and_limit_for_the_ogc_items_and_the_public_feed(client, url, field):
+    r = client.get(url)
+    if field is None:
+        assert r.status_code == 200, r.text
+    else:
+        assert r.status_code == 400, r.text
+        assert r.json()["parameter"] == field

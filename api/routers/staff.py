@@ -18,9 +18,8 @@ from api.deps import ConnDep
 from api.policy import Principal, allow
 from api.security import csrf_required
 from gis import staff_queue
-from gis.errors import InvalidInput
 from gis.scope import AUTHOR_READERS
-from gis.values import Id
+from gis.values import Id, check_date, parse_rank_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 
@@ -32,12 +31,7 @@ MAX_LIMIT = 200
 
 def _parse_cursor(after: str | None) -> tuple[int, int] | None:
     """The `next` of a queue page: "<privileged 0|1>-<id>" of its last row."""
-    if after is None:
-        return None
-    privileged, _, last_id = after.partition("-")
-    if privileged not in ("0", "1") or not last_id.isdigit():
-        raise InvalidInput("invalid_cursor", parameter="after", value=after)
-    return int(privileged), int(last_id)
+    return None if after is None else parse_rank_cursor(after, "after", ranks=(0, 1))
 
 
 @router.get("/queue", response_model=schemas.Queue, name="staff_queue")
@@ -56,8 +50,9 @@ async def queue(
     """Appeals in the caller's scope, newest first; no personal data."""
     return await staff_queue.queue(
         conn, principal, limit=limit, after=_parse_cursor(after), status=status,
-        category=category, district=district, overdue=overdue, created_from=created_from,
-        created_to=created_to,
+        category=category, district=district, overdue=overdue,
+        created_from=created_from and check_date(created_from, "created_from"),
+        created_to=created_to and check_date(created_to, "created_to"),
     )  # fmt: skip
 
 
