@@ -145,28 +145,3 @@ class CatchAll:
             )  # fmt: skip
             response.headers["X-Request-ID"] = request_id
             await response(scope, receive, send)
-
-
-async def read_form(
-    request: Request, *, max_files: int, max_fields: int, files_field: str, files_allowed: int
-):
-    """The request's form, with the parser's own refusals told as the project's errors (the
-    parser says them in English prose inside a bare 400)."""
-    from starlette.exceptions import HTTPException
-
-    from gis.errors import InvalidInput
-
-    try:
-        return await request.form(max_files=max_files, max_fields=max_fields)
-    except HTTPException as exc:
-        said = str(exc.detail)
-        if said.startswith("Too many files"):
-            raise InvalidInput("too_many_photos", parameter=files_field, max=files_allowed,
-                               count=f"> {max_files}") from None  # fmt: skip
-        if said.startswith("Too many fields"):
-            raise InvalidInput("too_many_fields", parameter="body", max=max_fields) from None
-        if "exceeded maximum size" in said:
-            digits = "".join(ch for ch in said if ch.isdigit())
-            raise InvalidInput("form_part_too_large", parameter="body", max_kb=digits) from None
-        log.info("form refused by the parser: %s", said)
-        raise InvalidInput("invalid_form", parameter="body") from None

@@ -22,7 +22,6 @@ JSON body:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -31,16 +30,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.datastructures import UploadFile
 
 from api import schemas
+from api.bodies import read_appeal_body
 from api.deps import ConnDep, SettingsDep
-from api.guard import read_form
 from api.policy import Principal, public
 from api.ratelimit import check_account_limit, check_ip_limit, client_ip
 from gis import intake, photos
 from gis.errors import InvalidInput, NotFound
-from gis.values import check_string, check_tree
 
 router = APIRouter(prefix="/api/v1", tags=["appeals"])
 
@@ -49,7 +46,6 @@ TRUE = {"true", "1", "yes", "on", "так"}
 FALSE = {"false", "0", "no", "off", "ні", ""}
 FLAT_AUTHOR = ("full_name", "email", "phone", "postal_address", "privilege")
 FLAT_LOCATION = ("lon", "lat", "street", "house", "address", "no_location")
-MAX_FORM_FILES = 20  # more than this is refused by the parser; 6..20 get "too many photos"
 
 
 def _bool(value: Any, name: str) -> bool:
@@ -110,54 +106,6 @@ def _submission(payload: dict, files: list[photos.Photo]) -> intake.Submission:
     )
 
 
-async def _read_body(request: Request, settings) -> tuple[dict, list[photos.Photo]]:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = await read_form(request, max_files=MAX_FORM_FILES, max_fields=100,
-                               files_field="photos", files_allowed=settings.appeal_max_photos)  # fmt: skip
-        try:
-            payload: dict = {}
-            field = form.get("data")
-            if field is not None:
-                raw = await field.read() if isinstance(field, UploadFile) else field
-                try:
-                    payload = json.loads(raw)
-                except (ValueError, UnicodeDecodeError):
-                    raise InvalidInput("invalid_json", parameter="data") from None
-                if not isinstance(payload, dict):
-                    raise InvalidInput("invalid_json", parameter="data")
-            check_tree(payload)
-            for key, value in form.multi_items():
-                if key not in ("data", "photos") and isinstance(value, str):
-                    check_string(value, key, multiline=True)
-                    payload.setdefault(key, value)
-            uploads = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
-            if len(uploads) > settings.appeal_max_photos:
-                raise InvalidInput("too_many_photos", parameter="photos",
-                                   max=settings.appeal_max_photos, count=len(uploads))  # fmt: skip
-            checked = []
-            for i, upload in enumerate(uploads):
-                data = await upload.read(settings.appeal_max_photo_bytes + 1)
-                # Decoding and re-encoding an image is CPU work: off the event loop.
-                checked.append(await asyncio.to_thread(
-                    photos.check, data, upload.filename or f"#{i + 1}",
-                    max_bytes=settings.appeal_max_photo_bytes,
-                    max_pixels=settings.appeal_max_photo_pixels,
-                ))  # fmt: skip
-            return payload, checked
-        finally:
-            await form.close()
-    if ctype not in ("application/json", ""):
-        raise InvalidInput("unsupported_content_type", value=ctype)
-    try:
-        payload = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("invalid_json", parameter="body") from None
-    if not isinstance(payload, dict):
-        raise InvalidInput("invalid_json", parameter="body")
-    return payload, []
-
-
 def _request_hash(payload: dict, files: list[photos.Photo]) -> str:
     canonical = json.dumps(
         {"payload": payload, "photos": [p.original_sha256 for p in files]},
@@ -174,7 +122,7 @@ async def categories(conn: ConnDep) -> dict:
     return {"kinds": kinds, "returned": len(kinds)}
 
 
-@router.post("/appeals", response_model=schemas.SubmittedAppeal, name="submit_appeal", status_code=201)
+@router.post("/appeals", response_model=schemas.SubmittedAppeal, openapi_extra=schemas.APPEAL_BODY, name="submit_appeal", status_code=201)
 async def submit_appeal(
     request: Request,
     principal: Annotated[Principal, public("anyone (citizens; operators for other channels)")],
@@ -194,7 +142,7 @@ async def submit_appeal(
         check_ip_limit(request, "submission")
         if principal.user_id is not None:
             check_account_limit(request, "submission", f"user:{principal.user_id}")
-    payload, files = await _read_body(request, settings)
+    payload, files = await read_appeal_body(request, settings)
     sub = _submission(payload, files)
     intake.validate(sub, submitter, max_chars=settings.appeal_text_max_chars,
                     max_photos=settings.appeal_max_photos)  # fmt: skip

@@ -8,14 +8,15 @@ caller's scope (gis/scope.py), else 404; a status the action cannot start from: 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from api import schemas
+from api.bodies import read_appeal_body, read_json_object
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, allow, public
 from gis import lifecycle
-from gis.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
@@ -26,21 +27,8 @@ def _roles(action: str) -> tuple[str, ...]:
     return tuple(sorted(lifecycle.ACTIONS[action].roles))
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidInput("invalid_request_body") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("invalid_request_body")
-    return data
-
-
 # The static path first: /appeals/nearby is not an appeal's number.
-@router.get("/appeals/nearby", name="appeals_nearby", dependencies=[public()])
+@router.get("/appeals/nearby", response_model=schemas.Nearby, name="appeals_nearby", dependencies=[public()])
 async def nearby(
     conn: ConnDep,
     settings: SettingsDep,
@@ -53,7 +41,7 @@ async def nearby(
                                   radius_m=settings.appeal_duplicate_radius_m)  # fmt: skip
 
 
-@router.post("/appeals/{number}/take", name="staff_appeal_take")
+@router.post("/appeals/{number}/take", response_model=schemas.Taken, name="staff_appeal_take")
 async def take(
     number: str, principal: Annotated[Principal, allow(*_roles("take"))], conn: ConnDep
 ) -> dict:
@@ -61,58 +49,56 @@ async def take(
     return await lifecycle.take(conn, principal, number)
 
 
-@router.post("/appeals/{number}/answer", name="appeal_answer")
+@router.post("/appeals/{number}/answer", response_model=schemas.Answered, openapi_extra=schemas.ANSWER_BODY, name="appeal_answer")
 async def answer(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*_roles("answer"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """The executor's answer {text, kind: done | explained | funding} → on_check; as JSON, or
     as multipart (the fields, or `data` as JSON, and up to 5 `photos`), as at intake."""
-    from api.routers.appeals import _read_body
-
-    body, photos = await _read_body(request, settings)
+    body, photos = await read_appeal_body(request, settings)
     return await lifecycle.answer(conn, principal, number, body, photos,
                                   data_dir=settings.data_dir)  # fmt: skip
 
 
-@router.post("/appeals/{number}/return", name="appeal_return")
+@router.post("/appeals/{number}/return", response_model=schemas.Returned, openapi_extra=schemas.REASON_BODY, name="appeal_return")
 async def return_(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("return"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """Not in competence {reason}: back to 1551, re-routed or left for a curator."""
-    return await lifecycle.return_not_competent(conn, principal, number, await _body(request))
+    return await lifecycle.return_not_competent(conn, principal, number, await read_json_object(request))
 
 
-@router.post("/appeals/{number}/redirect", name="appeal_redirect")
+@router.post("/appeals/{number}/redirect", response_model=schemas.Redirected, openapi_extra=schemas.REDIRECT_BODY, name="appeal_redirect")
 async def redirect(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("redirect"))], conn: ConnDep,
     settings: SettingsDep,
 ) -> dict:  # fmt: skip
     """To a named executor {executor: code or id, reason}; the author is mailed (art. 7)."""
-    return await lifecycle.redirect(conn, principal, number, await _body(request), settings)
+    return await lifecycle.redirect(conn, principal, number, await read_json_object(request), settings)
 
 
-@router.post("/appeals/{number}/delegate", name="appeal_delegate")
+@router.post("/appeals/{number}/delegate", response_model=schemas.Delegated, openapi_extra=schemas.DELEGATE_BODY, name="appeal_delegate")
 async def delegate(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("delegate"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """To a sub-organisation {executor, deadline_at?, comment?} as the main executor."""
-    return await lifecycle.delegate(conn, principal, number, await _body(request))
+    return await lifecycle.delegate(conn, principal, number, await read_json_object(request))
 
 
-@router.post("/appeals/{number}/resolutions", name="appeal_resolutions_add")
+@router.post("/appeals/{number}/resolutions", response_model=schemas.ResolutionsAdded, openapi_extra=schemas.RESOLUTIONS_BODY, name="appeal_resolutions_add")
 async def add_resolutions(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("resolutions"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """Co-executors {co_executors: [{executor, deadline_at?}], comment?}."""
-    return await lifecycle.add_resolutions(conn, principal, number, await _body(request))
+    return await lifecycle.add_resolutions(conn, principal, number, await read_json_object(request))
 
 
-@router.get("/appeals/{number}/resolutions", name="appeal_resolutions")
+@router.get("/appeals/{number}/resolutions", response_model=schemas.Resolutions, name="appeal_resolutions")
 async def resolutions(
     number: str,
     principal: Annotated[Principal, allow("operator", "curator", "executor", "manager")],
@@ -121,59 +107,59 @@ async def resolutions(
     return await lifecycle.list_resolutions(conn, principal, number)
 
 
-@router.post("/appeals/{number}/extend", name="appeal_extend")
+@router.post("/appeals/{number}/extend", response_model=schemas.Extended, openapi_extra=schemas.EXTEND_BODY, name="appeal_extend")
 async def extend(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*_roles("extend"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """A new term {until or days, reason}: 45 days from registration at most; mail to author."""
-    return await lifecycle.extend(conn, principal, number, await _body(request), settings)
+    return await lifecycle.extend(conn, principal, number, await read_json_object(request), settings)
 
 
-@router.post("/appeals/{number}/check", name="appeal_check")
+@router.post("/appeals/{number}/check", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.CHECK_BODY, name="appeal_check")
 async def check(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow("curator")], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """The curator's check {decision: accept | return, comment}."""
-    return await lifecycle.check(conn, principal, number, await _body(request), settings)
+    return await lifecycle.check(conn, principal, number, await read_json_object(request), settings)
 
 
 AUTHOR_ROLES = _roles("confirm")  # the citizen whose appeal it is (the scope)
 assert AUTHOR_ROLES == _roles("reject") == _roles("cancel")
 
 
-@router.post("/appeals/{number}/confirm", name="appeal_confirm")
+@router.post("/appeals/{number}/confirm", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.COMMENT_BODY, name="appeal_confirm")
 async def confirm(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """The author confirms the result: on_check → closed."""
-    body = await _body(request)
+    body = await read_json_object(request)
     return await lifecycle.author_action(conn, principal, number, "confirm", body, settings)
 
 
-@router.post("/appeals/{number}/reject", name="appeal_reject")
+@router.post("/appeals/{number}/reject", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.COMMENT_BODY, name="appeal_reject")
 async def reject(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """The author rejects the result: on_check → rework."""
-    body = await _body(request)
+    body = await read_json_object(request)
     return await lifecycle.author_action(conn, principal, number, "reject", body, settings)
 
 
-@router.post("/appeals/{number}/cancel", name="appeal_cancel")
+@router.post("/appeals/{number}/cancel", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.COMMENT_BODY, name="appeal_cancel")
 async def cancel(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """The author cancels an open appeal: → closed («Відмінено / Відмінено заявником»)."""
-    body = await _body(request)
+    body = await read_json_object(request)
     return await lifecycle.author_action(conn, principal, number, "cancel", body, settings)
 
 
-@router.post("/appeals/{number}/support", name="appeal_support")
+@router.post("/appeals/{number}/support", response_model=schemas.Supported, name="appeal_support")
 async def support(
     number: str, principal: Annotated[Principal, allow("citizen")], conn: ConnDep
 ) -> dict:
@@ -181,7 +167,7 @@ async def support(
     return await lifecycle.support(conn, principal, number)
 
 
-@router.get("/appeals/{number}/history", name="appeal_history", dependencies=[public()])
+@router.get("/appeals/{number}/history", response_model=schemas.History, response_model_exclude_unset=True, name="appeal_history", dependencies=[public()])
 async def history(number: str, conn: ConnDep) -> dict:
     """The public part of the audit trail: no personal data, no internal comments."""
     return await lifecycle.history(conn, number)
