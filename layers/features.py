@@ -259,6 +259,7 @@ def filter_conditions(layer: Layer, filters: Filters) -> tuple[list[sql.Composab
         queryable = layer.queryable(name)
         if queryable is None:  # parse_filters only lets the layer's queryables through
             raise InvalidParameter("unknown_parameter", name, allowed="")
+        by_column: dict[str, Sequence[int | str]]
         if queryable.type == "string":
             by_column = {queryable.column: list(values)}
         else:  # ids, and names where the queryable takes them (parse_filters checked)
@@ -317,14 +318,15 @@ async def fetch_items(
     backwards = q.before is not None
     # Page order: the id, or (datetime, id) for layers paged in time order, so that a period
     # is read along the datetime index instead of walking every older id first.
-    in_time = layer.page_order == "datetime" and layer.datetime_column is not None
-    keys = [_col(layer.datetime_column)] if in_time else []
+    time_column = layer.datetime_column if layer.page_order == "datetime" else None
+    in_time = time_column is not None
+    keys = [_col(time_column)] if time_column is not None else []
     keys.append(_col(layer.id_column))
     key = sql.SQL("({})").format(sql.SQL(", ").join(keys)) if in_time else keys[0]
-    for cursor, op, name in ((q.after, ">", "after"), (q.before, "<", "before")):
-        if cursor is None:
+    for bound, op, name in ((q.after, ">", "after"), (q.before, "<", "before")):
+        if bound is None:
             continue
-        at, fid = cursor
+        at, fid = bound
         if in_time:
             page_conds.append(sql.SQL("{key} {op} (%({n}_at)s, %({n}_id)s)").format(
                 key=key, op=sql.SQL(op), n=sql.SQL(name)))  # fmt: skip
@@ -381,13 +383,15 @@ async def fetch_items(
 
 
 async def _count_within_budget(
-    conn: AsyncConnection, query: sql.Composable, args: dict
+    conn: AsyncConnection, query: sql.Composed, args: dict
 ) -> int | None:
     """The count, or None when it takes longer than COUNT_BUDGET_MS."""
     try:
         async with conn.transaction():
             await conn.execute(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}")
-            return (await (await conn.execute(query, args)).fetchone())[0]
+            row = await (await conn.execute(query, args)).fetchone()
+            assert row is not None  # an aggregate returns one row
+            return row[0]
     except psycopg.errors.QueryCanceled:
         return None
 
@@ -398,9 +402,9 @@ async def fetch_feature(
     """One feature as GeoJSON text, or FeatureNotFound (also for an id that is not a number:
     every layer's id column is an integer)."""
     try:
-        fid = int(feature_id)
-    except ValueError:
-        raise FeatureNotFound(layer.id, feature_id) from None
+        fid = request_values.parse_int(feature_id, "featureId", lo=0)
+    except InvalidParameter:
+        raise FeatureNotFound(layer.id, feature_id[:64]) from None
     conds = [*_base_conditions(layer), sql.SQL("{} = %(fid)s").format(_col(layer.id_column))]
     query = sql.SQL("SELECT {feature} FROM {table} AS t{where}").format(
         feature=_feature_json(layer, role), table=sql.Identifier(layer.table), where=_where(conds)
@@ -462,12 +466,12 @@ async def fetch_extents(conn: AsyncConnection, layers: Sequence[Layer]) -> dict[
             )
         )
     rows = await (await conn.execute(sql.SQL(" UNION ALL ").join(parts))).fetchall()
-    extents = {}
+    extents: dict[str, Extent] = {}
     for layer_id, minx, miny, maxx, maxy, tmin, tmax in rows:
         spatial = None if minx is None else [minx, miny, maxx, maxy]
         layer = next(la for la in layers if la.id == layer_id)
-        temporal = None
+        interval = None
         if layer.datetime_column:
-            temporal = [t.isoformat() if t else None for t in (tmin, tmax)]
-        extents[layer_id] = (spatial, temporal)
+            interval = [t.isoformat() if t else None for t in (tmin, tmax)]
+        extents[layer_id] = (spatial, interval)
     return extents
