@@ -772,8 +772,10 @@ _REASONS: dict[str, tuple[str, str | None]] = {
 }
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+# Starlette types every handler as taking an Exception; each narrows to what it is registered for.
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     """A route's signature refused a value: 400 naming the first field at fault and why."""
+    assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if not errors:
         return error_response(request, 400, "invalid_request", errors="?")
@@ -791,15 +793,17 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     )
 
 
-async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     """PostgreSQL refused a value that gis/values.py should have refused first: still the
     client's 400, and a warning that names the statement's complaint so the gap is closed."""
+    assert isinstance(exc, DataError)
     log.warning("value refused by the database (%s %s): %s",
                 request.method, request.url.path, exc)  # fmt: skip
     return error_response(request, 400, "value_out_of_range")
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     response = error_response(request, exc.status_code, code)
     for name, value in (exc.headers or {}).items():

@@ -214,8 +214,10 @@ async def create_rule(
         " territory_code, executor_id, note) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (priority, category_id, district_code, ward_number, territory_code, bound, note),
     )
+    assert row is not None  # INSERT ... RETURNING
     created = await _one(conn, f"SELECT {_RULE_COLUMNS} {_RULE_FROM} WHERE r.id = %s",
                          (row["id"],))  # fmt: skip
+    assert created is not None  # inserted just now
     return iso_row(created)
 
 

@@ -4,13 +4,15 @@ messages. The core never speaks HTTP."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     code = "domain_error"
 
     def __init__(self, code: str | None = None, **params: object) -> None:
         self.code = code or type(self).code
-        self.params = params
+        self.params: dict[str, Any] = params  # passed on as keyword arguments
         super().__init__(f"{self.code}: {params}")
 
 

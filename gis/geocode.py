@@ -87,14 +87,16 @@ async def reverse(conn, lon: float, lat: float) -> dict:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(_REVERSE_SQL, {"lon": lon, "lat": lat})
         row = await cur.fetchone()
+    assert row is not None  # one row of subqueries, whatever they find
     nearest = row["nearest"] or {}
     distance = nearest.get("distance_m")
-    found = distance is not None and float(distance) <= REVERSE_METRES
+    metres = float(distance) if distance is not None else None
+    found = metres is not None and metres <= REVERSE_METRES
     return {
         "lon": lon,
         "lat": lat,
         "address": nearest.get("address") if found else None,
-        "distance_m": float(distance) if found else None,
+        "distance_m": metres if found else None,
         "district": row["district"],
     }
 

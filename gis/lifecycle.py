@@ -27,7 +27,7 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from psycopg.rows import dict_row
 
@@ -232,6 +232,10 @@ async def take(conn, principal, number: str) -> dict:
     return {**out, "previous_status": previous}
 
 
+@overload
+def _text(value: Any, name: str, *, required: Literal[True] = ..., limit: int = ...) -> str: ...
+@overload
+def _text(value: Any, name: str, *, required: bool, limit: int = ...) -> str | None: ...
 def _text(value: Any, name: str, *, required: bool = True, limit: int = 4000) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:

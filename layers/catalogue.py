@@ -53,7 +53,7 @@ async def change_layer(
     conn, name: str, *, title: str | None = None, title_en: str | None = None,
     description: str | None = None, owner_department: str | None = None,
     update_regime: str | None = None,
-) -> dict | None:  # fmt: skip
+) -> dict:  # fmt: skip
     """A thematic layer's title, description, owner department and update regime (None
     leaves a field as it is). Core layers are declared in code: Conflict."""
     if update_regime is not None and update_regime not in UPDATE_REGIMES:
@@ -78,4 +78,6 @@ async def change_layer(
             (title, title_en, description, owner_department, update_regime, name),
         )
         row = await cur.fetchone()
-    return iso_row(row) if row is not None else None
+    if row is None:  # removed since the SELECT above
+        raise NotFound("layer_not_found", name=name)
+    return iso_row(row)
