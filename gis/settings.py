@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None  # never logged, never printed
     smtp_timeout: float = 10.0
     mail_from: str = "Hromada GIS <noreply@hromada.localhost>"
-    # Where links in mails point (confirmation, password reset); no trailing slash.
+    # The service's public address: every absolute link it writes (mails, the OGC API, the
+    # public feed, TileJSON) starts with it, never with the request's Host header (api/urls.py).
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Rate limits (api/ratelimit.py), each applied per client IP and per account, as

@@ -25,6 +25,7 @@ from live import serve
 from api import create_app
 from gis import accounts
 from gis.db import libpq_url
+from gis.embedded import free_port
 from gis.settings import Settings
 from layers.changes import EVERY_LAYER, LayerChange, LayerChanges
 from layers.features import CountCache
@@ -95,6 +96,41 @@ def test_root_links_self_service_desc_conformance_and_data(client):
     names = {p["name"] for p in paths["/collections/{collectionId}/items"]["get"]["parameters"]}
     assert {"bbox", "datetime", "limit", "status", "category", "district", "executor"} <= names
     assert client.get(path_of(links["conformance"]["href"])).status_code == 200
+
+
+def test_the_landing_page_answers_with_and_without_the_slash(client):
+    plain = client.get("/ogc", follow_redirects=False)
+    slash = client.get("/ogc/", follow_redirects=False)
+    assert plain.status_code == slash.status_code == 200
+    assert plain.json() == slash.json()
+
+
+def test_links_are_built_on_the_public_base_url_never_on_the_host_header(demo_url):
+    base = "https://gis.hromada.test"
+    settings = Settings(database_url=demo_url, public_base_url=base + "/")
+    with TestClient(create_app(settings)) as c:
+        evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+        hrefs = [link["href"] for link in c.get("/ogc", headers=evil).json()["links"]]
+        hrefs += [link["href"] for link in c.get("/ogc/collections", headers=evil).json()["links"]]
+        for collection in c.get("/ogc/collections", headers=evil).json()["collections"]:
+            hrefs += [link["href"] for link in collection["links"]]
+        page = c.get("/ogc/collections/appeals/items?limit=2&status=closed", headers=evil).json()
+        hrefs += [link["href"] for link in page["links"]]
+        one = c.get(f"/ogc/collections/appeals/items/{page['features'][0]['id']}", headers=evil)
+        hrefs += [link["href"] for link in one.json()["links"]]
+        hrefs.append(c.get("/ogc/collections/appeals/queryables", headers=evil).json()["$id"])
+        hrefs += [s["url"] for s in c.get("/ogc/api", headers=evil).json()["servers"]]
+        feed = c.get("/api/v1/appeals/public?limit=1", headers=evil).json()["links"]
+        hrefs += [h for h in feed.values() if h]
+        tilejson = c.get("/tiles/appeals/tilejson.json", headers=evil).json()
+        hrefs += tilejson["tiles"]
+        page_html = c.get("/", headers=evil).text
+    assert len(hrefs) > 20
+    assert all(h.startswith(base + "/") for h in hrefs), [h for h in hrefs if "evil" in h]
+    links = rels(page)
+    assert links["self"]["href"] == f"{base}/ogc/collections/appeals/items?limit=2&status=closed"
+    assert links["next"]["href"].startswith(f"{base}/ogc/collections/appeals/items?")
+    assert "evil.example" not in page_html  # the portal's own links are root-relative
 
 
 def test_every_collection_has_an_id_links_and_an_extent(client):
@@ -364,8 +400,9 @@ def _ogrinfo(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
 
 
 def test_gdal_lists_and_reads_every_collection_and_lets_the_server_apply_datetime(demo_url):
-    app = create_app(Settings(database_url=demo_url))
-    with serve(app) as base:
+    port = free_port()  # GDAL follows the links, which are built on public_base_url
+    app = create_app(Settings(database_url=demo_url, public_base_url=f"http://127.0.0.1:{port}"))
+    with serve(app, port) as base:
         ids = [x["id"] for x in httpx.get(f"{base}/ogc/collections").json()["collections"]]
         listing = _ogrinfo(f"OAPIF:{base}/ogc")
         assert listing.returncode == 0, listing.stderr

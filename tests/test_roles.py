@@ -44,6 +44,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     # public: health, the OGC API, the portal's pages
     ("GET", "/healthz"): ANYONE,
     ("GET", "/ogc"): ANYONE,
+    ("GET", "/ogc/"): ANYONE,  # the same landing page, without a redirect
     ("GET", "/ogc/conformance"): ANYONE,
     ("GET", "/ogc/api"): ANYONE,
     ("GET", "/ogc/collections"): ANYONE,

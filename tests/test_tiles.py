@@ -29,6 +29,7 @@ from tiles.mvt import CELL_KEY, tile_sql_text
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 CENTRE = (30.5234, 50.4501)  # Майдан Незалежності
 MVT = "application/vnd.mapbox-vector-tile"
+BASE = "https://gis.hromada.test"  # the service's public base URL (settings.public_base_url)
 _counter = itertools.count()
 
 
@@ -156,6 +157,7 @@ def client(demo_url, tmp_path_factory):
         database_url=demo_url,
         rate_limits_enabled=False,
         data_dir=tmp_path_factory.mktemp("tiles-data"),
+        public_base_url=BASE,
     )
     with TestClient(create_app(settings)) as c:
         yield c
@@ -568,7 +570,10 @@ def test_tilejson_describes_the_tiles_with_their_filters(client):
     assert r.status_code == 200
     doc = r.json()
     assert doc["tilejson"] == "3.0.0"
-    assert doc["tiles"] == ["http://testserver/tiles/appeals/{z}/{x}/{y}.mvt?status=registered"]
+    assert doc["tiles"] == [f"{BASE}/tiles/appeals/{{z}}/{{x}}/{{y}}.mvt?status=registered"]
+    # The template is built on the configured base, never on the Host the client sent.
+    forged = client.get("/tiles/appeals/tilejson.json", headers={"Host": "evil.example"}).json()
+    assert forged["tiles"] == [f"{BASE}/tiles/appeals/{{z}}/{{x}}/{{y}}.mvt"]
     (layer,) = doc["vector_layers"]
     assert layer["id"] == "appeals"
     assert {"number", "status", "count", "registered"} <= set(layer["fields"])

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import ConnDep
 from api.ogc_openapi import openapi_document
 from api.policy import PrincipalDep, public
+from api.urls import absolute_url, self_url
 from layers import Layer, get_layer, list_layers
 from layers.features import (
     DEFAULT_LIMIT,
@@ -96,9 +97,9 @@ async def _extents(request: Request, conn, layers: list[Layer]) -> dict:
 
 
 def _collection(request: Request, layer: Layer, extent: tuple | None) -> dict:
-    url = request.url_for("ogc_collection", collection_id=layer.id)
-    items = request.url_for("ogc_items", collection_id=layer.id)
-    queryables = request.url_for("ogc_queryables", collection_id=layer.id)
+    url = absolute_url(request, "ogc_collection", collection_id=layer.id)
+    items = absolute_url(request, "ogc_items", collection_id=layer.id)
+    queryables = absolute_url(request, "ogc_queryables", collection_id=layer.id)
     doc: dict[str, object] = {
         "id": layer.id,
         "title": layer.title,
@@ -141,26 +142,35 @@ async def landing(request: Request) -> JSONResponse:
                 "конструкції, МАФ і тематичні шари."
             ),
             "links": [
-                _link(request.url_for("ogc_landing"), "self", JSON, "Ця сторінка"),
+                _link(absolute_url(request, "ogc_landing"), "self", JSON, "Ця сторінка"),
                 _link(
-                    request.url_for("ogc_openapi"),
+                    absolute_url(request, "ogc_openapi"),
                     "service-desc",
                     OPENAPI_30,
                     "Опис API (OpenAPI 3.0)",
                 ),
                 _link(
-                    request.url_for("ogc_conformance"), "conformance", JSON, "Класи відповідності"
+                    absolute_url(request, "ogc_conformance"),
+                    "conformance",
+                    JSON,
+                    "Класи відповідності",
                 ),
-                _link(request.url_for("ogc_collections"), "data", JSON, "Колекції"),
+                _link(absolute_url(request, "ogc_collections"), "data", JSON, "Колекції"),
             ],
         }
     )
 
 
+# /ogc and /ogc/ alike, without a redirect (clients are given either).
+@router.get("/", include_in_schema=False)
+async def landing_slash(request: Request) -> JSONResponse:
+    return await landing(request)
+
+
 @router.get("/api", name="ogc_openapi", summary="Опис OGC API (OpenAPI 3.0)")
 async def openapi(request: Request) -> JSONResponse:
     _no_parameters(request)
-    server = str(request.url_for("ogc_landing"))
+    server = absolute_url(request, "ogc_landing")
     return JSONResponse(openapi_document(server, DEFAULT_LIMIT, MAX_LIMIT), media_type=OPENAPI_30)
 
 
@@ -177,7 +187,7 @@ async def collections(request: Request, conn: ConnDep, principal: PrincipalDep) 
     extents = await _extents(request, conn, layers)
     return JSONResponse(
         {
-            "links": [_link(request.url_for("ogc_collections"), "self", JSON, "Колекції")],
+            "links": [_link(absolute_url(request, "ogc_collections"), "self", JSON, "Колекції")],
             "collections": [_collection(request, layer, extents.get(layer.id)) for layer in layers],
         }
     )
@@ -226,7 +236,7 @@ async def queryables(
     return JSONResponse(
         {
             "$schema": "https://json-schema.org/draft/2019-09/schema",
-            "$id": str(request.url_for("ogc_queryables", collection_id=layer.id)),
+            "$id": absolute_url(request, "ogc_queryables", collection_id=layer.id),
             "type": "object",
             "title": layer.title,
             "properties": properties,
@@ -252,18 +262,20 @@ async def items(
         generation=_generation(request, layer),
     )
     links = [
-        _link(request.url, "self", GEOJSON, "Ця сторінка"),
-        _link(request.url_for("ogc_collection", collection_id=layer.id), "collection", JSON),
+        _link(self_url(request), "self", GEOJSON, "Ця сторінка"),
+        _link(absolute_url(request, "ogc_collection", collection_id=layer.id), "collection", JSON),
     ]
     if page.next_after is not None:
-        next_url = request.url.remove_query_params("before").include_query_params(
+        next_query = request.url.remove_query_params("before").include_query_params(
             after=page.next_after
         )
+        next_url = self_url(request, next_query.query)
         links.append(_link(next_url, "next", GEOJSON, "Наступна сторінка"))
     if page.prev_before is not None:
-        prev_url = request.url.remove_query_params("after").include_query_params(
+        prev_query = request.url.remove_query_params("after").include_query_params(
             before=page.prev_before
         )
+        prev_url = self_url(request, prev_query.query)
         links.append(_link(prev_url, "prev", GEOJSON, "Попередня сторінка"))
     head = {
         "type": "FeatureCollection",
@@ -289,10 +301,10 @@ async def feature(
     text = await fetch_feature(conn, layer, feature_id, role=_role(principal))
     links = [
         _link(
-            request.url_for("ogc_feature", collection_id=layer.id, feature_id=feature_id),
+            absolute_url(request, "ogc_feature", collection_id=layer.id, feature_id=feature_id),
             "self",
             GEOJSON,
         ),
-        _link(request.url_for("ogc_collection", collection_id=layer.id), "collection", JSON),
+        _link(absolute_url(request, "ogc_collection", collection_id=layer.id), "collection", JSON),
     ]
     return Response(text[:-1] + ',"links":' + json.dumps(links) + "}", media_type=GEOJSON)

@@ -9,10 +9,12 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from api.deps import SettingsDep
 from api.policy import public
+from api.urls import path_for
 from gis.models import STATUS_NAMES, status_name
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
 from layers.registry import THEMATIC_STYLE
@@ -31,6 +33,16 @@ def _script_json(value: object) -> Markup:
 
 
 templates.env.filters["script_json"] = _script_json
+
+
+@pass_context
+def _url_for(context: dict, name: str, /, **path_params: object) -> str:
+    """The templates' url_for: root-relative paths (Starlette's would write the request's Host
+    into every link and script of the page)."""
+    return path_for(context["request"], name, **path_params)
+
+
+templates.env.globals["url_for"] = _url_for
 
 
 @functools.cache
@@ -68,7 +80,7 @@ def _map_base(settings) -> dict:
 
 def _appeal_tiles(request: Request) -> str:
     """The appeals' vector tiles as a {z}/{x}/{y} template (tiles/mvt.py)."""
-    one = str(request.url_for("tile", collection_id="appeals", z="0", x="0", y="0"))
+    one = path_for(request, "tile", collection_id="appeals", z="0", x="0", y="0")
     return one.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
 
 
@@ -105,7 +117,7 @@ def render(request: Request, template: str, context: dict) -> HTMLResponse:
 async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
     districts = CORE_LAYERS["districts"]
     config = {
-        "districtsUrl": str(request.url_for("ogc_items", collection_id=districts.id)),
+        "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
         "districtsStyle": districts.style.as_leaflet(),
         # Vector tiles of the appeals: clusters far out, points close in (tiles/mvt.py).
         "appealsTiles": _appeal_tiles(request),
@@ -120,7 +132,7 @@ async def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     session), then goes to the cabinet."""
     config = {
         "loginUrl": "/api/v1/auth/login",
-        "cabinetUrl": str(request.url_for("portal_cabinet")),
+        "cabinetUrl": path_for(request, "portal_cabinet"),
     }
     return render(request, "login.html", {"config": config, "demo": settings.demo_mode})
 
@@ -135,14 +147,14 @@ async def cabinet_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "queueUrl": "/api/v1/queue",
         "myAppealsUrl": "/api/v1/me/appeals",
         "logoutUrl": "/api/v1/auth/logout",
-        "loginUrl": str(request.url_for("portal_login")),
+        "loginUrl": path_for(request, "portal_login"),
         **_map_base(settings),
     }
     return render(request, "cabinet.html", {"config": config})
 
 
 def _account_page(request: Request, template: str, config: dict) -> HTMLResponse:
-    config = {**config, "loginUrl": str(request.url_for("portal_login"))}
+    config = {**config, "loginUrl": path_for(request, "portal_login")}
     return render(request, template, {"config": config})
 
 
@@ -178,7 +190,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
     /api/v1/appeals (with the session cookie and its CSRF token when signed in)."""
     districts = CORE_LAYERS["districts"]
     config = {
-        "districtsUrl": str(request.url_for("ogc_items", collection_id=districts.id)),
+        "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
         "districtsStyle": districts.style.as_leaflet(),
         **_map_base(settings),
         "categoriesUrl": "/api/v1/categories",
@@ -187,9 +199,9 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "reverseUrl": "/api/v1/geocode/reverse",
         "searchUrl": "/api/v1/geocode/search",
         "meUrl": "/api/v1/me",
-        "loginUrl": str(request.url_for("portal_login")),
-        "cabinetUrl": str(request.url_for("portal_cabinet")),
-        "homeUrl": str(request.url_for("portal_home")),  # /?number=… opens the appeal's card
+        "loginUrl": path_for(request, "portal_login"),
+        "cabinetUrl": path_for(request, "portal_cabinet"),
+        "homeUrl": path_for(request, "portal_home"),  # /?number=… opens the appeal's card
         "textMax": settings.appeal_text_max_chars,
         "maxPhotos": settings.appeal_max_photos,
         "maxPhotoBytes": settings.appeal_max_photo_bytes,
@@ -204,15 +216,15 @@ async def planner_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     and each layer's freshness. planner.js reads the catalogue (/api/v1/layers) and the
     features (/ogc) with the session cookie, so signed-in staff also see internal layers."""
     config = {
-        "layersUrl": str(request.url_for("layer_catalogue")),
+        "layersUrl": path_for(request, "layer_catalogue"),
         "styles": {name: layer.style.as_leaflet() for name, layer in CORE_LAYERS.items()},
         "thematicStyle": THEMATIC_STYLE.as_leaflet(),
         "permitLayers": ["advertising_structures", "kiosks"],
         # The appeals are the public map's business (/): not listed here.
         "skipLayers": ["appeals"],
         **_map_base(settings),
-        "homeUrl": str(request.url_for("portal_home")),
-        "loginUrl": str(request.url_for("portal_login")),
+        "homeUrl": path_for(request, "portal_home"),
+        "loginUrl": path_for(request, "portal_login"),
     }
     return render(request, "planner.html", {"config": config})
 
@@ -225,7 +237,7 @@ async def my_appeals_page(request: Request) -> HTMLResponse:
         "meUrl": "/api/v1/me",
         "myAppealsUrl": "/api/v1/me/appeals",
         "appealsUrl": "/api/v1/appeals",
-        "loginUrl": str(request.url_for("portal_login")),
+        "loginUrl": path_for(request, "portal_login"),
     }
     return render(request, "my_appeals.html", {"config": config})
 
@@ -244,8 +256,8 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "appealsTiles": _appeal_tiles(request),
         **_map_base(settings),
         "logoutUrl": "/api/v1/auth/logout",
-        "loginUrl": str(request.url_for("portal_login")),
-        "homeUrl": str(request.url_for("portal_home")),
-        "cabinetUrl": str(request.url_for("portal_cabinet")),
+        "loginUrl": path_for(request, "portal_login"),
+        "homeUrl": path_for(request, "portal_home"),
+        "cabinetUrl": path_for(request, "portal_cabinet"),
     }
     return render(request, "deputy.html", {"config": config})

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep
 from api.policy import public
+from api.urls import absolute_url
 from gis import public_feed as feed
 
 router = APIRouter(prefix="/api/v1/appeals/public", tags=["public feed"])
@@ -66,7 +67,7 @@ async def public_appeals(request: Request, conn: ConnDep) -> JSONResponse:
     items, next_cursor = await feed.feed_page(conn, q)
     # The total for the filter (not what is left after the cursor), cached like statistics.
     total = await _cached(request, "count", q, lambda: feed.count(conn, q))
-    base = str(request.url_for("public_feed"))
+    base = absolute_url(request, "public_feed")
     body: dict[str, object] = {
         "filters": q.filters(),
         "total": total,
@@ -80,7 +81,7 @@ async def public_appeals(request: Request, conn: ConnDep) -> JSONResponse:
                 if next_cursor
                 else None
             ),
-            "statistics": f"{request.url_for('public_feed_statistics')}?{q.query_string()}",
+            "statistics": f"{absolute_url(request, 'public_feed_statistics')}?{q.query_string()}",
         },
         "items": [{**item, "href": f"/api/v1/appeals/{item['number']}"} for item in items],
     }

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection
 
 from api.policy import PrincipalDep
+from api.urls import absolute_url
 from layers import Layer
 from layers.errors import UnknownCollection
 from layers.features import check_parameters, fetch_extents, filter_parameters, parse_filters
@@ -119,7 +120,7 @@ async def tilejson_document(
         if extent is None:
             extent = (await fetch_extents(conn, [layer])).get(layer.id, (None, None))
             cache.put(layer.id, generation, extent)
-    base = str(request.url_for("tilejson", collection_id=layer.id)).removesuffix("tilejson.json")
+    base = absolute_url(request, "tilejson", collection_id=layer.id).removesuffix("tilejson.json")
     url = base + "{z}/{x}/{y}.mvt"
     if request.url.query:
         url += "?" + request.url.query
