@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ConnDep
 from api.errors import preferred_language
+from api.headers import inline_page_policy
 from api.policy import Principal, allow
 from gis import ward_report
 from gis.errors import NotFound
@@ -81,7 +82,9 @@ async def ward_report_html(
         ward_report.render_html, info, stats, pts,
         leaflet_js=str(static), leaflet_css=str(css), lang=language,
     )  # fmt: skip
-    return HTMLResponse(page, headers=_headers(language))
+    # folium writes the map's script inline: the page allows exactly those scripts.
+    headers = {**_headers(language), "Content-Security-Policy": inline_page_policy(page)}
+    return HTMLResponse(page, headers=headers)
 
 
 @router.get("/{number}/report.pdf", summary="Звіт по округу (PDF)",

@@ -27,6 +27,11 @@
   );
   window.portal.addBackground(map, config);
 
+  // The legend's swatch in the districts' colours (set here: the CSP refuses style="…").
+  const swatch = document.getElementById("districts-swatch");
+  swatch.style.background = config.districtsStyle.fillColor;
+  swatch.style.borderColor = config.districtsStyle.color;
+
   // The districts' layer exists from the start (the layer switcher lists it); its shapes
   // arrive with the OGC answer.
   const districtsLayer = L.geoJSON(null, {
