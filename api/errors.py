@@ -80,11 +80,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_bbox": (
         (
             "Параметр bbox має бути чотирма числами через кому: мінімальна довгота, мінімальна "
-            "широта, максимальна довгота, максимальна широта (градуси WGS 84); отримано «{value}»."
+            "широта, максимальна довгота, максимальна широта (градуси WGS 84; шість чисел з "
+            "висотами теж приймаються); отримано «{value}»."
         ),
         (
             "Parameter bbox must be four comma-separated numbers: min longitude, min latitude, "
-            "max longitude, max latitude (WGS 84 degrees); got '{value}'."
+            "max longitude, max latitude (WGS 84 degrees; six numbers with heights are accepted "
+            "too); got '{value}'."
         ),
     ),
     "invalid_datetime": (
