@@ -38,7 +38,7 @@ def _content_type(scope: Scope) -> bytes:
 
 def check_query(query_string: bytes) -> None:
     """Each parameter's name and value (no control character at all: a query holds no lines)."""
-    text = query_string.decode("latin-1")
+    text = query_string.decode("utf-8", "replace")
     for name, value in parse_qsl(text, keep_blank_values=True, encoding="utf-8"):
         check_string(name, "query", query=True)
         check_string(value, name, query=True)
@@ -52,7 +52,7 @@ def check_body(content_type: bytes, body: bytes) -> None:
             return  # the route answers malformed JSON in its own words
         check_tree(parsed)
     elif content_type == FORM_TYPE:
-        for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+        for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
             check_string(name, "body")
             check_string(value, name, multiline=True)
 

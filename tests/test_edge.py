@@ -25,7 +25,9 @@ from live import serve
 from PIL import Image
 
 from api import create_app
+from api.guard import check_body, check_query
 from api.policy import iter_api_routes
+from gis.errors import InvalidParameter
 from gis.settings import Settings
 from gis.values import bad_character, check_tree
 from importers.demo import accounts as demo_accounts
@@ -416,3 +418,11 @@ def test_one_bbox_and_limit_for_the_ogc_items_and_the_public_feed(client, url, f
     else:
         assert r.status_code == 400, r.text
         assert r.json()["parameter"] == field
+
+
+def test_raw_utf8_in_a_query_or_a_form_is_not_mistaken_for_control_characters():
+    # «П» is D0 9F in UTF-8; read as Latin-1 its second byte would be the C1 control U+009F.
+    check_query("q=Печерськ&category=%D0%9F".encode())
+    check_body(b"application/x-www-form-urlencoded", "text=Підтоплення".encode())
+    with pytest.raises(InvalidParameter):
+        check_query("q=П%C2%9F".encode())  # the real U+009F, percent-encoded
