@@ -9,59 +9,58 @@ import re
 
 import psycopg
 import pytest
-from conftest import demo_city
+from browser import DESKTOP, PHONE
 from fastapi.testclient import TestClient
-from live import serve
-from test_portal import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import expect
 
 from api import create_app
 from gis.db import libpq_url
 from gis.settings import Settings
-from importers.demo import accounts as demo_accounts
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+
+def overdue_layer_and_two_permits(url: str) -> None:
+    """One layer long overdue and two kiosks with known permits: number 1 expired three days
+    ago, number 2 expiring in ten days."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute(
+            "UPDATE layers SET last_updated = now() - interval '400 days'"
+            " WHERE name = 'abandoned_buildings'"
+        )
+        conn.execute("UPDATE kiosks SET permit_valid_until = current_date - 3 WHERE id = 1")
+        conn.execute("UPDATE kiosks SET permit_valid_until = current_date + 10 WHERE id = 2")
+
+
+PORTAL = {"seed": 5, "appeals": 200, "prepare": overdue_layer_and_two_permits}
 
 
 @pytest.fixture(scope="module")
-def planner_city(server_url, template_url, shared_data):
-    """The demo city with one layer long overdue and two kiosks with known permits: number 1
-    expired three days ago, number 2 expiring in ten days. Yields (db url, base url, kiosk 1's
-    centre as (lon, lat))."""
-    with demo_city(server_url, template_url, shared_data, "planner", seed=5, appeals=200,
-                   now=None) as url:  # fmt: skip
-        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+def planner_city(portal):
+    """The live demo city (browser.portal), kiosk 1's centre as (lon, lat), the kiosks'
+    count, their permits counted by status, and kiosk 1's code."""
+    with psycopg.connect(libpq_url(portal.db)) as conn:
+        lon, lat = conn.execute(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Envelope(geom)) c"
+            " FROM kiosks WHERE id = 1) k"
+        ).fetchone()
+        kiosks = conn.execute("SELECT count(*) FROM kiosks").fetchone()[0]
+        permits = dict(
             conn.execute(
-                "UPDATE layers SET last_updated = now() - interval '400 days'"
-                " WHERE name = 'abandoned_buildings'"
-            )
-            conn.execute("UPDATE kiosks SET permit_valid_until = current_date - 3 WHERE id = 1")
-            conn.execute("UPDATE kiosks SET permit_valid_until = current_date + 10 WHERE id = 2")
-            lon, lat = conn.execute(
-                "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Envelope(geom)) c"
-                " FROM kiosks WHERE id = 1) k"
-            ).fetchone()
-            kiosks = conn.execute("SELECT count(*) FROM kiosks").fetchone()[0]
-            permits = dict(
-                conn.execute(
-                    "SELECT CASE WHEN permit_valid_until < current_date THEN 'expired'"
-                    " WHEN permit_valid_until <= current_date + 30 THEN 'expiring'"
-                    " WHEN permit_valid_until IS NOT NULL THEN 'valid' ELSE 'unknown' END s,"
-                    " count(*) FROM kiosks GROUP BY 1"
-                ).fetchall()
-            )
-            code = conn.execute("SELECT code FROM kiosks WHERE id = 1").fetchone()[0]
-        accounts = demo_accounts.create(url, 5, demo_mode=True)
-        with serve(create_app(Settings(database_url=url, demo_mode=True))) as base:
-            yield {
-                "db": url,
-                "base": base,
-                "centre": (lon, lat),
-                "kiosks": kiosks,
-                "permits": permits,
-                "code": code,
-                "accounts": accounts,
-            }
+                "SELECT CASE WHEN permit_valid_until < current_date THEN 'expired'"
+                " WHEN permit_valid_until <= current_date + 30 THEN 'expiring'"
+                " WHEN permit_valid_until IS NOT NULL THEN 'valid' ELSE 'unknown' END s,"
+                " count(*) FROM kiosks GROUP BY 1"
+            ).fetchall()
+        )
+        code = conn.execute("SELECT code FROM kiosks WHERE id = 1").fetchone()[0]
+    return {
+        "db": portal.db,
+        "base": portal.base,
+        "centre": (lon, lat),
+        "kiosks": kiosks,
+        "permits": permits,
+        "code": code,
+        "accounts": portal.accounts,
+    }
 
 
 def test_the_planner_page_is_served_to_anyone(planner_city):
@@ -74,258 +73,212 @@ def test_the_planner_page_is_served_to_anyone(planner_city):
         assert c.get("/static/css/planner.css").status_code == 200
 
 
-class Browser:
-    def __init__(self, p, base: str, viewport: dict):
-        self.browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        self.page = self.browser.new_page(viewport=viewport, locale="uk-UA")
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        self.failed: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(exc.stack or str(exc)))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
-                     else None)  # fmt: skip
-        self.page.on("request", lambda r: self.foreign.append(r.url)
-                     if not r.url.startswith("http://127.0.0.1:") and not r.url.startswith("data:")
-                     else None)  # fmt: skip
-        self.page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}")
-                     if r.status >= 400 else None)  # fmt: skip
-        self.base = base
-
-    def open(self, path: str):
-        self.page.goto(self.base + path)
-        self.page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
-        self.page.wait_for_selector(
-            'li[data-layer="districts"][data-state="on"]', state="attached", timeout=15_000
-        )
-
-    def switch_on(self, name: str):
-        self.page.check(f"#layer-{name}")
-        self.page.wait_for_selector(
-            f'li[data-layer="{name}"][data-state="on"]', state="attached", timeout=20_000
-        )
-
-    def close(self):
-        self.browser.close()
-        assert self.errors == []
-        assert self.foreign == []
-        assert self.failed == []
+def open_planner(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+    page.wait_for_selector(
+        'li[data-layer="districts"][data-state="on"]', state="attached", timeout=15_000
+    )
 
 
-@pytest.mark.browser
-def test_the_planner_lists_layers_with_freshness_and_shows_a_kiosks_permit(planner_city, tmp_path):
-    from playwright.sync_api import sync_playwright
+def switch_on(page, name: str) -> None:
+    page.check(f"#layer-{name}")
+    page.wait_for_selector(
+        f'li[data-layer="{name}"][data-state="on"]', state="attached", timeout=20_000
+    )
 
+
+def click_the_kiosk_at_the_centre(page) -> None:
+    """Click the map's centre (kiosk 1) once the map's canvas has drawn what was switched on
+    (it redraws on the next animation frame)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def assert_clean(log) -> None:
+    """No console error and no failed request either (browser_log checks the rest)."""
+    assert log.console == []
+    assert log.failed == []
+
+
+def test_the_planner_lists_layers_with_freshness_and_shows_a_kiosks_permit(
+    planner_city, page, browser_log, screenshot
+):
     lon, lat = planner_city["centre"]
-    with sync_playwright() as p:
-        b = Browser(p, planner_city["base"], DESKTOP)
-        page = b.page
-        try:
-            b.open(f"/planner#18/{lat:.7f}/{lon:.7f}")
-            names = page.eval_on_selector_all(
-                "li[data-layer]", "els => els.map(e => e.dataset.layer)"
-            )
-            for name in ("advertising_structures", "kiosks", "abandoned_buildings", "pois"):
-                assert name in names
-            assert "appeals" not in names
-            # Freshness: the owner, the regime, and «прострочено» on the overdue layer only.
-            overdue = page.locator('li[data-layer="abandoned_buildings"]')
-            assert overdue.get_attribute("data-overdue") == "true"
-            assert "прострочено" in overdue.locator(".fresh").inner_text()
-            kiosks = page.locator('li[data-layer="kiosks"]')
-            fresh = kiosks.locator(".fresh").inner_text()
-            assert "прострочено" not in fresh
-            assert "Департамент промисловості" in fresh and "щотижня" in fresh
-            assert page.locator("li[data-overdue]").count() == 1
-            # The checkbox is labelled by the layer's title and described by its freshness.
-            assert page.get_by_label("МАФ і тимчасові споруди", exact=True).count() == 1
+    page.set_viewport_size(DESKTOP)
+    open_planner(page, planner_city["base"] + f"/planner#18/{lat:.7f}/{lon:.7f}")
+    names = page.eval_on_selector_all("li[data-layer]", "els => els.map(e => e.dataset.layer)")
+    for name in ("advertising_structures", "kiosks", "abandoned_buildings", "pois"):
+        assert name in names
+    assert "appeals" not in names
+    # Freshness: the owner, the regime, and «прострочено» on the overdue layer only.
+    overdue = page.locator('li[data-layer="abandoned_buildings"]')
+    assert overdue.get_attribute("data-overdue") == "true"
+    assert "прострочено" in overdue.locator(".fresh").inner_text()
+    kiosks = page.locator('li[data-layer="kiosks"]')
+    fresh = kiosks.locator(".fresh").inner_text()
+    assert "прострочено" not in fresh
+    assert "Департамент промисловості" in fresh and "щотижня" in fresh
+    assert page.locator("li[data-overdue]").count() == 1
+    # The checkbox is labelled by the layer's title and described by its freshness.
+    assert page.get_by_label("МАФ і тимчасові споруди", exact=True).count() == 1
 
-            # Switching kiosks on draws every kiosk (one page of 5000).
-            b.switch_on("kiosks")
-            assert kiosks.get_attribute("data-count") == str(planner_city["kiosks"])
-            # The permits counted by status, as the database counts them (kiosk 1 expired,
-            # kiosk 2 expiring within 30 days).
-            shown = {
-                li.get_attribute("data-status"): int(li.get_attribute("data-count"))
-                for li in kiosks.locator(".permit-count").all()
-            }
-            assert {k: v for k, v in shown.items() if v} == planner_city["permits"]
-            assert shown["expired"] >= 1 and shown["expiring"] >= 1
-            assert "прострочений" in kiosks.locator(".permit-counts").inner_text()
-            page.wait_for_timeout(300)
+    # Switching kiosks on draws every kiosk (one page of 5000).
+    switch_on(page, "kiosks")
+    assert kiosks.get_attribute("data-count") == str(planner_city["kiosks"])
+    # The permits counted by status, as the database counts them (kiosk 1 expired,
+    # kiosk 2 expiring within 30 days).
+    shown = {
+        li.get_attribute("data-status"): int(li.get_attribute("data-count"))
+        for li in kiosks.locator(".permit-count").all()
+    }
+    assert {k: v for k, v in shown.items() if v} == planner_city["permits"]
+    assert shown["expired"] >= 1 and shown["expiring"] >= 1
+    assert "прострочений" in kiosks.locator(".permit-counts").inner_text()
 
-            # A click on kiosk 1 (at the map's centre) shows its attributes and expired permit.
-            box = page.locator("#map").bounding_box()
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
-            assert page.get_attribute("#attrs", "data-layer") == "kiosks"
-            assert planner_city["code"] in page.locator("#attrs-title").inner_text()
-            assert page.get_attribute("#attrs-permit", "data-status") == "expired"
-            assert "прострочений" in page.locator("#attrs-permit").inner_text()
-            table = page.locator("#attrs-table").inner_text()
-            assert "permit_valid_until" in table and "owner" in table
-            assert page.locator("#attrs-table tr.permit-expired").count() == 1
-            page.screenshot(path=str(tmp_path / "planner-desktop-kiosk.png"))
+    # A click on kiosk 1 (at the map's centre) shows its attributes and expired permit.
+    click_the_kiosk_at_the_centre(page)
+    page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+    assert page.get_attribute("#attrs", "data-layer") == "kiosks"
+    assert planner_city["code"] in page.locator("#attrs-title").inner_text()
+    assert page.get_attribute("#attrs-permit", "data-status") == "expired"
+    assert "прострочений" in page.locator("#attrs-permit").inner_text()
+    table = page.locator("#attrs-table").inner_text()
+    assert "permit_valid_until" in table and "owner" in table
+    assert page.locator("#attrs-table tr.permit-expired").count() == 1
+    screenshot(page, "planner-desktop-kiosk")
 
-            # Keyboard: close, focus the map, Enter shows the same kiosk again.
-            page.click("#attrs-close")
-            assert page.locator("#attrs").is_hidden()
-            page.focus("#map")
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
-            assert planner_city["code"] in page.locator("#attrs-title").inner_text()
+    # Keyboard: close, focus the map, Enter shows the same kiosk again.
+    page.click("#attrs-close")
+    assert page.locator("#attrs").is_hidden()
+    page.focus("#map")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+    assert planner_city["code"] in page.locator("#attrs-title").inner_text()
 
-            # A city-wide view with ads, kiosks and the abandoned buildings on.
-            page.goto(planner_city["base"] + "/planner")
-            page.wait_for_selector('li[data-layer="districts"][data-state="on"]', timeout=15_000)
-            for name in ("advertising_structures", "kiosks", "abandoned_buildings"):
-                b.switch_on(name)
-            page.wait_for_timeout(500)
-            shot = tmp_path / "planner-desktop.png"
-            page.screenshot(path=str(shot))
-            assert shot.stat().st_size > 10_000
-        finally:
-            b.close()
+    # A city-wide view with ads, kiosks and the abandoned buildings on.
+    page.goto(planner_city["base"] + "/planner")
+    page.wait_for_selector('li[data-layer="districts"][data-state="on"]', timeout=15_000)
+    for name in ("advertising_structures", "kiosks", "abandoned_buildings"):
+        switch_on(page, name)
+    shot = screenshot(page, "planner-desktop")
+    assert shot.stat().st_size > 10_000
+    assert_clean(browser_log)
 
 
-@pytest.mark.browser
-def test_the_planner_works_on_a_phone(planner_city, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_the_planner_works_on_a_phone(planner_city, page, browser_log, screenshot):
     lon, lat = planner_city["centre"]
-    with sync_playwright() as p:
-        b = Browser(p, planner_city["base"], PHONE)
-        page = b.page
-        try:
-            b.open(f"/planner#18/{lat:.7f}/{lon:.7f}")
-            assert page.locator("#layer-list").is_hidden()  # the sheet starts closed
-            page.click("#panel-toggle")
-            assert page.get_attribute("#panel-toggle", "aria-expanded") == "true"
-            b.switch_on("kiosks")
-            page.click("#panel-toggle")  # close the sheet to reach the map
-            page.wait_for_timeout(300)
-            box = page.locator("#map").bounding_box()
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
-            assert page.get_attribute("#panel", "data-open") == "true"
-            assert page.get_attribute("#attrs-permit", "data-status") == "expired"
-            shot = tmp_path / "planner-phone.png"
-            page.screenshot(path=str(shot))
-            assert shot.stat().st_size > 10_000
-        finally:
-            b.close()
+    page.set_viewport_size(PHONE)
+    open_planner(page, planner_city["base"] + f"/planner#18/{lat:.7f}/{lon:.7f}")
+    assert page.locator("#layer-list").is_hidden()  # the sheet starts closed
+    page.click("#panel-toggle")
+    assert page.get_attribute("#panel-toggle", "aria-expanded") == "true"
+    switch_on(page, "kiosks")
+    page.click("#panel-toggle")  # close the sheet to reach the map
+    click_the_kiosk_at_the_centre(page)
+    page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+    assert page.get_attribute("#panel", "data-open") == "true"
+    assert page.get_attribute("#attrs-permit", "data-status") == "expired"
+    shot = screenshot(page, "planner-phone")
+    assert shot.stat().st_size > 10_000
+    assert_clean(browser_log)
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_the_planner_in_english(planner_city, tmp_path, viewport):
+def test_the_planner_in_english(planner_city, page, browser_log, screenshot, viewport):
     """The language switch: the page, its legend, the layers' freshness and titles (the
     catalogue's title_en), the permit counts and a kiosk's attributes in English; the data
     (owner departments, attribute values) stays Ukrainian."""
-    from playwright.sync_api import expect, sync_playwright
-
     lon, lat = planner_city["centre"]
     phone = viewport is PHONE
-    with sync_playwright() as p:
-        b = Browser(p, planner_city["base"], viewport)
-        page = b.page
-        try:
-            b.open(f"/planner#18/{lat:.7f}/{lon:.7f}")
-            assert page.get_attribute("html", "lang") == "uk"
-            page.click('a.lang-switch[data-lang="en"]')
-            page.wait_for_url(re.compile(r"/planner\?lang=en#18/"))  # the view is kept
-            page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
-            page.wait_for_selector(
-                'li[data-layer="districts"][data-state="on"]', state="attached", timeout=15_000
-            )
-            assert page.get_attribute("html", "lang") == "en"
-            assert page.title() == "City layers — Hromada GIS"
-            expect(page.locator("#panel-title")).to_have_text("City layers")
-            expect(page.locator("#status")).to_have_text(
-                re.compile(r"^Layer “Districts” switched on: \d+ features\.$")
-            )
-            switch = page.locator("a.lang-switch")
-            expect(switch).to_have_text("Українська")
-            expect(switch).to_be_visible()
-            if phone:
-                expect(page.locator("#panel-toggle")).to_have_text("Layers and attributes")
-                page.click("#panel-toggle")
-            legend = page.locator(".permit-legend").inner_text()
-            for text in ("Permits (advertising and kiosks)", "valid", "expires within 30 days",
-                         "expired", "expiry unknown"):  # fmt: skip
-                assert text in legend
-            # Freshness in English; «overdue» on the overdue layer only; data stays as it is.
-            overdue = page.locator('li[data-layer="abandoned_buildings"] .fresh').inner_text()
-            assert "overdue" in overdue and "Last updated" in overdue
-            kiosks = page.locator('li[data-layer="kiosks"]')
-            fresh = kiosks.locator(".fresh").inner_text()
-            assert "Owner" in fresh and "Updates" in fresh and "weekly" in fresh
-            assert "overdue" not in fresh and "Департамент промисловості" in fresh
-            assert "щотижня" not in fresh and "Власник" not in fresh
-            # The city's own layers have English titles in the catalogue.
-            assert page.get_by_label("Kiosks and temporary structures", exact=True).count() == 1
-            assert page.get_by_label("Districts", exact=True).count() == 1
-            expect(page.locator('li[data-layer="districts"] .count')).to_have_text(
-                re.compile(r"^\d+ features$")
-            )
+    page.set_viewport_size(viewport)
+    open_planner(page, planner_city["base"] + f"/planner#18/{lat:.7f}/{lon:.7f}")
+    assert page.get_attribute("html", "lang") == "uk"
+    page.click('a.lang-switch[data-lang="en"]')
+    page.wait_for_url(re.compile(r"/planner\?lang=en#18/"))  # the view is kept
+    page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+    page.wait_for_selector(
+        'li[data-layer="districts"][data-state="on"]', state="attached", timeout=15_000
+    )
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.title() == "City layers — Hromada GIS"
+    expect(page.locator("#panel-title")).to_have_text("City layers")
+    expect(page.locator("#status")).to_have_text(
+        re.compile(r"^Layer “Districts” switched on: \d+ features\.$")
+    )
+    switch = page.locator("a.lang-switch")
+    expect(switch).to_have_text("Українська")
+    expect(switch).to_be_visible()
+    if phone:
+        expect(page.locator("#panel-toggle")).to_have_text("Layers and attributes")
+        page.click("#panel-toggle")
+    legend = page.locator(".permit-legend").inner_text()
+    for text in ("Permits (advertising and kiosks)", "valid", "expires within 30 days",
+                 "expired", "expiry unknown"):  # fmt: skip
+        assert text in legend
+    # Freshness in English; «overdue» on the overdue layer only; data stays as it is.
+    overdue = page.locator('li[data-layer="abandoned_buildings"] .fresh').inner_text()
+    assert "overdue" in overdue and "Last updated" in overdue
+    kiosks = page.locator('li[data-layer="kiosks"]')
+    fresh = kiosks.locator(".fresh").inner_text()
+    assert "Owner" in fresh and "Updates" in fresh and "weekly" in fresh
+    assert "overdue" not in fresh and "Департамент промисловості" in fresh
+    assert "щотижня" not in fresh and "Власник" not in fresh
+    # The city's own layers have English titles in the catalogue.
+    assert page.get_by_label("Kiosks and temporary structures", exact=True).count() == 1
+    assert page.get_by_label("Districts", exact=True).count() == 1
+    expect(page.locator('li[data-layer="districts"] .count')).to_have_text(
+        re.compile(r"^\d+ features$")
+    )
 
-            b.switch_on("kiosks")
-            counts = kiosks.locator(".permit-counts").inner_text()
-            assert "expired: " in counts and "expires within 30 days: " in counts
-            expect(page.locator("#status")).to_have_text(
-                f"Layer “Kiosks and temporary structures” switched on: "
-                f"{planner_city['kiosks']:,} features."
-            )
-            if phone:
-                page.click("#panel-toggle")  # close the sheet to reach the map
-            page.wait_for_timeout(300)
-            box = page.locator("#map").bounding_box()
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
-            assert planner_city["code"] in page.locator("#attrs-title").inner_text()
-            title = page.locator("#attrs-title").inner_text()
-            assert title.startswith("Kiosks and temporary structures: ")
-            heads = page.locator("#attrs-table thead th").all_inner_texts()
-            assert heads == ["Property", "Value"]
-            expect(page.locator("#attrs-permit")).to_have_text(
-                re.compile(r"^Permit: expired \(until \d\d/\d\d/\d{4}\)$")
-            )
-            assert page.get_attribute("#attrs-close", "aria-label") == "Close attributes"
-            shot = tmp_path / f"planner-{'phone' if phone else 'desktop'}-en.png"
-            page.screenshot(path=str(shot))
-            assert shot.stat().st_size > 10_000
+    switch_on(page, "kiosks")
+    counts = kiosks.locator(".permit-counts").inner_text()
+    assert "expired: " in counts and "expires within 30 days: " in counts
+    expect(page.locator("#status")).to_have_text(
+        f"Layer “Kiosks and temporary structures” switched on: {planner_city['kiosks']:,} features."
+    )
+    if phone:
+        page.click("#panel-toggle")  # close the sheet to reach the map
+    click_the_kiosk_at_the_centre(page)
+    page.wait_for_selector("#attrs:not([hidden])", timeout=5_000)
+    assert planner_city["code"] in page.locator("#attrs-title").inner_text()
+    title = page.locator("#attrs-title").inner_text()
+    assert title.startswith("Kiosks and temporary structures: ")
+    heads = page.locator("#attrs-table thead th").all_inner_texts()
+    assert heads == ["Property", "Value"]
+    expect(page.locator("#attrs-permit")).to_have_text(
+        re.compile(r"^Permit: expired \(until \d\d/\d\d/\d{4}\)$")
+    )
+    assert page.get_attribute("#attrs-close", "aria-label") == "Close attributes"
+    shot = screenshot(page, f"planner-{'phone' if phone else 'desktop'}-en")
+    assert shot.stat().st_size > 10_000
 
-            # And back: the switch now offers English again, the page is Ukrainian.
-            if phone:
-                page.click("#attrs-close")
-            page.click('a.lang-switch[data-lang="uk"]')
-            page.wait_for_url(re.compile(r"/planner\?lang=uk#18/"))
-            page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
-            expect(page.locator("#panel-title")).to_have_text("Шари міста")
-            assert page.get_by_label("МАФ і тимчасові споруди", exact=True).count() == 1
-        finally:
-            b.close()
+    # And back: the switch now offers English again, the page is Ukrainian.
+    if phone:
+        page.click("#attrs-close")
+    page.click('a.lang-switch[data-lang="uk"]')
+    page.wait_for_url(re.compile(r"/planner\?lang=uk#18/"))
+    page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+    expect(page.locator("#panel-title")).to_have_text("Шари міста")
+    assert page.get_by_label("МАФ і тимчасові споруди", exact=True).count() == 1
+    assert_clean(browser_log)
 
 
-@pytest.mark.browser
-def test_signed_in_staff_also_see_internal_layers(planner_city):
+def test_signed_in_staff_also_see_internal_layers(planner_city, page, browser_log):
     """The catalogue filters by role: anonymous visitors do not see the executors' territories,
     the demo planner (signed in with a cookie session, which the page's fetch sends) does."""
-    from playwright.sync_api import sync_playwright
 
     planner = next(a for a in planner_city["accounts"] if a.role == "planner")
-    with sync_playwright() as p:
-        b = Browser(p, planner_city["base"], DESKTOP)
-        page = b.page
-        try:
-            b.open("/planner")
-            assert page.locator('li[data-layer="executor_territories"]').count() == 0
-            r = page.request.post(
-                planner_city["base"] + "/api/v1/auth/login",
-                data={"email": planner.login, "password": planner.password, "session": "cookie"},
-            )
-            assert r.ok, r.text()
-            b.open("/planner")
-            assert page.locator('li[data-layer="executor_territories"]').count() == 1
-            b.switch_on("executor_territories")
-        finally:
-            b.close()
+    page.set_viewport_size(DESKTOP)
+    open_planner(page, planner_city["base"] + "/planner")
+    assert page.locator('li[data-layer="executor_territories"]').count() == 0
+    r = page.request.post(
+        planner_city["base"] + "/api/v1/auth/login",
+        data={"email": planner.login, "password": planner.password, "session": "cookie"},
+    )
+    assert r.ok, r.text()
+    open_planner(page, planner_city["base"] + "/planner")
+    assert page.locator('li[data-layer="executor_territories"]').count() == 1
+    switch_on(page, "executor_territories")
+    assert_clean(browser_log)
