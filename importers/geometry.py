@@ -164,9 +164,12 @@ def keep_dimension(geom: BaseGeometry, dimension: int) -> BaseGeometry:
         return shapely.GeometryCollection()
     if len(flat) == 1:
         return flat[0]
-    return {
-        0: shapely.MultiPoint, 1: shapely.MultiLineString, 2: shapely.MultiPolygon,
-    }[dimension](flat)  # fmt: skip
+    # Every part has this dimension: the isinstance filters keep them all.
+    if dimension == 0:
+        return shapely.MultiPoint([g for g in flat if isinstance(g, shapely.Point)])
+    if dimension == 1:
+        return shapely.MultiLineString([g for g in flat if isinstance(g, shapely.LineString)])
+    return shapely.MultiPolygon([g for g in flat if isinstance(g, shapely.Polygon)])
 
 
 def repair(geom: BaseGeometry) -> tuple[BaseGeometry, str | None]:
@@ -195,14 +198,17 @@ def repair(geom: BaseGeometry) -> tuple[BaseGeometry, str | None]:
 
 def to_multipolygon(geom: BaseGeometry) -> shapely.MultiPolygon | None:
     """The polygonal part of `geom` as a MultiPolygon (what area tables store), or None."""
-    if geom.geom_type == "MultiPolygon":
+    if isinstance(geom, shapely.MultiPolygon):
         return geom
-    if geom.geom_type == "Polygon":
+    if isinstance(geom, shapely.Polygon):
         return shapely.MultiPolygon([geom])
     polygonal = keep_dimension(geom, 2)
     if polygonal.is_empty:
         return None
-    return polygonal if polygonal.geom_type == "MultiPolygon" else shapely.MultiPolygon([polygonal])
+    if isinstance(polygonal, shapely.MultiPolygon):
+        return polygonal
+    assert isinstance(polygonal, shapely.Polygon)  # keep_dimension's only part
+    return shapely.MultiPolygon([polygonal])
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ def prepare_spatial(
             cleaned = clean_geometry(feature.geom, source.crs)
             if cleaned.rejected:
                 raise Rejected(cleaned.rejected)
+            assert cleaned.geom is not None  # not rejected
             geom = target.fit_geometry(cleaned.geom)
             if feature_key in first_seen:
                 raise Rejected(

@@ -274,7 +274,8 @@ def _read_csv_features(path: Path, *, lon: str | None, lat: str | None, wkt: str
     for i, row in enumerate(table.rows, start=1):
         props = {k: (v if v.strip() else None) for k, v in row.items() if k not in geom_cols}
         where = f"row {i}"
-        geom, error = None, None
+        geom: BaseGeometry | None = None
+        error: str | None = None
         if lon_col is not None and lat_col is not None:  # use_xy
             try:
                 x, y = parse_number(row[lon_col]), parse_number(row[lat_col])
@@ -341,4 +342,4 @@ def _read_ogr(path: Path) -> Source:
                 error = f"unparseable geometry: {exc}"
         fid = str(fids[i]) if fids is not None else None
         features.append(Feature(i + 1, fid, props, geom, error=error))
-    return Source(path, meta.get("driver") or "ogr", features, crs=crs)
+    return Source(path, str(meta.get("driver") or "ogr"), features, crs=crs)

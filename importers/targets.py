@@ -84,7 +84,7 @@ class SpatialTarget:
                 raise Rejected(f"a {geom.geom_type} is not an area; skipped")
             return multi
         if self.geometry == "point":
-            if geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:
+            if isinstance(geom, shapely.MultiPoint) and len(geom.geoms) == 1:
                 return geom.geoms[0]
             if geom.geom_type != "Point":
                 raise Rejected(f"a {geom.geom_type} where a point is expected; skipped")

@@ -79,7 +79,7 @@ def kmeans_sites(points: np.ndarray, k: int, rng: np.random.Generator, kx: float
 def polygonal(geom: BaseGeometry) -> MultiPolygon:
     """The polygonal part of `geom` as a MultiPolygon (intersections may add lines/points)."""
     parts = [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
-    if not parts and geom.geom_type == "MultiPolygon":
+    if not parts and isinstance(geom, MultiPolygon):
         parts = list(geom.geoms)
     return MultiPolygon(parts)
 
