@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, Field
 
+from api import schemas
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, public, signed_in
 from api.ratelimit import check_account_limit, rate_limit
@@ -99,7 +100,7 @@ async def _send(settings: Settings, *, to: str, subject: str, body: str) -> None
 
 
 @router.post(
-    "/register", status_code=202, dependencies=[public("anyone: citizens sign up"), rate_limit("register")],
+    "/register", response_model=schemas.Status, status_code=202, dependencies=[public("anyone: citizens sign up"), rate_limit("register")],
     summary="Реєстрація громадянина (підтвердження поштою)",
 )  # fmt: skip
 async def register(
@@ -140,7 +141,7 @@ async def register(
 
 
 @router.post(
-    "/confirm", dependencies=[public("anyone holding a confirmation link")],
+    "/confirm", response_model=schemas.Status, dependencies=[public("anyone holding a confirmation link")],
     summary="Підтвердження адреси e-mail",
 )  # fmt: skip
 async def confirm(body: TokenBody, conn: ConnDep) -> dict:
@@ -150,7 +151,7 @@ async def confirm(body: TokenBody, conn: ConnDep) -> dict:
 
 
 @router.post(
-    "/login", dependencies=[public("anyone: signing in"), rate_limit("login")],
+    "/login", response_model=schemas.BearerToken, response_model_exclude_unset=True, dependencies=[public("anyone: signing in"), rate_limit("login")],
     summary="Вхід: токен для API або cookie для порталу",
 )  # fmt: skip
 async def login(
@@ -191,7 +192,7 @@ def _forget_cookie(request: Request, response: Response) -> None:
     )  # fmt: skip
 
 
-@router.post("/logout", summary="Вихід (цей сеанс)")
+@router.post("/logout", response_model=schemas.Status, summary="Вихід (цей сеанс)")
 async def logout(principal: SignedIn, request: Request, response: Response, conn: ConnDep) -> dict:
     assert principal.session_id is not None  # signed in
     await accounts.revoke_session(conn, session_id=principal.session_id)
@@ -199,7 +200,7 @@ async def logout(principal: SignedIn, request: Request, response: Response, conn
     return {"status": "signed_out"}
 
 
-@router.post("/logout-all", summary="Вихід на всіх пристроях")
+@router.post("/logout-all", response_model=schemas.SignedOutAll, summary="Вихід на всіх пристроях")
 async def logout_all(
     principal: SignedIn, request: Request, response: Response, conn: ConnDep
 ) -> dict:
@@ -210,7 +211,7 @@ async def logout_all(
 
 
 @router.post(
-    "/password-reset", status_code=202, dependencies=[public("anyone: forgot the password"), rate_limit("password_reset")],
+    "/password-reset", response_model=schemas.Status, status_code=202, dependencies=[public("anyone: forgot the password"), rate_limit("password_reset")],
     summary="Відновлення пароля: лист із посиланням",
 )  # fmt: skip
 async def password_reset(
@@ -234,7 +235,7 @@ async def password_reset(
 
 
 @router.post(
-    "/password-reset/confirm", dependencies=[public("anyone holding a reset link")],
+    "/password-reset/confirm", response_model=schemas.Status, dependencies=[public("anyone holding a reset link")],
     summary="Новий пароль за посиланням із листа",
 )  # fmt: skip
 async def password_reset_confirm(body: ResetConfirmBody, conn: ConnDep) -> dict:

@@ -11,6 +11,7 @@ from psycopg import OperationalError
 from psycopg.errors import UndefinedFunction
 from psycopg_pool import PoolTimeout
 
+from api import schemas
 from api.deps import PoolDep, SettingsDep
 from api.errors import error_response
 from api.policy import public
@@ -19,7 +20,7 @@ from gis.db import server_versions
 router = APIRouter(tags=["health"], dependencies=[public("anyone: load balancers, people")])
 
 
-@router.get("/healthz", summary="Стан сервісу і бази даних")
+@router.get("/healthz", response_model=schemas.Health, summary="Стан сервісу і бази даних")
 async def healthz(request: Request, pool: PoolDep, settings: SettingsDep) -> JSONResponse:
     wait = settings.db_connect_timeout
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api import schemas
 from api.deps import ConnDep
 from api.policy import PrincipalDep
 from layers import catalogue
@@ -13,7 +14,7 @@ from layers import catalogue
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 
 
-@router.get("/layers", name="layer_catalogue")
+@router.get("/layers", response_model=schemas.LayerCatalogue, name="layer_catalogue")
 async def layer_catalogue(conn: ConnDep, principal: PrincipalDep) -> dict:
     """The layers the caller may see (internal ones for staff only): owner department, update
     regime, last update, due date, overdue, and where their features and tiles are served."""

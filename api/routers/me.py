@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from api import schemas
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, allow, signed_in
 from api.security import cookie_name, cookie_secure
@@ -28,7 +29,7 @@ class EraseBody(BaseModel):
     )
 
 
-@router.get("", summary="Мій обліковий запис і моя зона відповідальності")
+@router.get("", response_model=schemas.Me, response_model_exclude_unset=True, summary="Мій обліковий запис і моя зона відповідальності")
 async def me(principal: SignedIn, request: Request, conn: ConnDep) -> dict:
     assert principal.user_id is not None  # signed in
     account = await accounts.get_account(conn, user_id=principal.user_id)
@@ -63,7 +64,7 @@ async def me(principal: SignedIn, request: Request, conn: ConnDep) -> dict:
     return body
 
 
-@router.get("/data", summary="Завантажити мої дані (JSON)")
+@router.get("/data", response_model=schemas.MyData, summary="Завантажити мої дані (JSON)")
 async def my_data(principal: SignedIn, conn: ConnDep) -> Response:
     assert principal.user_id is not None  # signed in
     data = await accounts.export_user_data(conn, user_id=principal.user_id)
@@ -77,7 +78,7 @@ async def my_data(principal: SignedIn, conn: ConnDep) -> Response:
     )
 
 
-@router.delete("", summary="Видалити мій обліковий запис (звернення лишаються знеособленими)")
+@router.delete("", response_model=schemas.Status, summary="Видалити мій обліковий запис (звернення лишаються знеособленими)")
 async def erase_me(
     body: EraseBody,
     principal: Citizen,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api import schemas
 from api.deps import ConnDep
 from api.policy import public
 from gis import routing
@@ -21,7 +22,7 @@ from gis.errors import InvalidInput
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
 
-@router.get("/areas", dependencies=[public()])
+@router.get("/areas", response_model=schemas.Areas, dependencies=[public()])
 async def areas(conn: ConnDep, lon: str | None = None, lat: str | None = None) -> dict:
     found = await routing.areas_at(conn, lon, lat)
     point = routing.check_point(lon, lat)
@@ -29,7 +30,7 @@ async def areas(conn: ConnDep, lon: str | None = None, lat: str | None = None) -
     return {"lon": point[0], "lat": point[1], "areas": found}
 
 
-@router.get("/route", dependencies=[public()])
+@router.get("/route", response_model=schemas.RouteDecision, dependencies=[public()])
 async def route(
     conn: ConnDep, category: str | None = None, lon: str | None = None, lat: str | None = None
 ) -> dict:

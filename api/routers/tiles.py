@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection
 
+from api import schemas
 from api.policy import PrincipalDep
 from api.urls import absolute_url
 from layers import Layer
@@ -103,7 +104,7 @@ async def tile(
 
 
 @router.get(
-    "/{collection_id}/tilejson.json", name="tilejson", summary="Опис плиток шару (TileJSON 3.0)"
+    "/{collection_id}/tilejson.json", response_model=schemas.TileJSON, name="tilejson", summary="Опис плиток шару (TileJSON 3.0)"
 )
 async def tilejson_document(
     request: Request, collection_id: str, principal: PrincipalDep

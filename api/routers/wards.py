@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api import schemas
 from api.deps import ConnDep
 from api.errors import preferred_language
 from api.headers import inline_page_policy
@@ -56,7 +57,7 @@ async def _ward(conn, principal: Principal, number: str) -> dict:
     return info
 
 
-@router.get("/{number}/statistics", summary="Статистика звернень виборчого округу")
+@router.get("/{number}/statistics", response_model=schemas.WardStatistics, summary="Статистика звернень виборчого округу")
 async def ward_statistics(
     number: str, principal: WardReader, conn: ConnDep, request: Request, lang: LangQuery = None
 ) -> dict:

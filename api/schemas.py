@@ -1,0 +1,926 @@
+"""What the JSON routes answer: one pydantic model per response, declared on each route
+(`response_model=`), so /openapi.json describes every answer and the fuzz (tests/test_fuzz.py)
+checks real answers against it.
+
+The models describe what the routes and the gis/ functions they call return today. Every
+model allows properties it does not name (`extra="allow"`): validating an answer never drops
+a key, and a new key is a documentation gap, not a 500. Where a shape varies by layer or role
+(GeoJSON properties, queryables' schemas, a layer's own fields) it is typed loosely.
+
+Errors: every status of 400 or more is an `Error` (api/errors.py), declared once for the whole
+app by `ERROR_RESPONSES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+
+# Media types of the OGC answers, so that /openapi.json names the type each one is sent as.
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+class JSONSchemaResponse(JSONResponse):
+    media_type = "application/schema+json"
+
+
+class OpenAPI30Response(JSONResponse):
+    media_type = "application/vnd.oai.openapi+json;version=3.0"
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class Error(Out):
+    """Every answer with a status of 400 or more (api/errors.py)."""
+
+    code: str = Field(description="Stable code, for programs")
+    detail: str = Field(description="Message in the request's language (uk, or en)")
+    parameter: str | None = Field(
+        default=None, description="The query parameter or field at fault, when there is one"
+    )
+
+
+def _error(description: str) -> dict[str, Any]:
+    # Written out rather than `model=Error`: FastAPI would list it under the route's own media
+    # type (GeoJSON, HTML…), while an error is always application/json.
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": Error.model_json_schema()}},
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": _error("Bad request, not signed in, refused, not found, too many requests"),
+    "5XX": _error("Unexpected failure, or the database is unavailable"),
+}
+
+# GET /api/v1/photos/{sha256}: the picture itself.
+PHOTO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The photo, EXIF stripped",
+        "content": {t: {} for t in ("image/jpeg", "image/png", "image/webp")},
+    }
+}
+
+
+# --- health ------------------------------------------------------------------------------------
+
+
+class DatabaseVersions(Out):
+    server_version: str
+    postgis_version: str
+
+
+class Health(Out):
+    status: str
+    database: DatabaseVersions
+
+
+# --- categories and appeals (api/routers/appeals.py, gis/intake.py) ----------------------------
+
+
+class Category(Out):
+    id: int
+    code: str | None
+    name: str
+    name_en: str | None
+    deadline_days: int | None
+    needs_study: bool | None
+
+
+class Kind(Category):
+    subkinds: list[Category]
+
+
+class Categories(Out):
+    kinds: list[Kind]
+    returned: int
+
+
+class Point(Out):
+    lon: float
+    lat: float
+
+
+class CodeName(Out):
+    code: str | None
+    name: str | None
+
+
+class SubmittedCategory(Out):
+    id: int
+    code: str | None
+    name: str
+    kind: str | None
+    deadline_days: int | None
+    needs_study: bool | None
+
+
+class SubmittedExecutor(Out):
+    id: int | None
+    code: str | None
+    name: str | None
+
+
+class SubmittedRouting(Out):
+    rule_id: int | None
+    reason: str
+    areas: list[dict[str, Any]]
+
+
+class SubmittedPhoto(Out):
+    sha256: str
+    url: str
+    content_type: str
+    width: int | None
+    height: int | None
+
+
+class SubmittedAppeal(Out):
+    """201 of POST /api/v1/appeals (a replay under an Idempotency-Key repeats it)."""
+
+    number: str
+    status: str
+    created_at: str | None
+    deadline_at: str | None
+    category: SubmittedCategory
+    channel: str | None
+    privileged: bool
+    is_public: bool
+    location: Point | None
+    location_source: str | None
+    address: str | None
+    district: dict[str, Any] | None
+    ward: dict[str, Any] | None
+    executor: SubmittedExecutor
+    routing: SubmittedRouting
+    routing_reason: str
+    photos: list[SubmittedPhoto]
+    similar_open_appeals: list[dict[str, Any]]
+
+
+class KindName(Out):
+    name: str | None
+    name_en: str | None
+
+
+class PublicCategory(Out):
+    id: int
+    code: str | None
+    kind: KindName | None
+    name: str
+    name_en: str | None
+
+
+class PublicPhoto(Out):
+    url: str
+    kind: str
+    content_type: str
+    width: int | None
+    height: int | None
+
+
+class PublicAppeal(Out):
+    """Anyone's view of an appeal: never the author's personal data."""
+
+    number: str
+    status: str
+    status_name: str
+    status_name_en: str
+    kind: str | None
+    category: PublicCategory
+    address: str | None
+    location: Point | None
+    created_at: str | None
+    deadline_at: str | None
+    closed_at: str | None
+    district: CodeName | None
+    ward_number: int | None
+    executor: str | None
+    result: str | None
+    result_en: str | None
+    answer: str | None
+    overdue: bool | None
+    is_public: bool
+    text: str | None
+    support_count: int | None
+    photos: list[PublicPhoto]
+
+
+# --- the lifecycle (api/routers/lifecycle.py, gis/lifecycle.py) --------------------------------
+
+
+class Transition(Out):
+    """An action's answer: the appeal's number, its new status and result."""
+
+    number: str
+    status: str
+    result: str | None
+
+
+class Taken(Transition):
+    previous_status: str
+
+
+class Answered(Transition):
+    photos: list[Any]
+
+
+class Returned(Transition):
+    executor_id: int | None
+    rerouted: bool
+
+
+class Redirected(Transition):
+    executor: str | None
+    author_notified: bool
+
+
+class Delegated(Transition):
+    executor: str | None
+    deadline_at: str
+
+
+class CoExecutor(Out):
+    executor_id: int
+    executor: str | None
+    is_main: bool
+    deadline_at: str
+
+
+class ResolutionsAdded(Transition):
+    resolutions: list[CoExecutor]
+
+
+class Extended(Transition):
+    extended_until: str
+    author_notified: bool
+
+
+class Closing(Transition):
+    """check, confirm, reject, cancel: `supporters_notified` when the appeal got closed."""
+
+    supporters_notified: int | None = None
+
+
+class Resolution(Out):
+    executor: str | None
+    executor_name: str | None
+    is_main: bool
+    deadline_at: str | None
+    created_at: str | None
+
+
+class Resolutions(Out):
+    number: str
+    resolutions: list[Resolution]
+
+
+class Supported(Out):
+    number: str
+    support_count: int
+    supported: bool
+
+
+class NearbyAppeal(Out):
+    number: str
+    status: str
+    address: str | None
+    created_at: str | None
+    support_count: int | None
+    distance_m: float
+    lon: float
+    lat: float
+
+
+class Nearby(Out):
+    category_id: int
+    radius_m: float
+    items: list[NearbyAppeal]
+
+
+class HistoryEvent(Out):
+    at: str | None
+    action: str
+    status_from: str | None
+    status_to: str | None
+    result: str | None
+    executor: str | None = None
+    answer: Any = None
+    extended_until: Any = None
+    support_count: Any = None
+    reason: str | None = None
+
+
+class History(Out):
+    number: str
+    status: str
+    deadline_at: str | None
+    overdue: bool
+    events: list[HistoryEvent]
+
+
+# --- the public feed (api/routers/public_feed.py, gis/public_feed.py) --------------------------
+
+
+class FeedLinks(Out):
+    self_: str = Field(alias="self")
+    next: str | None
+    statistics: str
+
+
+class FeedCategory(Out):
+    id: int | None
+    name: str | None
+    name_en: str | None
+
+
+class FeedDistrict(Out):
+    id: int
+    name: str | None
+
+
+class FeedItem(Out):
+    number: str
+    kind: str | None
+    category: FeedCategory
+    status: str
+    status_name: str
+    status_name_en: str
+    district: FeedDistrict | None
+    executor: str | None
+    address: str | None
+    lon: float | None
+    lat: float | None
+    created_at: str | None
+    deadline_at: str | None
+    closed_at: str | None
+    overdue: bool
+    support_count: int | None
+    text: str | None
+    result: str | None
+    result_en: str | None
+    href: str
+
+
+class Feed(Out):
+    filters: dict[str, str]
+    total: int
+    limit: int
+    count: int
+    next: str | None
+    links: FeedLinks
+    items: list[FeedItem]
+
+
+class TypeCount(Out):
+    type: str
+    count: int
+
+
+class StatusCount(Out):
+    status: str
+    name: str
+    name_en: str
+    count: int
+
+
+class FeedStatistics(Out):
+    filters: dict[str, str]
+    top: int
+    total: int
+    overdue: int
+    by_type: list[TypeCount]
+    by_status: list[StatusCount]
+    by_category: list[dict[str, Any]]
+    categories_count: int
+    by_district: list[dict[str, Any]]
+
+
+# --- routing and geocoding (api/routers/routing.py, geocode.py) --------------------------------
+
+
+class Areas(Out):
+    lon: float | None
+    lat: float | None
+    areas: list[dict[str, Any]]
+
+
+class RouteDecision(Out):
+    executor_id: int | None
+    executor_code: str | None
+    executor_name: str | None
+    rule_id: int | None
+    reason: str
+    category_id: int
+    located: bool
+    district_id: int | None
+    ward_id: int | None
+    areas: list[dict[str, Any]]
+
+
+class ReverseGeocode(Out):
+    lon: float
+    lat: float
+    address: str | None
+    distance_m: float | None
+    district: CodeName | None
+
+
+class GeocodeHit(Out):
+    type: str
+    label: str | None
+    lon: float
+    lat: float
+
+
+class GeocodeSearch(Out):
+    q: str
+    items: list[GeocodeHit]
+    returned: int
+
+
+# --- accounts (api/routers/auth.py, me.py) -----------------------------------------------------
+
+
+class Status(Out):
+    status: str
+
+
+class SignedOutAll(Status):
+    sessions_revoked: int
+
+
+class BearerToken(Out):
+    """`session: token`: a bearer token; `session: cookie`: the cookie is set and the answer
+    holds its CSRF token instead."""
+
+    access_token: str | None = None
+    token_type: str | None = None
+    csrf_token: str | None = None
+    expires_at: str
+
+
+class IdName(Out):
+    id: int
+    name: str | None
+
+
+class SessionInfo(Out):
+    kind: str | None
+    expires_at: str | None
+
+
+class Me(Out):
+    id: int
+    email: str
+    full_name: str | None
+    role: str
+    executor: IdName | None
+    executor_ids: list[int]
+    ward_number: int | None
+    is_demo: bool
+    email_confirmed: bool
+    created_at: str
+    session: SessionInfo
+    csrf_token: str | None = Field(default=None, description="cookie sessions only")
+
+
+class MyData(Out):
+    account: dict[str, Any]
+    appeals: list[dict[str, Any]]
+    personal_data_reads: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+    identities: list[dict[str, Any]]
+    exported_at: str
+
+
+# --- staff (api/routers/staff.py) --------------------------------------------------------------
+
+
+class QueueItem(Out):
+    number: str
+    kind: str | None
+    status: str
+    channel: str | None
+    privileged: bool
+    address: str | None
+    created_at: str | None
+    deadline_at: str | None
+    extended_until: str | None
+    closed_at: str | None
+    updated_at: str | None
+    category_id: int
+    category: str
+    category_en: str | None
+    district_code: str | None
+    district: str | None
+    ward_number: int | None
+    executor_code: str | None
+    executor: str | None
+    is_public: bool
+    lat: float | None
+    lon: float | None
+    overdue: bool | None
+
+
+class Queue(Out):
+    items: list[QueueItem]
+    returned: int
+    next: str | None
+
+
+class StaffEvent(Out):
+    at: str | None
+    actor: str | None
+    action: str
+    old: Any
+    new: Any
+    comment: str | None
+
+
+class StaffAppeal(QueueItem):
+    text: str | None
+    result: str | None
+    result_en: str | None
+    events: list[StaffEvent]
+
+
+class Author(Out):
+    full_name: str | None
+    email: str | None
+    phone: str | None
+    postal_address: str | None
+    privilege: str | None
+
+
+class AppealAuthor(Out):
+    number: str
+    author: Author | None
+
+
+class MyExecutor(Out):
+    id: int
+    code: str | None
+    name: str | None
+    parent_id: int | None
+
+
+class MyExecutors(Out):
+    items: list[MyExecutor]
+
+
+# --- administration (api/routers/admin.py) -----------------------------------------------------
+
+
+class User(Out):
+    id: int
+    email: str
+    full_name: str | None
+    role: str
+    executor_id: int | None
+    executor_code: str | None
+    executor: str | None
+    ward_number: int | None
+    is_active: bool
+    is_demo: bool
+    created_at: str | None
+    email_confirmed_at: str | None
+    password: str | None = Field(
+        default=None, description="Only when the account is created without one: shown once"
+    )
+
+
+class Users(Out):
+    items: list[User]
+    next: str | None
+
+
+class CategoryRow(Out):
+    id: int
+    code: str | None
+    name: str
+    parent_id: int | None
+    deadline_days: int | None
+    needs_study: bool | None
+    is_active: bool
+
+
+class RoutingRule(Out):
+    id: int
+    priority: int
+    category_id: int | None
+    category: str | None
+    district_code: str | None
+    ward_number: int | None
+    territory_code: str | None
+    executor_id: int
+    executor_code: str | None
+    executor: str | None
+    is_active: bool
+    note: str | None
+
+
+class RoutingRules(Out):
+    items: list[RoutingRule]
+    next: str | None
+
+
+class LayerRow(Out):
+    name: str
+    title: str
+    title_en: str | None
+    description: str | None
+    kind: str
+    owner_department: str | None
+    update_regime: str | None
+    last_updated: str | None
+    is_public: bool
+
+
+# --- layers and tiles (api/routers/layer_catalogue.py, tiles.py) -------------------------------
+
+
+class CatalogueLayer(Out):
+    name: str
+    title: str
+    title_en: str | None
+    description: str | None
+    kind: str
+    geometry_type: str | None
+    owner_department: str | None
+    update_regime: str | None
+    last_updated: str | None
+    source: str | None
+    attribution: str | None
+    overdue: bool
+    due_by: str | None
+    collection: str
+    tilejson: str
+
+
+class LayerCatalogue(Out):
+    layers: list[CatalogueLayer]
+    returned: int
+
+
+class VectorLayer(Out):
+    id: str
+    fields: dict[str, str]
+    minzoom: int
+    maxzoom: int
+    description: str | None
+
+
+class TileJSON(Out):
+    tilejson: str
+    name: str
+    description: str | None
+    tiles: list[str]
+    vector_layers: list[VectorLayer]
+    minzoom: int
+    maxzoom: int
+    bounds: list[float]
+    center: list[float]
+    scheme: str
+    format: str
+    attribution: str | None = None
+
+
+# --- wards (api/routers/wards.py, gis/ward_report.py) ------------------------------------------
+
+
+class WardInfo(Out):
+    number: int
+    name: str | None
+    geometry: dict[str, Any] | None
+    bbox: list[float] | None
+    name_adds: bool
+
+
+class WardStatusCount(Out):
+    status: str
+    name: str
+    count: int
+    overdue: int
+
+
+class WardCategoryCount(Out):
+    category: str | None
+    count: int
+    overdue: int
+
+
+class WardMonth(Out):
+    month: str
+    label: str
+    count: int
+    closed: int
+
+
+class WardAppeal(Out):
+    number: str
+    category: str | None
+    status: str
+    status_name: str
+    address: str | None
+    created_at: str | None
+    deadline_at: str | None
+    overdue: bool
+
+
+class WardStatistics(Out):
+    ward: WardInfo
+    total: int
+    open: int
+    overdue: int
+    by_status: list[WardStatusCount]
+    by_category: list[WardCategoryCount]
+    by_month: list[WardMonth]
+    latest: list[WardAppeal]
+
+
+# --- OGC API – Features (api/routers/ogc.py) ---------------------------------------------------
+
+
+class Link(Out):
+    href: str
+    rel: str
+    type: str
+    title: str | None = None
+
+
+class Landing(Out):
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(Out):
+    conformsTo: list[str]
+
+
+class Collection(Out):
+    id: str
+    title: str
+    description: str
+    itemType: str
+    crs: list[str]
+    links: list[Link]
+    title_en: str | None = None
+    attribution: str | None = None
+    extent: dict[str, Any] | None = None
+
+
+class Collections(Out):
+    links: list[Link]
+    collections: list[Collection]
+
+
+class Queryables(Out):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    schema_: str = Field(alias="$schema")
+    id_: str = Field(alias="$id")
+    type: str
+    title: str
+    properties: dict[str, dict[str, Any]]
+    additionalProperties: bool
+
+
+class Feature(Out):
+    type: str
+    id: Any = None
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any] | None
+    links: list[Link] | None = None
+
+
+class FeatureCollection(Out):
+    type: str
+    numberReturned: int
+    numberMatched: int | None = None
+    timeStamp: str
+    links: list[Link]
+    features: list[Feature]
+
+
+# --- what routes that read their own input take (documentation for clients and the fuzz) -------
+# These routes parse the body or the query themselves (one parser for JSON and forms, filters
+# that repeat), so FastAPI cannot see their inputs; `openapi_extra=` on each route names them.
+
+
+def _body(schema: dict[str, Any], *, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": schema}}
+    if form is not None:
+        content["multipart/form-data"] = {"schema": form}
+    return {"requestBody": {"required": False, "content": content}}
+
+
+def _object(*required: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    out = {"type": "object", "properties": properties, "additionalProperties": False}
+    return {**out, "required": list(required)} if required else out
+
+
+_TEXT = {"type": "string"}
+_ID_OR_CODE = {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+_DATE_TIME = {"type": "string", "format": "date-time"}
+# Up to 5 photos (JPEG, PNG or WebP) beside the fields, or the fields as JSON in `data`.
+_PHOTOS_FORM = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "string", "description": "the JSON body's fields, as JSON"},
+        "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    },
+}
+
+APPEAL_BODY = _body(
+    _object(
+        "category",
+        "text",
+        "location",
+        "author",
+        category=_ID_OR_CODE,
+        text=_TEXT,
+        location={
+            "anyOf": [
+                _object("lon", "lat", lon={"type": "number"}, lat={"type": "number"}),
+                _object("street", street=_TEXT, house=_TEXT),
+                _object("address", address=_TEXT),
+                _object("no_location", no_location={"type": "boolean"}),
+            ]
+        },
+        author=_object(
+            "full_name",
+            "postal_address",
+            full_name=_TEXT,
+            email=_TEXT,
+            phone=_TEXT,
+            postal_address=_TEXT,
+            privilege=_TEXT,
+        ),
+        consent_to_publish={"type": "boolean"},
+        channel=_TEXT,
+    ),
+    form=_PHOTOS_FORM,
+)
+ANSWER_BODY = _body(
+    _object("text", text=_TEXT, kind={"type": "string", "enum": ["done", "explained", "funding"]}),
+    form=_PHOTOS_FORM,
+)
+REASON_BODY = _body(_object("reason", reason=_TEXT))
+REDIRECT_BODY = _body(_object("executor", "reason", executor=_ID_OR_CODE, reason=_TEXT))
+DELEGATE_BODY = _body(
+    _object("executor", executor=_ID_OR_CODE, deadline_at=_DATE_TIME, comment=_TEXT)
+)
+RESOLUTIONS_BODY = _body(
+    _object(
+        "co_executors",
+        co_executors={
+            "type": "array",
+            "items": _object("executor", executor=_ID_OR_CODE, deadline_at=_DATE_TIME),
+        },
+        comment=_TEXT,
+    )
+)
+EXTEND_BODY = _body(_object("reason", until=_DATE_TIME, days={"type": "integer"}, reason=_TEXT))
+CHECK_BODY = _body(
+    _object("decision", decision={"type": "string", "enum": ["accept", "return"]}, comment=_TEXT)
+)
+COMMENT_BODY = _body(_object(comment=_TEXT))
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False,
+            "schema": schema or {"type": "string"}, "description": description}  # fmt: skip
+
+
+_FEED_FILTERS = [
+    _query("type", "complaint, thanks (comma-separated)"),
+    _query("period", "day, week, month, all, custom"),
+    _query("date_from", "YYYY-MM-DD", {"type": "string", "format": "date"}),
+    _query("date_to", "YYYY-MM-DD", {"type": "string", "format": "date"}),
+    _query("status", "statuses, comma-separated"),
+    _query("category", "category ids or codes, comma-separated"),
+    _query("district", "district ids or KATOTTH codes, comma-separated"),
+    _query("bbox", "min lon, min lat, max lon, max lat"),
+]
+FEED_QUERY = {
+    "parameters": [
+        *_FEED_FILTERS,
+        _query("limit", "1..500", {"type": "integer"}),
+        _query("after", "the `next` of the previous page"),
+    ]
+}
+FEED_STATISTICS_QUERY = {
+    "parameters": [*_FEED_FILTERS, _query("top", "1..200", {"type": "integer"})]
+}
