@@ -176,6 +176,7 @@ def live_portal(
     it, served by the real app (tests/live.py). Sign-ins are not rate-limited here: every
     role signs in from 127.0.0.1 (the limits are tested on their own)."""
     from api import create_app
+    from gis.embedded import free_port
     from gis.settings import Settings
     from importers.demo import accounts as demo_accounts
 
@@ -184,8 +185,13 @@ def live_portal(
         accounts = demo_accounts.create(url, seed, demo_mode=True)
         if prepare:
             prepare(url)
-        options = {"demo_mode": True, "data_dir": data_dir, "rate_limit_login": "1000/minute"}
-        with serve(create_app(Settings(database_url=url, **{**options, **settings}))) as base:
+        port = free_port()
+        options = {
+            "demo_mode": True, "data_dir": data_dir, "rate_limit_login": "1000/minute",
+            "public_base_url": f"http://127.0.0.1:{port}",  # the OGC API's "next" links
+        }  # fmt: skip
+        app = create_app(Settings(database_url=url, **{**options, **settings}))
+        with serve(app, port) as base:
             yield Portal(base, url, accounts)
 
 

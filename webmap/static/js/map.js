@@ -485,6 +485,7 @@
   let listTimer = null;
   function scheduleList() {
     clearTimeout(listTimer);
+    listEl.dataset.state = "pending"; // a load follows (tests wait for "ready")
     listTimer = setTimeout(() => loadList(false), 300);
   }
   map.on("moveend", () => { writeUrl(); scheduleList(); });
@@ -510,6 +511,7 @@
   });
   filtersForm.addEventListener("submit", (event) => event.preventDefault());
   filtersForm.addEventListener("reset", () => {
+    listEl.dataset.state = "pending";
     setTimeout(() => { state = { ...DEFAULTS, status: [] }; showState(); applyFilters(); });
   });
 
