@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE  # noqa: F401 (until all modules use browser.py)
+from browser import DESKTOP, PHONE
 from fastapi.testclient import TestClient
 from live import serve
 from test_api import load_districts

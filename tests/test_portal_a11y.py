@@ -7,21 +7,12 @@ pages and for each signed-in role's page. Also: every form can be worked from th
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from conftest import demo_city
-from live import serve
-from test_portal import CHROMIUM, CHROMIUM_ARGS
 
-from api import create_app
-from gis.settings import Settings
-from importers.demo import accounts as demo_accounts
 from webmap import WEBMAP_DIR
 
 AXE = WEBMAP_DIR / "node_modules" / "axe-core" / "axe.min.js"
 SEED = 13
-SCREENSHOTS = os.environ.get("HROMADA_SCREENSHOTS")
 
 # (path, who signs in, the element whose data-state="ready" says the page has drawn)
 SCREENS = [
@@ -41,55 +32,23 @@ SCREENS = [
 EXCLUDE = [".leaflet-pane", ".leaflet-control-zoom"]
 
 
-@pytest.fixture(scope="module")
-def portal(server_url, template_url, shared_data, tmp_path_factory):
+PORTAL = {"seed": SEED, "appeals": 1500}  # browser.portal's demo city
+
+
+@pytest.fixture(scope="module", autouse=True)
+def axe_installed():
     if not AXE.exists():
         pytest.fail("axe-core is missing from webmap/node_modules: run `make assets`")
-    with demo_city(server_url, template_url, shared_data, "a11y", seed=SEED, appeals=1500,
-                   now=None) as url:  # fmt: skip
-        accounts = demo_accounts.create(url, SEED, demo_mode=True)
-        settings = Settings(
-            database_url=url, demo_mode=True, data_dir=tmp_path_factory.mktemp("data")
-        )
-        with serve(create_app(settings)) as base:
-            yield base, accounts
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def account_for(accounts, role: str):
-    if role == "executor":
-        return next(a for a in accounts if a.login == "rda-holosiivskyi@demo.hromada")
-    return next(a for a in accounts if a.role == role)
-
-
-def open_screen(browser, portal, path, role, ready, lang):
-    base, accounts = portal
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="uk-UA")
-    if role:
-        who = account_for(accounts, role)
-        r = context.request.post(
-            base + "/api/v1/auth/login",
-            data={"email": who.login, "password": who.password, "session": "cookie"},
-        )
-        assert r.ok, r.text()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{base}{path}?lang={lang}")
+def open_screen(portal, new_context, signed_in, path, role, ready, lang):
+    """The screen at `path` in `lang`, anonymous or signed in as `role`, once drawn."""
+    # axe is injected as an inline script, which the portal's CSP refuses.
+    page = signed_in(role, bypass_csp=True) if role else new_context(bypass_csp=True).new_page()
+    page.goto(f"{portal.base}{path}?lang={lang}")
     page.wait_for_selector(ready, timeout=20_000)
     page.wait_for_load_state("networkidle")
-    return context, page, errors
+    return page
 
 
 def axe_violations(page) -> list[dict]:
@@ -107,24 +66,19 @@ def axe_violations(page) -> list[dict]:
     )
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("lang", ["uk", "en"])
 @pytest.mark.parametrize(("path", "role", "ready"), SCREENS, ids=[s[0] for s in SCREENS])
-def test_each_screen_passes_axe_wcag_aa(browser, portal, path, role, ready, lang, tmp_path):
-    context, page, errors = open_screen(browser, portal, path, role, ready, lang)
-    try:
-        assert page.evaluate("document.documentElement.lang") == lang
-        violations = axe_violations(page)
-        if SCREENSHOTS:
-            name = "a11y" + path.replace("/", "_") + f"_{lang}.png"
-            page.screenshot(path=os.path.join(SCREENSHOTS, name))
-        assert not violations, "\n".join(
-            f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
-            for v in violations
-        )
-        assert not errors
-    finally:
-        context.close()
+def test_each_screen_passes_axe_wcag_aa(
+    portal, new_context, signed_in, screenshot, path, role, ready, lang
+):
+    page = open_screen(portal, new_context, signed_in, path, role, ready, lang)
+    assert page.evaluate("document.documentElement.lang") == lang
+    violations = axe_violations(page)
+    screenshot(page, "a11y" + path.replace("/", "_") + f"_{lang}")
+    assert not violations, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in violations
+    )
 
 
 def tab_order(page, steps: int) -> list[str]:
@@ -141,64 +95,51 @@ def tab_order(page, steps: int) -> list[str]:
     return seen
 
 
-@pytest.mark.browser
-def test_the_appeal_form_is_worked_by_keyboard(browser, portal):
+def test_the_appeal_form_is_worked_by_keyboard(portal, new_context, signed_in):
     """From the top of /appeal/new, Tab reaches every field of the form, each once, in the
     order they stand on the page; none is skipped or trapped."""
-    context, page, _ = open_screen(
-        browser, portal, "/appeal/new", None, '#appeal[data-state="ready"]', "uk"
+    page = open_screen(
+        portal, new_context, signed_in, "/appeal/new", None, '#appeal[data-state="ready"]', "uk"
     )
-    try:
-        fields = page.locator("#appeal-form :is(input, select, textarea):visible").evaluate_all(
-            "es => es.map(e => e.id || e.name)"
-        )
-        assert len(fields) >= 4
-        reached = tab_order(page, 60)
-        positions = [reached.index(f) for f in fields if f in reached]
-        missing = [f for f in fields if f not in reached]
-        assert not missing, f"Tab never reaches {missing}; it went {reached}"
-        assert positions == sorted(positions), reached
-    finally:
-        context.close()
+    fields = page.locator("#appeal-form :is(input, select, textarea):visible").evaluate_all(
+        "es => es.map(e => e.id || e.name)"
+    )
+    assert len(fields) >= 4
+    reached = tab_order(page, 60)
+    positions = [reached.index(f) for f in fields if f in reached]
+    missing = [f for f in fields if f not in reached]
+    assert not missing, f"Tab never reaches {missing}; it went {reached}"
+    assert positions == sorted(positions), reached
 
 
-@pytest.mark.browser
-def test_the_sign_in_form_is_worked_by_keyboard(browser, portal):
-    base, accounts = portal
-    who = account_for(accounts, "executor")
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    try:
-        page.goto(base + "/login")
-        page.wait_for_selector("#login-form")
-        reached = tab_order(page, 8)
-        assert reached.index("email") < reached.index("password") < reached.index("login-submit")
-        page.focus("#email")
-        page.keyboard.type(who.login)
-        page.keyboard.press("Tab")
-        page.keyboard.type(who.password)
-        page.keyboard.press("Enter")
-        page.wait_for_url(base + "/cabinet", timeout=15_000)
-        page.wait_for_selector('#cabinet[data-state="ready"]', timeout=20_000)
-    finally:
-        context.close()
+def test_the_sign_in_form_is_worked_by_keyboard(portal, page):
+    base, who = portal.base, portal.account("executor")
+    page.goto(base + "/login")
+    page.wait_for_selector("#login-form")
+    reached = tab_order(page, 8)
+    assert reached.index("email") < reached.index("password") < reached.index("login-submit")
+    page.focus("#email")
+    page.keyboard.type(who.login)
+    page.keyboard.press("Tab")
+    page.keyboard.type(who.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/cabinet", timeout=15_000)
+    page.wait_for_selector('#cabinet[data-state="ready"]', timeout=20_000)
 
 
-@pytest.mark.browser
-def test_the_check_itself_finds_a_faint_text_and_an_unlabelled_field(browser, portal):
+def test_the_check_itself_finds_a_faint_text_and_an_unlabelled_field(
+    portal, new_context, signed_in
+):
     """The guard on the guard: the same run on a page spoiled on purpose reports it."""
-    context, page, _ = open_screen(browser, portal, "/login", None, "#login-form", "uk")
-    try:
-        page.evaluate(
-            """() => {
-                const p = document.createElement('p');
-                p.textContent = 'Ледь видимий текст';
-                p.style.cssText = 'color:#bbb;background:#fff';
-                document.querySelector('main').append(p);
-                document.querySelector('label[for=email]').remove();
-            }"""
-        )
-        found = {v["id"] for v in axe_violations(page)}
-        assert {"color-contrast", "label"} <= found, found
-    finally:
-        context.close()
+    page = open_screen(portal, new_context, signed_in, "/login", None, "#login-form", "uk")
+    page.evaluate(
+        """() => {
+            const p = document.createElement('p');
+            p.textContent = 'Ледь видимий текст';
+            p.style.cssText = 'color:#bbb;background:#fff';
+            document.querySelector('main').append(p);
+            document.querySelector('label[for=email]').remove();
+        }"""
+    )
+    found = {v["id"] for v in axe_violations(page)}
+    assert {"color-contrast", "label"} <= found, found
