@@ -2,13 +2,15 @@
 
 Declared next to the route, like its policy:
 
-    @router.post("/api/v1/auth/login", dependencies=[public(), rate_limit("login")])
-    async def login(request: Request, body: LoginIn):
-        check_account_limit(request, "login", body.email)   # per account (the e-mail)
+    @router.post("/api/v1/auth/register", dependencies=[public(), rate_limit("register")])
+    async def register(request: Request, body: RegisterIn):
+        check_account_limit(request, "register", body.email)   # per account (the e-mail)
         ...
 
 Each name has one setting, `rate_limit_<name>` ("10/minute"), applied separately per IP and
-per account, with a moving window (the `limits` library). Over the limit: RateLimited, which
+per account, with a moving window (the `limits` library). Sign-in counts only failures per
+IP (check_ip_failures before, count_ip_failure after a wrong password), and throttles an
+account per address in the database (gis/accounts.py), so that nobody can lock its owner out. Over the limit: RateLimited, which
 api/errors.py answers with 429, a Ukrainian or English message and Retry-After.
 
 The limiter lives on app.state (one per app, so each test app starts clean); its storage is
@@ -60,6 +62,21 @@ class RateLimiter:
             stats = self._limiter.get_window_stats(item, name, scope, key)
             raise RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
 
+    def check(self, name: str, scope: str, key: str) -> None:
+        """RateLimited when the window is full, without counting this attempt (for limits
+        that count only failures: `hit` them when the attempt has failed)."""
+        if not self.enabled:
+            return
+        item = self.item(name)
+        if not self._limiter.test(item, name, scope, key):
+            stats = self._limiter.get_window_stats(item, name, scope, key)
+            raise RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
+
+    def count(self, name: str, scope: str, key: str) -> None:
+        """Count one attempt, never refusing it."""
+        if self.enabled:
+            self._limiter.hit(self.item(name), name, scope, key)
+
     def reset(self, name: str, scope: str, key: str) -> None:
         self._limiter.clear(self.item(name), name, scope, key)
 
@@ -95,6 +112,18 @@ def check_ip_limit(request: Request, name: str) -> None:
     """Count one attempt of `name` from the client's address; RateLimited over the limit
     (for routes that decide inside the handler whom the limit applies to)."""
     _limiter(request).hit(name, "ip", client_ip(request))
+
+
+def check_ip_failures(request: Request, name: str) -> None:
+    """RateLimited when the client's address has already failed `name` as often as its
+    limit allows (the attempt itself is not counted: see count_ip_failure)."""
+    _limiter(request).check(name, "ip-failures", client_ip(request))
+
+
+def count_ip_failure(request: Request, name: str) -> None:
+    """Count a failed attempt of `name` from the client's address (e.g. a wrong password:
+    the staff of one office behind one address all sign in, their typos alone count)."""
+    _limiter(request).count(name, "ip-failures", client_ip(request))
 
 
 def check_account_limit(request: Request, name: str, account_key: str) -> None:

@@ -177,29 +177,100 @@ async def get_user(conn: AsyncConnection, user_id: int) -> dict | None:
     return await cur.fetchone()
 
 
-async def _record_failure(
-    conn: AsyncConnection, user_id: int, *, max_failures: int, lockout_minutes: int
+# --- sign-in throttling ------------------------------------------------------------------
+#
+# Wrong passwords are counted per (account, client address): from the `max_failures`-th on,
+# that address must wait before its next try on that account — 1 s, then 2, 4, 8… up to
+# `lockout_minutes`. Someone guessing from elsewhere never locks the owner out, and a guesser
+# gets a handful of tries per address and then one per `lockout_minutes`. A right password
+# clears the address's count; a day without failures forgets it. Unknown e-mails are
+# counted the same way, so the answers tell nothing about which accounts exist.
+
+FORGET_FAILURES_AFTER = dt.timedelta(days=1)
+
+
+def _account_hash(email: str | None) -> str:
+    return _sha256((email or "").strip().casefold())
+
+
+async def check_login_wait(conn: AsyncConnection, *, email: str, address: str) -> None:
+    """RateLimited('account_locked') while `address` must wait before trying `email` again."""
+    cur = await conn.execute(
+        """SELECT ceil(extract(epoch FROM blocked_until - now()))::int FROM login_failures
+           WHERE account_hash = %s AND address = %s AND blocked_until > now()""",
+        (_account_hash(email), address),
+    )
+    row = await cur.fetchone()
+    if row is not None:
+        raise RateLimited(row[0], "account_locked")
+
+
+# The count after this failure (a stale one starts again), as SQL over the existing row `f`.
+_NEXT_COUNT = "CASE WHEN f.last_failure_at < now() - %(forget)s THEN 1 ELSE f.failures + 1 END"
+_WAIT = (
+    "CASE WHEN {count} >= %(free)s THEN now() + make_interval(secs =>"
+    " least(power(2, least({count} - %(free)s, 30)), %(longest)s)) END"
+)
+
+
+async def record_login_failure(
+    conn: AsyncConnection, *, email: str, address: str, max_failures: int, lockout_minutes: int
 ) -> None:
-    """One more failed password; the max_failures-th locks the account for lockout_minutes
-    (and starts the count again). One statement, so concurrent attempts all count."""
+    """One more wrong password for `email` from `address` (one statement: concurrent
+    failures all count)."""
     await conn.execute(
-        """UPDATE users SET
-             failed_logins = CASE WHEN failed_logins + 1 >= %(max)s THEN 0
-                                  ELSE failed_logins + 1 END,
-             locked_until = CASE WHEN failed_logins + 1 >= %(max)s
-                                 THEN now() + make_interval(mins => %(minutes)s)
-                                 ELSE locked_until END
-           WHERE id = %(id)s""",
-        {"max": max_failures, "minutes": lockout_minutes, "id": user_id},
+        f"""INSERT INTO login_failures AS f (account_hash, address, failures, blocked_until)
+            VALUES (%(account)s, %(address)s, 1, {_WAIT.format(count="1")})
+            ON CONFLICT (account_hash, address) DO UPDATE SET
+              failures = {_NEXT_COUNT},
+              last_failure_at = now(),
+              blocked_until = {_WAIT.format(count=_NEXT_COUNT)}""",
+        {
+            "account": _account_hash(email),
+            "address": address,
+            "free": max(1, max_failures),
+            "longest": max(1, lockout_minutes) * 60,
+            "forget": FORGET_FAILURES_AFTER,
+        },
     )
 
 
-def _raise_if_locked(user: dict) -> None:
-    locked_until = user.get("locked_until")
-    if locked_until is not None:
-        left = (locked_until - dt.datetime.now(dt.UTC)).total_seconds()
-        if left > 0:
-            raise RateLimited(int(left) + 1, "account_locked")
+async def clear_login_failures(conn: AsyncConnection, *, email: str, address: str) -> None:
+    await conn.execute(
+        "DELETE FROM login_failures WHERE account_hash = %s AND address = %s",
+        (_account_hash(email), address),
+    )
+
+
+async def _throttled_check(
+    conn: AsyncConnection,
+    *,
+    email: str,
+    address: str,
+    password: str,
+    password_hash: str | None,
+    max_failures: int,
+    lockout_minutes: int,
+) -> bool:
+    """Whether `password` matches `password_hash` (None: an unknown account, checked against
+    the dummy for the same cost), with the wait applied and the outcome counted. Attempts on
+    one account from one address take turns (a transaction-scoped advisory lock, across
+    workers too), so a burst of parallel guesses cannot all slip past the wait."""
+    async with conn.transaction():
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"login:{_account_hash(email)}:{address}",),
+        )
+        await check_login_wait(conn, email=email, address=address)
+        ok = verify_password(password_hash, password)
+        if ok:
+            await clear_login_failures(conn, email=email, address=address)
+        else:
+            await record_login_failure(
+                conn, email=email, address=address,
+                max_failures=max_failures, lockout_minutes=lockout_minutes,
+            )  # fmt: skip
+    return ok
 
 
 async def check_user_password(
@@ -207,28 +278,26 @@ async def check_user_password(
     *,
     user: dict,
     password: str,
+    address: str,
     max_failures: int = 5,
     lockout_minutes: int = 15,
+    email: str | None = None,
 ) -> bool:
-    """Verify a known user's password with the lockout applied: RateLimited while locked; a
-    wrong one counts as a failure; a right one clears the count and upgrades an old hash."""
-    _raise_if_locked(user)
-    if not verify_password(user.get("password_hash"), password):
-        await _record_failure(
-            conn, user["id"], max_failures=max_failures, lockout_minutes=lockout_minutes
-        )
-        return False
-    new_hash = None
-    if _hasher.check_needs_rehash(user["password_hash"]):
-        new_hash = hash_password(password)
-    if user.get("failed_logins") or user.get("locked_until") or new_hash:
+    """Verify a known user's password, throttled per (account, address): RateLimited while
+    the address must wait; a wrong one counts as a failure; a right one clears the address's
+    count and upgrades an old hash. `email` is the address typed (the account's own by
+    default)."""
+    ok = await _throttled_check(
+        conn, email=user["email"] if email is None else email, address=address,
+        password=password, password_hash=user.get("password_hash"),
+        max_failures=max_failures, lockout_minutes=lockout_minutes,
+    )  # fmt: skip
+    if ok and _hasher.check_needs_rehash(user["password_hash"]):
         await conn.execute(
-            """UPDATE users SET failed_logins = 0, locked_until = NULL,
-                                password_hash = coalesce(%s, password_hash)
-               WHERE id = %s""",
-            (new_hash, user["id"]),
+            "UPDATE users SET password_hash = %s WHERE id = %s",
+            (hash_password(password), user["id"]),
         )
-    return True
+    return ok
 
 
 async def authenticate(
@@ -237,21 +306,27 @@ async def authenticate(
     email: str,
     password: str,
     demo_mode: bool,
+    address: str = "unknown",
     max_failures: int = 5,
     lockout_minutes: int = 15,
 ) -> dict:
     """The user row for a right e-mail and password, or a refusal:
     NotAuthenticated('invalid_credentials') for an unknown e-mail or a wrong password (the
-    same answer and about the same time for both); RateLimited('account_locked') after
-    `max_failures` wrong passwords in a row, for `lockout_minutes`; and, only once the password
-    is right (so they tell nothing to someone without it), Forbidden('email_not_confirmed'),
-    Forbidden('account_inactive'), Forbidden('demo_account_disabled') outside demo mode."""
-    user = await find_user_by_email(conn, email) if isinstance(email, str) else None
+    same answer and about the same time for both); RateLimited('account_locked') while the
+    client's `address` must wait after `max_failures` wrong passwords for this e-mail (see
+    above); and, only once the password is right (so they tell nothing to someone without
+    it), Forbidden('email_not_confirmed'), Forbidden('account_inactive'),
+    Forbidden('demo_account_disabled') outside demo mode."""
+    email = email if isinstance(email, str) else ""
+    user = await find_user_by_email(conn, email) if email else None
     if user is None or user["password_hash"] is None:
-        verify_password(None, password or "")
+        await _throttled_check(
+            conn, email=email, address=address, password=password or "", password_hash=None,
+            max_failures=max_failures, lockout_minutes=lockout_minutes,
+        )  # fmt: skip
         raise NotAuthenticated("invalid_credentials")
     ok = await check_user_password(
-        conn, user=user, password=password or "",
+        conn, user=user, password=password or "", address=address, email=email,
         max_failures=max_failures, lockout_minutes=lockout_minutes,
     )  # fmt: skip
     if not ok:
@@ -266,7 +341,8 @@ async def authenticate(
 
 
 async def set_password(conn: AsyncConnection, *, user_id: int, password: str) -> None:
-    """A new password (rules checked); every session of the user is revoked with it."""
+    """A new password (rules checked); every session of the user is revoked with it, and the
+    waits of its sign-in failures are lifted."""
     user = await get_user(conn, user_id)
     if user is None or user["erased_at"] is not None:
         raise InvalidInput("invalid_token")
@@ -274,11 +350,13 @@ async def set_password(conn: AsyncConnection, *, user_id: int, password: str) ->
     new_hash = hash_password(password)
     async with conn.transaction():
         await conn.execute(
-            """UPDATE users SET password_hash = %s, failed_logins = 0, locked_until = NULL
-               WHERE id = %s""",
+            "UPDATE users SET password_hash = %s WHERE id = %s",
             (new_hash, user_id),
         )
         await revoke_all_sessions(conn, user_id=user_id)
+        await conn.execute(
+            "DELETE FROM login_failures WHERE account_hash = %s", (_account_hash(user["email"]),)
+        )
 
 
 async def confirm_email(conn: AsyncConnection, *, user_id: int) -> None:
@@ -568,8 +646,7 @@ async def erase_user(conn: AsyncConnection, *, user_id: int) -> None:
         await conn.execute("DELETE FROM user_identities WHERE user_id = %s", (user_id,))
         await conn.execute(
             """UPDATE users SET email = 'erased-' || id || '@invalid', password_hash = NULL,
-                                full_name = %s, erased_at = now(), is_active = false,
-                                failed_logins = 0, locked_until = NULL
+                                full_name = %s, erased_at = now(), is_active = false
                WHERE id = %s""",
             (ANONYMISED, user_id),
         )
@@ -591,6 +668,10 @@ async def purge_expired(conn: AsyncConnection, *, personal_data_retention_days: 
            WHERE coalesce(used_at, expires_at) < now() - interval '1 day'"""
     )
     done["tokens"] = cur.rowcount
+    cur = await conn.execute(
+        "DELETE FROM login_failures WHERE last_failure_at < now() - %s", (FORGET_FAILURES_AFTER,)
+    )
+    done["login_failures"] = cur.rowcount
     done["authors"] = 0
     if personal_data_retention_days > 0:
         cur = await conn.execute(

@@ -523,8 +523,6 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default="false")
     email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_logins: Mapped[int] = mapped_column(SmallInteger, server_default="0")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
@@ -565,6 +563,21 @@ class AuthSession(Base):
     ip: Mapped[str | None] = mapped_column(Text)
     user_agent: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (CheckConstraint("kind IN ('cookie', 'bearer')", "kind"),)
+
+
+class LoginFailure(Base):
+    """Wrong passwords given for one account from one client address (gis/accounts.py): past
+    a few, that address must wait before trying that account again, longer each time. Kept
+    per address so that nobody elsewhere can lock the owner out. The account is the SHA-256
+    of the e-mail as typed (casefolded), whether or not it has an account."""
+
+    __tablename__ = "login_failures"
+    account_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[dt.datetime] = _now()
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_login_failures_last_failure_at", "last_failure_at"),)
 
 
 class UserToken(Base):

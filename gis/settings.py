@@ -59,8 +59,10 @@ class Settings(BaseSettings):
     # lives session_ttl_hours, an API bearer token bearer_ttl_days; an e-mailed confirmation
     # link confirm_token_ttl_hours, a password-reset link reset_token_ttl_minutes. The author
     # data of an appeal closed more than personal_data_retention_days ago is anonymised by
-    # gis.accounts.purge_expired (0: kept). login_max_failures wrong passwords in a row lock
-    # the account for login_lockout_minutes. cookie_secure: None = auto (Secure except over
+    # gis.accounts.purge_expired (0: kept). From the login_max_failures-th wrong password for
+    # an account from one client address, that address waits before its next try on it: 1 s,
+    # then twice as long each time, at most login_lockout_minutes (other addresses, the
+    # owner's among them, are not held back). cookie_secure: None = auto (Secure except over
     # plain http to localhost), True/False to force.
     session_ttl_hours: int = 12
     bearer_ttl_days: int = 30
@@ -86,7 +88,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Rate limits (api/ratelimit.py), each applied per client IP and per account, as
-    # "<count>/<second|minute|hour|day>". The storage is per process by default; a deployment
+    # "<count>/<second|minute|hour|day>"; for sign-in, per IP and counting only failures. The storage is per process by default; a deployment
     # with several workers points it at a shared one (redis://…, memcached://…).
     rate_limits_enabled: bool = True
     rate_limit_storage: str = "memory://"

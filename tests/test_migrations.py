@@ -11,6 +11,7 @@ EXPECTED_TABLES = {
     "categories", "routing_rules", "appeals", "appeal_authors", "appeal_events",
     "advertising_structures", "kiosks", "layers", "layer_features", "streets", "import_runs",
     "users", "user_identities", "auth_sessions", "user_tokens", "personal_data_access",
+    "login_failures",
     "appeal_photos", "idempotency_keys", "appeal_supporters",
     "resolutions", "feature_events", "audit_chain_heads",
 }  # fmt: skip

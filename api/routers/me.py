@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api import schemas
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, allow, signed_in
-from api.security import cookie_name, cookie_secure
+from api.security import client_ip, cookie_name, cookie_secure
 from gis import accounts
 from gis.errors import Forbidden, NotAuthenticated
 
@@ -92,7 +92,7 @@ async def erase_me(
     if user is None:
         raise NotAuthenticated()
     ok = await accounts.check_user_password(
-        conn, user=user, password=body.password,
+        conn, user=user, password=body.password, address=client_ip(request) or "unknown",
         max_failures=settings.login_max_failures,
         lockout_minutes=settings.login_lockout_minutes,
     )  # fmt: skip

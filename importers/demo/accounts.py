@@ -146,7 +146,7 @@ def create(url: str, seed: int, *, demo_mode: bool | None = None) -> list[DemoAc
                 " ON CONFLICT ((lower(email))) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
                 " full_name = EXCLUDED.full_name, role = EXCLUDED.role,"
                 " executor_id = EXCLUDED.executor_id, ward_number = EXCLUDED.ward_number,"
-                " is_demo = true, is_active = true, failed_logins = 0, locked_until = NULL"
+                " is_demo = true, is_active = true"
                 " WHERE users.is_demo",
                 (a.login, hasher.hash(a.password), a.full_name, a.role, a.executor_code,
                  a.ward_number),
