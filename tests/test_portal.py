@@ -42,6 +42,26 @@ def test_home_page_is_a_ukrainian_map_page_with_local_assets_and_english_as_a_sw
         assert '<h2 id="list-title">Latest appeals <span' in html
 
 
+def test_every_page_extends_the_base_template_and_inlines_no_code():
+    """One base (webmap/templates/base.html) holds the document's frame; pages fill its
+    blocks. No page carries inline script code or style attributes (the CSP allows neither):
+    its scripts are files, its data JSON blocks."""
+    import re
+
+    from webmap import TEMPLATES_DIR
+
+    pages = [p for p in TEMPLATES_DIR.glob("*.html") if not p.name.startswith("_")]
+    assert len(pages) >= 11
+    for path in pages:
+        text = path.read_text()
+        if path.name != "base.html":
+            assert text.startswith('{% extends "base.html" %}\n'), path.name
+            assert "<!doctype" not in text.lower() and "<head>" not in text, path.name
+        assert not re.search(r"\sstyle=", text), path.name
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag or 'type="application/json"' in tag, (path.name, tag)
+
+
 def test_leaflet_is_installed_from_npm_and_served():
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         pytest.fail("Leaflet is missing from webmap/static/vendor: run `make assets`")
