@@ -14,6 +14,7 @@ import http.server
 import io
 import threading
 
+import psycopg
 import pytest
 from browser import live_portal, sign_in
 
@@ -60,8 +61,11 @@ def tile_template():
 
 @pytest.fixture(scope="module")
 def portal(server_url, template_url, shared_data, tmp_path_factory, tile_template):
+    # The public address is not the one the browser opens: the pages must keep to their own
+    # origin anyway (connect-src 'self'), also when following the API's absolute links.
     with live_portal(server_url, template_url, shared_data, tmp_path_factory.mktemp("data"),
-                     "csp", appeals=300, basemap_url=tile_template) as live:  # fmt: skip
+                     "csp", appeals=300, basemap_url=tile_template,
+                     public_base_url="http://gis.hromada.invalid") as live:  # fmt: skip
         yield live
 
 
@@ -107,6 +111,16 @@ def test_the_public_pages_draw_under_the_policy(portal, new_context, screenshot)
     # Zoomed in (the address takes the new zoom once the map has stopped moving).
     page.wait_for_function(f"z => ({zoom})() > z", arg=before, timeout=10_000)
     page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+    # The wards come in pages, by the OGC API's `next` links (on the public address): the
+    # map follows them on its own origin.
+    with psycopg.connect(portal.db) as conn:
+        (wards,) = conn.execute("SELECT count(*) FROM wards WHERE valid_to IS NULL").fetchone()
+    assert wards > 100  # more than one page
+    page.hover(".leaflet-control-layers")
+    page.get_by_label("Виборчі округи").check()
+    page.wait_for_function(
+        "n => document.querySelectorAll('.leaflet-areas-pane path').length >= n", arg=wards
+    )
     w.check("/")
     screenshot(page, "csp-map")
 

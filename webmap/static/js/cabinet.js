@@ -215,7 +215,7 @@
         drawn += features.length;
       }
       const next = (r.body.links || []).find((l) => l.rel === "next");
-      url = next ? next.href : null;
+      url = next ? window.portal.ownPath(next.href) : null;
     }
     cabinet.dataset.territories = String(drawn);
     const bounds = state.territoryLayer.getBounds();

@@ -40,6 +40,14 @@
 
   // Every page of an OGC collection, following the `next` links; onPage(got, numberMatched)
   // after each page. Throws the API's message on an error.
+  // A link of the API's answers (absolute, on the service's public address) as a path on this
+  // page's own origin: the page talks to nothing else (its CSP says connect-src 'self'), even
+  // when opened by another name than the public one.
+  function ownPath(href) {
+    const url = new URL(href, window.location.href);
+    return url.pathname + url.search;
+  }
+
   async function fetchAllFeatures(url, onPage) {
     const features = [];
     while (url) {
@@ -48,7 +56,7 @@
       features.push(...(r.body.features || []));
       if (onPage) onPage(features.length, r.body.numberMatched);
       const next = (r.body.links || []).find((link) => link.rel === "next");
-      url = next ? next.href : null;
+      url = next ? ownPath(next.href) : null;
     }
     return features;
   }
@@ -188,7 +196,7 @@
   }
 
   window.portal = {
-    api, request, postJson, fetchAllFeatures, csrf, signOut, text, el, STATUS_NAMES, resultOf,
+    api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
     fixVectorGridLatLng,
   };
