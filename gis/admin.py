@@ -201,7 +201,11 @@ async def create_rule(
     bound = await _executor(conn, executor_id, executor_code)
     if bound is None:
         raise InvalidInput("executor_required", role="routing rule")
-    areas = [a for a in (district_code, ward_number, territory_code) if a]
+    # Blank codes name no area; the table allows at most one area that is not NULL (0 and ""
+    # included), so count as it does.
+    district_code = (district_code or "").strip() or None
+    territory_code = (territory_code or "").strip() or None
+    areas = [a for a in (district_code, ward_number, territory_code) if a is not None]
     if len(areas) > 1:
         raise InvalidInput("rule_one_area")
     if category_id is not None and await _one(
