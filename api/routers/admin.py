@@ -113,7 +113,9 @@ async def change_user(
 # --- categories ----------------------------------------------------------------------------
 
 
-@router.patch("/categories/{category_id}", response_model=schemas.CategoryRow, name="admin_change_category")
+@router.patch(
+    "/categories/{category_id}", response_model=schemas.CategoryRow, name="admin_change_category"
+)
 async def change_category(
     category_id: Id,
     body: CategoryChange,
@@ -124,6 +126,7 @@ async def change_category(
 
 
 # --- routing rules -------------------------------------------------------------------------
+
 
 @router.get("/routing-rules", response_model=schemas.RoutingRules, name="admin_routing_rules")
 async def list_rules(
@@ -139,7 +142,12 @@ async def list_rules(
     )
 
 
-@router.post("/routing-rules", response_model=schemas.RoutingRule, name="admin_create_routing_rule", status_code=201)
+@router.post(
+    "/routing-rules",
+    response_model=schemas.RoutingRule,
+    name="admin_create_routing_rule",
+    status_code=201,
+)
 async def create_rule(
     body: NewRule, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:

@@ -114,7 +114,9 @@ def _request_hash(payload: dict, files: list[photos.Photo]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@router.get("/categories", response_model=schemas.Categories, name="categories", dependencies=[public()])
+@router.get(
+    "/categories", response_model=schemas.Categories, name="categories", dependencies=[public()]
+)
 async def categories(conn: ConnDep) -> dict:
     """Kinds (вид) with their sub-kinds (підвид): id, code, name, deadline_days, needs_study.
     An appeal is filed under a sub-kind."""
@@ -122,7 +124,13 @@ async def categories(conn: ConnDep) -> dict:
     return {"kinds": kinds, "returned": len(kinds)}
 
 
-@router.post("/appeals", response_model=schemas.SubmittedAppeal, openapi_extra=schemas.APPEAL_BODY, name="submit_appeal", status_code=201)
+@router.post(
+    "/appeals",
+    response_model=schemas.SubmittedAppeal,
+    openapi_extra=schemas.APPEAL_BODY,
+    name="submit_appeal",
+    status_code=201,
+)
 async def submit_appeal(
     request: Request,
     principal: Annotated[Principal, public("anyone (citizens; operators for other channels)")],
@@ -162,14 +170,24 @@ async def submit_appeal(
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
-@router.get("/appeals/{number}", response_model=schemas.PublicAppeal, name="public_appeal", dependencies=[public()])
+@router.get(
+    "/appeals/{number}",
+    response_model=schemas.PublicAppeal,
+    name="public_appeal",
+    dependencies=[public()],
+)
 async def public_appeal(number: str, conn: ConnDep) -> dict:
     """What anyone may see: status, category, address, dates, district, executor, the answer;
     the text and photos only when the author consented; never the author's personal data."""
     return await intake.public_appeal(conn, number)
 
 
-@router.get("/photos/{sha256}", response_class=Response, responses=schemas.PHOTO_RESPONSES, name="appeal_photo")
+@router.get(
+    "/photos/{sha256}",
+    response_class=Response,
+    responses=schemas.PHOTO_RESPONSES,
+    name="appeal_photo",
+)
 async def photo(
     sha256: str,
     principal: Annotated[Principal, public("anyone (published); staff and author (in scope)")],

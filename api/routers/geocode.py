@@ -23,7 +23,12 @@ from gis.errors import InvalidInput
 router = APIRouter(prefix="/api/v1/geocode", tags=["geocode"])
 
 
-@router.get("/reverse", response_model=schemas.ReverseGeocode, name="geocode_reverse", dependencies=[public()])
+@router.get(
+    "/reverse",
+    response_model=schemas.ReverseGeocode,
+    name="geocode_reverse",
+    dependencies=[public()],
+)
 async def reverse(conn: ConnDep, lon: str | None = None, lat: str | None = None) -> dict:
     """The address nearest to a point (within 150 m) and its district."""
     point = routing.check_point(lon, lat)
@@ -32,7 +37,9 @@ async def reverse(conn: ConnDep, lon: str | None = None, lat: str | None = None)
     return await geocode.reverse(conn, point[0], point[1])
 
 
-@router.get("/search", response_model=schemas.GeocodeSearch, name="geocode_search", dependencies=[public()])
+@router.get(
+    "/search", response_model=schemas.GeocodeSearch, name="geocode_search", dependencies=[public()]
+)
 async def search(conn: ConnDep, q: str | None = None) -> dict:
     """Streets and house addresses whose name contains `q` (at most 10)."""
     return await geocode.search(conn, q)

@@ -28,7 +28,9 @@ def _roles(action: str) -> tuple[str, ...]:
 
 
 # The static path first: /appeals/nearby is not an appeal's number.
-@router.get("/appeals/nearby", response_model=schemas.Nearby, name="appeals_nearby", dependencies=[public()])
+@router.get(
+    "/appeals/nearby", response_model=schemas.Nearby, name="appeals_nearby", dependencies=[public()]
+)
 async def nearby(
     conn: ConnDep,
     settings: SettingsDep,
@@ -49,7 +51,12 @@ async def take(
     return await lifecycle.take(conn, principal, number)
 
 
-@router.post("/appeals/{number}/answer", response_model=schemas.Answered, openapi_extra=schemas.ANSWER_BODY, name="appeal_answer")
+@router.post(
+    "/appeals/{number}/answer",
+    response_model=schemas.Answered,
+    openapi_extra=schemas.ANSWER_BODY,
+    name="appeal_answer",
+)
 async def answer(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*_roles("answer"))], conn: ConnDep,
@@ -61,26 +68,45 @@ async def answer(
                                   data_dir=settings.data_dir)  # fmt: skip
 
 
-@router.post("/appeals/{number}/return", response_model=schemas.Returned, openapi_extra=schemas.REASON_BODY, name="appeal_return")
+@router.post(
+    "/appeals/{number}/return",
+    response_model=schemas.Returned,
+    openapi_extra=schemas.REASON_BODY,
+    name="appeal_return",
+)
 async def return_(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("return"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """Not in competence {reason}: back to 1551, re-routed or left for a curator."""
-    return await lifecycle.return_not_competent(conn, principal, number, await read_json_object(request))
+    return await lifecycle.return_not_competent(
+        conn, principal, number, await read_json_object(request)
+    )
 
 
-@router.post("/appeals/{number}/redirect", response_model=schemas.Redirected, openapi_extra=schemas.REDIRECT_BODY, name="appeal_redirect")
+@router.post(
+    "/appeals/{number}/redirect",
+    response_model=schemas.Redirected,
+    openapi_extra=schemas.REDIRECT_BODY,
+    name="appeal_redirect",
+)
 async def redirect(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("redirect"))], conn: ConnDep,
     settings: SettingsDep,
 ) -> dict:  # fmt: skip
     """To a named executor {executor: code or id, reason}; the author is mailed (art. 7)."""
-    return await lifecycle.redirect(conn, principal, number, await read_json_object(request), settings)
+    return await lifecycle.redirect(
+        conn, principal, number, await read_json_object(request), settings
+    )
 
 
-@router.post("/appeals/{number}/delegate", response_model=schemas.Delegated, openapi_extra=schemas.DELEGATE_BODY, name="appeal_delegate")
+@router.post(
+    "/appeals/{number}/delegate",
+    response_model=schemas.Delegated,
+    openapi_extra=schemas.DELEGATE_BODY,
+    name="appeal_delegate",
+)
 async def delegate(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("delegate"))], conn: ConnDep,
@@ -89,7 +115,12 @@ async def delegate(
     return await lifecycle.delegate(conn, principal, number, await read_json_object(request))
 
 
-@router.post("/appeals/{number}/resolutions", response_model=schemas.ResolutionsAdded, openapi_extra=schemas.RESOLUTIONS_BODY, name="appeal_resolutions_add")
+@router.post(
+    "/appeals/{number}/resolutions",
+    response_model=schemas.ResolutionsAdded,
+    openapi_extra=schemas.RESOLUTIONS_BODY,
+    name="appeal_resolutions_add",
+)
 async def add_resolutions(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("resolutions"))], conn: ConnDep,
@@ -98,7 +129,9 @@ async def add_resolutions(
     return await lifecycle.add_resolutions(conn, principal, number, await read_json_object(request))
 
 
-@router.get("/appeals/{number}/resolutions", response_model=schemas.Resolutions, name="appeal_resolutions")
+@router.get(
+    "/appeals/{number}/resolutions", response_model=schemas.Resolutions, name="appeal_resolutions"
+)
 async def resolutions(
     number: str,
     principal: Annotated[Principal, allow("operator", "curator", "executor", "manager")],
@@ -107,16 +140,29 @@ async def resolutions(
     return await lifecycle.list_resolutions(conn, principal, number)
 
 
-@router.post("/appeals/{number}/extend", response_model=schemas.Extended, openapi_extra=schemas.EXTEND_BODY, name="appeal_extend")
+@router.post(
+    "/appeals/{number}/extend",
+    response_model=schemas.Extended,
+    openapi_extra=schemas.EXTEND_BODY,
+    name="appeal_extend",
+)
 async def extend(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*_roles("extend"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
     """A new term {until or days, reason}: 45 days from registration at most; mail to author."""
-    return await lifecycle.extend(conn, principal, number, await read_json_object(request), settings)
+    return await lifecycle.extend(
+        conn, principal, number, await read_json_object(request), settings
+    )
 
 
-@router.post("/appeals/{number}/check", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.CHECK_BODY, name="appeal_check")
+@router.post(
+    "/appeals/{number}/check",
+    response_model=schemas.Closing,
+    response_model_exclude_unset=True,
+    openapi_extra=schemas.CHECK_BODY,
+    name="appeal_check",
+)
 async def check(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow("curator")], conn: ConnDep,
@@ -129,7 +175,13 @@ AUTHOR_ROLES = _roles("confirm")  # the citizen whose appeal it is (the scope)
 assert AUTHOR_ROLES == _roles("reject") == _roles("cancel")
 
 
-@router.post("/appeals/{number}/confirm", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.COMMENT_BODY, name="appeal_confirm")
+@router.post(
+    "/appeals/{number}/confirm",
+    response_model=schemas.Closing,
+    response_model_exclude_unset=True,
+    openapi_extra=schemas.COMMENT_BODY,
+    name="appeal_confirm",
+)
 async def confirm(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
@@ -139,7 +191,13 @@ async def confirm(
     return await lifecycle.author_action(conn, principal, number, "confirm", body, settings)
 
 
-@router.post("/appeals/{number}/reject", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.COMMENT_BODY, name="appeal_reject")
+@router.post(
+    "/appeals/{number}/reject",
+    response_model=schemas.Closing,
+    response_model_exclude_unset=True,
+    openapi_extra=schemas.COMMENT_BODY,
+    name="appeal_reject",
+)
 async def reject(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
@@ -149,7 +207,13 @@ async def reject(
     return await lifecycle.author_action(conn, principal, number, "reject", body, settings)
 
 
-@router.post("/appeals/{number}/cancel", response_model=schemas.Closing, response_model_exclude_unset=True, openapi_extra=schemas.COMMENT_BODY, name="appeal_cancel")
+@router.post(
+    "/appeals/{number}/cancel",
+    response_model=schemas.Closing,
+    response_model_exclude_unset=True,
+    openapi_extra=schemas.COMMENT_BODY,
+    name="appeal_cancel",
+)
 async def cancel(
     number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*AUTHOR_ROLES)], conn: ConnDep,
@@ -167,7 +231,13 @@ async def support(
     return await lifecycle.support(conn, principal, number)
 
 
-@router.get("/appeals/{number}/history", response_model=schemas.History, response_model_exclude_unset=True, name="appeal_history", dependencies=[public()])
+@router.get(
+    "/appeals/{number}/history",
+    response_model=schemas.History,
+    response_model_exclude_unset=True,
+    name="appeal_history",
+    dependencies=[public()],
+)
 async def history(number: str, conn: ConnDep) -> dict:
     """The public part of the audit trail: no personal data, no internal comments."""
     return await lifecycle.history(conn, number)

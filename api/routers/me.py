@@ -29,7 +29,12 @@ class EraseBody(BaseModel):
     )
 
 
-@router.get("", response_model=schemas.Me, response_model_exclude_unset=True, summary="Мій обліковий запис і моя зона відповідальності")
+@router.get(
+    "",
+    response_model=schemas.Me,
+    response_model_exclude_unset=True,
+    summary="Мій обліковий запис і моя зона відповідальності",
+)
 async def me(principal: SignedIn, request: Request, conn: ConnDep) -> dict:
     assert principal.user_id is not None  # signed in
     account = await accounts.get_account(conn, user_id=principal.user_id)
@@ -78,7 +83,11 @@ async def my_data(principal: SignedIn, conn: ConnDep) -> Response:
     )
 
 
-@router.delete("", response_model=schemas.Status, summary="Видалити мій обліковий запис (звернення лишаються знеособленими)")
+@router.delete(
+    "",
+    response_model=schemas.Status,
+    summary="Видалити мій обліковий запис (звернення лишаються знеособленими)",
+)
 async def erase_me(
     body: EraseBody,
     principal: Citizen,

@@ -132,7 +132,9 @@ def _collection(request: Request, layer: Layer, extent: tuple | None) -> dict:
     return doc
 
 
-@router.get("", response_model=schemas.Landing, name="ogc_landing", summary="Головна сторінка OGC API")
+@router.get(
+    "", response_model=schemas.Landing, name="ogc_landing", summary="Головна сторінка OGC API"
+)
 async def landing(request: Request) -> JSONResponse:
     _no_parameters(request)
     return JSONResponse(
@@ -169,20 +171,36 @@ async def landing_slash(request: Request) -> JSONResponse:
     return await landing(request)
 
 
-@router.get("/api", response_model=dict[str, Any], response_class=schemas.OpenAPI30Response, name="ogc_openapi", summary="Опис OGC API (OpenAPI 3.0)")
+@router.get(
+    "/api",
+    response_model=dict[str, Any],
+    response_class=schemas.OpenAPI30Response,
+    name="ogc_openapi",
+    summary="Опис OGC API (OpenAPI 3.0)",
+)
 async def openapi(request: Request) -> JSONResponse:
     _no_parameters(request)
     server = absolute_url(request, "ogc_landing")
     return JSONResponse(openapi_document(server, DEFAULT_LIMIT, MAX_LIMIT), media_type=OPENAPI_30)
 
 
-@router.get("/conformance", response_model=schemas.Conformance, name="ogc_conformance", summary="Класи відповідності")
+@router.get(
+    "/conformance",
+    response_model=schemas.Conformance,
+    name="ogc_conformance",
+    summary="Класи відповідності",
+)
 async def conformance(request: Request) -> JSONResponse:
     _no_parameters(request)
     return JSONResponse({"conformsTo": CONFORMANCE})
 
 
-@router.get("/collections", response_model=schemas.Collections, name="ogc_collections", summary="Колекції (шари)")
+@router.get(
+    "/collections",
+    response_model=schemas.Collections,
+    name="ogc_collections",
+    summary="Колекції (шари)",
+)
 async def collections(request: Request, conn: ConnDep, principal: PrincipalDep) -> JSONResponse:
     _no_parameters(request)
     layers = await list_layers(conn, _role(principal))
@@ -195,7 +213,12 @@ async def collections(request: Request, conn: ConnDep, principal: PrincipalDep) 
     )
 
 
-@router.get("/collections/{collection_id}", response_model=schemas.Collection, name="ogc_collection", summary="Опис колекції")
+@router.get(
+    "/collections/{collection_id}",
+    response_model=schemas.Collection,
+    name="ogc_collection",
+    summary="Опис колекції",
+)
 async def collection(
     request: Request, collection_id: str, conn: ConnDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -206,7 +229,9 @@ async def collection(
 
 
 @router.get(
-    "/collections/{collection_id}/queryables", response_model=schemas.Queryables, response_class=schemas.JSONSchemaResponse,
+    "/collections/{collection_id}/queryables",
+    response_model=schemas.Queryables,
+    response_class=schemas.JSONSchemaResponse,
     name="ogc_queryables",
     summary="Властивості, за якими можна фільтрувати",
 )
@@ -248,7 +273,13 @@ async def queryables(
     )
 
 
-@router.get("/collections/{collection_id}/items", response_model=schemas.FeatureCollection, response_class=schemas.GeoJSONResponse, name="ogc_items", summary="Об’єкти колекції")
+@router.get(
+    "/collections/{collection_id}/items",
+    response_model=schemas.FeatureCollection,
+    response_class=schemas.GeoJSONResponse,
+    name="ogc_items",
+    summary="Об’єкти колекції",
+)
 async def items(
     request: Request, collection_id: str, conn: ConnDep, principal: PrincipalDep
 ) -> Response:
@@ -293,7 +324,11 @@ async def items(
 
 
 @router.get(
-    "/collections/{collection_id}/items/{feature_id}", response_model=schemas.Feature, response_class=schemas.GeoJSONResponse, name="ogc_feature", summary="Один об’єкт"
+    "/collections/{collection_id}/items/{feature_id}",
+    response_model=schemas.Feature,
+    response_class=schemas.GeoJSONResponse,
+    name="ogc_feature",
+    summary="Один об’єкт",
 )
 async def feature(
     request: Request, collection_id: str, feature_id: str, conn: ConnDep, principal: PrincipalDep

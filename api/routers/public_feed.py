@@ -61,7 +61,13 @@ async def _cached(
     return value
 
 
-@router.get("", response_model=schemas.Feed, openapi_extra=schemas.FEED_QUERY, name="public_feed", dependencies=[public()])
+@router.get(
+    "",
+    response_model=schemas.Feed,
+    openapi_extra=schemas.FEED_QUERY,
+    name="public_feed",
+    dependencies=[public()],
+)
 async def public_appeals(request: Request, conn: ConnDep) -> JSONResponse:
     q = feed.parse_query(request.query_params.multi_items())
     q = await feed.resolve(conn, q)
@@ -89,7 +95,13 @@ async def public_appeals(request: Request, conn: ConnDep) -> JSONResponse:
     return JSONResponse(body)
 
 
-@router.get("/statistics", response_model=schemas.FeedStatistics, openapi_extra=schemas.FEED_STATISTICS_QUERY, name="public_feed_statistics", dependencies=[public()])
+@router.get(
+    "/statistics",
+    response_model=schemas.FeedStatistics,
+    openapi_extra=schemas.FEED_STATISTICS_QUERY,
+    name="public_feed_statistics",
+    dependencies=[public()],
+)
 async def public_statistics(request: Request, conn: ConnDep) -> JSONResponse:
     q = feed.parse_query(request.query_params.multi_items(), statistics=True)
     q = await feed.resolve(conn, q)

@@ -67,7 +67,10 @@ async def appeal_card(
 # A read that writes the access log: a cookie session must send its CSRF token (a link from
 # another site cannot).
 @router.get(
-    "/appeals/{number}/author", response_model=schemas.AppealAuthor, name="staff_appeal_author", dependencies=[csrf_required()]
+    "/appeals/{number}/author",
+    response_model=schemas.AppealAuthor,
+    name="staff_appeal_author",
+    dependencies=[csrf_required()],
 )
 async def appeal_author(
     number: str,

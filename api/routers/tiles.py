@@ -104,7 +104,10 @@ async def tile(
 
 
 @router.get(
-    "/{collection_id}/tilejson.json", response_model=schemas.TileJSON, name="tilejson", summary="Опис плиток шару (TileJSON 3.0)"
+    "/{collection_id}/tilejson.json",
+    response_model=schemas.TileJSON,
+    name="tilejson",
+    summary="Опис плиток шару (TileJSON 3.0)",
 )
 async def tilejson_document(
     request: Request, collection_id: str, principal: PrincipalDep

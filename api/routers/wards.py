@@ -57,7 +57,11 @@ async def _ward(conn, principal: Principal, number: str) -> dict:
     return info
 
 
-@router.get("/{number}/statistics", response_model=schemas.WardStatistics, summary="Статистика звернень виборчого округу")
+@router.get(
+    "/{number}/statistics",
+    response_model=schemas.WardStatistics,
+    summary="Статистика звернень виборчого округу",
+)
 async def ward_statistics(
     number: str, principal: WardReader, conn: ConnDep, request: Request, lang: LangQuery = None
 ) -> dict:
