@@ -16,7 +16,6 @@ read that nonetheless leaves a trace (the author's personal data, logged) declar
 from __future__ import annotations
 
 import ipaddress
-
 from typing import Any
 
 from fastapi import Depends, Request
