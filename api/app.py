@@ -16,7 +16,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import errors, schemas
 from api.compression import CompressPortal
-from api.headers import SecurityHeaders
 from api.guard import CatchAll, RequestGuard
 from api.headers import SecurityHeaders
 from api.limits import RequestSizeLimit
@@ -118,8 +117,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestSizeLimit, settings=settings)
     app.add_middleware(CompressPortal)
     app.add_middleware(CatchAll)
-    # Outermost: every answer carries the security headers, error answers too.
-    app.add_middleware(SecurityHeaders, settings=settings)
     # Outermost: every answer carries the security headers, error answers too.
     app.add_middleware(SecurityHeaders, settings=settings)
     install_log_redaction()
