@@ -54,8 +54,9 @@ CHECKS = [
 # Requests that would end the session the fuzz signs in with, or erase the account: sent
 # anonymously (401), never with the staff token.
 SIGNS_OUT = {"POST /api/v1/auth/logout", "POST /api/v1/auth/logout-all", "DELETE /api/v1/me"}
-# The administrator reaches every administration route; an operator the contact centre's.
-STAFF = ("admin@demo.hromada", "operator@demo.hromada")
+# The administrator reaches every administration route, an operator the contact centre's, an
+# executor (of the appeal whose number the hostile values use) the lifecycle's.
+STAFF = ("admin", "operator", "executor")
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +80,20 @@ def app(server_url, template_url, shared_data, tmp_path_factory):
         application.state.test_url = url
         # Path parameters that exist, so that a hostile value elsewhere gets past the lookup.
         with psycopg.connect(url) as conn:
-            number, feature = conn.execute(
-                "SELECT number, id::text FROM appeals ORDER BY id LIMIT 1"
+            number, feature, executor = conn.execute(
+                "WITH RECURSIVE t(root, id) AS (SELECT executor_id, executor_id FROM users"
+                " WHERE role = 'executor' AND is_demo UNION"
+                " SELECT t.root, e.id FROM executors e JOIN t ON e.parent_id = t.id)"
+                " SELECT a.number, a.id::text, min(u.email) FROM appeals a"
+                " JOIN t ON t.id = a.executor_id JOIN users u ON u.executor_id = t.root"
+                " AND u.role = 'executor' GROUP BY a.id"
+                " ORDER BY a.status <> 'registered', a.id LIMIT 1"
             ).fetchone()
+        application.state.fuzz_logins = {
+            "admin": "admin@demo.hromada",
+            "operator": "operator@demo.hromada",
+            "executor": executor,
+        }
         application.state.fuzz_values = {
             "number": number,
             "collection_id": "appeals",
@@ -280,9 +292,9 @@ def test_fuzz_anonymous(app):
     _fuzz_all(app, None, skip=set())
 
 
-@pytest.mark.parametrize("login", STAFF)
-def test_fuzz_signed_in_staff(app, login):
-    _fuzz_all(app, login, skip=SIGNS_OUT)
+@pytest.mark.parametrize("role", STAFF)
+def test_fuzz_signed_in_staff(app, role):
+    _fuzz_all(app, app.state.fuzz_logins[role], skip=SIGNS_OUT)
 
 
 def _sql(url: str, query: str):
