@@ -253,14 +253,19 @@ async def _throttled_check(
     lockout_minutes: int,
 ) -> bool:
     """Whether `password` matches `password_hash` (None: an unknown account, checked against
-    the dummy for the same cost), with the wait applied and the outcome counted. Attempts on
-    one account from one address take turns (a transaction-scoped advisory lock, across
-    workers too), so a burst of parallel guesses cannot all slip past the wait."""
+    the dummy for the same cost), with the wait applied and the outcome counted. One attempt
+    on one account from one address at a time (a transaction-scoped advisory lock, across
+    workers too): a burst of parallel guesses cannot all slip past the wait, and an attempt
+    that finds another under way is told to wait at once rather than queue on the lock with
+    a connection of the pool held (a burst would otherwise starve every other request)."""
     async with conn.transaction():
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+        cur = await conn.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
             (f"login:{_account_hash(email)}:{address}",),
         )
+        row = await cur.fetchone()
+        if not (row and row[0]):
+            raise RateLimited(1, "account_locked")
         await check_login_wait(conn, email=email, address=address)
         ok = verify_password(password_hash, password)
         if ok:

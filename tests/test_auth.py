@@ -376,8 +376,8 @@ def test_an_office_behind_one_address_signs_in_at_once(db_url):
 
 
 def test_a_burst_of_parallel_guesses_cannot_slip_past_the_wait(db_url):
-    """Attempts on one account from one address take turns: of 12 sent at once, only the
-    free ones are checked, the rest wait."""
+    """One attempt on one account from one address at a time: of 12 sent at once, at most
+    the free ones are checked, every other is told to wait (at once, holding no connection)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
@@ -394,7 +394,8 @@ def test_a_burst_of_parallel_guesses_cannot_slip_past_the_wait(db_url):
 
         with ThreadPoolExecutor(12) as pool:
             codes = sorted(pool.map(guess, range(12)))
-    assert codes == [401] * 3 + [429] * 9
+    assert 1 <= codes.count(401) <= 3, codes
+    assert codes.count(429) == 12 - codes.count(401), codes
 
 
 def test_a_password_reset_lifts_the_waits(db_url):
