@@ -18,7 +18,7 @@ import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEBIAN_PACKAGES = ["postgresql-15", "postgresql-15-postgis-3"]
@@ -95,7 +95,7 @@ class EmbeddedCluster:
     port: int
     database: str = "hromada"
     throwaway: bool = False  # tests: no fsync, nothing worth keeping
-    bindir: Path = field(default=None)  # type: ignore[assignment]
+    bindir: Path | None = None  # PostgreSQL's programs, found on first use
 
     def __post_init__(self) -> None:
         self.base_dir = Path(self.base_dir).resolve()
@@ -118,6 +118,7 @@ class EmbeddedCluster:
         return f"postgresql://{SERVICE_USER}@127.0.0.1:{self.port}/{self.database}"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        self.bindir = self.bindir or ensure_binaries()
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if _is_root():
             cmd = ["runuser", "-u", SERVICE_USER, "--", *cmd]

@@ -12,6 +12,7 @@ decided by an old boundary can still be explained by it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -502,9 +503,10 @@ class ImportRun(Base):
     report: Mapped[dict] = mapped_column(JSONB, server_default="{}")
 
 
-ROLES = (
-    "citizen", "operator", "curator", "executor", "manager", "deputy", "planner", "admin",
-)  # fmt: skip
+Role = Literal[
+    "citizen", "operator", "curator", "executor", "manager", "deputy", "planner", "admin"
+]
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 class User(Base):

@@ -3,7 +3,7 @@ layers' metadata (planner and admin). Each route declares its policy next to it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
@@ -12,7 +12,7 @@ from api import schemas
 from api.deps import ConnDep
 from api.policy import Principal, allow
 from gis import admin
-from gis.models import ROLES
+from gis.models import Role
 from gis.values import Id, IdCursor, Int32
 from layers import catalogue
 
@@ -29,7 +29,7 @@ class _Body(BaseModel):
 class NewUser(_Body):
     email: str
     full_name: str
-    role: Literal[ROLES]  # type: ignore[valid-type]
+    role: Role
     password: str | None = None  # none: one is generated and returned once
     executor_id: Id | None = None
     executor_code: str | None = None
@@ -38,7 +38,7 @@ class NewUser(_Body):
 
 class UserChange(_Body):
     full_name: str | None = None
-    role: Literal[ROLES] | None = None  # type: ignore[valid-type]
+    role: Role | None = None
     executor_id: Id | None = None
     executor_code: str | None = None
     ward_number: Id | None = None
