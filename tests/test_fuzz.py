@@ -15,6 +15,7 @@ HROMADA_FUZZ_BUDGET (seconds per caller, default 150).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import time
@@ -89,6 +90,9 @@ def app(server_url, template_url, shared_data, tmp_path_factory):
                 " AND u.role = 'executor' GROUP BY a.id"
                 " ORDER BY a.status <> 'registered', a.id LIMIT 1"
             ).fetchone()
+            category = conn.execute(
+                "SELECT min(id) FROM categories WHERE parent_id IS NOT NULL AND is_active"
+            ).fetchone()[0]
         application.state.fuzz_logins = {
             "admin": "admin@demo.hromada",
             "operator": "operator@demo.hromada",
@@ -103,6 +107,8 @@ def app(server_url, template_url, shared_data, tmp_path_factory):
             "z": "0",
             "x": "0",
             "y": "0",
+            "category": category,
+            "executor_code": "demo-vodokanal",
         }
         yield application
         from schemathesis.python import asgi
@@ -227,31 +233,76 @@ def _fields(schema, definition: dict) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(out))
 
 
+def _bases(app) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Valid bodies and queries to put one hostile value in at a time, so that it gets past
+    the checks of the other fields (a body missing its required fields is refused first)."""
+    k = app.state.fuzz_values
+    point = {"lon": "30.5234", "lat": "50.4501"}
+    author = {"full_name": "Олена Петренко", "email": "olena@example.com",
+              "postal_address": "вулиця Хрещатик, 1, Київ"}  # fmt: skip
+    bodies = {
+        "POST /api/v1/appeals": {"category": k["category"], "text": "Не світить ліхтар.",
+                                 "location": {"lon": 30.5234, "lat": 50.4501}, "author": author},
+        "POST /api/v1/appeals/{number}/answer": {"text": "Замінено лампу.", "kind": "done"},
+        "POST /api/v1/appeals/{number}/return": {"reason": "Не наша компетенція."},
+        "POST /api/v1/appeals/{number}/redirect": {"executor": k["executor_code"], "reason": "За належністю."},
+        "POST /api/v1/appeals/{number}/delegate": {"executor": k["executor_code"], "comment": "Доручено."},
+        "POST /api/v1/appeals/{number}/resolutions": {"co_executors": [{"executor": k["executor_code"]}], "comment": "Співвиконавці."},
+        "POST /api/v1/appeals/{number}/extend": {"days": 1, "reason": "Потрібне вивчення."},
+        "POST /api/v1/appeals/{number}/check": {"decision": "return", "comment": "Неповна відповідь."},
+        "POST /api/v1/auth/register": {"email": "fuzz@example.com", "password": "Довгий пароль 123", "full_name": "Фаз Тест"},
+        "POST /api/v1/auth/login": {"email": "fuzz@example.com", "password": "Довгий пароль 123"},
+        "POST /api/v1/auth/password-reset/confirm": {"token": "x" * 20, "password": "Довгий пароль 123"},
+        "POST /api/v1/users": {"email": "staff@example.com", "full_name": "Оператор", "role": "operator"},
+        "POST /api/v1/routing-rules": {"executor_code": k["executor_code"]},
+    }  # fmt: skip
+    queries = {
+        "GET /api/v1/appeals/nearby": {**point, "category": str(k["category"])},
+        "GET /api/v1/route": {**point, "category": str(k["category"])},
+        "GET /api/v1/areas": point,
+        "GET /api/v1/geocode/reverse": point,
+    }
+    return bodies, queries
+
+
+def _put(document: dict, field: tuple[str, ...], value: object) -> dict:
+    out = copy.deepcopy(document)
+    inner = out
+    for name in field[:-1]:
+        if not isinstance(inner.get(name), dict):
+            inner[name] = {}
+        inner = inner[name]
+    inner[field[-1]] = value
+    return out
+
+
 def _hostile(operation, headers: dict[str, str]) -> list[str]:
     found: list[str] = []
-    label = f"{operation.label} [hostile]"
     known = operation.app.state.fuzz_values
+    bodies, queries = _bases(operation.app)
+    base_body = bodies.get(operation.label, {})
+    base_query = queries.get(operation.label, {})
     path = {p.name: known.get(p.name, "1") for p in operation.path_parameters}
     for param in operation.path_parameters:
         for value in HOSTILE:
             if value.strip():  # an empty segment is another route
                 case = operation.Case(path_parameters={**path, param.name: value})
-                _check(case, label, headers, found)
+                _check(case, f"{operation.label} [{param.name}]", headers, found)
     for param in operation.query:
         for value in HOSTILE:
-            case = operation.Case(path_parameters=path, query={param.name: value})
-            _check(case, label, headers, found)
+            query = {**base_query, param.name: value}
+            case = operation.Case(path_parameters=path, query=query)
+            _check(case, f"{operation.label} [{param.name}=]", headers, found)
     bodies = [b for b in operation.body if b.media_type == "application/json"]
     for body in bodies[:1]:
         for field in _fields(operation.schema, body.definition.get("schema", {})):
             for value in (*HOSTILE, *JSON_ONLY):
-                document: dict = (
-                    {field[0]: value} if len(field) == 1 else {field[0]: {field[1]: value}}
-                )
                 case = operation.Case(
-                    path_parameters=path, body=document, media_type="application/json"
+                    path_parameters=path,
+                    body=_put(base_body, field, value),
+                    media_type="application/json",
                 )
-                _check(case, label, headers, found)
+                _check(case, f"{operation.label} [{'.'.join(field)}:]", headers, found)
     return found
 
 
