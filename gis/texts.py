@@ -227,10 +227,20 @@ SERVER = TextDomain("server", GIS_DIR / "locale", PROJECT_DIR, _server_sources)
 
 def tr(text: str, lang: str = SOURCE_LANGUAGE, **params: object) -> str:
     """A server text in `lang` (Ukrainian for any language but English), its placeholders
-    filled by str.format; when a value is missing, the text is given unfilled."""
-    translated = SERVER.catalogue(lang).text(text)
+    filled by str.format; when a value is missing, the text is given unfilled. A value given
+    per language (`state_uk=…, state_en=…`) fills `{state}` in its language.
+
+    >>> tr("Звернення № {number} закрито", "en", number=7)
+    'Appeal No. 7 is closed'
+    >>> tr("Закрито", "en"), tr("Закрито", "de")
+    ('Closed', 'Закрито')
+    """
+    catalogue = SERVER.catalogue(lang)
+    translated = catalogue.text(text)
+    suffix = f"_{catalogue.lang}"
+    values = {**params, **{k[: -len(suffix)]: v for k, v in params.items() if k.endswith(suffix)}}
     try:
-        return translated.format(**params)
+        return translated.format(**values)
     except (KeyError, IndexError, ValueError):
         return translated
 

@@ -1,0 +1,349 @@
+"""The API's error messages, in Ukrainian: code → the message a person reads. The one place to
+add a code's text (api/errors.py maps exceptions to statuses; the codes are raised by gis/,
+layers/, tiles/ and api/). Its English goes in gis/locale/en/messages.po, keyed by this
+Ukrainian text; `hromada texts missing` names any message still without it.
+
+Placeholders are str.format's and are filled from the error's params ({value}, {parameter},
+…; a value that differs by language is passed as `state_uk=…, state_en=…` and written
+`{state}`); `{{` and `}}` stand for a literal brace.
+"""
+
+from __future__ import annotations
+
+from gis.texts import N_
+
+# code → Ukrainian. Placeholders are the error's params.
+MESSAGES: dict[str, str] = {
+    "unknown_collection": N_(
+        "Колекцію «{collection}» не знайдено. Перелік колекцій: /ogc/collections."
+    ),
+    "feature_not_found": N_("Об’єкт «{feature_id}» у колекції «{collection}» не знайдено."),
+    "unknown_parameter": N_(
+        "Невідомий параметр запиту «{parameter}». Дозволені параметри: {allowed}."
+    ),
+    "repeated_parameter": N_("Параметр «{parameter}» вказано більше одного разу."),
+    "invalid_format": N_("Непідтримуваний формат f={value}: підтримуються json і geojson."),
+    "invalid_limit": N_("Параметр limit має бути цілим числом від 1 до {max}; отримано «{value}»."),
+    "invalid_bbox": N_(
+        "Параметр bbox має бути чотирма числами через кому: мінімальна довгота, мінімальна "
+        "широта, максимальна довгота, максимальна широта (градуси WGS 84; шість чисел з "
+        "висотами теж приймаються); отримано «{value}»."
+    ),
+    "invalid_datetime": N_(
+        "Параметр datetime має бути моментом RFC 3339 (2026-03-01T10:00:00Z), датою "
+        "(2026-03-01) або інтервалом «початок/кінець», де відкритий кінець — «..»; "
+        "отримано «{value}»."
+    ),
+    "no_temporal_property": N_(
+        "Колекція «{collection}» не має часової властивості, тож параметр datetime до неї "
+        "не застосовний."
+    ),
+    "after_and_before": N_(
+        "Параметри after і before не можна задавати разом: сторінка йде або вперед, або назад."
+    ),
+    "invalid_filter_integer": N_(
+        "Параметр {parameter} приймає ідентифікатори — цілі числа через кому; отримано «{value}»."
+    ),
+    "invalid_filter_value": N_(
+        "Параметр {parameter} не може мати значення «{value}». Можливі значення: {allowed}."
+    ),
+    # vector tiles (tiles/, api/routers/tiles.py)
+    "invalid_tile": N_(
+        "Адреса плитки /{{z}}/{{x}}/{{y}}.mvt: {parameter} має бути цілим числом (z від 0 до "
+        "{max_zoom}); отримано «{value}»."
+    ),
+    "zoom_out_of_range": N_("Масштаб плитки z має бути від 0 до {max_zoom}; отримано {value}."),
+    "tile_out_of_range": N_(
+        "На масштабі {z} {parameter} плитки має бути від 0 до {max}; отримано {value}."
+    ),
+    "invalid_after": N_(
+        "Параметр {parameter} має бути курсором з посилання next або prev (ідентифікатором "
+        "об’єкта, а для звернень — «час~ідентифікатор»); отримано «{value}»."
+    ),
+    "invalid_request": N_("Некоректний запит: {errors}."),
+    # what is wrong with one field, as the validation of a route's signature says it
+    "invalid_field_value": N_(
+        "Некоректний запит: поле «{parameter}» {reason} (отримано «{value}»)."
+    ),
+    "reason_integer": N_("має бути цілим числом"),
+    "reason_number": N_("має бути числом"),
+    "reason_boolean": N_("має бути true або false"),
+    "reason_date": N_("має бути датою РРРР-ММ-ДД"),
+    "reason_datetime": N_("має бути моментом часу RFC 3339"),
+    "reason_min": N_("має бути не менше {limit}"),
+    "reason_max": N_("має бути не більше {limit}"),
+    "reason_too_short": N_("закоротке: щонайменше {limit} символів"),
+    "reason_too_long": N_("задовге: щонайбільше {limit} символів"),
+    "reason_required": N_("обов’язкове"),
+    "reason_choice": N_("має бути одним із: {limit}"),
+    "reason_string": N_("має бути рядком"),
+    "reason_object": N_("має бути об’єктом JSON"),
+    "reason_list": N_("має бути списком"),
+    "reason_json": N_("некоректний JSON"),
+    "reason_other": N_("має некоректне значення"),
+    "database_unavailable": N_("База даних недоступна. Спробуйте пізніше."),
+    "postgis_missing": N_("У базі даних немає PostGIS: виконайте «hromada migrate»."),
+    "not_authenticated": N_(
+        "Потрібно увійти: надішліть токен (Authorization: Bearer …) або увійдіть на порталі."
+    ),
+    "forbidden": N_(
+        "Недостатньо прав: ця дія недоступна для вашої ролі або поза вашою територією."
+    ),
+    "rate_limited": N_("Забагато спроб. Повторіть через {retry_after} с."),
+    "payload_too_large": N_("Запит завеликий: найбільший дозволений розмір — {limit} байт."),
+    # --- accounts (issue 3): add new codes below this line ---
+    # sign-in, sessions, registration (gis/accounts.py, api/routers/auth.py, me.py)
+    "invalid_credentials": N_("Неправильна адреса e-mail або пароль."),
+    "account_locked": N_(
+        "Забагато невдалих спроб входу: обліковий запис тимчасово заблоковано. Повторіть "
+        "через {retry_after} с або відновіть пароль."
+    ),
+    "email_not_confirmed": N_(
+        "Адресу e-mail ще не підтверджено: відкрийте посилання з листа, надісланого під час "
+        "реєстрації (або відновіть пароль — лист прийде знову)."
+    ),
+    "account_inactive": N_("Обліковий запис вимкнено. Зверніться до адміністратора."),
+    "demo_account_disabled": N_(
+        "Демонстраційні облікові записи працюють лише в демонстраційному режимі."
+    ),
+    "csrf_failed": N_(
+        "Запит відхилено: бракує CSRF-токена (заголовок X-CSRF-Token) або він не збігається "
+        "з токеном сеансу. Оновіть сторінку й спробуйте ще раз."
+    ),
+    "weak_password": N_(
+        "Пароль надто простий: щонайменше {min} символів, не збігається з адресою e-mail і "
+        "не складається з одного-двох повторюваних символів."
+    ),
+    "password_too_long": N_("Пароль задовгий: щонайбільше {max} символів."),
+    "invalid_token": N_(
+        "Посилання недійсне: його вже використано або строк його дії минув. Попросіть нове."
+    ),
+    "wrong_password": N_("Неправильний пароль."),
+    "invalid_session_kind": N_("Невідомий вид сеансу «{kind}»: можливі token і cookie."),
+    "invalid_token_purpose": N_("Невідоме призначення токена «{purpose}»."),
+    "mail_unavailable": N_("Не вдалося надіслати лист. Спробуйте пізніше."),
+    # scopes, staff and administration (gis/scope.py, api/routers/staff.py, admin.py)
+    "appeal_not_found": N_("Звернення № {number} не знайдено."),
+    "appeal_wrong_state": N_(
+        "Звернення № {number} має статус «{state}»: взяти в роботу можна лише звернення зі "
+        "статусом {allowed}."
+    ),
+    # the lifecycle (gis/lifecycle.py, api/routers/lifecycle.py)
+    "appeal_transition_refused": N_(
+        "Звернення № {number} має статус «{state}»: дія «{action}» можлива лише для "
+        "звернень зі статусом {allowed}."
+    ),
+    "appeal_already_supported": N_("Ви вже підтримали звернення № {number}."),
+    "geocode_query_too_short": N_("Уведіть щонайменше {min} літери назви вулиці або адреси."),
+    "geocode_query_too_long": N_("Запит задовгий: щонайбільше {max} символів."),
+    "field_required": N_("Заповніть поле «{parameter}»."),
+    "invalid_value": N_("Неприпустиме значення поля «{parameter}»: «{value}»."),
+    "invalid_request_body": N_("Тіло запиту має бути JSON-об’єктом."),
+    "executor_not_subordinate": N_(
+        "Виконавець «{value}» не є підпорядкованою організацією виконавця звернення: "
+        "доручити можна лише своїй підпорядкованій організації."
+    ),
+    "resolution_deadline_too_late": N_(
+        "Строк доручення не може бути пізнішим за строк звернення ({limit})."
+    ),
+    "extension_over_limit": N_(
+        "Строк розгляду можна продовжити щонайбільше до {limit}: загалом не більше {days} днів "
+        "від реєстрації (ст. 20 Закону «Про звернення громадян»)."
+    ),
+    "extension_not_later": N_("Новий строк має бути пізнішим за чинний ({current})."),
+    "invalid_status": N_("Невідомий статус «{value}». Можливі статуси: {allowed}."),
+    "invalid_cursor": N_(
+        "Параметр after має бути значенням next попередньої сторінки; отримано «{value}»."
+    ),
+    "invalid_role": N_("Невідома роль «{value}». Можливі ролі: {allowed}."),
+    "invalid_email": N_("Некоректна адреса електронної пошти: «{value}»."),
+    "password_too_short": N_("Пароль закороткий: щонайменше {min} символів."),
+    "full_name_required": N_("Вкажіть ім’я користувача."),
+    "email_taken": N_("Користувач з адресою {email} уже існує."),
+    "unknown_executor": N_("Виконавця «{value}» не знайдено."),
+    "executor_required": N_(
+        "Для ролі «{role}» потрібно вказати організацію-виконавця (executor_id або executor_code)."
+    ),
+    "ward_required": N_("Для депутата потрібно вказати номер виборчого округу (ward_number)."),
+    "unknown_ward": N_("Виборчого округу № {value} немає."),
+    "user_not_found": N_("Користувача {id} не знайдено."),
+    "ward_not_found": N_("Виборчий округ № {number} не знайдено."),
+    "cannot_deactivate_self": N_("Адміністратор не може вимкнути власний обліковий запис."),
+    "invalid_deadline_days": N_(
+        "Строк розгляду має бути від 1 до 45 днів (ст. 20 Закону «Про звернення громадян»); "
+        "отримано {value}."
+    ),
+    "category_not_found": N_("Категорію {id} не знайдено."),
+    "unknown_category": N_("Категорії {value} немає."),
+    "rule_one_area": N_(
+        "Правило маршрутизації може мати щонайбільше одну територію: район, округ або "
+        "територію виконавця."
+    ),
+    "routing_rule_not_found": N_("Правило маршрутизації {id} не знайдено."),
+    "layer_not_found": N_("Шар «{name}» не знайдено."),
+    "layer_is_core": N_("Шар «{name}» — базовий; змінювати можна лише тематичні шари."),
+    "invalid_update_regime": N_("Невідомий режим оновлення «{value}». Можливі: {allowed}."),
+    "title_required": N_("Назва шару не може бути порожньою."),
+    # routing by polygon (gis/routing.py, api/routers/routing.py)
+    "coordinate_missing": N_(
+        "Не вказано координату «{parameter}»: потрібні обидві, lon (довгота) і lat (широта), "
+        "у градусах WGS 84, наприклад lon=30.5234&lat=50.4501."
+    ),
+    "invalid_coordinate": N_(
+        "Координата «{parameter}» має бути числом у градусах WGS 84 (довгота від -180 до 180, "
+        "широта від -90 до 90), наприклад lon=30.5234&lat=50.4501; отримано «{value}»."
+    ),
+    "category_required": N_(
+        "Вкажіть категорію звернення (параметр category: її id або код); перелік категорій — "
+        "/api/v1/categories."
+    ),
+    "outside_service_area": N_(
+        "Точка ({lon}, {lat}) лежить поза межами громади, яку обслуговує ця система. "
+        "Перевірте, чи не переплутано довготу й широту, або вкажіть місце в межах громади; "
+        "звернення без прив’язки до місця можна подати без координат."
+    ),
+    # appeal intake (gis/intake.py, gis/photos.py, api/routers/appeals.py)
+    "text_required": N_("Опишіть проблему: текст звернення не може бути порожнім."),
+    "text_too_long": N_(
+        "Текст звернення задовгий: {length} символів, а можна щонайбільше {max}. Скоротіть "
+        "його або опишіть лише одну проблему (одне звернення — одна проблема)."
+    ),
+    "text_obscene": N_(
+        "Звернення містить нецензурну лексику, тож його не може бути прийнято. Приберіть "
+        "лайливі слова й надішліть його знову."
+    ),
+    "author_name_required": N_(
+        "Вкажіть прізвище, ім’я та по батькові автора: анонімні звернення не розглядаються "
+        "(ст. 8 Закону «Про звернення громадян»)."
+    ),
+    "author_name_latin": N_(
+        "Ім’я автора має бути написане кирилицею (українськими літерами), а не латиницею, "
+        "наприклад «Петренко Іван Миколайович»."
+    ),
+    "author_name_invalid": N_(
+        "Ім’я автора може містити лише літери кирилиці, апостроф, дефіс і пробіли, наприклад "
+        "«Ковальчук-Дем’яненко Олена»."
+    ),
+    "author_address_required": N_(
+        "Вкажіть поштову адресу автора (куди надіслати відповідь): звернення без адреси "
+        "вважається анонімним і не розглядається (ст. 8 Закону «Про звернення громадян»)."
+    ),
+    "author_contact_required": N_(
+        "Вкажіть, як з автором зв’язатися: адресу електронної пошти або номер телефону."
+    ),
+    "invalid_phone": N_(
+        "Некоректний номер телефону «{value}»: вкажіть 10–15 цифр, наприклад +380 44 123 45 67."
+    ),
+    "field_too_long": N_("Поле «{parameter}» задовге: щонайбільше {max} символів."),
+    "invalid_field": N_(
+        "Поле «{parameter}» має неправильний тип: очікується текст (або об’єкт для author і "
+        "location)."
+    ),
+    "invalid_boolean": N_("Поле «{parameter}» має бути true або false; отримано «{value}»."),
+    "invalid_json": N_(
+        "Тіло запиту (або поле «{parameter}») має бути JSON-об’єктом з полями звернення."
+    ),
+    "unsupported_content_type": N_(
+        "Непідтримуваний тип вмісту «{value}»: надсилайте application/json або "
+        "multipart/form-data (з фотографіями)."
+    ),
+    "category_not_subkind": N_("«{name}» — це вид звернення; оберіть його підвид: {subkinds}."),
+    "unknown_channel": N_("Невідомий канал надходження «{value}». Можливі: {allowed}."),
+    "channel_not_allowed": N_(
+        "Громадяни подають звернення через сайт (channel=site); канал «{value}» може вказати "
+        "лише оператор, який реєструє звернення від імені громадянина."
+    ),
+    "too_many_photos": N_("Забагато фотографій: {count}, а можна щонайбільше {max}."),
+    "photo_not_image": N_(
+        "Файл «{name}» не є зображенням JPEG, PNG або WebP (або пошкоджений). Додайте фото в "
+        "одному з цих форматів."
+    ),
+    "photo_too_large": N_(
+        "Файл «{name}» завеликий: щонайбільше {max_mb} МБ на одне фото. Зменште його розмір."
+    ),
+    "photo_too_many_pixels": N_(
+        "Зображення «{name}» завелике ({width}×{height} пікселів). Зменште його роздільність."
+    ),
+    "photo_not_found": N_("Фото не знайдено."),
+    "photo_location_outside": N_(
+        "Місце не вказано, а GPS-позиція з першого фото ({lon}, {lat}) лежить поза межами "
+        "громади. Позначте місце проблеми на мапі, вкажіть адресу або no_location: true."
+    ),
+    "location_required": N_(
+        "Вкажіть місце проблеми: точку на мапі (location.lon, location.lat), адресу "
+        "(location.street і location.house) або позначте, що звернення не прив’язане до місця "
+        "(location.no_location: true)."
+    ),
+    "location_ambiguous": N_(
+        "Місце вказано кількома способами ({given}): залиште щось одне — точку, адресу або "
+        "no_location."
+    ),
+    "address_incomplete": N_(
+        "Для адреси потрібні і вулиця (location.street), і номер будинку (location.house)."
+    ),
+    "unknown_street": N_(
+        "Вулицю «{street}» не знайдено в реєстрі вулиць. Перевірте назву (наприклад, «вулиця "
+        "Хрещатик») або позначте місце на мапі."
+    ),
+    "address_not_found": N_(
+        "Будинок {house} на «{street}» не знайдено серед відомих адрес. Перевірте номер або "
+        "позначте місце на мапі (location.lon, location.lat)."
+    ),
+    "invalid_idempotency_key": N_(
+        "Заголовок Idempotency-Key має бути від 1 до 128 видимих символів ASCII (наприклад, UUID)."
+    ),
+    "idempotency_key_reused": N_(
+        "Цей Idempotency-Key уже використано для іншого звернення. Для нового звернення "
+        "створіть новий ключ; повтор має надсилати те саме звернення без змін."
+    ),
+    # the public feed and its statistics (gis/public_feed.py, api/routers/public_feed.py)
+    "invalid_type": N_(
+        "Невідомий тип звернення «{value}»: можливі complaint (скарги) і thanks (подяки)."
+    ),
+    "invalid_period": N_(
+        "Невідомий період «{value}». Можливі: {allowed} (custom — з date_from і/або date_to)."
+    ),
+    "invalid_date": N_(
+        "Параметр {parameter} має бути датою у форматі РРРР-ММ-ДД, наприклад 2026-03-01; "
+        "отримано «{value}»."
+    ),
+    "invalid_date_range": N_("Початкова дата {date_from} пізніша за кінцеву {date_to}."),
+    "dates_need_custom_period": N_(
+        "Дати date_from і date_to задають власний період: вкажіть period=custom або не "
+        "вказуйте period (отримано period={value})."
+    ),
+    "custom_period_needs_dates": N_(
+        "Для period=custom вкажіть date_from і/або date_to (дати РРРР-ММ-ДД)."
+    ),
+    "unknown_district": N_(
+        "Район «{value}» не знайдено: вкажіть ідентифікатор району або його код КАТОТТГ (UA80…)."
+    ),
+    "invalid_top": N_("Параметр top має бути цілим числом від 1 до {max}; отримано «{value}»."),
+    "too_many_values": N_("Забагато значень у параметрі {parameter}: щонайбільше {max}."),
+    "empty_parameter": N_("Параметр {parameter} вказано без значення."),
+    # the edge of the service (gis/values.py, api/guard.py)
+    "invalid_characters": N_(
+        "Поле «{parameter}» містить недопустимий символ {character} (керівний символ, нульовий "
+        "байт, непарний сурогат або знак зміни напрямку тексту). Приберіть його й надішліть ще раз."
+    ),
+    "invalid_integer": N_(
+        "Параметр {parameter} має бути цілим числом від {min} до {max}; отримано «{value}»."
+    ),
+    "value_out_of_range": N_(
+        "Значення поза допустимими межами (число завелике чи замале або дата поза межами). "
+        "Перевірте числа й дати в запиті."
+    ),
+    "too_many_fields": N_("Забагато полів у формі: щонайбільше {max}."),
+    "form_part_too_large": N_("Поле форми «{parameter}» завелике: щонайбільше {max_kb} КБ."),
+    "invalid_form": N_(
+        "Форму не вдалося прочитати: надішліть її як multipart/form-data або "
+        "application/x-www-form-urlencoded, кожне поле з назвою."
+    ),
+    "internal_error": N_(
+        "Внутрішня помилка сервісу. Ми вже знаємо про неї; якщо вона повториться, назвіть "
+        "у зверненні до підтримки номер запиту {request_id}."
+    ),
+    "not_found": N_("Сторінку не знайдено."),
+    "method_not_allowed": N_("Метод не дозволений."),
+    "http_error": N_("Помилка запиту."),
+}
