@@ -924,3 +924,16 @@ FEED_QUERY = {
 FEED_STATISTICS_QUERY = {
     "parameters": [*_FEED_FILTERS, _query("top", "1..200", {"type": "integer"})]
 }
+# The tiles take the items' filters: each layer's queryables (GET /ogc/collections/{id}/queryables
+# lists which apply; another is a 400).
+TILE_QUERY = {
+    "parameters": [
+        _query("datetime", "RFC 3339 instant or interval 'start/end' ('..' open)"),
+        _query("status", "appeal statuses, comma-separated"),
+        _query("kind", "complaint, thanks"),
+        _query("category", "category ids, comma-separated"),
+        _query("district", "district ids, comma-separated"),
+        _query("ward", "ward ids, comma-separated"),
+        _query("executor", "executor ids, comma-separated"),
+    ]
+}

@@ -75,6 +75,7 @@ def _not_modified(request: Request, etag: str) -> bool:
     summary="Векторна плитка шару (Mapbox Vector Tile)",
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}},
+    openapi_extra=schemas.TILE_QUERY,
 )
 async def tile(
     request: Request, collection_id: str, z: str, x: str, y: str, principal: PrincipalDep
@@ -106,6 +107,7 @@ async def tile(
 @router.get(
     "/{collection_id}/tilejson.json",
     response_model=schemas.TileJSON,
+    openapi_extra=schemas.TILE_QUERY,
     name="tilejson",
     summary="Опис плиток шару (TileJSON 3.0)",
 )
