@@ -100,3 +100,37 @@ def test_language_negotiation_has_one_home():
     assert (
         i18n.negotiate is texts.negotiate and errors.preferred_language is texts.preferred_language
     )
+
+
+def test_every_error_code_raised_has_its_message():
+    """A code raised (or answered) with no text would reach the client as http_error's
+    "Помилка запиту."; each literal code in gis/, layers/, tiles/ and api/ has its own."""
+    import ast
+
+    from gis.error_messages import MESSAGES
+
+    errors = {"InvalidInput", "InvalidParameter", "Conflict", "NotFound", "Forbidden",
+              "NotAuthenticated", "PayloadTooLarge", "RateLimited", "DomainError", "LayerError",
+              "UnknownCollection", "FeatureNotFound", "MailError"}  # fmt: skip
+    # The base classes' own codes, never raised bare.
+    generic = {"domain_error", "invalid_input", "invalid_parameter", "conflict", "layer_error"}
+    found, missing = 0, []
+    for package in ("gis", "layers", "tiles", "api"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                code = None
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    index = 0 if name in errors else 2 if name == "error_response" else None
+                    if index is not None and len(node.args) > index:
+                        arg = node.args[index]
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                            code = arg.value
+                elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                    if [getattr(t, "id", None) for t in node.targets] == ["code"]:
+                        code = node.value.value if node.value.value not in generic else None
+                if code:
+                    found += 1
+                    if code not in MESSAGES:
+                        missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {code}")
+    assert found > 100 and not missing, missing
