@@ -462,19 +462,21 @@ def test_every_json_route_declares_its_answer():
     schema declares one, or answers something other than JSON (tiles, photos, the ward's
     report), or nothing (204)."""
     from fastapi.responses import HTMLResponse, Response
-    from fastapi.routing import APIRoute
+
+    from api.policy import iter_api_routes
 
     app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
     not_json = (HTMLResponse, Response)
-    missing = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    missing, checked = [], 0
+    for route in iter_api_routes(app):
+        if not route.include_in_schema:
             continue
+        checked += 1
         if route.status_code == 204 or route.response_class in not_json:
             continue
         if route.response_model is None:
             missing.append(f"{sorted(route.methods)} {route.path}")
-    assert not missing, f"routes without a response model: {missing}"
+    assert checked > 50 and not missing, f"routes without a response model: {missing}"
     document = app.openapi()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
