@@ -22,7 +22,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.extract import extract
-from jinja2.ext import babel_extract
 
 from gis import texts
 from gis.texts import (  # noqa: F401 (the portal's names for the shared machinery)
