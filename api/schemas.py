@@ -873,6 +873,17 @@ APPEAL_BODY = _body(
     ),
     form=_PHOTOS_FORM,
 )
+# Retries of a submission with the same key get the first answer (gis/intake.py).
+APPEAL_BODY["parameters"] = [
+    {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "pattern": "^[!-~]{1,128}$"},
+        "description": "Any unique key of 1–128 printable ASCII characters: a retry with the "
+        "same key gets the first answer",
+    }
+]
 ANSWER_BODY = _body(
     _object("text", text=_TEXT, kind={"type": "string", "enum": ["done", "explained", "funding"]}),
     form=_PHOTOS_FORM,
