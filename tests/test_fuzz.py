@@ -1,10 +1,13 @@
 """A property-based fuzz of the whole API (schemathesis): every operation of /openapi.json and
-of the OGC API's own description (/ogc/api), with valid and with invalid inputs, anonymously and
-as a signed-in member of staff, must never answer 5xx, and must answer what its schema says
-(the response models of api/schemas.py, the JSON error body of every 4xx).
+of the OGC API's own description (/ogc/api), anonymously and signed in as an administrator, an
+operator and an executor, must never answer 5xx, and must answer what its schema says (the
+response models of api/schemas.py, the JSON error body of every 4xx).
 
-It runs in-process against create_app() on a small demo city with its demo accounts, a real
-local SMTP server and rate limits off. Bounded: a few examples per operation and mode, the
+Each operation gets, in turn: schemathesis' coverage cases (boundaries, wrong types, missing
+and extra values), hypothesis' examples with valid and with invalid inputs, and the hostile
+values of HOSTILE in each parameter and body field, one at a time, the rest of the request
+valid. It runs in-process against create_app() on a small demo city with its demo accounts, a
+real local SMTP server and rate limits off. Bounded: 20 examples per operation and mode, the
 generation derandomised (the same inputs every run, on a database made afresh), and a time
 budget per caller that only a hanging route reaches: what it cuts off fails the test, named,
 rather than being skipped silently. About two minutes in all on two cores.
