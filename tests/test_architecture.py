@@ -152,3 +152,43 @@ def test_the_import_check_sees_imports_inside_functions(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from api.errors import x\n    import tiles.mvt\n")
     assert {p for _, p in imported_packages(module)} == {"api", "tiles"}
+
+
+# A page's predicate given as a bare expression is run by Playwright through eval() inside the
+# page, which the portal's Content-Security-Policy forbids: the wait then fails, but only when
+# the first check (made outside the page) was false — a flaky test. A function is compiled by
+# the browser's debugger protocol instead, which the policy does not govern.
+FUNCTION_TEXT = re.compile(r"^\s*(\(|async\s|[A-Za-z_$][\w$]*\s*=>)")
+
+
+def _bare_expression_waits(source: str, name: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source, name)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "wait_for_function"
+            and node.args
+        ):
+            text = _strings(node.args[0])
+            if text is not None and not FUNCTION_TEXT.match(text):
+                found.append(f"{name}:{node.lineno}: {text[:60]!r}")
+    return found
+
+
+def test_browser_waits_give_functions_not_bare_expressions():
+    found = [
+        hit
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        for hit in _bare_expression_waits(path.read_text(), path.name)
+    ]
+    assert not found, (
+        "wait_for_function with a bare expression (eval under the CSP):\n" + "\n".join(found)
+    )
+
+
+def test_the_wait_rule_catches_a_bare_expression():
+    bad = "page.wait_for_function(\"document.title == 'x'\")\n"
+    good = 'page.wait_for_function("() => document.title == \'x\'")\npage.wait_for_function("n => n > 1", arg=1)\n'
+    assert _bare_expression_waits(bad, "bad.py") == ["bad.py:1: \"document.title == 'x'\""]
+    assert _bare_expression_waits(good, "good.py") == []

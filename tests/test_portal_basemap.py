@@ -70,7 +70,7 @@ def test_the_map_draws_the_background_tiles_of_the_setting(db_url, shared_data, 
         page.goto(base + "/")
         page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
         page.wait_for_function(
-            "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded')"
+            "() => document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded')"
             ".length >= 4", timeout=15_000)  # fmt: skip
         attribution = page.locator(".leaflet-control-attribution").inner_text()
     assert len(asked) >= 4

@@ -98,7 +98,7 @@ def test_the_public_pages_draw_under_the_policy(portal, new_context, screenshot)
     page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
     # The background's tiles (another origin, allowed for images) and the appeals' vector tiles.
     page.wait_for_function(
-        "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded').length >= 4",
+        "() => document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded').length >= 4",
         timeout=15_000,
     )
     swatch = page.eval_on_selector("#districts-swatch", "e => getComputedStyle(e).borderStyle")
@@ -130,7 +130,7 @@ def test_the_public_pages_draw_under_the_policy(portal, new_context, screenshot)
     page.set_input_files("#photos", files=[{"name": "p.png", "mimeType": "image/png",
                                             "buffer": _png()}])  # fmt: skip
     page.wait_for_function(
-        "[...document.querySelectorAll('img')].some(i => i.src.startsWith('blob:') && i.complete"
+        "() => [...document.querySelectorAll('img')].some(i => i.src.startsWith('blob:') && i.complete"
         " && i.naturalWidth > 0)", timeout=10_000)  # fmt: skip
     w.check("/appeal/new")
 
@@ -143,7 +143,7 @@ def test_the_public_pages_draw_under_the_policy(portal, new_context, screenshot)
 
     # The watch itself works: a style="…" attribute written into the page is refused.
     page.evaluate("document.body.insertAdjacentHTML('beforeend', '<b style=\"color: red\">x</b>')")
-    page.wait_for_function("window.__csp.some(v => v.startsWith('style-src'))", timeout=5_000)
+    page.wait_for_function("() => window.__csp.some(v => v.startsWith('style-src'))", timeout=5_000)
     w.console.clear()
 
 

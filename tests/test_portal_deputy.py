@@ -324,7 +324,7 @@ def test_a_deputy_signs_in_and_sees_their_ward(city, wards, live, page, browser_
     # The ward's outline is drawn, and its appeals' tiles arrive.
     assert page.locator("#ward-map .leaflet-overlay-pane path").count() >= 1
     page.wait_for_function(
-        "Number(document.getElementById('ward-map').dataset.appealTiles || 0) > 0",
+        "() => Number(document.getElementById('ward-map').dataset.appealTiles || 0) > 0",
         timeout=15_000,
     )
     page.wait_for_selector("#ward-map .leaflet-appeals-pane path, "
