@@ -251,9 +251,18 @@ class Category(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     sort_order: Mapped[int] = mapped_column(Integer, server_default="0")
     source: Mapped[str | None] = mapped_column(Text)
+    # The words callers use ("яма", "сміття"), lower case; the administrator edits them.
+    keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     __table_args__ = (
         CheckConstraint("deadline_days BETWEEN 1 AND 45", "deadline_days"),
         UniqueConstraint("parent_id", "name"),
+        Index("ix_categories_keywords", "keywords", postgresql_using="gin"),
+        Index(
+            "ix_categories_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
     )
 
 
