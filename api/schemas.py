@@ -615,6 +615,40 @@ class CategoryRow(Out):
     is_active: bool
 
 
+class DirectoryCategory(Out):
+    id: int
+    code: str | None
+    name: str
+    name_en: str | None
+    parent_id: int | None
+    kind: str | None
+    kind_en: str | None
+    deadline_days: int | None
+    needs_study: bool | None
+    is_active: bool
+
+
+class DirectoryCategories(Out):
+    items: list[DirectoryCategory]
+    returned: int
+
+
+class DirectoryExecutor(Out):
+    id: int
+    code: str
+    name: str
+    short_name: str | None
+    kind: str
+    parent_id: int | None
+    district_code: str | None
+    territories: int
+
+
+class DirectoryExecutors(Out):
+    items: list[DirectoryExecutor]
+    returned: int
+
+
 class RoutingRule(Out):
     id: int
     priority: int

@@ -3,15 +3,22 @@
 Callers (api/routers/admin.py) have checked the role; these functions apply the rules of
 each change and raise gis.errors on what breaks them. Answers are plain dicts, dates as
 ISO 8601 text, in the shape the API returns.
+
+Every change is audited in its own transaction (gis/audit.py `record_directory_change`):
+a feature_events row of the chain 'features' whose layer names the table (users,
+categories, routing_rules), with the acting administrator and the changed fields. An
+account's e-mail and name are personal data and stay out of the trail (its id names it).
 """
 
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from psycopg.rows import dict_row
 
 from gis import accounts
+from gis.audit import record_directory_change
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.models import ROLES
@@ -29,6 +36,14 @@ _RULE_COLUMNS = """r.id, r.priority, r.category_id, c.name AS category, r.distri
     e.short_name AS executor, r.is_active, r.note"""
 _RULE_FROM = """FROM routing_rules r JOIN executors e ON e.id = r.executor_id
     LEFT JOIN categories c ON c.id = r.category_id"""
+# What the trail keeps of an account and of a rule (no e-mail, no name: see the docstring).
+_USER_AUDITED = ("role", "executor_id", "ward_number", "is_active")
+_RULE_AUDITED = ("priority", "category_id", "district_code", "ward_number", "territory_code",
+                 "executor_id", "is_active", "note")  # fmt: skip
+
+
+def _audited(row: dict, keys: tuple[str, ...]) -> dict:
+    return {k: row.get(k) for k in keys}
 
 
 async def _one(conn, query: str, params) -> dict | None:
@@ -95,7 +110,7 @@ async def get_user(conn, user_id: int) -> dict:
 async def create_user(
     conn, *, email: str, full_name: str, role: str, password: str | None = None,
     executor_id: int | None = None, executor_code: str | None = None,
-    ward_number: int | None = None,
+    ward_number: int | None = None, actor: Any = None,
 ) -> dict:  # fmt: skip
     """A staff account bound to an executor organisation (executors, managers), a ward
     (deputies), or the contact centre (operators, curators). Without `password` one is
@@ -109,12 +124,16 @@ async def create_user(
     await _check_binding(conn, role, bound, ward_number)
     given = password
     password = given or secrets.token_urlsafe(12)
-    user_id = await accounts.create_user(
-        conn, email=email, password=password, full_name=full_name, role=role,
-        executor_id=bound, ward_number=ward_number if role == "deputy" else None,
-        confirmed=True,
-    )  # fmt: skip
-    user = await get_user(conn, user_id)
+    async with conn.transaction():
+        user_id = await accounts.create_user(
+            conn, email=email, password=password, full_name=full_name, role=role,
+            executor_id=bound, ward_number=ward_number if role == "deputy" else None,
+            confirmed=True,
+        )  # fmt: skip
+        user = await get_user(conn, user_id)
+        await record_directory_change(conn, table="users", row_id=user_id, actor=actor,
+                                      action="created", old=None,
+                                      new=_audited(user, _USER_AUDITED))  # fmt: skip
     if given is None:
         user["password"] = password  # shown once
     return user
@@ -123,7 +142,7 @@ async def create_user(
 async def change_user(
     conn, user_id: int, *, acting_user_id: int | None, full_name: str | None = None,
     role: str | None = None, executor_id: int | None = None, executor_code: str | None = None,
-    ward_number: int | None = None, is_active: bool | None = None,
+    ward_number: int | None = None, is_active: bool | None = None, actor: Any = None,
 ) -> dict:  # fmt: skip
     """Rename, rebind, change the role, or deactivate (is_active false also ends every
     session of the account; so does a change of role). None leaves a field as it is."""
@@ -150,27 +169,72 @@ async def change_user(
                 " WHERE user_id = %s AND revoked_at IS NULL",
                 (user_id,),
             )
-    return await get_user(conn, user_id)
+        changed = await get_user(conn, user_id)
+        old, new = _audited(current, _USER_AUDITED), _audited(changed, _USER_AUDITED)
+        if changed["full_name"] != current["full_name"]:
+            old["full_name_changed"], new["full_name_changed"] = False, True
+        action = "deactivated" if current["is_active"] and not active else "updated"
+        await record_directory_change(conn, table="users", row_id=user_id, actor=actor,
+                                      action=action, old=old, new=new)  # fmt: skip
+    return changed
+
+
+# --- the directory's lists (the administrator's page) ----------------------------------------
+
+
+async def list_executors(conn) -> list[dict]:
+    """Every executor organisation (the bindings of accounts and routing rules), parents
+    before their sub-organisations' names in order."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT e.id, e.code, e.name, e.short_name, e.kind, e.parent_id, e.district_code,"
+            " (SELECT count(*) FROM executor_territories t WHERE t.executor_id = e.id"
+            "   AND t.valid_to IS NULL) AS territories"
+            " FROM executors e ORDER BY e.kind, coalesce(e.short_name, e.name), e.id"
+        )
+        return [iso_row(r) for r in await cur.fetchall()]
+
+
+async def list_categories(conn) -> list[dict]:
+    """Every category, active or not: kinds (parent_id NULL) and their sub-kinds, with the
+    kind's name beside each sub-kind."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT c.id, c.code, c.name, c.name_en, c.parent_id, k.name AS kind,"
+            " k.name_en AS kind_en, c.deadline_days, c.needs_study, c.is_active"
+            " FROM categories c LEFT JOIN categories k ON k.id = c.parent_id"
+            " ORDER BY coalesce(k.sort_order, c.sort_order), coalesce(k.name, c.name),"
+            " coalesce(k.id, c.id), c.parent_id NULLS FIRST, c.sort_order, c.name, c.id"
+        )
+        return [iso_row(r) for r in await cur.fetchall()]
 
 
 # --- categories ----------------------------------------------------------------------------
 
 
 async def change_category(
-    conn, category_id: int, *, deadline_days: int | None = None, is_active: bool | None = None
-) -> dict:
+    conn, category_id: int, *, deadline_days: int | None = None, is_active: bool | None = None,
+    actor: Any = None,
+) -> dict:  # fmt: skip
     """A category's deadline (1..45 days) or whether citizens may pick it."""
     if deadline_days is not None and not 1 <= deadline_days <= 45:
         raise InvalidInput("invalid_deadline_days", value=deadline_days)
-    row = await _one(
-        conn,
-        "UPDATE categories SET deadline_days = coalesce(%s, deadline_days),"
-        " is_active = coalesce(%s, is_active) WHERE id = %s"
-        " RETURNING id, code, name, parent_id, deadline_days, needs_study, is_active",
-        (deadline_days, is_active, category_id),
-    )
-    if row is None:
-        raise NotFound("category_not_found", id=category_id)
+    async with conn.transaction():
+        before = await _one(conn, "SELECT * FROM categories WHERE id = %s FOR UPDATE",
+                            (category_id,))  # fmt: skip
+        row = await _one(
+            conn,
+            "UPDATE categories SET deadline_days = coalesce(%s, deadline_days),"
+            " is_active = coalesce(%s, is_active) WHERE id = %s"
+            " RETURNING id, code, name, parent_id, deadline_days, needs_study, is_active",
+            (deadline_days, is_active, category_id),
+        )
+        if row is None or before is None:
+            raise NotFound("category_not_found", id=category_id)
+        after = await _one(conn, "SELECT * FROM categories WHERE id = %s", (category_id,))
+        await record_directory_change(conn, table="categories", row_id=category_id, actor=actor,
+                                      action="updated", old=dict(before),
+                                      new=dict(after or {}))  # fmt: skip
     return iso_row(row)
 
 
@@ -195,6 +259,7 @@ async def create_rule(
     conn, *, executor_id: int | None = None, executor_code: str | None = None,
     category_id: int | None = None, priority: int = 100, district_code: str | None = None,
     ward_number: int | None = None, territory_code: str | None = None, note: str | None = None,
+    actor: Any = None,
 ) -> dict:  # fmt: skip
     """A rule sending a category (or any) in one area (a district, a ward, a territory, or
     anywhere) to an executor."""
@@ -212,25 +277,35 @@ async def create_rule(
         conn, "SELECT 1 FROM categories WHERE id = %s", (category_id,)
     ) is None:  # fmt: skip
         raise InvalidInput("unknown_category", value=category_id)
-    row = await _one(
-        conn,
-        "INSERT INTO routing_rules (priority, category_id, district_code, ward_number,"
-        " territory_code, executor_id, note) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (priority, category_id, district_code, ward_number, territory_code, bound, note),
-    )
-    assert row is not None  # INSERT ... RETURNING
-    created = await _one(conn, f"SELECT {_RULE_COLUMNS} {_RULE_FROM} WHERE r.id = %s",
-                         (row["id"],))  # fmt: skip
-    assert created is not None  # inserted just now
+    async with conn.transaction():
+        row = await _one(
+            conn,
+            "INSERT INTO routing_rules (priority, category_id, district_code, ward_number,"
+            " territory_code, executor_id, note) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id",
+            (priority, category_id, district_code, ward_number, territory_code, bound, note),
+        )
+        assert row is not None  # INSERT ... RETURNING
+        created = await _one(conn, f"SELECT {_RULE_COLUMNS} {_RULE_FROM} WHERE r.id = %s",
+                             (row["id"],))  # fmt: skip
+        assert created is not None  # inserted just now
+        await record_directory_change(conn, table="routing_rules", row_id=row["id"],
+                                      actor=actor, action="created", old=None,
+                                      new=_audited(created, _RULE_AUDITED))  # fmt: skip
     return iso_row(created)
 
 
-async def delete_rule(conn, rule_id: int) -> None:
+async def delete_rule(conn, rule_id: int, *, actor: Any = None) -> None:
     """Appeals routed by the rule keep their executor and reason; only the link is dropped."""
     async with conn.transaction():
+        gone = await _one(conn, f"SELECT {_RULE_COLUMNS} {_RULE_FROM} WHERE r.id = %s FOR UPDATE"
+                          " OF r", (rule_id,))  # fmt: skip
+        if gone is None:
+            raise NotFound("routing_rule_not_found", id=rule_id)
         await conn.execute(
             "UPDATE appeals SET routing_rule_id = NULL WHERE routing_rule_id = %s", (rule_id,)
         )
-        cur = await conn.execute("DELETE FROM routing_rules WHERE id = %s", (rule_id,))
-        if cur.rowcount == 0:
-            raise NotFound("routing_rule_not_found", id=rule_id)
+        await conn.execute("DELETE FROM routing_rules WHERE id = %s", (rule_id,))
+        await record_directory_change(conn, table="routing_rules", row_id=rule_id, actor=actor,
+                                      action="deleted", old=_audited(gone, _RULE_AUDITED),
+                                      new=None)  # fmt: skip

@@ -1,7 +1,8 @@
 """The audit trail: append-only and hash-chained (issue 4, item 7).
 
 Every change of an appeal is an appeal_events row (gis/lifecycle.py writes them); every change
-of a layer feature is a feature_events row (`record_feature_change()`). The database itself
+of a layer feature is a feature_events row (`record_feature_change()`), and so is every change
+of the administrator's directory (`record_directory_change()`). The database itself
 keeps both honest (migration 0004):
 
 - **Sealing on insert.** A BEFORE INSERT trigger takes `pg_advisory_xact_lock`, reads the
@@ -110,3 +111,22 @@ async def record_feature_change(conn, *, layer: str, feature_id: Any, actor: str
          None if new is None else json.dumps(new, ensure_ascii=False, default=str)),
     )  # fmt: skip
     return True
+
+
+# The administrator's directory (gis/admin.py): tables whose changes go into the features'
+# chain, each as its own "layer" (no migration: feature_events takes any layer name).
+DIRECTORY_TABLES = ("users", "categories", "routing_rules")
+
+
+async def record_directory_change(conn, *, table: str, row_id: Any, actor: Any, action: str,
+                                  old: dict | None, new: dict | None) -> bool:  # fmt: skip
+    """Record a change of the administrator's directory in the caller's transaction, by
+    `actor` (a signed-in principal; None: the system): an account, a category or a routing
+    rule created (old None), deleted (new None) or changed (only what changed)."""
+    assert table in DIRECTORY_TABLES, table
+    from gis.lifecycle import actor_label  # the appeals' trail names its actors the same way
+
+    return await record_feature_change(
+        conn, layer=table, feature_id=row_id, actor=actor_label(actor),
+        actor_user_id=getattr(actor, "user_id", None), action=action, old=old, new=new,
+    )  # fmt: skip

@@ -120,6 +120,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/routing-rules"): ADMIN,
     ("POST", "/api/v1/routing-rules"): ADMIN,
     ("DELETE", "/api/v1/routing-rules/{rule_id}"): ADMIN,
+    ("GET", "/api/v1/directory/executors"): ADMIN,
+    ("GET", "/api/v1/directory/categories"): ADMIN,
     ("PATCH", "/api/v1/layers/{name}"): {"planner", "admin"},
     ("GET", "/api/v1/layers"): ANYONE,  # the catalogue: owners, regimes, freshness
     # a ward's statistics and report (api/routers/wards.py): a deputy their own ward only

@@ -89,7 +89,7 @@ async def create_user(
 ) -> dict:
     """A staff account bound to an executor organisation (executors, managers), a ward
     (deputies), or the contact centre (operators, curators)."""
-    return await admin.create_user(conn, **body.model_dump())
+    return await admin.create_user(conn, **body.model_dump(), actor=principal)
 
 
 @router.get("/users/{user_id}", response_model=schemas.User, name="admin_user")
@@ -106,8 +106,30 @@ async def change_user(
     """Rename, rebind, change the role, or deactivate (is_active false also ends every
     session of the account)."""
     return await admin.change_user(
-        conn, user_id, acting_user_id=principal.user_id, **body.model_dump()
+        conn, user_id, acting_user_id=principal.user_id, **body.model_dump(), actor=principal
     )
+
+
+# --- the directory's lists ------------------------------------------------------------------
+
+
+@router.get(
+    "/directory/executors", response_model=schemas.DirectoryExecutors, name="admin_executors"
+)
+async def list_executors(principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep) -> dict:
+    """Every executor organisation, to bind accounts and routing rules to."""
+    items = await admin.list_executors(conn)
+    return {"items": items, "returned": len(items)}
+
+
+@router.get(
+    "/directory/categories", response_model=schemas.DirectoryCategories,
+    name="admin_categories",
+)  # fmt: skip
+async def list_categories(principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep) -> dict:
+    """Every category, inactive ones too (the public /categories lists the active only)."""
+    items = await admin.list_categories(conn)
+    return {"items": items, "returned": len(items)}
 
 
 # --- categories ----------------------------------------------------------------------------
@@ -122,7 +144,7 @@ async def change_category(
     principal: Annotated[Principal, allow(*ADMIN)],
     conn: ConnDep,
 ) -> dict:
-    return await admin.change_category(conn, category_id, **body.model_dump())
+    return await admin.change_category(conn, category_id, **body.model_dump(), actor=principal)
 
 
 # --- routing rules -------------------------------------------------------------------------
@@ -151,7 +173,7 @@ async def list_rules(
 async def create_rule(
     body: NewRule, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
-    return await admin.create_rule(conn, **body.model_dump())
+    return await admin.create_rule(conn, **body.model_dump(), actor=principal)
 
 
 @router.delete("/routing-rules/{rule_id}", name="admin_delete_routing_rule", status_code=204)
@@ -159,7 +181,7 @@ async def delete_rule(
     rule_id: Id, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> None:
     """Appeals routed by the rule keep their executor and reason; only the link is dropped."""
-    await admin.delete_rule(conn, rule_id)
+    await admin.delete_rule(conn, rule_id, actor=principal)
 
 
 # --- thematic layers -----------------------------------------------------------------------
