@@ -297,6 +297,11 @@ _TILE_CELL_KEY = text(
 )
 
 
+# The manager's "under personal control" (0010): the partial index's condition (`text` is a
+# column name inside the class).
+_UNDER_CONTROL = text("control_until IS NOT NULL")
+
+
 class Appeal(Base):
     """An appeal as a spatial feature. The author's personal data lives apart, in
     `appeal_authors`, so that no public query can reach it by accident."""
@@ -330,6 +335,9 @@ class Appeal(Base):
     support_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # When the executor last answered (status on_check): the autoclose job counts from it.
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Under a manager's personal control until this date (NULL: not), and who set it (0010).
+    control_until: Mapped[dt.date | None] = mapped_column(Date)
+    control_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     __table_args__ = (
         CheckConstraint(
             "status IN (" + ",".join(f"'{s}'" for s in APPEAL_STATUSES) + ")", "status"
@@ -355,6 +363,12 @@ class Appeal(Base):
         Index(None, "executor_id", "status"),
         Index(None, "district_id", "created_at"),
         Index(None, "status", "created_at"),
+        Index(
+            "ix_appeals_control_until",
+            "executor_id",
+            "control_until",
+            postgresql_where=_UNDER_CONTROL,
+        ),
     )
 
 
