@@ -441,6 +441,8 @@ class GeocodeHit(Out):
     label: str | None
     lon: float
     lat: float
+    # A house placed between its street's known houses (gis/geocode.py interpolate_house).
+    approximate: bool = False
 
 
 class GeocodeSearch(Out):

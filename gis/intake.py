@@ -17,9 +17,9 @@ Rules (GUIDE §2–3):
   spaces only (Kyiv's rule: a name in Latin script is not accepted). A legal ground of
   priority (`privilege`) marks the appeal privileged: it is handled first.
 - **Place**: a point (lon, lat) inside the served community, an address (a street of the
-  register and a house number found among the points of interest), or explicitly
-  `no_location` (1551 allows a problem with no territorial binding). With none of these, the
-  EXIF GPS position of the first photo is used when it has one (`location_source`
+  register and a house number: a point of interest's, or interpolated along the street), or
+  explicitly `no_location` (1551 allows a problem with no territorial binding). With none of
+  these, the EXIF GPS position of the first photo is used when it has one (`location_source`
   "photo_exif"), else the place is asked for. A point within 30 m of a known house gets
   that house's address (`nearest_address`).
 - **Channel**: citizens file through the site; operators, curators and administrators
@@ -48,7 +48,7 @@ from pathlib import Path
 
 from psycopg.rows import dict_row
 
-from gis import obscene, photos, routing
+from gis import geocode, obscene, photos, routing
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import CHANNELS, result_en, status_name
@@ -315,8 +315,9 @@ def _house_key(value: str) -> str:
 
 async def locate_address(conn, street: str, house: str) -> tuple[float, float, str]:
     """(lon, lat, address) of a house: the street must be in the register (by its code, or
-    its name with or without its kind, in any word order), and a point of interest must carry
-    that street and house number (addr:street, addr:housenumber)."""
+    its name with or without its kind, in any word order); a point of interest carrying that
+    street and house number (addr:street, addr:housenumber) gives the point, else the house is
+    interpolated between the street's known houses (gis/geocode.py interpolate_house)."""
     async with conn.cursor() as cur:
         await cur.execute("SELECT DISTINCT lower(kind) FROM streets")
         kinds = {r[0] for r in await cur.fetchall()}
@@ -360,6 +361,9 @@ async def locate_address(conn, street: str, house: str) -> tuple[float, float, s
                 house
             ):
                 return float(lon), float(lat), f"{poi_street}, {poi_house}"
+    # No point of interest holds that house: placed between its street's known houses.
+    for hit in await geocode.interpolate_house(conn, candidates, house):
+        return float(hit["lon"]), float(hit["lat"]), hit["label"]
     shown = f"{candidates[0][1]} {candidates[0][0]}"
     raise InvalidInput("address_not_found", parameter="location.house", street=shown, house=house)
 

@@ -325,11 +325,15 @@
     }
   }
 
+  // Any signed-in account (a citizen, or staff filing for a caller) keeps its session's CSRF
+  // token: the cookie goes with the submission, so the token must too. Only a citizen files
+  // under their own name.
   async function loadMe() {
     const r = await api(config.meUrl);
-    if (!r.ok || r.body.role !== "citizen") return;
-    state.me = r.body;
+    if (!r.ok) return;
     csrf.keep(r.body.csrf_token);
+    if (r.body.role !== "citizen") return;
+    state.me = r.body;
     $("author-anon").hidden = true;
     authorFromForm = false;
     const who = $("who");
@@ -383,7 +387,8 @@
     body.append("data", JSON.stringify(data));
     for (const file of state.photos) body.append("photos", file, file.name);
     const headers = { "Idempotency-Key": idempotencyKey };
-    if (state.me) headers["X-CSRF-Token"] = csrf.get();
+    // A session's token, whatever its role (sent without a session, it is ignored).
+    if (csrf.get()) headers["X-CSRF-Token"] = csrf.get();
     const button = $("submit");
     button.disabled = true;
     text(button, t("Надсилаємо…"));
