@@ -266,6 +266,10 @@ class Extended(Transition):
     author_notified: bool
 
 
+class ExtensionAsked(Transition):
+    requested_until: str
+
+
 class Closing(Transition):
     """check, confirm, reject, cancel: `supporters_notified` when the appeal got closed."""
 
@@ -539,6 +543,7 @@ class Queue(Out):
     items: list[QueueItem]
     returned: int
     next: str | None
+    matched: int | None = None  # with count=true: how many the filter matches in all
 
 
 class StaffEvent(Out):
@@ -550,11 +555,22 @@ class StaffEvent(Out):
     comment: str | None
 
 
+class StaffPhoto(Out):
+    url: str
+    kind: str
+    content_type: str | None
+    width: int | None
+    height: int | None
+
+
 class StaffAppeal(QueueItem):
     text: str | None
     result: str | None
     result_en: str | None
+    routing_reason: str | None = None
     events: list[StaffEvent]
+    photos: list[StaffPhoto] = []
+    resolutions: list[Resolution] = []
 
 
 class Author(Out):
@@ -751,6 +767,7 @@ class WardStatusCount(Out):
 
 
 class WardCategoryCount(Out):
+    category_id: int | None = None
     category: str | None
     count: int
     overdue: int

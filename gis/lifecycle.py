@@ -96,6 +96,7 @@ RULES: tuple[Rule, ...] = (
     ),  # fmt: skip
     Rule("resolutions", ("registered", "in_work", "rework"), STAFF_EXECUTORS, None, None),
     Rule("extend", OPEN, frozenset({"manager", "curator"}), None, None),
+    Rule("ask_extension", ("registered", "in_work", "rework"), STAFF_EXECUTORS, None, None),
     Rule("accept", ("on_check",), frozenset({"curator"}), "closed", R_CHECKED),
     Rule("rework", ("on_check",), frozenset({"curator"}), "rework", R_REWORK_CURATOR),
     Rule("confirm", ("on_check",), AUTHOR, "closed", R_CONFIRMED),
@@ -472,31 +473,55 @@ async def list_resolutions(conn, principal, number: str) -> dict:
     return {"number": number, "resolutions": [{k: iso(v) for k, v in r.items()} for r in rows]}
 
 
+def _new_term(body: dict, appeal: dict) -> dt.datetime:
+    """The term a body asks for ({until} or {days} more): later than the current one, 45
+    days from registration at most (art. 20)."""
+    cap = appeal["created_at"] + dt.timedelta(days=MAX_TOTAL_DAYS)
+    current = appeal["extended_until"] or appeal["deadline_at"]
+    if body.get("until") is not None:
+        try:
+            until = dt.datetime.fromisoformat(str(body["until"]))
+        except ValueError:
+            raise InvalidInput("invalid_value", parameter="until",
+                               value=str(body["until"])[:50]) from None  # fmt: skip
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=dt.UTC)
+    elif isinstance(body.get("days"), int) and not isinstance(body.get("days"), bool):
+        try:
+            until = current + dt.timedelta(days=body["days"])
+        except OverflowError:
+            raise InvalidInput("extension_over_limit", parameter="days",
+                               limit=cap.date().isoformat(), days=MAX_TOTAL_DAYS) from None  # fmt: skip
+    else:
+        raise InvalidInput("field_required", parameter="until")
+    if until > cap:
+        raise InvalidInput("extension_over_limit", parameter="until",
+                           limit=cap.date().isoformat(), days=MAX_TOTAL_DAYS)  # fmt: skip
+    if until <= current:
+        raise InvalidInput("extension_not_later", parameter="until",
+                           current=current.date().isoformat())  # fmt: skip
+    return until
+
+
+async def ask_extension(conn, principal, number: str, body: dict) -> dict:
+    """An executor asks for a longer term {until or days, reason}: the request is an event of
+    the appeal's trail (not public) that its manager or a curator reads on the card, and
+    grants with extend; the term itself is unchanged."""
+    reason = _text(body.get("reason"), "reason")
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        until = _new_term(body, appeal)
+        out = await _apply(conn, appeal, principal, "ask_extension", comment=reason,
+                           internal=True, extra_new={"requested_until": until})  # fmt: skip
+    return {**out, "requested_until": until.isoformat()}
+
+
 async def extend(conn, principal, number: str, body: dict, settings=None) -> dict:
     """Art. 20: a new term, 45 days in total from registration at most; the author is told."""
     reason = _text(body.get("reason"), "reason")
     async with conn.transaction():
         appeal = await lock_appeal(conn, principal, number)
-        cap = appeal["created_at"] + dt.timedelta(days=MAX_TOTAL_DAYS)
-        current = appeal["extended_until"] or appeal["deadline_at"]
-        if body.get("until") is not None:
-            try:
-                until = dt.datetime.fromisoformat(str(body["until"]))
-            except ValueError:
-                raise InvalidInput("invalid_value", parameter="until",
-                                   value=str(body["until"])[:50]) from None  # fmt: skip
-            if until.tzinfo is None:
-                until = until.replace(tzinfo=dt.UTC)
-        elif isinstance(body.get("days"), int) and not isinstance(body.get("days"), bool):
-            until = current + dt.timedelta(days=body["days"])
-        else:
-            raise InvalidInput("field_required", parameter="until")
-        if until > cap:
-            raise InvalidInput("extension_over_limit", parameter="until",
-                               limit=cap.date().isoformat(), days=MAX_TOTAL_DAYS)  # fmt: skip
-        if until <= current:
-            raise InvalidInput("extension_not_later", parameter="until",
-                               current=current.date().isoformat())  # fmt: skip
+        until = _new_term(body, appeal)
         out = await _apply(conn, appeal, principal, "extend", comment=reason,
                            changes={"extended_until": until})  # fmt: skip
         email = await _author_email(conn, appeal["id"])
@@ -662,6 +687,8 @@ class _Everyone:
 # Comments shown publicly: why an appeal went elsewhere (the history says why); the rest
 # (author's words, curator's notes, anything marked internal) stays with staff.
 PUBLIC_COMMENT_ACTIONS = ("return", "redirect", "reroute", "extend", "delegate")
+# Steps that are the staff's own business: not in the public history at all.
+STAFF_ONLY_ACTIONS = ("ask_extension",)
 
 
 async def history(conn, number: str) -> dict:
@@ -688,6 +715,8 @@ async def history(conn, number: str) -> dict:
         events = await cur.fetchall()
     items = []
     for e in events:
+        if e["action"] in STAFF_ONLY_ACTIONS:
+            continue
         old, new = e["old"] or {}, e["new"] or {}
         item = {
             "at": iso(e["at"]),

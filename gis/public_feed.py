@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
+from gis.category_names import label_sql
 from gis.errors import InvalidParameter
 from gis.models import APPEAL_STATUSES, result_en, status_name
 from gis.values import parse_bbox, parse_date, parse_limit
@@ -353,15 +354,22 @@ def where(q: PublicQuery, *, page: bool = False) -> tuple[str, list[object]]:
 
 # --- the feed ---------------------------------------------------------------------------------
 
+# The category's name is shown alone in the feed's list: a sub-kind's shared name ("Загальні
+# питання") comes with its kind (gis/category_names.py).
+_LABEL = (
+    f"(SELECT {label_sql('c')} FROM categories c WHERE c.id = appeal_features.category_id),"
+    f" (SELECT {label_sql('c', lang='en')} FROM categories c"
+    " WHERE c.id = appeal_features.category_id)"
+)
 FEED_SQL = """
-SELECT id, number, kind, category_id, category, category_en, status, district_id, district,
+SELECT id, number, kind, category_id, {label}, status, district_id, district,
        executor, address, ST_X(geom), ST_Y(geom), created_at, deadline_at, closed_at, overdue,
        support_count, text, result
   FROM appeal_features
  WHERE {where}
  ORDER BY created_at DESC, id DESC
  LIMIT %s
-"""
+""".replace("{label}", _LABEL)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -429,12 +437,12 @@ WITH g AS (
    WHERE {where}
    GROUP BY kind, status, category_id, district_id
 )
-SELECT g.kind, g.status, g.category_id, c.name, c.name_en, g.district_id, d.name, d.name_en,
-       d.code, g.n, g.overdue
+SELECT g.kind, g.status, g.category_id, {category}, {category_en}, g.district_id, d.name,
+       d.name_en, d.code, g.n, g.overdue
   FROM g
   LEFT JOIN categories c ON c.id = g.category_id
   LEFT JOIN districts d ON d.id = g.district_id
-"""
+""".replace("{category}", label_sql("c")).replace("{category_en}", label_sql("c", lang="en"))
 
 
 async def count(conn: AsyncConnection, q: PublicQuery) -> int:

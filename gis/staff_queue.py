@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from gis.category_names import label_sql
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.models import APPEAL_STATUSES, result_en
@@ -22,13 +23,13 @@ from gis.scope import appeal_scope
 _COLUMNS = """
     a.number, a.kind, a.status, a.channel, a.privileged, a.address,
     a.created_at, a.deadline_at, a.extended_until, a.closed_at, a.updated_at,
-    c.id AS category_id, c.name AS category, c.name_en AS category_en,
+    c.id AS category_id, {category} AS category, {category_en} AS category_en,
     d.code AS district_code, d.name AS district,
     w.number AS ward_number,
     e.code AS executor_code, e.short_name AS executor, a.is_public,
     ST_Y(a.geom) AS lat, ST_X(a.geom) AS lon,
     (a.closed_at IS NULL AND coalesce(a.extended_until, a.deadline_at) < now()) AS overdue
-"""
+""".format(category=label_sql("c"), category_en=label_sql("c", lang="en"))
 _FROM = """
     FROM appeals a
     JOIN categories c ON c.id = a.category_id
@@ -38,24 +39,42 @@ _FROM = """
 """
 
 
+# The executor's open work: what is still theirs to do (on check it waits for others).
+OPEN_WORK = ("registered", "in_work", "rework")
+QUEUE_STATUSES = (*APPEAL_STATUSES, "open")  # "open": any of OPEN_WORK
+ORDERS = ("newest", "deadline")
+_DEADLINE = "coalesce(a.extended_until, a.deadline_at)"
+
+
 async def queue(
-    conn, principal: Any, *, limit: int, after: tuple[int, int] | None = None,
+    conn, principal: Any, *, limit: int, after: tuple | None = None,
     status: str | None = None, category: int | None = None, district: str | None = None,
     overdue: bool | None = None, created_from: dt.date | None = None,
-    created_to: dt.date | None = None,
+    created_to: dt.date | None = None, order: str = "newest", count: bool = False,
 ) -> dict:  # fmt: skip
-    """Appeals in the caller's scope, no personal data: legally privileged authors first
-    (art. 20), then the newest; keyset paging on (privileged, id), `after` being the
-    (privileged 0|1, id) of the previous page's `next` ("<privileged>-<id>")."""
+    """Appeals in the caller's scope, no personal data.
+
+    order "newest": legally privileged authors first (art. 20), then the newest; keyset
+    paging on (privileged, id), `after` being the (privileged 0|1, id) of the previous page's
+    `next` ("<privileged>-<id>"). order "deadline": the soonest deadline (the extended one if
+    any) first, so the overdue lead; `after` is (deadline, id), `next` "<deadline>~<id>".
+    status "open" is the open work of an executor (registered, in work, rework). `count`:
+    also how many appeals the filter matches in all (`matched`)."""
+    if order not in ORDERS:
+        raise InvalidInput("invalid_value", parameter="order", value=str(order)[:50])
     scope_sql, scope_params = appeal_scope(principal)
     where = [scope_sql]
     params: list = [*scope_params]
     if status is not None:
-        if status not in APPEAL_STATUSES:
+        if status not in QUEUE_STATUSES:
             raise InvalidInput("invalid_status", parameter="status", value=status,
-                               allowed=", ".join(APPEAL_STATUSES))  # fmt: skip
-        where.append("a.status = %s")
-        params.append(status)
+                               allowed=", ".join(QUEUE_STATUSES))  # fmt: skip
+        if status == "open":
+            where.append("a.status = ANY(%s)")
+            params.append(list(OPEN_WORK))
+        else:
+            where.append("a.status = %s")
+            params.append(status)
     if category is not None:
         where.append("(c.id = %s OR c.parent_id = %s)")
         params += [category, category]
@@ -73,12 +92,27 @@ async def queue(
     if created_to is not None:
         where.append("a.created_at < %s::date + 1")
         params.append(created_to)
-    if after is not None:
-        where.append("(a.privileged::int, a.id) < (%s, %s)")
-        params.extend(after)
+    matched = None
+    if count:
+        async with conn.cursor() as cur:
+            await cur.execute(f"SELECT count(*) {_FROM} WHERE {' AND '.join(where)}", params)
+            found = await cur.fetchone()
+            matched = found[0] if found else 0
+    if order == "deadline":
+        if after is not None:
+            where.append(f"({_DEADLINE}, a.id) > (%s, %s)")
+            params.extend(after)
+        cursor = f"{_DEADLINE} AS _at, a.id AS _id"
+        ordering = f"{_DEADLINE}, a.id"
+    else:
+        if after is not None:
+            where.append("(a.privileged::int, a.id) < (%s, %s)")
+            params.extend(after)
+        cursor = "a.privileged::int || '-' || a.id AS _cursor"
+        ordering = "a.privileged DESC, a.id DESC"
     query = (
-        f"SELECT a.privileged::int || '-' || a.id AS _cursor, {_COLUMNS} {_FROM}"
-        f" WHERE {' AND '.join(where)} ORDER BY a.privileged DESC, a.id DESC LIMIT %s"
+        f"SELECT {cursor}, {_COLUMNS} {_FROM}"
+        f" WHERE {' AND '.join(where)} ORDER BY {ordering} LIMIT %s"
     )
     params.append(limit + 1)
     async with conn.cursor(row_factory=dict_row) as cur:
@@ -86,12 +120,19 @@ async def queue(
         rows = await cur.fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [iso_row({k: v for k, v in r.items() if k != "_cursor"}) for r in rows]
-    return {
-        "items": items,
-        "returned": len(items),
-        "next": str(rows[-1]["_cursor"]) if more and rows else None,
-    }
+    hidden = ("_cursor", "_at", "_id")
+    items = [iso_row({k: v for k, v in r.items() if k not in hidden}) for r in rows]
+    next_ = None
+    if more and rows:
+        last = rows[-1]
+        next_ = (
+            f"{last['_at'].isoformat()}~{last['_id']}" if order == "deadline"
+            else str(last["_cursor"])
+        )  # fmt: skip
+    out: dict = {"items": items, "returned": len(items), "next": next_}
+    if count:
+        out["matched"] = matched
+    return out
 
 
 async def _find(conn, principal: Any, number: str, columns: str = "a.id") -> dict:
@@ -108,9 +149,11 @@ async def _find(conn, principal: Any, number: str, columns: str = "a.id") -> dic
 
 
 async def card(conn, principal: Any, number: str) -> dict:
-    """One appeal in the caller's scope, as staff see it: its text, result and history
-    (events), no author."""
-    row = await _find(conn, principal, number, f"a.id AS _id, a.text, a.result, {_COLUMNS}")
+    """One appeal in the caller's scope, as staff see it: its text, result, routing reason,
+    history (events), photos (the citizen's and the answer's) and resolutions; no author."""
+    row = await _find(
+        conn, principal, number, f"a.id AS _id, a.text, a.result, a.routing_reason, {_COLUMNS}"
+    )
     appeal_id = row.pop("_id")
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
@@ -119,8 +162,23 @@ async def card(conn, principal: Any, number: str) -> dict:
             (appeal_id,),
         )
         events = [iso_row(r) for r in await cur.fetchall()]
+        # The citizen's photos and the answer's, published or not: staff in scope may see
+        # them all through /api/v1/photos/{sha256} (gis/intake.visible_photo).
+        await cur.execute(
+            "SELECT sha256, kind, content_type, width, height FROM appeal_photos"
+            " WHERE appeal_id = %s ORDER BY kind, position, id",
+            (appeal_id,),
+        )
+        photos = [{"url": f"/api/v1/photos/{p.pop('sha256')}", **p} for p in await cur.fetchall()]
+        await cur.execute(
+            "SELECT e.code AS executor, coalesce(e.short_name, e.name) AS executor_name,"
+            " r.is_main, r.deadline_at, r.created_at FROM resolutions r"
+            " JOIN executors e ON e.id = r.executor_id WHERE r.appeal_id = %s ORDER BY r.id",
+            (appeal_id,),
+        )
+        resolutions = [iso_row(r) for r in await cur.fetchall()]
     row["result_en"] = result_en(row["result"])
-    return {**iso_row(row), "events": events}
+    return {**iso_row(row), "events": events, "photos": photos, "resolutions": resolutions}
 
 
 async def author(conn, principal: Any, number: str, purpose: str) -> dict:

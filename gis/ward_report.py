@@ -17,6 +17,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from gis.category_names import label_sql
 from gis.models import status_name
 from gis.texts import N_, gettext, tr
 
@@ -129,10 +130,14 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
             (number,),
         )
         by_status = {r["status"]: r for r in await cur.fetchall()}
+        # Per category id, named with its kind when the name is shared (gis/category_names):
+        # the many kinds' "Загальні питання" are as many rows, not one.
         await cur.execute(
-            "SELECT category, count(*) AS count, count(*) FILTER (WHERE overdue) AS overdue"
-            " FROM appeal_features WHERE ward = %s GROUP BY category"
-            " ORDER BY count(*) DESC, category",
+            f"SELECT f.category_id, {label_sql('c')} AS category, count(*) AS count,"
+            " count(*) FILTER (WHERE f.overdue) AS overdue"
+            " FROM appeal_features f LEFT JOIN categories c ON c.id = f.category_id"
+            " WHERE f.ward = %s GROUP BY f.category_id, c.id"
+            " ORDER BY count(*) DESC, 2, 1",
             (number,),
         )
         by_category = await cur.fetchall()
@@ -157,8 +162,10 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
         )
         by_month = await cur.fetchall()
         await cur.execute(
-            "SELECT number, category, status, address, created_at, deadline_at, overdue"
-            " FROM appeal_features WHERE ward = %s ORDER BY created_at DESC, id DESC LIMIT %s",
+            f"SELECT f.number, {label_sql('c')} AS category, f.status, f.address, f.created_at,"
+            " f.deadline_at, f.overdue FROM appeal_features f"
+            " LEFT JOIN categories c ON c.id = f.category_id"
+            " WHERE f.ward = %s ORDER BY f.created_at DESC, f.id DESC LIMIT %s",
             (number, LATEST),
         )
         latest = await cur.fetchall()
@@ -176,7 +183,12 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
             for s in (*STATUS_ORDER, *sorted(set(by_status) - set(STATUS_ORDER)))
         ],
         "by_category": [
-            {"category": r["category"], "count": r["count"], "overdue": r["overdue"]}
+            {
+                "category_id": r["category_id"],
+                "category": r["category"],
+                "count": r["count"],
+                "overdue": r["overdue"],
+            }  # fmt: skip
             for r in by_category
         ],
         "by_month": [

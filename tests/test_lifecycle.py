@@ -161,6 +161,7 @@ def _request(city: City, action: str) -> tuple[str, dict]:
         "delegate": ("delegate", {"executor": "jed1"}),
         "resolutions": ("resolutions", {"co_executors": [{"executor": "jed1"}]}),
         "extend": ("extend", {"days": 5, "reason": "Потрібне обстеження"}),
+        "ask_extension": ("extension-request", {"days": 5, "reason": "Потрібен підрядник"}),
         "accept": ("check", {"decision": "accept"}),
         "rework": ("check", {"decision": "return", "comment": "Відповідь неповна"}),
         "confirm": ("confirm", {}),

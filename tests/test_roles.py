@@ -96,6 +96,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/appeals/{number}/resolutions"): {"executor", "manager"},
     ("GET", "/api/v1/appeals/{number}/resolutions"): AUTHOR_READERS,
     ("POST", "/api/v1/appeals/{number}/extend"): {"manager", "curator"},
+    ("POST", "/api/v1/appeals/{number}/extension-request"): {"executor", "manager"},
     ("POST", "/api/v1/appeals/{number}/check"): {"curator"},
     ("POST", "/api/v1/appeals/{number}/confirm"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/reject"): {"citizen"},

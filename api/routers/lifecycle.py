@@ -157,6 +157,21 @@ async def extend(
 
 
 @router.post(
+    "/appeals/{number}/extension-request",
+    response_model=schemas.ExtensionAsked,
+    openapi_extra=schemas.EXTEND_BODY,
+    name="appeal_ask_extension",
+)
+async def ask_extension(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("ask_extension"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """The executor asks for a longer term {until or days, reason}: an event of the trail that
+    the manager or a curator grants with extend; the term itself is unchanged."""
+    return await lifecycle.ask_extension(conn, principal, number, await read_json_object(request))
+
+
+@router.post(
     "/appeals/{number}/check",
     response_model=schemas.Closing,
     response_model_exclude_unset=True,

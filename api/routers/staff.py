@@ -9,7 +9,7 @@ found (404), so a guessed number tells nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -19,7 +19,7 @@ from api.policy import Principal, allow
 from api.security import csrf_required
 from gis import staff_queue
 from gis.scope import AUTHOR_READERS
-from gis.values import Id, check_date, parse_rank_cursor
+from gis.values import Id, check_date, parse_rank_cursor, parse_time_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 
@@ -38,7 +38,9 @@ def _parse_cursor(after: str | None) -> tuple[int, int] | None:
 async def queue(
     principal: Annotated[Principal, allow(*QUEUE_ROLES)],
     conn: ConnDep,
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[
+        str | None, Query(description="a status, or open: registered, in work or rework")
+    ] = None,
     category: Annotated[Id | None, Query(description="category id (a kind or a sub-kind)")] = None,
     district: Annotated[str | None, Query(description="district code (KATOTTH)")] = None,
     overdue: Annotated[bool | None, Query(description="only overdue (true) or not")] = None,
@@ -46,13 +48,22 @@ async def queue(
     created_to: Annotated[dt.date | None, Query(description="created on or before")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     after: Annotated[str | None, Query(description="the `next` of the previous page")] = None,
+    order: Annotated[
+        Literal["newest", "deadline"],
+        Query(description="newest first (privileged first), or the soonest deadline first"),
+    ] = "newest",
+    count: Annotated[bool, Query(description="also count all the filter matches")] = False,
 ) -> dict:
-    """Appeals in the caller's scope, newest first; no personal data."""
+    """Appeals in the caller's scope, newest first or by deadline; no personal data."""
+    cursor: tuple | None = None
+    if after is not None:
+        cursor = parse_time_cursor(after, "after") if order == "deadline" else _parse_cursor(after)
     return await staff_queue.queue(
-        conn, principal, limit=limit, after=_parse_cursor(after), status=status,
+        conn, principal, limit=limit, after=cursor, status=status,
         category=category, district=district, overdue=overdue,
         created_from=created_from and check_date(created_from, "created_from"),
         created_to=created_to and check_date(created_to, "created_to"),
+        order=order, count=count,
     )  # fmt: skip
 
 
