@@ -63,7 +63,9 @@ CITIZEN_CHANNEL = "site"
 DAYS_WITHOUT_STUDY = 15
 DAYS_WITH_STUDY = 30
 
-_NAME_ALLOWED = re.compile(r"^[\u0400-\u04ff\u0500-\u052f'’ʼ\- ]+$")
+# Cyrillic letters, apostrophes, hyphens, spaces; full stops of initials ("Петренко І. М.")
+# and brackets of a note ("Мешканка Києва (демо)", the demo citizen's own account name).
+_NAME_ALLOWED = re.compile(r"^[\u0400-\u04ff\u0500-\u052f'’ʼ\-.() ]+$")
 _LATIN = re.compile(r"[A-Za-z]")
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -25,6 +25,7 @@ SCREENS = [
     ("/cabinet", "executor", '#cabinet[data-state="ready"]'),
     ("/cabinet/appeals", "citizen", '#my-appeals[data-state="ready"]'),
     ("/cabinet/ward", "deputy", '#deputy[data-state="ready"]'),
+    ("/admin", "admin", '#admin[data-state="ready"]'),
 ]
 
 # Leaflet's own map pane is a focusable region with tiles and vector shapes; axe's rules about

@@ -65,6 +65,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/appeal/new"): ANYONE,
     ("GET", "/planner"): ANYONE,  # the layers are public; internal ones come by role from the API
     ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
+    ("GET", "/admin"): ANYONE,  # the administrator's page; its data: the admin API below
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,
     ("GET", "/api/v1/route"): ANYONE,

@@ -261,3 +261,31 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "cabinetUrl": path_for(request, "portal_cabinet"),
     }
     return render(request, "deputy.html", {"config": config})
+
+
+@router.get("/admin", response_class=HTMLResponse, name="portal_admin")
+async def admin_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The administrator's workstation: staff accounts (list by role, create bound to an
+    organisation, a ward or the contact centre, change the role, deactivate, send a reset
+    link), categories (deadline, active), routing rules (list, create, delete, the rule's
+    territory on the map, the routing dry run at a clicked point). admin.js reads and changes
+    everything through the admin API with the session cookie and its CSRF token; each change
+    is audited there (gis/admin.py)."""
+    config = {
+        "meUrl": "/api/v1/me",
+        "usersUrl": "/api/v1/users",
+        "executorsUrl": "/api/v1/directory/executors",
+        "categoriesUrl": "/api/v1/directory/categories",
+        "categoryUrl": "/api/v1/categories/{id}",
+        "rulesUrl": "/api/v1/routing-rules",
+        "routeUrl": "/api/v1/route",
+        "resetUrl": "/api/v1/auth/password-reset",
+        "districtsUrl": path_for(request, "ogc_items", collection_id="districts"),
+        "wardsUrl": path_for(request, "ogc_items", collection_id="wards"),
+        "territoriesUrl": path_for(request, "ogc_items", collection_id="executor_territories"),
+        **_map_base(settings),
+        "logoutUrl": "/api/v1/auth/logout",
+        "loginUrl": path_for(request, "portal_login"),
+        "cabinetUrl": path_for(request, "portal_cabinet"),
+    }
+    return render(request, "admin.html", {"config": config})
