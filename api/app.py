@@ -30,6 +30,7 @@ from api.routers import (
     lifecycle,
     me,
     ogc,
+    operator,
     portal,
     public_feed,
     routing,
@@ -130,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(public_feed.router)  # before appeals: /appeals/public is no number
+    app.include_router(operator.router)  # before appeals: /categories/search
     app.include_router(appeals.router)
     app.include_router(routing.router)
     app.include_router(geocode.router)

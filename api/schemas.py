@@ -101,6 +101,43 @@ class Kind(Category):
     subkinds: list[Category]
 
 
+class CategoryHit(Category):
+    parent_id: int | None
+    kind: str | None
+    kind_en: str | None
+    matched: str | None  # the keyword that matched; null when the name did
+
+
+class CategorySearch(Out):
+    q: str
+    items: list[CategoryHit]
+    returned: int
+
+
+class Caller(Out):
+    full_name: str | None
+    email: str | None
+    phone: str | None
+    postal_address: str | None
+    privilege: str | None
+
+
+class CallerAppeal(Out):
+    number: str
+    status: str
+    category: str
+    kind: str | None
+    created_at: str
+    deadline_at: str | None
+    address: str | None
+
+
+class CallerLookup(Out):
+    caller: Caller | None
+    appeals: list[CallerAppeal]
+    returned: int
+
+
 class Categories(Out):
     kinds: list[Kind]
     returned: int
@@ -631,6 +668,7 @@ class CategoryRow(Out):
     deadline_days: int | None
     needs_study: bool | None
     is_active: bool
+    keywords: list[str] = []
 
 
 class DirectoryCategory(Out):
@@ -644,6 +682,7 @@ class DirectoryCategory(Out):
     deadline_days: int | None
     needs_study: bool | None
     is_active: bool
+    keywords: list[str] = []
 
 
 class DirectoryCategories(Out):

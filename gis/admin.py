@@ -17,7 +17,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from gis import accounts
+from gis import accounts, category_search
 from gis.audit import record_directory_change
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso_row
@@ -201,7 +201,7 @@ async def list_categories(conn) -> list[dict]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT c.id, c.code, c.name, c.name_en, c.parent_id, k.name AS kind,"
-            " k.name_en AS kind_en, c.deadline_days, c.needs_study, c.is_active"
+            " k.name_en AS kind_en, c.deadline_days, c.needs_study, c.is_active, c.keywords"
             " FROM categories c LEFT JOIN categories k ON k.id = c.parent_id"
             " ORDER BY coalesce(k.sort_order, c.sort_order), coalesce(k.name, c.name),"
             " coalesce(k.id, c.id), c.parent_id NULLS FIRST, c.sort_order, c.name, c.id"
@@ -214,20 +214,24 @@ async def list_categories(conn) -> list[dict]:
 
 async def change_category(
     conn, category_id: int, *, deadline_days: int | None = None, is_active: bool | None = None,
-    actor: Any = None,
+    keywords: list[str] | None = None, actor: Any = None,
 ) -> dict:  # fmt: skip
-    """A category's deadline (1..45 days) or whether citizens may pick it."""
+    """A category's deadline (1..45 days), whether citizens may pick it, or its keywords (the
+    words callers use, gis/category_search.py; the list given replaces the old one)."""
     if deadline_days is not None and not 1 <= deadline_days <= 45:
         raise InvalidInput("invalid_deadline_days", value=deadline_days)
+    if keywords is not None:
+        keywords = category_search.clean_keywords(keywords)
     async with conn.transaction():
         before = await _one(conn, "SELECT * FROM categories WHERE id = %s FOR UPDATE",
                             (category_id,))  # fmt: skip
         row = await _one(
             conn,
             "UPDATE categories SET deadline_days = coalesce(%s, deadline_days),"
-            " is_active = coalesce(%s, is_active) WHERE id = %s"
-            " RETURNING id, code, name, parent_id, deadline_days, needs_study, is_active",
-            (deadline_days, is_active, category_id),
+            " is_active = coalesce(%s, is_active), keywords = coalesce(%s, keywords)"
+            " WHERE id = %s RETURNING id, code, name, parent_id, deadline_days, needs_study,"
+            " is_active, keywords",
+            (deadline_days, is_active, keywords, category_id),
         )
         if row is None or before is None:
             raise NotFound("category_not_found", id=category_id)

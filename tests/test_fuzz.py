@@ -266,6 +266,8 @@ def _bases(app) -> tuple[dict[str, dict], dict[str, dict]]:
         "GET /api/v1/route": {**point, "category": str(k["category"])},
         "GET /api/v1/areas": point,
         "GET /api/v1/geocode/reverse": point,
+        "GET /api/v1/categories/search": {"q": "яма"},
+        "GET /api/v1/callers": {"phone": "+380671234567"},
     }
     return bodies, queries
 
@@ -386,6 +388,9 @@ def test_real_answers_match_their_schemas(app):
         (None, "/api/v1/route", {}, {**point, "category": category}),
         (None, "/api/v1/geocode/reverse", {}, point),
         (None, "/api/v1/geocode/search", {}, {"q": "Хрещатик"}),
+        (None, "/api/v1/geocode/search", {}, {"q": "Хрещатик, 22"}),  # interpolated
+        (None, "/api/v1/categories/search", {}, {"q": "яма"}),
+        (admin, "/api/v1/callers", {}, {"email": citizen}),
         (None, "/api/v1/layers", {}, {}),
         (admin, "/api/v1/layers", {}, {}),
         (None, "/tiles/{collection_id}/tilejson.json", {"collection_id": "appeals"}, {}),

@@ -22,7 +22,7 @@ PORTAL = {"seed": 11, "appeals": 300, "now": NOW, "rate_limits_enabled": False}
 @pytest.fixture(scope="module")
 def client(portal, tmp_path_factory):
     settings = Settings(database_url=portal.db, data_dir=tmp_path_factory.mktemp("photos"),
-                        rate_limits_enabled=False)  # fmt: skip
+                        rate_limits_enabled=False, demo_mode=True)  # fmt: skip
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -113,3 +113,101 @@ def test_house_numbers_are_read_as_numbers():
     assert geocode.house_number("27-А") == 27
     assert geocode.house_number("корпус 2") is None
     assert geocode.house_key("27-А") == geocode.house_key("27 а") == "27а"
+
+
+def _bearer(client, portal, role: str) -> dict[str, str]:
+    account = portal.account(role)
+    r = client.post(
+        "/api/v1/auth/login", json={"email": account.login, "password": account.password}
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_categories_are_found_by_the_callers_words(client):
+    """ "яма" (and its forms, and a whole phrase around it) finds the road surface; "батареї"
+    heating; the matched keyword is named; too short a query is a 400 naming q."""
+    for q in ("яма", "ями на дорозі", "вибоїна"):
+        r = client.get("/api/v1/categories/search", params={"q": q})
+        assert r.status_code == 200, r.text
+        first = r.json()["items"][0]
+        assert first["kind"] == "Ремонт та укладання асфальтного покриття", (q, first)
+        assert first["parent_id"] is not None and first["deadline_days"] == 30
+    for q, kind in (("батареї", "Опалення"), ("сміття", "Сміття"), ("ліфт", "Ліфт"),
+                    ("не горить ліхтар", "Освітлення територій"), ("опал", "Опалення")):  # fmt: skip
+        first = client.get("/api/v1/categories/search", params={"q": q}).json()["items"][0]
+        assert kind in (first["kind"], first["name"]), (q, first)
+    assert (
+        client.get("/api/v1/categories/search", params={"q": "яма"}).json()["items"][0]["matched"]
+        == "яма"
+    )
+    r = client.get("/api/v1/categories/search", params={"q": "я"})
+    assert r.status_code == 400 and r.json()["parameter"] == "q"
+    r = client.get("/api/v1/categories/search", params={"q": "я"},
+                   headers={"Accept-Language": "en"})  # fmt: skip
+    assert "at least 2 letters" in r.json()["detail"]
+
+
+def test_the_administrator_edits_a_categorys_keywords(portal, client):
+    """PATCH keywords replaces the list (cleaned: lower case, single spaces, no repeats); the
+    new word finds the category at once; the change is audited; a non-list is a 400."""
+    admin = _bearer(client, portal, "admin")
+    with psycopg.connect(portal.db) as conn:
+        kind_id, old = conn.execute(
+            "SELECT id, keywords FROM categories WHERE name = 'Утримання зелених насаджень'"
+            " AND parent_id IS NULL"
+        ).fetchone()
+    assert client.get("/api/v1/categories/search", params={"q": "омела"}).json()["items"] == []
+    new = [*old, "  Омела ", "омела", "Сухостій  на дереві"]
+    r = client.patch(f"/api/v1/categories/{kind_id}", json={"keywords": new}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["keywords"] == [*old, "омела", "сухостій на дереві"]
+    first = client.get("/api/v1/categories/search", params={"q": "омела"}).json()["items"][0]
+    assert first["kind"] == "Утримання зелених насаджень" and first["matched"] == "омела"
+    listed = client.get("/api/v1/directory/categories", headers=admin).json()["items"]
+    assert next(c for c in listed if c["id"] == kind_id)["keywords"][-1] == "сухостій на дереві"
+    with psycopg.connect(portal.db) as conn:
+        audited = conn.execute(
+            "SELECT count(*) FROM feature_events WHERE layer = 'categories'"
+            " AND feature_id = %s::text AND new ? 'keywords'",
+            (kind_id,),
+        ).fetchone()[0]
+    assert audited >= 1
+    r = client.patch(f"/api/v1/categories/{kind_id}", json={"keywords": ["x" * 61]},
+                     headers=admin)  # fmt: skip
+    assert r.status_code == 400 and r.json()["code"] == "invalid_keywords"
+    r = client.patch(f"/api/v1/categories/{kind_id}", json={"keywords": old}, headers=admin)
+    assert r.status_code == 200
+    operator = _bearer(client, portal, "operator")
+    r = client.patch(f"/api/v1/categories/{kind_id}", json={"keywords": []}, headers=operator)
+    assert r.status_code == 403
+
+
+def test_a_caller_is_found_by_phone_or_e_mail_and_the_read_is_logged(portal, client):
+    with psycopg.connect(portal.db) as conn:
+        phone, email, count = conn.execute(
+            "SELECT phone, min(email), count(*) FROM appeal_authors WHERE phone IS NOT NULL"
+            " GROUP BY phone ORDER BY count(*) DESC, phone LIMIT 1"
+        ).fetchone()
+        logged = conn.execute("SELECT count(*) FROM personal_data_access").fetchone()[0]
+    operator = _bearer(client, portal, "operator")
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    # Typed another way: only its digits count (the last nine).
+    r = client.get("/api/v1/callers", params={"phone": f"0{digits[-9:]}"}, headers=operator)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["returned"] == min(count, 20) and body["caller"]["phone"] == phone
+    with psycopg.connect(portal.db) as conn:
+        now_logged = conn.execute(
+            "SELECT count(*) FROM personal_data_access WHERE purpose = 'caller:intake'"
+        ).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM personal_data_access").fetchone()[0]
+    assert total == logged + body["returned"] and now_logged >= body["returned"]
+    r = client.get("/api/v1/callers", params={"phone": "12"}, headers=operator)
+    assert r.status_code == 400 and r.json()["code"] == "caller_query_required"
+    r = client.get("/api/v1/callers", params={"email": "nobody@example.org"}, headers=operator)
+    assert r.json() == {"caller": None, "appeals": [], "returned": 0}
+    executor = _bearer(client, portal, "executor")
+    assert (
+        client.get("/api/v1/callers", params={"phone": phone}, headers=executor).status_code == 403
+    )

@@ -110,6 +110,9 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/appeals/public/statistics"): ANYONE,
     # appeal intake and the public view (api/routers/appeals.py)
     ("GET", "/api/v1/categories"): ANYONE,
+    # the operator's intake helpers (api/routers/operator.py)
+    ("GET", "/api/v1/categories/search"): ANYONE,
+    ("GET", "/api/v1/callers"): {"operator", "curator", "admin"},
     ("POST", "/api/v1/appeals"): ANYONE,  # citizens, anonymous too; operators: any channel
     ("GET", "/api/v1/appeals/{number}"): ANYONE,  # never the author's personal data
     ("GET", "/api/v1/photos/{sha256}"): ANYONE,  # published ones; staff: in their scope

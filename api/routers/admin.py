@@ -48,6 +48,7 @@ class UserChange(_Body):
 class CategoryChange(_Body):
     deadline_days: Int32 | None = None
     is_active: bool | None = None
+    keywords: list[str] | None = None  # replaces the list (gis/category_search.py)
 
 
 class NewRule(_Body):
