@@ -65,7 +65,7 @@ STATUS_NAMES = {
     "rework": N_("На доопрацюванні"),
     "closed": N_("Закрито"),
 }
-CHANNELS = ("site", "phone_1551", "government_hotline", "email", "tv", "112")
+CHANNELS = ("site", "phone_1551", "government_hotline", "email", "tv", "112", "letter")
 # 1551's results ("<outcome> / <detail>", data/kyiv_1551_profile.json "results_2025-09", and
 # those gis/lifecycle.py sets): stored in Ukrainian, as 1551 words them; their English (for the
 # English portal) is in gis/locale/en/names.po. A result outside this list has no English.

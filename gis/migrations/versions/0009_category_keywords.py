@@ -10,6 +10,9 @@ holds those words, lower case, edited by the administrator (PATCH /api/v1/catego
 gis/categories.py searches them with the names. A GIN index serves exact keyword lookups
 (`keywords && ARRAY[...]`), a trigram index (pg_trgm) the names.
 
+The operator also registers written letters: the channel `letter` joins appeals' channels
+(gis/models.py CHANNELS).
+
 Kinds already imported get the keywords below by name (the importer, importers/categories.py,
 gives them to kinds it creates); sub-kinds start empty.
 """
@@ -65,7 +68,17 @@ KIND_KEYWORDS = {
 }  # fmt: skip
 
 
+CHANNELS_BEFORE = "'site','phone_1551','government_hotline','email','tv','112'"
+CHANNELS_AFTER = CHANNELS_BEFORE + ",'letter'"
+
+
+def _channels(allowed: str) -> None:
+    op.drop_constraint(op.f('ck_appeals_channel'), 'appeals', type_='check')
+    op.create_check_constraint(op.f('ck_appeals_channel'), 'appeals', f"channel IN ({allowed})")
+
+
 def upgrade() -> None:
+    _channels(CHANNELS_AFTER)
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.add_column('categories', sa.Column('keywords', postgresql.ARRAY(sa.Text()), server_default='{}', nullable=False))
     op.create_index('ix_categories_keywords', 'categories', ['keywords'], unique=False, postgresql_using='gin')
@@ -83,3 +96,5 @@ def downgrade() -> None:
     op.drop_index('ix_categories_name_trgm', table_name='categories', postgresql_using='gin', postgresql_ops={'name': 'gin_trgm_ops'})
     op.drop_index('ix_categories_keywords', table_name='categories', postgresql_using='gin')
     op.drop_column('categories', 'keywords')
+    op.execute("UPDATE appeals SET channel = 'email' WHERE channel = 'letter'")
+    _channels(CHANNELS_BEFORE)
