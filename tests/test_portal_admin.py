@@ -115,6 +115,14 @@ def test_an_administrator_creates_an_executor_and_a_rule_the_dry_run_chooses(
     page.locator(f'#categories-table tr[data-category-id="{cat}"] select').select_option(str(other))
     expect(page.locator("#categories-done")).to_contain_text(cat_name)
     assert sql(db, "SELECT deadline_days FROM categories WHERE id = %s", (cat,)) == [(other,)]
+    # Its keywords, as callers say them: stored trimmed, in lower case, without repeats.
+    words = page.locator(f'#categories-table tr[data-category-id="{cat}"] input.keywords')
+    words.fill(f"Яма{tag}, вибоїна ,  яма{tag}")
+    words.press("Tab")
+    expect(words).to_have_value(f"яма{tag}, вибоїна")
+    assert sql(db, "SELECT keywords FROM categories WHERE id = %s", (cat,)) == [
+        ([f"яма{tag}", "вибоїна"],)
+    ]
 
     # A routing rule for one ward, to the water utility, tried before every other rule.
     ((ward, lon, lat),) = sql(db, """
@@ -166,6 +174,17 @@ def test_an_administrator_creates_an_executor_and_a_rule_the_dry_run_chooses(
     assert sql(db, "SELECT count(*) FROM routing_rules WHERE id = %s", (rule_id,)) == [(0,)]
     assert sql(db, "SELECT count(*) FROM feature_events WHERE layer = 'routing_rules'"
                " AND feature_id = %s", (str(rule_id),)) == [(2,)]  # fmt: skip
+    # An organisation's territories on the map: as many as the database holds.
+    ((org, code, territories),) = sql(db, """
+        SELECT e.id, e.code, count(*) FROM executors e JOIN executor_territories t
+            ON t.executor_id = e.id AND t.valid_to IS NULL
+         GROUP BY e.id, e.code ORDER BY count(*) DESC, e.id LIMIT 1""")  # fmt: skip
+    page.fill("#orgs-q", code)
+    expect(page.locator("#orgs-table tbody tr")).to_have_count(1)
+    page.locator(f'#orgs-table tr[data-executor-id="{org}"]').get_by_role("button").click()
+    expect(page.locator("#orgs-map")).to_have_attribute("data-territories", str(territories))
+    screenshot(page, f"admin_organisations_{tag}")
+
     # The page fits the tablet: nothing wider than the window.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
     assert not [f for f in browser_log.failed if "/api/" in f], browser_log.failed

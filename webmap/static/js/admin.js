@@ -283,6 +283,19 @@
     const td2 = document.createElement("td");
     td2.append(active);
     tr.append(td2);
+    if ("keywords" in c) {
+      const words = document.createElement("input");
+      words.type = "text";
+      words.className = "keywords";
+      words.value = (c.keywords || []).join(", ");
+      words.setAttribute("aria-label", t("Ключові слова: {name}", { name: categoryName(c) }));
+      words.addEventListener("change", () => changeCategory(c, {
+        keywords: words.value.split(",").map((w) => w.trim()).filter(Boolean),
+      }, words));
+      const td3 = document.createElement("td");
+      td3.append(words);
+      tr.append(td3);
+    }
     return tr;
   }
 
@@ -296,6 +309,10 @@
         return;
       }
       Object.assign(c, { deadline_days: r.body.deadline_days, is_active: r.body.is_active });
+      if (r.body.keywords && control.classList.contains("keywords")) {
+        c.keywords = r.body.keywords;
+        control.value = c.keywords.join(", "); // as stored: lower case, no repeats
+      }
       text($("categories-done"), t("Збережено: {name}, {days} днів, {state}.", {
         name: categoryName(c), days: c.deadline_days,
         state: c.is_active ? t("активна") : t("неактивна"),
@@ -377,7 +394,7 @@
         return;
       }
       areaLayer.addData(feature);
-      map.fitBounds(areaLayer.getBounds(), { padding: [16, 16] });
+      map.fitBounds(areaLayer.getBounds(), { padding: [16, 16], animate: false });
       text($("rules-status"), t("На мапі: територія правила № {id} ({area} {key}).",
         { id: rule.id, area: AREA_NAMES[area[0]], key: area[1] }));
     } catch (exc) {
@@ -541,6 +558,75 @@
     }
   });
 
+  // --- organisations and their territories ----------------------------------------------------
+
+  const KINDS = {
+    contact_centre: t("контакт-центр"),
+    district_administration: t("районна адміністрація"),
+    housing_office: t("житлово-експлуатаційна організація"),
+    utility: t("комунальне підприємство"),
+    police: t("поліція"),
+    department: t("департамент"),
+  };
+  const orgsMapEl = $("orgs-map");
+  const orgsMap = L.map(orgsMapEl, { zoomControl: true, keyboard: true, attributionControl: true });
+  orgsMap.setView([50.45, 30.52], 10);
+  window.portal.addBackground(orgsMap, config, config.attribution);
+  const orgsLayer = L.geoJSON(null, {
+    style: () => ({ color: "#2a9d8f", weight: 2, fillColor: "#2a9d8f", fillOpacity: 0.15 }),
+    onEachFeature: (feature, layer) => {
+      layer.bindTooltip(`${feature.properties.name || ""} (${feature.properties.code})`);
+    },
+  }).addTo(orgsMap);
+
+  async function showTerritories(org) {
+    $("orgs-error").textContent = "";
+    orgsMapEl.dataset.state = "loading";
+    orgsLayer.clearLayers();
+    try {
+      const url = `${config.territoriesUrl}?executor_id=${encodeURIComponent(org.id)}&limit=500`;
+      const features = await window.portal.fetchAllFeatures(url);
+      orgsLayer.addData(features);
+      if (features.length) orgsMap.fitBounds(orgsLayer.getBounds(), { padding: [12, 12], animate: false });
+      text($("orgs-status"), t("{name}: територій на мапі — {n}.", { name: executorName(org), n: features.length }));
+      orgsMapEl.dataset.territories = String(features.length);
+    } catch (exc) {
+      text($("orgs-error"), exc.message);
+    } finally {
+      orgsMapEl.dataset.state = "ready";
+    }
+  }
+
+  function orgRow(org) {
+    const tr = document.createElement("tr");
+    tr.dataset.executorId = org.id;
+    const parent = state.executors.find((e) => e.id === org.parent_id);
+    for (const value of [executorName(org), org.code, KINDS[org.kind] || org.kind,
+      parent ? executorName(parent) : null, org.territories]) {
+      tr.append(el("td", "", value === null || value === undefined ? "—" : value));
+    }
+    const td = document.createElement("td");
+    if (org.territories) {
+      const show = el("button", "secondary small", t("На мапі"));
+      show.type = "button";
+      show.setAttribute("aria-label", t("На мапі: території {name}", { name: executorName(org) }));
+      show.addEventListener("click", () => showTerritories(org));
+      td.append(show);
+    }
+    tr.append(td);
+    return tr;
+  }
+
+  function drawOrgs() {
+    const q = $("orgs-q").value.trim().toLowerCase();
+    const rows = state.executors
+      .filter((e) => !q || `${e.name} ${e.short_name || ""} ${e.code}`.toLowerCase().includes(q))
+      .map(orgRow);
+    $("orgs-table").tBodies[0].replaceChildren(...rows);
+  }
+  $("orgs-q").addEventListener("input", drawOrgs);
+  $("orgs-filters").addEventListener("submit", (event) => event.preventDefault());
+
   // --- start -------------------------------------------------------------------------------------
 
   $("logout").addEventListener("click", () => window.portal.signOut(config, errorEl));
@@ -575,9 +661,11 @@
     fillSelects();
     showBinding($("user-new-form"), $("new-role").value);
     drawCategories();
+    drawOrgs();
     await Promise.all([loadUsers(), loadRules()]);
-    for (const id of ["users", "categories", "rules"]) $(id).hidden = false;
+    for (const id of ["users", "categories", "rules", "orgs"]) $(id).hidden = false;
     map.invalidateSize();
+    orgsMap.invalidateSize();
     mapEl.dataset.state = "ready";
     statusEl.textContent = "";
     root.dataset.state = "ready";
