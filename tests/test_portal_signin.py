@@ -77,7 +77,7 @@ ROLE_LINKS = {
     "deputy": {"link-ward", "link-map"},
     "operator": {"link-wards", "link-map"},
     "curator": {"link-wards", "link-map"},
-    "admin": {"link-wards", "link-planner", "link-map"},
+    "admin": {"link-admin", "link-wards", "link-planner", "link-map"},
     "planner": {"link-planner", "link-map"},
     "citizen": {"link-my-appeals", "link-appeal-new", "link-map"},
     "executor": {"link-map"},
