@@ -1,14 +1,19 @@
-"""The contact centre's operator (issue 12, item 1): the appeal form works for a signed-in
-operator (its CSRF token is sent), a house that holds no point of interest is found by its
-number (interpolated along its registered street, gis/geocode.py), and categories are found by
-the words callers use (categories.keywords)."""
+"""The contact centre's operator (issue 12, item 1): the intake page /operator drives a
+typical call by keyboard alone (its keystrokes and seconds printed), on a desktop and a tablet;
+the appeal form works for a signed-in operator (its CSRF token is sent); a house that holds no
+point of interest is found by its number (interpolated along its registered street,
+gis/geocode.py); categories are found by the words callers use (categories.keywords); a
+caller is found by phone or e-mail, each read logged."""
 
 from __future__ import annotations
+
+import time
 
 import psycopg
 import pytest
 from browser import run_async
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 from test_portal import NOW
 from test_portal_appeal import AUTHOR, pin
 
@@ -211,3 +216,118 @@ def test_a_caller_is_found_by_phone_or_e_mail_and_the_read_is_logged(portal, cli
     assert (
         client.get("/api/v1/callers", params={"phone": phone}, headers=executor).status_code == 403
     )
+
+
+class Keys:
+    """The keyboard of a person: every key pressed is counted, each typed character at
+    `delay` ms (an operator's ~400 characters a minute)."""
+
+    def __init__(self, page, delay: float = 150):
+        self.page, self.delay, self.count = page, delay, 0
+
+    def type(self, value: str) -> None:
+        self.page.keyboard.type(value, delay=self.delay)
+        self.count += len(value)
+
+    def press(self, key: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.page.keyboard.press(key)
+            self.page.wait_for_timeout(self.delay)  # the same pace as typing
+        self.count += times
+
+
+CALLER = {
+    "phone": "0671112233",
+    "full_name": "Приходько Оксана Петрівна",
+    "postal_address": "вул. Січових Стрільців, 10, кв. 5",
+}
+
+
+@pytest.mark.parametrize(
+    ("viewport", "name"),
+    [({"width": 1280, "height": 800}, "desktop"), ({"width": 1024, "height": 768}, "tablet")],
+)
+def test_a_phone_call_is_registered_by_keyboard_alone(
+    portal, signed_in, screenshot, browser_log, viewport, name
+):
+    """A new caller reports a pothole at «Хрещатик, 22» (a house with no point of interest):
+    the caller's phone, name and postal address, the address found and picked, the category
+    found by «яма», the text, Ctrl+Enter; the number and deadline are shown large and focused.
+    Only the keyboard is used after the page opens; the keystrokes and seconds are printed."""
+    page = signed_in("operator", viewport=viewport)
+    expect(page.locator("#link-operator")).to_be_visible()
+    page.goto(portal.base + "/operator")
+    page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    expect(page.locator("#caller-q")).to_be_focused()
+    keys = Keys(page)
+    suffix = "1" if name == "desktop" else "2"  # a caller of its own per viewport
+    started = time.monotonic()
+
+    keys.type(CALLER["phone"] + suffix)
+    keys.press("Enter")
+    page.wait_for_selector('#operator[data-caller="new"]')
+    expect(page.locator("#full_name")).to_be_focused()
+    expect(page.locator("#phone")).to_have_value(CALLER["phone"] + suffix)
+    keys.type(CALLER["full_name"])
+    keys.press("Tab", 3)  # phone (filled from the search), e-mail, postal address
+    keys.type(CALLER["postal_address"])
+    keys.press("Tab", 2)  # privilege (none), the address
+    keys.type("Хрещатик, 22")
+    keys.press("Enter")
+    expect(page.locator("#address-results button").first).to_be_focused()
+    expect(page.locator("#address-results button").first).to_have_text(
+        "вулиця Хрещатик, 22 (приблизно)"
+    )
+    keys.press("Enter")
+    page.wait_for_selector('#operator[data-place="set"]')
+    expect(page.locator("#category-q")).to_be_focused()
+    keys.type("яма")
+    keys.press("Enter")
+    first = page.locator("#category-results button").first
+    expect(first).to_be_focused()
+    expect(first).to_contain_text("Ремонт та укладання асфальтного покриття")
+    keys.press("Enter")
+    expect(page.locator("#text")).to_be_focused()
+    keys.type("Глибока яма на проїжджій частині біля будинку.")
+    screenshot(page, f"operator-call-{name}", full_page=True)
+    keys.press("Control+Enter")
+    page.wait_for_selector('#operator[data-state="done"]', timeout=15_000)
+    seconds = time.monotonic() - started
+    expect(page.locator("#done")).to_be_focused()
+    number = page.locator("#done-number").inner_text()
+    deadline = page.locator("#done-deadline").inner_text()
+    screenshot(page, f"operator-done-{name}", full_page=True)
+    print(f"\noperator intake ({name}): {keys.count} keystrokes, {seconds:.1f} s"
+          f" (typing at {keys.delay:.0f} ms a key); number {number}, deadline {deadline}")  # fmt: skip
+    assert seconds < 60 and keys.count < 200
+    # The number is large: at least twice the body's text.
+    size = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.getElementById('done-number')).fontSize)"
+    )
+    assert size >= 30
+
+    with psycopg.connect(portal.db) as conn:
+        row = conn.execute(
+            "SELECT a.channel, a.address, p.name, x.full_name, x.phone, x.postal_address,"
+            " ST_Y(a.geom) FROM appeals a JOIN appeal_authors x ON x.appeal_id = a.id"
+            " JOIN categories c ON c.id = a.category_id JOIN categories p ON p.id = c.parent_id"
+            " WHERE a.number = %s",
+            (number,),
+        ).fetchone()
+    assert row[:6] == ("phone_1551", "вулиця Хрещатик, 22",
+                       "Ремонт та укладання асфальтного покриття", CALLER["full_name"],
+                       CALLER["phone"] + suffix, CALLER["postal_address"])  # fmt: skip
+    assert 50.44 < row[6] < 50.46
+    assert number[0] == "П" and deadline
+
+    # The next call starts empty, on the caller's field; this caller is now known.
+    keys.press("Tab")
+    keys.press("Enter")
+    expect(page.locator("#caller-q")).to_be_focused()
+    keys.type(CALLER["phone"] + suffix)
+    keys.press("Enter")
+    page.wait_for_selector('#operator[data-caller="known"]')
+    expect(page.locator("#history-list")).to_contain_text(number)
+    expect(page.locator("#full_name")).to_have_value(CALLER["full_name"])
+    expect(page.locator("#address-q")).to_be_focused()
+    assert not browser_log.errors

@@ -63,8 +63,10 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/account/confirm"): ANYONE,  # the token is in the fragment, read by the page
     ("GET", "/account/reset"): ANYONE,
     ("GET", "/appeal/new"): ANYONE,
+    ("GET", "/operator"): ANYONE,  # the operator's intake; its data: /api/v1/callers and others
     ("GET", "/planner"): ANYONE,  # the layers are public; internal ones come by role from the API
     ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
+    ("GET", "/curator"): ANYONE,  # the curator's desk; its data: /api/v1/curator below
     ("GET", "/admin"): ANYONE,  # the administrator's page; its data: the admin API below
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from api.deps import SettingsDep
 from api.policy import public
 from api.urls import path_for
+from gis.intake import OPERATOR_ROLES
 from gis.models import STATUS_NAMES, status_name
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
 from layers.registry import THEMATIC_STYLE
@@ -207,6 +208,28 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "maxPhotoBytes": settings.appeal_max_photo_bytes,
     }
     return render(request, "appeal_new.html", {"config": config})
+
+
+@router.get("/operator", response_class=HTMLResponse, name="portal_operator")
+async def operator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The contact centre's intake of a call, by keyboard alone: the caller by phone or e-mail
+    (their earlier appeals, a logged read), the channel, the address with its house number or
+    no location, the category by the caller's words, nearby open duplicates, and the number
+    and deadline to read back. operator.js calls the API with the session cookie."""
+    config = {
+        "meUrl": "/api/v1/me",
+        "callersUrl": "/api/v1/callers",
+        "searchUrl": "/api/v1/geocode/search",
+        "categorySearchUrl": "/api/v1/categories/search",
+        "nearbyUrl": "/api/v1/appeals/nearby",
+        "appealsUrl": "/api/v1/appeals",
+        "roles": list(OPERATOR_ROLES),
+        "textMax": settings.appeal_text_max_chars,
+        **_map_base(settings),
+        "logoutUrl": "/api/v1/auth/logout",
+        "loginUrl": path_for(request, "portal_login"),
+    }
+    return render(request, "operator.html", {"config": config})
 
 
 @router.get("/planner", response_class=HTMLResponse, name="portal_planner")
