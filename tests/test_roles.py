@@ -66,7 +66,6 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/operator"): ANYONE,  # the operator's intake; its data: /api/v1/callers and others
     ("GET", "/planner"): ANYONE,  # the layers are public; internal ones come by role from the API
     ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
-    ("GET", "/curator"): ANYONE,  # the curator's desk; its data: /api/v1/curator below
     ("GET", "/admin"): ANYONE,  # the administrator's page; its data: the admin API below
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,
