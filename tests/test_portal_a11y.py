@@ -144,3 +144,31 @@ def test_the_check_itself_finds_a_faint_text_and_an_unlabelled_field(
     )
     found = {v["id"] for v in axe_violations(page)}
     assert {"color-contrast", "label"} <= found, found
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_the_executors_card_with_its_actions_passes_axe(
+    portal, new_context, signed_in, screenshot, lang
+):
+    """The executor's card open on the first row of the default queue (open work), with every
+    action's form unfolded: photos, routing reason, resolutions, history, co-executors and the
+    extension request included."""
+    page = open_screen(portal, new_context, signed_in, "/cabinet", "executor",
+                       '#cabinet[data-state="ready"]', lang)  # fmt: skip
+    assert page.locator("#queue tbody tr").count() > 0
+    page.locator("#queue tbody tr").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => !document.getElementById('appeal-card').hidden"
+        " && document.getElementById('card-history').children.length > 0"
+    )
+    page.evaluate(
+        "() => document.querySelectorAll('#appeal-card details').forEach(d => d.open = true)"
+    )
+    violations = axe_violations(page)
+    page.locator("#appeal-card").scroll_into_view_if_needed()
+    screenshot(page, f"a11y_executor_card_{lang}")
+    assert not violations, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in violations
+    )

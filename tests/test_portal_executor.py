@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 
 import httpx
 import psycopg
+import pytest
 from browser import DESKTOP, PHONE
 from playwright.sync_api import expect
 
 SEED = 11
 LOGIN = "rda-holosiivskyi@demo.hromada"
+TABLET = {"width": 1024, "height": 768}
+OPEN_WORK = ("registered", "in_work", "rework")
 
 
 def reopen(url: str, n: int = 4) -> None:
@@ -80,6 +84,14 @@ def choose(page, number: str) -> None:
         " && !document.getElementById('appeal-card').hidden", arg=number)  # fmt: skip
 
 
+def own_registered(page, url: str) -> list[str]:
+    """The listed registered appeals of the district administration itself."""
+    own = {r[0] for r in sql(url, "SELECT a.number FROM appeals a JOIN users u ON u.executor_id"
+                                  " = a.executor_id WHERE u.email = %s AND a.status = 'registered'",
+                             (LOGIN,))}  # fmt: skip
+    return [n for n in rows(page) if n in own]
+
+
 def wait_ready(page) -> None:
     page.wait_for_selector('#cabinet[data-state="ready"]', timeout=20_000)
 
@@ -121,12 +133,15 @@ def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(
     wait_ready(page)
     overdue = rows(page)
     assert page.inner_text("#filters-error") == ""
+    # (The default queue is the open work: registered, in work, rework.)
     expected_overdue = sql(
         url,
         "SELECT count(*) FROM appeals WHERE executor_id = ANY(%s) AND closed_at IS NULL"
-        " AND coalesce(extended_until, deadline_at) < now()",
+        " AND coalesce(extended_until, deadline_at) < now()"
+        " AND status IN ('registered', 'in_work', 'rework')",
         (list(mine),),
     )[0][0]
+    assert int(page.get_attribute("#cabinet", "data-matched")) == expected_overdue
     assert len(overdue) == min(expected_overdue, 50)
     assert page.locator("#queue tbody .badge.overdue").count() == len(overdue)
     page.uncheck("#overdue-filter")
@@ -146,10 +161,11 @@ def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(
     page.locator("#to-filter").dispatch_event("change")
     wait_ready(page)
 
-    # Registered appeals: take one into work.
+    # Registered appeals (of the district administration itself, whose sub-organisations it
+    # may delegate to): take one into work.
     page.select_option("#status-filter", "registered")
     wait_ready(page)
-    registered = rows(page)
+    registered = own_registered(page, url)
     assert len(registered) >= 3, sql(
         url,
         "SELECT status, count(*) FROM appeals WHERE executor_id = ANY(%s) GROUP BY 1",
@@ -257,7 +273,9 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     expect(page.locator('label[for="from-filter"]')).to_have_text("Created from")
     expect(page.locator('label[for="overdue-filter"]')).to_have_text("Overdue only")
     assert page.locator("#status-filter option").all_inner_texts() == [
-        "all", "Registered", "In work", "On check", "Returned for rework", "Closed"]  # fmt: skip
+        "all", "open (registered, in work, returned for rework)", "Registered", "In work",
+        "On check", "Returned for rework", "Closed"]  # fmt: skip
+    assert page.input_value("#status-filter") == "open"
     expect(page.locator("#queue-status")).to_have_text(re.compile(r"^Showing \d+"))
     expect(page.locator(".map-legend")).to_contain_text("My territory")
     expect(page.locator("#card-placeholder")).to_contain_text("Choose an appeal")
@@ -266,7 +284,7 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     # A registered appeal's card: English facts and actions; take it into work.
     page.select_option("#status-filter", "registered")
     wait_ready(page)
-    registered = rows(page)
+    registered = own_registered(page, url)
     assert registered
     number = registered[0]
     statuses = page.locator("#queue tbody td:nth-child(3)").all_inner_texts()
@@ -302,8 +320,10 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     expect(page.locator("#answer-photos-error")).to_have_text("No more than 5 photos.")
     assert status_of(url, number) == "in_work"
     # Nothing Ukrainian on the card but its data (number, category, address, text...).
+    # (The co-executors' choice is labelled by the units' names: data, not the page's text.)
     labels = page.locator(
-        "#appeal-card dt, #appeal-card summary, #appeal-card label, #answer-kind option,"
+        "#appeal-card dt, #appeal-card summary, #appeal-card label:not(.coexec-list label),"
+        " #answer-kind option, #appeal-card legend, #appeal-card h3,"
         " #appeal-card button, #appeal-card .error, #card-done, #card-status,"
         " #card-deadline, #card-title"
     ).all_inner_texts()
@@ -393,3 +413,193 @@ def test_the_executor_cabinet_on_a_phone(portal, signed_in, screenshot):
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
     shot(page, screenshot, "executor-phone")
+
+
+# --- a day's work from the default queue (issue 12) --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reworked(portal) -> list[str]:
+    """Two appeals the demo citizen files through the API, each with a photo, then (as a
+    curator's return would leave them) back with the district administration for rework and
+    overdue, their deadlines the soonest of its open work: the first rows of its queue."""
+    base, url = portal.base, portal.db
+    citizen = portal.account("citizen")
+    rda = sql(url, "SELECT executor_id FROM users WHERE email = %s", (LOGIN,))[0][0]
+    lon, lat = sql(url, "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
+                        " FROM executor_territories WHERE executor_id = %s AND valid_to IS NULL"
+                        " LIMIT 1", (rda,))[0]  # fmt: skip
+    category = sql(url, "SELECT id FROM categories WHERE parent_id IS NOT NULL AND is_active"
+                        " AND deadline_days = 15 ORDER BY id LIMIT 1")[0][0]  # fmt: skip
+    h = {"Authorization": f"Bearer {login_token(base, citizen)}"}
+    numbers = []
+    for i in range(2):
+        data = {
+            "category": category,
+            "text": f"Вибоїна на тротуарі біля під'їзду, глибока, небезпечна ({i + 1}).",
+            "location": {"lon": lon, "lat": lat},
+            # The demo citizen's own account name: the name check accepts it (issue 12).
+            "author": {"postal_address": "м. Київ, вул. Васильківська, 1, кв. 1"},
+            "consent_to_publish": False,
+        }
+        r = httpx.post(f"{base}/api/v1/appeals", headers={**h, "Idempotency-Key": f"ex-{i}"},
+                       data={"data": json.dumps(data, ensure_ascii=False)},
+                       files=[("photos", ("pit.png", png()["buffer"], "image/png"))])  # fmt: skip
+        assert r.status_code == 201, r.text
+        numbers.append(r.json()["number"])
+    mine = list(subtree(url, LOGIN))
+    soonest = sql(url, "SELECT min(coalesce(extended_until, deadline_at)) FROM appeals"
+                       " WHERE executor_id = ANY(%s) AND status = ANY(%s)",
+                  (mine, list(OPEN_WORK)))[0][0]  # fmt: skip
+    soonest = min(soonest, dt.datetime.now(dt.UTC))
+    for i, number in enumerate(numbers):
+        deadline = soonest - dt.timedelta(days=2 - i)
+        sql_do(url, "UPDATE appeals SET executor_id = %s, status = 'rework',"
+                    " result = 'На доопрацювання / Спростовано куратором',"
+                    " created_at = %s, deadline_at = %s WHERE number = %s",
+               (rda, deadline - dt.timedelta(days=15), deadline, number))  # fmt: skip
+    return numbers
+
+
+def sql_do(url: str, query: str, params=()) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(query, params)
+
+
+def open_queue(url: str) -> list[tuple[str, dt.datetime]]:
+    """The district administration tree's open work, soonest deadline first (SQL)."""
+    return sql(url, "SELECT number, coalesce(extended_until, deadline_at) FROM appeals"
+                    " WHERE executor_id = ANY(%s) AND status = ANY(%s)"
+                    " ORDER BY coalesce(extended_until, deadline_at), id",
+               (list(subtree(url, LOGIN)), list(OPEN_WORK)))  # fmt: skip
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
+def test_an_executor_works_an_appeal_from_the_default_queue_to_answered(
+    portal, signed_in, screenshot, reworked, viewport
+):
+    """The executor's day: the default queue is the open work by deadline, its count that of
+    SQL; the first row, chosen by keyboard, is the citizen's overdue appeal back for rework:
+    its card shows the citizen's photo, why it came here, the history, the resolutions and
+    the deadline; the executor takes it, adds a co-executor, asks for an extension and
+    answers with a photo; the citizen then sees the answer's photo above the decision."""
+    base, url = portal.base, portal.db
+    name = "desktop" if viewport == DESKTOP else "tablet"
+    page = signed_in(portal.account("executor"), viewport=viewport)
+    queue = open_queue(url)
+    target = queue[0][0]
+    assert target in reworked
+    # The default queue: open work (the closed ones behind the status filter), by deadline.
+    assert page.input_value("#status-filter") == "open"
+    assert int(page.get_attribute("#cabinet", "data-matched")) == len(queue)
+    assert rows(page) == [n for n, _ in queue[:50]]
+    expect(page.locator("#queue-status")).to_have_text(
+        f"Показано {min(len(queue), 50)} з {len(queue)}.")  # fmt: skip
+    assert set(page.locator("#queue tbody td:nth-child(3)").all_inner_texts()) <= {
+        "Зареєстровано", "В роботі", "На доопрацюванні"}  # fmt: skip
+    shot(page, screenshot, f"executor-default-queue-{name}")
+
+    # The first row by keyboard: its card.
+    page.locator("#queue tbody tr").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.getElementById('card-number').textContent === n"
+        " && document.getElementById('appeal-card').dataset.photos === '1'", arg=target)  # fmt: skip
+    expect(page.locator("#card-status")).to_have_text("На доопрацюванні")
+    expect(page.locator("#card-deadline")).to_contain_text("(прострочено)")
+    reason = sql(url, "SELECT routing_reason FROM appeals WHERE number = %s", (target,))[0][0]
+    expect(page.locator("#card-routing")).to_have_text(reason or "—")
+    photo = page.locator("#card-photos img")
+    expect(photo).to_have_count(1)
+    expect(photo).to_have_attribute("alt", "Фото заявника 1")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#card-photos img');"
+        " return i && i.complete && i.naturalWidth > 0; }")  # fmt: skip
+    expect(page.locator("#card-history li").first).to_contain_text("Зареєстровано")
+    expect(page.locator("#card-resolutions")).to_have_text("Резолюцій немає.")
+    page.locator("#card-photos-part").scroll_into_view_if_needed()
+    screenshot(page, f"executor-card-photos-{name}")
+
+    # Take it, by keyboard.
+    page.locator("#act-take").focus()
+    page.keyboard.press("Enter")
+    wait_action(page)
+    expect(page.locator("#card-status")).to_have_text("В роботі")
+    assert status_of(url, target) == "in_work"
+
+    # A co-executor (resolutions): a sub-organisation, chosen by keyboard.
+    page.locator("#coexec-box summary").focus()
+    page.keyboard.press("Enter")
+    box = page.locator("#coexec-executors input").first
+    unit = box.get_attribute("value")
+    box.focus()
+    page.keyboard.press("Space")
+    page.locator("#coexec-submit").focus()
+    page.keyboard.press("Enter")
+    wait_action(page)
+    expect(page.locator("#card-done")).to_have_text("Співвиконавців додано.")
+    expect(page.locator("#card-resolutions li")).to_have_count(1)
+    expect(page.locator("#card-resolutions li")).to_contain_text("співвиконавець")
+    assert sql(url, "SELECT e.code, r.is_main FROM resolutions r JOIN executors e ON e.id ="
+                    " r.executor_id JOIN appeals a ON a.id = r.appeal_id WHERE a.number = %s",
+               (target,)) == [(unit, False)]  # fmt: skip
+
+    # Ask for an extension: ten days more (within 45 from registration); the term stays.
+    deadline = sql(url, "SELECT deadline_at FROM appeals WHERE number = %s", (target,))[0][0]
+    page.locator("#extension-box summary").focus()
+    page.keyboard.press("Enter")
+    page.fill("#extension-until", (deadline + dt.timedelta(days=10)).date().isoformat())
+    page.fill("#extension-reason", "Потрібен підрядник для ремонту покриття.")
+    page.locator("#extension-submit").focus()
+    page.keyboard.press("Enter")
+    wait_action(page)
+    expect(page.locator("#card-done")).to_have_text(
+        "Прохання продовжити строк надіслано керівнику.")  # fmt: skip
+    expect(page.locator("#card-history")).to_contain_text("Прохання продовжити строк")
+    assert sql(url, "SELECT count(*) FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id"
+                    " WHERE a.number = %s AND e.action = 'ask_extension'", (target,))[0][0] == 1  # fmt: skip
+
+    # Answer with a photo (multipart): on check; the answer's photo on the card.
+    page.locator("#answer-box summary").focus()
+    page.keyboard.press("Enter")
+    page.select_option("#answer-kind", "done")
+    page.fill("#answer-text", "Вибоїну залатано, покриття відновлено.")
+    page.set_input_files("#answer-photos", [png()])
+    page.locator("#answer-submit").focus()
+    page.keyboard.press("Enter")
+    wait_action(page)
+    expect(page.locator("#card-status")).to_have_text("На перевірці")
+    assert status_of(url, target) == "on_check"
+    expect(page.locator("#card-answer-photos img")).to_have_count(1)
+    page.locator("#card-answer-photos-part").scroll_into_view_if_needed()
+    screenshot(page, f"executor-answered-{name}")
+
+    # Closed appeals through the status filter only; their count is SQL's.
+    page.select_option("#status-filter", "closed")
+    wait_ready(page)
+    closed = sql(url, "SELECT count(*) FROM appeals WHERE executor_id = ANY(%s)"
+                      " AND status = 'closed'", (list(subtree(url, LOGIN)),))[0][0]  # fmt: skip
+    assert int(page.get_attribute("#cabinet", "data-matched")) == closed
+    assert set(page.locator("#queue tbody td:nth-child(3)").all_inner_texts()) == {"Закрито"}
+    # Back to the open work: the answered appeal has left it.
+    page.select_option("#status-filter", "open")
+    wait_ready(page)
+    assert target not in rows(page)
+    assert int(page.get_attribute("#cabinet", "data-matched")) == len(open_queue(url))
+
+    # The author's "my appeals": the answer's photo before the decision.
+    mine = signed_in(portal.account("citizen"), viewport=viewport)
+    mine.goto(base + "/cabinet/appeals")
+    mine.wait_for_selector('#my-appeals[data-state="ready"]')
+    item = mine.locator(f'.my-item[data-number="{target}"]')
+    expect(item.locator(".my-answer-photos img")).to_have_count(1)
+    expect(item.locator(".my-decision")).to_be_visible()
+    above = item.evaluate(
+        "li => Boolean(li.querySelector('.my-answer-photos').compareDocumentPosition("
+        "li.querySelector('.my-decision')) & Node.DOCUMENT_POSITION_FOLLOWING)")  # fmt: skip
+    assert above
+    mine.wait_for_function(
+        "n => { const i = document.querySelector(`.my-item[data-number='${n}'] .my-answer-photos"
+        " img`); return i && i.complete && i.naturalWidth > 0; }", arg=target)  # fmt: skip
+    item.scroll_into_view_if_needed()
+    screenshot(mine, f"my-appeals-answer-photos-{name}")

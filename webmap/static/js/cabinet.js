@@ -238,6 +238,12 @@
     if ($("from-filter").value) params.set("created_from", $("from-filter").value);
     if ($("to-filter").value) params.set("created_to", $("to-filter").value);
     if ($("overdue-filter").checked) params.set("overdue", "true");
+    if (isExecutor()) {
+      // The executor's work: the soonest deadline first (the overdue lead), closed ones newest
+      // first; with the count of all the filter matches.
+      if ($("status-filter").value !== "closed") params.set("order", "deadline");
+      params.set("count", "true");
+    }
     return params;
   }
 
@@ -271,6 +277,10 @@
     const shown = state.items.size;
     let shownText = t("Звернень немає.");
     if (shown) shownText = state.next ? t("Показано {n} (є ще).", { n: shown }) : t("Показано {n}.", { n: shown });
+    if (typeof queue.body.matched === "number") {
+      shownText = t("Показано {n} з {total}.", { n: shown, total: queue.body.matched });
+      cabinet.dataset.matched = String(queue.body.matched);
+    }
     text(queueStatus, shownText);
     cabinet.dataset.rows = String(shown);
     if (!more) fitToQueue();
@@ -299,6 +309,11 @@
     const r = await api(config.categoriesUrl);
     if (!r.ok) return;
     const select = $("category-filter");
+    // A sub-kind's name many kinds share ("Загальні питання") is named with its kind.
+    const uses = new Map();
+    for (const kind of r.body.kinds) {
+      for (const c of [kind, ...kind.subkinds]) uses.set(c.name, (uses.get(c.name) || 0) + 1);
+    }
     for (const kind of r.body.kinds) {
       const option = document.createElement("option");
       option.value = String(kind.id);
@@ -307,7 +322,8 @@
       for (const sub of kind.subkinds) {
         const child = document.createElement("option");
         child.value = String(sub.id);
-        child.textContent = `\u00a0\u00a0${sub.name}`;
+        const name = uses.get(sub.name) > 1 ? `${kind.name} — ${sub.name}` : sub.name;
+        child.textContent = `\u00a0\u00a0${name}`;
         select.append(child);
       }
     }
@@ -317,7 +333,9 @@
 
   const ERROR_IDS = ["take-error", "delegate-error", "delegate-executor-error",
     "delegate-comment-error", "answer-error", "answer-kind-error", "answer-text-error",
-    "answer-photos-error", "return-error", "return-reason-error"]; // prettier-ignore
+    "answer-photos-error", "return-error", "return-reason-error", "coexec-error",
+    "coexec-executor-error", "coexec-deadline-error", "coexec-comment-error", "extension-error",
+    "extension-until-error", "extension-reason-error"]; // prettier-ignore
 
   function clearErrors() {
     for (const id of ERROR_IDS) $(id).textContent = "";
@@ -348,14 +366,103 @@
       }
     }
     below.delete(root.id);
+    const boxes = $("coexec-executors");
+    boxes.replaceChildren();
     for (const e of state.executors) {
       if (!below.has(e.id)) continue;
       const option = document.createElement("option");
       option.value = e.code;
       option.textContent = e.name;
       select.append(option);
+      // The same sub-organisations may be added as co-executors.
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = e.code;
+      box.name = "coexec";
+      label.append(box, e.name);
+      boxes.append(label);
     }
     return select.options.length;
+  }
+
+  // What only the card's API answer holds: the photos (the citizen's, the answer's; staff in
+  // scope see unpublished ones too), the resolutions and the history.
+  const ACTIONS = {
+    take: t("Взято в роботу"), answer: t("Відповідь"), return: t("Повернуто як не в компетенції"),
+    redirect: t("Перенаправлено"), reroute: t("Перенаправлено"), delegate: t("Делеговано"),
+    resolutions: t("Співвиконавці"), extend: t("Строк продовжено"),
+    ask_extension: t("Прохання продовжити строк"), accept: t("Перевірено куратором"),
+    rework: t("На доопрацювання"), confirm: t("Підтверджено заявником"),
+    reject: t("Не підтверджено заявником"), cancel: t("Скасовано заявником"),
+    autoclose: t("Закрито автоматично"), registered: t("Зареєстровано"), closed: t("Закрито"),
+    support: t("Підтримка"),
+  };
+
+  function day(iso) {
+    return iso ? new Date(iso).toLocaleDateString(locale) : "—";
+  }
+
+  function photoList(list, photos, label) {
+    list.replaceChildren();
+    photos.forEach((photo, i) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = photo.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = photo.url;
+      img.alt = `${label} ${i + 1}`;
+      img.loading = "lazy";
+      a.append(img);
+      li.append(a);
+      list.append(li);
+    });
+    list.parentElement.hidden = photos.length === 0;
+  }
+
+  function showDetails(body) {
+    if (!isExecutor()) return;
+    const photos = body.photos || [];
+    photoList($("card-photos"), photos.filter((p) => p.kind !== "answer"), t("Фото заявника"));
+    photoList($("card-answer-photos"), photos.filter((p) => p.kind === "answer"), t("Фото відповіді"));
+    const resolutions = $("card-resolutions");
+    resolutions.replaceChildren();
+    for (const r of body.resolutions || []) {
+      const li = document.createElement("li");
+      li.textContent = t("{executor}: {role}, строк {deadline}", {
+        executor: r.executor_name || r.executor,
+        role: r.is_main ? t("головний виконавець") : t("співвиконавець"),
+        deadline: day(r.deadline_at),
+      });
+      resolutions.append(li);
+    }
+    if (!resolutions.children.length) {
+      const li = document.createElement("li");
+      li.textContent = t("Резолюцій немає.");
+      resolutions.append(li);
+    }
+    const history = $("card-history");
+    history.replaceChildren();
+    for (const e of body.events || []) {
+      const li = document.createElement("li");
+      const when = document.createElement("span");
+      when.className = "when";
+      when.textContent = e.at ? new Date(e.at).toLocaleString(locale) : "";
+      const newState = e.new && e.new.status ? ` → ${STATUS_NAMES[e.new.status] || e.new.status}` : "";
+      li.append(when, ` ${ACTIONS[e.action] || e.action}${newState} · ${e.actor || ""}`);
+      const asked = e.new && (e.new.requested_until || e.new.extended_until);
+      const note = [e.comment, asked ? t("до {date}", { date: day(asked) }) : ""].filter(Boolean);
+      if (note.length) {
+        const span = document.createElement("span");
+        span.className = "note";
+        span.textContent = note.join(" — ");
+        li.append(span);
+      }
+      history.append(li);
+    }
+    $("appeal-card").dataset.photos = String(photos.length);
   }
 
   function showCard(item) {
@@ -369,11 +476,15 @@
     text($("card-executor"), item.executor);
     text($("card-result"), window.portal.resultOf(item));
     text($("card-text"), item.text || "");
+    text($("card-routing"), item.routing_reason || "—");
     const acts = ["registered", "in_work", "rework"].includes(item.status);
     $("take-box").hidden = !["registered", "rework"].includes(item.status);
     $("answer-box").hidden = item.status !== "in_work";
     $("return-box").hidden = !acts;
-    $("delegate-box").hidden = !acts || delegateOptions(item) === 0;
+    const below = acts ? delegateOptions(item) : 0;
+    $("delegate-box").hidden = !acts || below === 0;
+    $("coexec-box").hidden = !acts || below === 0;
+    $("extension-box").hidden = !acts;
     $("appeal-card").hidden = false;
     $("card-placeholder").hidden = true;
     $("appeal-card").dataset.status = item.status;
@@ -401,12 +512,17 @@
     if (previous !== number) {
       clearErrors();
       $("card-done").hidden = true;
-      for (const id of ["answer-form", "return-form", "delegate-form"]) $(id).reset();
+      for (const id of ["answer-form", "return-form", "delegate-form", "coexec-form",
+        "extension-form"]) $(id).reset(); // prettier-ignore
+      for (const id of ["card-photos", "card-answer-photos", "card-resolutions", "card-history"]) {
+        $(id).replaceChildren();
+      }
     }
     showCard(item);
     const r = await api(`${config.queueUrl}/${encodeURIComponent(number)}`);
     if (state.selected !== number) return;
     if (r.ok) {
+      showDetails(r.body);
       const fresh = { ...item, ...r.body };
       delete fresh.events;
       state.items.set(number, fresh);
@@ -432,6 +548,7 @@
       return;
     }
     if (!r.ok) throw new Error(r.body.detail || `HTTP ${r.status}`);
+    showDetails(r.body);
     const item = { ...state.items.get(number), ...r.body };
     delete item.events;
     state.items.set(number, item);
@@ -509,6 +626,37 @@
     act("answer", "answer", { body: form }, { kind: "kind", text: "text", photos: "photos" },
       t("Відповідь надіслано: звернення на перевірці.")); // prettier-ignore
   });
+  // A date picked in the card: noon UTC of that day (the API checks it against the terms).
+  function dayTime(value) {
+    return value ? `${value}T12:00:00+00:00` : null;
+  }
+  $("coexec-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = Array.from($("coexec-executors").querySelectorAll("input:checked"));
+    if (!chosen.length) {
+      clearErrors();
+      $("coexec-executor-error").textContent = t("Оберіть хоча б один підрозділ.");
+      const first = $("coexec-executors").querySelector("input");
+      if (first) first.focus();
+      return;
+    }
+    const deadline = dayTime($("coexec-deadline").value);
+    const body = {
+      co_executors: chosen.map((box) => (deadline ? { executor: box.value, deadline_at: deadline }
+        : { executor: box.value })), // prettier-ignore
+    };
+    if ($("coexec-comment").value.trim()) body.comment = $("coexec-comment").value.trim();
+    act("coexec", "resolutions", json(body),
+      { co_executors: "executor", executor: "executor", deadline_at: "deadline", comment: "comment" },
+      t("Співвиконавців додано.")); // prettier-ignore
+  });
+  $("extension-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = { reason: $("extension-reason").value };
+    if ($("extension-until").value) body.until = dayTime($("extension-until").value);
+    act("extension", "extension-request", json(body), { until: "until", days: "until", reason: "reason" },
+      t("Прохання продовжити строк надіслано керівнику.")); // prettier-ignore
+  });
   $("return-form").addEventListener("submit", (event) => {
     event.preventDefault();
     act("return", "return", json({ reason: $("return-reason").value }), { reason: "reason" },
@@ -551,6 +699,9 @@
     if (state.queueUrl === config.queueUrl) await loadCategories();
     if (isExecutor()) {
       cabinet.classList.add("executor");
+      // The executor's default queue: the open work (registered, in work, rework); the closed
+      // and those on check are behind the status filter.
+      $("status-filter").value = "open";
       $("workspace").hidden = false;
       text($("queue-title"), t("Моя черга звернень"));
       const [, executors] = await Promise.all([initMap(), api(config.myExecutorsUrl)]);
