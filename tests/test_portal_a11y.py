@@ -26,6 +26,7 @@ SCREENS = [
     ("/cabinet/appeals", "citizen", '#my-appeals[data-state="ready"]'),
     ("/cabinet/ward", "deputy", '#deputy[data-state="ready"]'),
     ("/admin", "admin", '#admin[data-state="ready"]'),
+    ("/operator", "operator", '#operator[data-state="ready"]'),
 ]
 
 # Leaflet's own map pane is a focusable region with tiles and vector shapes; axe's rules about
