@@ -24,6 +24,7 @@ from api.routers import (
     admin,
     appeals,
     auth,
+    curator,
     geocode,
     health,
     layer_catalogue,
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(portal.router)
     app.include_router(staff.router)
+    app.include_router(curator.router)
     app.include_router(lifecycle.router)  # before appeals: /appeals/nearby is no number
     app.include_router(admin.router)
     app.include_router(auth.router)

@@ -634,6 +634,65 @@ class MyExecutors(Out):
     items: list[MyExecutor]
 
 
+# --- the curator (api/routers/curator.py, gis/curator.py) ---
+
+
+class CuratorCounts(Out):
+    counts: dict[str, int]
+
+
+class CuratorItem(Out):
+    number: str
+    status: str
+    result: str | None
+    awaiting: str | None  # on check: 'curator' or 'author'
+    privileged: bool
+    address: str | None
+    created_at: str | None
+    answered_at: str | None
+    deadline_at: str | None
+    overdue: bool | None
+    category_id: int
+    category_code: str | None
+    category: str
+    category_en: str | None
+    kind_name: str | None
+    kind_name_en: str | None
+    executor_code: str | None
+    executor: str | None
+    lon: float | None
+    lat: float | None
+
+
+class CuratorQueue(Out):
+    queue: str
+    count: int
+    returned: int
+    items: list[CuratorItem]
+
+
+class CuratorAnswer(Out):
+    text: str | None
+    kind: str | None
+    at: str | None
+    by: str | None
+    photos: list[str]
+
+
+class CuratorReturn(Out):
+    reason: str | None
+    at: str | None
+    by: str | None
+
+
+class CuratorCard(CuratorItem):
+    text: str | None
+    routing_reason: str | None
+    photos: list[str]
+    answer: CuratorAnswer | None
+    returned: CuratorReturn | None
+
+
 # --- administration (api/routers/admin.py) -----------------------------------------------------
 
 

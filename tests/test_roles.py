@@ -66,6 +66,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/operator"): ANYONE,  # the operator's intake; its data: /api/v1/callers and others
     ("GET", "/planner"): ANYONE,  # the layers are public; internal ones come by role from the API
     ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
+    ("GET", "/curator"): ANYONE,  # the curator's desk; its data: /api/v1/curator below
     ("GET", "/admin"): ANYONE,  # the administrator's page; its data: the admin API below
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,
@@ -100,6 +101,10 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/appeals/{number}/extend"): {"manager", "curator"},
     ("POST", "/api/v1/appeals/{number}/extension-request"): {"executor", "manager"},
     ("POST", "/api/v1/appeals/{number}/check"): {"curator"},
+    # the curator's queues and card (api/routers/curator.py)
+    ("GET", "/api/v1/curator/queues"): {"curator"},
+    ("GET", "/api/v1/curator/queues/{queue}"): {"curator"},
+    ("GET", "/api/v1/curator/appeals/{number}"): {"curator"},
     ("POST", "/api/v1/appeals/{number}/confirm"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/reject"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/cancel"): {"citizen"},
@@ -148,6 +153,7 @@ PATH_VALUES = {
     "rule_id": "999999999",
     "name": "no_such_layer",
     "sha256": "0" * 64,
+    "queue": "check",
     "z": "0",
     "x": "0",
     "y": "0",

@@ -286,6 +286,30 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     return render(request, "deputy.html", {"config": config})
 
 
+@router.get("/curator", response_class=HTMLResponse, name="portal_curator")
+async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The contact centre's curator: the queues with their counts (answers to check, appeals
+    returned as not in competence, with no location, with no executor), an appeal's card with
+    the answer's photos beside the appeal's, accept / return for rework, and a redirect helped
+    by the routing dry run at the appeal's point. curator.js reads /api/v1/curator/… with the
+    session cookie."""
+    config = {
+        "meUrl": "/api/v1/me",
+        "countsUrl": "/api/v1/curator/queues",
+        "queueUrl": "/api/v1/curator/queues/{queue}",
+        "cardUrl": "/api/v1/curator/appeals/{number}",
+        "checkUrl": "/api/v1/appeals/{number}/check",
+        "redirectUrl": "/api/v1/appeals/{number}/redirect",
+        "routeUrl": "/api/v1/route",
+        "photoUrl": "/api/v1/photos/{sha256}",
+        **_map_base(settings),
+        "logoutUrl": "/api/v1/auth/logout",
+        "loginUrl": path_for(request, "portal_login"),
+        "cabinetUrl": path_for(request, "portal_cabinet"),
+    }
+    return render(request, "curator.html", {"config": config})
+
+
 @router.get("/admin", response_class=HTMLResponse, name="portal_admin")
 async def admin_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The administrator's workstation: staff accounts (list by role, create bound to an

@@ -1,0 +1,214 @@
+"""The contact centre's curator, in Debian's chromium: from /cabinet to /curator, whose queues'
+counts equal SQL counts on the demo city; the curator accepts one explained answer and returns
+another for rework with a reason (the answer's photos beside the appeal's), and redirects an
+appeal returned as not in competence after the routing dry run at its point. The queue "check"
+holds only answers awaiting the curator, never a "done" one awaiting its author. Desktop and
+tablet (1024×768); no JavaScript errors."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+from browser import DESKTOP
+
+from gis.curator import CURATOR_RESULTS
+from gis.lifecycle import (
+    R_CHECKED,
+    R_DONE_AWAITING,
+    R_EXPLAINED_CHECK,
+    R_NOT_COMPETENT,
+    R_REWORK_CURATOR,
+)
+
+SEED = 11
+TABLET = {"width": 1024, "height": 768}
+ANSWER = "Роз'яснено: ремонт включено до плану на весну."
+
+
+def prepare(url: str) -> None:
+    """Three fresh answers awaiting the curator (with the executor's answer event), one
+    "done" answer awaiting its author, and one appeal returned as not in competence."""
+    with psycopg.connect(url) as conn:
+        ids = [r[0] for r in conn.execute(
+            "SELECT id FROM appeals WHERE geom IS NOT NULL AND executor_id IS NOT NULL"
+            " ORDER BY id DESC LIMIT 5").fetchall()]  # fmt: skip
+        for i in ids[:3]:
+            conn.execute(
+                "UPDATE appeals SET status = 'on_check', result = %s, closed_at = NULL,"
+                " answered_at = now() - interval '400 days',"
+                " deadline_at = now() + interval '5 days' WHERE id = %s",
+                (R_EXPLAINED_CHECK, i),
+            )
+            conn.execute(
+                "INSERT INTO appeal_events (appeal_id, actor, action, old, new)"
+                " VALUES (%s, 'Виконавець (демо)', 'answer', '{}', %s::jsonb)",
+                (i, json.dumps({"answer": ANSWER, "answer_kind": "explained"})),
+            )
+        conn.execute(
+            "UPDATE appeals SET status = 'on_check', result = %s, closed_at = NULL,"
+            " answered_at = now() WHERE id = %s",
+            (R_DONE_AWAITING, ids[3]),
+        )
+        conn.execute(
+            "UPDATE appeals SET status = 'registered', result = %s, closed_at = NULL,"
+            " updated_at = now() - interval '400 days',"
+            " executor_id = (SELECT id FROM executors WHERE kind = 'contact_centre' LIMIT 1)"
+            " WHERE id = %s",
+            (R_NOT_COMPETENT, ids[4]),
+        )
+        conn.execute(
+            "INSERT INTO appeal_events (appeal_id, actor, action, comment)"
+            " VALUES (%s, 'Виконавець (демо)', 'return', 'Не наша ділянка')",
+            (ids[4],),
+        )
+
+
+PORTAL = {"seed": SEED, "appeals": 1500, "prepare": prepare}
+
+
+def sql(url: str, query: str, params=()) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def expected_counts(url: str) -> dict[str, int]:
+    contact_centre = "(SELECT id FROM executors WHERE kind = 'contact_centre')"
+    return {
+        "check": sql(url, "SELECT count(*) FROM appeals WHERE status = 'on_check'"
+                          " AND result = ANY(%s)", (list(CURATOR_RESULTS),))[0][0],
+        "not_competent": sql(url, "SELECT count(*) FROM appeals WHERE status = 'registered'"
+                                  " AND result = %s", (R_NOT_COMPETENT,))[0][0],
+        "no_location": sql(url, "SELECT count(*) FROM appeals WHERE status <> 'closed'"
+                                " AND geom IS NULL")[0][0],
+        "no_executor": sql(url, "SELECT count(*) FROM appeals WHERE status <> 'closed' AND"
+                                f" (executor_id IS NULL OR (executor_id IN {contact_centre}"
+                                " AND result IS DISTINCT FROM %s))", (R_NOT_COMPETENT,))[0][0],
+    }  # fmt: skip
+
+
+def shown_counts(page) -> dict[str, int]:
+    return page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.count')]"
+        ".map(s => [s.id.replace('count-', ''), Number(s.dataset.count)]))"
+    )
+
+
+def open_desk(page, base: str) -> None:
+    page.click("#link-curator")
+    page.wait_for_url(base + "/curator")
+    page.wait_for_selector('#curator[data-state="ready"]', timeout=20_000)
+
+
+def open_card(page, number: str) -> None:
+    page.click(f'#queue-table tbody tr[data-number="{number}"] button')
+    page.wait_for_function("n => document.getElementById('card').dataset.number === n", arg=number)
+
+
+def wait_done(page) -> None:
+    page.wait_for_function("() => document.getElementById('card-done').textContent !== ''")
+
+
+def test_a_curator_accepts_one_answer_returns_another_and_redirects(
+    portal, signed_in, screenshot, browser_log
+):
+    base, url = portal.base, portal.db
+    page = signed_in("curator", viewport=DESKTOP)
+    assert page.is_visible("#link-curator")
+    open_desk(page, base)
+    counts = expected_counts(url)
+    assert counts["check"] >= 3 and counts["not_competent"] >= 1
+    assert shown_counts(page) == counts
+    # The "done" answer awaits its author, not the curator: on check, yet not in the queue.
+    awaiting_author = sql(url, "SELECT number FROM appeals WHERE status = 'on_check'"
+                               " AND result = %s", (R_DONE_AWAITING,))  # fmt: skip
+    listed = page.locator("#queue-table tbody tr").evaluate_all(
+        "rs => rs.map(r => r.dataset.number)"
+    )
+    assert listed and not {n for (n,) in awaiting_author} & set(listed)
+    assert int(page.get_attribute("#queue-table", "data-rows")) == min(counts["check"], 100)
+
+    prepared = {n for (n,) in sql(url, "SELECT a.number FROM appeals a JOIN appeal_events e"
+                                       " ON e.appeal_id = a.id WHERE e.new ->> 'answer' = %s",
+                                  (ANSWER,))}  # fmt: skip
+    first, second = [n for n in listed if n in prepared][:2]
+    open_card(page, first)
+    assert page.inner_text("#answer-text") == ANSWER
+    assert page.is_visible("#appeal-photos") and page.is_visible("#answer-photos")
+    assert "куратора" in page.inner_text("#card-awaiting")
+    screenshot(page, "curator_check_card")
+    page.click("#check-accept")
+    wait_done(page)
+    assert sql(url, "SELECT status, result FROM appeals WHERE number = %s", (first,)) == [
+        ("closed", R_CHECKED)
+    ]
+    page.wait_for_function(
+        "n => Number(document.getElementById('count-check').dataset.count) === n",
+        arg=counts["check"] - 1,
+    )
+
+    # Returning needs a reason: refused in the page, then sent with one.
+    open_card(page, second)
+    page.click("#check-return")
+    assert page.inner_text("#check-error") != ""
+    assert page.get_attribute("#check-comment", "aria-invalid") == "true"
+    page.fill("#check-comment", "Немає фото виконаних робіт")
+    page.click("#check-return")
+    wait_done(page)
+    assert sql(url, "SELECT status, result FROM appeals WHERE number = %s", (second,)) == [
+        ("rework", R_REWORK_CURATOR)
+    ]
+    assert sql(url, "SELECT e.comment FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id"
+                    " WHERE a.number = %s AND e.action = 'rework'", (second,)) == [
+        ("Немає фото виконаних робіт",)
+    ]  # fmt: skip
+    assert shown_counts(page) == expected_counts(url)
+
+    # Returned as not in competence: the dry run at its point, then the redirect.
+    page.click('.queue-tab[data-queue="not_competent"]')
+    page.wait_for_function(
+        "() => document.getElementById('queue-table').dataset.queue === 'not_competent'"
+    )
+    number = page.get_attribute("#queue-table tbody tr", "data-number")
+    open_card(page, number)
+    assert "Не наша ділянка" in page.inner_text("#returned-reason")
+    page.click("#dry-run")
+    page.wait_for_function("() => document.getElementById('dry-run-result').textContent !== ''")
+    if not page.input_value("#redirect-executor"):
+        page.fill(
+            "#redirect-executor",
+            sql(
+                url, "SELECT code FROM executors WHERE kind <> 'contact_centre' ORDER BY id LIMIT 1"
+            )[0][0],
+        )
+    target = page.input_value("#redirect-executor")
+    page.fill("#redirect-reason", "За належністю: ділянка району")
+    screenshot(page, "curator_redirect")
+    page.click("#redirect-submit")
+    wait_done(page)
+    assert sql(url, "SELECT e.code, a.status FROM appeals a JOIN executors e"
+                    " ON e.id = a.executor_id WHERE a.number = %s", (number,)) == [
+        (target, "registered")
+    ]  # fmt: skip
+    assert shown_counts(page) == expected_counts(url)
+    assert browser_log.errors == []
+
+
+def test_the_curator_desk_on_a_tablet_in_english(portal, signed_in, screenshot, browser_log):
+    page = signed_in("curator", viewport=TABLET)
+    page.goto(portal.base + "/curator?lang=en")
+    page.wait_for_selector('#curator[data-state="ready"]', timeout=20_000)
+    assert page.inner_text("h1") == "Curator's desk"
+    assert shown_counts(page) == expected_counts(portal.db)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "curator_tablet_en")
+    assert browser_log.errors == []
+
+
+def test_the_curator_api_refuses_an_unknown_queue(portal, signed_in):
+    page = signed_in("curator", viewport=DESKTOP)
+    answer = page.request.get(portal.base + "/api/v1/curator/queues/nope")
+    assert answer.status == 400
+    assert answer.json()["code"] == "invalid_value"
+    answer = page.request.get(portal.base + "/api/v1/curator/appeals/0000-nope")
+    assert answer.status == 404

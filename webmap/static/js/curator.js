@@ -1,0 +1,233 @@
+// The contact centre's curator (/curator): the queues with their counts, an appeal's card with
+// the answer's photos beside the appeal's, accept or return an answer for rework (with a
+// reason), and redirect an appeal returned as not in competence, helped by the routing dry
+// run at its point. Everything comes from the API with the session cookie.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("page-config").textContent);
+  const { t, locale, lang: LANG } = window.i18n;
+  const { api, postJson, csrf, text, el, STATUS_NAMES } = window.portal;
+  const $ = (id) => document.getElementById(id);
+  const root = $("curator");
+  const statusEl = $("desk-status");
+  const errorEl = $("desk-error");
+  const QUEUE_TITLES = {
+    check: t("Відповіді, що чекають перевірки куратором"),
+    not_competent: t("Повернуті як не в компетенції: перенаправити"),
+    no_location: t("Незакриті звернення без місця"),
+    no_executor: t("Незакриті звернення без виконавця"),
+  };
+  const AWAITING = { curator: t("куратора (перевірка відповіді)"), author: t("заявника (підтвердження)") };
+  const ANSWER_KINDS = { done: t("виконано"), explained: t("роз'яснено"), funding: t("потребує фінансування") };
+  const fill = (template, values) =>
+    template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
+  let current = "check";
+  let appeal = null;
+
+  function day(iso) {
+    if (!iso) return "—";
+    return new Date(iso).toLocaleDateString(locale, { timeZone: "Europe/Kyiv" });
+  }
+
+  function categoryOf(r) {
+    const name = (LANG === "en" && r.category_en) || r.category;
+    const kind = (LANG === "en" && r.kind_name_en) || r.kind_name;
+    return kind ? `${kind} — ${name}` : name;
+  }
+
+  async function loadCounts() {
+    const { ok, status, body } = await api(config.countsUrl);
+    if (status === 401) { window.location.assign(config.loginUrl); return false; }
+    if (!ok) throw new Error(body.detail || `HTTP ${status}`);
+    for (const [queue, n] of Object.entries(body.counts)) {
+      const span = $(`count-${queue}`);
+      if (span) { text(span, n); span.dataset.count = String(n); }
+    }
+    return true;
+  }
+
+  async function loadQueue(queue) {
+    current = queue;
+    for (const tab of document.querySelectorAll(".queue-tab")) {
+      tab.setAttribute("aria-pressed", String(tab.dataset.queue === queue));
+    }
+    text($("list-title"), QUEUE_TITLES[queue]);
+    const { ok, status, body } = await api(`${fill(config.queueUrl, { queue })}?limit=100`);
+    if (!ok) throw new Error(body.detail || `HTTP ${status}`);
+    const tbody = $("queue-table").querySelector("tbody");
+    tbody.replaceChildren();
+    for (const r of body.items) {
+      const row = document.createElement("tr");
+      row.dataset.number = r.number;
+      const first = el("th");
+      first.scope = "row";
+      const open = el("button", "link", r.number);
+      open.type = "button";
+      open.addEventListener("click", () => openCard(r.number).catch(fail));
+      first.appendChild(open);
+      row.appendChild(first);
+      row.appendChild(el("td", "", categoryOf(r)));
+      row.appendChild(el("td", "", r.address || "—"));
+      row.appendChild(el("td", "", r.executor || "—"));
+      row.appendChild(el("td", r.overdue ? "overdue" : "", day(r.deadline_at)));
+      tbody.appendChild(row);
+    }
+    $("queue-table").dataset.queue = queue;
+    $("queue-table").dataset.rows = String(body.items.length);
+    text($("queue-more"), body.count > body.returned
+      ? t("Показано {shown} з {total} (найдавніші).", { shown: body.returned, total: body.count })
+      : (body.count ? "" : t("У цій черзі звернень немає.")));
+  }
+
+  function photos(box, shas) {
+    box.replaceChildren();
+    if (!shas.length) { box.appendChild(el("span", "hint", t("немає"))); return; }
+    shas.forEach((sha, i) => {
+      const link = el("a");
+      link.href = fill(config.photoUrl, { sha256: sha });
+      link.target = "_blank";
+      link.rel = "noopener";
+      const img = el("img");
+      img.src = link.href;
+      img.alt = t("Фото {n}", { n: i + 1 });
+      link.appendChild(img);
+      box.appendChild(link);
+    });
+  }
+
+  async function openCard(number) {
+    const { ok, status, body } = await api(fill(config.cardUrl, { number }));
+    if (!ok) throw new Error(body.detail || `HTTP ${status}`);
+    appeal = body;
+    for (const row of $("queue-table").querySelectorAll("tbody tr")) {
+      row.classList.toggle("selected", row.dataset.number === number);
+    }
+    const card = $("card");
+    card.hidden = false;
+    card.dataset.number = number;
+    text($("card-title"), t("Звернення № {number}", { number }));
+    const result = (body.result && window.portal.resultOf(body)) || "";
+    text($("card-status"), [STATUS_NAMES[body.status] || body.status, result].filter(Boolean).join(" · "));
+    text($("card-awaiting"), AWAITING[body.awaiting] || "—");
+    text($("card-category"), categoryOf(body));
+    text($("card-address"), body.address || (body.lon == null ? t("без місця") : `${body.lat.toFixed(5)}, ${body.lon.toFixed(5)}`));
+    text($("card-executor"), body.executor || "—");
+    text($("card-routing"), body.routing_reason);
+    text($("card-deadline"), day(body.deadline_at));
+    text($("card-text"), body.text);
+    const answer = body.answer;
+    $("answer-box").hidden = !answer;
+    $("answer-photos-box").hidden = !answer;
+    if (answer) {
+      text($("answer-meta"), [ANSWER_KINDS[answer.kind] || answer.kind, day(answer.at), answer.by]
+        .filter(Boolean).join("; "));
+      text($("answer-text"), answer.text);
+      photos($("answer-photos"), answer.photos);
+    }
+    photos($("appeal-photos"), body.photos);
+    $("check-form").hidden = body.awaiting !== "curator";
+    const redirectable = ["registered", "in_work", "rework"].includes(body.status);
+    $("redirect-form").hidden = !redirectable;
+    text($("returned-reason"), body.returned
+      ? t("Повернуто як не в компетенції {date}: {reason}", { date: day(body.returned.at), reason: body.returned.reason })
+      : "");
+    $("dry-run").disabled = body.lon == null;
+    text($("dry-run-result"), body.lon == null ? t("Без місця: маршрутизація за точкою неможлива.") : "");
+    $("check-comment").value = "";
+    $("redirect-executor").value = "";
+    $("redirect-reason").value = "";
+    for (const id of ["check-error", "redirect-error", "card-done"]) text($(id), "");
+    $("card-title").focus();
+  }
+
+  async function done(message) {
+    text($("card-done"), message);
+    $("check-form").hidden = true;
+    $("redirect-form").hidden = true;
+    await loadCounts();
+    await loadQueue(current);
+  }
+
+  async function check(decision) {
+    const comment = $("check-comment").value.trim();
+    const field = $("check-comment");
+    if (decision === "return" && !comment) {
+      field.setAttribute("aria-invalid", "true");
+      text($("check-error"), t("Вкажіть причину повернення на доопрацювання."));
+      field.focus();
+      return;
+    }
+    field.setAttribute("aria-invalid", "false");
+    const payload = { decision };
+    if (comment) payload.comment = comment;
+    const { ok, body } = await postJson(fill(config.checkUrl, { number: appeal.number }), payload,
+      { "X-CSRF-Token": csrf.get() });
+    if (!ok) { text($("check-error"), body.detail || t("Не вдалося.")); return; }
+    await done(decision === "accept"
+      ? t("Відповідь прийнято: звернення № {number} закрито.", { number: appeal.number })
+      : t("Звернення № {number} повернуто на доопрацювання.", { number: appeal.number }));
+  }
+
+  async function dryRun() {
+    const params = new URLSearchParams({ category: appeal.category_id, lon: appeal.lon, lat: appeal.lat });
+    const { ok, body } = await api(`${config.routeUrl}?${params}`);
+    const out = $("dry-run-result");
+    if (!ok) { text(out, body.detail || t("Не вдалося.")); return; }
+    out.dataset.executor = body.executor_code || "";
+    text(out, body.executor_code
+      ? t("Маршрутизація в цій точці: {name} ({code}). {reason}", { name: body.executor_name, code: body.executor_code, reason: body.reason })
+      : t("Маршрутизація не знайшла виконавця: {reason}", { reason: body.reason }));
+    if (body.executor_code && !$("redirect-executor").value) $("redirect-executor").value = body.executor_code;
+  }
+
+  async function redirect(event) {
+    event.preventDefault();
+    const executor = $("redirect-executor").value.trim();
+    const reason = $("redirect-reason").value.trim();
+    $("redirect-executor").setAttribute("aria-invalid", String(!executor));
+    $("redirect-reason").setAttribute("aria-invalid", String(!reason));
+    if (!executor || !reason) {
+      text($("redirect-error"), t("Вкажіть виконавця і підставу перенаправлення."));
+      return;
+    }
+    const { ok, body } = await postJson(fill(config.redirectUrl, { number: appeal.number }),
+      { executor, reason }, { "X-CSRF-Token": csrf.get() });
+    if (!ok) { text($("redirect-error"), body.detail || t("Не вдалося.")); return; }
+    await done(t("Звернення № {number} перенаправлено: {executor}.", { number: appeal.number, executor: body.executor }));
+  }
+
+  function fail(exc) {
+    root.dataset.state = "error";
+    text(errorEl, t("Помилка: {message}", { message: exc.message }));
+  }
+
+  async function load() {
+    const me = await api(config.meUrl);
+    if (me.status === 401) { window.location.assign(config.loginUrl); return; }
+    if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
+    csrf.keep(me.body.csrf_token);
+    root.dataset.role = me.body.role;
+    text($("who"), me.body.full_name || me.body.email);
+    if (me.body.role !== "curator") {
+      root.dataset.state = "error";
+      text(statusEl, "");
+      text(errorEl, t("Ця сторінка — для кураторів контакт-центру."));
+      return;
+    }
+    if (!(await loadCounts())) return;
+    for (const tab of document.querySelectorAll(".queue-tab")) {
+      tab.addEventListener("click", () => loadQueue(tab.dataset.queue).catch(fail));
+    }
+    $("check-accept").addEventListener("click", () => check("accept").catch(fail));
+    $("check-return").addEventListener("click", () => check("return").catch(fail));
+    $("dry-run").addEventListener("click", () => dryRun().catch(fail));
+    $("redirect-form").addEventListener("submit", (event) => redirect(event).catch(fail));
+    await loadQueue(current);
+    text(statusEl, "");
+    root.dataset.state = "ready";
+  }
+
+  $("logout").addEventListener("click", () => window.portal.signOut(config, errorEl));
+  load().catch(fail);
+})();
