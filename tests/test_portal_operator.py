@@ -331,3 +331,61 @@ def test_a_phone_call_is_registered_by_keyboard_alone(
     expect(page.locator("#full_name")).to_have_value(CALLER["full_name"])
     expect(page.locator("#address-q")).to_be_focused()
     assert not browser_log.errors
+
+
+def test_the_appeal_form_offers_categories_for_a_citizens_words(portal, page):
+    """/appeal/new: «яма» (its placeholder's own example) is no category's name; the
+    categories it names are offered under the field, and picking one chooses it."""
+    page.goto(portal.base + "/appeal/new")
+    page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+    page.get_by_label("Категорія", exact=True).fill("яма")
+    first = page.locator("#category-suggest button").first
+    expect(first).to_contain_text("Ремонт та укладання асфальтного покриття")
+    first.click()
+    expect(page.locator("#category-kind")).to_contain_text("Ремонт та укладання асфальтного")
+    expect(page.locator("#category-suggest button")).to_have_count(0)
+    expect(page.locator("#error-category")).to_be_empty()
+
+
+def test_a_privileged_letter_with_no_location_from_a_known_caller(portal, signed_in, screenshot):
+    """A known caller (found by e-mail: their data filled in, their appeals listed) sends a
+    written letter about something with no place; a privilege is recorded: the appeal is
+    privileged, its channel is "letter", it has no point."""
+    with psycopg.connect(portal.db) as conn:
+        email, full_name, known = conn.execute(
+            "SELECT x.email, min(x.full_name), count(*) FROM appeal_authors x"
+            " WHERE x.email IS NOT NULL AND x.postal_address IS NOT NULL"
+            " GROUP BY x.email ORDER BY count(*) DESC, x.email LIMIT 1"
+        ).fetchone()
+    page = signed_in("operator", viewport={"width": 1024, "height": 768})
+    page.goto(portal.base + "/operator?lang=en")
+    page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    expect(page.locator("h1")).to_have_text("Taking a call")
+    page.locator("#caller-q").fill(email)
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#operator[data-caller="known"]')
+    expect(page.locator("#history-list li")).to_have_count(min(known, 20))
+    expect(page.locator("#email")).to_have_value(email)
+    page.get_by_label("Channel").select_option("letter")
+    page.get_by_label("Privilege (its legal ground), if any").fill("Учасник бойових дій")
+    page.get_by_label("No location (the problem is not tied to an address)").check()
+    expect(page.locator("#address-q")).to_be_disabled()
+    page.get_by_label("Category — in the caller's words").fill("квитанції")
+    page.keyboard.press("Enter")
+    expect(page.locator("#category-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    page.get_by_label("Text of the appeal").fill("Прошу пояснити нарахування у квитанції.")
+    page.get_by_role("button", name="Register the appeal").click()
+    page.wait_for_selector('#operator[data-state="done"], #operator[data-state="error"]')
+    errors = [e.inner_text() for e in page.locator(".error").all() if e.inner_text()]
+    assert page.get_attribute("#operator", "data-state") == "done", errors
+    expect(page.locator("#done-note")).to_have_text("Privileged: considered first.")
+    number = page.locator("#done-number").inner_text()
+    screenshot(page, "operator-letter-done-en", full_page=True)
+    with psycopg.connect(portal.db) as conn:
+        row = conn.execute(
+            "SELECT a.channel, a.privileged, a.geom IS NULL, x.privilege, x.email FROM appeals a"
+            " JOIN appeal_authors x ON x.appeal_id = a.id WHERE a.number = %s",
+            (number,),
+        ).fetchone()
+    assert row == ("letter", True, True, "Учасник бойових дій", email)

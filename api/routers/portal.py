@@ -195,6 +195,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "districtsStyle": districts.style.as_leaflet(),
         **_map_base(settings),
         "categoriesUrl": "/api/v1/categories",
+        "categorySearchUrl": "/api/v1/categories/search",  # by the words people use ("яма")
         "appealsUrl": "/api/v1/appeals",
         "nearbyUrl": "/api/v1/appeals/nearby",
         "reverseUrl": "/api/v1/geocode/reverse",

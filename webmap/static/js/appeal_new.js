@@ -174,9 +174,49 @@
     }
   }
   $("category").addEventListener("input", pickCategory);
+
+  // Words rather than a category's name ("яма", "батареї"): the categories they name
+  // (categories.keywords, /api/v1/categories/search) are offered under the field; picking one
+  // puts its label in the field.
+  let suggestSeq = 0;
+  let suggestTimer = null;
+  async function suggestCategories() {
+    const seq = ++suggestSeq;
+    const list = $("category-suggest");
+    const q = $("category").value.trim();
+    if (state.categoryId || q.length < 2) {
+      list.replaceChildren();
+      return;
+    }
+    const r = await api(`${config.categorySearchUrl}?q=${encodeURIComponent(q)}`);
+    if (seq !== suggestSeq) return; // a newer word meanwhile
+    list.replaceChildren();
+    for (const item of r.ok ? r.body.items.slice(0, 5) : []) {
+      const label = item.kind ? `${item.name} — ${item.kind}` : item.name;
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      text(b, label);
+      b.addEventListener("click", () => {
+        $("category").value = label;
+        list.replaceChildren();
+        pickCategory();
+        text($("error-category"), "");
+        $("category").removeAttribute("aria-invalid");
+        $("text").focus();
+      });
+      li.append(b);
+      list.append(li);
+    }
+  }
+  $("category").addEventListener("input", () => {
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(suggestCategories, 250);
+  });
   $("category").addEventListener("change", () => {
     pickCategory();
-    if ($("category").value.trim() && !state.categoryId) {
+    const suggested = $("category-suggest").children.length > 0;
+    if ($("category").value.trim() && !state.categoryId && !suggested) {
       showError("category", t("Оберіть категорію зі списку підказок."));
     } else {
       text($("error-category"), "");

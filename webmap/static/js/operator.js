@@ -228,6 +228,7 @@
   }
 
   function showError(parameter, message) {
+    root.dataset.state = "error";
     const target = $(ERROR_OF[parameter] || `error-${parameter}`) || $("error-form");
     text(target, message);
     const input = INPUT_OF[parameter] && $(INPUT_OF[parameter]);
@@ -294,7 +295,6 @@
     button.disabled = false;
     if (!r.ok) {
       showError(r.body.parameter, r.body.detail || `HTTP ${r.status}`);
-      root.dataset.state = "error";
       return;
     }
     const privileged = r.body.privileged ? t("Пільгове: розглядається першочергово.") : "";
