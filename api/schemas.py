@@ -765,6 +765,19 @@ class DirectoryExecutors(Out):
     returned: int
 
 
+class TerritoryReplacement(Out):
+    id: int
+    code: str
+    name: str
+    executor_id: int
+    version: int
+    applied: bool
+    old: dict[str, Any]
+    new: dict[str, Any]
+    old_area_m2: float
+    new_area_m2: float
+
+
 class RoutingRule(Out):
     id: int
     priority: int

@@ -313,3 +313,51 @@ async def delete_rule(conn, rule_id: int, *, actor: Any = None) -> None:
         await record_directory_change(conn, table="routing_rules", row_id=rule_id, actor=actor,
                                       action="deleted", old=_audited(gone, _RULE_AUDITED),
                                       new=None)  # fmt: skip
+
+
+# --- executor territories ------------------------------------------------------------------
+
+_TERRITORY_GEOJSON = "ST_AsGeoJSON(%s, 6)::json"
+
+
+async def replace_territory(conn, code: str, geom_hex: str, *, apply: bool,
+                            actor: Any = None) -> dict:  # fmt: skip
+    """A new outline (hex EWKB, a MultiPolygon in EPSG:4326) for the current territory
+    `code`: without `apply`, both outlines to compare; with it, the current version is closed
+    (valid_to) and the next one added, so appeals keep the areas they were routed by. Audited
+    with both versions' ids and areas."""
+    async with conn.transaction():
+        old = await _one(
+            conn,
+            "SELECT t.id, t.code, t.name, t.executor_id, t.version,"
+            f" {_TERRITORY_GEOJSON % 't.geom'} AS old,"
+            " round(ST_Area(t.geom::geography)) AS old_area_m2,"
+            f" {_TERRITORY_GEOJSON % 'n.geom'} AS new,"
+            " round(ST_Area(n.geom::geography)) AS new_area_m2"
+            " FROM executor_territories t,"
+            " (SELECT ST_Multi(ST_GeomFromEWKB(decode(%s, 'hex'))) AS geom) n"
+            " WHERE t.code = %s AND t.valid_to IS NULL FOR UPDATE OF t",
+            (geom_hex, code),
+        )
+        if old is None:
+            raise NotFound("territory_not_found", value=code)
+        answer = {**old, "applied": False}
+        if not apply:
+            return answer
+        row = await _one(
+            conn,
+            "WITH closed AS (UPDATE executor_territories SET valid_to = now() WHERE id = %s"
+            " RETURNING executor_id, code, name, version)"
+            " INSERT INTO executor_territories (executor_id, code, name, version, valid_from,"
+            " geom) SELECT executor_id, code, name, version + 1, now(),"
+            " ST_Multi(ST_GeomFromEWKB(decode(%s, 'hex'))) FROM closed"
+            " RETURNING id, version",
+            (old["id"], geom_hex),
+        )
+        assert row is not None  # the current version was locked above
+        await record_directory_change(
+            conn, table="executor_territories", row_id=code, actor=actor, action="replaced",
+            old={"id": old["id"], "version": old["version"], "area_m2": old["old_area_m2"]},
+            new={"id": row["id"], "version": row["version"], "area_m2": old["new_area_m2"]},
+        )  # fmt: skip
+    return {**answer, "id": row["id"], "version": row["version"], "applied": True}

@@ -190,6 +190,10 @@ MESSAGES: dict[str, str] = {
         "територію виконавця."
     ),
     "routing_rule_not_found": N_("Правило маршрутизації {id} не знайдено."),
+    "territory_not_found": N_("Чинної території виконавця з кодом «{value}» не знайдено."),
+    "territory_file_invalid": N_(
+        "Файл території не прочитано ({reason}): потрібен GeoJSON або GeoPackage з полігонами."
+    ),
     "layer_not_found": N_("Шар «{name}» не знайдено."),
     "layer_is_core": N_("Шар «{name}» — базовий; змінювати можна лише тематичні шари."),
     "invalid_update_regime": N_("Невідомий режим оновлення «{value}». Можливі: {allowed}."),

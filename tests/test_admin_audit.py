@@ -8,6 +8,7 @@ organisation, and every category (inactive ones too)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import psycopg
 import pytest
@@ -129,3 +130,56 @@ def test_categories_and_routing_rules_are_audited_and_the_chain_holds(client, de
     with psycopg.connect(demo_url) as conn:
         result = verify(conn)
     assert result["ok"], result["broken"]
+
+
+def test_a_territory_is_replaced_from_a_file_through_the_importer(client, demo_url):
+    admin = as_demo(demo_url, ADMIN_LOGIN)
+    with psycopg.connect(demo_url) as conn:
+        code, version, old_id, outline = conn.execute(
+            "SELECT code, version, id, ST_AsGeoJSON(ST_Buffer(geom, 0.002))"
+            " FROM executor_territories WHERE valid_to IS NULL ORDER BY id LIMIT 1"
+        ).fetchone()
+    file = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": json.loads(outline)}]}).encode()  # fmt: skip
+    url = f"/api/v1/directory/territories/{code}"
+
+    r = client.post(url, headers=admin, params={"filename": "new.geojson"}, content=file)
+    assert r.status_code == 200, r.text
+    preview = r.json()
+    assert preview["applied"] is False and preview["version"] == version
+    assert preview["new_area_m2"] > preview["old_area_m2"] > 0
+    assert preview["old"]["type"] == preview["new"]["type"] == "MultiPolygon"
+    with psycopg.connect(demo_url) as conn:  # nothing changed yet
+        assert conn.execute("SELECT valid_to FROM executor_territories WHERE id = %s",
+                            (old_id,)).fetchone() == (None,)  # fmt: skip
+
+    r = client.post(url, headers=admin, params={"filename": "new.geojson", "apply": "true"},
+                    content=file)  # fmt: skip
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["applied"] is True and done["version"] == version + 1 and done["id"] != old_id
+    with psycopg.connect(demo_url) as conn:
+        rows = conn.execute(
+            "SELECT id, version, valid_to IS NULL, round(ST_Area(geom::geography))"
+            " FROM executor_territories WHERE code = %s ORDER BY version",
+            (code,),
+        ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows][-2:] == [
+        (old_id, version, False), (done["id"], version + 1, True)]  # fmt: skip
+    assert float(rows[-1][3]) == done["new_area_m2"]
+    (event,) = events(demo_url, "executor_territories", code)
+    assert event[0] == "replaced" and event[3]["id"] == old_id and event[4]["id"] == done["id"]
+
+    r = client.post(url, headers=admin, params={"filename": "x.geojson"}, content=b"{nonsense")
+    assert r.status_code == 400 and r.json()["code"] == "territory_file_invalid"
+    r = client.post(url, headers=admin, params={"filename": "x.txt"}, content=file)
+    assert r.status_code == 400 and r.json()["code"] == "territory_file_invalid"
+    point = json.dumps({"type": "Point", "coordinates": [30.5, 50.45]}).encode()
+    r = client.post(url, headers=admin, params={"filename": "p.geojson"}, content=point)
+    assert r.status_code == 400 and r.json()["code"] == "territory_file_invalid"
+    r = client.post("/api/v1/directory/territories/nope", headers=admin,
+                    params={"filename": "new.geojson"}, content=file)  # fmt: skip
+    assert r.status_code == 404 and r.json()["code"] == "territory_not_found"
+    executor = as_demo(demo_url, "teploenergo@demo.hromada")
+    r = client.post(url, headers=executor, params={"filename": "new.geojson"}, content=file)
+    assert r.status_code == 403

@@ -3,11 +3,13 @@
 as the database holds, creates an executor account bound to an organisation, changes its
 role, sends it a reset link and deactivates it; saves a category's deadline; creates a
 routing rule for a ward, sees the ward drawn on the map, clicks a point inside it and sees
-the dry run choose the new rule and say why. Every change reaches the database and its audit
+the dry run choose the new rule and say why; draws an organisation's territories and replaces
+one from a GeoJSON file (previewed first). Every change reaches the database and its audit
 trail (tests/test_admin_audit.py checks the trail's contents)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import psycopg
@@ -53,7 +55,7 @@ def click_lon_lat(page, lon: float, lat: float) -> None:
 
 @pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
 def test_an_administrator_creates_an_executor_and_a_rule_the_dry_run_chooses(
-    portal, signed_in, screenshot, browser_log, viewport
+    portal, signed_in, screenshot, browser_log, viewport, tmp_path
 ):
     db, tag = portal.db, f"{viewport['width']}"
     page = open_admin(signed_in, viewport)
@@ -183,6 +185,26 @@ def test_an_administrator_creates_an_executor_and_a_rule_the_dry_run_chooses(
     expect(page.locator("#orgs-table tbody tr")).to_have_count(1)
     page.locator(f'#orgs-table tr[data-executor-id="{org}"]').get_by_role("button").click()
     expect(page.locator("#orgs-map")).to_have_attribute("data-territories", str(territories))
+
+    # One of them replaced from a file: previewed (old and new outlines), then replaced.
+    chosen = page.locator("#territory-code").input_value()
+    ((version, outline),) = sql(db, """
+        SELECT version, ST_AsGeoJSON(ST_Buffer(geom, 0.001)) FROM executor_territories
+         WHERE code = %s AND valid_to IS NULL""", (chosen,))  # fmt: skip
+    path = tmp_path / f"{chosen}.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": json.loads(outline)}]}))  # fmt: skip
+    page.set_input_files("#territory-file", str(path))
+    page.click("#territory-preview")
+    expect(page.locator("#territory-done")).to_contain_text(chosen)
+    expect(page.locator("#territory-apply")).to_be_enabled()
+    assert sql(db, "SELECT version FROM executor_territories WHERE code = %s"
+               " AND valid_to IS NULL", (chosen,)) == [(version,)]  # fmt: skip
+    page.click("#territory-apply")
+    expect(page.locator("#territory-form")).to_have_attribute("data-applied", "true")
+    expect(page.locator("#territory-done")).to_contain_text(str(version + 1))
+    assert sql(db, "SELECT version FROM executor_territories WHERE code = %s"
+               " AND valid_to IS NULL", (chosen,)) == [(version + 1,)]  # fmt: skip
     screenshot(page, f"admin_organisations_{tag}")
 
     # The page fits the tablet: nothing wider than the window.

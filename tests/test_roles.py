@@ -133,6 +133,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("DELETE", "/api/v1/routing-rules/{rule_id}"): ADMIN,
     ("GET", "/api/v1/directory/executors"): ADMIN,
     ("GET", "/api/v1/directory/categories"): ADMIN,
+    ("POST", "/api/v1/directory/territories/{code}"): ADMIN,
     ("PATCH", "/api/v1/layers/{name}"): {"planner", "admin"},
     ("GET", "/api/v1/layers"): ANYONE,  # the catalogue: owners, regimes, freshness
     # a ward's statistics and report (api/routers/wards.py): a deputy their own ward only

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 
 from api import schemas
@@ -14,6 +15,7 @@ from api.policy import Principal, allow
 from gis import admin
 from gis.models import Role
 from gis.values import Id, IdCursor, Int32
+from importers import territory
 from layers import catalogue
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -131,6 +133,34 @@ async def list_categories(principal: Annotated[Principal, allow(*ADMIN)], conn: 
     """Every category, inactive ones too (the public /categories lists the active only)."""
     items = await admin.list_categories(conn)
     return {"items": items, "returned": len(items)}
+
+
+TERRITORY_FILE = {
+    "requestBody": {
+        "required": True,
+        "description": "The file itself: GeoJSON or GeoPackage with the territory's polygons",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post(
+    "/directory/territories/{code}", response_model=schemas.TerritoryReplacement,
+    name="admin_replace_territory", openapi_extra=TERRITORY_FILE,
+)  # fmt: skip
+async def replace_territory(
+    code: str,
+    request: Request,
+    principal: Annotated[Principal, allow(*ADMIN)],
+    conn: ConnDep,
+    filename: Annotated[str, Query(max_length=255)],
+    apply: bool = False,
+) -> dict:
+    """A new outline of an executor territory from a file (the body), read by the importer:
+    without `apply` both outlines to compare, with it a new version of the territory."""
+    data = await request.body()
+    geom = await run_in_threadpool(territory.read_territory, data, filename)
+    return await admin.replace_territory(conn, code, geom, apply=apply, actor=principal)
 
 
 # --- categories ----------------------------------------------------------------------------

@@ -315,10 +315,11 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 async def admin_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The administrator's workstation: staff accounts (list by role, create bound to an
     organisation, a ward or the contact centre, change the role, deactivate, send a reset
-    link), categories (deadline, active), routing rules (list, create, delete, the rule's
-    territory on the map, the routing dry run at a clicked point). admin.js reads and changes
-    everything through the admin API with the session cookie and its CSRF token; each change
-    is audited there (gis/admin.py)."""
+    link), categories (deadline, active, keywords), routing rules (list, create, delete, the
+    rule's territory on the map, the routing dry run at a clicked point), organisations with
+    their territories (one replaced from a file, old and new outlines compared first).
+    admin.js reads and changes everything through the admin API with the session cookie and
+    its CSRF token; each change is audited there (gis/admin.py)."""
     config = {
         "meUrl": "/api/v1/me",
         "usersUrl": "/api/v1/users",
@@ -331,6 +332,7 @@ async def admin_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "districtsUrl": path_for(request, "ogc_items", collection_id="districts"),
         "wardsUrl": path_for(request, "ogc_items", collection_id="wards"),
         "territoriesUrl": path_for(request, "ogc_items", collection_id="executor_territories"),
+        "territoryUrl": "/api/v1/directory/territories/{code}",
         **_map_base(settings),
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),

@@ -579,14 +579,28 @@
     },
   }).addTo(orgsMap);
 
-  async function showTerritories(org) {
+  // A territory's old outline (red, dashed) and the file's new one (green), to compare.
+  const compareLayer = L.featureGroup().addTo(orgsMap);
+
+  // keep: after a replacement, the comparison and its message stay on the map.
+  async function showTerritories(org, keep = false) {
     $("orgs-error").textContent = "";
     orgsMapEl.dataset.state = "loading";
     orgsLayer.clearLayers();
+    if (!keep) compareLayer.clearLayers();
     try {
       const url = `${config.territoriesUrl}?executor_id=${encodeURIComponent(org.id)}&limit=500`;
       const features = await window.portal.fetchAllFeatures(url);
       orgsLayer.addData(features);
+      const select = $("territory-code");
+      const chosen = select.value;
+      select.replaceChildren(...features.map((f) =>
+        option(f.properties.code, `${f.properties.name || ""} (${f.properties.code})`)));
+      if (keep && chosen) select.value = chosen;
+      $("territory-form").hidden = !features.length;
+      if (keep) return;
+      $("territory-apply").disabled = true;
+      $("territory-done").hidden = true;
       if (features.length) orgsMap.fitBounds(orgsLayer.getBounds(), { padding: [12, 12], animate: false });
       text($("orgs-status"), t("{name}: територій на мапі — {n}.", { name: executorName(org), n: features.length }));
       orgsMapEl.dataset.territories = String(features.length);
@@ -596,6 +610,55 @@
       orgsMapEl.dataset.state = "ready";
     }
   }
+
+  async function sendTerritory(apply) {
+    const errorBox = $("territory-error");
+    const done = $("territory-done");
+    errorBox.textContent = "";
+    done.hidden = true;
+    const file = $("territory-file").files[0];
+    if (!file) {
+      text(errorBox, t("Оберіть файл з новою межею."));
+      return;
+    }
+    const code = $("territory-code").value;
+    const params = new URLSearchParams({ filename: file.name });
+    if (apply) params.set("apply", "true");
+    const url = `${config.territoryUrl.replace("{code}", encodeURIComponent(code))}?${params}`;
+    const r = await api(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/octet-stream", ...headers() },
+      body: await file.arrayBuffer(),
+    });
+    if (!r.ok) {
+      text(errorBox, fail(r.body));
+      return;
+    }
+    const d = r.body;
+    compareLayer.clearLayers();
+    L.geoJSON(d.old, { style: () => ({ color: "#b3261e", weight: 2, dashArray: "6 4", fillOpacity: 0 }) }).addTo(compareLayer);
+    L.geoJSON(d.new, { style: () => ({ color: "#2e7d32", weight: 2.5, fillColor: "#2e7d32", fillOpacity: 0.15 }) }).addTo(compareLayer);
+    orgsMap.fitBounds(compareLayer.getBounds(), { padding: [12, 12], animate: false });
+    const areas = { code, old: Math.round(d.old_area_m2 / 1e4), new: Math.round(d.new_area_m2 / 1e4) };
+    text(done, apply
+      ? t("Територію {code} замінено: версія {version}, площа {old} → {new} га.", { ...areas, version: d.version })
+      : t("Перегляд {code}: площа {old} → {new} га. Якщо все правильно, натисніть «Замінити».", areas));
+    done.hidden = false;
+    $("territory-form").dataset.applied = String(d.applied);
+    $("territory-apply").disabled = apply;
+    if (apply) {
+      const org = state.executors.find((e) => e.id === d.executor_id);
+      if (org) await showTerritories(org, true);
+    }
+  }
+  $("territory-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendTerritory(false);
+  });
+  $("territory-apply").addEventListener("click", () => sendTerritory(true));
+  $("territory-file").addEventListener("change", () => {
+    $("territory-apply").disabled = true;
+  });
 
   function orgRow(org) {
     const tr = document.createElement("tr");
