@@ -175,6 +175,15 @@ def test_the_signed_in_pages_draw_under_the_policy(portal, new_context, screensh
     page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=15_000)
     w.check("report.html")
 
+    w = Watched(new_context())
+    page = w.page
+    sign_in(page, portal.base, portal.account("admin"))
+    page.goto(portal.base + "/admin")
+    page.wait_for_selector('#admin[data-state="ready"]', timeout=15_000)
+    page.locator("#rules-table tbody tr button").first.click()  # a rule's area on the map
+    page.wait_for_selector('#rules-map[data-state="ready"]', timeout=15_000)
+    w.check("/admin")
+
 
 def _png() -> bytes:
     from PIL import Image
