@@ -389,3 +389,56 @@ def test_a_privileged_letter_with_no_location_from_a_known_caller(portal, signed
             (number,),
         ).fetchone()
     assert row == ("letter", True, True, "Учасник бойових дій", email)
+
+
+def test_an_open_duplicate_nearby_is_named_instead_of_a_new_appeal(portal, client, signed_in):
+    """An open pothole appeal at «Хрещатик, 23»: the operator taking a call about the same
+    place and category sees it listed, and by keyboard names its number to the caller; no new
+    appeal is registered."""
+    operator = _bearer(client, portal, "operator")
+    category = client.get("/api/v1/categories/search", params={"q": "яма"}).json()["items"][0]
+    r = client.post(
+        "/api/v1/appeals",
+        json={"category": category["id"], "text": "Яма на дорозі біля будинку.",
+              "location": {"address": "Хрещатик, 23"}, "channel": "phone_1551",
+              "author": {"full_name": "Коваль Іван", "phone": "+380501234567",
+                         "postal_address": "Київ, вул. Хрещатик, 23, кв. 1"}},
+        headers={**operator, "Idempotency-Key": "duplicate-nearby-1"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    existing = r.json()["number"]
+    before = _count(portal.db)
+
+    page = signed_in("operator")
+    page.goto(portal.base + "/operator")
+    page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    page.locator("#address-q").focus()
+    page.keyboard.type("Хрещатик, 23")
+    page.keyboard.press("Enter")
+    expect(page.locator("#address-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#category-q")).to_be_focused()
+    page.keyboard.type("яма")
+    page.keyboard.press("Enter")
+    expect(page.locator("#category-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    name = f"Назвати заявникові номер № {existing} замість нового"
+    button = page.get_by_role("button", name=name)
+    expect(button).to_be_visible()
+    expect(page.locator("#text")).to_be_focused()
+    # Back from the text to the list (its last entry first: other tests' appeals may be near).
+    for _ in range(6):
+        page.keyboard.press("Shift+Tab")
+        if button.evaluate("b => b === document.activeElement"):
+            break
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#operator[data-state="done"]')
+    expect(page.locator("#done-number")).to_have_text(existing)
+    expect(page.locator("#done-note")).to_contain_text("Нове звернення не зареєстровано")
+    assert _count(portal.db) == before
+
+
+def _count(db: str) -> int:
+    with psycopg.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM appeals").fetchone()[0]
