@@ -29,6 +29,7 @@ from api.routers import (
     health,
     layer_catalogue,
     lifecycle,
+    manager,
     me,
     ogc,
     operator,
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(portal.router)
     app.include_router(staff.router)
     app.include_router(curator.router)
+    app.include_router(manager.router)
     app.include_router(lifecycle.router)  # before appeals: /appeals/nearby is no number
     app.include_router(admin.router)
     app.include_router(auth.router)

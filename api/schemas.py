@@ -693,6 +693,61 @@ class CuratorCard(CuratorItem):
     returned: CuratorReturn | None
 
 
+# --- the manager's АРМ (api/routers/manager.py, gis/manager.py) ---
+
+
+class ManagerCounts(Out):
+    open: int
+    overdue: int
+    due_2d: int
+    due_later: int
+    control: int
+
+
+class ManagerRow(ManagerCounts):
+    executor_id: int
+    code: str | None
+    name: str | None
+
+
+class ManagerSummary(Out):
+    rows: list[ManagerRow]
+    total: ManagerCounts
+
+
+class ManagerItem(Out):
+    number: str
+    status: str
+    privileged: bool
+    address: str | None
+    created_at: str | None
+    deadline_at: str | None
+    overdue: bool | None
+    control_until: str | None
+    category: str
+    category_en: str | None
+    kind_name: str | None
+    kind_name_en: str | None
+    executor_id: int | None
+    executor_code: str | None
+    executor: str | None
+    lon: float | None
+    lat: float | None
+
+
+class ManagerList(Out):
+    bucket: str
+    count: int
+    returned: int
+    items: list[ManagerItem]
+
+
+class ControlSet(Out):
+    number: str
+    control_until: str | None
+    control_by: int | None
+
+
 # --- administration (api/routers/admin.py) -----------------------------------------------------
 
 
@@ -1072,6 +1127,7 @@ CHECK_BODY = _body(
     _object("decision", decision={"type": "string", "enum": ["accept", "return"]}, comment=_TEXT)
 )
 COMMENT_BODY = _body(_object(comment=_TEXT))
+CONTROL_BODY = _body(_object("until", until={"type": ["string", "null"], "format": "date"}))
 
 
 def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -688,7 +688,7 @@ class _Everyone:
 # (author's words, curator's notes, anything marked internal) stays with staff.
 PUBLIC_COMMENT_ACTIONS = ("return", "redirect", "reroute", "extend", "delegate")
 # Steps that are the staff's own business: not in the public history at all.
-STAFF_ONLY_ACTIONS = ("ask_extension",)
+STAFF_ONLY_ACTIONS = ("ask_extension", "control")  # control: gis/manager.py
 
 
 async def history(conn, number: str) -> dict:

@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/planner"): ANYONE,  # the layers are public; internal ones come by role from the API
     ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
     ("GET", "/curator"): ANYONE,  # the curator's desk; its data: /api/v1/curator below
+    ("GET", "/manager"): ANYONE,  # the manager's АРМ; its data: /api/v1/manager below
     ("GET", "/admin"): ANYONE,  # the administrator's page; its data: the admin API below
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,
@@ -105,6 +106,11 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/curator/queues"): {"curator"},
     ("GET", "/api/v1/curator/queues/{queue}"): {"curator"},
     ("GET", "/api/v1/curator/appeals/{number}"): {"curator"},
+    # the manager's АРМ and personal control (api/routers/manager.py)
+    ("GET", "/api/v1/manager/summary"): {"manager"},
+    ("GET", "/api/v1/manager/appeals"): {"manager"},
+    ("GET", "/api/v1/manager/appeals.csv"): {"manager"},
+    ("POST", "/api/v1/appeals/{number}/control"): {"manager"},
     ("POST", "/api/v1/appeals/{number}/confirm"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/reject"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/cancel"): {"citizen"},

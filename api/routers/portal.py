@@ -311,6 +311,29 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     return render(request, "curator.html", {"config": config})
 
 
+@router.get("/manager", response_class=HTMLResponse, name="portal_manager")
+async def manager_page(request: Request) -> HTMLResponse:
+    """The manager's АРМ: unexecuted appeals counted by sub-organisation (overdue, due within
+    2 days, due later, under personal control), the list behind each count and its CSV, and an
+    appeal's card with resolutions (main executor, co-executors, each with a deadline and a
+    text) and personal control. manager.js reads the API with the session cookie."""
+    config = {
+        "meUrl": "/api/v1/me",
+        "summaryUrl": "/api/v1/manager/summary",
+        "listUrl": "/api/v1/manager/appeals",
+        "csvUrl": "/api/v1/manager/appeals.csv",
+        "cardUrl": "/api/v1/queue/{number}",
+        "executorsUrl": "/api/v1/me/executors",
+        "resolutionsUrl": "/api/v1/appeals/{number}/resolutions",
+        "delegateUrl": "/api/v1/appeals/{number}/delegate",
+        "controlUrl": "/api/v1/appeals/{number}/control",
+        "logoutUrl": "/api/v1/auth/logout",
+        "loginUrl": path_for(request, "portal_login"),
+        "cabinetUrl": path_for(request, "portal_cabinet"),
+    }
+    return render(request, "manager.html", {"config": config})
+
+
 @router.get("/admin", response_class=HTMLResponse, name="portal_admin")
 async def admin_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The administrator's workstation: staff accounts (list by role, create bound to an
