@@ -269,3 +269,14 @@ def test_the_demo_citizens_own_name_is_accepted(name):
     with pytest.raises(intake.InvalidInput):
         intake.check_author(intake.Author(full_name="Оксана 007", postal_address="Київ",
                                           email="o@x.test"), citizen)  # fmt: skip
+
+
+# --- after filing, "Мої звернення" ----------------------------------------------------------------
+
+
+def test_after_filing_my_appeals_leads_to_the_citizens_list(client):
+    page = client.get("/appeal/new")
+    assert page.status_code == 200
+    link = page.text.split('id="done-mine"', 1)[1].split("</p>", 1)[0]
+    assert 'href="/cabinet/appeals"' in link, link
+    assert client.get("/cabinet/appeals").status_code == 200
