@@ -238,10 +238,18 @@ def test_categories_from_1551(db_url, shared_data):
         ("General",)
     ]
     codes = dict(q(db_url, "SELECT code, name FROM categories"))
+    # The words callers use, per kind (importers/categories.py KIND_KEYWORDS).
+    words = dict(q(db_url, "SELECT name, keywords FROM categories WHERE parent_id IS NULL"))
+    assert "яма" in words["Ремонт та укладання асфальтного покриття"]
+    assert "ліфт" in words["Ліфт"] and "сміття" in words["Сміття"]
+    # The administrator's own keywords survive a re-import.
+    with psycopg.connect(db_url) as conn:
+        conn.execute("UPDATE categories SET keywords = '{омела}' WHERE name = 'Ліфт'")
 
     again = run_import(db_url, shared_data / PROFILE, "categories")
     assert (again.added, again.changed, again.removed, again.unchanged) == (0, 0, 0, len(codes))
     assert dict(q(db_url, "SELECT code, name FROM categories")) == codes, "codes are stable"
+    assert q(db_url, "SELECT keywords FROM categories WHERE name = 'Ліфт'") == [(["омела"],)]
 
 
 def test_load_reference_data_twice(db_url, shared_data):
