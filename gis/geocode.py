@@ -11,6 +11,11 @@ side), or, past the street's last known house, one step on along the line of its
 known houses (at most one of their spacing farther). Such a hit says `approximate: true`; a
 street with a single known house gives that house's point. "Хрещатик, 22" lies between 18/2 and
 30/1; "Велика Васильківська, 1" a step before 8, towards Бессарабська площа.
+
+The reach is the data's: of Kyiv's 2,843 registered streets, 285 have a point of interest with
+a house number in the OSM extract (the busiest ones); on the others a house is not found and
+the place is picked on the map instead. Building addresses or street lines, once imported,
+would serve every street.
 """
 
 from __future__ import annotations

@@ -442,3 +442,34 @@ def test_an_open_duplicate_nearby_is_named_instead_of_a_new_appeal(portal, clien
 def _count(db: str) -> int:
     with psycopg.connect(db) as conn:
         return conn.execute("SELECT count(*) FROM appeals").fetchone()[0]
+
+
+def test_a_place_clicked_on_the_operators_map(portal, signed_in):
+    """A street with no known house: the operator clicks the place on the map; the appeal is
+    registered at that point."""
+    page = signed_in("operator")
+    page.goto(portal.base + "/operator")
+    page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    page.evaluate(
+        "() => window.hromadaOperatorMap.setView([50.4501, 30.5234], 16, {animate: false})"
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector('#operator[data-place="set"]')
+    expect(page.locator("#place-info")).to_have_text("Точка на мапі")
+    page.locator("#category-q").fill("сміття")
+    page.keyboard.press("Enter")
+    expect(page.locator("#category-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    page.locator("#full_name").fill(CALLER["full_name"])
+    page.locator("#phone").fill("+380501112299")
+    page.locator("#postal_address").fill(CALLER["postal_address"])
+    page.locator("#text").fill("Не вивозять сміття з контейнерів.")
+    page.locator("#submit").click()
+    page.wait_for_selector('#operator[data-state="done"]', timeout=15_000)
+    number = page.locator("#done-number").inner_text()
+    with psycopg.connect(portal.db) as conn:
+        lon, lat = conn.execute(
+            "SELECT ST_X(geom), ST_Y(geom) FROM appeals WHERE number = %s", (number,)
+        ).fetchone()
+    assert abs(lon - 30.5234) < 0.002 and abs(lat - 50.4501) < 0.002

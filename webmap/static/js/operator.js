@@ -118,7 +118,7 @@
       return;
     }
     marker.setLatLng([place.lat, place.lon]).addTo(map);
-    map.setView([place.lat, place.lon], 17, { animate: false });
+    if (place.type !== "point") map.setView([place.lat, place.lon], 17, { animate: false });
     const note = place.approximate ? t(" (положення будинку приблизне: між сусідніми будинками вулиці)") : "";
     text($("place-info"), `${place.label}${note}`);
     text($("address-status"), t("Обрано: {address}", { address: place.label }));
@@ -147,6 +147,14 @@
         setPlace(item);
         $("category-q").focus();
       }); // prettier-ignore
+  });
+
+  // With the mouse, a place may also be clicked on the map (a street with no known house).
+  map.on("click", (e) => {
+    if ($("no-location").checked) return;
+    $("address-results").replaceChildren();
+    setPlace({ type: "point", lon: Number(e.latlng.lng.toFixed(6)), lat: Number(e.latlng.lat.toFixed(6)),
+      label: t("Точка на мапі") }); // prettier-ignore
   });
 
   $("no-location").addEventListener("change", () => {
