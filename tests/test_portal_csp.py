@@ -184,6 +184,17 @@ def test_the_signed_in_pages_draw_under_the_policy(portal, new_context, screensh
     page.wait_for_selector('#rules-map[data-state="ready"]', timeout=15_000)
     w.check("/admin")
 
+    w = Watched(new_context())
+    page = w.page
+    sign_in(page, portal.base, portal.account("operator"))
+    page.goto(portal.base + "/operator")
+    page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    page.locator("#address-q").fill("Хрещатик, 22")
+    page.keyboard.press("Enter")
+    page.locator("#address-results button").first.click()  # the map follows
+    page.wait_for_selector('#operator[data-place="set"]', timeout=15_000)
+    w.check("/operator")
+
 
 def _png() -> bytes:
     from PIL import Image
