@@ -685,12 +685,20 @@ class CuratorReturn(Out):
     by: str | None
 
 
+class CuratorTerritory(Out):
+    executor_code: str | None
+    executor: str | None
+    name: str | None
+    geometry: dict[str, Any]
+
+
 class CuratorCard(CuratorItem):
     text: str | None
     routing_reason: str | None
     photos: list[str]
     answer: CuratorAnswer | None
     returned: CuratorReturn | None
+    territories: list[CuratorTerritory]
 
 
 # --- the manager's АРМ (api/routers/manager.py, gis/manager.py) ---

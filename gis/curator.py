@@ -107,7 +107,8 @@ async def items(conn, queue: Any, *, limit: int, offset: int = 0) -> dict:
 async def card(conn, number: str) -> dict:
     """An appeal as the curator checks or redirects it: its text, place, routing reason, the
     latest answer (text, kind, photos) beside the appeal's own photos, and the latest return
-    as not in competence (its reason)."""
+    as not in competence (its reason), and the executor territories covering its point (the
+    candidates of a redirect, with their outlines)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             f"SELECT a.id AS _id, a.text, a.routing_reason, {_COLUMNS} {_FROM}"
@@ -132,6 +133,17 @@ async def card(conn, number: str) -> dict:
             (appeal_id,),
         )
         events = {e.pop("action"): iso_row(e) for e in await cur.fetchall()}
+        # The candidate territories: every current executor territory covering the point,
+        # the 8 smallest first, simplified for the map (about 20 m).
+        await cur.execute(
+            "SELECT e.code AS executor_code, coalesce(e.short_name, e.name) AS executor,"
+            " t.name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(t.geom, 0.0002), 6)::json"
+            " AS geometry FROM appeals a JOIN executor_territories t ON t.valid_to IS NULL"
+            " AND ST_Covers(t.geom, a.geom) JOIN executors e ON e.id = t.executor_id"
+            " WHERE a.id = %s ORDER BY ST_Area(t.geom), t.id LIMIT 8",
+            (appeal_id,),
+        )
+        territories = await cur.fetchall()
     answer = events.get("answer")
     returned = events.get("return")
     return {
@@ -143,6 +155,7 @@ async def card(conn, number: str) -> dict:
             "by": answer["actor"],
             "photos": [p["sha256"] for p in photos if p["kind"] == "answer"],
         },
+        "territories": territories,
         "returned": None if returned is None else {
             "reason": returned["comment"], "at": returned["at"], "by": returned["actor"],
         },

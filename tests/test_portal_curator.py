@@ -172,6 +172,23 @@ def test_a_curator_accepts_one_answer_returns_another_and_redirects(
     number = page.get_attribute("#queue-table tbody tr", "data-number")
     open_card(page, number)
     assert "Не наша ділянка" in page.inner_text("#returned-reason")
+    # The candidate territories: those covering the point, on the map and as buttons.
+    covering = sql(
+        url,
+        "SELECT e.code FROM appeals a JOIN executor_territories t ON t.valid_to IS NULL"
+        " AND ST_Covers(t.geom, a.geom) JOIN executors e ON e.id = t.executor_id"
+        " WHERE a.number = %s",
+        (number,),
+    )
+    buttons = page.locator("#territories button")
+    shown = min(len(covering), 8)  # the 8 smallest at most
+    assert buttons.count() == shown > 0
+    assert page.get_attribute("#territory-map", "data-territories") == str(shown)
+    assert page.locator("#territory-map path.leaflet-interactive").count() >= shown
+    buttons.first.click()
+    assert page.input_value("#redirect-executor") == buttons.first.get_attribute("data-executor")
+    assert page.input_value("#redirect-executor") in {c for (c,) in covering}
+    page.fill("#redirect-executor", "")
     page.click("#dry-run")
     page.wait_for_function("() => document.getElementById('dry-run-result').textContent !== ''")
     if not page.input_value("#redirect-executor"):

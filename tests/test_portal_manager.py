@@ -109,6 +109,17 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
     for executor, counts in units.items():
         assert counts == expected(url, executor), executor
     assert int(page.get_attribute("#list", "data-count")) == before["open"]
+    # The map: every located unexecuted appeal, coloured by lateness as the counts are.
+    page.wait_for_selector("#late-map[data-markers]")
+    located = {
+        b: sql(url, "SELECT count(*) FROM appeals WHERE executor_id = ANY(%s) AND status <>"
+                    f" 'closed' AND geom IS NOT NULL AND {BUCKETS[b]}", (subtree(url),))[0][0]
+        for b in ("open", "overdue", "due_2d", "due_later")
+    }  # fmt: skip
+    assert int(page.get_attribute("#late-map", "data-markers")) == located["open"] > 0
+    for late in ("overdue", "due_2d", "due_later"):
+        assert int(page.get_attribute("#late-map", f"data-{late}")) == (located[late]), late
+    assert page.locator("#late-map path.leaflet-interactive").count() == located["open"]
 
     # An appeal of the organisation itself: a resolution to two of its sub-organisations.
     top = sql(url, "SELECT executor_id FROM users WHERE email = %s", (manager.login,))[0][0]

@@ -312,11 +312,12 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.get("/manager", response_class=HTMLResponse, name="portal_manager")
-async def manager_page(request: Request) -> HTMLResponse:
+async def manager_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The manager's АРМ: unexecuted appeals counted by sub-organisation (overdue, due within
     2 days, due later, under personal control), the list behind each count and its CSV, and an
     appeal's card with resolutions (main executor, co-executors, each with a deadline and a
-    text) and personal control. manager.js reads the API with the session cookie."""
+    text) and personal control; a map of the unexecuted appeals coloured by lateness.
+    manager.js reads the API with the session cookie."""
     config = {
         "meUrl": "/api/v1/me",
         "summaryUrl": "/api/v1/manager/summary",
@@ -327,6 +328,7 @@ async def manager_page(request: Request) -> HTMLResponse:
         "resolutionsUrl": "/api/v1/appeals/{number}/resolutions",
         "delegateUrl": "/api/v1/appeals/{number}/delegate",
         "controlUrl": "/api/v1/appeals/{number}/control",
+        **_map_base(settings),
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
         "cabinetUrl": path_for(request, "portal_cabinet"),

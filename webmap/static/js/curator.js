@@ -96,6 +96,50 @@
     });
   }
 
+  // --- the candidate territories of a redirect, on a map --------------------------------------
+  let map = null;
+  let drawn = null;
+  const TERRITORY_COLOURS = ["#1f5fa8", "#8a5a9e", "#2e7d32", "#d97a00", "#b3261e"];
+
+  function choose(territory) {
+    $("redirect-executor").value = territory.executor_code || "";
+    $("redirect-executor").focus();
+  }
+
+  function drawTerritories(body) {
+    const box = $("territories-box");
+    const list = $("territories");
+    list.replaceChildren();
+    box.hidden = !body.territories.length || body.lon == null;
+    if (box.hidden) return;
+    for (const territory of body.territories) {
+      const button = el("button", "secondary",
+        t("Обрати: {executor} ({name})", { executor: territory.executor, name: territory.name }));
+      button.type = "button";
+      button.dataset.executor = territory.executor_code;
+      button.addEventListener("click", () => choose(territory));
+      list.appendChild(button);
+    }
+    if (!map) {
+      map = L.map($("territory-map"), { zoomControl: true, keyboard: true });
+      window.portal.addBackground(map, config, config.attribution);
+    }
+    if (drawn) drawn.remove();
+    drawn = L.featureGroup().addTo(map);
+    body.territories.forEach((territory, i) => {
+      const colour = TERRITORY_COLOURS[i % TERRITORY_COLOURS.length];
+      L.geoJSON(territory.geometry, {
+        style: () => ({ color: colour, weight: 2, fillColor: colour, fillOpacity: 0.08 }),
+      }).bindTooltip(`${territory.executor} — ${territory.name}`)
+        .on("click", () => choose(territory)).addTo(drawn);
+    });
+    L.circleMarker([body.lat, body.lon], { radius: 7, color: "#1d2a36", weight: 2, fillColor: "#ffd166", fillOpacity: 1 })
+      .addTo(drawn);
+    map.invalidateSize();
+    map.fitBounds(drawn.getBounds(), { padding: [10, 10], animate: false });
+    $("territory-map").dataset.territories = String(body.territories.length);
+  }
+
   async function openCard(number) {
     const { ok, status, body } = await api(fill(config.cardUrl, { number }));
     if (!ok) throw new Error(body.detail || `HTTP ${status}`);
@@ -134,6 +178,7 @@
       : "");
     $("dry-run").disabled = body.lon == null;
     text($("dry-run-result"), body.lon == null ? t("Без місця: маршрутизація за точкою неможлива.") : "");
+    if (redirectable) drawTerritories(body);
     $("check-comment").value = "";
     $("redirect-executor").value = "";
     $("redirect-reason").value = "";
@@ -141,12 +186,13 @@
     $("card-title").focus();
   }
 
+  // After an action: the counts and the queue again, then the message (tests wait on it).
   async function done(message) {
-    text($("card-done"), message);
     $("check-form").hidden = true;
     $("redirect-form").hidden = true;
     await loadCounts();
     await loadQueue(current);
+    text($("card-done"), message);
   }
 
   async function check(decision) {

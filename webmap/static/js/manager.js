@@ -24,6 +24,43 @@
     template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
   const state = { bucket: "open", executor: null, units: [], executors: [], appeal: null };
 
+  // --- the map: the unexecuted appeals, coloured by lateness -----------------------------------
+  const LATE_COLOURS = { overdue: "#b3261e", due_2d: "#d97a00", due_later: "#2e7d32" };
+  const mapEl = $("late-map");
+  const map = L.map(mapEl, { zoomControl: true, keyboard: true });
+  map.setView([50.45, 30.52], 11);
+  window.portal.addBackground(map, config, config.attribution);
+  const markers = L.layerGroup().addTo(map);
+
+  function lateness(r) {
+    if (r.overdue) return "overdue";
+    const due = new Date(r.deadline_at).getTime();
+    return due - Date.now() < 2 * 24 * 3600 * 1000 ? "due_2d" : "due_later";
+  }
+
+  async function drawMap() {
+    const { ok, body } = await api(`${config.listUrl}?${new URLSearchParams({ bucket: "open", limit: "500" })}`);
+    markers.clearLayers();
+    if (!ok) return;
+    const points = [];
+    const drawn = { overdue: 0, due_2d: 0, due_later: 0 };
+    for (const r of body.items) {
+      if (r.lat == null || r.lon == null) continue;
+      const late = lateness(r);
+      drawn[late] += 1;
+      const marker = L.circleMarker([r.lat, r.lon], {
+        radius: 7, color: "#fff", weight: 1.5, fillColor: LATE_COLOURS[late], fillOpacity: 0.9,
+      });
+      marker.bindTooltip(`${r.number} · ${day(r.deadline_at)}`);
+      marker.on("click", () => openCard(r.number).catch(fail));
+      markers.addLayer(marker);
+      points.push([r.lat, r.lon]);
+    }
+    mapEl.dataset.markers = String(points.length);
+    for (const [late, n] of Object.entries(drawn)) mapEl.dataset[late] = String(n);
+    if (points.length) map.fitBounds(points, { padding: [20, 20], maxZoom: 15, animate: false });
+  }
+
   function day(iso) {
     if (!iso) return "—";
     return new Date(iso).toLocaleDateString(locale, { timeZone: "Europe/Kyiv" });
@@ -185,9 +222,10 @@
     $("card-title").focus();
   }
 
+  // After a change: the counts, the list, the map and the card again, then the message.
   async function afterChange(message) {
-    text($("card-done"), message);
     await loadSummary();
+    await drawMap();
     await showList(state.bucket, state.executor);
     const number = state.appeal.number;
     await openCard(number);
@@ -271,6 +309,7 @@
     });
     $("control-lift").addEventListener("click", () => control(null).catch(fail));
     await showList("open", null);
+    await drawMap();
     text($("desk-status"), "");
     root.dataset.state = "ready";
   }
