@@ -7,6 +7,7 @@ tablet (1024×768); no JavaScript errors."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import psycopg
@@ -19,6 +20,7 @@ from gis.lifecycle import (
     R_EXPLAINED_CHECK,
     R_NOT_COMPETENT,
     R_REWORK_CURATOR,
+    R_TAKEN,
 )
 
 SEED = 11
@@ -229,3 +231,48 @@ def test_the_curator_api_refuses_an_unknown_queue(portal, signed_in):
     assert answer.json()["code"] == "invalid_value"
     answer = page.request.get(portal.base + "/api/v1/curator/appeals/0000-nope")
     assert answer.status == 404
+
+
+def png() -> dict:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(buf, "PNG")
+    return {"name": "answer.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+
+
+def test_the_answers_photo_beside_the_appeals_on_the_curators_card(portal, signed_in, screenshot):
+    """An executor answers "explained" with a photo (the API, multipart, as the cabinet does);
+    the curator's card shows that photo, loaded, in the answer's column."""
+    base, url = portal.base, portal.db
+    executor = portal.account("executor")
+    (number,) = sql(
+        url,
+        "UPDATE appeals SET status = 'in_work', result = %s, closed_at = NULL,"
+        " deadline_at = now() + interval '5 days' WHERE id = (SELECT a.id FROM appeals a"
+        " JOIN users u ON u.executor_id = a.executor_id WHERE u.email = %s"
+        " ORDER BY a.id LIMIT 1) RETURNING number",
+        (R_TAKEN, executor.login),
+    )[0]
+    worker = signed_in(executor, viewport=DESKTOP)
+    token = worker.evaluate("() => sessionStorage.getItem('hromada.csrf')")
+    answered = worker.request.post(
+        f"{base}/api/v1/appeals/{number}/answer",
+        multipart={"text": "Роз'яснено, фото додаю", "kind": "explained", "photos": png()},
+        headers={"X-CSRF-Token": token},
+    )
+    assert answered.status == 200, answered.text()
+    (sha,) = answered.json()["photos"]
+
+    page = signed_in("curator", viewport=DESKTOP)
+    page.goto(base + "/curator")
+    page.wait_for_selector('#curator[data-state="ready"]', timeout=20_000)
+    open_card(page, number)
+    assert page.get_attribute("#answer-photos img", "src").endswith(f"/api/v1/photos/{sha}")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#answer-photos img');"
+        " return i && i.complete && i.naturalWidth === 64; }"
+    )
+    assert page.is_visible("#appeal-photos")
+    page.locator("#answer-photos").scroll_into_view_if_needed()
+    screenshot(page, "curator_answer_photo")
