@@ -25,9 +25,9 @@ SCREENS = [
     ("/cabinet", "executor", '#cabinet[data-state="ready"]'),
     ("/cabinet/appeals", "citizen", '#my-appeals[data-state="ready"]'),
     ("/cabinet/ward", "deputy", '#deputy[data-state="ready"]'),
+    ("/admin", "admin", '#admin[data-state="ready"]'),
     ("/curator", "curator", '#curator[data-state="ready"]'),
     ("/manager", "manager", '#manager[data-state="ready"]'),
-    ("/admin", "admin", '#admin[data-state="ready"]'),
     ("/operator", "operator", '#operator[data-state="ready"]'),
 ]
 
