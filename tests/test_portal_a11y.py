@@ -175,3 +175,25 @@ def test_the_executors_card_with_its_actions_passes_axe(
         f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
         for v in violations
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "ready", "row"),
+    [
+        ("/curator", "curator", '#curator[data-state="ready"]', "#queue-table tbody tr button"),
+        ("/manager", "manager", '#manager[data-state="ready"]', "#list tbody tr button"),
+    ],
+    ids=["curator", "manager"],
+)
+def test_the_desks_card_passes_axe(portal, new_context, signed_in, path, role, ready, row):
+    """The curator's and the manager's desks with an appeal's card open (its forms, photos,
+    resolutions and maps) pass the same WCAG 2.1 AA rules."""
+    page = open_screen(portal, new_context, signed_in, path, role, ready, "uk")
+    page.click(row)
+    page.wait_for_selector("#card:not([hidden])")
+    page.wait_for_load_state("networkidle")
+    violations = axe_violations(page)
+    assert not violations, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in violations
+    )
