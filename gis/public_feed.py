@@ -436,11 +436,15 @@ WITH g AS (
     FROM appeal_features
    WHERE {where}
    GROUP BY kind, status, category_id, district_id
+),
+-- Each category's shown name once (not once per group: thousands on a big window).
+names AS MATERIALIZED (
+  SELECT c.id, {category} AS name, {category_en} AS name_en FROM categories c
 )
-SELECT g.kind, g.status, g.category_id, {category}, {category_en}, g.district_id, d.name,
+SELECT g.kind, g.status, g.category_id, c.name, c.name_en, g.district_id, d.name,
        d.name_en, d.code, g.n, g.overdue
   FROM g
-  LEFT JOIN categories c ON c.id = g.category_id
+  LEFT JOIN names c ON c.id = g.category_id
   LEFT JOIN districts d ON d.id = g.district_id
 """.replace("{category}", label_sql("c")).replace("{category_en}", label_sql("c", lang="en"))
 
