@@ -139,6 +139,8 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
     page.check(f'#res-co input[value="{co}"]')
     due = (dt.date.today() + dt.timedelta(days=5)).isoformat()
     page.fill("#res-deadline", due)
+    own = (dt.date.today() + dt.timedelta(days=4)).isoformat()  # the co-executor's own
+    page.fill(f'#res-co .co-deadline[data-executor="{co}"]', own)
     page.click("#res-submit")
     assert "текст резолюції" in page.inner_text("#res-error")  # the text is required
     page.fill("#res-text", "Усунути до кінця тижня, фото — в системі")
@@ -149,7 +151,7 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
                    " WHERE a.number = %s ORDER BY r.is_main DESC", (number,))  # fmt: skip
     assert got == [
         (main, True, dt.date.fromisoformat(due), "Усунути до кінця тижня, фото — в системі"),
-        (co, False, dt.date.fromisoformat(due), "Усунути до кінця тижня, фото — в системі"),
+        (co, False, dt.date.fromisoformat(own), "Усунути до кінця тижня, фото — в системі"),
     ]
     assert sql(url, "SELECT e.code FROM appeals a JOIN executors e ON e.id = a.executor_id"
                     " WHERE a.number = %s", (number,)) == [(main,)]  # fmt: skip

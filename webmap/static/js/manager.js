@@ -159,12 +159,14 @@
     main.replaceChildren(el("option", "", t("— не змінювати —")));
     main.firstChild.value = "";
     const co = $("res-co");
-    for (const label of co.querySelectorAll("label")) label.remove();
+    for (const line of co.querySelectorAll(".co-line")) line.remove();
     for (const e of state.executors) {
       if (e.code === appeal.executor_code) continue;
       const option = el("option", "", e.name || e.code);
       option.value = e.code;
       main.appendChild(option);
+      // Each co-executor with a deadline of its own (else the resolution's).
+      const line = el("div", "co-line");
       const label = el("label");
       const box = el("input");
       box.type = "checkbox";
@@ -172,7 +174,14 @@
       box.name = "co";
       label.appendChild(box);
       label.appendChild(document.createTextNode(` ${e.name || e.code}`));
-      co.appendChild(label);
+      const due = el("input");
+      due.type = "date";
+      due.className = "co-deadline";
+      due.dataset.executor = e.code;
+      due.setAttribute("aria-label", t("Строк співвиконавця: {name}", { name: e.name || e.code }));
+      line.appendChild(label);
+      line.appendChild(due);
+      co.appendChild(line);
     }
   }
 
@@ -249,7 +258,10 @@
     const deadlineAt = deadline || null;
     if (co.length) {
       const r = await postJson(fill(config.resolutionsUrl, { number }), {
-        co_executors: co.map((executor) => ({ executor, deadline_at: deadlineAt })), comment,
+        co_executors: co.map((executor) => {
+          const own = $("res-co").querySelector(`.co-deadline[data-executor="${CSS.escape(executor)}"]`);
+          return { executor, deadline_at: (own && own.value) || deadlineAt };
+        }), comment,
       }, headers);
       if (!r.ok) { text(error, r.body.detail || t("Не вдалося.")); return; }
     }
