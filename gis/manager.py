@@ -17,9 +17,9 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from gis.errors import InvalidInput
+from gis.errors import Conflict, InvalidInput
 from gis.jsonable import iso_row
-from gis.lifecycle import OPEN, lock_appeal, refuse, write_event
+from gis.lifecycle import OPEN, _names, lock_appeal, write_event
 from gis.models import status_name
 from gis.scope import appeal_scope
 from gis.texts import N_, tr
@@ -132,6 +132,15 @@ async def export_csv(conn, principal: Any, *, bucket: Any, executor: int | None,
     return out.getvalue()
 
 
+def _refuse(number: str, status: str) -> Conflict:
+    """Control is for open appeals: the lifecycle's 409, naming the action 'control'."""
+    return Conflict(
+        "appeal_transition_refused", number=number, action="control", state=status,
+        state_uk=status_name(status), state_en=status_name(status, "en"),
+        allowed=", ".join(OPEN), allowed_uk=_names(OPEN, "uk"), allowed_en=_names(OPEN, "en"),
+    )  # fmt: skip
+
+
 def _control_date(value: Any) -> dt.date | None:
     if value is None:
         return None
@@ -154,7 +163,7 @@ async def set_control(conn, principal: Any, number: str, body: dict) -> dict:
     async with conn.transaction():
         appeal = await lock_appeal(conn, principal, number)
         if appeal["status"] not in OPEN:
-            raise refuse(number, appeal["status"], "extend")
+            raise _refuse(number, appeal["status"])
         cur = await conn.execute(
             "SELECT control_until, control_by FROM appeals WHERE id = %s", (appeal["id"],)
         )

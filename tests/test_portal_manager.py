@@ -236,3 +236,15 @@ def test_the_manager_api_refuses_bad_input(portal, signed_in):
         headers={"X-CSRF-Token": token},
     )  # fmt: skip
     assert missing.status == 400 and missing.json()["code"] == "field_required"
+    # Control is for open appeals: a closed one is a 409 naming the action and the statuses.
+    closed = sql(
+        portal.db,
+        "SELECT number FROM appeals WHERE status = 'closed' AND executor_id = ANY(%s) LIMIT 1",
+        (subtree(portal.db),),
+    )[0][0]
+    refused = page.request.post(
+        f"{portal.base}/api/v1/appeals/{closed}/control",
+        data={"until": dt.date.today().isoformat()}, headers={"X-CSRF-Token": token},
+    )  # fmt: skip
+    assert refused.status == 409 and "«control»" in refused.json()["detail"]
+    assert "«Закрито»" in refused.json()["detail"]
