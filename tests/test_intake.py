@@ -419,7 +419,9 @@ def _bad_cases(url: str):
            "location_ambiguous")  # fmt: skip
     yield ("unknown street", body(url, location={"street": "вулиця Неіснуюча", "house": "1"}),
            400, "unknown_street")  # fmt: skip
-    yield ("unknown house", body(url, location={"street": "вулиця Хрещатик", "house": "999"}),
+    # Хрещатик's houses are placed between its known ones (gis/geocode.py); a street that no
+    # point of interest names has no house to place one by.
+    yield ("unknown house", body(url, location={"street": "вулиця Автопаркова", "house": "999"}),
            400, "address_not_found")  # fmt: skip
     yield "bad lon", body(url, location={"lon": "east", "lat": 50.45}), 400, "invalid_coordinate"
     assert cat

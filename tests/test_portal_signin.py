@@ -75,13 +75,13 @@ def test_the_demo_citizen_sees_their_own_appeals(signed_in):
 # The links each role finds on /cabinet (the page every signed-in role lands on).
 ROLE_LINKS = {
     "deputy": {"link-ward", "link-map"},
-    "operator": {"link-wards", "link-map"},
-    "curator": {"link-wards", "link-map"},
-    "admin": {"link-admin", "link-wards", "link-planner", "link-map"},
+    "operator": {"link-operator", "link-wards", "link-map"},
+    "curator": {"link-operator", "link-curator", "link-wards", "link-map"},
+    "admin": {"link-admin", "link-operator", "link-wards", "link-planner", "link-map"},
     "planner": {"link-planner", "link-map"},
     "citizen": {"link-my-appeals", "link-appeal-new", "link-map"},
     "executor": {"link-map"},
-    "manager": {"link-map"},
+    "manager": {"link-manager", "link-map"},
 }
 
 

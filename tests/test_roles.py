@@ -161,6 +161,7 @@ PATH_VALUES = {
     "name": "no_such_layer",
     "sha256": "0" * 64,
     "queue": "check",
+    "code": "no-such-territory",
     "z": "0",
     "x": "0",
     "y": "0",
