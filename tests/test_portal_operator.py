@@ -450,6 +450,13 @@ def test_a_place_clicked_on_the_operators_map(portal, signed_in):
     page = signed_in("operator")
     page.goto(portal.base + "/operator")
     page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    # The districts are drawn, so the map shows the city without the online background.
+    with psycopg.connect(portal.db) as conn:
+        (districts,) = conn.execute(
+            "SELECT count(*) FROM districts WHERE valid_to IS NULL"
+        ).fetchone()
+    expect(page.locator("#map")).to_have_attribute("data-districts", str(districts))
+    assert page.locator("#map .leaflet-overlay-pane path").count() >= districts
     page.evaluate(
         "() => window.hromadaOperatorMap.setView([50.4501, 30.5234], 16, {animate: false})"
     )

@@ -217,7 +217,10 @@ async def operator_page(request: Request, settings: SettingsDep) -> HTMLResponse
     (their earlier appeals, a logged read), the channel, the address with its house number or
     no location, the category by the caller's words, nearby open duplicates, and the number
     and deadline to read back. operator.js calls the API with the session cookie."""
+    districts = CORE_LAYERS["districts"]
     config = {
+        "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
+        "districtsStyle": districts.style.as_leaflet(),
         "meUrl": "/api/v1/me",
         "callersUrl": "/api/v1/callers",
         "searchUrl": "/api/v1/geocode/search",

@@ -26,6 +26,15 @@
   window.portal.addBackground(map, config, config.attribution);
   const marker = L.circleMarker(KYIV, { radius: 9, color: "#b3261e", weight: 3, fillOpacity: 0.5 });
   const nearbyLayer = L.layerGroup().addTo(map);
+  // The city's districts, so the map shows where it is without the online background too.
+  window.portal
+    .fetchAllFeatures(config.districtsUrl)
+    .then((features) => {
+      const style = { ...config.districtsStyle, fillOpacity: 0.08, interactive: false };
+      L.geoJSON({ type: "FeatureCollection", features }, { style }).addTo(map);
+      map.getContainer().dataset.districts = String(features.length);
+    })
+    .catch(() => {}); // the map still works without them: the address search places the pin
 
   function formatDate(iso) {
     return new Date(iso).toLocaleDateString(locale, { day: "numeric", month: "long", year: "numeric" });
