@@ -45,8 +45,9 @@ NO_STORE_PREFIXES = (
 AUTHOR_PATH = re.compile(r"^/api/v1/appeals/[^/]+/author/?$")
 # FastAPI's own documentation pages load Swagger UI / ReDoc from their CDN and start them with
 # an inline script; they show no data of anyone.
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
-DOCS_CDN = "https://cdn.jsdelivr.net"
+# Swagger UI, served from static/vendor/swagger-ui like the portal's libraries; its page starts
+# the bundle with an inline script.
+DOCS_PATHS = frozenset({"/docs"})
 
 
 def tile_source(basemap_url: str | None) -> str | None:
@@ -93,9 +94,9 @@ def content_security_policy(settings: Settings) -> str:
 DOCS_POLICY = "; ".join(
     [
         "default-src 'self'",
-        f"script-src 'self' 'unsafe-inline' {DOCS_CDN}",
-        f"style-src 'self' 'unsafe-inline' {DOCS_CDN}",
-        f"img-src 'self' data: {DOCS_CDN} https://fastapi.tiangolo.com",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",

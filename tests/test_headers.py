@@ -132,3 +132,18 @@ def test_personal_data_and_tokens_are_never_stored(db_url):
         assert_secured(r)
     for kind, r in public.items():
         assert "no-store" not in r.headers.get("cache-control", ""), kind
+
+
+def test_the_api_docs_load_nothing_from_outside(tmp_path):
+    """/docs is Swagger UI from the app's own static files: a deployment may be offline."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from gis.settings import Settings
+
+    with TestClient(create_app(Settings(database_url="postgresql://x@127.0.0.1:1/x"))) as c:
+        page = c.get("/docs")
+        assert page.status_code == 200
+        assert "https://" not in page.text and "/static/vendor/swagger-ui/" in page.text
+        assert "https://" not in page.headers["content-security-policy"]
+        assert c.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
