@@ -374,7 +374,9 @@
     return null;
   }
 
-  async function showRule(rule) {
+  // `lead` (e.g. "Створено правило № 5.") stays in front of what the map then says.
+  async function showRule(rule, lead = "") {
+    const say = (message) => text($("rules-status"), lead ? `${lead} ${message}` : message);
     state.selectedRule = rule.id;
     document.querySelectorAll("#rules-table tr.selected").forEach((tr) => tr.classList.remove("selected"));
     const row = document.querySelector(`#rules-table tr[data-rule-id="${rule.id}"]`);
@@ -382,7 +384,7 @@
     areaLayer.clearLayers();
     const area = ruleArea(rule);
     if (!area) {
-      text($("rules-status"), t("Правило № {id} діє будь-де в місті.", { id: rule.id }));
+      say(t("Правило № {id} діє будь-де в місті.", { id: rule.id }));
       mapEl.dataset.state = "ready";
       return;
     }
@@ -390,12 +392,12 @@
     try {
       const feature = await areaOf(area[0], area[1]);
       if (!feature) {
-        text($("rules-status"), t("Територію правила № {id} не знайдено серед чинних.", { id: rule.id }));
+        say(t("Територію правила № {id} не знайдено серед чинних.", { id: rule.id }));
         return;
       }
       areaLayer.addData(feature);
       map.fitBounds(areaLayer.getBounds(), { padding: [16, 16], animate: false });
-      text($("rules-status"), t("На мапі: територія правила № {id} ({area} {key}).",
+      say(t("На мапі: територія правила № {id} ({area} {key}).",
         { id: rule.id, area: AREA_NAMES[area[0]], key: area[1] }));
     } catch (exc) {
       text($("rules-error"), exc.message);
@@ -550,9 +552,10 @@
       }
       state.rules.set(r.body.id, r.body);
       $("rules-table").tBodies[0].prepend(ruleRow(r.body));
-      text($("rules-status"), t("Створено правило № {id}.", { id: r.body.id }));
+      const created = t("Створено правило № {id}.", { id: r.body.id });
+      text($("rules-status"), created);
       if (payload.category_id) $("dry-category").value = String(payload.category_id);
-      await showRule(r.body);
+      await showRule(r.body, created);
     } finally {
       $("rule-submit").disabled = false;
     }
