@@ -665,15 +665,39 @@ class IdempotencyKey(Base):
 
 
 class AppealSupporter(Base):
-    """A citizen who supports an existing appeal instead of filing a duplicate."""
+    """Someone who supports an existing appeal instead of filing a duplicate: a signed-in
+    citizen (user_id), or a caller the contact centre recorded by phone and/or e-mail (0011).
+    The phone, e-mail and name are personal data: staff only, never public."""
 
     __tablename__ = "appeal_supporters"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     email: Mapped[str | None] = mapped_column(Text)  # to notify them; personal data
+    phone: Mapped[str | None] = mapped_column(Text)  # a caller's; personal data
+    full_name: Mapped[str | None] = mapped_column(Text)  # a caller's; personal data
+    # The operator or curator who recorded a caller's support; NULL for a citizen's own.
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    channel: Mapped[str | None] = mapped_column(Text)  # as appeals.channel
     created_at: Mapped[dt.datetime] = _now()
-    __table_args__ = (UniqueConstraint("appeal_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("appeal_id", "user_id"),
+        # The same phone (its digits) or e-mail (any case) supports an appeal once.
+        Index(
+            "uq_appeal_supporters_phone",
+            "appeal_id",
+            text("regexp_replace(phone, '\\D', '', 'g')"),
+            unique=True,
+            postgresql_where=text("phone IS NOT NULL"),
+        ),
+        Index(
+            "uq_appeal_supporters_email",
+            "appeal_id",
+            text("lower(email)"),
+            unique=True,
+            postgresql_where=text("email IS NOT NULL"),
+        ),
+    )
 
 
 class Resolution(Base):
