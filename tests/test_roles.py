@@ -114,7 +114,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/appeals/{number}/confirm"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/reject"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/cancel"): {"citizen"},
-    ("POST", "/api/v1/appeals/{number}/support"): {"citizen"},
+    ("POST", "/api/v1/appeals/{number}/support"): {"citizen", "operator", "curator"},
     ("GET", "/api/v1/appeals/{number}/history"): ANYONE,
     ("GET", "/api/v1/appeals/nearby"): ANYONE,
     # the public feed and its statistics (api/routers/public_feed.py)

@@ -16,7 +16,7 @@ from api import schemas
 from api.bodies import read_appeal_body, read_json_object
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, allow, public
-from gis import lifecycle
+from gis import lifecycle, supporters
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
@@ -238,12 +238,21 @@ async def cancel(
     return await lifecycle.author_action(conn, principal, number, "cancel", body, settings)
 
 
-@router.post("/appeals/{number}/support", response_model=schemas.Supported, name="appeal_support")
+@router.post(
+    "/appeals/{number}/support",
+    response_model=schemas.Supported,
+    openapi_extra=schemas.SUPPORT_BODY,
+    name="appeal_support",
+)
 async def support(
-    number: str, principal: Annotated[Principal, allow("citizen")], conn: ConnDep
-) -> dict:
-    """Support an open appeal instead of filing a duplicate (once per citizen)."""
-    return await lifecycle.support(conn, principal, number)
+    number: str, request: Request,
+    principal: Annotated[Principal, allow("citizen", *supporters.STAFF)], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """Support an open appeal instead of filing a duplicate: a citizen for themself (no body,
+    once per account); an operator or a curator for a caller {phone?, email?, full_name?,
+    channel?} (a phone or an e-mail at least; once per phone, once per e-mail)."""
+    body = await read_json_object(request)
+    return await supporters.support(conn, principal, number, body)
 
 
 @router.get(
