@@ -292,6 +292,7 @@ class CoExecutor(Out):
     executor: str | None
     is_main: bool
     deadline_at: str
+    text: str | None = None  # the co-executor's own text, else the resolution's comment
 
 
 class ResolutionsAdded(Transition):
@@ -307,6 +308,27 @@ class ExtensionAsked(Transition):
     requested_until: str
 
 
+class ExtensionDeclined(Transition):
+    """decline_extension: the pending request refused with a reason; the term is unchanged."""
+
+    requested_until: str | None
+    reason: str
+
+
+class ExtensionRequest(Out):
+    """An appeal's latest request for a longer term and what became of it."""
+
+    state: str  # pending | granted | declined | lapsed (closed undecided)
+    asked_at: str | None
+    asked_by: str | None
+    reason: str | None
+    requested_until: str | None
+    decided_at: str | None
+    decided_by: str | None
+    decision_reason: str | None
+    extended_until: str | None
+
+
 class Closing(Transition):
     """check, confirm, reject, cancel: `supporters_notified` when the appeal got closed."""
 
@@ -318,6 +340,7 @@ class Resolution(Out):
     executor_name: str | None
     is_main: bool
     deadline_at: str | None
+    text: str | None = None
     created_at: str | None
 
 
@@ -608,6 +631,7 @@ class StaffAppeal(QueueItem):
     events: list[StaffEvent]
     photos: list[StaffPhoto] = []
     resolutions: list[Resolution] = []
+    extension_request: ExtensionRequest | None = None
 
 
 class Author(Out):
@@ -710,6 +734,7 @@ class ManagerCounts(Out):
     due_2d: int
     due_later: int
     control: int
+    extension: int  # with an executor's request for a longer term awaiting a decision
 
 
 class ManagerRow(ManagerCounts):
@@ -1125,7 +1150,7 @@ RESOLUTIONS_BODY = _body(
         "co_executors",
         co_executors={
             "type": "array",
-            "items": _object("executor", executor=_ID_OR_CODE, deadline_at=_DATE_TIME),
+            "items": _object("executor", executor=_ID_OR_CODE, deadline_at=_DATE_TIME, text=_TEXT),
         },
         comment=_TEXT,
     )

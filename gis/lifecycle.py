@@ -97,6 +97,8 @@ RULES: tuple[Rule, ...] = (
     Rule("resolutions", ("registered", "in_work", "rework"), STAFF_EXECUTORS, None, None),
     Rule("extend", OPEN, frozenset({"manager", "curator"}), None, None),
     Rule("ask_extension", ("registered", "in_work", "rework"), STAFF_EXECUTORS, None, None),
+    # Refusing an executor's request for a longer term: staff's own business, no status change.
+    Rule("decline_extension", OPEN, frozenset({"manager", "curator"}), None, None),
     Rule("accept", ("on_check",), frozenset({"curator"}), "closed", R_CHECKED),
     Rule("rework", ("on_check",), frozenset({"curator"}), "rework", R_REWORK_CURATOR),
     Rule("confirm", ("on_check",), AUTHOR, "closed", R_CONFIRMED),
@@ -430,10 +432,12 @@ async def delegate(conn, principal, number: str, body: dict) -> dict:
 
 
 async def add_resolutions(conn, principal, number: str, body: dict) -> dict:
-    """Co-executors: sub-organisations of the appeal's executor, each with its deadline."""
+    """Co-executors: sub-organisations of the appeal's executor, each with its deadline and
+    its text ({executor, deadline_at?, text?}: the item's text, else the common comment)."""
     items = body.get("co_executors")
     if not isinstance(items, list) or not items or len(items) > 20:
         raise InvalidInput("field_required", parameter="co_executors")
+    comment = _text(body.get("comment"), "comment", required=False)
     async with conn.transaction():
         appeal = await lock_appeal(conn, principal, number)
         made = []
@@ -442,9 +446,9 @@ async def add_resolutions(conn, principal, number: str, body: dict) -> dict:
                 raise InvalidInput("invalid_value", parameter="co_executors", value="…")
             target = await _subordinate(conn, appeal, principal, item.get("executor"))
             deadline = _deadline(item.get("deadline_at"), appeal)
+            text = _text(item.get("text"), "text", required=False) or comment
             made.append({"executor_id": target["id"], "executor": target["code"],
-                         "is_main": False, "deadline_at": deadline})  # fmt: skip
-        comment = _text(body.get("comment"), "comment", required=False)
+                         "is_main": False, "deadline_at": deadline, "text": text})  # fmt: skip
         out = await _apply(conn, appeal, principal, "resolutions", comment=comment,
                            extra_new={"co_executors": made})  # fmt: skip
         for m in made:
@@ -452,8 +456,9 @@ async def add_resolutions(conn, principal, number: str, body: dict) -> dict:
                 "INSERT INTO resolutions (appeal_id, executor_id, is_main, deadline_at, comment,"
                 " created_by) VALUES (%s, %s, false, %s, %s, %s)"
                 " ON CONFLICT (appeal_id, executor_id) DO UPDATE"
-                " SET deadline_at = EXCLUDED.deadline_at",
-                (appeal["id"], m["executor_id"], m["deadline_at"], comment, principal.user_id),
+                " SET deadline_at = EXCLUDED.deadline_at,"
+                " comment = coalesce(EXCLUDED.comment, resolutions.comment)",
+                (appeal["id"], m["executor_id"], m["deadline_at"], m["text"], principal.user_id),
             )
     return {**out, "resolutions": [{**m, "deadline_at": m["deadline_at"].isoformat()}
                                    for m in made]}  # fmt: skip
@@ -465,7 +470,7 @@ async def list_resolutions(conn, principal, number: str) -> dict:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT e.code AS executor, coalesce(e.short_name, e.name) AS executor_name,"
-            " r.is_main, r.deadline_at, r.created_at FROM resolutions r"
+            " r.is_main, r.deadline_at, r.comment AS text, r.created_at FROM resolutions r"
             " JOIN executors e ON e.id = r.executor_id WHERE r.appeal_id = %s ORDER BY r.id",
             (appeal["id"],),
         )
@@ -514,6 +519,64 @@ async def ask_extension(conn, principal, number: str, body: dict) -> dict:
         out = await _apply(conn, appeal, principal, "ask_extension", comment=reason,
                            internal=True, extra_new={"requested_until": until})  # fmt: skip
     return {**out, "requested_until": until.isoformat()}
+
+
+# An executor's request for a longer term awaits a decision while the appeal is open and no
+# extend or decline_extension of the appeal came after it (the manager's count, the card).
+EXTENSION_DECISIONS = ("extend", "decline_extension")
+PENDING_EXTENSION_SQL = (
+    "(a.status <> 'closed' AND EXISTS (SELECT 1 FROM appeal_events q"
+    " WHERE q.appeal_id = a.id AND q.action = 'ask_extension' AND NOT EXISTS ("
+    "SELECT 1 FROM appeal_events d WHERE d.appeal_id = a.id"
+    " AND d.action IN ('extend', 'decline_extension') AND (d.at, d.id) > (q.at, q.id))))"
+)
+
+
+async def extension_request(conn, appeal_id: int, status: str) -> dict | None:
+    """The appeal's latest request for a longer term and its outcome: state pending, granted
+    (the first extend after it), declined (decline_extension, with the reason) or lapsed (the
+    appeal closed undecided); None when nobody asked."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT q.at AS asked_at, q.actor AS asked_by, q.comment AS reason,"
+            " q.new ->> 'requested_until' AS requested_until, d.action AS decision,"
+            " d.at AS decided_at, d.actor AS decided_by, d.comment AS decision_reason,"
+            " d.new ->> 'extended_until' AS extended_until"
+            " FROM appeal_events q LEFT JOIN LATERAL (SELECT * FROM appeal_events d"
+            " WHERE d.appeal_id = q.appeal_id AND d.action = ANY(%s)"
+            " AND (d.at, d.id) > (q.at, q.id) ORDER BY d.at, d.id LIMIT 1) d ON true"
+            " WHERE q.appeal_id = %s AND q.action = 'ask_extension'"
+            " ORDER BY q.at DESC, q.id DESC LIMIT 1",
+            (list(EXTENSION_DECISIONS), appeal_id),
+        )
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    decision = row.pop("decision")
+    row["state"] = (
+        "granted" if decision == "extend" else "declined" if decision == "decline_extension"
+        else "lapsed" if status == "closed" else "pending"
+    )  # fmt: skip
+    return {k: iso(v) for k, v in row.items()}
+
+
+async def decline_extension(conn, principal, number: str, body: dict) -> dict:
+    """The manager or a curator refuses the executor's pending request {reason}: an internal
+    event (never in the public history); the term is unchanged. No pending request: 409."""
+    reason = _text(body.get("reason"), "reason")
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        if transition(appeal["status"], "decline_extension", principal.role) is None:
+            raise refuse(number, appeal["status"], "decline_extension")
+        request = await extension_request(conn, appeal["id"], appeal["status"])
+        if request is None or request["state"] != "pending":
+            raise Conflict("extension_request_none", number=number)
+        out = await _apply(conn, appeal, principal, "decline_extension", comment=reason,
+                           internal=True,
+                           extra_new={"declined_request": {
+                               "asked_at": request["asked_at"],
+                               "until": request["requested_until"]}})  # fmt: skip
+    return {**out, "requested_until": request["requested_until"], "reason": reason}
 
 
 async def extend(conn, principal, number: str, body: dict, settings=None) -> dict:
@@ -688,7 +751,7 @@ class _Everyone:
 # (author's words, curator's notes, anything marked internal) stays with staff.
 PUBLIC_COMMENT_ACTIONS = ("return", "redirect", "reroute", "extend", "delegate")
 # Steps that are the staff's own business: not in the public history at all.
-STAFF_ONLY_ACTIONS = ("ask_extension", "control")  # control: gis/manager.py
+STAFF_ONLY_ACTIONS = ("ask_extension", "decline_extension", "control")  # control: gis/manager.py
 
 
 async def history(conn, number: str) -> dict:

@@ -1,7 +1,8 @@
 """The manager's АРМ (АРМ керівника, GUIDE §1): the organisation's unexecuted appeals counted
 and listed by sub-organisation — overdue, due within 2 days, due later, under personal
-control — the list exported as CSV, and the personal control itself (a date the manager
-wants the appeal done by, appeals.control_until, migration 0010), audited as an appeal event.
+control, with an executor's request for a longer term awaiting a decision — the list exported
+as CSV, and the personal control itself (a date the manager wants the appeal done by,
+appeals.control_until, migration 0010), audited as an appeal event.
 
 Every query is limited to the manager's scope (gis/scope.py: the organisation and its
 sub-organisations); "unexecuted" is every status but closed; an appeal's due date is its
@@ -19,12 +20,12 @@ from psycopg.rows import dict_row
 
 from gis.errors import Conflict, InvalidInput
 from gis.jsonable import iso_row
-from gis.lifecycle import OPEN, _names, lock_appeal, write_event
+from gis.lifecycle import OPEN, PENDING_EXTENSION_SQL, _names, lock_appeal, write_event
 from gis.models import status_name
 from gis.scope import appeal_scope
 from gis.texts import N_, tr
 
-BUCKETS = ("open", "overdue", "due_2d", "due_later", "control")
+BUCKETS = ("open", "overdue", "due_2d", "due_later", "control", "extension")
 _DUE = "coalesce(a.extended_until, a.deadline_at)"
 _BUCKET_SQL = {
     "open": "true",
@@ -32,6 +33,8 @@ _BUCKET_SQL = {
     "due_2d": f"{_DUE} >= now() AND {_DUE} < now() + interval '2 days'",
     "due_later": f"{_DUE} >= now() + interval '2 days'",
     "control": "a.control_until IS NOT NULL",
+    # An executor's request for a longer term awaiting the manager's (or a curator's) decision.
+    "extension": PENDING_EXTENSION_SQL,
 }
 _FROM = """
     FROM appeals a

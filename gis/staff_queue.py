@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from gis.category_names import label_sql
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
+from gis.lifecycle import extension_request
 from gis.models import APPEAL_STATUSES, result_en
 from gis.scope import appeal_scope
 
@@ -172,13 +173,15 @@ async def card(conn, principal: Any, number: str) -> dict:
         photos = [{"url": f"/api/v1/photos/{p.pop('sha256')}", **p} for p in await cur.fetchall()]
         await cur.execute(
             "SELECT e.code AS executor, coalesce(e.short_name, e.name) AS executor_name,"
-            " r.is_main, r.deadline_at, r.created_at FROM resolutions r"
+            " r.is_main, r.deadline_at, r.comment AS text, r.created_at FROM resolutions r"
             " JOIN executors e ON e.id = r.executor_id WHERE r.appeal_id = %s ORDER BY r.id",
             (appeal_id,),
         )
         resolutions = [iso_row(r) for r in await cur.fetchall()]
+    request = await extension_request(conn, appeal_id, row["status"])
     row["result_en"] = result_en(row["result"])
-    return {**iso_row(row), "events": events, "photos": photos, "resolutions": resolutions}
+    return {**iso_row(row), "events": events, "photos": photos, "resolutions": resolutions,
+            "extension_request": request}  # fmt: skip
 
 
 async def author(conn, principal: Any, number: str, purpose: str) -> dict:

@@ -162,6 +162,7 @@ def _request(city: City, action: str) -> tuple[str, dict]:
         "resolutions": ("resolutions", {"co_executors": [{"executor": "jed1"}]}),
         "extend": ("extend", {"days": 5, "reason": "Потрібне обстеження"}),
         "ask_extension": ("extension-request", {"days": 5, "reason": "Потрібен підрядник"}),
+        "decline_extension": ("extension-decline", {"reason": "Строку досить"}),
         "accept": ("check", {"decision": "accept"}),
         "rework": ("check", {"decision": "return", "comment": "Відповідь неповна"}),
         "confirm": ("confirm", {}),
@@ -194,6 +195,10 @@ def test_every_allowed_and_every_refused_transition(city):
         for status in STATUSES:
             for role in CALLERS:
                 city.reset(number, status)
+                if action == "decline_extension":  # a request to decline (else 409)
+                    sql(city.url, "INSERT INTO appeal_events (appeal_id, actor, action, new,"
+                                  " internal) SELECT id, 'test', 'ask_extension', '{}', true"
+                                  " FROM appeals WHERE number = %s", (number,))  # fmt: skip
                 before = len(city.events(number))
                 r = city.client.post(f"/api/v1/appeals/{number}/{path}", json=body,
                                      headers=city.h(role))  # fmt: skip

@@ -101,6 +101,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/appeals/{number}/resolutions"): AUTHOR_READERS,
     ("POST", "/api/v1/appeals/{number}/extend"): {"manager", "curator"},
     ("POST", "/api/v1/appeals/{number}/extension-request"): {"executor", "manager"},
+    ("POST", "/api/v1/appeals/{number}/extension-decline"): {"manager", "curator"},
     ("POST", "/api/v1/appeals/{number}/check"): {"curator"},
     # the curator's queues and card (api/routers/curator.py)
     ("GET", "/api/v1/curator/queues"): {"curator"},

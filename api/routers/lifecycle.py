@@ -125,7 +125,8 @@ async def add_resolutions(
     number: str, request: Request,
     principal: Annotated[Principal, allow(*_roles("resolutions"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
-    """Co-executors {co_executors: [{executor, deadline_at?}], comment?}."""
+    """Co-executors {co_executors: [{executor, deadline_at?, text?}], comment?}: each with its
+    own deadline and text (else the resolution's deadline and comment)."""
     return await lifecycle.add_resolutions(conn, principal, number, await read_json_object(request))
 
 
@@ -169,6 +170,23 @@ async def ask_extension(
     """The executor asks for a longer term {until or days, reason}: an event of the trail that
     the manager or a curator grants with extend; the term itself is unchanged."""
     return await lifecycle.ask_extension(conn, principal, number, await read_json_object(request))
+
+
+@router.post(
+    "/appeals/{number}/extension-decline",
+    response_model=schemas.ExtensionDeclined,
+    openapi_extra=schemas.REASON_BODY,
+    name="appeal_decline_extension",
+)
+async def decline_extension(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("decline_extension"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """Refuse the executor's pending request for a longer term {reason}: an internal event of
+    the trail (not in the public history); the term is unchanged; none pending: 409."""
+    return await lifecycle.decline_extension(
+        conn, principal, number, await read_json_object(request)
+    )
 
 
 @router.post(

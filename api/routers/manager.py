@@ -21,7 +21,11 @@ router = APIRouter(prefix="/api/v1", tags=["manager"])
 
 MANAGER = ("manager",)
 BucketQuery = Annotated[
-    str, Query(description="open | overdue | due_2d | due_later | control (unexecuted ones)")
+    str,
+    Query(
+        description="open | overdue | due_2d | due_later | control | extension (unexecuted"
+        " ones; extension: an executor's request for a longer term awaits a decision)"
+    ),
 ]
 ExecutorQuery = Annotated[Id | None, Query(description="one sub-organisation's id")]
 
@@ -29,7 +33,8 @@ ExecutorQuery = Annotated[Id | None, Query(description="one sub-organisation's i
 @router.get("/manager/summary", response_model=schemas.ManagerSummary, name="manager_summary")
 async def summary(principal: Annotated[Principal, allow(*MANAGER)], conn: ConnDep) -> dict:
     """Unexecuted appeals of the manager's organisation by sub-organisation: all, overdue, due
-    within 2 days, due later, under personal control."""
+    within 2 days, due later, under personal control, with a request for a longer term awaiting
+    a decision."""
     return await manager.summary(conn, principal)
 
 
