@@ -1161,13 +1161,13 @@ CHECK_BODY = _body(
 )
 COMMENT_BODY = _body(_object(comment=_TEXT))
 CONTROL_BODY = _body(_object("until", until={"type": ["string", "null"], "format": "date"}))
+# A caller's support recorded by the contact centre (a citizen sends none).
+SUPPORT_BODY = _body(_object(phone=_TEXT, email=_TEXT, full_name=_TEXT, channel=_TEXT))
 
 
 def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False,
             "schema": schema or {"type": "string"}, "description": description}  # fmt: skip
-# A caller's support recorded by the contact centre (a citizen sends none).
-SUPPORT_BODY = _body(_object(phone=_TEXT, email=_TEXT, full_name=_TEXT, channel=_TEXT))
 
 
 _FEED_FILTERS = [
