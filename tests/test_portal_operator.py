@@ -480,3 +480,114 @@ def test_a_place_clicked_on_the_operators_map(portal, signed_in):
             "SELECT ST_X(geom), ST_Y(geom) FROM appeals WHERE number = %s", (number,)
         ).fetchone()
     assert abs(lon - 30.5234) < 0.002 and abs(lat - 50.4501) < 0.002
+
+
+def test_the_caller_supports_an_open_duplicate_nearby_by_keyboard(
+    portal, client, signed_in, screenshot, browser_log
+):
+    """An open pothole appeal at «Хрещатик, 25»: a caller about the same pothole supports it
+    instead of filing a duplicate. By keyboard: the caller's phone and name, the address, the
+    category, then back to the appeal's "support on the caller's behalf"; the page reads back
+    «Ваш голос додано до звернення № … (підтримали N)», large; no appeal is registered; the
+    supporter's row holds the phone, the operator and the channel; N is SQL's support_count;
+    the next call starts empty. The same caller again: 409, said beside the list."""
+    operator = _bearer(client, portal, "operator")
+    category = client.get("/api/v1/categories/search", params={"q": "яма"}).json()["items"][0]
+    r = client.post(
+        "/api/v1/appeals",
+        json={"category": category["id"], "text": "Яма на дорозі біля будинку 25.",
+              "location": {"address": "Хрещатик, 25"}, "channel": "phone_1551",
+              "author": {"full_name": "Коваль Іван", "phone": "+380501234560",
+                         "postal_address": "Київ, вул. Хрещатик, 25, кв. 1"}},
+        headers={**operator, "Idempotency-Key": "support-nearby-1"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    existing = r.json()["number"]
+    before = _count(portal.db)
+    phone, full_name = "067 555-44-33", "Мельник Андрій Олегович"
+
+    page = signed_in("operator")
+    page.goto(portal.base + "/operator")
+    page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    keys = Keys(page, delay=20)
+    keys.type(phone)
+    keys.press("Enter")
+    page.wait_for_selector('#operator[data-caller="new"]')
+    expect(page.locator("#full_name")).to_be_focused()
+    keys.type(full_name)
+    page.locator("#address-q").focus()  # as Tab ×5 would: phone, e-mail, address, privilege
+    keys.type("Хрещатик, 25")
+    keys.press("Enter")
+    expect(page.locator("#address-results button").first).to_be_focused()
+    keys.press("Enter")
+    expect(page.locator("#category-q")).to_be_focused()
+    keys.type("яма")
+    keys.press("Enter")
+    expect(page.locator("#category-results button").first).to_be_focused()
+    keys.press("Enter")
+    button = page.get_by_role(
+        "button", name=f"Підтримати звернення № {existing} від імені абонента"
+    )
+    expect(button).to_be_visible()
+    expect(page.locator("#text")).to_be_focused()
+    for _ in range(12):  # back from the text to the list; other tests' appeals may be near
+        keys.press("Shift+Tab")
+        if button.evaluate("b => b === document.activeElement"):
+            break
+    expect(button).to_be_focused()
+    keys.press("Enter")
+    page.wait_for_selector('#operator[data-state="done"]', timeout=15_000)
+    expect(page.locator("#done")).to_be_focused()
+    with psycopg.connect(portal.db) as conn:
+        (count,) = conn.execute(
+            "SELECT support_count FROM appeals WHERE number = %s", (existing,)
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT s.phone, s.full_name, u.email, s.channel, s.user_id FROM appeal_supporters s"
+            " JOIN appeals a ON a.id = s.appeal_id LEFT JOIN users u ON u.id = s.recorded_by"
+            " WHERE a.number = %s",
+            (existing,),
+        ).fetchall()
+    assert rows == [("+380675554433", full_name, portal.account("operator").login, "phone_1551",
+                     None)]  # fmt: skip
+    said = f"Ваш голос додано до звернення № {existing} (підтримали {count})"
+    expect(page.locator("#done-supported")).to_have_text(said)
+    expect(page.locator("#done-number")).to_be_hidden()
+    assert page.get_attribute("#operator", "data-supported") == str(count) == "1"
+    size = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.getElementById('done-supported')).fontSize)"
+    )
+    assert size >= 24
+    assert _count(portal.db) == before  # no new appeal
+    screenshot(page, "operator-supported", full_page=True)
+
+    # The next call: an empty form, on the caller's field.
+    keys.press("Tab")
+    expect(page.locator("#next-call")).to_be_focused()
+    keys.press("Enter")
+    expect(page.locator("#caller-q")).to_be_focused()
+    expect(page.locator("#phone")).to_have_value("")
+    expect(page.locator("#full_name")).to_have_value("")
+    expect(page.locator("#done")).to_be_hidden()
+
+    # The same caller calls again about it: told it is supported already; nothing changes.
+    page.locator("#phone").fill("+380 67 555 44 33")
+    page.locator("#address-q").fill("Хрещатик, 25")
+    page.locator("#address-q").press("Enter")
+    expect(page.locator("#address-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    page.locator("#category-q").fill("яма")
+    page.locator("#category-q").press("Enter")
+    expect(page.locator("#category-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(button).to_be_visible()
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#error-nearby")).to_contain_text(f"звернення № {existing}")
+    expect(button).to_be_focused()
+    assert page.get_attribute("#operator", "data-state") == "error"
+    with psycopg.connect(portal.db) as conn:
+        assert conn.execute(
+            "SELECT support_count FROM appeals WHERE number = %s", (existing,)
+        ).fetchone() == (1,)
+    assert not browser_log.errors

@@ -226,6 +226,7 @@ async def operator_page(request: Request, settings: SettingsDep) -> HTMLResponse
         "searchUrl": "/api/v1/geocode/search",
         "categorySearchUrl": "/api/v1/categories/search",
         "nearbyUrl": "/api/v1/appeals/nearby",
+        "supportUrl": "/api/v1/appeals/{number}/support",
         "appealsUrl": "/api/v1/appeals",
         "roles": list(OPERATOR_ROLES),
         "textMax": settings.appeal_text_max_chars,

@@ -222,7 +222,12 @@
       b.setAttribute("aria-label", t("Назвати заявникові номер № {number} замість нового", { number: item.number }));
       b.addEventListener("click", () => showNumber(item.number, null,
         t("Нове звернення не зареєстровано: заявникові названо номер наявного звернення."))); // prettier-ignore
-      li.append(" ", b);
+      // The caller supports it instead: recorded with their phone or e-mail and name.
+      const s = el("button", "secondary", t("Підтримати від імені абонента"));
+      s.type = "button";
+      s.setAttribute("aria-label", t("Підтримати звернення № {number} від імені абонента", { number: item.number }));
+      s.addEventListener("click", () => supportFor(item.number, s));
+      li.append(" ", b, " ", s);
       list.append(li);
       L.circleMarker([item.lat, item.lon], { radius: 6, color: "#1f5fa8" })
         .bindTooltip(`№ ${item.number}`).addTo(nearbyLayer); // prettier-ignore
@@ -258,6 +263,10 @@
   }
 
   function showNumber(number, deadline, note) {
+    $("done-supported").hidden = true;
+    $("done-kind").hidden = false;
+    $("done-number").hidden = false;
+    delete root.dataset.supported;
     text($("done-number"), number);
     text($("done-deadline"), deadline ? formatDate(deadline) : "");
     $("done-deadline").hidden = !deadline;
@@ -268,6 +277,45 @@
     $("done").focus();
     root.dataset.state = "done";
     root.dataset.number = number;
+  }
+
+  // The caller supports an open appeal nearby instead of a new one (their phone or e-mail, and
+  // name, from the caller's fields): no appeal is registered; the count is read back.
+  const SUPPORT_FIELDS = { phone: "author.phone", email: "author.email", full_name: "author.full_name" };
+
+  async function supportFor(number, button) {
+    clearErrors();
+    const value = (id) => $(id).value.trim() || null;
+    const caller = { phone: value("phone"), email: value("email"), full_name: value("full_name"),
+      channel: $("channel").value }; // prettier-ignore
+    button.disabled = true;
+    let r;
+    try {
+      r = await api(config.supportUrl.replace("{number}", encodeURIComponent(number)), {
+        method: "POST",
+        headers: headers({ "Content-Type": "application/json" }),
+        body: JSON.stringify(caller),
+      });
+    } catch (exc) {
+      r = { ok: false, status: 0, body: { detail: t("Немає зв’язку із сервером. Спробуйте ще раз.") } };
+    }
+    button.disabled = false;
+    if (!r.ok) {
+      const field = SUPPORT_FIELDS[r.body.parameter];
+      if (field) showError(field, r.body.detail || `HTTP ${r.status}`);
+      else {
+        root.dataset.state = "error";
+        text($("error-nearby"), r.body.detail || `HTTP ${r.status}`);
+        button.focus();
+      }
+      return;
+    }
+    showNumber(number, null, t("Нове звернення не зареєстровано: голос абонента додано до наявного звернення."));
+    for (const id of ["done-kind", "done-number"]) $(id).hidden = true;
+    text($("done-supported"), t("Ваш голос додано до звернення № {number} (підтримали {count})",
+      { number, count: r.body.support_count })); // prettier-ignore
+    $("done-supported").hidden = false;
+    root.dataset.supported = String(r.body.support_count);
   }
 
   function newKey() {
