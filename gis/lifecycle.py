@@ -716,33 +716,8 @@ async def nearby(conn, *, lon: Any, lat: Any, category: Any, radius_m: float) ->
     }
 
 
-async def support(conn, principal, number: str) -> dict:
-    """A citizen supports an open appeal instead of filing a duplicate; once per user."""
-    async with conn.transaction():
-        appeal = await lock_appeal(conn, _Everyone(), number)
-        if appeal["status"] == "closed":
-            raise refuse(number, appeal["status"], "cancel")
-        cur = await conn.execute(
-            "INSERT INTO appeal_supporters (appeal_id, user_id, email)"
-            " SELECT %s, id, email FROM users WHERE id = %s"
-            " ON CONFLICT (appeal_id, user_id) DO NOTHING RETURNING id",
-            (appeal["id"], principal.user_id),
-        )
-        if await cur.fetchone() is None:
-            raise Conflict("appeal_already_supported", number=number)
-        cur = await conn.execute(
-            "UPDATE appeals SET support_count = support_count + 1 WHERE id = %s"
-            " RETURNING support_count",
-            (appeal["id"],),
-        )
-        count = (await cur.fetchone())[0]
-        await write_event(conn, appeal["id"], principal, "support",
-                          {"support_count": count - 1}, {"support_count": count})  # fmt: skip
-    return {"number": number, "support_count": count, "supported": True}
-
-
-class _Everyone:
-    role = "admin"  # support reaches any appeal by number (as the public view does)
+# Supporting an appeal instead of filing a duplicate (a citizen, or a caller recorded by the
+# contact centre): gis/supporters.py.
 
 
 # --- history (public) -------------------------------------------------------------------------

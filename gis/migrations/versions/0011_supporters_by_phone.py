@@ -7,7 +7,7 @@ Create Date: 2026-12-06
 An operator (or a curator) records that the CALLER supports an open appeal instead of filing
 a duplicate (issue 12, the intake): the caller has no account, so the supporter is a phone
 and/or an e-mail with a name — personal data, read by staff only, never in the public history
-(gis/lifecycle.support). `recorded_by` is the member of staff who recorded it and `channel`
+(gis/supporters.py). `recorded_by` is the member of staff who recorded it and `channel`
 the channel the caller used ('site' for a citizen's own support). The same phone (its digits)
 or the same e-mail (lower case) supports an appeal once; citizens keep the (appeal_id,
 user_id) uniqueness.
