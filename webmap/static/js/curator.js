@@ -6,8 +6,9 @@
   "use strict";
 
   const config = JSON.parse(document.getElementById("page-config").textContent);
-  const { t, locale, lang: LANG } = window.i18n;
-  const { api, postJson, csrf, text, el, STATUS_NAMES } = window.portal;
+  const { t } = window.i18n;
+  const { api, postJson, csrf, text, el, STATUS_NAMES, day, categoryOf, appealRow } = window.portal;
+  const fill = window.portal.fillUrl;
   const $ = (id) => document.getElementById(id);
   const root = $("curator");
   const statusEl = $("desk-status");
@@ -20,21 +21,8 @@
   };
   const AWAITING = { curator: t("куратора (перевірка відповіді)"), author: t("заявника (підтвердження)") };
   const ANSWER_KINDS = { done: t("виконано"), explained: t("роз'яснено"), funding: t("потребує фінансування") };
-  const fill = (template, values) =>
-    template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
   let current = "check";
   let appeal = null;
-
-  function day(iso) {
-    if (!iso) return "—";
-    return new Date(iso).toLocaleDateString(locale, { timeZone: "Europe/Kyiv" });
-  }
-
-  function categoryOf(r) {
-    const name = (LANG === "en" && r.category_en) || r.category;
-    const kind = (LANG === "en" && r.kind_name_en) || r.kind_name;
-    return kind ? `${kind} — ${name}` : name;
-  }
 
   async function loadCounts() {
     const { ok, status, body } = await api(config.countsUrl);
@@ -58,20 +46,8 @@
     const tbody = $("queue-table").querySelector("tbody");
     tbody.replaceChildren();
     for (const r of body.items) {
-      const row = document.createElement("tr");
-      row.dataset.number = r.number;
-      const first = el("th");
-      first.scope = "row";
-      const open = el("button", "link", r.number);
-      open.type = "button";
-      open.addEventListener("click", () => openCard(r.number).catch(fail));
-      first.appendChild(open);
-      row.appendChild(first);
-      row.appendChild(el("td", "", categoryOf(r)));
-      row.appendChild(el("td", "", r.address || "—"));
-      row.appendChild(el("td", "", r.executor || "—"));
-      row.appendChild(el("td", r.overdue ? "overdue" : "", day(r.deadline_at)));
-      tbody.appendChild(row);
+      tbody.appendChild(appealRow(r, [categoryOf(r), r.address || "—", r.executor || "—",
+        [day(r.deadline_at), r.overdue ? "overdue" : ""]], (number) => openCard(number).catch(fail)));
     }
     $("queue-table").dataset.queue = queue;
     $("queue-table").dataset.rows = String(body.items.length);
@@ -243,24 +219,12 @@
     await done(t("Звернення № {number} перенаправлено: {executor}.", { number: appeal.number, executor: body.executor }));
   }
 
-  function fail(exc) {
-    root.dataset.state = "error";
-    text(errorEl, t("Помилка: {message}", { message: exc.message }));
-  }
+  const fail = window.portal.deskFailure(root, errorEl);
 
   async function load() {
-    const me = await api(config.meUrl);
-    if (me.status === 401) { window.location.assign(config.loginUrl); return; }
-    if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
-    csrf.keep(me.body.csrf_token);
-    root.dataset.role = me.body.role;
-    text($("who"), me.body.full_name || me.body.email);
-    if (me.body.role !== "curator") {
-      root.dataset.state = "error";
-      text(statusEl, "");
-      text(errorEl, t("Ця сторінка — для кураторів контакт-центру."));
-      return;
-    }
+    const me = await window.portal.deskUser(config, root, "curator",
+      { errorEl, statusEl, wrongRole: t("Ця сторінка — для кураторів контакт-центру.") });
+    if (!me) return;
     if (!(await loadCounts())) return;
     for (const tab of document.querySelectorAll(".queue-tab")) {
       tab.addEventListener("click", () => loadQueue(tab.dataset.queue).catch(fail));

@@ -7,8 +7,9 @@
   "use strict";
 
   const config = JSON.parse(document.getElementById("page-config").textContent);
-  const { t, locale, lang: LANG } = window.i18n;
-  const { api, postJson, csrf, text, el, STATUS_NAMES } = window.portal;
+  const { t } = window.i18n;
+  const { api, postJson, csrf, text, el, STATUS_NAMES, day, categoryOf, appealRow } = window.portal;
+  const fill = window.portal.fillUrl;
   const $ = (id) => document.getElementById(id);
   const root = $("manager");
   const errorEl = $("desk-error");
@@ -20,8 +21,6 @@
     due_later: t("Строк пізніше ніж за 2 дні"),
     control: t("На особистому контролі"),
   };
-  const fill = (template, values) =>
-    template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
   const state = { bucket: "open", executor: null, units: [], executors: [], appeal: null };
 
   // --- the map: the unexecuted appeals, coloured by lateness -----------------------------------
@@ -59,17 +58,6 @@
     mapEl.dataset.markers = String(points.length);
     for (const [late, n] of Object.entries(drawn)) mapEl.dataset[late] = String(n);
     if (points.length) map.fitBounds(points, { padding: [20, 20], maxZoom: 15, animate: false });
-  }
-
-  function day(iso) {
-    if (!iso) return "—";
-    return new Date(iso).toLocaleDateString(locale, { timeZone: "Europe/Kyiv" });
-  }
-
-  function categoryOf(r) {
-    const name = (LANG === "en" && r.category_en) || r.category;
-    const kind = (LANG === "en" && r.kind_name_en) || r.kind_name;
-    return kind && !String(name).startsWith(kind) ? `${kind} — ${name}` : name;
   }
 
   function countButton(cell, n, bucket, executor, label) {
@@ -129,20 +117,9 @@
     const tbody = $("list").querySelector("tbody");
     tbody.replaceChildren();
     for (const r of body.items) {
-      const row = document.createElement("tr");
-      row.dataset.number = r.number;
-      const first = el("th");
-      first.scope = "row";
-      const open = el("button", "link", r.number);
-      open.type = "button";
-      open.addEventListener("click", () => openCard(r.number).catch(fail));
-      first.appendChild(open);
-      row.appendChild(first);
-      row.appendChild(el("td", "", categoryOf(r)));
-      row.appendChild(el("td", "", r.executor || "—"));
-      row.appendChild(el("td", r.overdue ? "overdue" : "", day(r.deadline_at)));
-      row.appendChild(el("td", "", r.control_until ? day(r.control_until) : "—"));
-      tbody.appendChild(row);
+      tbody.appendChild(appealRow(r, [categoryOf(r), r.executor || "—",
+        [day(r.deadline_at), r.overdue ? "overdue" : ""], r.control_until ? day(r.control_until) : "—"],
+      (number) => openCard(number).catch(fail)));
     }
     const list = $("list");
     list.dataset.bucket = bucket;
@@ -289,24 +266,13 @@
       : t("Звернення № {number} знято з контролю.", { number }));
   }
 
-  function fail(exc) {
-    root.dataset.state = "error";
-    text(errorEl, t("Помилка: {message}", { message: exc.message }));
-  }
+  const fail = window.portal.deskFailure(root, errorEl);
 
   async function load() {
-    const me = await api(config.meUrl);
-    if (me.status === 401) { window.location.assign(config.loginUrl); return; }
-    if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
-    csrf.keep(me.body.csrf_token);
-    root.dataset.role = me.body.role;
-    text($("who"), me.body.full_name || me.body.email);
-    if (me.body.role !== "manager") {
-      root.dataset.state = "error";
-      text($("desk-status"), "");
-      text(errorEl, t("Ця сторінка — для керівників організацій-виконавців."));
-      return;
-    }
+    const me = await window.portal.deskUser(config, root, "manager", {
+      errorEl, statusEl: $("desk-status"), wrongRole: t("Ця сторінка — для керівників організацій-виконавців."),
+    });
+    if (!me) return;
     if (!(await loadSummary())) return;
     const executors = await api(config.executorsUrl);
     state.executors = executors.ok ? executors.body.items : [];

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  const { t, lang } = window.i18n;
+  const { t, lang, locale } = window.i18n;
 
   // --- the API ------------------------------------------------------------------------------
 
@@ -195,9 +195,76 @@
     });
   }
 
+  // --- the staff desks' appeals (curator.js, manager.js) ---------------------------------------
+
+  // A URL template of the page's config ("/api/v1/appeals/{number}") with its {names} filled,
+  // each value encoded.
+  function fillUrl(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
+  }
+
+  // A moment (ISO) as its day in Kyiv, in the page's language; "—" for none.
+  function day(iso) {
+    if (!iso) return "—";
+    return new Date(iso).toLocaleDateString(locale, { timeZone: "Europe/Kyiv" });
+  }
+
+  // An appeal's category in the page's language, after its kind (unless the name starts with it).
+  function categoryOf(r) {
+    const name = (lang === "en" && r.category_en) || r.category;
+    const kind = (lang === "en" && r.kind_name_en) || r.kind_name;
+    return kind && !String(name).startsWith(kind) ? `${kind} — ${name}` : name;
+  }
+
+  // A row of an appeal list: its number, a button calling onOpen(number), then `cells`, each a
+  // text or [text, class].
+  function appealRow(r, cells, onOpen) {
+    const row = document.createElement("tr");
+    row.dataset.number = r.number;
+    const first = el("th");
+    first.scope = "row";
+    const open = el("button", "link", r.number);
+    open.type = "button";
+    open.addEventListener("click", () => onOpen(r.number));
+    first.appendChild(open);
+    row.appendChild(first);
+    for (const cell of cells) {
+      const [value, className] = Array.isArray(cell) ? cell : [cell, ""];
+      row.appendChild(el("td", className, value));
+    }
+    return row;
+  }
+
+  // A desk's failure (fail = deskFailure(root, errorEl)): the page's state "error" and the message.
+  function deskFailure(root, errorEl) {
+    return (exc) => {
+      root.dataset.state = "error";
+      text(errorEl, t("Помилка: {message}", { message: exc.message }));
+    };
+  }
+
+  // A desk's user (/api/v1/me, config.meUrl): the CSRF token kept, the name in #who, the role in
+  // root's data-role. Null when the visitor went to sign in, or is not a `role` (then `wrongRole`
+  // is said in errorEl and statusEl is emptied).
+  async function deskUser(config, root, role, { errorEl, statusEl, wrongRole }) {
+    const me = await api(config.meUrl);
+    if (me.status === 401) { window.location.assign(config.loginUrl); return null; }
+    if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
+    csrf.keep(me.body.csrf_token);
+    root.dataset.role = me.body.role;
+    text(document.getElementById("who"), me.body.full_name || me.body.email);
+    if (me.body.role !== role) {
+      root.dataset.state = "error";
+      text(statusEl, "");
+      text(errorEl, wrongRole);
+      return null;
+    }
+    return me.body;
+  }
+
   window.portal = {
     api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
-    fixVectorGridLatLng,
+    fixVectorGridLatLng, fillUrl, day, categoryOf, appealRow, deskFailure, deskUser,
   };
 })();
