@@ -167,6 +167,45 @@ def cmd_jobs(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_worker(args, settings: Settings) -> int:
+    """Background workers alone (gis/jobs.py): run it on as many machines as the work needs;
+    two workers never run the same job."""
+    import asyncio
+
+    from gis.jobs import make_app, run_worker
+
+    app = make_app(settings, _url(settings))
+    concurrency = args.concurrency or settings.worker_concurrency
+    print(f"Hromada worker: {concurrency} jobs at once (Ctrl-C stops it)", flush=True)
+    asyncio.run(run_worker(app, concurrency=concurrency, name=args.name))
+    return 0
+
+
+def _start_workers(settings: Settings, url: str) -> list:
+    """`hromada run`'s workers, each a `hromada worker` process with this run's settings."""
+    import subprocess
+
+    env = {**os.environ, "HROMADA_DATABASE_URL": url,
+           "HROMADA_PUBLIC_BASE_URL": settings.public_base_url}  # fmt: skip
+    if settings.smtp_host:
+        env.update(HROMADA_SMTP_HOST=settings.smtp_host, HROMADA_SMTP_PORT=str(settings.smtp_port),
+                   HROMADA_SMTP_STARTTLS=str(settings.smtp_starttls).lower())  # fmt: skip
+    command = [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())",
+               "worker"]  # fmt: skip
+    return [subprocess.Popen(command, env=env) for _ in range(settings.worker_processes)]
+
+
+def _stop_workers(workers: list) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except Exception:  # a job that does not finish in time: stop it hard
+            worker.kill()
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
@@ -229,6 +268,7 @@ def cmd_run(args, settings: Settings) -> int:
             cluster = None
     url = _url(settings)
     mail_server = None
+    workers: list = []
     try:
         upgrade(url)
         if not city_is_loaded(url):
@@ -240,6 +280,7 @@ def cmd_run(args, settings: Settings) -> int:
             demo_accounts.ensure(url, args.seed, demo_mode=True)
             print("Demo accounts (one per role): .venv/bin/hromada demo accounts", flush=True)
         settings, mail_server = _local_mail(settings, host, port)
+        workers = _start_workers(settings, url)
         print(f"Hromada GIS: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
         # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises the signal again
         # with the handler it found: make SIGTERM (docker stop, systemd) and SIGHUP end like
@@ -250,6 +291,7 @@ def cmd_run(args, settings: Settings) -> int:
         return cmd_serve(argparse.Namespace(host=host, port=port),
                          settings.model_copy(update={"database_url": url}))  # fmt: skip
     finally:
+        _stop_workers(workers)
         if mail_server is not None:
             mail_server.stop()
         if cluster is not None:
@@ -289,10 +331,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["verify"])
     s.set_defaults(func=cmd_audit)
 
-    s = sub.add_parser("jobs", help="scheduled jobs: autoclose (run daily)")
+    s = sub.add_parser("jobs", help="run a scheduled job now, by hand (workers run them anyway)")
     s.add_argument("job", choices=["autoclose"])
     s.add_argument("--days", type=int, help="default: HROMADA_APPEAL_CONFIRM_DAYS")
     s.set_defaults(func=cmd_jobs)
+
+    s = sub.add_parser("worker", help="run background jobs alone (hromada run starts its own)")
+    s.add_argument("--concurrency", type=int, help="jobs at once (HROMADA_WORKER_CONCURRENCY)")
+    s.add_argument("--name", help="the worker's name in the jobs' records")
+    s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("db", help="the embedded PostgreSQL: start, stop, status, url")
     s.add_argument("action", choices=["start", "stop", "status", "url"])

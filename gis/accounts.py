@@ -658,36 +658,51 @@ async def erase_user(conn: AsyncConnection, *, user_id: int) -> None:
     log.info("account %s erased", user_id)
 
 
-async def purge_expired(conn: AsyncConnection, *, personal_data_retention_days: int) -> dict:
-    """Apply the retention periods: delete sessions and one-time tokens that ran out (or were
-    revoked/used) over a day ago, and anonymise the authors of appeals closed more than
-    `personal_data_retention_days` ago (0 or less: keep them). Counts of what was done."""
+async def purge_expired(
+    conn: AsyncConnection, *, personal_data_retention_days: int, now: dt.datetime | None = None
+) -> dict:
+    """Apply the retention periods as of `now` (gis/clock.py; the database's time by default):
+    delete sessions and one-time tokens that ran out (or were revoked/used) over a day ago,
+    anonymise the authors of appeals closed more than `personal_data_retention_days` ago (0 or
+    less: keep them), and the addresses and texts of their delivered notifications. Counts of
+    what was done."""
+    at = now or (await (await conn.execute("SELECT now()")).fetchone())[0]  # type: ignore[index]
     done = {}
     cur = await conn.execute(
         """DELETE FROM auth_sessions
-           WHERE coalesce(revoked_at, expires_at) < now() - interval '1 day'"""
+           WHERE coalesce(revoked_at, expires_at) < %s - interval '1 day'""",
+        (at,),
     )
     done["sessions"] = cur.rowcount
     cur = await conn.execute(
         """DELETE FROM user_tokens
-           WHERE coalesce(used_at, expires_at) < now() - interval '1 day'"""
+           WHERE coalesce(used_at, expires_at) < %s - interval '1 day'""",
+        (at,),
     )
     done["tokens"] = cur.rowcount
     cur = await conn.execute(
-        "DELETE FROM login_failures WHERE last_failure_at < now() - %s", (FORGET_FAILURES_AFTER,)
+        "DELETE FROM login_failures WHERE last_failure_at < %s - %s",
+        (at, FORGET_FAILURES_AFTER),
     )
     done["login_failures"] = cur.rowcount
     done["authors"] = 0
+    done["notifications"] = 0
     if personal_data_retention_days > 0:
         cur = await conn.execute(
             """UPDATE appeal_authors au SET full_name = %s, email = NULL, phone = NULL,
                                             postal_address = NULL, privilege = NULL
                FROM appeals a
-               WHERE a.id = au.appeal_id AND a.closed_at < now() - make_interval(days => %s)
+               WHERE a.id = au.appeal_id AND a.closed_at < %s - make_interval(days => %s)
                  AND au.full_name <> %s""",
-            (ANONYMISED, personal_data_retention_days, ANONYMISED),
+            (ANONYMISED, at, personal_data_retention_days, ANONYMISED),
         )
         done["authors"] = cur.rowcount
+        cur = await conn.execute(
+            """DELETE FROM notifications n USING appeals a
+               WHERE a.id = n.appeal_id AND a.closed_at < %s - make_interval(days => %s)""",
+            (at, personal_data_retention_days),
+        )
+        done["notifications"] = cur.rowcount
     return done
 
 

@@ -27,12 +27,14 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     Sequence,
     SmallInteger,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
     text,
@@ -389,6 +391,11 @@ class AppealAuthor(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # How the author wants to hear of the appeal (gis/notify.py): 'email', 'sms', 'viber' or
+    # 'none', in their language; unsubscribed_at set from any mail's link stops them all.
+    notify_channel: Mapped[str] = mapped_column(String(16), server_default="email")
+    language: Mapped[str] = mapped_column(String(8), server_default="uk")
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AppealEvent(Base):
@@ -744,3 +751,115 @@ class AuditChainHead(Base):
     chain: Mapped[str] = mapped_column(String(16), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Notification(Base):
+    """The outbox (gis/notify.py): one message to one recipient about one event of an appeal,
+    written in the same transaction as the change that causes it and delivered by a job
+    (gis/jobs.py). The recipient and the text are personal data: staff only."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("appeal_events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # registered, answered, rework, closed…
+    channel: Mapped[str] = mapped_column(String(16))  # email, sms, viber
+    recipient: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), server_default="uk")
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")  # sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    next_attempt_at: Mapped[dt.datetime] = _now()
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        # Never twice for the same event and recipient.
+        UniqueConstraint("event_id", "channel", "recipient"),
+        Index(
+            "ix_notifications_undelivered",
+            "next_attempt_at",
+            postgresql_where=text("status <> 'sent'"),
+        ),  # fmt: skip
+    )
+
+
+class DispatchSubscription(Base):
+    """A daily dispatch (gis/dispatch.py): the appeals of some categories (a kind stands for
+    its sub-kinds) in an area (a district, a ward or a drawn polygon), sent at a time of day
+    (Kyiv) to an e-mail address as a file, or to a webhook as JSON signed with HMAC-SHA256."""
+
+    __tablename__ = "dispatch_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    category_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default="{}")
+    district_code: Mapped[str | None] = mapped_column(String(32))
+    ward_number: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[object | None] = mapped_column(Geometry("MULTIPOLYGON", 4326))  # a drawn area
+    recipient_email: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    webhook_secret: Mapped[str | None] = mapped_column(Text)
+    send_at: Mapped[dt.time] = mapped_column(Time, server_default="07:00")
+    format: Mapped[str] = mapped_column(String(8), server_default="csv")  # csv, xlsx, geojson
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[dt.datetime] = _now()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    __table_args__ = (
+        CheckConstraint("(recipient_email IS NULL) <> (webhook_url IS NULL)", name="one_recipient"),
+        CheckConstraint("format IN ('csv', 'xlsx', 'geojson')", name="format"),
+    )
+
+
+class DispatchBatch(Base):
+    """One day's sending of a subscription: its appeals (dispatch_items), its delivery state."""
+
+    __tablename__ = "dispatch_batches"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("dispatch_subscriptions.id", ondelete="CASCADE")
+    )
+    day: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")  # sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("subscription_id", "day"),)
+
+
+class DispatchItem(Base):
+    """An appeal sent by a subscription: once, whatever restarts or workers."""
+
+    __tablename__ = "dispatch_items"
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("dispatch_subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
+    )
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("dispatch_batches.id", ondelete="CASCADE"), index=True
+    )
+
+
+class PermitNotice(Base):
+    """A permit's expiry told to the planners once per threshold (30 and 7 days before)."""
+
+    __tablename__ = "permit_notices"
+    layer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    feature_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    valid_until: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    threshold_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    permit_number: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime] = _now()
+
+
+class ServiceKey(Base):
+    """Keys the service keeps in its database, so that every machine shares them: 'author'
+    signs the links in an author's notifications (confirm, reject, unsubscribe)."""
+
+    __tablename__ = "service_keys"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = _now()

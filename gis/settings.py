@@ -114,6 +114,28 @@ class Settings(BaseSettings):
     appeal_duplicate_radius_m: float = 100.0
     appeal_confirm_days: int = 10
 
+    # Background jobs (gis/jobs.py, on procrastinate in the project's own database):
+    # `hromada run` starts worker_processes workers beside the server (0: none, run
+    # `hromada worker` elsewhere), each running up to worker_concurrency jobs at once.
+    worker_processes: int = 1
+    worker_concurrency: int = 4
+    # A job whose worker sent no heartbeat for this long (the worker died) is run again.
+    worker_stalled_after_seconds: float = 60.0
+    # gis/clock.py: added to the system time in this process (tests and drills only).
+    clock_shift_seconds: float = 0.0
+
+    # Notifications (gis/notify.py): a delivery is tried notify_max_attempts times, waiting
+    # notify_retry_base_seconds × 2^attempt in between; then it is listed as failed for the
+    # administrator. SMS and Viber go as JSON over HTTP to the city's gateway (unset: the
+    # channel is not offered); the token goes in an Authorization header, never logged.
+    notify_max_attempts: int = 8
+    notify_retry_base_seconds: float = 30.0
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    viber_gateway_url: str | None = None
+    viber_gateway_token: SecretStr | None = None
+    gateway_timeout: float = 10.0
+
     # Vector tiles (tiles/): how many built tiles the server keeps in memory (0: no cache);
     # the most features a raw tile holds (the newest first); how long clients and proxies
     # may keep a tile, in seconds: tiles of appeals (which change every few minutes) and of

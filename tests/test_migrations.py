@@ -14,6 +14,11 @@ EXPECTED_TABLES = {
     "login_failures",
     "appeal_photos", "idempotency_keys", "appeal_supporters",
     "resolutions", "feature_events", "audit_chain_heads",
+    "notifications", "dispatch_subscriptions", "dispatch_batches", "dispatch_items",
+    "permit_notices", "service_keys",
+    # procrastinate's (gis/jobs.py)
+    "procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers",
+    "procrastinate_workers",
 }  # fmt: skip
 VERSIONED_AREAS = {"hromadas", "districts", "wards", "executor_territories"}
 
@@ -93,6 +98,12 @@ def test_downgrade_to_base_and_back(empty_db_url):
     assert _tables(empty_db_url) == set()
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT to_regclass('appeal_number_seq')").fetchone()[0] is None
+        # procrastinate's functions and types went with its tables.
+        left = conn.execute(
+            "SELECT proname FROM pg_proc WHERE proname LIKE 'procrastinate%%' UNION ALL"
+            " SELECT typname FROM pg_type WHERE typname LIKE 'procrastinate%%'"
+        ).fetchall()
+        assert left == []
     upgrade(empty_db_url)
     assert _tables(empty_db_url) == EXPECTED_TABLES
 
