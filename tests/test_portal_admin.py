@@ -209,6 +209,12 @@ def test_an_administrator_creates_an_executor_and_a_rule_the_dry_run_chooses(
 
     # The page fits the tablet: nothing wider than the window.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+    # Nor is any table wider than its box: the rules' and organisations' buttons (their last
+    # column) in sight, not behind a sideways scroll (long territory codes used to push them).
+    wider = page.evaluate("""() => ['#users-table', '#categories-table', '#rules-table',
+        '#orgs-table'].map(s => document.querySelector(s)).filter(t => t.rows.length > 1
+        && t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.id)""")  # fmt: skip
+    assert wider == []
     assert not [f for f in browser_log.failed if "/api/" in f], browser_log.failed
 
 
