@@ -185,7 +185,8 @@ def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(
     page.locator("#answer-box summary").click()
     page.click("#answer-submit")
     wait_action(page)
-    expect(page.locator("#answer-text-error")).not_to_be_empty()
+    # (in the page's words: the API's names the field as the API spells it, «text»)
+    expect(page.locator("#answer-text-error")).to_have_text("Заповніть це поле.")
     assert status_of(url, number) == "in_work"
     page.select_option("#answer-kind", "done")
     page.fill("#answer-text", "Яму на тротуарі залатано.")
@@ -197,6 +198,8 @@ def test_an_executor_takes_answers_delegates_and_returns_from_the_cabinet(
     )
     expect(page.locator("#card-done")).to_contain_text("на перевірці")
     assert status_of(url, number) == "on_check"
+    # The history shows what the executor answered.
+    expect(page.locator("#card-history li").last).to_contain_text("Яму на тротуарі залатано.")
     assert sql(url, "SELECT count(*) FROM appeal_photos p JOIN appeals a ON a.id ="
                     " p.appeal_id WHERE a.number = %s AND p.kind = 'answer'",
                (number,))[0][0] == 1  # fmt: skip
@@ -299,6 +302,21 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     expect(page.locator("#card-done")).to_have_text("The appeal has been taken into work.")
     expect(page.locator(f'#queue tr[data-number="{number}"] td').nth(2)).to_have_text("In work")
     assert status_of(url, number) == "in_work"
+    # The categories in English (where the catalogue has one), in the card and the rows; the
+    # history's first step says "Registered" once, not "Registered → Registered".
+    listed = page.evaluate(
+        "() => fetch('/api/v1/queue?status=registered').then(r => r.json())")["items"]  # fmt: skip
+    for i in listed:
+        name = i["category_en"] or i["category"]
+        expect(page.locator(f'#queue tr[data-number="{i["number"]}"] td').nth(1)).to_have_text(name)
+    kinds = {k for (k,) in sql(url, "SELECT name_en FROM categories WHERE parent_id IS NULL"
+                                    " AND name_en IS NOT NULL")}  # fmt: skip
+    assert kinds and kinds <= set(page.locator("#category-filter option").all_inner_texts())
+    card = page.evaluate(
+        "n => fetch('/api/v1/queue/' + encodeURIComponent(n)).then(r => r.json())", number)  # fmt: skip
+    expect(page.locator("#card-category")).to_have_text(card["category_en"] or card["category"])
+    expect(page.locator("#card-history li").first).to_contain_text("Registered")
+    expect(page.locator("#card-history li").first).not_to_contain_text("→")
     expect(page.locator("#answer-box summary")).to_have_text("Answer")
     expect(page.locator("#answer-submit")).to_be_hidden()
     page.locator("#answer-box summary").click()
@@ -310,7 +328,7 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     # Refused by the API (no text): its English message next to the field, focused.
     page.click("#answer-submit")
     wait_action(page)
-    expect(page.locator("#answer-text-error")).to_have_text("Field 'text' is required.")
+    expect(page.locator("#answer-text-error")).to_have_text("Fill in this field.")
     expect(page.locator("#answer-text")).to_be_focused()
     assert status_of(url, number) == "in_work"
     # Too many photos: the page's own English message by the field.

@@ -12,7 +12,7 @@
     territoriesUrl: "/ogc/collections/executor_territories/items",
     ...JSON.parse(document.getElementById("page-config").textContent),
   };
-  const { t, locale } = window.i18n;
+  const { t, locale, lang } = window.i18n;
   const { api, postJson, csrf, text, STATUS_NAMES } = window.portal;
   const ROLES = {
     citizen: t("Мешканець"),
@@ -83,6 +83,16 @@
     return t("Усе місто");
   }
 
+  // An appeal's (or a category's) name in the page's language; the Ukrainian one when the
+  // catalogue has no English for it.
+  function categoryName(item) {
+    return (lang === "en" && item.category_en) || item.category;
+  }
+
+  function nameOf(category) {
+    return (lang === "en" && category.name_en) || category.name;
+  }
+
   function deadlineOf(item) {
     const deadline = item.extended_until || item.deadline_at;
     return deadline ? new Date(deadline).toLocaleDateString(locale) : null;
@@ -100,7 +110,7 @@
   // (+ overdue mark).
   function fillRow(tr, item) {
     tr.replaceChildren();
-    const cells = [item.number, item.category, STATUS_NAMES[item.status] || item.status,
+    const cells = [item.number, categoryName(item), STATUS_NAMES[item.status] || item.status,
       item.address, deadlineOf(item)]; // prettier-ignore
     cells.forEach((value, i) => {
       const td = document.createElement("td");
@@ -166,7 +176,7 @@
   function addMarker(item) {
     if (!state.map || item.lat == null || item.lon == null) return;
     const marker = L.circleMarker([item.lat, item.lon], markerStyle(item, false));
-    marker.bindTooltip(t("№ {number}: {category}", { number: item.number, category: item.category }));
+    marker.bindTooltip(t("№ {number}: {category}", { number: item.number, category: categoryName(item) }));
     marker.on("click", () => select(item.number));
     marker.addTo(state.markersLayer);
     state.markers.set(item.number, marker);
@@ -317,12 +327,12 @@
     for (const kind of r.body.kinds) {
       const option = document.createElement("option");
       option.value = String(kind.id);
-      option.textContent = kind.name;
+      option.textContent = nameOf(kind);
       select.append(option);
       for (const sub of kind.subkinds) {
         const child = document.createElement("option");
         child.value = String(sub.id);
-        const name = uses.get(sub.name) > 1 ? `${kind.name} — ${sub.name}` : sub.name;
+        const name = uses.get(sub.name) > 1 ? `${nameOf(kind)} — ${nameOf(sub)}` : nameOf(sub);
         child.textContent = `\u00a0\u00a0${name}`;
         select.append(child);
       }
@@ -451,10 +461,14 @@
       const when = document.createElement("span");
       when.className = "when";
       when.textContent = e.at ? new Date(e.at).toLocaleString(locale) : "";
-      const newState = e.new && e.new.status ? ` → ${STATUS_NAMES[e.new.status] || e.new.status}` : "";
+      // The new status, unless the action already says it (registered → registered).
+      const moved = e.new && e.new.status && e.action !== e.new.status;
+      const newState = moved ? ` → ${STATUS_NAMES[e.new.status] || e.new.status}` : "";
       li.append(when, ` ${ACTIONS[e.action] || e.action}${newState} · ${e.actor || ""}`);
       const asked = e.new && (e.new.requested_until || e.new.extended_until);
-      const note = [e.comment, asked ? t("до {date}", { date: day(asked) }) : ""].filter(Boolean);
+      // What the executor answered (the citizen and the curator read the same words).
+      const answer = e.action === "answer" && e.new && e.new.answer;
+      const note = [answer, e.comment, asked ? t("до {date}", { date: day(asked) }) : ""].filter(Boolean);
       if (note.length) {
         const span = document.createElement("span");
         span.className = "note";
@@ -468,7 +482,7 @@
 
   function showCard(item) {
     text($("card-number"), item.number);
-    text($("card-category"), item.category);
+    text($("card-category"), categoryName(item));
     text($("card-address"), item.address);
     text($("card-status"), STATUS_NAMES[item.status] || item.status);
     $("card-status").dataset.status = item.status;
@@ -566,7 +580,10 @@
   function showError(prefix, body, status, fields) {
     const field = body && body.parameter && fields[body.parameter];
     const target = $(field ? `${prefix}-${field}-error` : `${prefix}-error`);
-    target.textContent = (body && body.detail) || `HTTP ${status}`;
+    // The API's "field_required" names the field as the API spells it ("reason"); beside the
+    // field itself the portal says it in the page's words.
+    const required = field && body.code === "field_required";
+    target.textContent = required ? t("Заповніть це поле.") : (body && body.detail) || `HTTP ${status}`;
     const input = field ? $(`${prefix}-${field}`) : null;
     if (input) input.focus();
   }
