@@ -1,8 +1,10 @@
 """The manager's АРМ, in Debian's chromium: from /cabinet to /manager, whose counts (all
 unexecuted, overdue, due within 2 days, due later, under personal control — in total and by
 sub-organisation) equal SQL counts on the demo city; the manager issues a resolution with a
-main executor and a co-executor (each with the deadline and the text), puts the appeal under
-personal control (audited, never in the public history) and downloads the list as CSV.
+main executor and two co-executors (each with the deadline and the text), puts the appeal under
+personal control (audited, never in the public history), downloads the list as CSV, and of two
+executors' requests for a longer term grants one and declines the other (with a reason, never
+in the public history).
 Desktop and tablet (1024×768); no JavaScript errors."""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import psycopg
 from browser import DESKTOP
@@ -23,7 +26,13 @@ BUCKETS = {
     " AND coalesce(extended_until, deadline_at) < now() + interval '2 days'",
     "due_later": "coalesce(extended_until, deadline_at) >= now() + interval '2 days'",
     "control": "control_until IS NOT NULL",
+    # A request for a longer term awaiting a decision: no grant or refusal after the latest.
+    "extension": "(SELECT max(id) FROM appeal_events v WHERE v.appeal_id = appeals.id"
+    " AND v.action = 'ask_extension') > coalesce((SELECT max(id) FROM appeal_events v"
+    " WHERE v.appeal_id = appeals.id AND v.action IN ('extend', 'decline_extension')), 0)",
 }
+ASKER = "Виконавиця для тесту строків"
+ASKED = "Потрібен підрядник для ремонту"
 
 
 def manager_executor(conn) -> int:
@@ -43,7 +52,30 @@ def reopen(url: str) -> None:
         )
 
 
-PORTAL = {"seed": SEED, "appeals": 1500, "prepare": reopen}
+def ask_extensions(url: str) -> None:
+    """Two of those ask for a longer term (5 days more), as an executor does (the event
+    gis/lifecycle.ask_extension writes); registered yesterday, so the 45 days allow it."""
+    with psycopg.connect(url) as conn:
+        for (appeal_id,) in conn.execute(
+            "SELECT id FROM appeals WHERE executor_id = %s ORDER BY id DESC LIMIT 2 OFFSET 1",
+            (manager_executor(conn),),
+        ).fetchall():
+            conn.execute("UPDATE appeals SET created_at = now() - interval '1 day' WHERE id = %s",
+                         (appeal_id,))  # fmt: skip
+            conn.execute(
+                "INSERT INTO appeal_events (appeal_id, actor, action, old, new, comment, internal)"
+                " SELECT id, %s, 'ask_extension', '{}', jsonb_build_object('requested_until',"
+                " deadline_at + interval '5 days'), %s, true FROM appeals WHERE id = %s",
+                (ASKER, ASKED, appeal_id),
+            )
+
+
+def prepare(url: str) -> None:
+    reopen(url)
+    ask_extensions(url)
+
+
+PORTAL = {"seed": SEED, "appeals": 1500, "prepare": prepare}
 
 
 def sql(url: str, query: str, params=()) -> list[tuple]:
@@ -130,6 +162,10 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
                              " LIMIT 1", (top,))[0]  # fmt: skip
     co = sql(url, "SELECT code FROM executors WHERE parent_id = %s ORDER BY id LIMIT 1",
              (main_id,))[0][0]  # fmt: skip
+    # A second co-executor: another unit of the organisation.
+    co2 = sql(url, "SELECT code FROM executors WHERE id = ANY(%s) AND id <> ALL(%s)"
+                   " AND code <> %s ORDER BY id LIMIT 1",
+              (subtree(url), [top, main_id], co))[0][0]  # fmt: skip
     page.click('.queue-tab[data-bucket="due_later"]')
     wait_list(page, "due_later")
     page.click(f'#list tbody tr[data-number="{number}"] button')
@@ -137,6 +173,9 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
                            arg=number)  # fmt: skip
     page.select_option("#res-main", main)
     page.check(f'#res-co input[value="{co}"]')
+    page.check(f'#res-co input[value="{co2}"]')
+    page.fill(f'#res-co .co-text[data-executor="{co}"]', "Засипати яму, фото — в системі")
+    page.fill(f'#res-co .co-text[data-executor="{co2}"]', "Відновити освітлення над ямою")
     due = (dt.date.today() + dt.timedelta(days=5)).isoformat()
     page.fill("#res-deadline", due)
     own = (dt.date.today() + dt.timedelta(days=4)).isoformat()  # the co-executor's own
@@ -148,14 +187,18 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
     page.wait_for_function("() => document.getElementById('card-done').textContent !== ''")
     got = sql(url, "SELECT e.code, r.is_main, r.deadline_at::date, r.comment FROM resolutions r"
                    " JOIN executors e ON e.id = r.executor_id JOIN appeals a ON a.id = r.appeal_id"
-                   " WHERE a.number = %s ORDER BY r.is_main DESC", (number,))  # fmt: skip
+                   " WHERE a.number = %s ORDER BY r.is_main DESC, r.id", (number,))  # fmt: skip
     assert got == [
         (main, True, dt.date.fromisoformat(due), "Усунути до кінця тижня, фото — в системі"),
-        (co, False, dt.date.fromisoformat(own), "Усунути до кінця тижня, фото — в системі"),
+        (co, False, dt.date.fromisoformat(own), "Засипати яму, фото — в системі"),
+        (co2, False, dt.date.fromisoformat(due), "Відновити освітлення над ямою"),
     ]
     assert sql(url, "SELECT e.code FROM appeals a JOIN executors e ON e.id = a.executor_id"
                     " WHERE a.number = %s", (number,)) == [(main,)]  # fmt: skip
-    page.wait_for_function("() => document.getElementById('resolutions').dataset.rows === '2'")
+    page.wait_for_function("() => document.getElementById('resolutions').dataset.rows === '3'")
+    assert page.inner_text(f'#resolutions tr[data-executor="{co2}"] td:nth-child(4)') == (
+        "Відновити освітлення над ямою"
+    )
     screenshot(page, "manager_resolution")
 
     # Personal control: a date, kept with who set it, audited; the count follows.
@@ -200,6 +243,62 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
     )
     assert sql(url, "SELECT control_until, control_by FROM appeals WHERE number = %s",
                (number,)) == [(None, None)]  # fmt: skip
+
+    # Requests for a longer term: counted as SQL counts them, listed, granted and declined.
+    asked = sql(url, "SELECT a.number, e.new ->> 'requested_until' FROM appeal_events e JOIN"
+                     " appeals a ON a.id = e.appeal_id WHERE e.actor = %s ORDER BY a.id", (ASKER,))  # fmt: skip
+    (granted, until), (declined, _) = asked
+    before = expected(url)
+    assert before["extension"] >= 2
+    page.wait_for_function(
+        "n => Number(document.getElementById('count-extension').dataset.count) === n",
+        arg=before["extension"],
+    )
+    assert shown(page) == before
+    assert sum(u["extension"] for u in shown_units(page).values()) == before["extension"]
+    page.click('.queue-tab[data-bucket="extension"]')
+    wait_list(page, "extension")
+    assert int(page.get_attribute("#list", "data-count")) == before["extension"]
+    page.click(f'#list tbody tr[data-number="{granted}"] button')
+    page.wait_for_function("n => document.getElementById('card').dataset.number === n",
+                           arg=granted)  # fmt: skip
+    assert page.get_attribute("#extension", "data-state") == "pending"
+    assert ASKER in page.inner_text("#ext-asked") and page.inner_text("#ext-reason") == ASKED
+    kyiv_day = dt.datetime.fromisoformat(until).astimezone(ZoneInfo("Europe/Kyiv")).date()
+    assert page.input_value("#ext-until") == kyiv_day.isoformat()
+    assert page.input_value("#ext-grant-reason") == ASKED  # the reason, editable
+    assert page.inner_text("#ext-grant").startswith("Продовжити до ")
+    page.fill("#ext-grant-reason", ASKED + ": погоджено")
+    page.click("#ext-grant")
+    page.wait_for_function("() => document.getElementById('extension').dataset.state === 'granted'")
+    assert sql(url, "SELECT extended_until FROM appeals WHERE number = %s", (granted,)) == [
+        (dt.datetime.fromisoformat(until),)
+    ]  # fmt: skip
+    assert int(page.get_attribute("#count-extension", "data-count")) == before["extension"] - 1
+    screenshot(page, "manager_extension_granted")
+    # The other: a refusal needs a reason; then it is an internal event, never public.
+    page.click(f'#list tbody tr[data-number="{declined}"] button')
+    page.wait_for_function("n => document.getElementById('card').dataset.number === n",
+                           arg=declined)  # fmt: skip
+    page.click("#ext-decline")
+    assert "причину відмови" in page.inner_text("#ext-error")
+    page.fill("#ext-decline-reason", "Роботи на один день: строку досить")
+    page.click("#ext-decline")
+    page.wait_for_function(
+        "() => document.getElementById('extension').dataset.state === 'declined'"
+    )
+    assert sql(url, "SELECT e.internal, e.comment FROM appeal_events e JOIN appeals a"
+                    " ON a.id = e.appeal_id WHERE a.number = %s AND e.action = 'decline_extension'",
+               (declined,)) == [(True, "Роботи на один день: строку досить")]  # fmt: skip
+    assert sql(url, "SELECT extended_until FROM appeals WHERE number = %s", (declined,)) == [
+        (None,)
+    ]
+    history = page.request.get(f"{base}/api/v1/appeals/{declined}/history")
+    assert "decline_extension" not in history.text() and "строку досить" not in history.text()
+    assert shown(page) == expected(url)
+    assert expected(url)["extension"] == before["extension"] - 2
+    assert int(page.get_attribute("#list", "data-count")) == before["extension"] - 2
+    screenshot(page, "manager_extension_declined")
     assert browser_log.errors == []
 
 

@@ -318,8 +318,9 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 @router.get("/manager", response_class=HTMLResponse, name="portal_manager")
 async def manager_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The manager's АРМ: unexecuted appeals counted by sub-organisation (overdue, due within
-    2 days, due later, under personal control), the list behind each count and its CSV, and an
-    appeal's card with resolutions (main executor, co-executors, each with a deadline and a
+    2 days, due later, under personal control, with a request for a longer term awaiting a
+    decision), the list behind each count and its CSV, and an appeal's card with the request
+    (granted or declined), resolutions (main executor, co-executors, each with a deadline and a
     text) and personal control; a map of the unexecuted appeals coloured by lateness.
     manager.js reads the API with the session cookie."""
     config = {
@@ -332,6 +333,8 @@ async def manager_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "resolutionsUrl": "/api/v1/appeals/{number}/resolutions",
         "delegateUrl": "/api/v1/appeals/{number}/delegate",
         "controlUrl": "/api/v1/appeals/{number}/control",
+        "extendUrl": "/api/v1/appeals/{number}/extend",
+        "declineUrl": "/api/v1/appeals/{number}/extension-decline",
         **_map_base(settings),
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),

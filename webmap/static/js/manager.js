@@ -1,7 +1,9 @@
 // The manager's АРМ (/manager): unexecuted appeals of the organisation counted by
-// sub-organisation (overdue, due within 2 days, due later, under personal control), the list
-// behind each count and its CSV, an appeal's card with its resolutions, a new resolution (main
-// executor and co-executors, each with the deadline and the text) and the personal control.
+// sub-organisation (overdue, due within 2 days, due later, under personal control, with an
+// executor's request for a longer term awaiting a decision), the list behind each count and its
+// CSV, an appeal's card with its resolutions, the request (granted with extend or declined), a
+// new resolution (main executor and co-executors, each with the deadline and the text) and the
+// personal control.
 // Everything comes from the API with the session cookie.
 (function () {
   "use strict";
@@ -13,13 +15,14 @@
   const $ = (id) => document.getElementById(id);
   const root = $("manager");
   const errorEl = $("desk-error");
-  const BUCKETS = ["open", "overdue", "due_2d", "due_later", "control"];
+  const BUCKETS = ["open", "overdue", "due_2d", "due_later", "control", "extension"];
   const TITLES = {
     open: t("Невиконані звернення"),
     overdue: t("Прострочені звернення"),
     due_2d: t("Строк спливає за 2 дні"),
     due_later: t("Строк пізніше ніж за 2 дні"),
     control: t("На особистому контролі"),
+    extension: t("Прохання продовжити строк, що чекають рішення"),
   };
   const state = { bucket: "open", executor: null, units: [], executors: [], appeal: null };
 
@@ -156,8 +159,19 @@
       due.className = "co-deadline";
       due.dataset.executor = e.code;
       due.setAttribute("aria-label", t("Строк співвиконавця: {name}", { name: e.name || e.code }));
+      // …and a text of its own (else the resolution's).
+      const own = el("input");
+      own.type = "text";
+      own.maxLength = 4000;
+      own.className = "co-text";
+      own.dataset.executor = e.code;
+      own.setAttribute("aria-label", t("Текст для співвиконавця: {name}", { name: e.name || e.code }));
+      own.placeholder = t("Свій текст (інакше — текст резолюції)");
+      own.hidden = true; // shown for a chosen co-executor
+      box.addEventListener("change", () => { own.hidden = !box.checked; });
       line.appendChild(label);
       line.appendChild(due);
+      line.appendChild(own);
       co.appendChild(line);
     }
   }
@@ -174,9 +188,78 @@
       row.appendChild(el("td", "", r.executor_name || r.executor));
       row.appendChild(el("td", "", r.is_main ? t("головний") : t("співвиконавець")));
       row.appendChild(el("td", "", day(r.deadline_at)));
+      row.appendChild(el("td", "", r.text || "—"));
       tbody.appendChild(row);
     }
     $("resolutions").dataset.rows = String(body.resolutions.length);
+  }
+
+  // A moment (ISO) as its day in Kyiv, YYYY-MM-DD (a date field's value).
+  function isoDay(iso) {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en", {
+      timeZone: "Europe/Kyiv", year: "numeric", month: "2-digit", day: "2-digit",
+    }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+    return `${parts.year}-${parts.month}-${parts.day}`;
+  }
+
+  function grantLabel() {
+    const until = $("ext-until").value;
+    text($("ext-grant"), until ? t("Продовжити до {date}", { date: day(`${until}T12:00:00Z`) }) : t("Продовжити"));
+  }
+
+  // The executor's latest request for a longer term: who asked, when, why, until when; pending:
+  // the grant (the date asked for, the reason editable) and the refusal; else its outcome.
+  function showExtension(request) {
+    const box = $("extension");
+    box.hidden = !request;
+    state.request = request;
+    if (!request) return;
+    box.dataset.state = request.state;
+    text($("ext-asked"), t("{who}, {date}: просить продовжити строк до {until}.", {
+      who: request.asked_by || "—", date: day(request.asked_at), until: day(request.requested_until),
+    }));
+    text($("ext-reason"), request.reason || "");
+    const outcome = {
+      pending: "",
+      granted: t("Продовжено до {date}: {reason}", {
+        date: day(request.extended_until), reason: request.decision_reason || "" }),
+      declined: t("Відмовлено: {reason}", { reason: request.decision_reason || "" }),
+      lapsed: t("Звернення закрито без рішення про строк."),
+    }[request.state];
+    text($("ext-outcome"), outcome || "");
+    $("extension-form").hidden = request.state !== "pending";
+    $("ext-until").value = request.requested_until ? isoDay(request.requested_until) : "";
+    $("ext-grant-reason").value = request.reason || "";
+    $("ext-decline-reason").value = "";
+    for (const id of ["ext-until", "ext-grant-reason", "ext-decline-reason"]) $(id).removeAttribute("aria-invalid");
+    text($("ext-error"), "");
+    grantLabel();
+  }
+
+  async function decideExtension(grant) {
+    const number = state.appeal.number;
+    const request = state.request;
+    const field = $(grant ? "ext-grant-reason" : "ext-decline-reason");
+    const reason = field.value.trim();
+    const until = $("ext-until").value;
+    field.setAttribute("aria-invalid", String(!reason));
+    $("ext-until").setAttribute("aria-invalid", String(grant && !until));
+    if (!reason || (grant && !until)) {
+      text($("ext-error"), grant ? t("Вкажіть новий строк і підставу продовження.")
+        : t("Напишіть причину відмови."));
+      return;
+    }
+    const headers = { "X-CSRF-Token": csrf.get() };
+    // The day asked for: the very moment asked for; another day: its noon (as the executor's).
+    const at = request.requested_until && until === isoDay(request.requested_until)
+      ? request.requested_until : `${until}T12:00:00+00:00`;
+    const r = grant
+      ? await postJson(fill(config.extendUrl, { number }), { until: at, reason }, headers)
+      : await postJson(fill(config.declineUrl, { number }), { reason }, headers);
+    if (!r.ok) { text($("ext-error"), r.body.detail || t("Не вдалося.")); return; }
+    await afterChange(grant
+      ? t("Строк звернення № {number} продовжено до {date}.", { number, date: day(r.body.extended_until) })
+      : t("У продовженні строку звернення № {number} відмовлено.", { number }));
   }
 
   async function openCard(number) {
@@ -193,6 +276,7 @@
     text($("card-executor"), body.executor);
     text($("card-deadline"), day(body.extended_until || body.deadline_at));
     text($("card-text"), body.text);
+    showExtension(body.extension_request || null);
     fillExecutors(body);
     await loadResolutions(number);
     const item = await api(`${config.listUrl}?${new URLSearchParams({ bucket: "control", limit: "500" })}`);
@@ -226,8 +310,12 @@
     const comment = $("res-text").value.trim();
     const deadline = $("res-deadline").value;
     const error = $("res-error");
-    $("res-text").setAttribute("aria-invalid", String(!comment));
-    if (!comment || (!main && !co.length)) {
+    const own = (executor, kind) =>
+      $("res-co").querySelector(`.co-${kind}[data-executor="${CSS.escape(executor)}"]`);
+    // The common text is needed by the main executor and by co-executors without their own.
+    const needed = main || co.some((executor) => !own(executor, "text").value.trim());
+    $("res-text").setAttribute("aria-invalid", String(needed && !comment));
+    if ((needed && !comment) || (!main && !co.length)) {
       text(error, t("Оберіть головного виконавця або співвиконавців і напишіть текст резолюції."));
       return;
     }
@@ -236,8 +324,8 @@
     if (co.length) {
       const r = await postJson(fill(config.resolutionsUrl, { number }), {
         co_executors: co.map((executor) => {
-          const own = $("res-co").querySelector(`.co-deadline[data-executor="${CSS.escape(executor)}"]`);
-          return { executor, deadline_at: (own && own.value) || deadlineAt };
+          const words = own(executor, "text").value.trim();
+          return { executor, deadline_at: own(executor, "deadline").value || deadlineAt, ...(words ? { text: words } : {}) };
         }), comment,
       }, headers);
       if (!r.ok) { text(error, r.body.detail || t("Не вдалося.")); return; }
@@ -286,6 +374,12 @@
       control($("control-until").value).catch(fail);
     });
     $("control-lift").addEventListener("click", () => control(null).catch(fail));
+    $("extension-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      decideExtension(true).catch(fail);
+    });
+    $("ext-decline").addEventListener("click", () => decideExtension(false).catch(fail));
+    $("ext-until").addEventListener("input", grantLabel);
     await showList("open", null);
     await drawMap();
     text($("desk-status"), "");
