@@ -114,8 +114,12 @@ async def ward(conn, number: int) -> dict | None:
 async def statistics(conn, number: int, now: dt.datetime | None = None, lang: str = "uk") -> dict:
     """The ward's appeals counted by status, by category, overdue, and month by month (the
     last 12 calendar months, Kyiv time, by the date filed), and its latest appeals; status
-    and month names in `lang`."""
+    and month names and the categories' in `lang`."""
     now = now or dt.datetime.now(dt.UTC)
+    # The category's name in `lang`; the Ukrainian one where it has no English.
+    category = label_sql("c")
+    if lang == "en":
+        category = f"coalesce({label_sql('c', lang='en')}, {category})"
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT count(*) AS total, count(*) FILTER (WHERE overdue) AS overdue,"
@@ -133,7 +137,7 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
         # Per category id, named with its kind when the name is shared (gis/category_names):
         # the many kinds' "Загальні питання" are as many rows, not one.
         await cur.execute(
-            f"SELECT f.category_id, {label_sql('c')} AS category, count(*) AS count,"
+            f"SELECT f.category_id, {category} AS category, count(*) AS count,"
             " count(*) FILTER (WHERE f.overdue) AS overdue"
             " FROM appeal_features f LEFT JOIN categories c ON c.id = f.category_id"
             " WHERE f.ward = %s GROUP BY f.category_id, c.id"
@@ -162,7 +166,7 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
         )
         by_month = await cur.fetchall()
         await cur.execute(
-            f"SELECT f.number, {label_sql('c')} AS category, f.status, f.address, f.created_at,"
+            f"SELECT f.number, {category} AS category, f.status, f.address, f.created_at,"
             " f.deadline_at, f.overdue FROM appeal_features f"
             " LEFT JOIN categories c ON c.id = f.category_id"
             " WHERE f.ward = %s ORDER BY f.created_at DESC, f.id DESC LIMIT %s",
