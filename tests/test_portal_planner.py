@@ -144,9 +144,15 @@ def test_the_planner_lists_layers_with_freshness_and_shows_a_kiosks_permit(
     assert planner_city["code"] in page.locator("#attrs-title").inner_text()
     assert page.get_attribute("#attrs-permit", "data-status") == "expired"
     assert "прострочений" in page.locator("#attrs-permit").inner_text()
+    # The city's own columns named in the page's words (the key in the row's title), the
+    # permit's date as a date.
     table = page.locator("#attrs-table").inner_text()
-    assert "permit_valid_until" in table and "owner" in table
-    assert page.locator("#attrs-table tr.permit-expired").count() == 1
+    assert "Дозвіл дійсний до" in table and "Власник" in table
+    assert "permit_valid_until" not in table and "owner" not in table
+    expired = page.locator("#attrs-table tr.permit-expired")
+    assert expired.count() == 1
+    assert expired.locator("th").get_attribute("title") == "permit_valid_until"
+    expect(expired.locator("td")).to_have_text(re.compile(r"^\d\d\.\d\d\.\d{4}$"))
     screenshot(page, "planner-desktop-kiosk")
 
     # Keyboard: close, focus the map, Enter shows the same kiosk again.
@@ -247,6 +253,9 @@ def test_the_planner_in_english(planner_city, page, browser_log, screenshot, vie
     assert title.startswith("Kiosks and temporary structures: ")
     heads = page.locator("#attrs-table thead th").all_inner_texts()
     assert heads == ["Property", "Value"]
+    rows = page.locator("#attrs-table tbody th").all_inner_texts()
+    assert "Permit valid until" in rows and "Owner" in rows and "Address" in rows
+    assert not [r for r in rows if re.search("[А-Яа-яІіЇїЄє]", r)]
     expect(page.locator("#attrs-permit")).to_have_text(
         re.compile(r"^Permit: expired \(until \d\d/\d\d/\d{4}\)$")
     )

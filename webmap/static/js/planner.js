@@ -266,6 +266,23 @@
   const attrsBody = document.querySelector("#attrs-table tbody");
   let highlight = null;
 
+  // The city's own columns in the page's words (the key itself in the row's title); other
+  // keys (OpenStreetMap's tags, an imported file's columns) as they are.
+  const COLUMN_NAMES = {
+    id: t("Ідентифікатор"), code: t("Код"), name: t("Назва"), name_en: t("Назва англійською"),
+    kind: t("Вид"), size: t("Розмір"), width_m: t("Ширина, м"), height_m: t("Висота, м"),
+    area_m2: t("Площа, м²"), specialization: t("Спеціалізація"), owner: t("Власник"),
+    permit_number: t("Номер дозволу"), permit_valid_until: t("Дозвіл дійсний до"),
+    address: t("Адреса"), number: t("Номер"), description: t("Опис"), note: t("Примітка"),
+    generated: t("Згенеровано (демо)"), executor_id: t("Ідентифікатор виконавця"),
+  };
+
+  function shownValue(key, value) {
+    if (typeof value === "boolean") return value ? t("так") : t("ні");
+    if (key === "permit_valid_until") return formatDate(value);
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+
   function featureName(p) {
     return p.name || p["name:uk"] || p.code || p.number || p.address || p["addr:street"] || "";
   }
@@ -279,9 +296,10 @@
       if (value === null || value === undefined || value === "") continue;
       const tr = el("tr");
       if (key === "permit_valid_until") tr.className = `permit-row permit-${permitStatus(p)}`;
-      const shown = typeof value === "object" ? JSON.stringify(value) : String(value);
-      tr.append(el("th", null, key), el("td", null, shown));
+      tr.append(el("th", null, COLUMN_NAMES[key] || key), el("td", null, shownValue(key, value)));
       tr.firstChild.scope = "row";
+      tr.dataset.key = key;
+      if (COLUMN_NAMES[key]) tr.firstChild.title = key;
       attrsBody.append(tr);
     }
     if (PERMIT_LAYERS.has(entry.name)) {
