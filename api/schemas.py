@@ -282,6 +282,36 @@ class Redirected(Transition):
     author_notified: bool
 
 
+class LocatedDistrict(Out):
+    code: str | None
+    name: str | None
+
+
+class LocatedWard(Out):
+    number: int | None
+    name: str | None
+
+
+class LocatedRouting(Out):
+    """Routing's choice at the new point (the dry run): the executor a redirect would name."""
+
+    executor_code: str | None
+    executor_name: str | None
+    rule_id: int | None
+    reason: str
+
+
+class Located(Transition):
+    """A place given to an appeal filed without one (gis/lifecycle.py locate)."""
+
+    lon: float
+    lat: float
+    address: str | None
+    district: LocatedDistrict | None
+    ward: LocatedWard | None
+    routing: LocatedRouting
+
+
 class Delegated(Transition):
     executor: str | None
     deadline_at: str
@@ -382,6 +412,7 @@ class HistoryEvent(Out):
     answer: Any = None
     extended_until: Any = None
     support_count: Any = None
+    address: str | None = None  # 'locate': the place given later
     reason: str | None = None
 
 
@@ -1141,6 +1172,11 @@ ANSWER_BODY = _body(
     form=_PHOTOS_FORM,
 )
 REASON_BODY = _body(_object("reason", reason=_TEXT))
+# A caller's support recorded by the contact centre (a citizen sends none).
+SUPPORT_BODY = _body(_object(phone=_TEXT, email=_TEXT, full_name=_TEXT, channel=_TEXT))
+LOCATE_BODY = _body(
+    _object("lon", "lat", lon={"type": "number"}, lat={"type": "number"}, address=_TEXT)
+)
 REDIRECT_BODY = _body(_object("executor", "reason", executor=_ID_OR_CODE, reason=_TEXT))
 DELEGATE_BODY = _body(
     _object("executor", executor=_ID_OR_CODE, deadline_at=_DATE_TIME, comment=_TEXT)
@@ -1161,8 +1197,6 @@ CHECK_BODY = _body(
 )
 COMMENT_BODY = _body(_object(comment=_TEXT))
 CONTROL_BODY = _body(_object("until", until={"type": ["string", "null"], "format": "date"}))
-# A caller's support recorded by the contact centre (a citizen sends none).
-SUPPORT_BODY = _body(_object(phone=_TEXT, email=_TEXT, full_name=_TEXT, channel=_TEXT))
 
 
 def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -392,6 +392,18 @@ async def nearest_address(conn, lon: float, lat: float) -> str | None:
     return row[0] if row and row[1] <= NEAREST_ADDRESS_METRES else None
 
 
+async def place(conn, *, lon: float | None, lat: float | None, category_id: int,
+                address: str | None = None) -> tuple[routing.RoutingDecision, str | None]:  # fmt: skip
+    """What an appeal stores of its place: routing's decision at the point (with the district
+    and the ward covering it; InvalidInput 'outside_service_area' outside the community) and
+    the address — the one given, else the nearest house's. At filing, and when a curator or an
+    operator gives a place to an appeal filed without one (gis/lifecycle.py locate)."""
+    decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category_id)
+    if address is None and lon is not None and lat is not None:
+        address = await nearest_address(conn, lon, lat)
+    return decision, address
+
+
 async def _claim(conn, idem: Idempotency) -> Outcome | None:
     """Claim the key for this transaction, or return the first answer given under it."""
     async with conn.cursor() as cur:
@@ -441,15 +453,14 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         lon, lat = gps
         source = "photo_exif"
     try:
-        decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category["id"])
+        decision, address = await place(conn, lon=lon, lat=lat, category_id=category["id"],
+                                        address=address)  # fmt: skip
     except InvalidInput as exc:
         if source == "photo_exif" and exc.code == "outside_service_area":
             # The author gave no place: say where the proposal came from, and what to do.
             raise InvalidInput("photo_location_outside", parameter="location", lon=lon,
                                lat=lat) from None  # fmt: skip
         raise
-    if address is None and lon is not None and lat is not None:
-        address = await nearest_address(conn, lon, lat)
 
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(

@@ -99,6 +99,9 @@ RULES: tuple[Rule, ...] = (
     Rule("ask_extension", ("registered", "in_work", "rework"), STAFF_EXECUTORS, None, None),
     # Refusing an executor's request for a longer term: staff's own business, no status change.
     Rule("decline_extension", OPEN, frozenset({"manager", "curator"}), None, None),
+    # A place for an open appeal filed without one (the curator's no_location queue): no
+    # status change, the executor stays; routing's choice at the point is proposed instead.
+    Rule("locate", OPEN, frozenset({"curator", "operator"}), None, None),
     Rule("accept", ("on_check",), frozenset({"curator"}), "closed", R_CHECKED),
     Rule("rework", ("on_check",), frozenset({"curator"}), "rework", R_REWORK_CURATOR),
     Rule("confirm", ("on_check",), AUTHOR, "closed", R_CONFIRMED),
@@ -375,6 +378,66 @@ async def redirect(conn, principal, number: str, body: dict, settings=None) -> d
             *notices.redirected_mail(number, target["name"], reason, _link(settings, number)),
         )  # fmt: skip
     return out
+
+
+async def locate(conn, principal, number: str, body: dict) -> dict:
+    """A place {lon, lat, address?} for an open appeal that has none: its point, the district
+    and the ward covering it and its address (given, else the nearest house's) — what intake
+    stores of a place (gis/intake.py place). A point outside the community: 400; an appeal
+    that has a point already: 409. The executor is unchanged: the answer carries routing's
+    choice at the point (the dry run), for a redirect. One UPDATE of appeals, so the tiles'
+    cell counts (tiles.appeal_cells) and the tile cache (the layer's change notice) follow."""
+    from gis.intake import place
+    from gis.routing import check_point
+
+    point = check_point(body.get("lon"), body.get("lat"))
+    if point is None:
+        raise InvalidInput("coordinate_missing", parameter="lon")
+    lon, lat = point
+    given = _text(body.get("address"), "address", required=False, limit=500)
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        if transition(appeal["status"], "locate", principal.role) is None:
+            raise refuse(number, appeal["status"], "locate")
+        if appeal["lon"] is not None:
+            raise Conflict("appeal_already_located", number=number)
+        try:
+            decision, address = await place(conn, lon=lon, lat=lat,
+                                            category_id=appeal["category_id"], address=given)  # fmt: skip
+        except InvalidInput as exc:
+            if exc.code == "outside_service_area":
+                raise InvalidInput("locate_outside_city", parameter="lon", number=number,
+                                   lon=lon, lat=lat) from None  # fmt: skip
+            raise
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                "WITH was AS (SELECT address, district_id, ward_id FROM appeals WHERE id = %(id)s)"
+                " UPDATE appeals a SET geom = ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326),"
+                " address = %(address)s, district_id = %(district)s, ward_id = %(ward)s,"
+                " updated_at = now() FROM was WHERE a.id = %(id)s"
+                " RETURNING was.address, was.district_id, was.ward_id,"
+                " (SELECT jsonb_build_object('code', code, 'name', name) FROM districts"
+                "  WHERE id = a.district_id) AS district,"
+                " (SELECT jsonb_build_object('number', number, 'name', name) FROM wards"
+                "  WHERE id = a.ward_id) AS ward",
+                {"id": appeal["id"], "lon": lon, "lat": lat, "address": address,
+                 "district": decision.district_id, "ward": decision.ward_id},
+            )  # fmt: skip
+            row = await cur.fetchone()
+        assert row is not None  # the appeal is locked
+        new = {"lon": lon, "lat": lat, "address": address, "district_id": decision.district_id,
+               "ward_id": decision.ward_id}  # fmt: skip
+        old = {"lon": None, "lat": None, "address": row["address"],
+               "district_id": row["district_id"], "ward_id": row["ward_id"]}  # fmt: skip
+        await write_event(conn, appeal["id"], principal, "locate", old, new)
+    return {
+        "number": number, "status": appeal["status"], "result": appeal["result"],
+        "lon": lon, "lat": lat, "address": address, "district": row["district"],
+        "ward": row["ward"],
+        "routing": {"executor_code": decision.executor_code,
+                    "executor_name": decision.executor_name, "rule_id": decision.rule_id,
+                    "reason": decision.reason},
+    }  # fmt: skip
 
 
 async def _author_email(conn, appeal_id: int) -> str | None:
@@ -771,6 +834,8 @@ async def history(conn, number: str) -> dict:
             item["extended_until"] = new["extended_until"]
         if "support_count" in new:
             item["support_count"] = new["support_count"]
+        if e["action"] == "locate":  # the place given later: public like any appeal's address
+            item["address"] = new.get("address")
         if e["comment"] and not e["internal"] and e["action"] in PUBLIC_COMMENT_ACTIONS:
             item["reason"] = e["comment"]
         items.append(item)

@@ -70,6 +70,11 @@ class City:
                 " VALUES (10, %s, %s, 'test')",
                 (self.cat, self.rda1),
             )
+            # The community served (a place given to an appeal must lie in it: locate).
+            c.execute(
+                "INSERT INTO hromadas (code, name, geom) VALUES ('test', 'Тестова громада',"
+                " ST_Multi(ST_MakeEnvelope(30.2, 50.2, 30.9, 50.7, 4326)))"
+            )
         self.users = {
             "executor": self.user("executor", executor_id=self.rda1),
             "manager": self.user("manager", executor_id=self.rda1),
@@ -129,7 +134,7 @@ class City:
 
     def reset(self, number, status):
         sql(self.url, "UPDATE appeals SET status = %s, executor_id = %s, extended_until = NULL,"
-                      " result = NULL, closed_at = NULL WHERE number = %s",
+                      " result = NULL, closed_at = NULL, geom = NULL WHERE number = %s",
             (status, self.rda1, number))  # fmt: skip
 
     def row(self, number):
@@ -158,6 +163,7 @@ def _request(city: City, action: str) -> tuple[str, dict]:
         "answer": ("answer", {"text": "Яму засипано", "kind": "done"}),
         "return": ("return", {"reason": "Не наша дорога"}),
         "redirect": ("redirect", {"executor": "rda2", "reason": "За належністю"}),
+        "locate": ("locate", {"lon": 30.52, "lat": 50.45}),
         "delegate": ("delegate", {"executor": "jed1"}),
         "resolutions": ("resolutions", {"co_executors": [{"executor": "jed1"}]}),
         "extend": ("extend", {"days": 5, "reason": "Потрібне обстеження"}),

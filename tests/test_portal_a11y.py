@@ -197,3 +197,31 @@ def test_the_desks_card_passes_axe(portal, new_context, signed_in, path, role, r
         f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
         for v in violations
     )
+
+
+def test_the_curators_card_of_an_appeal_with_no_location_passes_axe(portal, new_context, signed_in):
+    """The curator's card of an appeal filed with no location: the place's form, the map to
+    click and the address search's results pass the same rules."""
+    page = open_screen(
+        portal, new_context, signed_in, "/curator", "curator", '#curator[data-state="ready"]', "uk"
+    )
+    page.click('.queue-tab[data-queue="no_location"]')
+    page.wait_for_function(
+        "() => document.getElementById('queue-table').dataset.queue === 'no_location'"
+    )
+    if not page.locator("#queue-table tbody tr").count():
+        pytest.skip("the demo city has no open appeal without a location")
+    page.click("#queue-table tbody tr button")
+    page.wait_for_selector("#locate-form:not([hidden])")
+    page.fill("#locate-q", "Хрещатик")
+    page.click("#locate-search")
+    page.wait_for_function(
+        "() => document.querySelector('#locate-results button')"
+        " || document.getElementById('locate-error').textContent !== ''"
+    )
+    page.wait_for_load_state("networkidle")
+    violations = axe_violations(page)
+    assert not violations, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in violations
+    )

@@ -2,8 +2,10 @@
 counts equal SQL counts on the demo city; the curator accepts one explained answer and returns
 another for rework with a reason (the answer's photos beside the appeal's), and redirects an
 appeal returned as not in competence after the routing dry run at its point. The queue "check"
-holds only answers awaiting the curator, never a "done" one awaiting its author. Desktop and
-tablet (1024×768); no JavaScript errors."""
+holds only answers awaiting the curator, never a "done" one awaiting its author. An appeal
+filed with no location gets its place (POST …/locate: the API's refusals, and in the page a
+click on the card's map, then the redirect to routing's choice there). Desktop and tablet
+(1024×768); no JavaScript errors."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import json
 
 import psycopg
 from browser import DESKTOP
+from test_tiles import _until, decode, tile_of
 
 from gis.curator import CURATOR_RESULTS
 from gis.lifecycle import (
@@ -63,6 +66,13 @@ def prepare(url: str) -> None:
             "INSERT INTO appeal_events (appeal_id, actor, action, comment)"
             " VALUES (%s, 'Виконавець (демо)', 'return', 'Не наша ділянка')",
             (ids[4],),
+        )
+        # Open appeals filed with no location (the queue no_location), not among the above.
+        conn.execute(
+            "UPDATE appeals SET geom = NULL, address = NULL, district_id = NULL, ward_id = NULL"
+            " WHERE id IN (SELECT id FROM appeals WHERE status IN ('registered', 'in_work')"
+            " AND result IS DISTINCT FROM %s AND geom IS NOT NULL ORDER BY id LIMIT 4)",
+            (R_NOT_COMPETENT,),
         )
 
 
@@ -276,3 +286,164 @@ def test_the_answers_photo_beside_the_appeals_on_the_curators_card(portal, signe
     assert page.is_visible("#appeal-photos")
     page.locator("#answer-photos").scroll_into_view_if_needed()
     screenshot(page, "curator_answer_photo")
+
+
+# --- a place for an appeal filed without one -------------------------------------------------
+
+
+def no_location(url: str) -> list[str]:
+    return [n for (n,) in sql(url, "SELECT number FROM appeals WHERE status <> 'closed'"
+                                   " AND geom IS NULL ORDER BY id")]  # fmt: skip
+
+
+def ward_point(url: str, offset: int) -> tuple[float, float]:
+    """A point inside a current ward (so inside a district and the community)."""
+    return sql(url, "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM wards"
+                    " WHERE valid_to IS NULL ORDER BY number OFFSET %s LIMIT 1) x",
+               (offset,))[0]  # fmt: skip
+
+
+def covering(url: str, lon: float, lat: float) -> tuple:
+    """The district and the ward covering the point (the lowest ids, as routing takes them)."""
+    point = "ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
+    return sql(url, f"SELECT (SELECT id FROM districts WHERE valid_to IS NULL AND"
+                    f" ST_Covers(geom, {point}) ORDER BY id LIMIT 1), (SELECT id FROM wards"
+                    f" WHERE valid_to IS NULL AND ST_Covers(geom, {point}) ORDER BY id LIMIT 1)",
+               (lon, lat, lon, lat))[0]  # fmt: skip
+
+
+def test_the_locate_api_places_an_appeal_once_inside_the_city(portal, signed_in):
+    base, url = portal.base, portal.db
+    page = signed_in("curator", viewport=DESKTOP)
+    token = page.evaluate("() => sessionStorage.getItem('hromada.csrf')")
+    waiting = no_location(url)
+    assert waiting, "the demo city has no open appeal without a location"
+    number = waiting[-1]
+    before = expected_counts(url)
+
+    def locate(data, who=page, csrf=token, lang="uk"):
+        return who.request.post(f"{base}/api/v1/appeals/{number}/locate", data=data,
+                                headers={"X-CSRF-Token": csrf, "Accept-Language": lang})  # fmt: skip
+
+    # Outside the community (Lviv): 400 in both languages, nothing written.
+    refused = locate({"lon": 24.0316, "lat": 49.8429})
+    assert refused.status == 400 and refused.json()["code"] == "locate_outside_city"
+    assert "поза межами громади" in refused.json()["detail"] and number in refused.json()["detail"]
+    english = locate({"lon": 24.0316, "lat": 49.8429}, lang="en")
+    assert "outside the community" in english.json()["detail"]
+    assert locate({"lon": "x", "lat": 50.45}).status == 400
+    # A citizen may not.
+    citizen = signed_in("citizen", viewport=DESKTOP)
+    ctoken = citizen.evaluate("() => sessionStorage.getItem('hromada.csrf')")
+    forbidden = locate({"lon": 30.52, "lat": 50.45}, who=citizen, csrf=ctoken)
+    assert forbidden.status == 403 and forbidden.json()["code"] == "forbidden"
+    assert sql(url, "SELECT geom IS NULL FROM appeals WHERE number = %s", (number,)) == [(True,)]
+    assert sql(url, "SELECT count(*) FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id"
+                    " WHERE a.number = %s AND e.action = 'locate'", (number,)) == [(0,)]  # fmt: skip
+
+    # The tile at the point, cached before the write.
+    lon, lat = ward_point(url, 0)
+    z, x, y = tile_of(lon, lat, 16)
+    tile = f"{base}/tiles/appeals/{z}/{x}/{y}.mvt"
+    (appeal_id,) = sql(url, "SELECT id FROM appeals WHERE number = %s", (number,))[0]
+
+    def in_tile() -> bool:
+        layer = decode(page.request.get(tile).body()).get("appeals", {"features": []})
+        return appeal_id in {f["id"] for f in layer["features"]}
+
+    assert not in_tile()
+
+    placed = locate({"lon": lon, "lat": lat, "address": "вул. Тестова, 1"})
+    assert placed.status == 200, placed.text()
+    body = placed.json()
+    district_id, ward_id = covering(url, lon, lat)
+    assert district_id is not None and ward_id is not None
+    assert sql(url, "SELECT round(ST_X(geom)::numeric, 6)::float, round(ST_Y(geom)::numeric, 6)::float,"
+                    " district_id, ward_id, address, status FROM appeals WHERE number = %s",
+               (number,)) == [(round(lon, 6), round(lat, 6), district_id, ward_id,
+                               "вул. Тестова, 1", body["status"])]  # fmt: skip
+    assert body["district"]["code"] == sql(url, "SELECT code FROM districts WHERE id = %s",
+                                           (district_id,))[0][0]  # fmt: skip
+    assert body["ward"]["number"] == sql(url, "SELECT number FROM wards WHERE id = %s",
+                                         (ward_id,))[0][0]  # fmt: skip
+    # The answer's executor is the routing dry run's at the point.
+    (category,) = sql(url, "SELECT category_id FROM appeals WHERE number = %s", (number,))[0]
+    dry = page.request.get(f"{base}/api/v1/route?category={category}&lon={lon}&lat={lat}").json()
+    assert body["routing"]["executor_code"] == dry["executor_code"]
+    # It left the queue: the API's counts are SQL's.
+    counts = page.request.get(f"{base}/api/v1/curator/queues").json()["counts"]
+    assert counts == expected_counts(url)
+    assert counts["no_location"] == before["no_location"] - 1
+    # The tile cache forgot the tile at the point.
+    assert _until(in_tile), "the appeal did not appear in its cached tile"
+    # Twice: 409.
+    again = locate({"lon": lon, "lat": lat})
+    assert again.status == 409 and again.json()["code"] == "appeal_already_located"
+    # The public history says 'locate' and the address, and nobody's name.
+    events = page.request.get(f"{base}/api/v1/appeals/{number}/history").json()["events"]
+    step = [e for e in events if e["action"] == "locate"]
+    assert len(step) == 1 and step[0]["address"] == "вул. Тестова, 1"
+    (actor,) = sql(url, "SELECT e.actor FROM appeal_events e JOIN appeals a ON a.id ="
+                        " e.appeal_id WHERE a.number = %s AND e.action = 'locate'", (number,))[0]  # fmt: skip
+    assert actor not in json.dumps(events, ensure_ascii=False)
+
+
+def test_a_curator_places_an_appeal_on_the_map_and_redirects_it(
+    portal, signed_in, screenshot, browser_log
+):
+    base, url = portal.base, portal.db
+    page = signed_in("curator", viewport=DESKTOP)
+    open_desk(page, base)
+    assert shown_counts(page) == expected_counts(url)
+    page.click('.queue-tab[data-queue="no_location"]')
+    page.wait_for_function(
+        "() => document.getElementById('queue-table').dataset.queue === 'no_location'"
+    )
+    listed = page.locator("#queue-table tbody tr").evaluate_all(
+        "rs => rs.map(r => r.dataset.number)"
+    )
+    redirectable = {n for (n,) in sql(url, "SELECT number FROM appeals WHERE geom IS NULL AND"
+                                           " status IN ('registered', 'in_work', 'rework')")}  # fmt: skip
+    assert listed and set(listed) <= set(no_location(url))
+    number = next(n for n in listed if n in redirectable)
+    open_card(page, number)
+    assert page.is_visible("#locate-form") and page.is_visible("#territory-map")
+    assert page.is_disabled("#locate-submit")
+    page.wait_for_function(
+        "() => Number(document.getElementById('territory-map').dataset.districts) > 0"
+    )
+    screenshot(page, "curator_locate_card", full_page=True)
+    # A click on the map at a ward's inner point.
+    lon, lat = ward_point(url, 3)
+    # The map centred on the point (the test's own view), then a click at its centre.
+    page.evaluate("([lat, lon]) => window.hromadaCuratorMap.setView([lat, lon], 16, {animate: false})",
+                  [lat, lon])  # fmt: skip
+    box = page.locator("#territory-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => !document.getElementById('locate-submit').disabled")
+    clicked = page.get_attribute("#territory-map", "data-place")
+    c_lon, c_lat = map(float, clicked.split(","))
+    assert abs(c_lon - lon) < 0.001 and abs(c_lat - lat) < 0.001
+    page.click("#locate-submit")
+    page.wait_for_function("() => document.getElementById('locate-result').textContent !== ''")
+    assert sql(url, "SELECT geom IS NOT NULL, district_id IS NOT NULL, ward_id IS NOT NULL"
+                    " FROM appeals WHERE number = %s", (number,)) == [(True, True, True)]  # fmt: skip
+    assert number not in no_location(url)
+    assert shown_counts(page) == expected_counts(url)
+    assert page.is_hidden("#locate-form")
+    # The redirect form: routing's choice at the point, prefilled.
+    (category,) = sql(url, "SELECT category_id FROM appeals WHERE number = %s", (number,))[0]
+    dry = page.request.get(
+        f"{base}/api/v1/route?category={category}&lon={c_lon}&lat={c_lat}"
+    ).json()  # fmt: skip
+    assert page.is_visible("#redirect-form")
+    assert page.input_value("#redirect-executor") == (dry["executor_code"] or "")
+    assert dry["executor_code"] and dry["executor_code"] in page.inner_text("#dry-run-result")
+    screenshot(page, "curator_located", full_page=True)
+    page.fill("#redirect-reason", "Місце встановлено: за належністю")
+    page.click("#redirect-submit")
+    wait_done(page)
+    assert sql(url, "SELECT e.code FROM appeals a JOIN executors e ON e.id = a.executor_id"
+                    " WHERE a.number = %s", (number,)) == [(dry["executor_code"],)]  # fmt: skip
+    assert shown_counts(page) == expected_counts(url)
+    assert browser_log.errors == []

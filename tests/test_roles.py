@@ -96,6 +96,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/appeals/{number}/answer"): {"executor", "manager"},
     ("POST", "/api/v1/appeals/{number}/return"): {"executor", "manager"},
     ("POST", "/api/v1/appeals/{number}/redirect"): {"curator", "operator"},
+    ("POST", "/api/v1/appeals/{number}/locate"): {"curator", "operator"},
     ("POST", "/api/v1/appeals/{number}/delegate"): {"executor", "manager"},
     ("POST", "/api/v1/appeals/{number}/resolutions"): {"executor", "manager"},
     ("GET", "/api/v1/appeals/{number}/resolutions"): AUTHOR_READERS,

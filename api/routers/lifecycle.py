@@ -1,5 +1,5 @@
 """The lifecycle of an appeal over HTTP (gis/lifecycle.py holds the transition table):
-take, answer, return, redirect, delegate, resolutions, extend, check, confirm, reject, cancel;
+take, answer, return, redirect, locate, delegate, resolutions, extend, check, confirm, reject, cancel;
 duplicates (nearby, support); the public history.
 
 Each route declares its roles (api/policy.py); within a role the appeal must lie in the
@@ -99,6 +99,22 @@ async def redirect(
     return await lifecycle.redirect(
         conn, principal, number, await read_json_object(request), settings
     )
+
+
+@router.post(
+    "/appeals/{number}/locate",
+    response_model=schemas.Located,
+    openapi_extra=schemas.LOCATE_BODY,
+    name="appeal_locate",
+)
+async def locate(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("locate"))], conn: ConnDep,
+) -> dict:  # fmt: skip
+    """A place {lon, lat, address?} for an open appeal filed without one: its point, district,
+    ward and address; the status and the executor stay, the answer says routing's choice at
+    the point (for a redirect). Outside the community: 400; a point already: 409."""
+    return await lifecycle.locate(conn, principal, number, await read_json_object(request))
 
 
 @router.post(

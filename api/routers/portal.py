@@ -296,8 +296,10 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The contact centre's curator: the queues with their counts (answers to check, appeals
     returned as not in competence, with no location, with no executor), an appeal's card with
     the answer's photos beside the appeal's, accept / return for rework, and a redirect helped
-    by the routing dry run at the appeal's point. curator.js reads /api/v1/curator/… with the
-    session cookie."""
+    by the routing dry run at the appeal's point; an appeal with no location gets its place
+    (clicked on the map or found by its address) and then routing's choice there.
+    curator.js reads /api/v1/curator/… with the session cookie."""
+    districts = CORE_LAYERS["districts"]
     config = {
         "meUrl": "/api/v1/me",
         "countsUrl": "/api/v1/curator/queues",
@@ -305,6 +307,10 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "cardUrl": "/api/v1/curator/appeals/{number}",
         "checkUrl": "/api/v1/appeals/{number}/check",
         "redirectUrl": "/api/v1/appeals/{number}/redirect",
+        "locateUrl": "/api/v1/appeals/{number}/locate",
+        "searchUrl": "/api/v1/geocode/search",
+        "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
+        "districtsStyle": districts.style.as_leaflet(),
         "routeUrl": "/api/v1/route",
         "photoUrl": "/api/v1/photos/{sha256}",
         **_map_base(settings),

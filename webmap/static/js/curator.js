@@ -1,7 +1,9 @@
 // The contact centre's curator (/curator): the queues with their counts, an appeal's card with
 // the answer's photos beside the appeal's, accept or return an answer for rework (with a
-// reason), and redirect an appeal returned as not in competence, helped by the routing dry
-// run at its point. Everything comes from the API with the session cookie.
+// reason), redirect an appeal returned as not in competence, helped by the routing dry run at
+// its point, and give an appeal filed with no location its place (clicked on the card's map or
+// found by its address), then redirect it to routing's choice there. Everything comes from the
+// API with the session cookie.
 (function () {
   "use strict";
 
@@ -72,10 +74,32 @@
     });
   }
 
-  // --- the candidate territories of a redirect, on a map --------------------------------------
+  // --- the card's map: the candidate territories of a redirect, or a place to choose ----------
   let map = null;
   let drawn = null;
   const TERRITORY_COLOURS = ["#1f5fa8", "#8a5a9e", "#2e7d32", "#d97a00", "#b3261e"];
+  const KYIV = [50.45, 30.52];
+
+  function ensureMap() {
+    if (map) return map;
+    map = L.map($("territory-map"), { zoomControl: true, keyboard: true }).setView(KYIV, 11);
+    window.hromadaCuratorMap = map; // for the browser test
+    window.portal.addBackground(map, config, config.attribution);
+    // The city's districts, so that the map shows where it is without the online background.
+    window.portal.fetchAllFeatures(config.districtsUrl)
+      .then((features) => {
+        const style = { ...config.districtsStyle, fillOpacity: 0.05, interactive: false };
+        L.geoJSON({ type: "FeatureCollection", features }, { style }).addTo(map);
+        $("territory-map").dataset.districts = String(features.length);
+      })
+      .catch(() => {}); // the address search still places the point
+    map.on("click", (e) => {
+      if (!locating) return;
+      $("locate-results").replaceChildren();
+      choosePlace({ lon: Number(e.latlng.lng.toFixed(6)), lat: Number(e.latlng.lat.toFixed(6)) });
+    });
+    return map;
+  }
 
   function choose(territory) {
     $("redirect-executor").value = territory.executor_code || "";
@@ -87,6 +111,7 @@
     const list = $("territories");
     list.replaceChildren();
     box.hidden = !body.territories.length || body.lon == null;
+    $("territory-map").hidden = box.hidden;
     if (box.hidden) return;
     for (const territory of body.territories) {
       const button = el("button", "secondary",
@@ -96,10 +121,7 @@
       button.addEventListener("click", () => choose(territory));
       list.appendChild(button);
     }
-    if (!map) {
-      map = L.map($("territory-map"), { zoomControl: true, keyboard: true });
-      window.portal.addBackground(map, config, config.attribution);
-    }
+    ensureMap();
     if (drawn) drawn.remove();
     drawn = L.featureGroup().addTo(map);
     body.territories.forEach((territory, i) => {
@@ -114,6 +136,93 @@
     map.invalidateSize();
     map.fitBounds(drawn.getBounds(), { padding: [10, 10], animate: false });
     $("territory-map").dataset.territories = String(body.territories.length);
+  }
+
+  // --- a place for an appeal filed without one (the no_location queue) -------------------------
+  let locating = null; // the number of the appeal being given a place
+  let place = null; // the place chosen: { lon, lat, address? }
+  let placeMarker = null;
+
+  function startLocating(body) {
+    locating = body.number;
+    place = null;
+    $("locate-form").hidden = false;
+    $("locate-submit").disabled = true;
+    $("locate-q").value = "";
+    $("locate-results").replaceChildren();
+    text($("locate-place"), t("Місце ще не обрано."));
+    $("territory-map").hidden = false;
+    delete $("territory-map").dataset.place;
+    ensureMap();
+    if (drawn) { drawn.remove(); drawn = null; }
+    if (placeMarker) placeMarker.remove();
+    map.invalidateSize();
+    map.setView(KYIV, 11, { animate: false });
+  }
+
+  function placeLabel(p) {
+    return p.address || `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`;
+  }
+
+  function choosePlace(chosen) {
+    place = chosen;
+    if (!placeMarker) {
+      placeMarker = L.circleMarker(KYIV, { radius: 8, color: "#b3261e", weight: 3, fillOpacity: 0.5 });
+    }
+    placeMarker.setLatLng([chosen.lat, chosen.lon]).addTo(map);
+    if (chosen.address) map.setView([chosen.lat, chosen.lon], 17, { animate: false });
+    text($("locate-place"), t("Обрано: {address}", { address: placeLabel(chosen) }));
+    text($("locate-error"), "");
+    $("locate-submit").disabled = false;
+    $("territory-map").dataset.place = `${chosen.lon},${chosen.lat}`;
+  }
+
+  async function searchPlace() {
+    const q = $("locate-q").value.trim();
+    const list = $("locate-results");
+    list.replaceChildren();
+    text($("locate-error"), "");
+    if (!q) return;
+    const { items, error } = await window.portal.searchAddress(config.searchUrl, q);
+    text($("locate-error"), error);
+    for (const item of items.slice(0, 8)) {
+      const label = item.approximate ? t("{address} (приблизно)", { address: item.label }) : item.label;
+      const button = el("button", "secondary", label);
+      button.type = "button";
+      button.addEventListener("click", () => {
+        list.replaceChildren();
+        choosePlace({ lon: item.lon, lat: item.lat, address: item.type === "address" ? item.label : undefined });
+      });
+      list.appendChild(button);
+    }
+  }
+
+  function routingText(r) {
+    return r.executor_code
+      ? t("Маршрутизація в цій точці: {name} ({code}). {reason}", { name: r.executor_name, code: r.executor_code, reason: r.reason })
+      : t("Маршрутизація не знайшла виконавця: {reason}", { reason: r.reason });
+  }
+
+  // Saved: the counts and the queue again (the appeal leaves "no location"), the card with its
+  // place, and routing's choice there in the redirect form, ready to send.
+  async function saveLocation(event) {
+    event.preventDefault();
+    if (!place) { text($("locate-error"), t("Оберіть місце на мапі або знайдіть адресу.")); return; }
+    const number = appeal.number;
+    const payload = { lon: place.lon, lat: place.lat };
+    if (place.address) payload.address = place.address;
+    const { ok, body } = await postJson(fill(config.locateUrl, { number }), payload,
+      { "X-CSRF-Token": csrf.get() });
+    if (!ok) { text($("locate-error"), body.detail || t("Не вдалося.")); return; }
+    await loadCounts();
+    await loadQueue(current);
+    await openCard(number);
+    const out = $("dry-run-result");
+    out.dataset.executor = body.routing.executor_code || "";
+    text(out, routingText(body.routing));
+    if (body.routing.executor_code) $("redirect-executor").value = body.routing.executor_code;
+    const saved = t("Місце вказано: {address}.", { address: placeLabel(body) });
+    text($("locate-result"), [saved, routingText(body.routing)].join(" "));
   }
 
   async function openCard(number) {
@@ -154,11 +263,15 @@
       : "");
     $("dry-run").disabled = body.lon == null;
     text($("dry-run-result"), body.lon == null ? t("Без місця: маршрутизація за точкою неможлива.") : "");
+    locating = null;
+    $("locate-form").hidden = true;
+    $("territory-map").hidden = true;
     if (redirectable) drawTerritories(body);
+    if (body.lon == null && body.status !== "closed") startLocating(body);
     $("check-comment").value = "";
     $("redirect-executor").value = "";
     $("redirect-reason").value = "";
-    for (const id of ["check-error", "redirect-error", "card-done"]) text($(id), "");
+    for (const id of ["check-error", "redirect-error", "card-done", "locate-error", "locate-result"]) text($(id), "");
     $("card-title").focus();
   }
 
@@ -166,6 +279,7 @@
   async function done(message) {
     $("check-form").hidden = true;
     $("redirect-form").hidden = true;
+    $("locate-form").hidden = true;
     await loadCounts();
     await loadQueue(current);
     text($("card-done"), message);
@@ -197,9 +311,7 @@
     const out = $("dry-run-result");
     if (!ok) { text(out, body.detail || t("Не вдалося.")); return; }
     out.dataset.executor = body.executor_code || "";
-    text(out, body.executor_code
-      ? t("Маршрутизація в цій точці: {name} ({code}). {reason}", { name: body.executor_name, code: body.executor_code, reason: body.reason })
-      : t("Маршрутизація не знайшла виконавця: {reason}", { reason: body.reason }));
+    text(out, routingText(body));
     if (body.executor_code && !$("redirect-executor").value) $("redirect-executor").value = body.executor_code;
   }
 
@@ -233,6 +345,13 @@
     $("check-return").addEventListener("click", () => check("return").catch(fail));
     $("dry-run").addEventListener("click", () => dryRun().catch(fail));
     $("redirect-form").addEventListener("submit", (event) => redirect(event).catch(fail));
+    $("locate-form").addEventListener("submit", (event) => saveLocation(event).catch(fail));
+    $("locate-search").addEventListener("click", () => searchPlace().catch(fail));
+    $("locate-q").addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      searchPlace().catch(fail);
+    });
     await loadQueue(current);
     text(statusEl, "");
     root.dataset.state = "ready";

@@ -61,6 +61,17 @@
     return features;
   }
 
+  // The geocoder's houses and streets for `q` (url: /api/v1/geocode/search, the page's
+  // config.searchUrl): { items, error }, the error the API's message or, with nothing found,
+  // the page's own; items as the API gives them (type address | street, label, lon, lat,
+  // approximate).
+  async function searchAddress(url, q) {
+    const r = await api(`${url}?q=${encodeURIComponent(q)}`);
+    if (!r.ok) return { items: [], error: r.body.detail || `HTTP ${r.status}` };
+    const items = r.body.items || [];
+    return { items, error: items.length ? "" : t("Адресу не знайдено. Уточніть назву вулиці.") };
+  }
+
   // --- the CSRF token -------------------------------------------------------------------------
 
   // A cookie session's CSRF token (handed out by sign-in and by /api/v1/me) is kept for the
@@ -265,6 +276,6 @@
   window.portal = {
     api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
-    fixVectorGridLatLng, fillUrl, day, categoryOf, appealRow, deskFailure, deskUser,
+    fixVectorGridLatLng, fillUrl, day, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
   };
 })();
