@@ -422,7 +422,7 @@ def test_an_open_duplicate_nearby_is_named_instead_of_a_new_appeal(portal, clien
     page.keyboard.press("Enter")
     expect(page.locator("#category-results button").first).to_be_focused()
     page.keyboard.press("Enter")
-    name = f"Назвати заявникові номер № {existing} замість нового"
+    name = f"Назвати цей номер заявникові: № {existing} замість нового"
     button = page.get_by_role("button", name=name)
     expect(button).to_be_visible()
     expect(page.locator("#text")).to_be_focused()
@@ -526,7 +526,7 @@ def test_the_caller_supports_an_open_duplicate_nearby_by_keyboard(
     expect(page.locator("#category-results button").first).to_be_focused()
     keys.press("Enter")
     button = page.get_by_role(
-        "button", name=f"Підтримати звернення № {existing} від імені абонента"
+        "button", name=f"Підтримати від імені абонента звернення № {existing}"
     )
     expect(button).to_be_visible()
     expect(page.locator("#text")).to_be_focused()
@@ -591,3 +591,46 @@ def test_the_caller_supports_an_open_duplicate_nearby_by_keyboard(
             "SELECT support_count FROM appeals WHERE number = %s", (existing,)
         ).fetchone() == (1,)
     assert not browser_log.errors
+
+
+def test_the_nearby_list_and_the_support_read_back_pass_axe(portal, client, signed_in):
+    """axe-core (WCAG 2.1 AA, tests/test_portal_a11y.py) over the intake with the nearby list
+    and its support buttons shown, and over the read-back of a caller's support."""
+    from test_portal_a11y import AXE, axe_violations
+
+    if not AXE.exists():
+        pytest.fail("axe-core is missing from webmap/node_modules: run `make assets`")
+    operator = _bearer(client, portal, "operator")
+    category = client.get("/api/v1/categories/search", params={"q": "яма"}).json()["items"][0]
+    r = client.post(
+        "/api/v1/appeals",
+        json={"category": category["id"], "text": "Яма на дорозі біля будинку 27.",
+              "location": {"address": "Хрещатик, 27"}, "channel": "phone_1551",
+              "author": {"full_name": "Коваль Іван", "phone": "+380501234561",
+                         "postal_address": "Київ, вул. Хрещатик, 27, кв. 1"}},
+        headers={**operator, "Idempotency-Key": "support-nearby-axe"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    existing = r.json()["number"]
+    page = signed_in("operator", bypass_csp=True)  # axe is injected as an inline script
+    page.goto(portal.base + "/operator")
+    page.wait_for_selector('#operator[data-state="ready"]', timeout=15_000)
+    page.locator("#email").fill("axe.caller@example.org")
+    page.locator("#address-q").fill("Хрещатик, 27")
+    page.locator("#address-q").press("Enter")
+    expect(page.locator("#address-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    page.locator("#category-q").fill("яма")
+    page.locator("#category-q").press("Enter")
+    expect(page.locator("#category-results button").first).to_be_focused()
+    page.keyboard.press("Enter")
+    button = page.get_by_role(
+        "button", name=f"Підтримати від імені абонента звернення № {existing}"
+    )
+    expect(button).to_be_visible()
+    assert axe_violations(page) == []
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#operator[data-state="done"]', timeout=15_000)
+    expect(page.locator("#done-supported")).to_contain_text(f"№ {existing}")
+    assert axe_violations(page) == []

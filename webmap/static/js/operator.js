@@ -219,13 +219,13 @@
         t("{m} м", { m: Math.round(item.distance_m) })].filter(Boolean).join(" · "))); // prettier-ignore
       const b = el("button", "secondary", t("Назвати цей номер"));
       b.type = "button";
-      b.setAttribute("aria-label", t("Назвати заявникові номер № {number} замість нового", { number: item.number }));
+      b.setAttribute("aria-label", t("Назвати цей номер заявникові: № {number} замість нового", { number: item.number }));
       b.addEventListener("click", () => showNumber(item.number, null,
         t("Нове звернення не зареєстровано: заявникові названо номер наявного звернення."))); // prettier-ignore
       // The caller supports it instead: recorded with their phone or e-mail and name.
       const s = el("button", "secondary", t("Підтримати від імені абонента"));
       s.type = "button";
-      s.setAttribute("aria-label", t("Підтримати звернення № {number} від імені абонента", { number: item.number }));
+      s.setAttribute("aria-label", t("Підтримати від імені абонента звернення № {number}", { number: item.number }));
       s.addEventListener("click", () => supportFor(item.number, s));
       li.append(" ", b, " ", s);
       list.append(li);
