@@ -404,6 +404,36 @@ def test_a_signed_in_citizen_supports_one_and_files_another(
     assert author[1] and author[1][0] == number[0]
 
 
+def test_an_appeal_filed_at_a_found_house_keeps_its_address(base, demo_url, open_appeal, page):
+    """A house the search found, even one no point of interest holds (placed between its
+    street's known houses): the appeal is filed at that address and keeps it, as the page
+    showed it (filed as a bare point, the intake found no house within 30 m: no address)."""
+    page.goto(base + "/appeal/new")
+    page.wait_for_selector('#appeal[data-state="ready"]', timeout=15_000)
+    page.get_by_label("Пошук адреси").fill("Хрещатик, 22")
+    page.keyboard.press("Enter")
+    first = page.locator("#search-results button").first
+    expect(first).to_have_text("вулиця Хрещатик, 22")
+    first.click()
+    page.wait_for_selector('#appeal[data-pin="set"]', timeout=10_000)
+    expect(page.locator("#pin-info")).to_contain_text("вулиця Хрещатик, 22 · ")
+    page.get_by_label("Категорія").fill(open_appeal["label"])
+    expect(page.locator("#category-kind")).to_contain_text("Строк розгляду")
+    page.get_by_label("Текст звернення").fill("Розбитий тротуар біля будинку.")
+    page.get_by_label("Прізвище, ім’я, по батькові").fill(AUTHOR["full_name"])
+    page.get_by_label("Електронна пошта").fill(AUTHOR["email"])
+    page.get_by_label("Поштова адреса").fill(AUTHOR["postal_address"])
+    page.get_by_role("button", name="Надіслати звернення").click()
+    page.wait_for_selector('#appeal[data-state="done"]', timeout=15_000)
+    number = page.locator("#done-number").inner_text()
+    with psycopg.connect(demo_url) as conn:
+        row = conn.execute("SELECT address, ST_X(geom), ST_Y(geom) FROM appeals"
+                           " WHERE number = %s", (number,)).fetchone()  # fmt: skip
+    assert row is not None and row[0] == "вулиця Хрещатик, 22"
+    assert [round(row[1], 6), round(row[2], 6)] == [
+        float(page.get_attribute("#appeal", f"data-{k}")) for k in ("lon", "lat")]  # fmt: skip
+
+
 def test_an_address_found_moves_the_pin(base, screenshot, page):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(base + "/appeal/new")

@@ -15,7 +15,7 @@
   const { t, plural, locale } = window.i18n;
   const { request: api, csrf, fetchAllFeatures } = window.portal;
 
-  const state = { point: null, categoryId: null, photos: [], me: null, nearbySeq: 0 };
+  const state = { point: null, address: null, categoryId: null, photos: [], me: null, nearbySeq: 0 };
 
   // Here a missing value shows as no text (the cabinets show "—").
   const text = (el, value) => window.portal.text(el, value, "");
@@ -64,8 +64,12 @@
     iconSize: [0, 0] }); // prettier-ignore
   let marker = null;
 
+  // `label`: the house address the search found there; the appeal is then filed at that
+  // address (the intake places it as the search did, and keeps the address, even a house
+  // placed by interpolation that no point of interest holds). A click or a drag drops it.
   async function setPin(lat, lon, label) {
     state.point = { lon: Number(lon.toFixed(6)), lat: Number(lat.toFixed(6)) };
+    state.address = label || null;
     if (!marker) {
       marker = L.marker([lat, lon], { icon: pinIcon, draggable: true, keyboard: true,
         title: t("Місце проблеми"), alt: t("Місце проблеми") }).addTo(map); // prettier-ignore
@@ -419,7 +423,7 @@
     const data = {
       category: state.categoryId,
       text: $("text").value,
-      location: state.point,
+      location: state.address ? { address: state.address } : state.point,
       author,
       consent_to_publish: $("consent").checked,
     };
