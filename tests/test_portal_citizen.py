@@ -98,6 +98,20 @@ def status_of(url: str, number: str) -> str:
 def test_a_citizen_confirms_one_result_and_rejects_another(portal, answered, page, screenshot):
     base, url = portal.base, portal.db
     (first, second, third), citizen = answered
+    # A fourth, not answered yet, with the result 1551 gives such a one.
+    with psycopg.connect(url) as conn:
+        category = conn.execute("SELECT category_id FROM appeals WHERE number = %s",
+                                (first,)).fetchone()[0]  # fmt: skip
+    r = httpx.post(f"{base}/api/v1/appeals", headers=citizen, json={
+        "category": category, "text": "Не прибрано сміття біля зупинки.",
+        "location": {"lon": 30.5267, "lat": 50.4481},
+        "author": {"postal_address": "м. Київ, вул. Велика Житомирська, 8"},
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
+    fourth = r.json()["number"]
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE appeals SET result = 'Очікує прийому в роботу' WHERE number = %s",
+                     (fourth,))  # fmt: skip
     page.set_viewport_size({"width": 1000, "height": 900})
     sign_in(page, base, SimpleNamespace(login=CITIZEN, password=PASSWORD))
     page.goto(base + "/cabinet/appeals")
@@ -107,6 +121,11 @@ def test_a_citizen_confirms_one_result_and_rejects_another(portal, answered, pag
     two = page.locator(f'.my-item[data-number="{second}"]')
     expect(one.locator(".my-status-name")).to_have_text("На перевірці")
     expect(one.locator(".my-answer-text")).to_contain_text(f"бригада виїжджала ({first})")
+    # Not answered: no "Відповідь виконавця" box, only the result.
+    four = page.locator(f'.my-item[data-number="{fourth}"]')
+    expect(four.locator(".my-result")).to_have_text("Результат: Очікує прийому в роботу")
+    expect(four.locator(".my-answer")).to_be_hidden()
+    expect(four.locator(".my-decision")).to_be_hidden()
     screenshot(page, "my-appeals", full_page=True)
 
     one.get_by_role("button", name="Підтвердити виконання").click()
@@ -124,7 +143,7 @@ def test_a_citizen_confirms_one_result_and_rejects_another(portal, answered, pag
     page.wait_for_selector('#my-appeals[data-state="ready"]', timeout=15_000)
     assert page.get_attribute("html", "lang") == "en"
     expect(page.locator("h1")).to_have_text("My appeals")
-    expect(page.locator("#my-status")).to_have_text("3 appeals")
+    expect(page.locator("#my-status")).to_have_text("4 appeals")
     one, two, three = (page.locator(f'.my-item[data-number="{n}"]')
                        for n in (first, second, third))  # fmt: skip
     expect(one.locator(".my-number")).to_have_text(f"No. {first}")
@@ -135,6 +154,13 @@ def test_a_citizen_confirms_one_result_and_rejects_another(portal, answered, pag
         re.compile(r"^Filed \d{2}/\d{2}/\d{4}; due \d{2}/\d{2}/\d{4}; closed \d{2}/")
     )
     expect(three.locator(".my-answer h3")).to_have_text("Executor's answer")
+    # The categories in English where the catalogue has it (the API's category_en).
+    mine = page.evaluate("() => fetch('/api/v1/me/appeals').then(r => r.json())")["items"]
+    for a in mine:
+        expect(page.locator(f'.my-item[data-number="{a["number"]}"] .my-category')).to_have_text(
+            a["category_en"] or a["category"]
+        )
+    assert any(a["category_en"] for a in mine)
     expect(three.get_by_label("Comment (optional)")).to_be_visible()
     expect(three.get_by_role("button", name="Not done — return it")).to_be_visible()
     screenshot(page, "my-appeals-en", full_page=True)

@@ -11,7 +11,7 @@
   const statusEl = document.getElementById("my-status");
   const errorEl = document.getElementById("my-error");
   const template = document.getElementById("my-item");
-  const { t, plural, locale } = window.i18n;
+  const { t, plural, locale, lang } = window.i18n;
   const { api, postJson, STATUS_NAMES } = window.portal;
   // This page's token is the one /api/v1/me hands out when it loads (not kept for the tab).
   let csrf = "";
@@ -27,7 +27,7 @@
     item.dataset.overdue = String(Boolean(appeal.overdue));
     q(".my-number").textContent = t("№ {number}", { number: appeal.number });
     q(".my-status-name").textContent = STATUS_NAMES[appeal.status] || (card && card.status_name) || appeal.status;
-    q(".my-category").textContent = appeal.category || "";
+    q(".my-category").textContent = (lang === "en" && appeal.category_en) || appeal.category || "";
     q(".my-address").textContent = appeal.address || "";
     const deadline = appeal.extended_until || appeal.deadline_at;
     q(".my-dates").textContent = t("Подано {created}; строк — {deadline}",
@@ -39,8 +39,10 @@
       overdue.textContent = t(" · прострочено");
       q(".my-dates").append(overdue);
     }
+    // The executor's answer (its text, its photos) once there is one; the result (1551's
+    // wording: "Очікує прийому в роботу", "Виконано / …") under it, or alone before.
     const answer = card && card.answer;
-    q(".my-answer").hidden = !answer && !(card && card.result);
+    q(".my-answer").hidden = !answer;
     q(".my-answer-text").textContent = answer || "";
     // The answer's photos, shown before the author is asked to confirm the result.
     const photos = ((card && card.photos) || []).filter((p) => p.kind === "answer");
