@@ -224,6 +224,13 @@ def test_the_form_in_english_shows_english_errors_and_the_english_result(
     expect(page.locator("#pin-info")).to_contain_text(open_appeal["district"])  # data
     page.get_by_label("Category", exact=True).fill(open_appeal["label"])  # the register's names
     expect(page.locator("#category-kind")).to_contain_text(re.compile(r"Reply within \d+ days?\."))
+    # The kind named in English (the catalogue's name_en), the label as the register has it.
+    with psycopg.connect(demo_url) as conn:
+        (kind_en,) = conn.execute("SELECT p.name_en FROM categories c JOIN categories p"
+                                  " ON p.id = c.parent_id WHERE c.id = %s",
+                                  (open_appeal["category_id"],)).fetchone()  # fmt: skip
+    assert kind_en
+    expect(page.locator("#category-kind")).to_contain_text(f"Kind: {kind_en}.")
     expect(page.get_by_role(
         "button", name=f"Support appeal No. {open_appeal['number']}"
     )).to_be_visible()  # fmt: skip

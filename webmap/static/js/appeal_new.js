@@ -12,7 +12,7 @@
   const root = $("appeal");
   const form = $("appeal-form");
   const KYIV = [50.45, 30.52];
-  const { t, plural, locale } = window.i18n;
+  const { t, plural, locale, lang } = window.i18n;
   const { request: api, csrf, fetchAllFeatures } = window.portal;
 
   const state = { point: null, address: null, categoryId: null, photos: [], me: null, nearbySeq: 0 };
@@ -158,8 +158,10 @@
       const items = kind.subkinds.length ? kind.subkinds : [kind];
       for (const sub of items) {
         const label = sub === kind ? kind.name : `${sub.name} — ${kind.name}`;
-        categoryByLabel.set(label.toLowerCase(), { id: sub.id, kind: kind.name, name: sub.name,
-          days: sub.deadline_days }); // prettier-ignore
+        // (The labels stay Ukrainian, as the words people type; the kind is named in the
+        // page's language under the field.)
+        categoryByLabel.set(label.toLowerCase(), { id: sub.id, name: sub.name,
+          kind: (lang === "en" && kind.name_en) || kind.name, days: sub.deadline_days }); // prettier-ignore
         const option = document.createElement("option");
         option.value = label;
         list.append(option);
