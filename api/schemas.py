@@ -1150,6 +1150,8 @@ APPEAL_BODY = _body(
             phone=_TEXT,
             postal_address=_TEXT,
             privilege=_TEXT,
+            notify_channel={"type": "string", "enum": ["email", "sms", "viber", "none"]},
+            language={"type": "string", "enum": ["uk", "en"]},
         ),
         consent_to_publish={"type": "boolean"},
         channel=_TEXT,

@@ -207,6 +207,22 @@ MESSAGES: dict[str, str] = {
     "territory_file_invalid": N_(
         "Файл території не прочитано ({reason}): потрібен GeoJSON або GeoPackage з полігонами."
     ),
+    # the daily dispatch (gis/dispatch.py)
+    "dispatch_not_found": N_("Розсилку {id} не знайдено."),
+    "dispatch_batch_not_found": N_("Відправлення {id} цієї розсилки не знайдено."),
+    "dispatch_batch_not_failed": N_(
+        "Відправлення {id} не позначене як невдале: повторити можна лише невдале."
+    ),
+    "dispatch_one_recipient": N_(
+        "Вкажіть одного отримувача: адресу e-mail (email) або адресу вебхука (webhook_url)."
+    ),
+    "dispatch_one_area": N_(
+        "Вкажіть щонайбільше одну територію: район, виборчий округ або полігон."
+    ),
+    "dispatch_area_invalid": N_(
+        "Територія має бути полігоном GeoJSON (Polygon, MultiPolygon, Feature або "
+        "FeatureCollection з полігонами) у градусах WGS 84."
+    ),
     "layer_not_found": N_("Шар «{name}» не знайдено."),
     "layer_is_core": N_("Шар «{name}» — базовий; змінювати можна лише тематичні шари."),
     "invalid_update_regime": N_("Невідомий режим оновлення «{value}». Можливі: {allowed}."),

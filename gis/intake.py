@@ -48,7 +48,7 @@ from pathlib import Path
 
 from psycopg.rows import dict_row
 
-from gis import geocode, obscene, photos, routing
+from gis import geocode, notify, obscene, photos, routing
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import CHANNELS, result_en, status_name
@@ -73,6 +73,7 @@ _PHONE_CHARS = re.compile(r"^\+?[\d\s()\-]+$")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'"})
 _KEY_ALLOWED = re.compile(r"^[\x21-\x7e]{1,128}$")
 MAX_FIELD = 500  # name, e-mail, phone, postal address, privilege, street, house
+NOTIFY_CHANNELS = ("email", "sms", "viber", "none")
 
 
 @dataclass
@@ -82,6 +83,9 @@ class Author:
     phone: str | None = None
     postal_address: str | None = None
     privilege: str | None = None
+    # How they want to hear of the appeal (gis/notify.py) and in which language.
+    notify_channel: str | None = None  # email (default), sms, viber, none
+    language: str | None = None  # uk (default), en
 
 
 @dataclass
@@ -219,11 +223,17 @@ def check_author(author: Author, submitter: Submitter) -> Author:
         raise InvalidInput("author_contact_required", parameter="author.email")
     if email and not _EMAIL.match(email):
         raise InvalidInput("invalid_email", parameter="author.email", value=email)
+    if author.notify_channel not in (None, *NOTIFY_CHANNELS):
+        raise InvalidInput("invalid_value", parameter="author.notify_channel",
+                           value=str(author.notify_channel)[:50])  # fmt: skip
+    if author.language not in (None, "uk", "en"):
+        raise InvalidInput("invalid_value", parameter="author.language",
+                           value=str(author.language)[:50])  # fmt: skip
     if phone:
         digits = re.sub(r"\D", "", phone)
         if not _PHONE_CHARS.match(phone) or not 10 <= len(digits) <= 15:
             raise InvalidInput("invalid_phone", parameter="author.phone", value=phone)
-    return Author(name, email, phone, address, privilege)
+    return Author(name, email, phone, address, privilege, author.notify_channel, author.language)
 
 
 def check_channel(channel: object, submitter: Submitter) -> str:
@@ -432,7 +442,7 @@ def photo_url(sha256: str) -> str:
 
 
 async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
-                    created_files: list[Path]) -> dict:  # fmt: skip
+                    created_files: list[Path], settings=None) -> dict:  # fmt: skip
     assert sub.category is not None  # validate() required it
     category = await resolve_subkind(conn, sub.category)
     address = None
@@ -496,9 +506,11 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         a = sub.author
         await cur.execute(
             "INSERT INTO appeal_authors (appeal_id, full_name, email, phone, postal_address,"
-            " privilege, user_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            " privilege, user_id, notify_channel, language)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (appeal_id, a.full_name, a.email, a.phone, a.postal_address, a.privilege,
-             submitter.user_id if submitter.role == "citizen" else None),
+             submitter.user_id if submitter.role == "citizen" else None,
+             a.notify_channel or "email", a.language or "uk"),
         )  # fmt: skip
         seen: set[str] = set()
         stored = []
@@ -521,10 +533,14 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         }  # fmt: skip
         await cur.execute(
             "INSERT INTO appeal_events (appeal_id, at, actor, actor_user_id, action, old, new,"
-            " comment) VALUES (%s, %s, %s, %s, 'registered', NULL, %s, %s)",
+            " comment) VALUES (%s, %s, %s, %s, 'registered', NULL, %s, %s) RETURNING id",
             (appeal_id, created_at, submitter.actor, submitter.user_id,
              json.dumps(new, ensure_ascii=False), decision.reason),
         )  # fmt: skip
+        event_id = (await cur.fetchone())[0]
+    # The author's registration notice (number, term, link), in this transaction: the outbox.
+    await notify.enqueue(conn, appeal_id=appeal_id, event_id=event_id, kind="registered",
+                         settings=settings)  # fmt: skip
 
     # The files last, still inside the transaction: a failure here rolls everything back.
     for photo in stored:
@@ -579,7 +595,7 @@ async def _remove_orphans(conn, files: list[Path]) -> None:
 
 async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
                  idempotency: Idempotency | None = None,
-                 duplicate_radius_m: float = 100.0) -> Outcome:  # fmt: skip
+                 duplicate_radius_m: float = 100.0, settings=None) -> Outcome:  # fmt: skip
     """Register a validated submission in one transaction (see the module's docstring).
     `conn` is an autocommit connection; the answer is 201 with the new appeal, or the first
     answer under the same Idempotency-Key."""
@@ -590,7 +606,7 @@ async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
                 replay = await _claim(conn, idempotency)
                 if replay is not None:
                     return replay
-            body = await _register(conn, sub, submitter, Path(data_dir), created)
+            body = await _register(conn, sub, submitter, Path(data_dir), created, settings)
             body["similar_open_appeals"] = await _similar_open(conn, body, duplicate_radius_m)
             if idempotency is not None:
                 await conn.execute(

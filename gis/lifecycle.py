@@ -789,7 +789,8 @@ async def nearby(conn, *, lon: Any, lat: Any, category: Any, radius_m: float) ->
 # (author's words, curator's notes, anything marked internal) stays with staff.
 PUBLIC_COMMENT_ACTIONS = ("return", "redirect", "reroute", "extend", "delegate")
 # Steps that are the staff's own business: not in the public history at all.
-STAFF_ONLY_ACTIONS = ("ask_extension", "decline_extension", "control")  # control: gis/manager.py
+# control: gis/manager.py; dispatch: where the daily dispatch sent it (gis/dispatch.py).
+STAFF_ONLY_ACTIONS = ("ask_extension", "decline_extension", "control", "dispatch")
 
 
 async def history(conn, number: str) -> dict:

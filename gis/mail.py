@@ -24,6 +24,7 @@ import smtplib
 import ssl
 import threading
 import time
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -44,7 +45,12 @@ class MailError(DomainError):
     code = "mail_unavailable"
 
 
-def build_message(settings: Settings, *, to: str, subject: str, body: str) -> EmailMessage:
+# A file attached to a mail: (file name, MIME type "maintype/subtype", content).
+Attachment = tuple[str, str, bytes]
+
+
+def build_message(settings: Settings, *, to: str, subject: str, body: str,
+                  attachments: Sequence[Attachment] = ()) -> EmailMessage:  # fmt: skip
     msg = EmailMessage(policy=email.policy.default)
     msg["From"] = settings.mail_from
     msg["To"] = to
@@ -53,16 +59,21 @@ def build_message(settings: Settings, *, to: str, subject: str, body: str) -> Em
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "hromada.localhost"
     msg["Message-ID"] = make_msgid(domain=domain)
     msg.set_content(body, charset="utf-8")
+    for filename, mime, data in attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg
 
 
-def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> None:
-    """Hand one plain-text UTF-8 mail to settings.smtp_host; MailError when that fails."""
+def send_mail(settings: Settings, *, to: str, subject: str, body: str,
+              attachments: Sequence[Attachment] = ()) -> None:  # fmt: skip
+    """Hand one plain-text UTF-8 mail (with any files attached) to settings.smtp_host;
+    MailError when that fails."""
     if not settings.smtp_host:
         raise MailError(reason="no SMTP server configured (HROMADA_SMTP_HOST)")
     if "\n" in to or "\r" in to or "@" not in to:
         raise MailError(reason="invalid recipient")
-    msg = build_message(settings, to=to, subject=subject, body=body)
+    msg = build_message(settings, to=to, subject=subject, body=body, attachments=attachments)
     try:
         with smtplib.SMTP(
             settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout
@@ -85,9 +96,11 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str) -> None:
     log.info("mail sent to %s: %s", to, subject)
 
 
-async def asend_mail(settings: Settings, *, to: str, subject: str, body: str) -> None:
+async def asend_mail(settings: Settings, *, to: str, subject: str, body: str,
+                     attachments: Sequence[Attachment] = ()) -> None:  # fmt: skip
     """send_mail from async code, without blocking the event loop."""
-    await asyncio.to_thread(send_mail, settings, to=to, subject=subject, body=body)
+    await asyncio.to_thread(send_mail, settings, to=to, subject=subject, body=body,
+                            attachments=attachments)  # fmt: skip
 
 
 class LocalSmtpServer:

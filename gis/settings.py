@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     viber_gateway_url: str | None = None
     viber_gateway_token: SecretStr | None = None
     gateway_timeout: float = 10.0
+    # The daily dispatch (gis/dispatch.py): a batch's delivery is tried dispatch_max_attempts
+    # times, waiting dispatch_retry_base_seconds × 2^attempt in between; then it is flagged
+    # as failed for the administrator (who may retry it).
+    dispatch_max_attempts: int = 6
+    dispatch_retry_base_seconds: float = 60.0
 
     # Vector tiles (tiles/): how many built tiles the server keeps in memory (0: no cache);
     # the most features a raw tile holds (the newest first); how long clients and proxies

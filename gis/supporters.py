@@ -7,7 +7,7 @@
   appeal once (migration 0011's unique indexes), else 409 appeal_already_supported.
 
 The caller's phone, e-mail and name are personal data: they stay in appeal_supporters (read by
-staff only; the e-mail is mailed when the appeal closes, gis/lifecycle._after). The appeal's
+staff only; the e-mail is told when the appeal closes, gis/notify.py). The appeal's
 history records only the change of support_count, never who supported it.
 """
 

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
-from gis import accounts, lifecycle
+from gis import accounts, lifecycle, notify
 from gis.db import libpq_url
 from gis.settings import Settings
 
@@ -137,6 +137,17 @@ class City:
                       " result = NULL, closed_at = NULL, geom = NULL WHERE number = %s",
             (status, self.rda1, number))  # fmt: skip
 
+    def deliver(self) -> int:
+        """Deliver the notifications queued so far as a worker's notify.deliver job does
+        (gis/notify.py; tests/test_notify.py runs real workers); how many were sent."""
+
+        async def run(c):
+            cur = await c.execute("SELECT id FROM notifications WHERE status = 'pending'"
+                                  " ORDER BY id")  # fmt: skip
+            return [await notify.deliver_one(c, self.settings, r[0]) for r in await cur.fetchall()]
+
+        return _run(self.url, run).count("sent")
+
     def row(self, number):
         return sql(self.url, "SELECT status, result, executor_id, extended_until, closed_at"
                              " FROM appeals WHERE number = %s", (number,))[0]  # fmt: skip
@@ -153,7 +164,9 @@ def city(db_url, smtp_server, tmp_path):
                         rate_limits_enabled=False, demo_mode=False,
                         data_dir=tmp_path)  # fmt: skip
     with TestClient(create_app(settings)) as client:
-        yield City(db_url, client, smtp_server)
+        city = City(db_url, client, smtp_server)
+        city.settings = settings
+        yield city
 
 
 # What each HTTP action sends: (path, body).
@@ -287,8 +300,9 @@ def test_returned_not_in_competence_is_rerouted_or_left_for_a_curator(city):
                          headers=city.h("curator"))  # fmt: skip
     assert r.status_code == 200, r.text
     assert city.row(number)[2] == city.rda2
-    # Art. 7: the author is told where it went and why.
+    # Art. 7: the author is told where it went and why (queued with the change, then sent).
     assert r.json()["author_notified"] is True
+    assert city.deliver() == 1
     mail = city.smtp.wait_for(AUTHOR_EMAIL)
     assert number in mail["Subject"] and "передано за належністю" in mail["Subject"]
     assert "Міст на балансі РДА 2" in mail.get_content()
@@ -366,6 +380,7 @@ def test_extension_is_capped_at_45_days_and_mailed_to_the_author(city):
                          headers=city.h("curator"))  # fmt: skip
     assert r.status_code == 200, r.text
     assert r.json()["author_notified"] is True
+    assert city.deliver() == 1
     mail = city.smtp.wait_for(AUTHOR_EMAIL)
     assert number in mail["Subject"]
     assert "Потрібне обстеження мосту" in mail.get_content()
@@ -471,6 +486,7 @@ def test_nearby_and_support(city):
     r = city.client.post(f"/api/v1/appeals/{near}/check", json={"decision": "accept"},
                          headers=city.h("curator"))  # fmt: skip
     assert r.status_code == 200 and r.json()["supporters_notified"] == 1
+    city.deliver()
     assert near in city.smtp.wait_for(supporter)["Subject"]
 
 

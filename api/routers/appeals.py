@@ -38,13 +38,15 @@ from api.policy import Principal, public
 from api.ratelimit import check_account_limit, check_ip_limit, client_ip
 from gis import intake, photos
 from gis.errors import InvalidInput, NotFound
+from gis.texts import negotiate
 
 router = APIRouter(prefix="/api/v1", tags=["appeals"])
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TRUE = {"true", "1", "yes", "on", "так"}
 FALSE = {"false", "0", "no", "off", "ні", ""}
-FLAT_AUTHOR = ("full_name", "email", "phone", "postal_address", "privilege")
+FLAT_AUTHOR = ("full_name", "email", "phone", "postal_address", "privilege", "notify_channel",
+               "language")  # fmt: skip
 FLAT_LOCATION = ("lon", "lat", "street", "house", "address", "no_location")
 
 
@@ -152,6 +154,9 @@ async def submit_appeal(
             check_account_limit(request, "submission", f"user:{principal.user_id}")
     payload, files = await read_appeal_body(request, settings)
     sub = _submission(payload, files)
+    if sub.author.language is None:  # the author's notices in the page's language (its cookie)
+        sub.author.language = negotiate(None, request.cookies.get("hromada_lang"),
+                                        request.headers.get("accept-language"))  # fmt: skip
     intake.validate(sub, submitter, max_chars=settings.appeal_text_max_chars,
                     max_photos=settings.appeal_max_photos)  # fmt: skip
     idem = None
@@ -163,7 +168,8 @@ async def submit_appeal(
         idem = intake.Idempotency(key, owner, _request_hash(payload, files))
     outcome = await intake.submit(conn, sub, submitter, data_dir=settings.data_dir,
                                   idempotency=idem,
-                                  duplicate_radius_m=settings.appeal_duplicate_radius_m)  # fmt: skip
+                                  duplicate_radius_m=settings.appeal_duplicate_radius_m,
+                                  settings=settings)  # fmt: skip
     headers = {"Location": "/api/v1/appeals/" + quote(str(outcome.body.get("number", "")))}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"

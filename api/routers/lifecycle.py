@@ -65,7 +65,7 @@ async def answer(
     as multipart (the fields, or `data` as JSON, and up to 5 `photos`), as at intake."""
     body, photos = await read_appeal_body(request, settings)
     return await lifecycle.answer(conn, principal, number, body, photos,
-                                  data_dir=settings.data_dir)  # fmt: skip
+                                  data_dir=settings.data_dir, settings=settings)  # fmt: skip
 
 
 @router.post(
