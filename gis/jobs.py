@@ -78,7 +78,7 @@ def _import_task_modules() -> None:
         importlib.import_module(name)
 
 
-TASK_MODULES: list[str] = ["gis.dispatch"]
+TASK_MODULES: list[str] = ["gis.notify", "gis.dispatch"]
 
 
 @asynccontextmanager

@@ -31,10 +31,10 @@ from typing import Any, Literal, overload
 
 from psycopg.rows import dict_row
 
-from gis import notices
+from gis import notify
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso
-from gis.models import result_en, status_name
+from gis.models import status_name
 from gis.scope import appeal_scope
 
 log = logging.getLogger("hromada.lifecycle")
@@ -185,15 +185,19 @@ async def lock_appeal(conn, principal: Any, number: str) -> dict:
 
 async def write_event(conn, appeal_id: int, principal: Any, action: str, old: dict | None,
                       new: dict | None, comment: str | None = None,
-                      internal: bool = False) -> None:  # fmt: skip
-    await conn.execute(
+                      internal: bool = False) -> int:  # fmt: skip
+    """Write one event of the appeal's trail; its id (a notification names its event)."""
+    cur = await conn.execute(
         "INSERT INTO appeal_events (appeal_id, actor, actor_user_id, action, old, new, comment,"
-        " internal) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " internal) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (appeal_id, actor_label(principal), getattr(principal, "user_id", None), action,
          None if old is None else json.dumps(old, ensure_ascii=False, default=iso),
          None if new is None else json.dumps(new, ensure_ascii=False, default=iso),
          comment, internal),
     )  # fmt: skip
+    row = await cur.fetchone()
+    assert row is not None  # INSERT … RETURNING
+    return int(row[0])
 
 
 async def _apply(conn, appeal: dict, principal: Any, action: str, *, changes: dict | None = None,
@@ -222,7 +226,8 @@ async def _apply(conn, appeal: dict, principal: Any, action: str, *, changes: di
         )
     old = {k: appeal.get(k) for k in changed}
     new = {**changed, **(extra_new or {})}
-    await write_event(conn, appeal["id"], principal, action, old, new, comment, internal)
+    appeal["event_id"] = await write_event(conn, appeal["id"], principal, action, old, new,
+                                           comment, internal)  # fmt: skip
     appeal.update(changed)
     return {"number": appeal["number"], "status": appeal["status"], "result": appeal["result"]}
 
@@ -256,7 +261,7 @@ def _text(value: Any, name: str, *, required: bool = True, limit: int = 4000) ->
 
 
 async def answer(conn, principal, number: str, body: dict, photos: list | None = None,
-                 data_dir=None) -> dict:  # fmt: skip
+                 data_dir=None, settings=None) -> dict:  # fmt: skip
     """The executor's answer: public text, kind done | explained | funding, and up to 5
     photos (checked and stripped by gis/photos.py, stored as kind 'answer') → on check."""
     from gis import photos as photo_store
@@ -284,6 +289,9 @@ async def answer(conn, principal, number: str, body: dict, photos: list | None =
             extra["answer_photos"] = shas
         out = await _apply(conn, appeal, principal, "answer", result=ANSWER_RESULTS[kind],
                            extra_new=extra)  # fmt: skip
+        # The author hears of it in this transaction (gis/notify.py: the outbox).
+        await notify.enqueue(conn, appeal_id=appeal["id"], event_id=appeal["event_id"],
+                             kind="answered", settings=settings, params={"answer": text})  # fmt: skip
         # The files last, still inside the transaction: a failure rolls the answer back.
         for photo in photos:
             if photo.sha256 in shas and data_dir is not None:
@@ -370,14 +378,12 @@ async def redirect(conn, principal, number: str, body: dict, settings=None) -> d
         appeal = await lock_appeal(conn, principal, number)
         out = await _apply(conn, appeal, principal, "redirect", comment=reason,
                            changes={"executor_id": target["id"]})  # fmt: skip
-        email = await _author_email(conn, appeal["id"])
-    out = {**out, "executor": target["code"], "author_notified": False}
-    if email and settings is not None:
-        out["author_notified"] = await _mail(
-            settings, email,
-            *notices.redirected_mail(number, target["name"], reason, _link(settings, number)),
+        queued = await notify.enqueue(
+            conn, appeal_id=appeal["id"], event_id=appeal["event_id"], kind="redirected",
+            settings=settings, params={"executor": target["name"], "reason": reason},
         )  # fmt: skip
-    return out
+    # author_notified: the author's notice is queued (delivered by a job, gis/notify.py).
+    return {**out, "executor": target["code"], "author_notified": queued["author"]}
 
 
 async def locate(conn, principal, number: str, body: dict) -> dict:
@@ -438,12 +444,6 @@ async def locate(conn, principal, number: str, body: dict) -> dict:
                     "executor_name": decision.executor_name, "rule_id": decision.rule_id,
                     "reason": decision.reason},
     }  # fmt: skip
-
-
-async def _author_email(conn, appeal_id: int) -> str | None:
-    cur = await conn.execute("SELECT email FROM appeal_authors WHERE appeal_id = %s", (appeal_id,))
-    row = await cur.fetchone()
-    return row[0] if row else None
 
 
 def _deadline(value: Any, appeal: dict, name: str = "deadline_at") -> dt.datetime:
@@ -650,15 +650,12 @@ async def extend(conn, principal, number: str, body: dict, settings=None) -> dic
         until = _new_term(body, appeal)
         out = await _apply(conn, appeal, principal, "extend", comment=reason,
                            changes={"extended_until": until})  # fmt: skip
-        email = await _author_email(conn, appeal["id"])
-    out["extended_until"] = until.isoformat()
-    out["author_notified"] = False
-    if email and settings is not None:
-        out["author_notified"] = await _mail(
-            settings, email,
-            *notices.extended_mail(number, until.date().isoformat(), reason,
-                                   _link(settings, number)),
+        queued = await notify.enqueue(
+            conn, appeal_id=appeal["id"], event_id=appeal["event_id"], kind="extended",
+            settings=settings, params={"until": until, "reason": reason},
         )  # fmt: skip
+    out["extended_until"] = until.isoformat()
+    out["author_notified"] = queued["author"]  # queued for delivery (gis/notify.py)
     return out
 
 
@@ -672,7 +669,8 @@ async def check(conn, principal, number: str, body: dict, settings=None) -> dict
         appeal = await lock_appeal(conn, principal, number)
         action = "accept" if decision == "accept" else "rework"
         out = await _apply(conn, appeal, principal, action, comment=comment)
-    return await _after(conn, settings, appeal, out)
+        await _notify(conn, settings, appeal, out, author=True)
+    return out
 
 
 async def author_action(conn, principal, number: str, action: str, body: dict,
@@ -683,7 +681,9 @@ async def author_action(conn, principal, number: str, action: str, body: dict,
         appeal = await lock_appeal(conn, principal, number)
         # The author's words may carry personal data: kept for staff, never public.
         out = await _apply(conn, appeal, principal, action, comment=comment, internal=True)
-    return await _after(conn, settings, appeal, out)
+        # The author did it: only the supporters hear of a closing.
+        await _notify(conn, settings, appeal, out, author=False)
+    return out
 
 
 async def autoclose(conn, *, days: int, now: dt.datetime | None = None, settings=None) -> list:
@@ -703,48 +703,25 @@ async def autoclose(conn, *, days: int, now: dt.datetime | None = None, settings
                 continue
             out = await _apply(conn, appeal, None, "autoclose",
                                comment=f"не підтверджено заявником за {days} днів")  # fmt: skip
-        await _after(conn, settings, appeal, out)
+            await _notify(conn, settings, appeal, out, author=True)
         closed.append(number)
     return closed
 
 
-# --- notices -----------------------------------------------------------------------------------
+# --- notices ---------------------------------------------------------------------------------
 
 
-def _link(settings, number: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/api/v1/appeals/{number}"
-
-
-async def _mail(settings, to: str, subject: str, body: str) -> bool:
-    from gis.mail import MailError, asend_mail
-
-    try:
-        await asend_mail(settings, to=to, subject=subject, body=body)
-        return True
-    except MailError:
-        log.warning("notice about an appeal not sent")
-        return False
-
-
-async def _after(conn, settings, appeal: dict, out: dict) -> dict:
-    """After a closing transition (committed): mail the supporters."""
-    if out["status"] != "closed" or settings is None:
-        return out
-    cur = await conn.execute(
-        "SELECT DISTINCT coalesce(s.email, u.email) FROM appeal_supporters s"
-        " LEFT JOIN users u ON u.id = s.user_id WHERE s.appeal_id = %s",
-        (appeal["id"],),
-    )
-    sent = 0
-    for (email,) in await cur.fetchall():
-        if email and await _mail(
-            settings, email,
-            *notices.closed_mail(appeal["number"], out["result"], result_en(out["result"]),
-                                 _link(settings, appeal["number"])),
-        ):  # fmt: skip
-            sent += 1
-    out["supporters_notified"] = sent
-    return out
+async def _notify(conn, settings, appeal: dict, out: dict, *, author: bool) -> None:
+    """Inside the transition's transaction: queue what its author and supporters hear of it
+    (gis/notify.py): a closing (the supporters too: `supporters_notified`, how many are
+    queued), a return for rework. `author` False when the author made the change."""
+    kind = {"closed": "closed", "rework": "rework"}.get(out["status"])
+    if kind is None or (kind == "rework" and not author):
+        return
+    queued = await notify.enqueue(conn, appeal_id=appeal["id"], event_id=appeal["event_id"],
+                                  kind=kind, settings=settings, to_author=author)  # fmt: skip
+    if kind == "closed":
+        out["supporters_notified"] = queued["supporters"]
 
 
 # --- duplicates --------------------------------------------------------------------------------

@@ -50,14 +50,16 @@ Attachment = tuple[str, str, bytes]
 
 
 def build_message(settings: Settings, *, to: str, subject: str, body: str,
-                  attachments: Sequence[Attachment] = ()) -> EmailMessage:  # fmt: skip
+                  attachments: Sequence[Attachment] = (),
+                  message_id: str | None = None) -> EmailMessage:  # fmt: skip
     msg = EmailMessage(policy=email.policy.default)
     msg["From"] = settings.mail_from
     msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "hromada.localhost"
-    msg["Message-ID"] = make_msgid(domain=domain)
+    # A given Message-ID (a notification's, the same at every try: gis/notify.py) or a new one.
+    msg["Message-ID"] = message_id or make_msgid(domain=domain)
     msg.set_content(body, charset="utf-8")
     for filename, mime, data in attachments:
         maintype, _, subtype = mime.partition("/")
@@ -66,14 +68,16 @@ def build_message(settings: Settings, *, to: str, subject: str, body: str,
 
 
 def send_mail(settings: Settings, *, to: str, subject: str, body: str,
-              attachments: Sequence[Attachment] = ()) -> None:  # fmt: skip
+              attachments: Sequence[Attachment] = (),
+              message_id: str | None = None) -> None:  # fmt: skip
     """Hand one plain-text UTF-8 mail (with any files attached) to settings.smtp_host;
     MailError when that fails."""
     if not settings.smtp_host:
         raise MailError(reason="no SMTP server configured (HROMADA_SMTP_HOST)")
     if "\n" in to or "\r" in to or "@" not in to:
         raise MailError(reason="invalid recipient")
-    msg = build_message(settings, to=to, subject=subject, body=body, attachments=attachments)
+    msg = build_message(settings, to=to, subject=subject, body=body, attachments=attachments,
+                        message_id=message_id)  # fmt: skip
     try:
         with smtplib.SMTP(
             settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout
@@ -97,10 +101,11 @@ def send_mail(settings: Settings, *, to: str, subject: str, body: str,
 
 
 async def asend_mail(settings: Settings, *, to: str, subject: str, body: str,
-                     attachments: Sequence[Attachment] = ()) -> None:  # fmt: skip
+                     attachments: Sequence[Attachment] = (),
+                     message_id: str | None = None) -> None:  # fmt: skip
     """send_mail from async code, without blocking the event loop."""
     await asyncio.to_thread(send_mail, settings, to=to, subject=subject, body=body,
-                            attachments=attachments)  # fmt: skip
+                            attachments=attachments, message_id=message_id)  # fmt: skip
 
 
 class LocalSmtpServer:
