@@ -333,7 +333,16 @@ def test_the_map_in_english_keeps_its_filters_and_view(city_server, screenshot, 
     ]  # fmt: skip
     page.mouse.move(900, 700)
 
-    # The card: English labels; the data (category, address) stays Ukrainian.
+    # The districts named in English (the OGC features' name_en), on the map and in the filter.
+    districts = page.evaluate("() => fetch('/ogc/collections/districts/items?limit=100')"
+                              ".then(r => r.json()).then(b => b.features.map(f => f.properties))")  # fmt: skip
+    english = sorted(d["name_en"] or d["name"] for d in districts)
+    assert any(d["name_en"] for d in districts)
+    assert sorted(page.locator(".district-label").all_inner_texts()) == english
+    assert sorted(page.locator("#f-district option").all_inner_texts()[1:]) == english
+
+    # The card: English labels, the category in English where the catalogue has it; the data
+    # (address, text) stays as written.
     item = page.locator(".appeal-item").first
     number = item.get_attribute("data-number")
     item.locator("button").click()
@@ -345,6 +354,12 @@ def test_the_map_in_english_keeps_its_filters_and_view(city_server, screenshot, 
     fields = dict(zip(terms, page.locator("#card dd").all_inner_texts(), strict=True))
     assert fields["Type"] == "complaint"
     assert fields["Status"].strip() in (names["in_work"], names["closed"])
+    card = page.evaluate(
+        "n => fetch('/api/v1/appeals/' + encodeURIComponent(n)).then(r => r.json())", number
+    )
+    sub, kind = card["category"], card["category"]["kind"]
+    sub_en, kind_en = sub["name_en"] or sub["name"], kind["name_en"] or kind["name"]
+    assert fields["Category"] == (kind_en if kind_en == sub_en else f"{kind_en} — {sub_en}")
     assert re.fullmatch(r"\d{2}/\d{2}/\d{4}, \d{2}:\d{2}", fields["Registered"])
     # 1551's result in English too (statuses in work and closed always have one).
     assert fields["Result"] in {result_en(r) for r in RESULTS}, fields.get("Result")

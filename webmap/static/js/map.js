@@ -8,6 +8,8 @@
   "use strict";
 
   const { t, plural, locale, lang } = window.i18n;
+  // A name in the page's language: the English (name_en) where there is one.
+  const named = (o) => (o && ((lang === "en" && o.name_en) || o.name)) || "";
   const { api, fetchAllFeatures, el, STATUS_COLOURS, STATUS_NAMES } = window.portal;
   const config = Object.assign(
     JSON.parse(document.getElementById("map-config").textContent),
@@ -38,7 +40,7 @@
     style: () => config.districtsStyle,
     attribution: window.portal.osmCredit(config),
     onEachFeature(feature, path) {
-      path.bindTooltip(el("span", null, feature.properties.name), {
+      path.bindTooltip(el("span", null, named(feature.properties)), {
         permanent: true, direction: "center", className: "district-label",
       });
       path.on({
@@ -301,9 +303,9 @@
     }
     row(t("Стан"), statusBadge(appeal));
     const category = appeal.category || {};
-    const kindName = category.kind && category.kind.name;
-    row(t("Категорія"), kindName && kindName !== category.name
-      ? `${kindName} — ${category.name}` : category.name);
+    const kindName = named(category.kind);
+    row(t("Категорія"), kindName && kindName !== named(category)
+      ? `${kindName} — ${named(category)}` : named(category));
     row(t("Тип"), appeal.kind === "thanks" ? t("подяка") : t("скарга"));
     row(t("Адреса"), appeal.address);
     row(t("Район"), appeal.district && appeal.district.name);
@@ -435,7 +437,7 @@
     top.append(el("span", "appeal-number", `№ ${item.number}`),
       statusBadge(item));
     if (item.overdue) top.append(el("span", "overdue", t("прострочено")));
-    button.append(top, el("span", "appeal-category", item.category && item.category.name),
+    button.append(top, el("span", "appeal-category", named(item.category)),
       el("span", "appeal-address", item.address || ""),
       el("time", "appeal-date", formatDate(item.created_at)));
     button.querySelector("time").dateTime = item.created_at || "";
@@ -540,7 +542,7 @@
       const options = [];
       for (const kind of body.kinds || []) {
         for (const sub of kind.subkinds || []) {
-          const text = sub.name === kind.name ? kind.name : `${kind.name} — ${sub.name}`;
+          const text = named(sub) === named(kind) ? named(kind) : `${named(kind)} — ${named(sub)}`;
           categoryLabels.set(String(sub.id), text);
           categoryIds.set(text, String(sub.id));
           const option = document.createElement("option");
@@ -564,8 +566,8 @@
     .then((features) => {
       drawDistricts(features);
       const options = features
-        .map((f) => ({ id: String(f.properties.id ?? f.id), name: f.properties.name }))
-        .sort((a, b) => a.name.localeCompare(b.name, "uk"))
+        .map((f) => ({ id: String(f.properties.id ?? f.id), name: named(f.properties) }))
+        .sort((a, b) => a.name.localeCompare(b.name, lang))
         .map(({ id, name }) => { const o = document.createElement("option"); o.value = id; o.textContent = name; return o; });
       districtSelect.append(...options);
       districtSelect.value = state.district;
