@@ -27,6 +27,7 @@ from api.routers import (
     appeals,
     auth,
     curator,
+    dispatch,
     geocode,
     health,
     layer_catalogue,
@@ -148,6 +149,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(manager.router)
     app.include_router(lifecycle.router)  # before appeals: /appeals/nearby is no number
     app.include_router(admin.router)
+    app.include_router(dispatch.router)  # /admin/dispatch: the daily dispatch
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(public_feed.router)  # before appeals: /appeals/public is no number

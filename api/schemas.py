@@ -929,6 +929,52 @@ class LayerRow(Out):
     is_public: bool
 
 
+# --- the daily dispatch (api/routers/dispatch.py, gis/dispatch.py) -----------------------------
+
+
+class DispatchBatch(Out):
+    """One day's sending of a subscription: pending, sent or failed (after its attempts)."""
+
+    id: int
+    subscription_id: int | None = None
+    day: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: str | None = None
+    sent_at: str | None
+    appeals: int
+
+
+class DispatchBatches(Out):
+    items: list[DispatchBatch]
+    returned: int
+
+
+class DispatchSubscription(Out):
+    """A subscription; `webhook_secret` only in the answer that made it (or a new webhook)."""
+
+    id: int
+    name: str
+    category_ids: list[int]
+    district_code: str | None
+    ward_number: int | None
+    area: dict[str, Any] | None
+    email: str | None
+    webhook_url: str | None
+    send_at: str
+    format: str
+    is_active: bool
+    created_at: str
+    last_batch: DispatchBatch | None
+    webhook_secret: str | None = None
+
+
+class DispatchSubscriptions(Out):
+    items: list[DispatchSubscription]
+    returned: int
+
+
 # --- layers and tiles (api/routers/layer_catalogue.py, tiles.py) -------------------------------
 
 

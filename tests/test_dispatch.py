@@ -467,3 +467,93 @@ def test_permit_notices_tell_the_planners_once_per_threshold(db_url, smtp_server
     assert "AD-5" not in body and "K-25" not in body.split("---")[0].split("Протягом 30")[0]
     assert _q(db_url, "SELECT threshold_days, count(*) FROM permit_notices GROUP BY 1"
                       " ORDER BY 1") == [(7, 2), (30, 4)]  # fmt: skip
+
+
+# --- the API (administrator only) ------------------------------------------------------------
+
+
+def test_the_api_creates_changes_lists_retries_and_deletes_subscriptions(db_url):
+    from fastapi.testclient import TestClient
+    from test_roles import auth, token_for
+
+    from api import create_app
+
+    city = _city(db_url)
+    users = {}
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        for role in ("admin", "planner"):
+            users[role] = conn.execute(
+                "INSERT INTO users (email, full_name, role) VALUES (%s, 'X', %s) RETURNING id",
+                (f"{role}@example.org", role),
+            ).fetchone()[0]
+    admin, planner = (auth(token_for(db_url, users[r])) for r in ("admin", "planner"))
+    base = "/api/v1/admin/dispatch"
+    with TestClient(create_app(Settings(database_url=db_url))) as client:
+        assert client.get(base).status_code == 401
+        assert client.get(base, headers=planner).status_code == 403
+        good = {"name": "Поліція", "category_ids": [city["kind"]], "district_code": "UA-T1",
+                "email": "police@example.org", "send_at": "07:00", "format": "csv"}  # fmt: skip
+        for bad, code in (
+            ({"email": None}, "dispatch_one_recipient"),
+            ({"webhook_url": "https://x.example/h"}, "dispatch_one_recipient"),
+            ({"email": "not-an-address"}, "invalid_email"),
+            ({"email": None, "webhook_url": "ftp://x.example/h"}, "invalid_value"),
+            ({"ward_number": 7}, "dispatch_one_area"),
+            ({"district_code": "UA-NONE"}, "unknown_district"),
+            ({"category_ids": []}, "field_required"),
+            ({"category_ids": [999999]}, "unknown_category"),
+            ({"district_code": None, "area": {"type": "Point", "coordinates": [30, 50]}},
+             "dispatch_area_invalid"),
+            ({"district_code": None, "area": {"type": "Polygon", "coordinates": [[[1, 2]]]}},
+             "dispatch_area_invalid"),
+        ):  # fmt: skip
+            r = client.post(base, headers=admin, json={**good, **bad})
+            assert r.status_code == 400, (bad, r.text)
+            assert r.json()["code"] == code, (bad, r.json())
+        r = client.post(base, headers={**admin, "Accept-Language": "en"},
+                        json={**good, "email": None})  # fmt: skip
+        assert r.json()["detail"].startswith("Give one recipient")
+        r = client.post(base, headers=admin, json={**good, "format": "pdf"})
+        assert r.status_code == 400
+
+        r = client.post(base, headers=admin, json=good)
+        assert r.status_code == 201, r.text
+        sub = r.json()
+        assert sub["send_at"] == "07:00" and sub["last_batch"] is None
+        assert "webhook_secret" not in sub or sub["webhook_secret"] is None
+        r = client.patch(f"{base}/{sub['id']}", headers=admin,
+                         json={"is_active": False, "send_at": "06:30", "format": "xlsx"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert (r.json()["is_active"], r.json()["send_at"], r.json()["format"]) == (
+            False, "06:30", "xlsx")  # fmt: skip
+        r = client.patch(f"{base}/{sub['id']}", headers=admin,
+                         json={"webhook_url": "https://police.example/hook"})  # fmt: skip
+        assert r.status_code == 200 and len(r.json()["webhook_secret"]) == 64
+        assert r.json()["email"] is None
+        assert client.get(f"{base}/{sub['id']}", headers=admin).json()["webhook_secret"] is None
+        assert client.get(f"{base}/999999", headers=admin).json()["code"] == "dispatch_not_found"
+
+        # A failed batch: listed with its error, retried once (409 the second time).
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            batch = conn.execute(
+                "INSERT INTO dispatch_batches (subscription_id, day, status, attempts,"
+                " last_error) VALUES (%s, '2026-12-01', 'failed', 6, 'HTTP 500') RETURNING id",
+                (sub["id"],),
+            ).fetchone()[0]
+        listed = client.get(base, headers=admin).json()
+        assert listed["returned"] == 1
+        assert listed["items"][0]["last_batch"]["status"] == "failed"
+        r = client.get(f"{base}/{sub['id']}/batches", headers=admin)
+        assert r.json()["items"][0] == {**r.json()["items"][0], "id": batch, "attempts": 6,
+                                        "last_error": "HTTP 500", "appeals": 0}  # fmt: skip
+        r = client.post(f"{base}/{sub['id']}/batches/{batch}/retry", headers=admin)
+        assert r.status_code == 200 and r.json()["status"] == "pending"
+        r = client.post(f"{base}/{sub['id']}/batches/{batch}/retry", headers=admin)
+        assert r.status_code == 409 and r.json()["code"] == "dispatch_batch_not_failed"
+        assert _q(db_url, "SELECT count(*) FROM procrastinate_jobs WHERE task_name ="
+                          " 'dispatch.deliver' AND args->>'batch_id' = %s",
+                  (str(batch),)) == [(1,)]  # fmt: skip
+
+        assert client.delete(f"{base}/{sub['id']}", headers=admin).status_code == 204
+        assert client.delete(f"{base}/{sub['id']}", headers=admin).status_code == 404
+        assert _q(db_url, "SELECT count(*) FROM dispatch_batches") == [(0,)]
