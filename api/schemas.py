@@ -917,6 +917,29 @@ class RoutingRules(Out):
     next: str | None
 
 
+class NotificationRow(Out):
+    """One notification of the outbox (gis/notify.py), for the administrator: the recipient
+    masked (a…@…, +380…67), never the text."""
+
+    id: int
+    number: str
+    kind: str
+    channel: str
+    recipient: str
+    language: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: str
+    next_attempt_at: str
+    sent_at: str | None
+
+
+class Notifications(Out):
+    items: list[NotificationRow]
+    next: str | None
+
+
 class LayerRow(Out):
     name: str
     title: str

@@ -203,6 +203,7 @@ MESSAGES: dict[str, str] = {
         "територію виконавця."
     ),
     "routing_rule_not_found": N_("Правило маршрутизації {id} не знайдено."),
+    "notification_not_found": N_("Сповіщення {id} не знайдено."),
     "territory_not_found": N_("Чинної території виконавця з кодом «{value}» не знайдено."),
     "territory_file_invalid": N_(
         "Файл території не прочитано ({reason}): потрібен GeoJSON або GeoPackage з полігонами."

@@ -139,6 +139,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/routing-rules"): ADMIN,
     ("POST", "/api/v1/routing-rules"): ADMIN,
     ("DELETE", "/api/v1/routing-rules/{rule_id}"): ADMIN,
+    ("GET", "/api/v1/admin/notifications"): ADMIN,
+    ("POST", "/api/v1/admin/notifications/{notification_id}/retry"): ADMIN,
     # the daily dispatch (api/routers/dispatch.py)
     ("GET", "/api/v1/admin/dispatch"): ADMIN,
     ("POST", "/api/v1/admin/dispatch"): ADMIN,

@@ -3,7 +3,7 @@ layers' metadata (planner and admin). Each route declares its policy next to it.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from api import schemas
 from api.deps import ConnDep
 from api.policy import Principal, allow
-from gis import admin
+from gis import admin, notify
 from gis.models import Role
 from gis.values import Id, IdCursor, Int32
 from importers import territory
@@ -225,3 +225,34 @@ async def change_layer(
 ) -> dict:  # fmt: skip
     """A thematic layer's title, description, owner department and update regime."""
     return await catalogue.change_layer(conn, name, **body.model_dump())
+
+
+# --- notifications (gis/notify.py) ---------------------------------------------------------
+
+
+@router.get(
+    "/admin/notifications", response_model=schemas.Notifications, name="admin_notifications"
+)
+async def list_notifications(
+    principal: Annotated[Principal, allow(*ADMIN)],
+    conn: ConnDep,
+    status: Annotated[Literal["failed", "pending", "sent"], Query()] = "failed",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[IdCursor | None, Query()] = None,
+) -> dict:
+    """The authors' and supporters' notifications of one status (failed: given up after
+    settings.notify_max_attempts tries), by id; the recipient masked (a…@…, +380…67)."""
+    return await notify.list_for_admin(conn, status=status, limit=limit, after=after)
+
+
+@router.post(
+    "/admin/notifications/{notification_id}/retry",
+    response_model=schemas.NotificationRow,
+    name="admin_retry_notification",
+)
+async def retry_notification(
+    notification_id: Id, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
+) -> dict:
+    """Try a failed notification again: pending, its tries counted from zero, a delivery job
+    deferred. A notification already sent is left as it is."""
+    return await notify.retry(conn, notification_id)

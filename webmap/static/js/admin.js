@@ -693,6 +693,64 @@
   $("orgs-q").addEventListener("input", drawOrgs);
   $("orgs-filters").addEventListener("submit", (event) => event.preventDefault());
 
+  // --- notifications that failed (GET /api/v1/admin/notifications?status=failed) -----------------
+
+  const NOTIFICATIONS_URL = "/api/v1/admin/notifications";
+  const NOTICE_KINDS = {
+    registered: t("реєстрація"), answered: t("відповідь"), rework: t("доопрацювання"),
+    redirected: t("передано за належністю"), extended: t("строк продовжено"), closed: t("закриття"),
+  };
+  const CHANNELS = { email: t("e-mail"), sms: "SMS", viber: "Viber" };
+
+  function notificationRow(n) {
+    const tr = document.createElement("tr");
+    tr.dataset.notificationId = n.id;
+    for (const value of [n.number, NOTICE_KINDS[n.kind] || n.kind, CHANNELS[n.channel] || n.channel,
+      n.recipient, String(n.attempts), n.last_error || "—", window.portal.day(n.created_at)]) {
+      tr.append(el("td", "", value));
+    }
+    const td = document.createElement("td");
+    const retry = el("button", "secondary small", t("Надіслати ще раз"));
+    retry.type = "button";
+    retry.setAttribute("aria-label", t("Надіслати ще раз сповіщення щодо звернення № {number}", { number: n.number }));
+    retry.addEventListener("click", () => retryNotification(n, retry, tr));
+    td.append(retry);
+    tr.append(td);
+    return tr;
+  }
+
+  async function retryNotification(n, button, tr) {
+    $("notifications-error").textContent = "";
+    button.disabled = true;
+    const r = await send("POST", `${NOTIFICATIONS_URL}/${encodeURIComponent(n.id)}/retry`);
+    if (!r.ok) {
+      button.disabled = false;
+      text($("notifications-error"), fail(r.body));
+      return;
+    }
+    tr.classList.add("inactive");
+    button.textContent = t("У черзі");
+    text($("notifications-done"), t("Сповіщення щодо звернення № {number} знову в черзі на доставку.", { number: n.number }));
+  }
+
+  async function loadNotifications(more = false) {
+    const body = $("notifications-table").tBodies[0];
+    const params = new URLSearchParams({ status: "failed", limit: "50" });
+    if (more && state.notificationsNext) params.set("after", state.notificationsNext);
+    const r = await api(`${NOTIFICATIONS_URL}?${params}`);
+    if (!r.ok) {
+      text($("notifications-error"), fail(r.body));
+      return;
+    }
+    if (!more) body.replaceChildren();
+    for (const n of r.body.items) body.append(notificationRow(n));
+    state.notificationsNext = r.body.next;
+    $("notifications-more").hidden = !r.body.next;
+    $("notifications-none").hidden = body.rows.length > 0;
+    $("notifications").dataset.count = String(body.rows.length);
+  }
+  $("notifications-more").addEventListener("click", () => loadNotifications(true));
+
   // --- start -------------------------------------------------------------------------------------
 
   $("logout").addEventListener("click", () => window.portal.signOut(config, errorEl));
@@ -728,8 +786,8 @@
     showBinding($("user-new-form"), $("new-role").value);
     drawCategories();
     drawOrgs();
-    await Promise.all([loadUsers(), loadRules()]);
-    for (const id of ["users", "categories", "rules", "orgs"]) $(id).hidden = false;
+    await Promise.all([loadUsers(), loadRules(), loadNotifications()]);
+    for (const id of ["users", "categories", "rules", "orgs", "notifications"]) $(id).hidden = false;
     map.invalidateSize();
     orgsMap.invalidateSize();
     mapEl.dataset.state = "ready";
