@@ -367,6 +367,24 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     expect(page.locator("#queue thead th").first).to_have_text("Номер")
 
 
+def test_a_row_far_down_the_queue_brings_its_card_into_sight(portal, signed_in):
+    """On a tablet the card sits above the queue's table: a row chosen far down the table
+    (by the mouse, after scrolling to it) brings the card into sight."""
+    page = signed_in(portal.account("executor"), viewport=TABLET)
+    wait_ready(page)
+    page.select_option("#status-filter", "")  # every status: a long table
+    wait_ready(page)
+    last = page.locator("#queue tbody tr").last
+    last.scroll_into_view_if_needed()
+    expect(page.locator("#card-placeholder")).not_to_be_in_viewport()
+    number = last.get_attribute("data-number")
+    last.click()
+    page.wait_for_function(
+        "n => document.getElementById('card-number').textContent === n", arg=number
+    )
+    expect(page.locator("#card-title")).to_be_in_viewport()
+
+
 def login_token(base: str, account) -> str:
     r = httpx.post(f"{base}/api/v1/auth/login",
                    json={"email": account.login, "password": account.password})  # fmt: skip

@@ -534,6 +534,9 @@
       }
     }
     showCard(item);
+    // A row chosen far down the queue: its card (above the table) brought into sight.
+    const box = $("appeal-card").getBoundingClientRect();
+    if (box.bottom < 0 || box.top > window.innerHeight) $("appeal-card").scrollIntoView({ block: "nearest" });
     const r = await api(`${config.queueUrl}/${encodeURIComponent(number)}`);
     if (state.selected !== number) return;
     if (r.ok) {
