@@ -26,6 +26,7 @@ from api.routers import (
     admin,
     appeals,
     auth,
+    author,
     curator,
     dispatch,
     geocode,
@@ -148,6 +149,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(curator.router)
     app.include_router(manager.router)
     app.include_router(lifecycle.router)  # before appeals: /appeals/nearby is no number
+    app.include_router(author.router)  # an author's links: /appeals/{number}/author-…
     app.include_router(admin.router)
     app.include_router(dispatch.router)  # /admin/dispatch: the daily dispatch
     app.include_router(auth.router)

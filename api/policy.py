@@ -87,6 +87,14 @@ def public(label: str = "anyone") -> Any:
     return _policy_dependency(Policy(None, label))
 
 
+def author_by_token() -> Any:
+    """Anyone who holds the author's link of the appeal: the route reads the token from the
+    body and acts as that appeal's author alone (gis/author_links.py, gis/scope.AuthorByToken),
+    whoever is signed in; a missing or wrong token is 403 there. No session is read for it
+    (api/security.py NO_SESSION_ROUTES): a session cookie is neither needed nor in the way."""
+    return _policy_dependency(Policy(None, "the appeal's author, by the token of their link"))
+
+
 def allow(*roles: str) -> Any:
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:

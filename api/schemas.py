@@ -365,6 +365,14 @@ class Closing(Transition):
     supporters_notified: int | None = None
 
 
+class Unsubscribed(Out):
+    """The author of the appeal hears no more of it (appeal_authors.unsubscribed_at)."""
+
+    number: str
+    unsubscribed: bool
+    unsubscribed_at: str | None
+
+
 class Resolution(Out):
     executor: str | None
     executor_name: str | None
@@ -1267,6 +1275,16 @@ CHECK_BODY = _body(
     _object("decision", decision={"type": "string", "enum": ["accept", "return"]}, comment=_TEXT)
 )
 COMMENT_BODY = _body(_object(comment=_TEXT))
+# The holder of an author's link (gis/author_links.py): its token (the link's ?t=), and for a
+# rejection what was not done.
+_TOKEN = {"type": "string", "minLength": 32, "maxLength": 32,
+          "description": "the token of the author's link (its ?t=)"}  # fmt: skip
+AUTHOR_CONFIRM_BODY = _body(_object("token", token=_TOKEN, comment=_TEXT))
+AUTHOR_REJECT_BODY = _body(
+    _object("token", "comment", token=_TOKEN,
+            comment={"type": "string", "description": "what was not done (required)"})
+)  # fmt: skip
+AUTHOR_UNSUBSCRIBE_BODY = _body(_object("token", token=_TOKEN))
 CONTROL_BODY = _body(_object("until", until={"type": ["string", "null"], "format": "date"}))
 
 

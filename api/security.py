@@ -16,6 +16,7 @@ read that nonetheless leaves a trace (the author's personal data, logged) declar
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 from fastapi import Depends, Request
@@ -40,6 +41,9 @@ NO_SESSION_PATHS = frozenset(
         "/api/v1/auth/password-reset/confirm",
     }
 )
+# The same for the author's links (api/routers/author.py): the token in the JSON body is the
+# credential, and a page opened from a mail has no CSRF token of the tab's session.
+NO_SESSION_ROUTES = re.compile(r"^/api/v1/appeals/[^/]+/author-(confirm|reject|unsubscribe)$")
 
 
 def cookie_name(request: Request) -> str:
@@ -103,7 +107,8 @@ async def _resolve(request: Request) -> Principal:
     request.state.session_user = user  # for /me (the portal re-reads its CSRF token there)
     if kind == "cookie" and request.method.upper() not in SAFE_METHODS:
         if not user.csrf_matches(request.headers.get(CSRF_HEADER)):
-            if request.url.path in NO_SESSION_PATHS:
+            path = request.url.path
+            if path in NO_SESSION_PATHS or NO_SESSION_ROUTES.match(path):
                 return ANONYMOUS
             raise Forbidden("csrf_failed")
     return _principal(user)

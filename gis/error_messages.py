@@ -134,6 +134,27 @@ MESSAGES: dict[str, str] = {
         "звернень зі статусом {allowed}."
     ),
     "appeal_already_supported": N_("Ви вже підтримали звернення № {number}."),
+    # an author's links (gis/author_links.py) and the channel chosen at filing (gis/intake.py)
+    "author_link_invalid": N_(
+        "Посилання недійсне для звернення № {number}: відкрийте посилання з останнього "
+        "повідомлення про це звернення, без змін."
+    ),
+    "author_comment_required": N_(
+        "Напишіть, що саме не виконано: без коментаря звернення не повертається на "
+        "доопрацювання."
+    ),
+    "notify_channel_needs_phone": N_(
+        "Повідомлення через {channel} надходять на телефон: вкажіть номер телефону або "
+        "оберіть інший спосіб повідомлення."
+    ),
+    "notify_channel_needs_email": N_(
+        "Повідомлення електронною поштою надходять на e-mail: вкажіть адресу e-mail або "
+        "оберіть інший спосіб повідомлення."
+    ),
+    "notify_channel_not_offered": N_(
+        "Повідомлення через {channel} у цій громаді не надсилаються: оберіть e-mail або "
+        "«не повідомляти»."
+    ),
     "geocode_query_too_short": N_("Уведіть щонайменше {min} літери назви вулиці або адреси."),
     "geocode_query_too_long": N_("Запит задовгий: щонайбільше {max} символів."),
     "field_required": N_("Заповніть поле «{parameter}»."),

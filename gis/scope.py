@@ -10,11 +10,13 @@ learns that an appeal with that number exists.
 - deputy: appeals located in their ward (by ward number, whatever version of the ward);
 - operator, curator, admin: every appeal;
 - citizen: the appeals they filed signed in (appeal_authors.user_id);
+- the holder of an author's link (`AuthorByToken`, gis/author_links.py): that one appeal;
 - planner, or anyone else: none.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 CITY_WIDE = frozenset({"operator", "curator", "admin"})
@@ -23,9 +25,28 @@ CITY_WIDE = frozenset({"operator", "curator", "admin"})
 AUTHOR_READERS = ("operator", "curator", "executor", "manager")
 
 
+@dataclass(frozen=True)
+class AuthorByToken:
+    """The author of ONE appeal, known by the signed token of their notification's links
+    (gis/author_links.verify), not by an account: the lifecycle's rules for the author (the
+    role 'citizen' of its table: confirm, reject, cancel) over that appeal alone. No user,
+    no e-mail: the trail records the change as the author's («заявник»)."""
+
+    appeal_id: int
+    role: str = "citizen"
+    user_id: None = None
+    email: None = None
+    full_name: None = None
+    executor_ids: tuple[int, ...] = ()
+    ward_number: None = None
+    is_anonymous: bool = False
+
+
 def appeal_scope(principal: Any, alias: str = "a") -> tuple[str, list[Any]]:
     """(fragment, params): the appeals `principal` may see. `principal` is an
-    api.policy.Principal (role, user_id, executor_ids, ward_number)."""
+    api.policy.Principal (role, user_id, executor_ids, ward_number) or an AuthorByToken."""
+    if isinstance(principal, AuthorByToken):
+        return f"{alias}.id = %s", [int(principal.appeal_id)]
     role = getattr(principal, "role", None)
     if role in CITY_WIDE:
         return "true", []

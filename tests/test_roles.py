@@ -63,6 +63,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/account/confirm"): ANYONE,  # the token is in the fragment, read by the page
     ("GET", "/account/reset"): ANYONE,
     ("GET", "/appeal/new"): ANYONE,
+    ("GET", "/a/{number}"): ANYONE,  # an author's page from a notification's link (?t=TOKEN)
+    ("GET", "/a/{number}/unsubscribe"): ANYONE,
     ("GET", "/operator"): ANYONE,  # the operator's intake; its data: /api/v1/callers and others
     ("GET", "/planner"): ANYONE,  # the layers are public; internal ones come by role from the API
     ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
@@ -116,6 +118,11 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/appeals/{number}/confirm"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/reject"): {"citizen"},
     ("POST", "/api/v1/appeals/{number}/cancel"): {"citizen"},
+    # the holder of an author's link, by its token (api/routers/author.py): no token 400,
+    # another's 403 author_link_invalid — whoever is signed in
+    ("POST", "/api/v1/appeals/{number}/author-confirm"): ANYONE,
+    ("POST", "/api/v1/appeals/{number}/author-reject"): ANYONE,
+    ("POST", "/api/v1/appeals/{number}/author-unsubscribe"): ANYONE,
     ("POST", "/api/v1/appeals/{number}/support"): {"citizen", "operator", "curator"},
     ("GET", "/api/v1/appeals/{number}/history"): ANYONE,
     ("GET", "/api/v1/appeals/nearby"): ANYONE,

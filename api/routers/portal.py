@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -12,9 +13,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from api.deps import SettingsDep
+from api.deps import ConnDep, SettingsDep
 from api.policy import public
 from api.urls import path_for
+from gis import author_links
 from gis.intake import OPERATOR_ROLES
 from gis.models import STATUS_NAMES, status_name
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
@@ -268,6 +270,64 @@ async def my_appeals_page(request: Request) -> HTMLResponse:
         "loginUrl": path_for(request, "portal_login"),
     }
     return render(request, "my_appeals.html", {"config": config})
+
+
+async def _author_page(request: Request, conn, number: str, template: str) -> HTMLResponse:
+    """An author's page opened from a notification's link (gis/author_links.py): the token
+    (?t=) is checked here, and the page's buttons send it back in the body of their POST
+    (api/routers/author.py). A token that is not this appeal's: the page says so, 403; no
+    such appeal: 404."""
+    token = request.query_params.get("t") or ""
+    state = await author_links.page_state(conn, number, token)
+    quoted = quote(number, safe="")
+    config = {
+        "number": number,
+        "token": token if state["valid"] else "",
+        "valid": state["valid"],
+        "found": state["found"],
+        "unsubscribed": state["unsubscribed"],
+        "cardUrl": path_for(request, "public_appeal", number=quoted),
+        "confirmUrl": path_for(request, "appeal_author_confirm", number=quoted),
+        "rejectUrl": path_for(request, "appeal_author_reject", number=quoted),
+        "unsubscribeUrl": path_for(request, "appeal_author_unsubscribe", number=quoted),
+        "homeUrl": path_for(request, "portal_home"),
+    }
+    other = "en" if page_language(request) == "uk" else "uk"
+    token = config["token"]  # a wrong token is not written back into the page
+    query = "?" + urlencode({"t": token})
+    links = {
+        "card": path_for(request, "portal_author", number=quoted) + query,
+        "unsubscribe": path_for(request, "portal_author_unsubscribe", number=quoted) + query,
+        # The language switch keeps the token (the shared switch's ?lang= alone would drop it).
+        "lang": "?" + urlencode({"t": token, "lang": other} if token else {"lang": other}),
+        "map": path_for(request, "portal_home") + "?" + urlencode({"number": number}),
+    }
+    context = {"config": config, "number": number, "valid": state["valid"],
+               "found": state["found"], "unsubscribed": state["unsubscribed"],
+               "links": links}  # fmt: skip
+    response = render(request, template, context)
+    if not state["valid"]:
+        response.status_code = 403 if state["found"] else 404
+    return response
+
+
+@router.get("/a/{number}", response_class=HTMLResponse, name="portal_author")
+async def author_page(request: Request, number: str, conn: ConnDep) -> HTMLResponse:
+    """The appeal's page for its author, from a notification's link (?t=TOKEN): the public
+    card (status and 1551's result, the answer's text and photos) and, while the answer awaits
+    the author (on_check), "Підтверджую виконання" / "Не виконано" (with a comment);
+    #confirm and #reject bring the one or the other into focus. author.js reads the card
+    from /api/v1/appeals/{number} and POSTs to /api/v1/appeals/{number}/author-…"""
+    return await _author_page(request, conn, number, "author.html")
+
+
+@router.get(
+    "/a/{number}/unsubscribe", response_class=HTMLResponse, name="portal_author_unsubscribe"
+)
+async def author_unsubscribe_page(request: Request, number: str, conn: ConnDep) -> HTMLResponse:
+    """One button: no more notifications of this appeal to its author (?t=TOKEN, POSTed in
+    the body to /api/v1/appeals/{number}/author-unsubscribe)."""
+    return await _author_page(request, conn, number, "author_unsubscribe.html")
 
 
 @router.get("/cabinet/ward", response_class=HTMLResponse, name="portal_deputy")
