@@ -211,9 +211,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from api import create_app
 
-    settings = settings.model_copy(update={"database_url": _url(settings)})
-    uvicorn.run(create_app(settings), host=args.host or settings.host,
-                port=args.port or settings.port, log_level=settings.log_level,
+    host, port = args.host or settings.host, args.port or settings.port
+    update: dict[str, object] = {"database_url": _url(settings)}
+    # Links the service writes name the address it serves, unless one is configured.
+    if "public_base_url" not in settings.model_fields_set:
+        update["public_base_url"] = f"http://{host}:{port}"
+    settings = settings.model_copy(update=update)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level,
                 access_log=settings.access_log, proxy_headers=True,
                 forwarded_allow_ips=settings.forwarded_allow_ips)  # fmt: skip
     return 0
