@@ -68,6 +68,21 @@ SUBKIND_KINDS = {
     "Відсутність ГВП": "Гаряче водопостачання",
 }
 
+# The sub-kinds of the real records and profile (shared/data), marked so that the server's
+# catalogue (gis/locale/en/categories.po) gives them English as it does the kinds.
+SUBKINDS_1551 = (
+    N_("Відсутність ГВП"),
+    N_("Недостатній тиск ГВП"),
+    N_("Утримання підвалів та технічних поверхів"),
+    N_("Ремонт дахів; покрівель; технічних поверхів"),
+    N_("Відпуск лікарських засобів за пільговим рецептом"),
+    N_("Перерахунок; нарахування плати та боргу за утримання будинку та прибудинкової"
+       " території"),
+    N_("Про розгляд звернень громадян"),
+    N_("Пошкодження будинків внаслідок обстрілів"),
+    N_("Не працює пасажирський ліфт"),
+)  # fmt: skip
+
 GENERAL_SUBKIND = N_("Загальні питання")
 
 # 1551's kinds as its open data names them (the profile's kinds_top40, the sample records').
@@ -285,6 +300,7 @@ def read_categories(path: Path, report: ImportReport) -> dict[str, Kind]:
             k.subkinds[GENERAL_SUBKIND] = (translation(GENERAL_SUBKIND), "general")
         if k.name_en is None:
             k.name_en = translation(k.name)
+        k.subkinds = {s: (en or translation(s), source) for s, (en, source) in k.subkinds.items()}
     if not kinds:
         raise ImportFailed(f"{path.name}: no categories found")
     return kinds

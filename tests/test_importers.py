@@ -237,6 +237,11 @@ def test_categories_from_1551(db_url, shared_data):
     assert q(db_url, "SELECT DISTINCT name_en FROM categories WHERE name = 'Загальні питання'") == [
         ("General",)
     ]
+    # So has every sub-kind of the real records and profile.
+    assert q(db_url, "SELECT name FROM categories WHERE name_en IS NULL") == []
+    assert q(
+        db_url, "SELECT name_en FROM categories WHERE name = 'Не працює пасажирський ліфт'"
+    ) == [("Passenger lift out of order",)]
     codes = dict(q(db_url, "SELECT code, name FROM categories"))
     # The words callers use, per kind (importers/categories.py KIND_KEYWORDS).
     words = dict(q(db_url, "SELECT name, keywords FROM categories WHERE parent_id IS NULL"))
