@@ -25,7 +25,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
@@ -257,7 +257,17 @@ def test_an_answer_tells_the_author_what_and_until_when_and_links_to_confirm(
         assert f"on {closes_day.isoformat()}." in body
         for link in links_in(body):
             portal_page(city, link)
-        assert any("#confirm" in link for link in links_in(body))
+        confirm = next(link for link in links_in(body) if link.endswith("#confirm"))
+        # The author confirms from the mail's link (its page posts the link's token).
+        token = parse_qs(urlsplit(confirm).query)["t"][0]
+        r = city.client.post(f"/api/v1/appeals/{number}/author-confirm", json={"token": token})
+        assert r.status_code == 200, r.text
+        assert city.row(number)[0] == "closed"
+        # The author closed it: nobody else to tell, nothing queued for them.
+        assert rows(db_url, "SELECT kind FROM notifications ORDER BY id") == [
+            ("registered",),
+            ("answered",),
+        ]
     finally:
         city.client.__exit__(None, None, None)
 
