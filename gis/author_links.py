@@ -31,7 +31,7 @@ import hmac
 from typing import Any
 from urllib.parse import quote
 
-from gis import clock, lifecycle
+from gis import clock
 from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.scope import AuthorByToken
@@ -155,6 +155,9 @@ async def act(conn, settings, number: str, action: str, body: dict[str, Any]) ->
     if action == "reject" and (not isinstance(comment, str) or not comment.strip()):
         raise InvalidInput("author_comment_required", parameter="comment")
     payload = {} if comment is None else {"comment": comment}
+    # Imported here: gis/lifecycle → gis/notify → this module (the links of its messages).
+    from gis import lifecycle
+
     return await lifecycle.author_action(conn, author, number, action, payload, settings)
 
 

@@ -225,3 +225,58 @@ def test_the_curators_card_of_an_appeal_with_no_location_passes_axe(portal, new_
         f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
         for v in violations
     )
+
+
+def _author_links(portal) -> dict[str, str]:
+    """The links of an author's notification for an appeal on check, its answer awaiting them
+    (set up here: the demo city's answers carry no event)."""
+    import json
+    from types import SimpleNamespace
+
+    import psycopg
+    from browser import run_async
+
+    from gis import author_links
+    from gis.db import libpq_url
+    from gis.lifecycle import R_DONE_AWAITING
+
+    answer = {"answer": "Виконано: ліхтар замінено.", "answer_kind": "done"}
+    with psycopg.connect(portal.db, autocommit=True) as conn:
+        appeal_id, number = conn.execute(
+            "UPDATE appeals SET status = 'on_check', result = %s, closed_at = NULL"
+            " WHERE id = (SELECT a.id FROM appeals a JOIN appeal_authors au"
+            " ON au.appeal_id = a.id ORDER BY a.id DESC LIMIT 1) RETURNING id, number",
+            (R_DONE_AWAITING,),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO appeal_events (appeal_id, actor, action, old, new)"
+            " VALUES (%s, 'Виконавець (демо)', 'answer', '{}', %s::jsonb)",
+            (appeal_id, json.dumps(answer)),
+        )
+
+    async def make():
+        conninfo = libpq_url(portal.db)
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as c:
+            settings = SimpleNamespace(public_base_url=portal.base)
+            return await author_links.author_links(c, settings, appeal_id, number)
+
+    return run_async(make)  # a live chromium keeps its loop in this thread
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_the_authors_pages_from_a_notifications_link_pass_axe(portal, new_context, lang):
+    """The appeal's page for its author (the answer, confirm and reject) and the unsubscribe
+    page, opened from a notification's links by nobody signed in."""
+    links = _author_links(portal)
+    page = new_context(bypass_csp=True).new_page()
+    for link, ready in ((links["reject"], '#author[data-state="ready"]'),
+                        (links["unsubscribe"], "#unsubscribe")):  # fmt: skip
+        page.goto(f"{link.split('#')[0]}&lang={lang}")
+        page.wait_for_selector(ready)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.lang") == lang
+        violations = axe_violations(page)
+        assert not violations, "\n".join(
+            f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+            for v in violations
+        )
