@@ -1,0 +1,328 @@
+// The administrator's daily dispatch (/admin, section "Розсилки"; gis/dispatch.py): the
+// subscriptions with their last batch, a subscription's batches with the retry of a failed
+// one, and the form that makes one (categories × a district, a ward or a polygon from a
+// GeoJSON file, shown on the section's map × an e-mail address or a webhook × a time × a
+// format). Everything goes through /api/v1/admin/dispatch with the session cookie and its
+// CSRF token. Nothing is inserted as HTML.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("page-config").textContent);
+  const { t, lang: LANG } = window.i18n;
+  const { api, csrf, text, el } = window.portal;
+  const $ = (id) => document.getElementById(id);
+  const section = $("dispatch");
+  const base = section.dataset.api;
+  const state = { categories: new Map(), districts: new Map(), wards: null, area: null, open: null };
+
+  const STATUS = { pending: t("очікує"), sent: t("надіслано"), failed: t("не вдалося") };
+  const FORMATS = { csv: "CSV", xlsx: "XLSX", geojson: "GeoJSON" };
+
+  function send(method, url, payload) {
+    return api(url, {
+      method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.get() },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+  }
+  const fail = (body) => body.detail || t("Не вдалося виконати дію.");
+
+  function option(value, label) {
+    const o = document.createElement("option");
+    o.value = String(value);
+    o.textContent = label;
+    return o;
+  }
+
+  function categoryLabel(c) {
+    const name = (LANG === "en" && c.name_en) || c.name;
+    const whole = t("вид, з усіма підвидами");
+    if (c.parent_id === null) return `${name} (${whole})`;
+    return `${(LANG === "en" && c.kind_en) || c.kind || ""} — ${name}`;
+  }
+
+  // --- the map of the area ---------------------------------------------------------------------
+
+  const mapEl = $("dispatch-map");
+  const map = L.map(mapEl, { zoomControl: true, keyboard: true, attributionControl: true });
+  map.setView([50.45, 30.52], 10);
+  window.portal.addBackground(map, config, config.attribution);
+  const areaLayer = L.geoJSON(null, {
+    style: () => ({ color: "#0b57d0", weight: 2.5, fillColor: "#0b57d0", fillOpacity: 0.12 }),
+    interactive: false,
+  }).addTo(map);
+
+  // Leaflet measures its box when shown: the form opens later than the page.
+  $("dispatch-new-box").addEventListener("toggle", () => map.invalidateSize());
+
+  function showArea(geojson) {
+    areaLayer.clearLayers();
+    if (!geojson) return;
+    areaLayer.addData(geojson);
+    const bounds = areaLayer.getBounds();
+    if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 14 });
+  }
+
+  async function wards() {
+    if (!state.wards) {
+      const features = await window.portal.fetchAllFeatures(`${config.wardsUrl}?limit=500`);
+      state.wards = new Map(features.map((f) => [String(f.properties.number), f]));
+    }
+    return state.wards;
+  }
+
+  // --- the list ------------------------------------------------------------------------------
+
+  function areaLabel(s) {
+    if (s.district_code) {
+      const d = state.districts.get(s.district_code);
+      return d ? `${t("район")}: ${d.properties.name}` : `${t("район")}: ${s.district_code}`;
+    }
+    if (s.ward_number) return t("виборчий округ № {number}", { number: s.ward_number });
+    if (s.area) return t("полігон");
+    return t("уся громада");
+  }
+
+  function batchLabel(b) {
+    if (!b) return "—";
+    const parts = [`${b.day}: ${STATUS[b.status] || b.status}`, t("{count} звернень", { count: b.appeals })];
+    if (b.status !== "sent" && b.attempts) parts.push(t("спроб: {count}", { count: b.attempts }));
+    return parts.join(", ");
+  }
+
+  function button(label, onClick, className = "secondary") {
+    const b = el("button", className, label);
+    b.type = "button";
+    b.addEventListener("click", () => onClick(b));
+    return b;
+  }
+
+  function row(s) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = String(s.id);
+    const names = s.category_ids.map((id) => {
+      const c = state.categories.get(id);
+      return c ? categoryLabel(c) : `#${id}`;
+    });
+    const last = el("td", s.last_batch && s.last_batch.status === "failed" ? "error" : "", batchLabel(s.last_batch));
+    last.dataset.status = s.last_batch ? s.last_batch.status : "";
+    const actions = el("td", "actions");
+    actions.append(
+      button(s.is_active ? t("Вимкнути") : t("Увімкнути"), (b) => change(s, { is_active: !s.is_active }, b)),
+      button(t("Відправлення"), () => openBatches(s)),
+      button(t("Видалити"), (b) => remove(s, b)),
+    );
+    tr.append(
+      el("td", "", s.is_active ? s.name : `${s.name} (${t("вимкнено")})`),
+      el("td", "", names.join("; ")),
+      el("td", "", areaLabel(s)),
+      el("td", "", s.email || s.webhook_url),
+      el("td", "", s.send_at),
+      el("td", "", FORMATS[s.format] || s.format),
+      last,
+      actions,
+    );
+    return tr;
+  }
+
+  async function load() {
+    const r = await api(base);
+    if (!r.ok) {
+      text($("dispatch-error"), fail(r.body));
+      return;
+    }
+    $("dispatch-table").tBodies[0].replaceChildren(...r.body.items.map(row));
+    $("dispatch-none").hidden = r.body.items.length > 0;
+  }
+
+  async function change(s, payload, control) {
+    $("dispatch-error").textContent = "";
+    control.disabled = true;
+    const r = await send("PATCH", `${base}/${s.id}`, payload);
+    control.disabled = false;
+    if (!r.ok) {
+      text($("dispatch-error"), fail(r.body));
+      return;
+    }
+    text($("dispatch-status"), r.body.is_active ? t("Розсилку «{name}» увімкнено.", { name: s.name })
+      : t("Розсилку «{name}» вимкнено.", { name: s.name }));
+    await load();
+  }
+
+  async function remove(s, control) {
+    if (!window.confirm(t("Видалити розсилку «{name}»?", { name: s.name }))) return;
+    control.disabled = true;
+    const r = await send("DELETE", `${base}/${s.id}`);
+    if (!r.ok) {
+      control.disabled = false;
+      text($("dispatch-error"), fail(r.body));
+      return;
+    }
+    if (state.open && state.open.id === s.id) $("dispatch-batches").hidden = true;
+    text($("dispatch-status"), t("Розсилку «{name}» видалено.", { name: s.name }));
+    await load();
+  }
+
+  // --- a subscription's batches ----------------------------------------------------------------
+
+  async function openBatches(s) {
+    state.open = s;
+    text($("dispatch-batches-name"), `«${s.name}»`);
+    const r = await api(`${base}/${s.id}/batches`);
+    if (!r.ok) {
+      text($("dispatch-error"), fail(r.body));
+      return;
+    }
+    const rows = r.body.items.map((b) => {
+      const tr = document.createElement("tr");
+      tr.dataset.status = b.status;
+      const actions = el("td", "actions");
+      if (b.status === "failed") actions.append(button(t("Повторити"), (control) => retry(s, b, control)));
+      tr.append(el("td", "", b.day), el("td", b.status === "failed" ? "error" : "", STATUS[b.status] || b.status),
+        el("td", "", b.appeals), el("td", "", b.attempts), el("td", "", b.last_error || "—"), actions);
+      return tr;
+    });
+    if (!rows.length) {
+      const tr = document.createElement("tr");
+      const td = el("td", "hint", t("Ще не надсилалася: перше відправлення — у найближчий час надсилання."));
+      td.colSpan = 6;
+      tr.append(td);
+      rows.push(tr);
+    }
+    $("dispatch-batches-table").tBodies[0].replaceChildren(...rows);
+    $("dispatch-batches").hidden = false;
+  }
+  $("dispatch-batches-close").addEventListener("click", () => {
+    $("dispatch-batches").hidden = true;
+    state.open = null;
+  });
+
+  async function retry(s, b, control) {
+    control.disabled = true;
+    const r = await send("POST", `${base}/${s.id}/batches/${b.id}/retry`);
+    if (!r.ok) {
+      control.disabled = false;
+      text($("dispatch-error"), fail(r.body));
+      return;
+    }
+    text($("dispatch-status"), t("Відправлення за {day} буде повторено.", { day: b.day }));
+    await Promise.all([openBatches(s), load()]);
+  }
+
+  // --- the form ------------------------------------------------------------------------------
+
+  const areaKind = $("dispatch-area-kind");
+  async function areaChanged() {
+    const kind = areaKind.value;
+    $("dispatch-district-box").hidden = kind !== "district_code";
+    $("dispatch-ward-box").hidden = kind !== "ward_number";
+    $("dispatch-file-box").hidden = kind !== "area";
+    state.area = null;
+    $("dispatch-new-error").textContent = "";
+    if (kind === "district_code") {
+      const d = state.districts.get($("dispatch-district").value);
+      showArea(d || null);
+    } else if (kind === "ward_number") {
+      const w = $("dispatch-ward").value.trim() ? (await wards()).get($("dispatch-ward").value.trim()) : null;
+      showArea(w || null);
+    } else if (kind === "area" && $("dispatch-file").files.length) {
+      await readFile();
+    } else {
+      showArea(null);
+    }
+  }
+  areaKind.addEventListener("change", areaChanged);
+  $("dispatch-district").addEventListener("change", areaChanged);
+  $("dispatch-ward").addEventListener("change", areaChanged);
+
+  async function readFile() {
+    const file = $("dispatch-file").files[0];
+    state.area = null;
+    if (!file) return;
+    try {
+      state.area = JSON.parse(await file.text());
+      showArea(state.area);
+    } catch (exc) {
+      showArea(null);
+      text($("dispatch-new-error"), t("Файл не є GeoJSON."));
+    }
+  }
+  $("dispatch-file").addEventListener("change", readFile);
+
+  $("dispatch-new-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = $("dispatch-new-error");
+    const done = $("dispatch-new-done");
+    error.textContent = "";
+    done.hidden = true;
+    const payload = {
+      name: $("dispatch-name").value.trim(),
+      category_ids: [...$("dispatch-categories").selectedOptions].map((o) => Number(o.value)),
+      send_at: $("dispatch-time").value,
+      format: $("dispatch-format").value,
+      [$("dispatch-recipient-kind").value]: $("dispatch-recipient").value.trim(),
+    };
+    const kind = areaKind.value;
+    if (kind === "district_code") payload.district_code = $("dispatch-district").value;
+    if (kind === "ward_number" && $("dispatch-ward").value.trim()) payload.ward_number = Number($("dispatch-ward").value);
+    if (kind === "area") {
+      if (!state.area) {
+        text(error, t("Оберіть файл GeoJSON з полігоном."));
+        return;
+      }
+      payload.area = state.area;
+    }
+    $("dispatch-submit").disabled = true;
+    try {
+      const r = await send("POST", base, payload);
+      if (!r.ok) {
+        text(error, fail(r.body));
+        return;
+      }
+      const lines = [t("Розсилку «{name}» створено: щодня о {time}.", { name: r.body.name, time: r.body.send_at })];
+      if (r.body.webhook_secret) {
+        lines.push(t("Секрет для перевірки підпису (заголовок X-Hromada-Signature) — збережіть його, більше він не покажеться: {secret}", { secret: r.body.webhook_secret }));
+      }
+      text(done, lines.join(" "));
+      done.hidden = false;
+      $("dispatch-name").value = "";
+      await load();
+    } finally {
+      $("dispatch-submit").disabled = false;
+    }
+  });
+
+  // --- start -----------------------------------------------------------------------------------
+
+  async function start() {
+    const me = await api(config.meUrl);
+    if (!me.ok || me.body.role !== "admin") return; // admin.js says why
+    csrf.keep(me.body.csrf_token);
+    const [categories, districts] = await Promise.all([
+      api(config.categoriesUrl),
+      window.portal.fetchAllFeatures(`${config.districtsUrl}?limit=500`).catch(() => []),
+    ]);
+    if (!categories.ok) {
+      text($("dispatch-error"), fail(categories.body));
+      return;
+    }
+    const select = $("dispatch-categories");
+    for (const c of categories.body.items) {
+      state.categories.set(c.id, c);
+      if (c.is_active) select.append(option(c.id, categoryLabel(c)));
+    }
+    const districtSelect = $("dispatch-district");
+    for (const d of districts) {
+      state.districts.set(String(d.properties.code), d);
+      districtSelect.append(option(d.properties.code, (LANG === "en" && d.properties.name_en) || d.properties.name));
+    }
+    await load();
+    section.hidden = false;
+    map.invalidateSize();
+    section.dataset.state = "ready";
+  }
+
+  start().catch(() => {
+    text($("dispatch-error"), t("Сервер недоступний. Спробуйте пізніше."));
+  });
+})();
