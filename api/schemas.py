@@ -667,6 +667,7 @@ class StaffAppeal(QueueItem):
     result: str | None
     result_en: str | None
     routing_reason: str | None = None
+    routing_reason_en: str | None = None  # its fixed words in English; names as stored
     events: list[StaffEvent]
     photos: list[StaffPhoto] = []
     resolutions: list[Resolution] = []
@@ -758,6 +759,7 @@ class CuratorTerritory(Out):
 class CuratorCard(CuratorItem):
     text: str | None
     routing_reason: str | None
+    routing_reason_en: str | None = None
     photos: list[str]
     answer: CuratorAnswer | None
     returned: CuratorReturn | None

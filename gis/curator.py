@@ -26,6 +26,7 @@ from psycopg.rows import dict_row
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import R_EXPLAINED_CHECK, R_FUNDING, R_NOT_COMPETENT
+from gis.routing import reason_en
 
 QUEUES = ("check", "not_competent", "no_location", "no_executor")
 # Results of an answer that a curator checks; any other answer awaits the author.
@@ -119,6 +120,7 @@ async def card(conn, number: str) -> dict:
         if row is None:
             raise NotFound("appeal_not_found", number=number)
         appeal_id = row.pop("_id")
+        row["routing_reason_en"] = reason_en(row["routing_reason"])
         await cur.execute(
             "SELECT sha256, kind FROM appeal_photos WHERE appeal_id = %s ORDER BY kind, position,"
             " id",

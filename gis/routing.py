@@ -99,6 +99,34 @@ REASON_SQL = """
 """
 # (No `%` in these texts: they run with and without query parameters.)
 
+# The reason's fixed words in English, phrase by phrase as REASON_SQL writes them; the names
+# between «» (categories, territories, executors) are data and stay as stored. The reason is
+# stored in Ukrainian, as it was given when the appeal was routed (a rule may change since).
+REASON_PHRASES_EN = (
+    ("Без місця на мапі. ", "No place on the map. "),
+    ("Жодне правило маршрутизації не підходить: звернення отримує контакт-центр «",
+     "No routing rule matches: the appeal goes to the contact centre «"),
+    ("», який перенаправить його належному виконавцю вручну.",
+     "», which redirects it to the right executor by hand."),
+    ("Правило №", "Rule No. "),
+    (" (пріоритет ", " (priority "),
+    ("будь-яка категорія", "any category"),
+    (" на території «", " in the territory «"),
+    (" у виборчому окрузі №", " in electoral ward No. "),
+    (" у районі «", " in the district «"),
+    (" по всьому місту", " city-wide"),
+)  # fmt: skip
+
+
+def reason_en(reason: str | None) -> str | None:
+    """A stored routing reason with its fixed words in English."""
+    if reason is None:
+        return None
+    for uk, en in REASON_PHRASES_EN:
+        reason = reason.replace(uk, en)
+    return reason
+
+
 # The rule's names: its category (and parent kind), territory, district; and the executor.
 _RULE_JOINS = f"""
   LEFT JOIN executors e ON e.id = coalesce(r.executor_id, ({CONTACT_CENTRE_SQL}))

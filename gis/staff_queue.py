@@ -18,6 +18,7 @@ from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import extension_request
 from gis.models import APPEAL_STATUSES, result_en
+from gis.routing import reason_en
 from gis.scope import appeal_scope
 
 # What staff see of an appeal: no author, no contacts (those are behind author(), logged).
@@ -156,6 +157,7 @@ async def card(conn, principal: Any, number: str) -> dict:
         conn, principal, number, f"a.id AS _id, a.text, a.result, a.routing_reason, {_COLUMNS}"
     )
     appeal_id = row.pop("_id")
+    row["routing_reason_en"] = reason_en(row["routing_reason"])
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT at, actor, action, old, new, comment FROM appeal_events"

@@ -315,6 +315,10 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     card = page.evaluate(
         "n => fetch('/api/v1/queue/' + encodeURIComponent(n)).then(r => r.json())", number)  # fmt: skip
     expect(page.locator("#card-category")).to_have_text(card["category_en"] or card["category"])
+    # Why routing chose this executor: its fixed words in English, the names as stored.
+    assert card["routing_reason"] and card["routing_reason_en"] != card["routing_reason"]
+    expect(page.locator("#card-routing")).to_have_text(card["routing_reason_en"])
+    expect(page.locator("#card-routing")).not_to_contain_text("Правило")
     expect(page.locator("#card-history li").first).to_contain_text("Registered")
     expect(page.locator("#card-history li").first).not_to_contain_text("→")
     expect(page.locator("#answer-box summary")).to_have_text("Answer")

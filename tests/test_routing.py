@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 
 import numpy as np
 import psycopg
@@ -139,6 +140,44 @@ def test_fallbacks_district_administration_then_contact_centre(conn):
     assert d.rule_id is None and d.executor_code == "demo-kbu-1551"
     assert d.reason.startswith("Жодне правило маршрутизації не підходить")
     assert d.district_id is not None  # the place is still recorded
+
+
+def _outside_names(reason: str) -> str:
+    return re.sub(r"«[^»]*»|→ .*$", "", reason)
+
+
+def test_every_kind_of_reason_reads_in_english_but_for_the_names(conn):
+    """The reasons' fixed words (gis/routing.REASON_PHRASES_EN) cover every branch of
+    REASON_SQL: outside the «names» (and the executor after the arrow) no Cyrillic is left."""
+    reasons = []
+    category = _unruled_leaf(conn)
+    reasons.append(routing.decide_sync(conn, lon=MAIDAN[0], lat=MAIDAN[1],
+                                       category_id=category).reason)  # fmt: skip
+    reasons.append(routing.decide_sync(conn, lon=MAIDAN[0], lat=MAIDAN[1],
+                                       category_id=_housing_leaf(conn)).reason)  # fmt: skip
+    ward_rule = conn.execute(
+        "INSERT INTO routing_rules (ward_number, executor_id, priority)"
+        " SELECT w.number, e.id, -1000 FROM wards w, executors e"
+        " WHERE w.valid_to IS NULL AND ST_Contains(w.geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))"
+        " AND e.code = 'demo-kbu-1551' RETURNING id", MAIDAN,
+    ).fetchone()[0]  # fmt: skip
+    reasons.append(routing.decide_sync(conn, lon=MAIDAN[0], lat=MAIDAN[1],
+                                       category_id=category).reason)  # fmt: skip
+    conn.execute("DELETE FROM routing_rules WHERE id = %s", (ward_rule,))
+    conn.execute("UPDATE routing_rules SET is_active = false WHERE district_code IS NOT NULL")
+    reasons.append(routing.decide_sync(conn, lon=MAIDAN[0], lat=MAIDAN[1],
+                                       category_id=category).reason)  # fmt: skip
+    reasons.append(routing.decide_sync(conn, category_id=category).reason)
+    conn.execute("UPDATE routing_rules SET is_active = false")
+    reasons.append(routing.decide_sync(conn, category_id=category).reason)
+    english = [routing.reason_en(r) for r in reasons]
+    for uk, en in zip(reasons, english, strict=True):
+        assert not re.search("[а-яіїєґА-ЯІЇЄҐ]", _outside_names(en)), (uk, en)
+    joined = " ".join(english)
+    for phrase in ("Rule No. ", "(priority ", "in the territory «", "in electoral ward No. ",
+                   "in the district «", "city-wide", "No place on the map. ",
+                   "No routing rule matches"):  # fmt: skip
+        assert phrase in joined, phrase
 
 
 def test_without_a_location_only_rules_with_no_area_apply(conn):

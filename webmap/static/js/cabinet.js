@@ -491,7 +491,7 @@
     text($("card-executor"), item.executor);
     text($("card-result"), window.portal.resultOf(item));
     text($("card-text"), item.text || "");
-    text($("card-routing"), item.routing_reason || "—");
+    text($("card-routing"), window.portal.routingOf(item) || "—");
     const acts = ["registered", "in_work", "rework"].includes(item.status);
     $("take-box").hidden = !["registered", "rework"].includes(item.status);
     $("answer-box").hidden = item.status !== "in_work";

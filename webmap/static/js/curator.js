@@ -242,7 +242,7 @@
     text($("card-category"), categoryOf(body));
     text($("card-address"), body.address || (body.lon == null ? t("без місця") : `${body.lat.toFixed(5)}, ${body.lon.toFixed(5)}`));
     text($("card-executor"), body.executor || "—");
-    text($("card-routing"), body.routing_reason);
+    text($("card-routing"), window.portal.routingOf(body));
     text($("card-deadline"), day(body.deadline_at));
     text($("card-text"), body.text);
     const answer = body.answer;

@@ -126,6 +126,11 @@
     return (lang === "en" && appeal.result_en) || appeal.result || null;
   }
 
+  // Why routing chose the executor, in the page's language (the API gives routing_reason_en).
+  function routingOf(appeal) {
+    return (lang === "en" && appeal.routing_reason_en) || appeal.routing_reason || null;
+  }
+
   // --- the map --------------------------------------------------------------------------------
 
   // The online background, when one is set (config.basemapUrl); `attribution`, if given,
@@ -274,7 +279,7 @@
   }
 
   window.portal = {
-    api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf,
+    api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf, routingOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
     fixVectorGridLatLng, fillUrl, day, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
   };
