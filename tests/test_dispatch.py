@@ -557,3 +557,57 @@ def test_the_api_creates_changes_lists_retries_and_deletes_subscriptions(db_url)
         assert client.delete(f"{base}/{sub['id']}", headers=admin).status_code == 204
         assert client.delete(f"{base}/{sub['id']}", headers=admin).status_code == 404
         assert _q(db_url, "SELECT count(*) FROM dispatch_batches") == [(0,)]
+
+
+# --- the demo city -------------------------------------------------------------------------
+
+
+def test_the_demo_city_sends_drug_advertising_to_the_police_each_morning(
+    server_url, template_url, shared_data, smtp_server
+):
+    from conftest import demo_city
+
+    from importers.demo import dispatch as demo_dispatch
+
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with demo_city(server_url, template_url, shared_data, "dispatch", seed=3, appeals=600,
+                   now=now) as url:  # fmt: skip
+        ((cat_id, kind, source),) = _q(
+            url, "SELECT c.id, p.name, c.source FROM categories c JOIN categories p"
+                 " ON p.id = c.parent_id WHERE c.name = 'Написи з рекламою наркотиків'",
+        )  # fmt: skip
+        assert kind == "Порушення громадського порядку і безпеки" and "added" in source
+        # The demo's routing sends them to the police; the kind's appeals include them.
+        assert _q(url, "SELECT DISTINCT e.code FROM routing_rules r JOIN executors e ON e.id ="
+                       " r.executor_id WHERE r.category_id = %s", (cat_id,)) == [("demo-police",)]  # fmt: skip
+        ((sub_id, cats, email, send_at, fmt),) = _q(
+            url, "SELECT id, category_ids, recipient_email, send_at, format FROM"
+                 " dispatch_subscriptions",
+        )  # fmt: skip
+        assert (cats, email, send_at, fmt) == (
+            [cat_id], demo_dispatch.POLICE_EMAIL, dt.time(7, 0), "csv")  # fmt: skip
+        # A citizen's appeal of the day before the morning (the generated year ends at `now`).
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO appeals (number, category_id, text, channel, created_at, deadline_at,"
+                " geom) VALUES ('DEMO-DRUGS-1', %s, 'На паркані напис з рекламою наркотиків',"
+                " 'site', %s, %s, ST_SetSRID(ST_MakePoint(30.52, 50.45), 4326))",
+                (cat_id, now + dt.timedelta(hours=2), now + dt.timedelta(days=15)),
+            )
+        expected = _q(url, "SELECT count(*) FROM appeals WHERE category_id = %s AND created_at"
+                           " >= %s AND created_at < %s",
+                      (cat_id, now - dt.timedelta(days=1),
+                       dt.datetime.combine(dt.date(2026, 11, 2), dt.time(7), KYIV)))[0][0]  # fmt: skip
+        assert expected >= 1
+        jobs.make_app(_settings(url, smtp_host="127.0.0.1", smtp_port=smtp_server.port), url)
+        morning = dt.datetime.combine(dt.date(2026, 11, 2), dt.time(7, 5), KYIV)
+        (batch,) = asyncio.run(_run(url, morning))
+        assert asyncio.run(_deliver(url, batch)) == "sent"
+        mail = smtp_server.wait_for(demo_dispatch.POLICE_EMAIL)
+        (attachment,) = list(mail.iter_attachments())
+        rows = list(
+            csv.reader(io.StringIO(attachment.get_payload(decode=True).decode("utf-8-sig")))
+        )
+        assert len(rows) - 1 == expected and "DEMO-DRUGS-1" in [r[0] for r in rows]
+        assert asyncio.run(_run(url, morning + dt.timedelta(hours=1))) == []  # once a day
+        assert sub_id == _q(url, "SELECT subscription_id FROM dispatch_batches")[0][0]

@@ -13,7 +13,9 @@ one transaction that replaces whatever it generated before:
 - about 2,000 advertising structures and 800 kiosks near real shops, markets and stops;
 - `appeals` appeals over the 365 days before `now`, with the category, channel, status,
   result and address-fill mix of Kyiv's published 1551 profile, at real points of interest,
-  routed set-based in SQL (see appeals.py).
+  routed set-based in SQL (see appeals.py);
+- the police's daily dispatch of the appeals about drug advertising (dispatch.py; the
+  sub-kind added to the categories, labelled so, when the city's list lacks it).
 
 Everything generated carries `generated = true` (routing rules, which have no such column,
 a «[demo]» note; territories belong to generated executors), so real data loaded later sits
@@ -33,7 +35,7 @@ import psycopg
 
 from gis.db import libpq_url
 from importers.demo import appeals as appeals_mod
-from importers.demo import city, structures
+from importers.demo import city, dispatch, structures
 from importers.demo.reference import read_reference
 
 __all__ = ["generate", "city_is_loaded", "default_now"]
@@ -155,6 +157,7 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
         conn.execute("SET maintenance_work_mem = '512MB'")
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         t = time.monotonic()
+        drug_categories = dispatch.ensure_drug_category(conn)  # before the mix reads them
         ref = read_reference(conn)
         mix = appeals_mod.build_mix(profile, ref)
         timings["read_reference"] = round(time.monotonic() - t, 2)
@@ -181,6 +184,7 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
 
         loaded = appeals_mod.load(conn, ref, mix, rng_appeals, appeals, now, bases, timings)
         summary.update(loaded)
+        summary["dispatch_subscription"] = dispatch.build_subscription(conn, drug_categories, now)
         summary["statuses"] = dict(conn.execute(
             "SELECT status, count(*) FROM appeals WHERE generated GROUP BY 1 ORDER BY 1"
         ).fetchall())  # fmt: skip
