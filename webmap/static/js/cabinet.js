@@ -408,6 +408,7 @@
     reject: t("Не підтверджено заявником"), cancel: t("Скасовано заявником"),
     autoclose: t("Закрито автоматично"), registered: t("Зареєстровано"), closed: t("Закрито"),
     support: t("Підтримка"), locate: t("Вказано місце"),
+    dispatch: t("Надіслано розсилкою"), // gis/dispatch.py: where the daily dispatch sent it
   };
 
   function day(iso) {
