@@ -174,27 +174,30 @@ async def _categories(conn, ids: list[int] | None) -> list[int]:
     return ids
 
 
+def _polygon(g: Any) -> dict:
+    if (not isinstance(g, dict) or g.get("type") not in ("Polygon", "MultiPolygon")
+            or not isinstance(g.get("coordinates"), list)):  # fmt: skip
+        raise InvalidInput("dispatch_area_invalid")
+    return {"type": g["type"], "coordinates": g["coordinates"]}
+
+
 def _area_geometry(area: Any) -> dict | None:
-    """A GeoJSON geometry, Feature or FeatureCollection → one geometry (polygons only)."""
+    """A GeoJSON geometry, Feature or FeatureCollection → one geometry (polygons only); what
+    the polygons' coordinates hold, PostGIS checks (_area)."""
     if area is None:
         return None
-    if not isinstance(area, dict):
-        raise InvalidInput("invalid_value", parameter="area", value=str(area)[:60])
-    if area.get("type") == "FeatureCollection":
-        geoms = [f.get("geometry") for f in area.get("features") or [] if isinstance(f, dict)]
-        polys: list = []
-        for g in geoms:
-            if not isinstance(g, dict) or g.get("type") not in ("Polygon", "MultiPolygon"):
-                raise InvalidInput("dispatch_area_invalid")
-            polys.extend([g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"])
-        if not polys:
+    if isinstance(area, dict) and area.get("type") == "FeatureCollection":
+        features = area.get("features")
+        if not isinstance(features, list) or not features:
             raise InvalidInput("dispatch_area_invalid")
+        polys: list = []
+        for f in features:
+            g = _polygon(f.get("geometry") if isinstance(f, dict) else None)
+            polys.extend([g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"])
         return {"type": "MultiPolygon", "coordinates": polys}
-    if area.get("type") == "Feature":
-        return _area_geometry(area.get("geometry"))
-    if area.get("type") not in ("Polygon", "MultiPolygon"):
-        raise InvalidInput("dispatch_area_invalid")
-    return area
+    if isinstance(area, dict) and area.get("type") == "Feature":
+        return _polygon(area.get("geometry"))
+    return _polygon(area)
 
 
 async def _area(conn, district_code: str | None, ward_number: int | None,
