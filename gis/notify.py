@@ -115,8 +115,8 @@ def route(settings: Settings, wanted: str | None, email: str | None,
     """(channel, recipient) for an author who wants `wanted`: SMS/Viber to the phone when its
     gateway is configured, else e-mail when there is an address (and, for an author who gave
     only a phone, SMS when that is offered); None when nothing reaches them."""
-    email = (email or "").strip() or None
-    phone = (phone or "").strip() or None
+    email = (email or "").strip().lower() or None  # as the supporters' (one mail per address)
+    phone = e164(phone)
     if wanted == "none":
         return None
     if wanted in ("sms", "viber") and phone and _gateway(settings, wanted):
@@ -128,6 +128,16 @@ def route(settings: Settings, wanted: str | None, email: str | None,
             if channel in ("sms", "viber") and _gateway(settings, channel):
                 return channel, phone
     return None
+
+
+def e164(phone: str | None) -> str | None:
+    """A phone as gateways take it: +380671234567 (a Ukrainian 0XX XXX XX XX gets +38)."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if not digits:
+        return None
+    if len(digits) == 10 and digits.startswith("0"):
+        digits = "38" + digits
+    return f"+{digits}"
 
 
 def mask(recipient: str) -> str:
