@@ -1229,8 +1229,18 @@ APPEAL_BODY = _body(
             phone=_TEXT,
             postal_address=_TEXT,
             privilege=_TEXT,
-            notify_channel={"type": "string", "enum": ["email", "sms", "viber", "none"]},
-            language={"type": "string", "enum": ["uk", "en"]},
+            notify_channel={
+                "type": "string",
+                "enum": ["email", "sms", "viber", "none"],
+                "description": "how the author hears of the appeal (default email); sms and viber"
+                " need a phone and a configured gateway, email an e-mail address, else 400",
+            },
+            language={
+                "type": "string",
+                "enum": ["uk", "en"],
+                "description": "the language of the author's messages; default: the request's"
+                " (a caller registered by an operator: uk)",
+            },
         ),
         consent_to_publish={"type": "boolean"},
         channel=_TEXT,

@@ -74,6 +74,7 @@ _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "‘":
 _KEY_ALLOWED = re.compile(r"^[\x21-\x7e]{1,128}$")
 MAX_FIELD = 500  # name, e-mail, phone, postal address, privilege, street, house
 NOTIFY_CHANNELS = ("email", "sms", "viber", "none")
+CHANNEL_NAMES = {"sms": "SMS", "viber": "Viber"}  # the channels to a phone, as people name them
 
 
 @dataclass
@@ -233,7 +234,21 @@ def check_author(author: Author, submitter: Submitter) -> Author:
         digits = re.sub(r"\D", "", phone)
         if not _PHONE_CHARS.match(phone) or not 10 <= len(digits) <= 15:
             raise InvalidInput("invalid_phone", parameter="author.phone", value=phone)
+    # The channel chosen must reach them: SMS and Viber a phone, e-mail an address.
+    if author.notify_channel in CHANNEL_NAMES and not phone:
+        raise InvalidInput("notify_channel_needs_phone", parameter="author.phone",
+                           channel=CHANNEL_NAMES[author.notify_channel])  # fmt: skip
+    if author.notify_channel == "email" and not email:
+        raise InvalidInput("notify_channel_needs_email", parameter="author.email")
     return Author(name, email, phone, address, privilege, author.notify_channel, author.language)
+
+
+def check_notify_offered(author: Author, offered: list[str] | tuple[str, ...]) -> None:
+    """SMS or Viber chosen where its gateway is not configured (gis/notify.offered_channels):
+    400, rather than an author who believes they will get messages they never get."""
+    if author.notify_channel in CHANNEL_NAMES and author.notify_channel not in offered:
+        raise InvalidInput("notify_channel_not_offered", parameter="author.notify_channel",
+                           channel=CHANNEL_NAMES[author.notify_channel])  # fmt: skip
 
 
 def check_channel(channel: object, submitter: Submitter) -> str:

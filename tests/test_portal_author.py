@@ -168,3 +168,21 @@ def test_the_unsubscribe_link_and_a_tampered_one(portal, answered, new_context):
     page.goto(mine["card"])
     page.wait_for_selector('#author[data-state="ready"]')
     expect(page.locator("#author-decision")).to_be_visible()
+
+
+def test_the_appeal_form_offers_the_channels_and_follows_the_contacts(portal, page):
+    """/appeal/new: "Як повідомляти про хід розгляду" offers e-mail and 'none' (no SMS or
+    Viber gateway is configured here); it follows the contacts typed until the author picks."""
+    page.goto(portal.base + "/appeal/new")
+    page.wait_for_selector('#appeal[data-state="ready"]')
+    select = page.get_by_label("Як повідомляти про хід розгляду")
+    options = select.locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["email", "none"]
+    expect(select).to_have_value("email")
+    page.fill("#phone", "+380 67 555 44 33")
+    expect(select).to_have_value("none")  # a phone alone, and no SMS here
+    page.fill("#email", "olha@example.test")
+    expect(select).to_have_value("email")
+    select.select_option("none")
+    page.fill("#email", "olha.k@example.test")
+    expect(select).to_have_value("none")  # the author's choice stays

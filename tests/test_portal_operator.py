@@ -319,6 +319,15 @@ def test_a_phone_call_is_registered_by_keyboard_alone(
                        CALLER["phone"] + suffix, CALLER["postal_address"])  # fmt: skip
     assert 50.44 < row[6] < 50.46
     assert number[0] == "П" and deadline
+    # How the caller hears of it, with no keystroke: a phone alone and no SMS gateway here —
+    # nothing reaches them ('none'); in Ukrainian.
+    with psycopg.connect(portal.db) as conn:
+        notify = conn.execute(
+            "SELECT x.notify_channel, x.language FROM appeal_authors x JOIN appeals a"
+            " ON a.id = x.appeal_id WHERE a.number = %s",
+            (number,),
+        ).fetchone()
+    assert notify == ("none", "uk")
 
     # The next call starts empty, on the caller's field; this caller is now known.
     keys.press("Tab")
@@ -389,6 +398,14 @@ def test_a_privileged_letter_with_no_location_from_a_known_caller(portal, signed
             (number,),
         ).fetchone()
     assert row == ("letter", True, True, "Учасник бойових дій", email)
+    # A caller with an e-mail hears by e-mail, in Ukrainian though the operator's page is English.
+    with psycopg.connect(portal.db) as conn:
+        notify = conn.execute(
+            "SELECT x.notify_channel, x.language FROM appeal_authors x JOIN appeals a"
+            " ON a.id = x.appeal_id WHERE a.number = %s",
+            (number,),
+        ).fetchone()
+    assert notify == ("email", "uk")
 
 
 def test_an_open_duplicate_nearby_is_named_instead_of_a_new_appeal(portal, client, signed_in):

@@ -36,7 +36,7 @@ from api.bodies import read_appeal_body
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, public
 from api.ratelimit import check_account_limit, check_ip_limit, client_ip
-from gis import intake, photos
+from gis import intake, notify, photos
 from gis.errors import InvalidInput, NotFound
 from gis.texts import negotiate
 
@@ -154,11 +154,14 @@ async def submit_appeal(
             check_account_limit(request, "submission", f"user:{principal.user_id}")
     payload, files = await read_appeal_body(request, settings)
     sub = _submission(payload, files)
-    if sub.author.language is None:  # the author's notices in the page's language (its cookie)
-        sub.author.language = negotiate(None, request.cookies.get("hromada_lang"),
-                                        request.headers.get("accept-language"))  # fmt: skip
+    if sub.author.language is None:
+        # The author's notices: a citizen's in the page's language (its cookie); a caller's,
+        # registered by an operator, in Ukrainian unless the operator chose otherwise.
+        sub.author.language = "uk" if submitter.is_operator else negotiate(
+            None, request.cookies.get("hromada_lang"), request.headers.get("accept-language"))  # fmt: skip
     intake.validate(sub, submitter, max_chars=settings.appeal_text_max_chars,
                     max_photos=settings.appeal_max_photos)  # fmt: skip
+    intake.check_notify_offered(sub.author, notify.offered_channels(settings))
     idem = None
     if key is not None:
         owner = (

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from api.deps import ConnDep, SettingsDep
 from api.policy import public
 from api.urls import path_for
-from gis import author_links
+from gis import author_links, notify
 from gis.intake import OPERATOR_ROLES
 from gis.models import STATUS_NAMES, status_name
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
@@ -209,6 +209,8 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         "textMax": settings.appeal_text_max_chars,
         "maxPhotos": settings.appeal_max_photos,
         "maxPhotoBytes": settings.appeal_max_photo_bytes,
+        # How the author may hear of the appeal: e-mail; SMS and Viber where a gateway is set.
+        "notifyChannels": notify.offered_channels(settings),
     }
     return render(request, "appeal_new.html", {"config": config})
 
@@ -232,6 +234,7 @@ async def operator_page(request: Request, settings: SettingsDep) -> HTMLResponse
         "appealsUrl": "/api/v1/appeals",
         "roles": list(OPERATOR_ROLES),
         "textMax": settings.appeal_text_max_chars,
+        "notifyChannels": notify.offered_channels(settings),  # the caller's choice of channel
         **_map_base(settings),
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),

@@ -26,12 +26,14 @@
     category: "category", text: "text", photos: "photos",
     "author.full_name": "author.full_name", "author.email": "author.email",
     "author.phone": "author.phone", "author.postal_address": "author.postal_address",
+    "author.notify_channel": "author.notify_channel",
     location: "location", lon: "location", lat: "location",
     "location.street": "location", "location.house": "location",
   };
   const INPUT_OF = {
     category: "category", text: "text", photos: "photos", "author.full_name": "full_name",
     "author.email": "email", "author.phone": "phone", "author.postal_address": "postal_address",
+    "author.notify_channel": "notify_channel",
   };
 
   function clearErrors() {
@@ -387,6 +389,24 @@
     text($("author-hint"), t("Ім’я та пошту візьмемо з вашого облікового запису. Ці дані не публікуються."));
   }
 
+  // --- how the author hears of it ------------------------------------------------------------
+
+  // The channel follows the contacts given (e-mail when there is an address, else SMS or
+  // Viber to the phone where offered, else none) until the author picks one; then it stays.
+  let channelChosen = false;
+  function suggestChannel() {
+    if (channelChosen) return;
+    const select = $("notify_channel");
+    const offered = [...select.options].map((o) => o.value);
+    const email = $("email").value.trim() || (state.me && !authorFromForm && state.me.email);
+    const phone = $("phone").value.trim();
+    const toPhone = ["sms", "viber"].find((c) => offered.includes(c));
+    // Nothing given yet, or an address: e-mail; a phone alone: SMS or Viber, or nothing.
+    select.value = !email && phone ? toPhone || "none" : "email";
+  }
+  $("notify_channel").addEventListener("change", () => { channelChosen = true; });
+  for (const id of ["email", "phone"]) $(id).addEventListener("input", suggestChannel);
+
   // --- sending ------------------------------------------------------------------------------
 
   function newKey() {
@@ -420,7 +440,9 @@
       return;
     }
     const value = (id) => $(id).value.trim() || null;
-    const author = { phone: value("phone"), postal_address: value("postal_address") };
+    suggestChannel();
+    const author = { phone: value("phone"), postal_address: value("postal_address"),
+      notify_channel: $("notify_channel").value, language: lang }; // prettier-ignore
     if (authorFromForm) Object.assign(author, { full_name: value("full_name"), email: value("email") });
     const data = {
       category: state.categoryId,

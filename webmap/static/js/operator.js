@@ -234,11 +234,30 @@
     }
   }
 
+  // --- 4. how the caller hears of it ------------------------------------------------------------
+
+  // The channel follows the caller's contacts (e-mail when there is an address, else SMS or
+  // Viber to the phone where offered, else none) until the operator picks one: no keystroke
+  // is needed for the usual case. The language is Ukrainian unless the caller asks otherwise.
+  let channelChosen = false;
+  function suggestChannel() {
+    if (channelChosen) return;
+    const select = $("notify_channel");
+    const offered = [...select.options].map((o) => o.value);
+    const toPhone = ["sms", "viber"].find((c) => offered.includes(c));
+    const email = $("email").value.trim();
+    const phone = $("phone").value.trim();
+    select.value = !email && phone ? toPhone || "none" : "email";
+  }
+  $("notify_channel").addEventListener("change", () => { channelChosen = true; });
+  for (const id of ["email", "phone"]) $(id).addEventListener("input", suggestChannel);
+
   // --- registering --------------------------------------------------------------------------
 
   const INPUT_OF = {
     category: "category-q", text: "text", "author.full_name": "full_name", "author.email": "email",
     "author.phone": "phone", "author.postal_address": "postal_address",
+    "author.notify_channel": "notify_channel",
   }; // prettier-ignore
   const ERROR_OF = { location: "error-location", lon: "error-location", lat: "error-location",
     "location.street": "error-location", "location.house": "error-location",
@@ -342,6 +361,9 @@
     const value = (id) => $(id).value.trim() || null;
     const author = {};
     for (const name of FIELDS) author[name] = value(name);
+    suggestChannel();
+    author.notify_channel = $("notify_channel").value;
+    author.language = $("notify_language").value;
     const payload = { category: state.category.id, text: $("text").value, location, author,
       channel: $("channel").value, consent_to_publish: false }; // prettier-ignore
     state.idempotencyKey = state.idempotencyKey || newKey();
@@ -380,6 +402,7 @@
   // The next call: an empty form, the caller field first.
   $("next-call").addEventListener("click", () => {
     form.reset();
+    channelChosen = false;
     for (const id of ["history-list", "address-results", "category-results", "nearby-list"]) $(id).replaceChildren();
     for (const id of ["caller-status", "address-status", "category-status"]) text($(id), "");
     $("history").hidden = true;
