@@ -225,3 +225,64 @@ def test_another_role_is_told_the_page_is_not_theirs(portal, signed_in):
     page.wait_for_selector('#admin[data-state="forbidden"]', timeout=20_000)
     expect(page.locator("#admin-error")).to_contain_text("адміністратора")
     expect(page.locator("#users")).to_be_hidden()
+
+
+@pytest.mark.parametrize(("viewport", "locale"), [(DESKTOP, "uk-UA"), (TABLET, "en-GB")],
+                         ids=["desktop-uk", "tablet-en"])  # fmt: skip
+def test_a_rule_s_territory_is_picked_by_its_name_or_typed_as_a_code(
+    portal, signed_in, screenshot, browser_log, viewport, locale
+):
+    """The rule form's territory is a list of the kind's current areas (districts by name, in
+    English on an English page; wards by number; executor territories by name), a part of one
+    name picks it, and a code typed by hand is still taken."""
+    db, en = portal.db, locale.startswith("en")
+    page = signed_in("admin", viewport=viewport, locale=locale)
+    page.goto(portal.base + "/admin#rules")
+    page.wait_for_selector('#admin[data-state="ready"]', timeout=20_000)
+    page.locator("#rule-new-box summary").click()
+
+    districts = sql(db, "SELECT code, name, coalesce(name_en, name) FROM districts"
+                        " WHERE valid_to IS NULL ORDER BY id")  # fmt: skip
+    page.select_option("#rule-area-kind", "district_code")
+    page.wait_for_selector('#rule-area-box[data-state="ready"]')
+    options = page.evaluate("""() => [...document.querySelectorAll('#rule-area-options option')]
+        .map(o => [o.value, o.label])""")  # fmt: skip
+    assert sorted(options) == sorted([code, en_name if en else name]
+                                     for code, name, en_name in districts)  # fmt: skip
+    code, name, en_name = districts[0]
+    shown = en_name if en else name
+    page.fill("#rule-area", shown[: max(6, len(shown) // 2)])  # a unique part of the name
+    expect(page.locator("#rule-area-chosen")).to_contain_text(f"{shown} (")
+    expect(page.locator("#rule-area-chosen")).to_contain_text(code)
+    ((executor,),) = sql(db, "SELECT min(id) FROM executors WHERE code = 'demo-vodokanal'")
+    page.select_option("#rule-executor", str(executor))
+    page.fill("#rule-priority", "9999")
+    page.click("#rule-submit")
+    expect(page.locator("#rules-status")).to_contain_text("created" if en else "Створено")
+    rules = sql(db, "SELECT id FROM routing_rules WHERE district_code = %s AND priority = 9999"
+                    " AND executor_id = %s", (code, executor))  # fmt: skip
+    assert len(rules) == 1, rules
+    expect(page.locator(f'#rules-table tr[data-rule-id="{rules[0][0]}"]')).to_have_count(1)
+
+    # An executor's territory: listed by name; its code typed by hand is taken too, and one
+    # that is not current is said to be none when the field is left.
+    ((t_code, t_name),) = sql(db, "SELECT code, name FROM executor_territories"
+                                  " WHERE valid_to IS NULL ORDER BY id LIMIT 1")  # fmt: skip
+    page.select_option("#rule-area-kind", "territory_code")
+    page.wait_for_selector('#rule-area-box[data-state="ready"]')
+    option = page.locator(f'#rule-area-options option[value="{t_code}"]')
+    expect(option).to_have_attribute("label", t_name)
+    page.locator("#rule-area").fill(t_code)
+    expect(page.locator("#rule-area-chosen")).to_contain_text(t_name)
+    page.locator("#rule-area").fill("no-such-territory")
+    page.locator("#rule-area").press("Tab")
+    none = "No current territory" if en else "Серед чинних територій"
+    expect(page.locator("#rule-area-chosen")).to_contain_text(none)
+    # Wards by number.
+    page.select_option("#rule-area-kind", "ward_number")
+    page.wait_for_selector('#rule-area-box[data-state="ready"]')
+    page.locator("#rule-area").fill("7")
+    expect(page.locator("#rule-area-chosen")).to_contain_text("№ 7" if not en else "No. 7")
+    screenshot(page, f"admin_rule_area_picker_{viewport['width']}_{locale[:2]}")
+    sql(db, "DELETE FROM routing_rules WHERE id = %s RETURNING id", (rules[0][0],))
+    assert not [f for f in browser_log.failed if "/api/" in f], browser_log.failed

@@ -358,13 +358,25 @@
 
   // Each kind of area is read once (every current district, ward or territory) when a rule of
   // that kind is first shown.
-  async function areaOf(kind, key) {
+  async function areasOf(kind) {
     if (!state.areas[kind]) {
       const [urlKey, prop] = AREA_SOURCES[kind];
       const features = await window.portal.fetchAllFeatures(`${config[urlKey]}?limit=500`);
       state.areas[kind] = new Map(features.map((f) => [String(f.properties[prop]), f]));
     }
-    return state.areas[kind].get(String(key)) || null;
+    return state.areas[kind];
+  }
+
+  async function areaOf(kind, key) {
+    return (await areasOf(kind)).get(String(key)) || null;
+  }
+
+  // An area as a person names it: a district by its name (English where the data has it), a
+  // ward by its number, an executor's territory by its name.
+  function areaName(kind, feature) {
+    const p = feature.properties;
+    if (kind === "ward_number") return t("виборчий округ № {number}", { number: p.number });
+    return (LANG === "en" && p.name_en) || p.name || String(p.code);
   }
 
   function ruleArea(rule) {
@@ -521,9 +533,74 @@
   $("rules-category").addEventListener("change", () => loadRules());
   $("rules-executor").addEventListener("change", () => loadRules());
   $("rules-more").addEventListener("click", () => loadRules(true));
-  $("rule-area-kind").addEventListener("change", () => {
-    $("rule-area-box").hidden = !$("rule-area-kind").value;
-  });
+  // The rule's territory is picked from a list of the kind's current areas (a datalist: typing
+  // a name, a number or a code narrows it, arrows and Enter choose); the option's value is what
+  // the API takes (a code, a ward's number). A name typed in full is taken as its area, and a
+  // code not in the list is sent as typed (the API answers if it is wrong).
+  function areaKey(kind, typed) {
+    const areas = state.areas[kind];
+    if (!areas || areas.has(typed)) return typed;
+    const wanted = typed.toLocaleLowerCase();
+    const names = (feature) => [areaName(kind, feature), feature.properties.name, feature.properties.name_en]
+      .filter(Boolean).map((name) => name.toLocaleLowerCase()); // prettier-ignore
+    const partly = [];
+    for (const [key, feature] of areas) {
+      if (names(feature).includes(wanted)) return key;
+      if (names(feature).some((name) => name.includes(wanted))) partly.push(key);
+    }
+    // Part of one area's name alone ("Голосіїв") names that area.
+    return partly.length === 1 ? partly[0] : typed;
+  }
+
+  // While typing, the area the field names, if any; when the field is left, also that it names
+  // none.
+  function sayChosenArea(event) {
+    const kind = $("rule-area-kind").value;
+    const typed = $("rule-area").value.trim();
+    const areas = state.areas[kind];
+    let said = "";
+    if (kind && typed && areas) {
+      const feature = areas.get(areaKey(kind, typed));
+      said = feature
+        ? t("Обрано: {area}", { area: `${areaName(kind, feature)} (${AREA_NAMES[kind]} ${areaKey(kind, typed)})` })
+        : event.type === "change" ? t("Серед чинних територій цього виду такої немає: перевірте код або номер.") : "";
+    }
+    text($("rule-area-chosen"), said);
+  }
+
+  async function fillAreaOptions() {
+    const kind = $("rule-area-kind").value;
+    const box = $("rule-area-box");
+    const list = $("rule-area-options");
+    $("rule-area").value = "";
+    text($("rule-area-chosen"), "");
+    list.replaceChildren();
+    box.hidden = !kind;
+    if (!kind) return;
+    box.dataset.state = "loading";
+    let areas;
+    try {
+      areas = await areasOf(kind);
+    } catch (exc) {
+      text($("rule-new-error"), exc.message);
+      return;
+    }
+    if ($("rule-area-kind").value !== kind) return; // another kind chosen meanwhile
+    const entries = [...areas].map(([key, feature]) => [key, areaName(kind, feature)]);
+    if (kind === "ward_number") entries.sort((a, b) => Number(a[0]) - Number(b[0]));
+    else entries.sort((a, b) => a[1].localeCompare(b[1], LANG));
+    for (const [key, label] of entries) {
+      const option = el("option");
+      option.value = key;
+      option.label = label;
+      list.append(option);
+    }
+    box.dataset.state = "ready";
+  }
+
+  $("rule-area-kind").addEventListener("change", fillAreaOptions);
+  $("rule-area").addEventListener("input", sayChosenArea);
+  $("rule-area").addEventListener("change", sayChosenArea);
   $("rule-new-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const errorBox = $("rule-new-error");
@@ -534,7 +611,7 @@
     };
     if ($("rule-category").value) payload.category_id = Number($("rule-category").value);
     const kind = $("rule-area-kind").value;
-    const key = $("rule-area").value.trim();
+    const key = kind ? areaKey(kind, $("rule-area").value.trim()) : "";
     if (kind) {
       if (!key) {
         text(errorBox, t("Вкажіть код або номер території."));
