@@ -174,3 +174,28 @@ def test_the_links_are_rate_limited(city, tmp_path):
         url = f"/api/v1/appeals/{quote(number)}/author-unsubscribe"
         codes = [client.post(url, json={"token": "x" * 32}).status_code for _ in range(3)]
         assert codes == [403, 403, 429]
+
+
+def test_a_session_cookie_without_its_csrf_token_is_not_in_the_way(city):
+    """The link opened in a browser where someone is signed in (a cookie session whose tab
+    has no CSRF token): the token of the body decides, the session is not read; other unsafe
+    routes still refuse such a cookie."""
+    from gis import accounts
+
+    number = city.appeal("on_check", result=R_DONE_AWAITING)
+    token = _token(_links(city, number)["card"])
+    import datetime as dt
+
+    async def session(c):
+        made = await accounts.create_session(c, user_id=city.users["other_citizen"], kind="cookie",
+                                             ip=None, user_agent="pytest",
+                                             ttl=dt.timedelta(hours=1))  # fmt: skip
+        return made.token
+
+    cookie = {"Cookie": f"{city.settings.session_cookie_name}={_run(city.url, session)}"}
+    r = city.client.post(f"/api/v1/appeals/{quote(number)}/cancel", json={}, headers=cookie)
+    assert r.status_code == 403 and r.json()["code"] == "csrf_failed", r.text
+    r = city.client.post(f"/api/v1/appeals/{quote(number)}/author-confirm",
+                         json={"token": token}, headers=cookie)  # fmt: skip
+    assert r.status_code == 200 and r.json()["status"] == "closed", r.text
+    assert city.row(number)[:2] == ("closed", R_CONFIRMED)
