@@ -239,7 +239,9 @@ async def operator_page(request: Request, settings: SettingsDep) -> HTMLResponse
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
     }
-    return render(request, "operator.html", {"config": config})
+    # The caller's language for their messages, each named in itself (as the switch does).
+    context = {"config": config, "language_names": i18n.LANGUAGE_NAMES}
+    return render(request, "operator.html", context)
 
 
 @router.get("/planner", response_class=HTMLResponse, name="portal_planner")
