@@ -178,6 +178,8 @@ PATH_VALUES = {
     "category_id": "999999999",
     "rule_id": "999999999",
     "notification_id": "999999999",
+    "subscription_id": "999999999",
+    "batch_id": "999999999",
     "name": "no_such_layer",
     "sha256": "0" * 64,
     "queue": "check",
