@@ -543,3 +543,34 @@ def test_viber_goes_to_its_gateway_with_the_token(db_url, smtp_server, tmp_path)
             assert smtp_server.messages_to("v@notify.test") == []
         finally:
             city.client.__exit__(None, None, None)
+
+
+def test_closing_tells_the_author_and_each_supporter_once(db_url, smtp_server, tmp_path):
+    """The author (who also appears among the supporters, in capitals) gets the author's
+    closing mail only; another supporter gets the supporters' mail, with the public card."""
+    city = make_city(db_url, smtp_server.port, tmp_path)
+    try:
+        number = file_appeal(city, email="both@notify.test", lang="en")
+        rows(db_url, "INSERT INTO appeal_supporters (appeal_id, email) SELECT id, e FROM appeals,"
+                     " unnest(ARRAY['BOTH@notify.test', 'fan@notify.test']) e")  # fmt: skip
+        rows(db_url, "UPDATE appeals SET status = 'on_check' WHERE number = %s", (number,))
+        r = city.client.post(f"/api/v1/appeals/{number}/check", json={"decision": "accept"},
+                             headers=city.h("curator"))  # fmt: skip
+        assert r.status_code == 200 and r.json()["supporters_notified"] == 1, r.text
+        assert city.deliver() == 3  # the registration, the author's closing, the supporter's
+        smtp_server.wait_for("both@notify.test")  # the registration
+        author = smtp_server.wait_for("both@notify.test")
+        fan = smtp_server.wait_for("fan@notify.test")
+        time.sleep(0.5)
+        assert len(smtp_server.messages_to("both@notify.test")) == 2
+        assert len(smtp_server.messages_to("fan@notify.test")) == 1
+        assert author["Subject"] == f"Appeal No. {number} is closed — Hromada GIS"
+        assert "Your appeal" in author.get_content()
+        body = fan.get_content()
+        assert "яке ви підтримали" in body and "which you supported" in body
+        card = city.settings.public_base_url + "/?number="
+        assert card in body and "?t=" not in body  # never the author's signed link
+        for link in links_in(body):
+            portal_page(city, link)
+    finally:
+        city.client.__exit__(None, None, None)
