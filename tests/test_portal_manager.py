@@ -347,3 +347,51 @@ def test_the_manager_api_refuses_bad_input(portal, signed_in):
     )  # fmt: skip
     assert refused.status == 409 and "«control»" in refused.json()["detail"]
     assert "«Закрито»" in refused.json()["detail"]
+
+
+def test_the_resolution_form_offers_only_what_the_api_takes(portal, signed_in, browser_log):
+    """Only sub-organisations of the appeal's executor, only while it is worked on, and no
+    date after the appeal's term: an appeal of a housing office (no units below it) and one
+    already answered say there is no one to give it to instead of a form the API refuses."""
+    url = portal.db
+    with psycopg.connect(url) as conn:
+        top = manager_executor(conn)
+    below = [i for i in subtree(url) if i != top]
+    (leaf,) = sql(url, "SELECT min(id) FROM executors e WHERE id = ANY(%s) AND NOT EXISTS"
+                       " (SELECT 1 FROM executors c WHERE c.parent_id = e.id)", (below,))[0]  # fmt: skip
+    numbers = {}
+    for name, executor, status in (("top", top, "in_work"), ("leaf", leaf, "registered"),
+                                   ("answered", top, "on_check")):  # fmt: skip
+        numbers[name] = sql(url, """
+            UPDATE appeals SET status = %s, executor_id = %s, closed_at = NULL,
+                   extended_until = NULL, deadline_at = now() + interval '20 days'
+             WHERE id = (SELECT id FROM appeals WHERE executor_id = %s
+                            AND number <> ALL(%s) ORDER BY id LIMIT 1) RETURNING number""",
+            (status, executor, top, list(numbers.values())))[0][0]  # fmt: skip
+    page = signed_in("manager", viewport=DESKTOP)
+    page.goto(portal.base + "/manager")
+    page.wait_for_selector('#manager[data-state="ready"]', timeout=20_000)
+    page.click('.queue-tab[data-bucket="due_later"]')
+    wait_list(page, "due_later")
+
+    def open_card(number):
+        page.click(f'#list tbody tr[data-number="{number}"] button')
+        page.wait_for_function("n => document.getElementById('card').dataset.number === n",
+                               arg=number)  # fmt: skip
+
+    open_card(numbers["top"])
+    offered = page.evaluate("() => [...document.querySelectorAll('#res-co input[type=checkbox]')]"
+                            ".map(b => b.value)")  # fmt: skip
+    codes = {c for (c,) in sql(url, "SELECT code FROM executors WHERE id = ANY(%s)", (below,))}
+    assert offered and set(offered) == codes  # the organisation itself is not offered
+    term = sql(url, "SELECT (deadline_at AT TIME ZONE 'UTC')::date FROM appeals WHERE number = %s",
+               (numbers["top"],))[0][0]  # fmt: skip
+    assert page.get_attribute("#res-deadline", "max") == term.isoformat()
+    assert page.is_visible("#res-submit") and page.is_hidden("#res-none")
+    for name in ("leaf", "answered"):
+        open_card(numbers[name])
+        assert page.is_visible("#res-none"), name
+        assert page.is_hidden("#res-submit"), name
+        assert page.get_attribute("#resolution-form", "data-offered") == "0"
+    assert "немає підпорядкованих" not in page.inner_text("#res-none")  # the answered one
+    assert browser_log.errors == []

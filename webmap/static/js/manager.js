@@ -140,8 +140,30 @@
     main.firstChild.value = "";
     const co = $("res-co");
     for (const line of co.querySelectorAll(".co-line")) line.remove();
-    for (const e of state.executors) {
-      if (e.code === appeal.executor_code) continue;
+    // Only the sub-organisations of the appeal's executor (strictly below it) may be given a
+    // resolution (the API refuses the others): its parents and siblings are not offered.
+    const own = state.executors.find((e) => e.code === appeal.executor_code);
+    const below = new Set(own ? [own.id] : []);
+    for (let grown = true; grown; ) {
+      grown = false;
+      for (const e of state.executors) {
+        if (below.has(e.parent_id) && !below.has(e.id)) { below.add(e.id); grown = true; } // prettier-ignore
+      }
+    }
+    if (own) below.delete(own.id);
+    // …and only while the appeal is being worked on (the API refuses it after the answer).
+    const working = ["registered", "in_work", "rework"].includes(appeal.status);
+    const offered = working ? state.executors.filter((e) => below.has(e.id)) : [];
+    text($("res-none"), working ? t("У виконавця звернення немає підпорядкованих організацій: резолюцію видати нікому.")
+      : t("Резолюцію видають лише зверненню в роботі: на це вже відповіли або його закрито.")); // prettier-ignore
+    $("res-none").hidden = offered.length > 0;
+    $("res-fields").hidden = !offered.length;
+    $("resolution-form").dataset.offered = String(offered.length);
+    // A resolution's term is not later than the appeal's (the API refuses it): the date fields
+    // stop there.
+    const term = (appeal.extended_until || appeal.deadline_at || "").slice(0, 10);
+    $("res-deadline").max = term;
+    for (const e of offered) {
       const option = el("option", "", e.name || e.code);
       option.value = e.code;
       main.appendChild(option);
@@ -157,6 +179,7 @@
       const due = el("input");
       due.type = "date";
       due.className = "co-deadline";
+      due.max = term;
       due.dataset.executor = e.code;
       due.setAttribute("aria-label", t("Строк співвиконавця: {name}", { name: e.name || e.code }));
       // …and a text of its own (else the resolution's).
