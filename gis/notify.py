@@ -288,12 +288,13 @@ async def enqueue(conn, *, appeal_id: int, event_id: int | None, kind: str,
                                   subject=subject, body=body)  # fmt: skip
             out["author"] = queued is not None
     if kind == "closed":
-        # The author's own address (also a supporter?) got the author's mail: the unique
-        # (event, channel, recipient) keeps it to one.
         # Supporters are not the author: the public map's card, never the signed links.
         public = {"card": public_card(conf, facts["number"])}
         subject, body = render(kind, None, facts, params, public)
+        own = (facts["email"] or "").strip().lower() if facts["has_author"] else ""
         for email in await _supporters(conn, appeal_id):
+            if email == own:  # the author, told as the author (or not: their own doing)
+                continue
             if await _queue(conn, appeal_id=appeal_id, event_id=event_id, kind=kind,
                             channel="email", recipient=email, lang="uk", subject=subject,
                             body=body):  # fmt: skip
