@@ -57,6 +57,7 @@ from psycopg.rows import dict_row
 
 from gis import clock, jobs
 from gis.accounts import normalise_email
+from gis.audit import record_directory_change
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import write_event
@@ -84,6 +85,17 @@ _COLUMNS = """s.id, s.name, s.category_ids, s.district_code, s.ward_number,
             'appeals', (SELECT count(*) FROM dispatch_items i WHERE i.batch_id = b.id))
        FROM dispatch_batches b WHERE b.subscription_id = s.id
       ORDER BY b.day DESC, b.id DESC LIMIT 1) AS last_batch"""
+
+
+# What the audit trail keeps of a subscription (gis/audit.py, as the administrator's other
+# changes): the recipient by its kind only — an address may be a person's.
+_AUDITED = ("name", "category_ids", "district_code", "ward_number", "send_at", "format",
+            "is_active")  # fmt: skip
+
+
+def _audited(sub: dict) -> dict:
+    return {**{k: sub.get(k) for k in _AUDITED}, "area": sub.get("area") is not None,
+            "recipient": "email" if sub.get("email") else "webhook"}  # fmt: skip
 
 
 def _out(row: dict) -> dict:
@@ -264,7 +276,10 @@ async def create_subscription(
              getattr(actor, "user_id", None)),
         )  # fmt: skip
         assert row is not None  # INSERT … RETURNING
-    out = await get_subscription(conn, row["id"])
+        out = await get_subscription(conn, row["id"])
+        await record_directory_change(conn, table="dispatch_subscriptions", row_id=row["id"],
+                                      actor=actor, action="created", old=None,
+                                      new=_audited(out))  # fmt: skip
     if secret:
         out["webhook_secret"] = secret
     return out
@@ -300,11 +315,20 @@ async def update_subscription(
                            (subscription_id,))  # fmt: skip
         if found is None:
             raise NotFound("dispatch_not_found", id=subscription_id)
+        before = _audited(await get_subscription(conn, subscription_id))
         if changes:
             sets = ", ".join(f"{k} = %s" for k in changes)
             await conn.execute(f"UPDATE dispatch_subscriptions SET {sets} WHERE id = %s",
                                [*changes.values(), subscription_id])  # fmt: skip
-    out = await get_subscription(conn, subscription_id)
+        out = await get_subscription(conn, subscription_id)
+        after = _audited(out)
+        changed = [k for k in after if after[k] != before[k]]
+        if changed or secret:
+            await record_directory_change(
+                conn, table="dispatch_subscriptions", row_id=subscription_id, actor=actor,
+                action="changed", old={k: before[k] for k in changed},
+                new={**{k: after[k] for k in changed}, **({"new_secret": True} if secret else {})},
+            )  # fmt: skip
     if secret:
         out["webhook_secret"] = secret
     return out
@@ -313,10 +337,11 @@ async def update_subscription(
 async def delete_subscription(conn, subscription_id: int, *, actor: Any = None) -> None:
     """The subscription, its batches and items go; the appeals' history keeps the events."""
     async with conn.transaction():
-        cur = await conn.execute("DELETE FROM dispatch_subscriptions WHERE id = %s RETURNING id",
-                                 (subscription_id,))  # fmt: skip
-        if await cur.fetchone() is None:
-            raise NotFound("dispatch_not_found", id=subscription_id)
+        gone = await get_subscription(conn, subscription_id)  # NotFound
+        await conn.execute("DELETE FROM dispatch_subscriptions WHERE id = %s", (subscription_id,))
+        await record_directory_change(conn, table="dispatch_subscriptions", row_id=subscription_id,
+                                      actor=actor, action="deleted", old=_audited(gone),
+                                      new=None)  # fmt: skip
 
 
 async def list_batches(conn, subscription_id: int, *, limit: int = 30) -> list[dict]:

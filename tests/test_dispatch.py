@@ -557,6 +557,13 @@ def test_the_api_creates_changes_lists_retries_and_deletes_subscriptions(db_url)
         assert client.delete(f"{base}/{sub['id']}", headers=admin).status_code == 204
         assert client.delete(f"{base}/{sub['id']}", headers=admin).status_code == 404
         assert _q(db_url, "SELECT count(*) FROM dispatch_batches") == [(0,)]
+    # Audited as the administrator's other changes: who, what changed, never the address.
+    trail = _q(db_url, "SELECT action, actor_user_id, old::text, new::text FROM feature_events"
+                       " WHERE layer = 'dispatch_subscriptions' ORDER BY id")  # fmt: skip
+    assert [(a, u) for a, u, _, _ in trail] == [("created", users["admin"]), ("changed", users["admin"]),
+                                                ("changed", users["admin"]), ("deleted", users["admin"])]  # fmt: skip
+    assert '"recipient": "webhook"' in trail[2][3] and '"new_secret": true' in trail[2][3]
+    assert all("police" not in (old or "") + (new or "") for _, _, old, new in trail)
 
 
 # --- the demo city -------------------------------------------------------------------------
