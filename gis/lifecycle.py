@@ -330,7 +330,8 @@ async def _contact_centre(conn) -> int | None:
     return row[0] if row else None
 
 
-async def return_not_competent(conn, principal, number: str, body: dict) -> dict:
+async def return_not_competent(conn, principal, number: str, body: dict,
+                               settings=None) -> dict:  # fmt: skip
     """Not in competence (art. 7): back to 1551. Re-routed at once by decide() when routing
     names another organisation (not the returning one nor its sub-organisations); otherwise it
     waits at the contact centre for a curator to redirect it."""
@@ -356,12 +357,18 @@ async def return_not_competent(conn, principal, number: str, body: dict) -> dict
                     (decision.executor_id, decision.rule_id, decision.reason, R_REDIRECTED,
                      appeal["id"]),
                 )  # fmt: skip
-                await write_event(
+                event_id = await write_event(
                     conn, appeal["id"], None, "reroute",
                     {"executor_id": appeal["executor_id"], "result": appeal["result"]},
                     {"executor_id": decision.executor_id, "result": R_REDIRECTED,
                      "routing_reason": decision.reason},
                     comment=f"повернуто як не в компетенції: {reason}",
+                )  # fmt: skip
+                # Art. 7: the author is told where it went and why (as after a redirect).
+                await notify.enqueue(
+                    conn, appeal_id=appeal["id"], event_id=event_id, kind="redirected",
+                    settings=settings,
+                    params={"executor": decision.executor_name or "", "reason": reason},
                 )  # fmt: skip
                 appeal["executor_id"] = decision.executor_id
                 out["result"] = R_REDIRECTED

@@ -289,6 +289,11 @@ def test_returned_not_in_competence_is_rerouted_or_left_for_a_curator(city):
     actions = [e[0] for e in city.events(number)]
     assert actions == ["return", "reroute"]
     assert city.events(number)[0][2]["result"] == lifecycle.R_NOT_COMPETENT
+    # Re-routed is redirected: the author is told where it went and why (art. 7).
+    assert city.deliver() == 1
+    mail = city.smtp.wait_for(AUTHOR_EMAIL)
+    assert "передано за належністю" in mail["Subject"]
+    assert "RDA1" in mail.get_content() and "Не наш район" in mail.get_content()
     # RDA 1 returns it too: routing names no one else, so it waits at the contact centre.
     r = city.client.post(f"/api/v1/appeals/{number}/return", json={"reason": "Теж не наше"},
                          headers=city.h("executor"))  # fmt: skip

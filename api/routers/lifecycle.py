@@ -75,12 +75,13 @@ async def answer(
     name="appeal_return",
 )
 async def return_(
-    number: str, request: Request,
+    number: str, request: Request, settings: SettingsDep,
     principal: Annotated[Principal, allow(*_roles("return"))], conn: ConnDep,
 ) -> dict:  # fmt: skip
-    """Not in competence {reason}: back to 1551, re-routed or left for a curator."""
+    """Not in competence {reason}: back to 1551, re-routed (the author is told where) or left
+    for a curator."""
     return await lifecycle.return_not_competent(
-        conn, principal, number, await read_json_object(request)
+        conn, principal, number, await read_json_object(request), settings
     )
 
 
