@@ -618,3 +618,32 @@ def test_the_demo_city_sends_drug_advertising_to_the_police_each_morning(
         assert len(rows) - 1 == expected and "DEMO-DRUGS-1" in [r[0] for r in rows]
         assert asyncio.run(_run(url, morning + dt.timedelta(hours=1))) == []  # once a day
         assert sub_id == _q(url, "SELECT subscription_id FROM dispatch_batches")[0][0]
+
+
+def test_a_worker_runs_the_permit_notices_task(db_url, smtp_server):
+    """The task as the scheduler defers it, run by a real `hromada worker`: one digest."""
+    today = clock.kyiv_today()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO users (email, full_name, role) VALUES"
+                     " ('planner@example.org', 'X', 'planner')")  # fmt: skip
+        conn.execute(
+            "INSERT INTO kiosks (code, kind, permit_number, permit_valid_until, geom) VALUES"
+            " ('K-3', 'kiosk', 'P-K-3', %s, ST_SetSRID(ST_MakePoint(30.5, 50.45), 4326))",
+            (today + dt.timedelta(days=3),),
+        )
+
+    async def defer():
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+            async with conn.transaction():
+                await jobs.defer_in(conn, "permits.notify", {"timestamp": 1}, queue="periodic")
+
+    asyncio.run(defer())
+    worker = _start_worker(db_url, "permits", smtp_host="127.0.0.1", smtp_port=smtp_server.port)
+    try:
+        mail = smtp_server.wait_for("planner@example.org", timeout=60)
+        _wait_for(lambda: _q(db_url, "SELECT status FROM procrastinate_jobs WHERE task_name ="
+                                     " 'permits.notify'") == [("succeeded",)], what="the job")  # fmt: skip
+    finally:
+        _stop_worker(worker)
+    assert "K-3" in mail.get_content() and "P-K-3" in mail.get_content()
+    assert _q(db_url, "SELECT threshold_days FROM permit_notices ORDER BY 1") == [(7,), (30,)]
