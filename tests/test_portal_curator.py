@@ -447,3 +447,37 @@ def test_a_curator_places_an_appeal_on_the_map_and_redirects_it(
                     " WHERE a.number = %s", (number,)) == [(dry["executor_code"],)]  # fmt: skip
     assert shown_counts(page) == expected_counts(url)
     assert browser_log.errors == []
+
+
+def test_a_long_queue_is_read_to_its_end_page_by_page(portal, signed_in, browser_log):
+    """A queue longer than a page (100) shows 'Показати ще' until every appeal of it is listed
+    (the newest of 672 answers were out of reach on the demo city)."""
+    url = portal.db
+    wanted = 130 - expected_counts(url)["no_location"]
+    if wanted > 0:
+        # Closed appeals of the demo's year come back, registered with no place.
+        sql(url, "UPDATE appeals SET geom = NULL, status = 'registered', result = NULL,"
+                 " closed_at = NULL WHERE id IN (SELECT id FROM appeals WHERE geom IS NOT NULL"
+                 " ORDER BY status <> 'closed', id LIMIT %s) RETURNING id", (wanted,))  # fmt: skip
+    total = expected_counts(url)["no_location"]
+    assert total > 100
+    page = signed_in("curator", viewport=DESKTOP)
+    page.goto(portal.base + "/curator")
+    page.wait_for_selector('#curator[data-state="ready"]', timeout=20_000)
+    page.click('.queue-tab[data-queue="no_location"]')
+    page.wait_for_function("() => document.getElementById('queue-table').dataset.queue"
+                           " === 'no_location'")  # fmt: skip
+    rows = page.locator("#queue-table tbody tr")
+    assert rows.count() == 100
+    assert page.is_visible("#queue-next")
+    while page.is_visible("#queue-next"):
+        before = rows.count()
+        page.click("#queue-next")
+        more = "n => document.querySelectorAll('#queue-table tbody tr').length > n"
+        page.wait_for_function(more, arg=before)
+    assert rows.count() == total
+    numbers = page.evaluate("() => [...document.querySelectorAll('#queue-table tbody tr')]"
+                            ".map(r => r.dataset.number)")  # fmt: skip
+    assert len(set(numbers)) == total  # no appeal twice
+    assert page.inner_text("#queue-more") == ""
+    assert browser_log.errors == []

@@ -37,25 +37,32 @@
     return true;
   }
 
-  async function loadQueue(queue) {
+  // A queue, its oldest 100 first; `more` adds the next 100 under them ('Показати ще').
+  async function loadQueue(queue, more = false) {
     current = queue;
     for (const tab of document.querySelectorAll(".queue-tab")) {
       tab.setAttribute("aria-pressed", String(tab.dataset.queue === queue));
     }
     text($("list-title"), QUEUE_TITLES[queue]);
-    const { ok, status, body } = await api(`${fill(config.queueUrl, { queue })}?limit=100`);
-    if (!ok) throw new Error(body.detail || `HTTP ${status}`);
     const tbody = $("queue-table").querySelector("tbody");
-    tbody.replaceChildren();
+    const offset = more ? tbody.rows.length : 0;
+    $("queue-next").disabled = true;
+    const { ok, status, body } = await api(`${fill(config.queueUrl, { queue })}?limit=100&offset=${offset}`);
+    $("queue-next").disabled = false;
+    if (!ok) throw new Error(body.detail || `HTTP ${status}`);
+    if (current !== queue) return; // another queue chosen meanwhile
+    if (!more) tbody.replaceChildren();
     for (const r of body.items) {
       tbody.appendChild(appealRow(r, [categoryOf(r), r.address || "—", r.executor || "—",
         [day(r.deadline_at), r.overdue ? "overdue" : ""]], (number) => openCard(number).catch(fail)));
     }
     $("queue-table").dataset.queue = queue;
-    $("queue-table").dataset.rows = String(body.items.length);
-    text($("queue-more"), body.count > body.returned
-      ? t("Показано {shown} з {total} (найдавніші).", { shown: body.returned, total: body.count })
+    const shown = tbody.rows.length;
+    $("queue-table").dataset.rows = String(shown);
+    text($("queue-more"), body.count > shown
+      ? t("Показано {shown} з {total} (найдавніші).", { shown, total: body.count })
       : (body.count ? "" : t("У цій черзі звернень немає.")));
+    $("queue-next").hidden = body.count <= shown || !body.items.length;
   }
 
   function photos(box, shas) {
@@ -295,6 +302,7 @@
       return;
     }
     field.setAttribute("aria-invalid", "false");
+    text($("check-error"), ""); // a former refusal is no longer true
     const payload = { decision };
     if (comment) payload.comment = comment;
     const { ok, body } = await postJson(fill(config.checkUrl, { number: appeal.number }), payload,
@@ -341,6 +349,7 @@
     for (const tab of document.querySelectorAll(".queue-tab")) {
       tab.addEventListener("click", () => loadQueue(tab.dataset.queue).catch(fail));
     }
+    $("queue-next").addEventListener("click", () => loadQueue(current, true).catch(fail));
     $("check-accept").addEventListener("click", () => check("accept").catch(fail));
     $("check-return").addEventListener("click", () => check("return").catch(fail));
     $("dry-run").addEventListener("click", () => dryRun().catch(fail));
