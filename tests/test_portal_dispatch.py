@@ -74,6 +74,9 @@ def test_an_administrator_creates_a_subscription_and_sees_its_batch(
     expect(page.locator("#dispatch-new-done")).to_contain_text("Поліція (тест)")
     row = page.locator("#dispatch-table tbody tr", has_text="Поліція (тест)")
     expect(row).to_contain_text(POLICE)
+    demo = page.locator("#dispatch-table tbody tr", has_text="[demo] Поліція")
+    expect(demo).to_contain_text("police-demo@hromada.localhost")
+    expect(demo).to_contain_text("07:00")
     expect(row).to_contain_text(kind_name)
     ((sub_id, categories, code, fmt),) = sql(
         db, "SELECT id, category_ids, district_code, format FROM dispatch_subscriptions"
@@ -86,7 +89,9 @@ def test_an_administrator_creates_a_subscription_and_sees_its_batch(
             " WHERE id = %s", (sub_id,))  # fmt: skip
     jobs.make_app(Settings(database_url=db, smtp_host="127.0.0.1", smtp_port=smtp_server.port), db)
     tomorrow = clock.kyiv_today() + dt.timedelta(days=1)
-    assert run_async(_day, db, dt.datetime.combine(tomorrow, dt.time(7, 5), clock.KYIV)) == ["sent"]
+    # Ours and the demo city's own (the police's drug-advertising file, at 07:00 too).
+    morning = dt.datetime.combine(tomorrow, dt.time(7, 5), clock.KYIV)
+    assert run_async(_day, db, morning) == ["sent", "sent"]
     ((count,),) = sql(db, "SELECT count(*) FROM dispatch_items WHERE subscription_id = %s",
                       (sub_id,))  # fmt: skip
     assert count > 0
