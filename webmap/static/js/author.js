@@ -114,6 +114,7 @@
     await loadCard();
     root.dataset.state = "ready";
     focusTarget();
+    window.addEventListener("hashchange", focusTarget); // the other of the mail's two links
   }
 
   // --- unsubscribe --------------------------------------------------------------------------
