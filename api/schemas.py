@@ -299,6 +299,7 @@ class LocatedRouting(Out):
     executor_name: str | None
     rule_id: int | None
     reason: str
+    reason_en: str | None = None  # the reason's fixed words in English (names as stored)
 
 
 class Located(Transition):
@@ -524,6 +525,7 @@ class RouteDecision(Out):
     executor_name: str | None
     rule_id: int | None
     reason: str
+    reason_en: str | None = None  # the reason's fixed words in English (names as stored)
     category_id: int
     located: bool
     district_id: int | None
@@ -709,6 +711,7 @@ class CuratorItem(Out):
     number: str
     status: str
     result: str | None
+    result_en: str | None = None  # the result's known wording in English
     awaiting: str | None  # on check: 'curator' or 'author'
     privileged: bool
     address: str | None

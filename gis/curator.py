@@ -26,6 +26,7 @@ from psycopg.rows import dict_row
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import R_EXPLAINED_CHECK, R_FUNDING, R_NOT_COMPETENT
+from gis.models import result_en
 from gis.routing import reason_en
 
 QUEUES = ("check", "not_competent", "no_location", "no_executor")
@@ -101,6 +102,7 @@ async def items(conn, queue: Any, *, limit: int, offset: int = 0) -> dict:
     for r in rows:
         r.pop("_total")
         r["awaiting"] = awaiting(r["status"], r["result"])
+        r["result_en"] = result_en(r["result"])
         out.append(iso_row(r))
     return {"queue": name, "count": total, "returned": len(out), "items": out}
 
@@ -121,6 +123,7 @@ async def card(conn, number: str) -> dict:
             raise NotFound("appeal_not_found", number=number)
         appeal_id = row.pop("_id")
         row["routing_reason_en"] = reason_en(row["routing_reason"])
+        row["result_en"] = result_en(row["result"])
         await cur.execute(
             "SELECT sha256, kind FROM appeal_photos WHERE appeal_id = %s ORDER BY kind, position,"
             " id",

@@ -401,7 +401,7 @@ async def locate(conn, principal, number: str, body: dict) -> dict:
     choice at the point (the dry run), for a redirect. One UPDATE of appeals, so the tiles'
     cell counts (tiles.appeal_cells) and the tile cache (the layer's change notice) follow."""
     from gis.intake import place
-    from gis.routing import check_point
+    from gis.routing import check_point, reason_en
 
     point = check_point(body.get("lon"), body.get("lat"))
     if point is None:
@@ -449,7 +449,7 @@ async def locate(conn, principal, number: str, body: dict) -> dict:
         "ward": row["ward"],
         "routing": {"executor_code": decision.executor_code,
                     "executor_name": decision.executor_name, "rule_id": decision.rule_id,
-                    "reason": decision.reason},
+                    "reason": decision.reason, "reason_en": reason_en(decision.reason)},
     }  # fmt: skip
 
 

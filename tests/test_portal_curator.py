@@ -481,3 +481,20 @@ def test_a_long_queue_is_read_to_its_end_page_by_page(portal, signed_in, browser
     assert len(set(numbers)) == total  # no appeal twice
     assert page.inner_text("#queue-more") == ""
     assert browser_log.errors == []
+
+
+def test_the_curator_s_dry_run_and_results_in_english(portal, signed_in):
+    """For English pages the dry run's reason (the route API's reason_en; the locate answer
+    gives it too) and an appeal's result (result_en) have their fixed words in English."""
+    page = signed_in("curator", viewport=TABLET)
+    ((category, lon, lat),) = sql(
+        portal.db, "SELECT category_id, ST_X(geom), ST_Y(geom) FROM appeals"
+                   " WHERE geom IS NOT NULL ORDER BY id LIMIT 1")  # fmt: skip
+    answer = page.request.get(f"{portal.base}/api/v1/route?category={category}&lon={lon}&lat={lat}")
+    body = answer.json()
+    assert answer.status == 200 and body["reason_en"], body
+    assert "Правило" not in body["reason_en"] and "Rule" in body["reason_en"], body
+    items = page.request.get(portal.base + "/api/v1/curator/queues/check?limit=5").json()["items"]
+    assert items and all(i["result_en"] and i["result_en"] != i["result"] for i in items), items
+    card = page.request.get(f"{portal.base}/api/v1/curator/appeals/{items[0]['number']}").json()
+    assert card["result_en"] == items[0]["result_en"]

@@ -343,7 +343,8 @@ def test_api_route_is_a_dry_run_with_its_reason(client, demo_url):
         r = client.get("/api/v1/route", params={"lon": MAIDAN[0], "lat": MAIDAN[1],
                                                 "category": category})  # fmt: skip
         assert r.status_code == 200, r.text
-        assert r.json() == expected.as_dict()
+        # …with the reason's fixed words in English beside it, for English pages.
+        assert r.json() == {**expected.as_dict(), "reason_en": routing.reason_en(expected.reason)}
     r = client.get("/api/v1/route", params={"category": code})
     assert r.status_code == 200 and r.json()["reason"].startswith("Без місця на мапі.")
     with psycopg.connect(demo_url) as c:

@@ -38,4 +38,4 @@ async def route(
         raise InvalidInput("category_required", parameter="category")
     category_id = await routing.resolve_category(conn, category)
     decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category_id)
-    return decision.as_dict()
+    return {**decision.as_dict(), "reason_en": routing.reason_en(decision.reason)}

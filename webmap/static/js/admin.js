@@ -503,7 +503,7 @@
     const d = r.body;
     text($("dry-executor"), d.executor_name ? `${d.executor_name} (${d.executor_code})` : null);
     text($("dry-rule"), d.rule_id ? t("№ {id}", { id: d.rule_id }) : t("жодне — за замовчуванням"));
-    text($("dry-reason"), d.reason);
+    text($("dry-reason"), (LANG === "en" && d.reason_en) || d.reason);
     result.dataset.ruleId = d.rule_id || "";
     result.hidden = false;
     document.querySelectorAll("#rules-table tr.winner").forEach((tr) => tr.classList.remove("winner"));

@@ -8,7 +8,7 @@
   "use strict";
 
   const config = JSON.parse(document.getElementById("page-config").textContent);
-  const { t } = window.i18n;
+  const { t, lang } = window.i18n;
   const { api, postJson, csrf, text, el, STATUS_NAMES, day, categoryOf, appealRow } = window.portal;
   const fill = window.portal.fillUrl;
   const $ = (id) => document.getElementById(id);
@@ -204,10 +204,12 @@
     }
   }
 
+  // Routing's choice at a point, its reason in the page's language (the API gives reason_en).
   function routingText(r) {
+    const reason = (lang === "en" && r.reason_en) || r.reason;
     return r.executor_code
-      ? t("Маршрутизація в цій точці: {name} ({code}). {reason}", { name: r.executor_name, code: r.executor_code, reason: r.reason })
-      : t("Маршрутизація не знайшла виконавця: {reason}", { reason: r.reason });
+      ? t("Маршрутизація в цій точці: {name} ({code}). {reason}", { name: r.executor_name, code: r.executor_code, reason })
+      : t("Маршрутизація не знайшла виконавця: {reason}", { reason });
   }
 
   // Saved: the counts and the queue again (the appeal leaves "no location"), the card with its
