@@ -127,6 +127,8 @@ class CallerAppeal(Out):
     status: str
     category: str
     kind: str | None
+    category_en: str | None = None  # the names in English where the data has them
+    kind_en: str | None = None
     created_at: str
     deadline_at: str | None
     address: str | None

@@ -24,7 +24,8 @@ LIMIT = 20
 
 _SQL = """
 SELECT a.id, a.number, a.status, a.created_at, a.deadline_at, a.address, a.privileged,
-       c.name AS category, k.name AS kind, x.full_name, x.email, x.phone, x.postal_address,
+       c.name AS category, k.name AS kind, c.name_en AS category_en, k.name_en AS kind_en,
+       x.full_name, x.email, x.phone, x.postal_address,
        x.privilege
   FROM appeal_authors x JOIN appeals a ON a.id = x.appeal_id
   JOIN categories c ON c.id = a.category_id LEFT JOIN categories k ON k.id = c.parent_id
@@ -70,7 +71,8 @@ async def find(conn, principal: Any, *, phone: str | None = None, email: str | N
     appeals = [
         iso_row({
             "number": r["number"], "status": r["status"],
-            "category": r["category"], "kind": r["kind"], "created_at": r["created_at"],
+            "category": r["category"], "kind": r["kind"], "category_en": r["category_en"],
+            "kind_en": r["kind_en"], "created_at": r["created_at"],
             "deadline_at": r["deadline_at"], "address": r["address"],
         })
         for r in rows

@@ -268,6 +268,8 @@ def test_a_phone_call_is_registered_by_keyboard_alone(
     page.wait_for_selector('#operator[data-caller="new"]')
     expect(page.locator("#full_name")).to_be_focused()
     expect(page.locator("#phone")).to_have_value(CALLER["phone"] + suffix)
+    # A phone and no e-mail: the channel shown follows at once (it said e-mail until submit).
+    expect(page.locator("#notify_channel")).not_to_have_value("email")
     keys.type(CALLER["full_name"])
     keys.press("Tab", 3)  # phone (filled from the search), e-mail, postal address
     keys.type(CALLER["postal_address"])
@@ -375,6 +377,14 @@ def test_a_privileged_letter_with_no_location_from_a_known_caller(portal, signed
     page.wait_for_selector('#operator[data-caller="known"]')
     expect(page.locator("#history-list li")).to_have_count(min(known, 20))
     expect(page.locator("#email")).to_have_value(email)
+    # The caller's appeals are listed with their categories in English where the data has it.
+    with psycopg.connect(portal.db) as conn:
+        names = conn.execute(
+            "SELECT DISTINCT c.name_en FROM appeal_authors x JOIN appeals a ON a.id = x.appeal_id"
+            " JOIN categories c ON c.id = a.category_id WHERE x.email = %s"
+            " AND c.name_en IS NOT NULL", (email,)).fetchall()  # fmt: skip
+    history = page.inner_text("#history-list")
+    assert names and all(n in history for (n,) in names), (names, history)
     page.get_by_label("Channel").select_option("letter")
     page.get_by_label("Privilege (its legal ground), if any").fill("Учасник бойових дій")
     page.get_by_label("No location (the problem is not tied to an address)").check()
@@ -383,6 +393,11 @@ def test_a_privileged_letter_with_no_location_from_a_known_caller(portal, signed
     page.keyboard.press("Enter")
     expect(page.locator("#category-results button").first).to_be_focused()
     page.keyboard.press("Enter")
+    chosen = int(page.get_attribute("#operator", "data-category"))
+    with psycopg.connect(portal.db) as conn:
+        (name_en,) = conn.execute("SELECT name_en FROM categories WHERE id = %s", (chosen,)
+                                  ).fetchone()  # fmt: skip
+    expect(page.locator("#category-status")).to_contain_text(f"{name_en} (term")
     page.get_by_label("Text of the appeal").fill("Прошу пояснити нарахування у квитанції.")
     page.get_by_role("button", name="Register the appeal").click()
     page.wait_for_selector('#operator[data-state="done"], #operator[data-state="error"]')

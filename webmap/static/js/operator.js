@@ -13,7 +13,7 @@
   const root = $("operator");
   const form = $("intake");
   const KYIV = [50.45, 30.52];
-  const { t, locale } = window.i18n;
+  const { t, locale, lang } = window.i18n;
   const { api, csrf, el, STATUS_NAMES } = window.portal;
   const text = (node, value) => window.portal.text(node, value, "");
 
@@ -96,7 +96,7 @@
     const list = $("history-list");
     list.replaceChildren();
     for (const a of r.body.appeals) {
-      const kind = a.kind ? `${a.kind} — ${a.category}` : a.category;
+      const kind = categoryLabel({ kind: a.kind, kind_en: a.kind_en, name: a.category, name_en: a.category_en });
       list.append(el("li", null, [`№ ${a.number}`, formatDate(a.created_at), kind,
         STATUS_NAMES[a.status] || a.status, a.address].filter(Boolean).join(" · "))); // prettier-ignore
     }
@@ -110,6 +110,7 @@
       else $("phone").value = $("phone").value || q;
       text($("caller-status"), t("Новий заявник: попередніх звернень немає."));
     }
+    suggestChannel(); // the contacts just filled in, as if typed: the channel follows them
     root.dataset.caller = caller ? "known" : "new";
     $(caller ? "address-q" : "full_name").focus();
   });
@@ -175,7 +176,13 @@
 
   // --- 3. the category and the nearby open appeals ------------------------------------------
 
-  const categoryLabel = (c) => (c.kind ? `${c.kind} — ${c.name}` : c.name);
+  // A category as "kind — name", in English on English pages where the data has it (the
+  // search still takes the caller's Ukrainian words).
+  function categoryLabel(c) {
+    const name = (lang === "en" && c.name_en) || c.name;
+    const kind = (lang === "en" && c.kind_en) || c.kind;
+    return kind ? `${kind} — ${name}` : name;
+  }
 
   onEnter($("category-q"), async (q) => {
     text($("error-category"), "");
