@@ -108,6 +108,13 @@ def test_the_confirm_link_shows_the_answer_and_closes_the_appeal(
     expect(page.locator("h1")).to_contain_text(number)
     expect(page.locator(".author-answer-text")).to_have_text(f"{ANSWER} ({number})")
     expect(page.locator(".author-result")).to_contain_text(R_DONE_AWAITING)
+    # The category with its kind, as every desk names it ("Загальні питання" alone says little).
+    ((kind, sub),) = sql(portal.db, "SELECT p.name, c.name FROM appeals a JOIN categories c"
+                                    " ON c.id = a.category_id JOIN categories p"
+                                    " ON p.id = c.parent_id WHERE a.number = %s", (number,))  # fmt: skip
+    expect(page.locator(".author-category")).to_have_text(
+        sub if sub.startswith(kind) else f"{kind} — {sub}"
+    )
     # The answer's photo, loaded (the photos route serves answer photos to anyone).
     page.wait_for_function(
         "() => [...document.querySelectorAll('.author-answer-photos img')]"

@@ -28,8 +28,13 @@
     q(".author-overdue").hidden = !card.overdue;
     const result = resultOf(card);
     text(q(".author-result"), result ? t("Результат: {result}", { result }) : "", "");
+    // The public card's category as the desks name it: "kind — sub-kind" ("Загальні питання"
+    // is a sub-kind of many kinds).
     const category = card.category || {};
-    text(q(".author-category"), (window.i18n.lang === "en" && category.name_en) || category.name);
+    const kind = category.kind || {};
+    text(q(".author-category"), window.portal.categoryOf({
+      category: category.name, category_en: category.name_en, kind_name: kind.name, kind_name_en: kind.name_en,
+    }));
     text(q(".author-address"), card.address);
     text(q(".author-created"), day(card.created_at));
     text(q(".author-deadline"), day(card.deadline_at));
