@@ -18,6 +18,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from gis.clock import KYIV
 from gis.errors import Conflict, InvalidInput
 from gis.jsonable import iso_row
 from gis.lifecycle import OPEN, PENDING_EXTENSION_SQL, _names, lock_appeal, write_event
@@ -114,6 +115,13 @@ async def items(conn, principal: Any, *, bucket: Any, executor: int | None, limi
     return {"bucket": bucket, "count": total, "returned": len(out), "items": out}
 
 
+def _kyiv(value: str | None) -> str | None:
+    """An ISO timestamp as a spreadsheet shows it: Kyiv's date and time, YYYY-MM-DD HH:MM."""
+    if not value:
+        return value
+    return dt.datetime.fromisoformat(value).astimezone(KYIV).strftime("%Y-%m-%d %H:%M")
+
+
 async def export_csv(conn, principal: Any, *, bucket: Any, executor: int | None,
                      lang: str = "uk") -> str:  # fmt: skip
     """The bucket's list as CSV (UTF-8 with a BOM, for spreadsheets), headers in `lang`."""
@@ -130,6 +138,8 @@ async def export_csv(conn, principal: Any, *, bucket: Any, executor: int | None,
             "category": f"{kind} — {category}" if kind else category,
             "status": status_name(r["status"], lang),
             "overdue": tr(N_("так"), lang) if r["overdue"] else "",
+            "created_at": _kyiv(r["created_at"]),
+            "deadline_at": _kyiv(r["deadline_at"]),
         }
         writer.writerow(["" if values[k] is None else values[k] for k, _ in CSV_COLUMNS])
     return out.getvalue()

@@ -230,6 +230,11 @@ def test_a_manager_issues_a_resolution_and_sets_personal_control(
     assert answer.status == 200 and answer.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(answer.text().lstrip("\ufeff"))))
     assert rows[0][0] == "Номер"
+    # Registered and due as Kyiv's date and time, as a spreadsheet reads them (not UTC ISO).
+    ((created,),) = sql(url, "SELECT to_char(created_at AT TIME ZONE 'Europe/Kyiv',"
+                             " 'YYYY-MM-DD HH24:MI') FROM appeals WHERE number = %s",
+                        (rows[1][0],))  # fmt: skip
+    assert rows[1][rows[0].index("Зареєстровано")] == created
     assert [r[0] for r in rows[1:]] == page.locator("#list tbody tr").evaluate_all(
         "rs => rs.map(r => r.dataset.number)"
     )
