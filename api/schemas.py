@@ -714,7 +714,7 @@ class CuratorItem(Out):
     status: str
     result: str | None
     result_en: str | None = None  # the result's known wording in English
-    awaiting: str | None  # on check: 'curator' or 'author'
+    awaiting: str | None  # on check: 'curator' or 'author'; not in competence: 'redirect'
     privileged: bool
     address: str | None
     created_at: str | None

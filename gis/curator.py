@@ -66,7 +66,10 @@ _COLUMNS = """
 
 
 def awaiting(status: str | None, result: str | None) -> str | None:
-    """Whom an appeal on check waits for: 'curator' (an explained answer) or 'author'."""
+    """Whom an appeal on check waits for: 'curator' (an explained answer) or 'author'; one
+    returned as not in competence waits for the curator's redirect ('redirect')."""
+    if status == "registered" and result == R_NOT_COMPETENT:
+        return "redirect"
     if status != "on_check":
         return None
     return "curator" if result in CURATOR_RESULTS else "author"

@@ -184,6 +184,7 @@ def test_a_curator_accepts_one_answer_returns_another_and_redirects(
     number = page.get_attribute("#queue-table tbody tr", "data-number")
     open_card(page, number)
     assert "Не наша ділянка" in page.inner_text("#returned-reason")
+    assert "перенаправлення" in page.inner_text("#card-awaiting")  # it waits for the curator
     # The candidate territories: those covering the point, on the map and as buttons.
     covering = sql(
         url,
@@ -215,6 +216,11 @@ def test_a_curator_accepts_one_answer_returns_another_and_redirects(
     screenshot(page, "curator_redirect")
     page.click("#redirect-submit")
     wait_done(page)
+    # Said by its name where a territory covering the point gives it, with its code.
+    ((name,),) = sql(url, "SELECT coalesce(short_name, name) FROM executors WHERE code = %s",
+                     (target,))  # fmt: skip
+    if target in {c for (c,) in covering}:
+        assert f"{name} ({target})" in page.inner_text("#card-done")
     assert sql(url, "SELECT e.code, a.status FROM appeals a JOIN executors e"
                     " ON e.id = a.executor_id WHERE a.number = %s", (number,)) == [
         (target, "registered")

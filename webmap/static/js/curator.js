@@ -21,7 +21,8 @@
     no_location: t("Незакриті звернення без місця"),
     no_executor: t("Незакриті звернення без виконавця"),
   };
-  const AWAITING = { curator: t("куратора (перевірка відповіді)"), author: t("заявника (підтвердження)") };
+  const AWAITING = { curator: t("куратора (перевірка відповіді)"), author: t("заявника (підтвердження)"),
+    redirect: t("куратора (перенаправлення за належністю)") }; // prettier-ignore
   const ANSWER_KINDS = { done: t("виконано"), explained: t("роз'яснено"), funding: t("потребує фінансування") };
   let current = "check";
   let appeal = null;
@@ -338,7 +339,10 @@
     const { ok, body } = await postJson(fill(config.redirectUrl, { number: appeal.number }),
       { executor, reason }, { "X-CSRF-Token": csrf.get() });
     if (!ok) { text($("redirect-error"), body.detail || t("Не вдалося.")); return; }
-    await done(t("Звернення № {number} перенаправлено: {executor}.", { number: appeal.number, executor: body.executor }));
+    // The executor by its name where the card knows it (a territory covering the point).
+    const named = (appeal.territories || []).find((x) => x.executor_code === body.executor);
+    const who = named && named.executor ? `${named.executor} (${body.executor})` : body.executor;
+    await done(t("Звернення № {number} перенаправлено: {executor}.", { number: appeal.number, executor: who }));
   }
 
   const fail = window.portal.deskFailure(root, errorEl);
