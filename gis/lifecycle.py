@@ -31,7 +31,7 @@ from typing import Any, Literal, overload
 
 from psycopg.rows import dict_row
 
-from gis import notify
+from gis import clock, notify
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import status_name
@@ -212,9 +212,9 @@ async def _apply(conn, appeal: dict, principal: Any, action: str, *, changes: di
     if step.to is not None:
         changes["status"] = step.to
         if step.to == "closed":
-            changes["closed_at"] = dt.datetime.now(dt.UTC)
+            changes["closed_at"] = clock.now()
         if step.to == "on_check":
-            changes["answered_at"] = dt.datetime.now(dt.UTC)
+            changes["answered_at"] = clock.now()
     if (result or step.result) is not None:
         changes["result"] = result or step.result
     changed = {k: v for k, v in changes.items() if appeal.get(k) != v}
@@ -695,7 +695,7 @@ async def author_action(conn, principal, number: str, action: str, body: dict,
 
 async def autoclose(conn, *, days: int, now: dt.datetime | None = None, settings=None) -> list:
     """Close every appeal on check longer than `days` awaiting the author's confirmation."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     cur = await conn.execute(
         "SELECT number FROM appeals WHERE status = 'on_check' AND result = %s"
         " AND coalesce(answered_at, updated_at) < %s ORDER BY id",
