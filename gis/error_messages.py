@@ -171,6 +171,9 @@ MESSAGES: dict[str, str] = {
         "від реєстрації (ст. 20 Закону «Про звернення громадян»)."
     ),
     "extension_not_later": N_("Новий строк має бути пізнішим за чинний ({current})."),
+    "extension_in_past": N_(
+        "Новий строк має бути в майбутньому (сьогодні {today}): продовжте до дати після сьогодні."
+    ),
     "extension_request_none": N_(
         "Звернення № {number} не має прохання продовжити строк, що чекає рішення."
     ),
@@ -211,11 +214,11 @@ MESSAGES: dict[str, str] = {
     "invalid_keywords": N_(
         "Ключові слова — список рядків: щонайбільше {max}, кожне до {chars} символів."
     ),
-    "caller_query_required": N_(
-        "Уведіть телефон (щонайменше 5 цифр) або електронну пошту заявника."
-    ),
     "supporter_contact_required": N_(
         "Вкажіть телефон або електронну пошту абонента, від імені якого підтримуєте звернення."
+    ),
+    "caller_query_required": N_(
+        "Уведіть телефон (щонайменше 5 цифр) або електронну пошту заявника."
     ),
     "unknown_category": N_("Категорії {value} немає."),
     "rule_one_area": N_(
@@ -371,6 +374,8 @@ MESSAGES: dict[str, str] = {
         "Параметр {parameter} має бути датою у форматі РРРР-ММ-ДД, наприклад 2026-03-01; "
         "отримано «{value}»."
     ),
+    "unknown_report": N_("Звіту «{name}» немає. Можливі звіти: {allowed}."),
+    "invalid_report_format": N_("Непідтримуваний формат звіту «{value}»: можливі {allowed}."),
     "invalid_date_range": N_("Початкова дата {date_from} пізніша за кінцеву {date_to}."),
     "dates_need_custom_period": N_(
         "Дати date_from і date_to задають власний період: вкажіть period=custom або не "

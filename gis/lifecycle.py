@@ -36,6 +36,7 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import status_name
 from gis.scope import appeal_scope
+from gis.texts import N_, tr
 
 log = logging.getLogger("hromada.lifecycle")
 
@@ -75,7 +76,7 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("take", ("registered", "rework"), STAFF_EXECUTORS, "in_work", None),
+    Rule("take", ("registered", "rework"), STAFF_EXECUTORS, "in_work", R_TAKEN),
     Rule("answer", ("in_work",), STAFF_EXECUTORS, "on_check", None),  # result by answer kind
     Rule(
         "return",
@@ -136,6 +137,28 @@ def _names(statuses, lang: str) -> str:
     return ", ".join(f"{left}{status_name(s, lang)}{right}" for s in statuses)
 
 
+# The actions as a person names them (a refusal's message says which one was refused).
+ACTION_NAMES = {
+    "take": N_("прийняти в роботу"),
+    "answer": N_("відповісти"),
+    "return": N_("повернути як не в компетенції"),
+    "redirect": N_("перенаправити"),
+    "delegate": N_("доручити підрозділу"),
+    "resolutions": N_("призначити співвиконавців"),
+    "extend": N_("продовжити строк"),
+    "ask_extension": N_("попросити продовжити строк"),
+    "decline_extension": N_("відмовити в продовженні строку"),
+    "locate": N_("вказати місце"),
+    "accept": N_("прийняти відповідь"),
+    "rework": N_("повернути на доопрацювання"),
+    "confirm": N_("підтвердити виконання"),
+    "reject": N_("не підтвердити виконання"),
+    "cancel": N_("скасувати звернення"),
+    "autoclose": N_("закрити автоматично"),
+    "control": N_("поставити на контроль"),
+}
+
+
 def refuse(number: str, status: str, action: str):
     rule = ACTIONS[action]
     if action == "take":  # the code and message the queue's clients already know
@@ -143,6 +166,8 @@ def refuse(number: str, status: str, action: str):
                         allowed=", ".join(rule.sources))  # fmt: skip
     return Conflict(
         "appeal_transition_refused", number=number, action=action, state=status,
+        action_uk=tr(ACTION_NAMES.get(action, action), "uk"),
+        action_en=tr(ACTION_NAMES.get(action, action), "en"),
         state_uk=status_name(status), state_en=status_name(status, "en"),
         allowed=", ".join(rule.sources), allowed_uk=_names(rule.sources, "uk"),
         allowed_en=_names(rule.sources, "en"),
@@ -492,6 +517,13 @@ async def delegate(conn, principal, number: str, body: dict) -> dict:
                            extra_new={"resolution": {"executor_id": target["id"],
                                                      "is_main": True,
                                                      "deadline_at": deadline}})  # fmt: skip
+        # One main executor: whoever held the appeal before hands it on (its resolution stays,
+        # as a co-executor's, so the history of who was told what is kept).
+        await conn.execute(
+            "UPDATE resolutions SET is_main = false WHERE appeal_id = %s AND is_main"
+            " AND executor_id <> %s",
+            (appeal["id"], target["id"]),
+        )
         await conn.execute(
             "INSERT INTO resolutions (appeal_id, executor_id, is_main, deadline_at, comment,"
             " created_by) VALUES (%s, %s, true, %s, %s, %s) ON CONFLICT (appeal_id, executor_id)"
@@ -548,6 +580,12 @@ async def list_resolutions(conn, principal, number: str) -> dict:
     return {"number": number, "resolutions": [{k: iso(v) for k, v in r.items()} for r in rows]}
 
 
+def _check_state(appeal: dict, principal: Any, action: str) -> None:
+    """The status allows the action: a closed appeal is a 409 before its body is judged."""
+    if transition(appeal["status"], action, principal.role) is None:
+        raise refuse(appeal["number"], appeal["status"], action)
+
+
 def _new_term(body: dict, appeal: dict) -> dt.datetime:
     """The term a body asks for ({until} or {days} more): later than the current one, 45
     days from registration at most (art. 20)."""
@@ -575,6 +613,9 @@ def _new_term(body: dict, appeal: dict) -> dt.datetime:
     if until <= current:
         raise InvalidInput("extension_not_later", parameter="until",
                            current=current.date().isoformat())  # fmt: skip
+    if until <= clock.now():  # an overdue appeal: a new term must still lie ahead
+        raise InvalidInput("extension_in_past", parameter="until",
+                           today=clock.kyiv_today().isoformat())  # fmt: skip
     return until
 
 
@@ -585,6 +626,7 @@ async def ask_extension(conn, principal, number: str, body: dict) -> dict:
     reason = _text(body.get("reason"), "reason")
     async with conn.transaction():
         appeal = await lock_appeal(conn, principal, number)
+        _check_state(appeal, principal, "ask_extension")
         until = _new_term(body, appeal)
         out = await _apply(conn, appeal, principal, "ask_extension", comment=reason,
                            internal=True, extra_new={"requested_until": until})  # fmt: skip
@@ -654,6 +696,7 @@ async def extend(conn, principal, number: str, body: dict, settings=None) -> dic
     reason = _text(body.get("reason"), "reason")
     async with conn.transaction():
         appeal = await lock_appeal(conn, principal, number)
+        _check_state(appeal, principal, "extend")
         until = _new_term(body, appeal)
         out = await _apply(conn, appeal, principal, "extend", comment=reason,
                            changes={"extended_until": until})  # fmt: skip

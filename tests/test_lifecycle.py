@@ -348,6 +348,34 @@ def test_delegation_only_to_a_sub_organisation(city):
     r = city.client.post(f"/api/v1/appeals/{number}/delegate", json={"executor": "rda1"},
                          headers=city.h("jed"))  # fmt: skip
     assert r.status_code == 400
+    # Taken: 1551's result says so.
+    assert city.row(number)[:2] == ("in_work", lifecycle.R_TAKEN)
+
+
+def test_delegating_again_leaves_one_main_executor(city):
+    number = city.appeal("in_work")
+    sql(city.url, "INSERT INTO executors (code, name, short_name, kind, parent_id)"
+                  " VALUES ('jed1a', 'Дільниця ЖЕД 1', 'ДЖЕД1', 'housing_office', %s)",
+        (city.jed1,))  # fmt: skip
+    # The district administration gives it to its housing office, which gives it on.
+    for target, by in (("jed1", "executor"), ("jed1a", "jed")):
+        r = city.client.post(f"/api/v1/appeals/{number}/delegate", json={"executor": target},
+                             headers=city.h(by))  # fmt: skip
+        assert r.status_code == 200, r.text
+    res = city.client.get(f"/api/v1/appeals/{number}/resolutions", headers=city.h("curator"))
+    assert sorted((x["executor"], x["is_main"]) for x in res.json()["resolutions"]) == [
+        ("jed1", False), ("jed1a", True)]  # fmt: skip
+
+
+def test_a_refusal_names_the_action_in_words(city):
+    number = city.appeal("registered")
+    r = city.client.post(f"/api/v1/appeals/{number}/answer", data={"text": "x", "kind": "done"},
+                         headers=city.h("executor"))  # fmt: skip
+    assert r.status_code == 409 and "«відповісти»" in r.json()["detail"]
+    r = city.client.post(f"/api/v1/appeals/{number}/answer", data={"text": "x", "kind": "done"},
+                         headers={**city.h("executor"), "Accept-Language": "en"})  # fmt: skip
+    assert r.status_code == 409 and "answer" in r.json()["detail"]
+    assert "«answer»" in r.json()["detail"] or "'answer'" in r.json()["detail"]
 
 
 def test_co_executors_by_resolution(city):
@@ -397,6 +425,19 @@ def test_extension_is_capped_at_45_days_and_mailed_to_the_author(city):
     r = city.client.post(f"/api/v1/appeals/{number}/extend", json={"days": 1, "reason": "x"},
                          headers=city.h("executor"))  # fmt: skip
     assert r.status_code == 403
+
+
+def test_an_overdue_appeal_is_not_extended_to_a_day_already_past(city):
+    number = city.appeal("in_work")
+    sql(city.url, "UPDATE appeals SET created_at = now() - interval '35 days',"
+                  " deadline_at = now() - interval '20 days' WHERE number = %s", (number,))  # fmt: skip
+    r = city.client.post(f"/api/v1/appeals/{number}/extend", json={"days": 5, "reason": "Обстеження"},
+                         headers=city.h("manager"))  # fmt: skip
+    assert r.status_code == 400 and r.json()["code"] == "extension_in_past"
+    assert r.json()["parameter"] == "until"
+    r = city.client.post(f"/api/v1/appeals/{number}/extend", json={"days": 25, "reason": "Обстеження"},
+                         headers=city.h("manager"))  # fmt: skip
+    assert r.status_code == 200, r.text
 
 
 def test_the_author_confirms_rejects_and_cancels_only_their_own(city):
