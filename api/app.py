@@ -39,6 +39,7 @@ from api.routers import (
     operator,
     portal,
     public_feed,
+    reports,
     routing,
     staff,
     tiles,
@@ -162,6 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(layer_catalogue.router)
     app.include_router(tiles.router)
     app.include_router(wards.router)
+    app.include_router(reports.router)
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -13,6 +13,7 @@ app by `ERROR_RESPONSES`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -1343,3 +1344,27 @@ TILE_QUERY = {
         _query("executor", "executor ids, comma-separated"),
     ]
 }
+
+
+# --- reports (api/routers/reports.py, gis/reports.py) --------------------------------------------
+
+
+class ReportColumn(Out):
+    key: str
+    title_uk: str
+    title_en: str
+    type: str  # string, integer, number, date
+
+
+class Report(Out):
+    """A report's table: its columns (key, titles, type), rows by those keys and the totals row
+    (None where a report has none); `date`: the day of `daily`."""
+
+    name: str
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    date: dt.date | None = None
+    language: str
+    columns: list[ReportColumn]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any] | None = None

@@ -165,6 +165,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/wards/{number}/statistics"): WARD_READERS,
     ("GET", "/api/v1/wards/{number}/report.html"): WARD_READERS,
     ("GET", "/api/v1/wards/{number}/report.pdf"): WARD_READERS,
+    # the reports (api/routers/reports.py): each role within its scope (tests/test_reports.py)
+    ("GET", "/api/v1/reports/{name}"): STAFF_QUEUE,
 }
 
 # Values for path parameters: existing where that is harmless, absent where a call could

@@ -1,0 +1,120 @@
+"""The reports (gis/reports.py): GET /api/v1/reports/{name}?format=json|csv|xlsx with the filters
+date_from, date_to (Kyiv days, inclusive, by registration), district (KATOTTH code), ward
+(number), category (id; a kind stands for its sub-kinds), executor (code, with its
+sub-organisations), channel; `by=kind|category` for districts-by-category, `date` for daily.
+
+Scoped by role (gis/scope.py): an executor or manager its organisations, a deputy their ward,
+the contact centre (operator, curator) and admin the city; citizens and planners are refused.
+Titles in the request's language (Accept-Language); CSV in UTF-8 with a BOM, XLSX with a frozen
+header row. This module only reads the values and renders; the SQL is gis/reports.py's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api import schemas
+from api.deps import ConnDep
+from api.policy import Principal, allow
+from gis import reports
+from gis.errors import InvalidParameter
+from gis.texts import preferred_language
+from gis.values import ID, check_string, parse_date, parse_int
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+Reader = Annotated[Principal, allow(*reports.READERS)]
+Text = str | None
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _code(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    value = check_string(value.strip(), name, query=True)
+    if not value or len(value) > 64:
+        raise InvalidParameter("invalid_value", name, value=value[:64])
+    return value
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    return None if value is None else parse_date(value, name)
+
+
+def filters(
+    date_from: Text, date_to: Text, district: Text, ward: Text, category: Text,
+    executor: Text, channel: Text, by: Text, date: Text,
+) -> reports.Filters:  # fmt: skip
+    return reports.Filters(
+        date_from=_date(date_from, "date_from"),
+        date_to=_date(date_to, "date_to"),
+        district=_code(district, "district"),
+        ward=None if ward is None else parse_int(ward, "ward", lo=1, hi=ID[1]),
+        category=None if category is None else parse_int(category, "category", lo=ID[0], hi=ID[1]),
+        executor=_code(executor, "executor"),
+        channel=_code(channel, "channel"),
+        by=_code(by, "by") or "kind",
+        day=_date(date, "date"),
+    )
+
+
+@router.get(
+    "/{name}",
+    response_model=schemas.Report,
+    responses={200: {"content": {"text/csv": {}, MEDIA["xlsx"]: {}}}},
+    summary="Звіт за зверненнями (JSON, CSV або XLSX)",
+)
+async def report(
+    name: str,
+    principal: Reader,
+    conn: ConnDep,
+    request: Request,
+    format: Annotated[Text, Query(description="json (default), csv or xlsx")] = None,  # noqa: A002
+    date_from: Annotated[
+        Text, Query(description="registered on or after (YYYY-MM-DD, Kyiv)")
+    ] = None,
+    date_to: Annotated[
+        Text, Query(description="registered on or before (YYYY-MM-DD, Kyiv)")
+    ] = None,
+    district: Annotated[Text, Query(description="district code (KATOTTH)")] = None,
+    ward: Annotated[Text, Query(description="ward number")] = None,
+    category: Annotated[Text, Query(description="category id; a kind: its sub-kinds")] = None,
+    executor: Annotated[Text, Query(description="executor code (with sub-organisations)")] = None,
+    channel: Annotated[Text, Query(description="channel of receipt")] = None,
+    by: Annotated[Text, Query(description="districts-by-category: kind or category")] = None,
+    date: Annotated[Text, Query(description="daily: the day (default: yesterday, Kyiv)")] = None,
+) -> Response | dict:
+    """One report for the caller's scope: {name, date_from, date_to, columns, rows, totals}."""
+    fmt = format or "json"
+    if fmt not in reports.FORMATS:
+        raise InvalidParameter("invalid_report_format", "format", value=fmt[:64],
+                               allowed=", ".join(reports.FORMATS))  # fmt: skip
+    f = filters(date_from, date_to, district, ward, category, executor, channel, by, date)
+    lang = preferred_language(request.headers.get("accept-language"))
+    table = await reports.build(conn, principal, name, f, lang)
+    day = table.pop("date", None)
+    if fmt == "json":
+        return {"name": name, "date_from": f.date_from, "date_to": f.date_to, "date": day,
+                "language": lang, **table}  # fmt: skip
+    if fmt == "csv":
+        body = reports.to_csv(table, lang)
+    else:
+        body = await asyncio.to_thread(reports.to_xlsx, table, lang, name)
+    return Response(
+        body,
+        media_type=MEDIA[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{reports.filename(name, f, fmt, day)}"',
+            "Cache-Control": "private, no-store",
+            "Content-Language": lang,
+            "Vary": "Accept-Language",
+        },
+    )

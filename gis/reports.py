@@ -1,0 +1,571 @@
+"""The reports (GET /api/v1/reports/{name}): what the city, its managers and deputies learn from
+the appeals — tables with titled columns, read in JSON, CSV or XLSX.
+
+Each report is one function `(conn, principal, filters, lang) -> {columns, rows, totals?}`;
+`columns` are `{key, title_uk, title_en, type}` (type: string, integer, number, date), `rows`
+dicts by those keys, `totals` a row of sums (or None). Names of data (districts, categories,
+executors) are the registers'; a kind's and a category's English name where it has one.
+
+Every query is limited to the caller's scope (gis/scope.appeal_scope: an executor or manager its
+organisation and sub-organisations, a deputy their ward, the contact centre and admin the city)
+and to the filters (`Filters`): the registration date in Kyiv days (inclusive), a district
+(KATOTTH code), a ward (number), a category (id; a kind — a category without parent — stands for
+its sub-kinds), an executor (code; with its sub-organisations) and a channel.
+
+Definitions (as the desks use them):
+- due: coalesce(extended_until, deadline_at); overdue now: not closed and due < now
+  (gis/manager.py);
+- answered: the moment of the answer, answered_at, else closed_at for an appeal closed without
+  one (the demo city's history); on time: answered no later than due; days to answer: from
+  registration to that moment;
+- returned for rework by the curator: events 'rework' with result R_REWORK_CURATOR;
+- confirmed by the author: result R_CONFIRMED; its share is of the answered appeals.
+No report names an author or carries an appeal's text or address.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from psycopg.rows import dict_row
+
+from gis import clock
+from gis.clock import KYIV
+from gis.errors import InvalidParameter, NotFound
+from gis.lifecycle import R_CONFIRMED, R_REWORK_CURATOR
+from gis.models import CHANNELS, result_en, status_name
+from gis.scope import EXECUTOR_SUBTREE_SQL, appeal_scope
+from gis.texts import N_, tr
+
+FORMATS = ("json", "csv", "xlsx")
+BY = ("kind", "category")
+# Roles that read reports (api/routers/reports.py); citizens and planners do not.
+READERS = ("operator", "curator", "executor", "manager", "deputy", "admin")
+
+_DUE = "coalesce(a.extended_until, a.deadline_at)"
+_ANSWERED = "coalesce(a.answered_at, a.closed_at)"
+
+CHANNEL_NAMES = {
+    "site": N_("Сайт"),
+    "phone_1551": N_("Телефон 1551"),
+    "government_hotline": N_("Урядова гаряча лінія"),
+    "email": N_("Електронна пошта"),
+    "tv": N_("Телебачення"),
+    "112": N_("112"),
+    "letter": N_("Лист"),
+}
+NO_DISTRICT = N_("Поза районами")
+NO_WARD = N_("Поза округами")
+NO_EXECUTOR = N_("Без виконавця")
+NO_RESULT = N_("Без результату")
+TOTAL = N_("Усього")
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    district: str | None = None
+    ward: int | None = None
+    category: int | None = None
+    executor: str | None = None
+    channel: str | None = None
+    by: str = "kind"  # districts-by-category: columns by kind or by category
+    day: dt.date | None = None  # daily: the day (default: yesterday in Kyiv)
+
+
+def col(key: str, title: str, type_: str = "integer") -> dict[str, str]:
+    return {"key": key, "title_uk": title, "title_en": tr(title, "en"), "type": type_}
+
+
+def _name(row: dict, lang: str, uk: str = "name", en: str = "name_en") -> str | None:
+    return (lang == "en" and row.get(en)) or row.get(uk)
+
+
+def kyiv_day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), KYIV)
+
+
+# --- the filter --------------------------------------------------------------------------------
+
+
+async def _where(conn, principal: Any, f: Filters) -> tuple[str, list[Any]]:
+    """The WHERE over `appeals a` for the scope and the filters; 400 for a value that names
+    nothing (an unknown district, ward, category, executor or channel)."""
+    scope_sql, scope_params = appeal_scope(principal, "a")
+    where, params = [scope_sql], list(scope_params)
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise InvalidParameter(
+            "invalid_date_range", "date_from",
+            date_from=f.date_from.isoformat(), date_to=f.date_to.isoformat(),
+        )  # fmt: skip
+    if f.date_from:
+        where.append("a.created_at >= %s")
+        params.append(kyiv_day_start(f.date_from))
+    if f.date_to:
+        where.append("a.created_at < %s")
+        params.append(kyiv_day_start(f.date_to + dt.timedelta(days=1)))
+    async with conn.cursor() as cur:
+        if f.district is not None:
+            await cur.execute("SELECT 1 FROM districts WHERE code = %s LIMIT 1", (f.district,))
+            if await cur.fetchone() is None:
+                raise InvalidParameter("unknown_district", "district", value=f.district[:64])
+            where.append("a.district_id IN (SELECT d.id FROM districts d WHERE d.code = %s)")
+            params.append(f.district)
+        if f.ward is not None:
+            await cur.execute("SELECT 1 FROM wards WHERE number = %s LIMIT 1", (f.ward,))
+            if await cur.fetchone() is None:
+                raise InvalidParameter("unknown_ward", "ward", value=f.ward)
+            where.append("a.ward_id IN (SELECT w.id FROM wards w WHERE w.number = %s)")
+            params.append(f.ward)
+        if f.category is not None:
+            await cur.execute("SELECT 1 FROM categories WHERE id = %s", (f.category,))
+            if await cur.fetchone() is None:
+                raise InvalidParameter("unknown_category", "category", value=f.category)
+            where.append(
+                "a.category_id IN (SELECT c.id FROM categories c WHERE c.id = %s"
+                " OR c.parent_id = %s)"
+            )
+            params += [f.category, f.category]
+        if f.executor is not None:
+            await cur.execute("SELECT id FROM executors WHERE code = %s", (f.executor,))
+            row = await cur.fetchone()
+            if row is None:
+                raise InvalidParameter("unknown_executor", "executor", value=f.executor[:64])
+            await cur.execute(EXECUTOR_SUBTREE_SQL, (row[0],))
+            where.append("a.executor_id = ANY(%s)")
+            params.append([r[0] for r in await cur.fetchall()])
+    if f.channel is not None:
+        if f.channel not in CHANNELS:
+            raise InvalidParameter(
+                "unknown_channel", "channel", value=f.channel[:64], allowed=", ".join(CHANNELS)
+            )
+        where.append("a.channel = %s")
+        params.append(f.channel)
+    return " AND ".join(where), params
+
+
+async def _fetch(conn, query: str, params: list[Any]) -> list[dict]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()
+
+
+def _sum_totals(rows: list[dict], columns: list[dict], label_key: str, lang: str) -> dict:
+    totals: dict[str, Any] = {c["key"]: None for c in columns}
+    for c in columns:
+        if c["type"] == "integer":
+            totals[c["key"]] = sum(int(r[c["key"]] or 0) for r in rows)
+    totals[label_key] = tr(TOTAL, lang)
+    return totals
+
+
+def _round(value: Any, digits: int = 1) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+# --- the reports -------------------------------------------------------------------------------
+
+
+async def districts_by_category(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Districts × kinds (or × categories with by=category): counts, a row total per district
+    and a column total per kind; appeals outside every district make a row of their own."""
+    if f.by not in BY:
+        raise InvalidParameter("invalid_value", "by", value=f.by[:64])
+    where, params = await _where(conn, principal, f)
+    group = "coalesce(c.parent_id, c.id)" if f.by == "kind" else "c.id"
+    data = await _fetch(
+        conn,
+        f"SELECT d.code AS district_code, min(d.name) AS name, min(d.name_en) AS name_en,"
+        f" {group} AS col_id, count(*) AS n"
+        f" FROM appeals a JOIN categories c ON c.id = a.category_id"
+        f" LEFT JOIN districts d ON d.id = a.district_id"
+        f" WHERE {where} GROUP BY d.code, {group}",
+        params,
+    )
+    ids = sorted({int(r["col_id"]) for r in data})
+    cats = await _fetch(
+        conn,
+        "SELECT c.id, c.name, c.name_en, k.name AS kind, k.name_en AS kind_en, c.sort_order"
+        " FROM categories c LEFT JOIN categories k ON k.id = c.parent_id WHERE c.id = ANY(%s)"
+        " ORDER BY coalesce(k.sort_order, c.sort_order), k.name NULLS FIRST, c.sort_order,"
+        " c.name",
+        [ids],
+    )
+    columns = [
+        col("district_code", N_("Код району"), "string"),
+        col("district", N_("Район"), "string"),
+    ]
+    for c in cats:
+        title_uk = c["name"] if c["kind"] is None else f"{c['kind']} — {c['name']}"
+        en = c["name_en"] or c["name"]
+        title_en = en if c["kind"] is None else f"{c['kind_en'] or c['kind']} — {en}"
+        columns.append({"key": f"c{c['id']}", "title_uk": title_uk, "title_en": title_en,
+                        "type": "integer"})  # fmt: skip
+    columns.append(col("total", TOTAL))
+    by_district: dict[str | None, dict] = {}
+    for r in data:
+        row = by_district.setdefault(r["district_code"], {
+            "district_code": r["district_code"],
+            "district": _name(r, lang) or tr(NO_DISTRICT, lang),
+            **{f"c{i}": 0 for i in ids}, "total": 0,
+        })  # fmt: skip
+        row[f"c{r['col_id']}"] += int(r["n"])
+        row["total"] += int(r["n"])
+    rows = sorted(by_district.values(), key=lambda r: (r["district_code"] is None, r["district"]))
+    return {
+        "columns": columns,
+        "rows": rows,
+        "totals": _sum_totals(rows, columns, "district", lang),
+    }
+
+
+async def executors(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per organisation: received, in work (not closed), answered on time, overdue now, mean and
+    median days to answer, returned for rework by the curator, confirmed by the author and that
+    share of the answered appeals. The totals row is computed over all the rows' appeals."""
+    where, params = await _where(conn, principal, f)
+    days = f"extract(epoch FROM {_ANSWERED} - a.created_at) / 86400.0"
+    data = await _fetch(
+        conn,
+        f"SELECT e.code, min(coalesce(e.short_name, e.name)) AS name, grouping(e.code) AS is_total,"
+        f" count(*) AS received,"
+        f" count(*) FILTER (WHERE a.status <> 'closed') AS in_work,"
+        f" count(*) FILTER (WHERE {_ANSWERED} IS NOT NULL) AS answered,"
+        f" count(*) FILTER (WHERE {_ANSWERED} <= {_DUE}) AS on_time,"
+        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue,"
+        f" avg({days}) AS mean_days,"
+        f" percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days,"
+        f" coalesce(sum((SELECT count(*) FROM appeal_events ev WHERE ev.appeal_id = a.id"
+        f"   AND ev.action = 'rework' AND ev.new->>'result' = %s)), 0) AS rework,"
+        f" count(*) FILTER (WHERE a.result = %s) AS confirmed"
+        f" FROM appeals a LEFT JOIN executors e ON e.id = a.executor_id"
+        f" WHERE {where} GROUP BY GROUPING SETS ((e.code), ())"
+        f" ORDER BY grouping(e.code), min(coalesce(e.short_name, e.name)), e.code",
+        [clock.now(), R_REWORK_CURATOR, R_CONFIRMED, *params],
+    )
+    columns = [
+        col("executor_code", N_("Код виконавця"), "string"),
+        col("executor", N_("Виконавець"), "string"),
+        col("received", N_("Надійшло")),
+        col("in_work", N_("У роботі")),
+        col("answered", N_("Надано відповідь")),
+        col("answered_on_time", N_("Відповідь вчасно")),
+        col("overdue", N_("Прострочено зараз")),
+        col("mean_days", N_("Середній строк відповіді, днів"), "number"),
+        col("median_days", N_("Медіанний строк відповіді, днів"), "number"),
+        col("returned_by_curator", N_("Повернуто куратором на доопрацювання")),
+        col("confirmed", N_("Підтверджено заявником")),
+        col("confirmed_share", N_("Частка підтверджених заявником"), "number"),
+    ]
+
+    def shape(r: dict) -> dict:
+        answered = int(r["answered"])
+        return {
+            "executor_code": None if r["is_total"] else r["code"],
+            "executor": tr(TOTAL, lang) if r["is_total"] else (r["name"] or tr(NO_EXECUTOR, lang)),
+            "received": int(r["received"]),
+            "in_work": int(r["in_work"]),
+            "answered": answered,
+            "answered_on_time": int(r["on_time"]),
+            "overdue": int(r["overdue"]),
+            "mean_days": _round(r["mean_days"]),
+            "median_days": _round(r["median_days"]),
+            "returned_by_curator": int(r["rework"]),
+            "confirmed": int(r["confirmed"]),
+            "confirmed_share": round(int(r["confirmed"]) / answered, 3) if answered else None,
+        }
+
+    rows = [shape(r) for r in data if not r["is_total"]]
+    total = [shape(r) for r in data if r["is_total"]]
+    return {"columns": columns, "rows": rows, "totals": total[0] if rows else None}
+
+
+async def overdue(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """The open appeals past their term, the most overdue first: number, category, district,
+    ward, the executor, registered and due (Kyiv dates) and the days overdue (Kyiv days). No
+    author, text nor address."""
+    where, params = await _where(conn, principal, f)
+    now = clock.now()
+    data = await _fetch(
+        conn,
+        f"SELECT a.number, a.status, c.name, c.name_en, k.name AS kind, k.name_en AS kind_en,"
+        f" d.name AS district, d.name_en AS district_en, w.number AS ward,"
+        f" e.code AS executor_code, coalesce(e.short_name, e.name) AS executor,"
+        f" (a.created_at AT TIME ZONE 'Europe/Kyiv')::date AS registered,"
+        f" ({_DUE} AT TIME ZONE 'Europe/Kyiv')::date AS due,"
+        f" %s::date - ({_DUE} AT TIME ZONE 'Europe/Kyiv')::date AS days_overdue"
+        f" FROM appeals a JOIN categories c ON c.id = a.category_id"
+        f" LEFT JOIN categories k ON k.id = c.parent_id"
+        f" LEFT JOIN districts d ON d.id = a.district_id"
+        f" LEFT JOIN wards w ON w.id = a.ward_id"
+        f" LEFT JOIN executors e ON e.id = a.executor_id"
+        f" WHERE a.status <> 'closed' AND {_DUE} < %s AND {where}"
+        f" ORDER BY {_DUE}, a.id",
+        [now.astimezone(KYIV).date(), now, *params],
+    )
+    rows = []
+    for r in data:
+        category = _name(r, lang)
+        kind = _name(r, lang, "kind", "kind_en")
+        rows.append({
+            "number": r["number"],
+            "category": f"{kind} — {category}" if kind else category,
+            "status": status_name(r["status"], lang),
+            "district": _name(r, lang, "district", "district_en"),
+            "ward": r["ward"],
+            "executor_code": r["executor_code"],
+            "executor": r["executor"],
+            "registered": r["registered"],
+            "due": r["due"],
+            "days_overdue": int(r["days_overdue"]),
+        })  # fmt: skip
+    columns = [
+        col("number", N_("Номер"), "string"),
+        col("category", N_("Категорія"), "string"),
+        col("status", N_("Статус"), "string"),
+        col("district", N_("Район"), "string"),
+        col("ward", N_("Округ")),
+        col("executor_code", N_("Код виконавця"), "string"),
+        col("executor", N_("Виконавець"), "string"),
+        col("registered", N_("Зареєстровано"), "date"),
+        col("due", N_("Строк"), "date"),
+        col("days_overdue", N_("Прострочено, днів")),
+    ]
+    return {"columns": columns, "rows": rows, "totals": None}
+
+
+async def channels(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per channel of receipt: received, open, closed, overdue now."""
+    where, params = await _where(conn, principal, f)
+    data = await _fetch(
+        conn,
+        f"SELECT a.channel, count(*) AS received,"
+        f" count(*) FILTER (WHERE a.status <> 'closed') AS open,"
+        f" count(*) FILTER (WHERE a.status = 'closed') AS closed,"
+        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue"
+        f" FROM appeals a WHERE {where} GROUP BY a.channel",
+        [clock.now(), *params],
+    )
+    order = {c: i for i, c in enumerate(CHANNELS)}
+    rows = [
+        {
+            "channel_code": r["channel"],
+            "channel": tr(CHANNEL_NAMES[r["channel"]], lang)
+            if r["channel"] in CHANNEL_NAMES else r["channel"],
+            **{k: int(r[k]) for k in ("received", "open", "closed", "overdue")},
+        }
+        for r in sorted(data, key=lambda r: order.get(r["channel"], 99))
+    ]  # fmt: skip
+    columns = [
+        col("channel_code", N_("Код каналу"), "string"),
+        col("channel", N_("Канал надходження"), "string"),
+        col("received", N_("Надійшло")),
+        col("open", N_("Незакриті")),
+        col("closed", N_("Закриті")),
+        col("overdue", N_("Прострочено зараз")),
+    ]
+    return {"columns": columns, "rows": rows, "totals": _sum_totals(rows, columns, "channel", lang)}
+
+
+async def results(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per result (1551's wording; English where it has one): the count and its share."""
+    where, params = await _where(conn, principal, f)
+    data = await _fetch(
+        conn,
+        f"SELECT a.result, count(*) AS n FROM appeals a WHERE {where}"
+        " GROUP BY a.result ORDER BY count(*) DESC, a.result NULLS LAST",
+        params,
+    )
+    total = sum(int(r["n"]) for r in data)
+    rows = []
+    for r in data:
+        name = r["result"]
+        if name is None:
+            name = tr(NO_RESULT, lang)
+        elif lang == "en":
+            name = result_en(name) or name
+        rows.append({"result": name, "count": int(r["n"]),
+                     "share": round(int(r["n"]) / total, 3) if total else None})  # fmt: skip
+    columns = [
+        col("result", N_("Результат"), "string"),
+        col("count", N_("Кількість")),
+        col("share", N_("Частка"), "number"),
+    ]
+    totals = {"result": tr(TOTAL, lang), "count": total, "share": 1.0 if total else None}
+    return {"columns": columns, "rows": rows, "totals": totals}
+
+
+async def wards(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per ward (by number, whatever its version): received, open, overdue now."""
+    where, params = await _where(conn, principal, f)
+    data = await _fetch(
+        conn,
+        f"SELECT w.number, min(w.name) AS name, count(*) AS received,"
+        f" count(*) FILTER (WHERE a.status <> 'closed') AS open,"
+        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue"
+        f" FROM appeals a LEFT JOIN wards w ON w.id = a.ward_id WHERE {where}"
+        f" GROUP BY w.number ORDER BY w.number NULLS LAST",
+        [clock.now(), *params],
+    )
+    rows = [
+        {
+            "ward": r["number"],
+            "name": r["name"] if r["number"] is not None else tr(NO_WARD, lang),
+            **{k: int(r[k]) for k in ("received", "open", "overdue")},
+        }
+        for r in data
+    ]
+    columns = [
+        col("ward", N_("Округ")),
+        col("name", N_("Назва округу"), "string"),
+        col("received", N_("Надійшло")),
+        col("open", N_("Незакриті")),
+        col("overdue", N_("Прострочено зараз")),
+    ]
+    totals = _sum_totals(rows, columns, "name", lang)
+    totals["ward"] = None
+    return {"columns": columns, "rows": rows, "totals": totals}
+
+
+DAILY_RECEIVED = N_("Надійшло: {channel}")
+DAILY_INDICATORS = {
+    "received": N_("Надійшло за день"),
+    "closed": N_("Закрито за день"),
+    "overdue": N_("Прострочено на кінець дня"),
+}
+
+
+async def daily(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """The day's summary (f.day, default yesterday in Kyiv): received (in all and by channel),
+    closed that day, and overdue at the day's end (registered by then, not closed by then, due
+    before it). The date filters do not apply: the day is the window."""
+    day = f.day or clock.kyiv_today() - dt.timedelta(days=1)
+    start, end = kyiv_day_start(day), kyiv_day_start(day + dt.timedelta(days=1))
+    where, params = await _where(conn, principal, replace(f, date_from=None, date_to=None))
+    data = await _fetch(
+        conn,
+        f"SELECT a.channel, count(*) FILTER (WHERE a.created_at >= %s AND a.created_at < %s) AS n"
+        f" FROM appeals a WHERE {where} GROUP BY a.channel",
+        [start, end, *params],
+    )
+    counts = (await _fetch(
+        conn,
+        f"SELECT count(*) FILTER (WHERE a.closed_at >= %s AND a.closed_at < %s) AS closed,"
+        f" count(*) FILTER (WHERE a.created_at < %s AND {_DUE} < %s"
+        f"  AND (a.closed_at IS NULL OR a.closed_at >= %s)) AS overdue"
+        f" FROM appeals a WHERE {where}",
+        [start, end, end, end, end, *params],
+    ))[0]  # fmt: skip
+    by_channel = {r["channel"]: int(r["n"]) for r in data}
+    rows = [{"indicator_code": "received", "indicator": tr(DAILY_INDICATORS["received"], lang),
+             "value": sum(by_channel.values())}]  # fmt: skip
+    for c in CHANNELS:
+        rows.append({
+            "indicator_code": f"received_{c}",
+            "indicator": tr(DAILY_RECEIVED, lang, channel=tr(CHANNEL_NAMES[c], lang)),
+            "value": by_channel.get(c, 0),
+        })  # fmt: skip
+    for key in ("closed", "overdue"):
+        rows.append({"indicator_code": key, "indicator": tr(DAILY_INDICATORS[key], lang),
+                     "value": int(counts[key])})  # fmt: skip
+    columns = [
+        col("indicator_code", N_("Код показника"), "string"),
+        col("indicator", N_("Показник"), "string"),
+        col("value", N_("Значення")),
+    ]
+    return {"columns": columns, "rows": rows, "totals": None, "date": day}
+
+
+Report = Callable[[Any, Any, Filters, str], Awaitable[dict]]
+REPORTS: dict[str, Report] = {
+    "districts-by-category": districts_by_category,
+    "executors": executors,
+    "overdue": overdue,
+    "channels": channels,
+    "results": results,
+    "wards": wards,
+    "daily": daily,
+}
+
+
+async def build(conn, principal: Any, name: str, f: Filters, lang: str = "uk") -> dict:
+    """The report `name` for `principal` under the filters; 404 for an unknown name."""
+    report = REPORTS.get(name)
+    if report is None:
+        raise NotFound("unknown_report", name=name[:64], allowed=", ".join(REPORTS))
+    return await report(conn, principal, f, lang)
+
+
+def filename(name: str, f: Filters, ext: str, day: dt.date | None = None) -> str:
+    """`executors_2026-11-01_2026-11-30.csv`; the day for `daily`; 'start'/'today' for an
+    open end."""
+    if day is not None:
+        return f"{name}_{day.isoformat()}.{ext}"
+    start = f.date_from.isoformat() if f.date_from else "start"
+    end = f.date_to.isoformat() if f.date_to else clock.kyiv_today().isoformat()
+    return f"{name}_{start}_{end}.{ext}"
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def _title(column: dict, lang: str) -> str:
+    return column["title_en"] if lang == "en" else column["title_uk"]
+
+
+def _lines(table: dict) -> list[dict]:
+    return [*table["rows"], *([table["totals"]] if table.get("totals") else [])]
+
+
+def to_csv(table: dict, lang: str) -> bytes:
+    """UTF-8 with a BOM (spreadsheet programs then read Cyrillic), titles in `lang`, the totals
+    as the last row; dates as YYYY-MM-DD."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    columns = table["columns"]
+    writer.writerow([_title(c, lang) for c in columns])
+    for row in _lines(table):
+        writer.writerow(["" if row.get(c["key"]) is None else row[c["key"]] for c in columns])
+    return out.getvalue().encode("utf-8")
+
+
+def to_xlsx(table: dict, lang: str, sheet: str) -> bytes:
+    """One sheet: a bold, frozen header row, numbers as numbers, dates as dates, widths fitted
+    to the content, the totals as a bold last row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    columns = table["columns"]
+    ws.append([_title(c, lang) for c in columns])
+    bold = Font(bold=True)
+    for cell in ws[1]:
+        cell.font = bold
+    widths = [len(_title(c, lang)) for c in columns]
+    lines = _lines(table)
+    for n, row in enumerate(lines):
+        values = [row.get(c["key"]) for c in columns]
+        ws.append(values)
+        for i, (c, v) in enumerate(zip(columns, values, strict=True)):
+            cell = ws.cell(row=n + 2, column=i + 1)
+            if c["type"] == "date" and v is not None:
+                cell.number_format = "yyyy-mm-dd"
+            if table.get("totals") and n == len(lines) - 1:
+                cell.font = bold
+            widths[i] = max(widths[i], len(str(v)) if v is not None else 0)
+    for i, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

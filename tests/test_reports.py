@@ -1,0 +1,422 @@
+"""The reports (GET /api/v1/reports/{name}, gis/reports.py) on a real demo city: every report's
+figures equal direct SQL counts for several filters, a kind equals the sum of its sub-kinds, each
+role sees its scope only, CSV and XLSX read back with csv and openpyxl, titles in English, and
+bad values are 400 or 404 with a message."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import itertools
+import statistics
+
+import psycopg
+import pytest
+from conftest import demo_city
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from api import create_app
+from gis import accounts
+from gis.db import libpq_url
+from gis.lifecycle import R_CONFIRMED, R_REWORK_CURATOR
+from gis.settings import Settings
+
+_counter = itertools.count()
+URL = "/api/v1/reports/"
+DUE = "coalesce(a.extended_until, a.deadline_at)"
+ANSWERED = "coalesce(a.answered_at, a.closed_at)"
+
+
+@pytest.fixture(scope="module")
+def demo_url(server_url, template_url, shared_data):
+    with demo_city(
+        server_url, template_url, shared_data, "reports", seed=23, appeals=900, now=None
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(demo_url, tmp_path_factory):
+    settings = Settings(database_url=demo_url, data_dir=tmp_path_factory.mktemp("reports"),
+                        rate_limits_enabled=False)  # fmt: skip
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def sql(url: str, query: str, params=None) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+
+def token(url: str, role: str, **binding) -> dict:
+    n = next(_counter)
+
+    async def main():
+        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
+            uid = await accounts.create_user(
+                c, email=f"{role}-{n}@reports.test", password=None,
+                full_name=f"Тестовий {role}", role=role, confirmed=True, **binding,
+            )  # fmt: skip
+            s = await accounts.create_session(c, user_id=uid, kind="bearer", ip=None,
+                                              user_agent="pytest", ttl=dt.timedelta(hours=1))  # fmt: skip
+            return {"Authorization": f"Bearer {s.token}"}
+
+    return asyncio.run(main())
+
+
+@pytest.fixture(scope="module")
+def admin(demo_url) -> dict:
+    return token(demo_url, "admin")
+
+
+@pytest.fixture(scope="module")
+def setup(demo_url) -> dict:
+    """Some history the demo city lacks: appeals answered (answered_at), returned for rework by
+    the curator (events), confirmed by their author, and a few open ones overdue."""
+    ids = [r[0] for r in sql(demo_url, "SELECT id FROM appeals ORDER BY id")]
+    answered = ids[::7][:60]
+    sql(demo_url, "UPDATE appeals SET answered_at = created_at + make_interval(days => (id %% 20)::int)"
+                  " WHERE id = ANY(%s)", (answered,))  # fmt: skip
+    sql(demo_url, "UPDATE appeals SET result = %s, status = 'closed',"
+                  " closed_at = coalesce(closed_at, created_at + interval '3 days')"
+                  " WHERE id = ANY(%s)", (R_CONFIRMED, ids[::11][:40]))  # fmt: skip
+    for appeal_id in ids[::13][:25]:
+        sql(demo_url, "INSERT INTO appeal_events (appeal_id, actor, action, old, new) VALUES"
+                      " (%s, 'test', 'rework', '{\"status\": \"on_check\"}',"
+                      " jsonb_build_object('status', 'rework', 'result', %s::text))",
+            (appeal_id, R_REWORK_CURATOR))  # fmt: skip
+    sql(demo_url, "UPDATE appeals SET status = 'in_work', closed_at = NULL, extended_until = NULL,"
+                  " deadline_at = now() - make_interval(days => (id %% 9 + 1)::int)"
+                  " WHERE id = ANY(%s)", (ids[5::17][:30],))  # fmt: skip
+    return {"ids": ids}
+
+
+def get(client, name: str, headers: dict, **params) -> dict:
+    r = client.get(URL + name, params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def window(demo_url) -> tuple[str, str]:
+    """A two-month window of Kyiv days inside the demo year."""
+    last = sql(demo_url, "SELECT max((created_at AT TIME ZONE 'Europe/Kyiv')::date) FROM appeals")
+    end = last[0][0] - dt.timedelta(days=30)
+    return (end - dt.timedelta(days=60)).isoformat(), end.isoformat()
+
+
+def where(demo_url, *, date_from=None, date_to=None, district=None, channel=None,
+          category=None) -> tuple[str, list]:  # fmt: skip
+    """The filters as independent SQL over `appeals a`."""
+    parts, params = ["true"], []
+    if date_from:
+        parts.append("(a.created_at AT TIME ZONE 'Europe/Kyiv')::date >= %s::date")
+        params.append(date_from)
+    if date_to:
+        parts.append("(a.created_at AT TIME ZONE 'Europe/Kyiv')::date <= %s::date")
+        params.append(date_to)
+    if district:
+        parts.append("a.district_id IN (SELECT id FROM districts WHERE code = %s)")
+        params.append(district)
+    if channel:
+        parts.append("a.channel = %s")
+        params.append(channel)
+    if category:
+        parts.append("a.category_id IN (SELECT id FROM categories WHERE id = %s OR parent_id = %s)")
+        params += [category, category]
+    return " AND ".join(parts), params
+
+
+def combos(demo_url) -> list[dict]:
+    date_from, date_to = window(demo_url)
+    district = sql(demo_url, "SELECT d.code FROM appeals a JOIN districts d ON d.id = a.district_id"
+                             " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]  # fmt: skip
+    return [
+        {},
+        {"date_from": date_from, "date_to": date_to, "channel": "phone_1551"},
+        {"district": district, "date_from": date_from},
+    ]
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+
+def test_districts_by_kind_and_by_category_equal_sql(client, demo_url, admin, setup):
+    for f in combos(demo_url):
+        w, p = where(demo_url, **f)
+        for by, group in (("kind", "coalesce(c.parent_id, c.id)"), ("category", "c.id")):
+            body = get(client, "districts-by-category", admin, by=by, **f)
+            expected = {
+                (code, f"c{col}"): n
+                for code, col, n in sql(demo_url,
+                    f"SELECT d.code, {group}, count(*) FROM appeals a"
+                    f" JOIN categories c ON c.id = a.category_id"
+                    f" LEFT JOIN districts d ON d.id = a.district_id WHERE {w} GROUP BY 1, 2", p)
+            }  # fmt: skip
+            got = {
+                (row["district_code"], c["key"]): row[c["key"]]
+                for row in body["rows"] for c in body["columns"]
+                if c["key"].startswith("c") and row[c["key"]]
+            }  # fmt: skip
+            assert got == expected and expected
+            total = sql(demo_url, f"SELECT count(*) FROM appeals a WHERE {w}", p)[0][0]
+            assert body["totals"]["total"] == total == sum(r["total"] for r in body["rows"])
+            for c in body["columns"][2:]:
+                assert body["totals"][c["key"]] == sum(r[c["key"]] for r in body["rows"])
+
+
+def test_a_kind_stands_for_the_sum_of_its_sub_kinds(client, demo_url, admin, setup):
+    kind, subs = sql(demo_url, "SELECT k.id, array_agg(c.id) FROM categories k JOIN categories c"
+                               " ON c.parent_id = k.id JOIN appeals a ON a.category_id = c.id"
+                               " WHERE k.parent_id IS NULL GROUP BY k.id"
+                               " HAVING count(DISTINCT c.id) > 1 ORDER BY count(*) DESC LIMIT 1")[0]  # fmt: skip
+    for name, key in (("executors", "received"), ("wards", "received"), ("channels", "received")):
+        whole = get(client, name, admin, category=kind)["totals"][key]
+        parts = sum(get(client, name, admin, category=s)["totals"][key] for s in set(subs))
+        assert whole == parts > 0, name
+    results = get(client, "results", admin, category=kind)["totals"]["count"]
+    assert results == sql(demo_url, "SELECT count(*) FROM appeals WHERE category_id = ANY(%s)",
+                          (subs,))[0][0]  # fmt: skip
+
+
+def test_executors_equal_sql(client, demo_url, admin, setup):
+    for f in combos(demo_url):
+        w, p = where(demo_url, **f)
+        body = get(client, "executors", admin, **f)
+        rows = {r["executor_code"]: r for r in body["rows"]}
+        expected = sql(demo_url,
+            f"SELECT e.code, count(*), count(*) FILTER (WHERE a.status <> 'closed'),"
+            f" count(*) FILTER (WHERE {ANSWERED} <= {DUE}),"
+            f" count(*) FILTER (WHERE a.status <> 'closed' AND {DUE} < now()),"
+            f" count(*) FILTER (WHERE a.result = %s),"
+            f" count(*) FILTER (WHERE {ANSWERED} IS NOT NULL),"
+            f" array_remove(array_agg(extract(epoch FROM {ANSWERED} - a.created_at) / 86400.0),"
+            f"  NULL)"
+            f" FROM appeals a LEFT JOIN executors e ON e.id = a.executor_id WHERE {w}"
+            f" GROUP BY 1", [R_CONFIRMED, *p])  # fmt: skip
+        assert set(rows) == {r[0] for r in expected}
+        for code, received, in_work, on_time, overdue, confirmed, answered, days in expected:
+            row = rows[code]
+            assert (row["received"], row["in_work"], row["answered_on_time"], row["overdue"],
+                    row["confirmed"], row["answered"]) == (
+                received, in_work, on_time, overdue, confirmed, answered)  # fmt: skip
+            if days:
+                assert row["mean_days"] == round(statistics.mean(float(d) for d in days), 1)
+                assert row["median_days"] == round(statistics.median(float(d) for d in days), 1)
+                assert row["confirmed_share"] == round(confirmed / answered, 3)
+        reworks = sql(demo_url, f"SELECT count(*) FROM appeal_events ev JOIN appeals a"
+                                f" ON a.id = ev.appeal_id WHERE ev.action = 'rework'"
+                                f" AND ev.new->>'result' = %s AND {w}", [R_REWORK_CURATOR, *p])[0][0]  # fmt: skip
+        assert body["totals"]["returned_by_curator"] == reworks
+        assert body["totals"]["received"] == sum(r["received"] for r in body["rows"])
+    assert get(client, "executors", admin)["totals"]["returned_by_curator"] == 25
+
+
+def test_overdue_channels_results_and_wards_equal_sql(client, demo_url, admin, setup):
+    for f in combos(demo_url):
+        w, p = where(demo_url, **f)
+        listed = get(client, "overdue", admin, **f)["rows"]
+        expected = dict(sql(demo_url,
+            f"SELECT a.number, (now() AT TIME ZONE 'Europe/Kyiv')::date"
+            f" - ({DUE} AT TIME ZONE 'Europe/Kyiv')::date FROM appeals a"
+            f" WHERE a.status <> 'closed' AND {DUE} < now() AND {w}", p))  # fmt: skip
+        assert {r["number"]: r["days_overdue"] for r in listed} == expected
+        assert all(set(r) == {"number", "category", "status", "district", "ward", "executor_code",
+                              "executor", "registered", "due", "days_overdue"} for r in listed)  # fmt: skip
+
+        by_channel = {r["channel_code"]: (r["received"], r["open"], r["closed"], r["overdue"])
+                      for r in get(client, "channels", admin, **f)["rows"]}  # fmt: skip
+        assert by_channel == {c: tuple(v) for c, *v in sql(demo_url,
+            f"SELECT a.channel, count(*), count(*) FILTER (WHERE a.status <> 'closed'),"
+            f" count(*) FILTER (WHERE a.status = 'closed'),"
+            f" count(*) FILTER (WHERE a.status <> 'closed' AND {DUE} < now())"
+            f" FROM appeals a WHERE {w} GROUP BY 1", p)}  # fmt: skip
+
+        results = get(client, "results", admin, **f)
+        counts = dict(sql(demo_url, f"SELECT coalesce(a.result, 'Без результату'), count(*)"
+                                    f" FROM appeals a WHERE {w} GROUP BY 1", p))  # fmt: skip
+        assert {r["result"]: r["count"] for r in results["rows"]} == counts
+        assert results["totals"]["count"] == sum(counts.values())
+
+        by_ward = {r["ward"]: (r["received"], r["open"], r["overdue"])
+                   for r in get(client, "wards", admin, **f)["rows"]}  # fmt: skip
+        assert by_ward == {n: tuple(v) for n, *v in sql(demo_url,
+            f"SELECT w.number, count(*), count(*) FILTER (WHERE a.status <> 'closed'),"
+            f" count(*) FILTER (WHERE a.status <> 'closed' AND {DUE} < now())"
+            f" FROM appeals a LEFT JOIN wards w ON w.id = a.ward_id WHERE {w} GROUP BY 1", p)}  # fmt: skip
+
+
+def test_daily_summary_equals_sql(client, demo_url, admin, setup):
+    day = sql(demo_url, "SELECT (created_at AT TIME ZONE 'Europe/Kyiv')::date FROM appeals"
+                        " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]  # fmt: skip
+    body = get(client, "daily", admin, date=day.isoformat())
+    assert body["date"] == day.isoformat()
+    got = {r["indicator_code"]: r["value"] for r in body["rows"]}
+    local = "AT TIME ZONE 'Europe/Kyiv'"
+    by_channel = dict(sql(demo_url, f"SELECT channel, count(*) FROM appeals"
+                                    f" WHERE (created_at {local})::date = %s GROUP BY 1", (day,)))  # fmt: skip
+    assert got["received"] == sum(by_channel.values()) > 0
+    assert {k[9:]: v for k, v in got.items() if k.startswith("received_") and v} == by_channel
+    closed = sql(demo_url, f"SELECT count(*) FROM appeals WHERE (closed_at {local})::date = %s",
+                 (day,))[0][0]  # fmt: skip
+    end = f"(%s::date + 1)::timestamp {local}"
+    overdue = sql(demo_url, f"SELECT count(*) FROM appeals a WHERE a.created_at < {end}"
+                            f" AND {DUE} < {end} AND (a.closed_at IS NULL OR a.closed_at >= {end})",
+                  (day, day, day))[0][0]  # fmt: skip
+    assert (got["closed"], got["overdue"]) == (closed, overdue)
+    # By default: yesterday in Kyiv.
+    yesterday = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=2)))
+    assert get(client, "daily", admin)["date"] in {
+        (yesterday.date() - dt.timedelta(days=d)).isoformat() for d in (0, 1, 2)
+    }
+
+
+# --- scope -------------------------------------------------------------------------------------
+
+
+def test_an_executor_sees_only_its_organisations(client, demo_url, setup):
+    executor_id, code = sql(demo_url,
+        "SELECT e.id, e.code FROM executors e JOIN appeals a ON a.executor_id = e.id"
+        " WHERE EXISTS (SELECT 1 FROM executors s WHERE s.parent_id = e.id)"
+        " GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1")[0]  # fmt: skip
+    tree = [r[0] for r in sql(demo_url, "WITH RECURSIVE t(id) AS (SELECT %s::int UNION"
+                                        " SELECT e.id FROM executors e JOIN t ON e.parent_id = t.id)"
+                                        " SELECT e.code FROM t JOIN executors e USING (id)",
+                                 (executor_id,))]  # fmt: skip
+    for role in ("executor", "manager"):
+        headers = token(demo_url, role, executor_id=executor_id)
+        body = get(client, "executors", headers)
+        assert body["rows"] and {r["executor_code"] for r in body["rows"]} <= set(tree)
+        total = sql(demo_url, "SELECT count(*) FROM appeals a JOIN executors e"
+                              " ON e.id = a.executor_id WHERE e.code = ANY(%s)", (tree,))[0][0]  # fmt: skip
+        assert body["totals"]["received"] == total
+        overdue = get(client, "overdue", headers)["rows"]
+        assert {r["executor_code"] for r in overdue} <= set(tree)
+        # Asking for another organisation gives nothing of it.
+        other = sql(demo_url, "SELECT code FROM executors WHERE code <> ALL(%s)"
+                              " AND id IN (SELECT executor_id FROM appeals) LIMIT 1", (tree,))[0][0]  # fmt: skip
+        assert get(client, "executors", headers, executor=other)["rows"] == []
+    assert code in tree
+
+
+def test_a_deputy_sees_only_their_ward(client, demo_url, admin, setup):
+    ward = sql(demo_url, "SELECT w.number FROM appeals a JOIN wards w ON w.id = a.ward_id"
+                         " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]  # fmt: skip
+    headers = token(demo_url, "deputy", ward_number=ward)
+    rows = get(client, "wards", headers)["rows"]
+    count = sql(demo_url, "SELECT count(*) FROM appeals a JOIN wards w ON w.id = a.ward_id"
+                          " WHERE w.number = %s", (ward,))[0][0]  # fmt: skip
+    assert [(r["ward"], r["received"]) for r in rows] == [(ward, count)]
+    assert get(client, "districts-by-category", headers)["totals"]["total"] == count
+    assert get(client, "channels", headers)["totals"]["received"] == count
+    city = get(client, "channels", admin)["totals"]["received"]
+    assert city == sql(demo_url, "SELECT count(*) FROM appeals")[0][0] > count
+    assert get(client, "wards", admin, ward=ward)["rows"][0]["received"] == count
+
+
+def test_who_may_read_reports(client, demo_url):
+    assert client.get(URL + "executors").status_code == 401
+    for role in ("citizen", "planner"):
+        r = client.get(URL + "executors", headers=token(demo_url, role))
+        assert r.status_code == 403, role
+    for role in ("operator", "curator"):
+        assert client.get(URL + "wards", headers=token(demo_url, role)).status_code == 200
+
+
+# --- formats -----------------------------------------------------------------------------------
+
+
+def test_csv_has_a_bom_and_reads_back_with_cyrillic(client, demo_url, admin, setup):
+    date_from, date_to = window(demo_url)
+    r = client.get(URL + "executors", headers=admin,
+                   params={"format": "csv", "date_from": date_from, "date_to": date_to})  # fmt: skip
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    assert (r.headers["content-disposition"]
+            == f'attachment; filename="executors_{date_from}_{date_to}.csv"')  # fmt: skip
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert table[0][:3] == ["Код виконавця", "Виконавець", "Надійшло"]
+    body = get(client, "executors", admin, date_from=date_from, date_to=date_to)
+    assert len(table) == len(body["rows"]) + 2  # header, rows, totals
+    assert table[-1][1] == "Усього" and int(table[-1][2]) == body["totals"]["received"]
+    assert any(any("\u0400" <= ch <= "\u04ff" for ch in row[1]) for row in table[1:-1])
+
+    en = client.get(URL + "channels", headers={**admin, "Accept-Language": "en"},
+                    params={"format": "csv"})  # fmt: skip
+    head = next(csv.reader(io.StringIO(en.content.decode("utf-8-sig"))))
+    assert head == ["Channel code", "Channel", "Received", "Open", "Closed", "Overdue now"]
+    assert en.headers["content-language"] == "en"
+
+
+def test_xlsx_has_a_frozen_header_numbers_and_dates(client, demo_url, admin, setup):
+    r = client.get(URL + "overdue", headers=admin, params={"format": "xlsx"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    assert ws.freeze_panes == "A2"
+    head = [c.value for c in ws[1]]
+    assert head[0] == "Номер" and head[-1] == "Прострочено, днів"
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(get(client, "overdue", admin)["rows"]) > 0
+    for row in rows:
+        assert isinstance(row[-1], int) and row[-1] > 0
+        assert isinstance(row[head.index("Зареєстровано")], dt.datetime)  # a date cell
+        assert isinstance(row[head.index("Строк")], dt.datetime)
+    assert ws.column_dimensions["B"].width > 8
+
+    r = client.get(URL + "executors", headers={**admin, "Accept-Language": "en"},
+                   params={"format": "xlsx"})  # fmt: skip
+    ws = load_workbook(io.BytesIO(r.content)).active
+    head = [c.value for c in ws[1]]
+    assert head[:3] == ["Executor code", "Executor", "Received"]
+    assert ws.freeze_panes == "A2"
+    last = [c.value for c in ws[ws.max_row]]
+    assert last[1] == "Total" and isinstance(last[2], int)
+    assert isinstance(last[head.index("Mean days to answer")], float)
+
+
+def test_english_titles_in_json(client, admin, setup):
+    body = get(client, "daily", {**admin, "Accept-Language": "en"}, date="2026-01-15")
+    assert body["language"] == "en"
+    assert body["rows"][0]["indicator"] == "Received in the day"
+    assert {c["key"]: c["title_en"] for c in body["columns"]}["value"] == "Value"
+    assert body["rows"][1]["indicator"] == "Received: Website"
+
+
+# --- bad values --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "uk", "en"),
+    [
+        ({"date_from": "2026-13-01"}, "invalid_date", "РРРР-ММ-ДД", "YYYY-MM-DD"),
+        ({"date_from": "2026-05-02", "date_to": "2026-05-01"}, "invalid_date_range",
+         "пізніша", "later"),
+        ({"district": "UA00000"}, "unknown_district", "UA00000", "UA00000"),
+        ({"ward": "9999"}, "unknown_ward", "9999", "9999"),
+        ({"ward": "x"}, "invalid_integer", "ward", "ward"),
+        ({"category": "999999"}, "unknown_category", "999999", "999999"),
+        ({"executor": "nobody"}, "unknown_executor", "nobody", "nobody"),
+        ({"channel": "pigeon"}, "unknown_channel", "pigeon", "pigeon"),
+        ({"format": "pdf"}, "invalid_report_format", "формат", "format"),
+        ({"by": "colour"}, "invalid_value", "by", "by"),
+    ],
+)  # fmt: skip
+def test_bad_filters_are_400_with_a_message(client, admin, params, code, uk, en):
+    name = "districts-by-category"
+    r = client.get(URL + name, headers=admin, params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == code and uk in r.json()["detail"]
+    r = client.get(URL + name, headers={**admin, "Accept-Language": "en"}, params=params)
+    assert r.status_code == 400 and en in r.json()["detail"]
+
+
+def test_an_unknown_report_is_404_naming_the_reports(client, admin):
+    r = client.get(URL + "nonsense", headers=admin)
+    assert r.status_code == 404
+    assert r.json()["code"] == "unknown_report" and "executors" in r.json()["detail"]
+    r = client.get(URL + "nonsense", headers={**admin, "Accept-Language": "en"})
+    assert r.json()["detail"].startswith("There is no report 'nonsense'")
