@@ -184,6 +184,17 @@ def test_the_signed_in_pages_draw_under_the_policy(portal, new_context, screensh
     page.wait_for_selector('#admin[data-state="ready"]', timeout=15_000)
     page.locator("#rules-table tbody tr button").first.click()  # a rule's area on the map
     page.wait_for_selector('#rules-map[data-state="ready"]', timeout=15_000)
+    # A dispatch area drawn with Leaflet-Geoman, then in its edit mode (vertex markers).
+    page.wait_for_selector('#dispatch[data-state="ready"]', timeout=15_000)
+    page.locator("#dispatch-new-box summary").click()
+    page.select_option("#dispatch-area-kind", "drawn")
+    page.get_by_title("Намалювати полігон").click()
+    for dx, dy in ((-60, -40), (60, -40), (60, 40), (-60, -40)):
+        box = page.locator("#dispatch-map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy)
+    page.wait_for_selector('#dispatch-draw-summary[data-vertices="3"]', timeout=10_000)
+    page.get_by_title("Редагувати полігони").click()
+    page.wait_for_selector("#dispatch-map .marker-icon", timeout=10_000)
     w.check("/admin")
 
     w = Watched(new_context())

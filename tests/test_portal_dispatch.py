@@ -151,8 +151,84 @@ def test_the_dispatch_section_passes_axe(portal, signed_in, screenshot, lang):
     if lang == "en":
         expect(page.locator("#dispatch-title")).to_have_text("Dispatch")
     violations = axe_violations(page)
+    # Drawing: Leaflet-Geoman's toolbar on the map, its buttons named in the page's language.
+    page.select_option("#dispatch-area-kind", "drawn")
+    draw = "Draw a polygon" if lang == "en" else "Намалювати полігон"
+    expect(page.get_by_title(draw)).to_be_visible()
+    violations += axe_violations(page)
     screenshot(page, f"dispatch_axe_{lang}", full_page=True)
     assert not violations, "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
         for v in violations
     )
+
+
+def _click_on_map(page, lat: float, lon: float) -> None:
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = window.hromadaDispatchMap.latLngToContainerPoint([lat, lon]);"
+        " const r = document.getElementById('dispatch-map').getBoundingClientRect();"
+        " return [r.left + p.x, r.top + p.y]; }",
+        [lat, lon],
+    )
+    page.mouse.click(x, y)
+
+
+def test_an_administrator_draws_the_area_on_the_map(portal, signed_in, screenshot, browser_log):
+    """Leaflet-Geoman on the section's map: a polygon drawn by clicking its vertices (the first
+    again closes it) is counted on the form, erased, drawn again and saved; the subscription's
+    geom is that polygon."""
+    db = portal.db
+    ((kind_id,),) = sql(db, "SELECT id FROM categories WHERE parent_id IS NULL AND is_active"
+                            " ORDER BY id LIMIT 1")  # fmt: skip
+    page = open_dispatch(signed_in, portal)
+    page.locator("#dispatch-new-box summary").click()
+    page.fill("#dispatch-name", "Намальована (тест)")
+    page.select_option("#dispatch-categories", [str(kind_id)])
+    page.select_option("#dispatch-area-kind", "drawn")
+    expect(page.locator("#dispatch-draw-summary")).to_have_text("Ще нічого не намальовано.")
+    page.wait_for_function("() => !window.hromadaDispatchMap._animatingZoom")
+    lat0, lon0 = page.evaluate(
+        "() => { const c = window.hromadaDispatchMap.getCenter(); return [c.lat, c.lng]; }"
+    )
+    ring = [(lat0 - 0.03, lon0 - 0.05), (lat0 - 0.03, lon0 + 0.05), (lat0 + 0.03, lon0 + 0.04),
+            (lat0 + 0.04, lon0 - 0.04)]  # fmt: skip
+
+    def draw():
+        page.get_by_title("Намалювати полігон").click()
+        for lat, lon in ring:
+            _click_on_map(page, lat, lon)
+        _click_on_map(page, *ring[0])  # the first vertex again: the polygon is closed
+
+    draw()
+    summary = page.locator("#dispatch-draw-summary")
+    expect(summary).to_have_attribute("data-vertices", "4")
+    expect(summary).to_contain_text("полігонів: 1, вершин: 4")
+    # 0.00585 square degrees at 50.45° N: 0.00585 × 71.0 km × 111.2 km ≈ 46 km².
+    km2 = float(
+        summary.inner_text().split("≈ ")[1].split(" ")[0].replace(",", ".").replace("\xa0", "")
+    )
+    assert 42 < km2 < 50, km2
+    page.click("#dispatch-draw-clear")
+    expect(summary).to_have_text("Ще нічого не намальовано.")
+    page.fill("#dispatch-recipient", POLICE)
+    page.click("#dispatch-submit")
+    expect(page.locator("#dispatch-new-error")).to_have_text(
+        "Намалюйте на мапі хоча б один полігон."
+    )
+    draw()
+    expect(summary).to_have_attribute("data-vertices", "4")
+    screenshot(page, "dispatch_drawn", full_page=True)
+    page.click("#dispatch-submit")
+    expect(page.locator("#dispatch-new-done")).to_contain_text("Намальована (тест)")
+    expect(page.locator("#dispatch-table tbody tr", has_text="Намальована (тест)")).to_contain_text(
+        "полігон"
+    )
+    wkt = "POLYGON((" + ", ".join(f"{lon} {lat}" for lat, lon in [*ring, ring[0]]) + "))"
+    ((kind, hausdorff, area_km2),) = sql(
+        db, "SELECT GeometryType(geom), ST_HausdorffDistance(geom, ST_GeomFromText(%s, 4326)),"
+            " ST_Area(geom::geography) / 1e6 FROM dispatch_subscriptions"
+            " WHERE name = 'Намальована (тест)'", (wkt,),
+    )  # fmt: skip
+    # A click lands on a whole pixel: at zoom 10 a pixel is about 0.0014° of longitude.
+    assert kind == "MULTIPOLYGON" and hausdorff < 0.003, (kind, hausdorff)
+    assert abs(area_km2 - km2) < 0.02 * km2, (area_km2, km2)

@@ -14,7 +14,11 @@ cp -R node_modules/leaflet/dist static/vendor/leaflet
 # Vector tiles (MVT) for Leaflet; the bundle carries its protobuf decoder.
 mkdir -p static/vendor/vectorgrid
 cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js static/vendor/vectorgrid/
+# Drawing and editing shapes on a Leaflet map (the administrator's dispatch area; later the
+# planners' structures): Leaflet-Geoman (free edition, MIT), its bundle and stylesheet only.
+mkdir -p static/vendor/leaflet-geoman
+cp node_modules/@geoman-io/leaflet-geoman-free/dist/{leaflet-geoman.min.js,leaflet-geoman.css} static/vendor/leaflet-geoman/
 # The API's own documentation page (/docs), served by the app rather than from a CDN.
 mkdir -p static/vendor/swagger-ui
 cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,favicon-32x32.png} static/vendor/swagger-ui/
-echo "webmap: Leaflet $(node -p 'require("leaflet/package.json").version'), Leaflet.VectorGrid $(node -p 'require("leaflet.vectorgrid/package.json").version') in static/vendor/"
+echo "webmap: Leaflet $(node -p 'require("leaflet/package.json").version'), Leaflet.VectorGrid $(node -p 'require("leaflet.vectorgrid/package.json").version'), Leaflet-Geoman $(node -p 'require("./node_modules/@geoman-io/leaflet-geoman-free/package.json").version') in static/vendor/"

@@ -1,8 +1,8 @@
 // The administrator's daily dispatch (/admin, section "Розсилки"; gis/dispatch.py): the
 // subscriptions with their last batch, a subscription's batches with the retry of a failed
-// one, and the form that makes one (categories × a district, a ward or a polygon from a
-// GeoJSON file, shown on the section's map × an e-mail address or a webhook × a time × a
-// format). Everything goes through /api/v1/admin/dispatch with the session cookie and its
+// one, and the form that makes one (categories × a district, a ward, a polygon from a
+// GeoJSON file or polygons drawn on the section's map with Leaflet-Geoman × an e-mail address
+// or a webhook × a time × a format). Everything goes through /api/v1/admin/dispatch with the session cookie and its
 // CSRF token. Nothing is inserted as HTML.
 (function () {
   "use strict";
@@ -50,7 +50,9 @@
   const areaLayer = L.geoJSON(null, {
     style: () => ({ color: "#0b57d0", weight: 2.5, fillColor: "#0b57d0", fillOpacity: 0.12 }),
     interactive: false,
+    pmIgnore: true, // a district's or ward's outline is shown, never edited
   }).addTo(map);
+  window.hromadaDispatchMap = map; // the browser tests click on it
 
   // Leaflet measures its box when shown: the form opens later than the page.
   $("dispatch-new-box").addEventListener("toggle", () => map.invalidateSize());
@@ -62,6 +64,106 @@
     const bounds = areaLayer.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 14 });
   }
+
+  // --- drawing the area (Leaflet-Geoman: mouse or touch; the keyboard has the other kinds) --------
+
+  const drawn = L.featureGroup();
+  map.pm.setLang("hromada", {
+    buttonTitles: {
+      drawPolyButton: t("Намалювати полігон"),
+      editButton: t("Редагувати полігони"),
+      dragButton: t("Перемістити полігони"),
+      deleteButton: t("Стерти полігон"),
+    },
+  }, LANG === "en" ? "en" : "ua");
+  map.pm.setGlobalOptions({ allowSelfIntersection: false, pathOptions: { color: "#b3261e", weight: 2.5, fillOpacity: 0.15 } });
+  map.on("pm:create", (e) => {
+    drawn.addLayer(e.layer);
+    e.layer.on("pm:edit pm:dragend", drawnChanged);
+    drawnChanged();
+  });
+  map.on("pm:remove", (e) => {
+    drawn.removeLayer(e.layer);
+    drawnChanged();
+  });
+
+  // The drawn polygons as one GeoJSON geometry: a Polygon, or a MultiPolygon for several.
+  function drawnGeometry() {
+    const polygons = drawn.getLayers().map((l) => l.toGeoJSON().geometry)
+      .flatMap((g) => (g.type === "MultiPolygon" ? g.coordinates : [g.coordinates]));
+    if (!polygons.length) return null;
+    return polygons.length === 1 ? { type: "Polygon", coordinates: polygons[0] }
+      : { type: "MultiPolygon", coordinates: polygons };
+  }
+
+  // A closed ring's area on the sphere in m² (as PostGIS's geography, to a fraction of a per cent).
+  function ringArea(ring) {
+    const R = 6378137;
+    const rad = Math.PI / 180;
+    let sum = 0;
+    for (let i = 0; i < ring.length - 1; i += 1) {
+      const [x1, y1] = ring[i];
+      const [x2, y2] = ring[i + 1];
+      sum += (x2 - x1) * rad * (2 + Math.sin(y1 * rad) + Math.sin(y2 * rad));
+    }
+    return Math.abs((sum * R * R) / 2);
+  }
+
+  function drawnChanged() {
+    const g = drawnGeometry();
+    const summary = $("dispatch-draw-summary");
+    $("dispatch-draw-clear").disabled = !g;
+    $("dispatch-new-error").textContent = "";
+    if (!g) {
+      text(summary, t("Ще нічого не намальовано."));
+      summary.dataset.vertices = "0";
+      return;
+    }
+    const polygons = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+    let vertices = 0;
+    let area = 0;
+    for (const rings of polygons) {
+      rings.forEach((ring, i) => {
+        vertices += ring.length - 1;
+        area += i === 0 ? ringArea(ring) : -ringArea(ring);
+      });
+    }
+    const km2 = (area / 1e6).toLocaleString(LANG === "en" ? "en-GB" : "uk-UA", { maximumFractionDigits: 2 });
+    text(summary, t("Намальовано полігонів: {count}, вершин: {vertices}, площа ≈ {area} км².",
+      { count: polygons.length, vertices, area: km2 }));
+    summary.dataset.vertices = String(vertices);
+  }
+
+  function drawing(on) {
+    if (on) {
+      if (!map.pm.controlsVisible()) {
+        map.pm.addControls({
+          position: "topleft", drawMarker: false, drawCircleMarker: false, drawPolyline: false,
+          drawRectangle: false, drawCircle: false, drawText: false, cutPolygon: false, rotateMode: false,
+          drawPolygon: true, editMode: true, dragMode: true, removalMode: true,
+        });
+        // Geoman titles the buttons' boxes, not the role="button" links: name the links too.
+        for (const box of mapEl.querySelectorAll(".leaflet-pm-toolbar .button-container[title]")) {
+          const link = box.querySelector(".leaflet-buttons-control-button");
+          if (link) link.setAttribute("aria-label", box.title);
+        }
+      }
+      drawn.addTo(map);
+      drawnChanged();
+      return;
+    }
+    map.pm.disableDraw();
+    map.pm.disableGlobalEditMode();
+    map.pm.disableGlobalDragMode();
+    map.pm.disableGlobalRemovalMode();
+    if (map.pm.controlsVisible()) map.pm.removeControls();
+    drawn.remove();
+  }
+
+  $("dispatch-draw-clear").addEventListener("click", () => {
+    drawn.clearLayers();
+    drawnChanged();
+  });
 
   async function wards() {
     if (!state.wards) {
@@ -217,6 +319,8 @@
     $("dispatch-district-box").hidden = kind !== "district_code";
     $("dispatch-ward-box").hidden = kind !== "ward_number";
     $("dispatch-file-box").hidden = kind !== "area";
+    $("dispatch-draw-box").hidden = kind !== "drawn";
+    drawing(kind === "drawn");
     state.area = null;
     $("dispatch-new-error").textContent = "";
     if (kind === "district_code") {
@@ -271,6 +375,13 @@
         return;
       }
       payload.area = state.area;
+    }
+    if (kind === "drawn") {
+      payload.area = drawnGeometry();
+      if (!payload.area) {
+        text(error, t("Намалюйте на мапі хоча б один полігон."));
+        return;
+      }
     }
     $("dispatch-submit").disabled = true;
     try {
