@@ -175,8 +175,9 @@ def _click_on_map(page, lat: float, lon: float) -> None:
 
 def test_an_administrator_draws_the_area_on_the_map(portal, signed_in, screenshot, browser_log):
     """Leaflet-Geoman on the section's map: a polygon drawn by clicking its vertices (the first
-    again closes it) is counted on the form, erased, drawn again and saved; the subscription's
-    geom is that polygon."""
+    again closes it) is counted on the form (vertices, km²), erased, drawn again with two more,
+    one of which is erased by the toolbar's eraser; saved, the subscription's geom is the
+    MultiPolygon of the two drawn."""
     db = portal.db
     ((kind_id,),) = sql(db, "SELECT id FROM categories WHERE parent_id IS NULL AND is_active"
                             " ORDER BY id LIMIT 1")  # fmt: skip
@@ -193,21 +194,26 @@ def test_an_administrator_draws_the_area_on_the_map(portal, signed_in, screensho
     ring = [(lat0 - 0.03, lon0 - 0.05), (lat0 - 0.03, lon0 + 0.05), (lat0 + 0.03, lon0 + 0.04),
             (lat0 + 0.04, lon0 - 0.04)]  # fmt: skip
 
-    def draw():
-        page.get_by_title("Намалювати полігон").click()
-        for lat, lon in ring:
-            _click_on_map(page, lat, lon)
-        _click_on_map(page, *ring[0])  # the first vertex again: the polygon is closed
+    # Two more, east of it: a triangle that stays and one erased before saving.
+    triangle = [(lat0 - 0.02, lon0 + 0.12), (lat0 - 0.02, lon0 + 0.2), (lat0 + 0.03, lon0 + 0.16)]
+    erased = [(lat0 - 0.02, lon0 - 0.2), (lat0 - 0.02, lon0 - 0.12), (lat0 + 0.03, lon0 - 0.16)]
 
-    draw()
+    def draw(vertices=ring):
+        page.get_by_title("Намалювати полігон").click()
+        for lat, lon in vertices:
+            _click_on_map(page, lat, lon)
+        _click_on_map(page, *vertices[0])  # the first vertex again: the polygon is closed
+
+    def km2_drawn() -> float:
+        said = summary.inner_text().split("≈ ")[1].split(" ")[0]
+        return float(said.replace(",", ".").replace("\xa0", ""))
+
     summary = page.locator("#dispatch-draw-summary")
+    draw()
     expect(summary).to_have_attribute("data-vertices", "4")
     expect(summary).to_contain_text("полігонів: 1, вершин: 4")
     # 0.00585 square degrees at 50.45° N: 0.00585 × 71.0 km × 111.2 km ≈ 46 km².
-    km2 = float(
-        summary.inner_text().split("≈ ")[1].split(" ")[0].replace(",", ".").replace("\xa0", "")
-    )
-    assert 42 < km2 < 50, km2
+    assert 42 < km2_drawn() < 50, km2_drawn()
     page.click("#dispatch-draw-clear")
     expect(summary).to_have_text("Ще нічого не намальовано.")
     page.fill("#dispatch-recipient", POLICE)
@@ -216,19 +222,29 @@ def test_an_administrator_draws_the_area_on_the_map(portal, signed_in, screensho
         "Намалюйте на мапі хоча б один полігон."
     )
     draw()
-    expect(summary).to_have_attribute("data-vertices", "4")
+    draw(triangle)
+    draw(erased)
+    expect(summary).to_contain_text("полігонів: 3, вершин: 10")
+    page.get_by_title("Стерти полігон").click()
+    _click_on_map(page, lat0, lon0 - 0.16)  # inside the one to erase
+    expect(summary).to_contain_text("полігонів: 2, вершин: 7")
+    page.get_by_title("Стерти полігон").click()  # the mode off
+    km2 = km2_drawn()
     screenshot(page, "dispatch_drawn", full_page=True)
     page.click("#dispatch-submit")
     expect(page.locator("#dispatch-new-done")).to_contain_text("Намальована (тест)")
     expect(page.locator("#dispatch-table tbody tr", has_text="Намальована (тест)")).to_contain_text(
         "полігон"
     )
-    wkt = "POLYGON((" + ", ".join(f"{lon} {lat}" for lat, lon in [*ring, ring[0]]) + "))"
-    ((kind, hausdorff, area_km2),) = sql(
-        db, "SELECT GeometryType(geom), ST_HausdorffDistance(geom, ST_GeomFromText(%s, 4326)),"
+    wkt = "MULTIPOLYGON(" + ", ".join(
+        "((" + ", ".join(f"{lon} {lat}" for lat, lon in [*v, v[0]]) + "))" for v in (ring, triangle)
+    ) + ")"  # fmt: skip
+    ((kind, parts, hausdorff, area_km2),) = sql(
+        db, "SELECT GeometryType(geom), ST_NumGeometries(geom),"
+            " ST_HausdorffDistance(geom, ST_GeomFromText(%s, 4326)),"
             " ST_Area(geom::geography) / 1e6 FROM dispatch_subscriptions"
             " WHERE name = 'Намальована (тест)'", (wkt,),
     )  # fmt: skip
     # A click lands on a whole pixel: at zoom 10 a pixel is about 0.0014° of longitude.
-    assert kind == "MULTIPOLYGON" and hausdorff < 0.003, (kind, hausdorff)
+    assert (kind, parts) == ("MULTIPOLYGON", 2) and hausdorff < 0.003, (kind, parts, hausdorff)
     assert abs(area_km2 - km2) < 0.02 * km2, (area_km2, km2)
