@@ -362,7 +362,7 @@ def test_xlsx_has_a_frozen_header_numbers_and_dates(client, demo_url, admin, set
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(get(client, "overdue", admin)["rows"]) > 0
     for row in rows:
-        assert isinstance(row[-1], int) and row[-1] > 0
+        assert isinstance(row[-1], int) and row[-1] >= 0
         assert isinstance(row[head.index("Зареєстровано")], dt.datetime)  # a date cell
         assert isinstance(row[head.index("Строк")], dt.datetime)
     assert ws.column_dimensions["B"].width > 8
