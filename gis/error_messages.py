@@ -375,6 +375,7 @@ MESSAGES: dict[str, str] = {
         "отримано «{value}»."
     ),
     "unknown_report": N_("Звіту «{name}» немає. Можливі звіти: {allowed}."),
+    "report_parameter_not_applicable": N_("Параметр {parameter} не застосовний до звіту «{name}»."),
     "invalid_report_format": N_("Непідтримуваний формат звіту «{value}»: можливі {allowed}."),
     "invalid_date_range": N_("Початкова дата {date_from} пізніша за кінцеву {date_to}."),
     "dates_need_custom_period": N_(

@@ -493,12 +493,26 @@ REPORTS: dict[str, Report] = {
     "daily": daily,
 }
 
+# The reports each of these parameters applies to (the others apply to every report).
+APPLIES = {
+    "date_from": frozenset(REPORTS) - {"daily"},
+    "date_to": frozenset(REPORTS) - {"daily"},
+    "date": frozenset({"daily"}),
+    "by": frozenset({"districts-by-category"}),
+}
+
 
 async def build(conn, principal: Any, name: str, f: Filters, lang: str = "uk") -> dict:
     """The report `name` for `principal` under the filters; 404 for an unknown name."""
     report = REPORTS.get(name)
     if report is None:
         raise NotFound("unknown_report", name=name[:64], allowed=", ".join(REPORTS))
+    # A filter the report cannot honour is refused, not silently ignored.
+    given = {"date_from": f.date_from, "date_to": f.date_to, "date": f.day,
+             "by": None if f.by == "kind" else f.by}  # fmt: skip
+    for parameter, value in given.items():
+        if value is not None and name not in APPLIES[parameter]:
+            raise InvalidParameter("report_parameter_not_applicable", parameter, name=name)
     return await report(conn, principal, f, lang)
 
 

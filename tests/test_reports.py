@@ -414,6 +414,23 @@ def test_bad_filters_are_400_with_a_message(client, admin, params, code, uk, en)
     assert r.status_code == 400 and en in r.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("daily", {"date_from": "2026-05-01"}),
+        ("executors", {"date": "2026-05-01"}),
+        ("wards", {"by": "category"}),
+    ],
+)
+def test_a_filter_a_report_cannot_honour_is_400(client, admin, name, params):
+    r = client.get(URL + name, headers=admin, params=params)
+    assert r.status_code == 400
+    assert r.json()["code"] == "report_parameter_not_applicable"
+    assert r.json()["detail"] == f"Параметр {next(iter(params))} не застосовний до звіту «{name}»."
+    r = client.get(URL + name, headers={**admin, "Accept-Language": "en"}, params=params)
+    assert "does not apply to the report" in r.json()["detail"]
+
+
 def test_an_unknown_report_is_404_naming_the_reports(client, admin):
     r = client.get(URL + "nonsense", headers=admin)
     assert r.status_code == 404
