@@ -699,8 +699,14 @@ def test_purge_expired_applies_the_retention_periods(db_url):
     sql(db_url, "INSERT INTO login_failures (account_hash, address, failures, last_failure_at)"
                 " VALUES ('old', '192.0.2.1', 3, now() - interval '25 hours'),"
                 " ('recent', '192.0.2.1', 3, now() - interval '1 hour')")  # fmt: skip
+    # The author's delivered notification (their address and the text) goes with their data.
+    sql(db_url, "INSERT INTO notifications (appeal_id, kind, channel, recipient, subject, body,"
+                " status) VALUES (%s, 'closed', 'email', 'citizen@example.ua', 'Закрито', '…',"
+                " 'sent')", (appeal,))  # fmt: skip
     done = run(db_url, accounts.purge_expired, personal_data_retention_days=365)
-    assert done == {"sessions": 1, "tokens": 0, "login_failures": 1, "authors": 1}
+    assert done == {"sessions": 1, "tokens": 0, "login_failures": 1, "authors": 1,
+                    "notifications": 1}  # fmt: skip
+    assert sql(db_url, "SELECT count(*) FROM notifications") == [(0,)]
     assert sql(db_url, "SELECT account_hash FROM login_failures") == [("recent",)]
     (name,) = sql(db_url, "SELECT full_name FROM appeal_authors WHERE appeal_id = %s", (appeal,))[0]
     assert name == "Анонімізовано"
