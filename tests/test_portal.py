@@ -55,7 +55,13 @@ def test_every_page_extends_the_base_template_and_inlines_no_code():
     for path in pages:
         text = path.read_text()
         if path.name != "base.html":
-            assert text.startswith('{% extends "base.html" %}\n'), path.name
+            # base.html, or a shared frame (_desk.html) that extends it in turn.
+            parent = re.match(r'\{% extends "([^"]+)" %\}\n', text)
+            assert parent, path.name
+            if parent.group(1) != "base.html":
+                frame = (TEMPLATES_DIR / parent.group(1)).read_text()
+                assert parent.group(1).startswith("_"), path.name
+                assert frame.startswith('{% extends "base.html" %}\n'), parent.group(1)
             assert "<!doctype" not in text.lower() and "<head>" not in text, path.name
         assert not re.search(r"\sstyle=", text), path.name
         for tag in re.findall(r"<script\b[^>]*>", text):
