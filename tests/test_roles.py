@@ -510,7 +510,9 @@ def test_taking_an_appeal_into_work(client, demo_url):
     ev = sql(demo_url, "SELECT e.actor_user_id, e.action, e.old, e.new FROM appeal_events e"
                        " JOIN appeals a ON a.id = e.appeal_id WHERE a.number = %s"
                        " AND e.action = 'take'", (number,))  # fmt: skip
-    assert ev == [(user_id, "take", {"status": "registered"}, {"status": "in_work"})]
+    ((actor, action, old, new),) = ev
+    assert (actor, action, old["status"], new) == (
+        user_id, "take", "registered", {"status": "in_work", "result": "Прийнято в роботу"})  # fmt: skip
     again = client.post(f"/api/v1/appeals/{number}/take", headers=h)
     assert again.status_code == 409 and again.json()["code"] == "appeal_wrong_state"
     assert "in_work" in again.json()["detail"]
