@@ -482,6 +482,34 @@ async def daily(conn, principal: Any, f: Filters, lang: str) -> dict:
     return {"columns": columns, "rows": rows, "totals": None, "date": day}
 
 
+async def weekly(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per Kyiv week (from its Monday) of the appeals under the filters: received (by the week
+    of registration) and closed (by the week of closing) — the dashboard's time series."""
+    where, params = await _where(conn, principal, f)
+    local = "AT TIME ZONE 'Europe/Kyiv'"
+    data = await _fetch(
+        conn,
+        f"SELECT week, count(*) FILTER (WHERE what = 'r') AS received,"
+        f" count(*) FILTER (WHERE what = 'c') AS closed FROM ("
+        f" SELECT date_trunc('week', a.created_at {local})::date AS week, 'r' AS what"
+        f" FROM appeals a WHERE {where}"
+        f" UNION ALL SELECT date_trunc('week', a.closed_at {local})::date, 'c'"
+        f" FROM appeals a WHERE a.closed_at IS NOT NULL AND {where}"
+        f") s GROUP BY week ORDER BY week",
+        [*params, *params],
+    )
+    rows = [{"week": r["week"], "received": int(r["received"]), "closed": int(r["closed"])}
+            for r in data]  # fmt: skip
+    columns = [
+        col("week", N_("Тиждень (з понеділка)"), "date"),
+        col("received", N_("Надійшло")),
+        col("closed", N_("Закрито")),
+    ]
+    totals = _sum_totals(rows, columns, "week", lang)
+    totals["week"] = None
+    return {"columns": columns, "rows": rows, "totals": totals}
+
+
 Report = Callable[[Any, Any, Filters, str], Awaitable[dict]]
 REPORTS: dict[str, Report] = {
     "districts-by-category": districts_by_category,
@@ -491,6 +519,7 @@ REPORTS: dict[str, Report] = {
     "results": results,
     "wards": wards,
     "daily": daily,
+    "weekly": weekly,
 }
 
 # The reports each of these parameters applies to (the others apply to every report).

@@ -437,3 +437,23 @@ def test_an_unknown_report_is_404_naming_the_reports(client, admin):
     assert r.json()["code"] == "unknown_report" and "executors" in r.json()["detail"]
     r = client.get(URL + "nonsense", headers={**admin, "Accept-Language": "en"})
     assert r.json()["detail"].startswith("There is no report 'nonsense'")
+
+
+def test_weekly_series_equals_sql(client, demo_url, admin, setup):
+    """Received by the Kyiv week of registration, closed by the week of closing, of the appeals
+    under the filters; the sums are the filters' counts."""
+    local = "AT TIME ZONE 'Europe/Kyiv'"
+    for params in combos(demo_url):
+        body = get(client, "weekly", admin, **params)
+        cond, args = where(demo_url, **params)
+        received = dict(sql(demo_url, f"SELECT date_trunc('week', a.created_at {local})::date,"
+                                      f" count(*) FROM appeals a WHERE {cond} GROUP BY 1", args))  # fmt: skip
+        closed = dict(sql(demo_url, f"SELECT date_trunc('week', a.closed_at {local})::date,"
+                                    f" count(*) FROM appeals a WHERE a.closed_at IS NOT NULL"
+                                    f" AND {cond} GROUP BY 1", args))  # fmt: skip
+        got = {dt.date.fromisoformat(r["week"]): (r["received"], r["closed"]) for r in body["rows"]}
+        weeks = set(received) | set(closed)
+        assert got == {w: (received.get(w, 0), closed.get(w, 0)) for w in weeks}
+        assert all(w.weekday() == 0 for w in got)
+        assert body["totals"]["received"] == sum(received.values()) > 0
+        assert body["totals"]["closed"] == sum(closed.values())
