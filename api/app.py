@@ -36,6 +36,7 @@ from api.routers import (
     manager,
     me,
     ogc,
+    opendata,
     operator,
     portal,
     public_feed,
@@ -155,6 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dispatch.router)  # /admin/dispatch: the daily dispatch
     app.include_router(auth.router)
     app.include_router(me.router)
+    app.include_router(opendata.router)
     app.include_router(public_feed.router)  # before appeals: /appeals/public is no number
     app.include_router(operator.router)  # before appeals: /categories/search
     app.include_router(appeals.router)

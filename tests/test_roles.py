@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/cabinet/appeals"): ANYONE,  # the page; its data comes from /me/appeals
     ("GET", "/curator"): ANYONE,  # the curator's desk; its data: /api/v1/curator below
     ("GET", "/manager"): ANYONE,  # the manager's АРМ; its data: /api/v1/manager below
+    ("GET", "/dashboard"): ANYONE,  # the reports' dashboard; its data: /api/v1/reports below
     ("GET", "/admin"): ANYONE,  # the administrator's page; its data: the admin API below
     # routing by polygon: areas at a point, a routing dry run (api/routers/routing.py)
     ("GET", "/api/v1/areas"): ANYONE,
@@ -129,6 +130,9 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     # the public feed and its statistics (api/routers/public_feed.py)
     ("GET", "/api/v1/appeals/public"): ANYONE,
     ("GET", "/api/v1/appeals/public/statistics"): ANYONE,
+    # open data (api/routers/opendata.py)
+    ("GET", "/api/v1/opendata/appeals.csv"): ANYONE,
+    ("GET", "/api/v1/opendata/appeals.geojson"): ANYONE,
     # appeal intake and the public view (api/routers/appeals.py)
     ("GET", "/api/v1/categories"): ANYONE,
     # the operator's intake helpers (api/routers/operator.py)

@@ -1,0 +1,64 @@
+"""Open data (issue 14, item 3): the public appeals as Kyiv's published 1551 records.
+
+- `GET /api/v1/opendata/appeals.csv` — UTF-8 CSV with a BOM, Kyiv's field names.
+- `GET /api/v1/opendata/appeals.geojson` — a FeatureCollection, the same fields as properties.
+
+Public (no sign-in), the public feed's filters (gis/public_feed.py), period `all` by default;
+streamed from a server-side cursor (gis/opendata.py), so the whole table costs flat memory.
+No personal data, the text only with the author's consent (the view appeal_features).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from api.deps import PoolDep
+from api.policy import public
+from gis import opendata
+from gis import public_feed as feed
+
+router = APIRouter(prefix="/api/v1/opendata", tags=["open data"])
+
+CSV = "text/csv; charset=utf-8"
+GEOJSON = "application/geo+json"
+
+
+async def _query(request: Request, pool: PoolDep) -> feed.PublicQuery:
+    q = opendata.parse_query(request.query_params.multi_items())
+    async with pool.connection() as conn:
+        return await feed.resolve(conn, q)
+
+
+@router.get(
+    "/appeals.csv",
+    name="opendata_appeals_csv",
+    dependencies=[public()],
+    response_class=StreamingResponse,
+    responses={200: {"content": {CSV: {}}, "description": "The public appeals, 1551's fields"}},
+)
+async def appeals_csv(request: Request, pool: PoolDep) -> StreamingResponse:
+    q = await _query(request, pool)
+    return StreamingResponse(
+        opendata.csv_chunks(pool, q),
+        media_type=CSV,
+        headers={"Content-Disposition": 'attachment; filename="appeals.csv"'},
+    )
+
+
+@router.get(
+    "/appeals.geojson",
+    name="opendata_appeals_geojson",
+    dependencies=[public()],
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {GEOJSON: {}}, "description": "The public appeals as GeoJSON points"}
+    },
+)
+async def appeals_geojson(request: Request, pool: PoolDep) -> StreamingResponse:
+    q = await _query(request, pool)
+    return StreamingResponse(
+        opendata.geojson_chunks(pool, q),
+        media_type=GEOJSON,
+        headers={"Content-Disposition": 'attachment; filename="appeals.geojson"'},
+    )
