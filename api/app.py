@@ -157,6 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(opendata.router)
+    app.include_router(opendata.page_router)  # the page /opendata
     app.include_router(public_feed.router)  # before appeals: /appeals/public is no number
     app.include_router(operator.router)  # before appeals: /categories/search
     app.include_router(appeals.router)

@@ -133,6 +133,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     # open data (api/routers/opendata.py)
     ("GET", "/api/v1/opendata/appeals.csv"): ANYONE,
     ("GET", "/api/v1/opendata/appeals.geojson"): ANYONE,
+    ("GET", "/opendata"): ANYONE,
     # appeal intake and the public view (api/routers/appeals.py)
     ("GET", "/api/v1/categories"): ANYONE,
     # the operator's intake helpers (api/routers/operator.py)

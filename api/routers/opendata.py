@@ -6,19 +6,25 @@
 Public (no sign-in), the public feed's filters (gis/public_feed.py), period `all` by default;
 streamed from a server-side cursor (gis/opendata.py), so the whole table costs flat memory.
 No personal data, the text only with the author's consent (the view appeal_features).
+
+And the portal's page `/opendata` (webmap/templates/opendata.html): the fields, the licence,
+when the data last changed, the two downloads.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 
-from api.deps import PoolDep
+from api.deps import ConnDep, PoolDep
 from api.policy import public
+from api.routers.portal import render
+from api.urls import path_for
 from gis import opendata
 from gis import public_feed as feed
 
 router = APIRouter(prefix="/api/v1/opendata", tags=["open data"])
+page_router = APIRouter(tags=["portal"], include_in_schema=False, dependencies=[public()])
 
 CSV = "text/csv; charset=utf-8"
 GEOJSON = "application/geo+json"
@@ -62,3 +68,15 @@ async def appeals_geojson(request: Request, pool: PoolDep) -> StreamingResponse:
         media_type=GEOJSON,
         headers={"Content-Disposition": 'attachment; filename="appeals.geojson"'},
     )
+
+
+@page_router.get("/opendata", response_class=HTMLResponse, name="portal_opendata")
+async def opendata_page(request: Request, conn: ConnDep) -> HTMLResponse:
+    updated = await opendata.last_updated(conn)
+    context = {
+        "updated": updated.astimezone(feed.KYIV).strftime("%Y-%m-%d %H:%M") if updated else None,
+        "csv_url": path_for(request, "opendata_appeals_csv"),
+        "geojson_url": path_for(request, "opendata_appeals_geojson"),
+        "empty_fields": opendata.EMPTY_FIELDS,
+    }
+    return render(request, "opendata.html", context)
