@@ -29,6 +29,8 @@ SCREENS = [
     ("/curator", "curator", '#curator[data-state="ready"]'),
     ("/manager", "manager", '#manager[data-state="ready"]'),
     ("/operator", "operator", '#operator[data-state="ready"]'),
+    ("/dashboard", "manager", '#dashboard[data-state="ready"]'),
+    ("/dashboard", "deputy", '#dashboard[data-state="ready"]'),
 ]
 
 # Leaflet's own map pane is a focusable region with tiles and vector shapes; axe's rules about

@@ -176,6 +176,11 @@ def test_the_signed_in_pages_draw_under_the_policy(portal, new_context, screensh
     page.goto(portal.base + page.get_attribute("#report-html", "href"))
     page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=15_000)
     w.check("report.html")
+    # The dashboard: Chart.js's canvases and the districts' choropleth under the same policy.
+    page.goto(portal.base + "/dashboard")
+    page.wait_for_selector('#dashboard[data-state="ready"]', timeout=20_000)
+    page.wait_for_selector("#weekly-chart[aria-label]", timeout=5_000)
+    w.check("/dashboard")
 
     w = Watched(new_context())
     page = w.page

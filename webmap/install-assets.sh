@@ -18,6 +18,9 @@ cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js static
 # planners' structures): Leaflet-Geoman (free edition, MIT), its bundle and stylesheet only.
 mkdir -p static/vendor/leaflet-geoman
 cp node_modules/@geoman-io/leaflet-geoman-free/dist/{leaflet-geoman.min.js,leaflet-geoman.css} static/vendor/leaflet-geoman/
+# Charts of the dashboard (/dashboard only): Chart.js, its UMD bundle (carries @kurkle/color).
+mkdir -p static/vendor/chartjs
+cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
 # The API's own documentation page (/docs), served by the app rather than from a CDN.
 mkdir -p static/vendor/swagger-ui
 cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,favicon-32x32.png} static/vendor/swagger-ui/

@@ -16,9 +16,10 @@ from markupsafe import Markup
 from api.deps import ConnDep, SettingsDep
 from api.policy import public
 from api.urls import path_for
-from gis import author_links, notify
+from gis import author_links, notify, reports
 from gis.intake import OPERATOR_ROLES
 from gis.models import STATUS_NAMES, status_name
+from gis.texts import tr
 from layers import CORE_LAYERS, OSM_ATTRIBUTION
 from layers.registry import THEMATIC_STYLE
 from webmap import TEMPLATES_DIR, i18n
@@ -354,6 +355,31 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "cabinetUrl": path_for(request, "portal_cabinet"),
     }
     return render(request, "deputy.html", {"config": config})
+
+
+@router.get("/dashboard", response_class=HTMLResponse, name="portal_dashboard")
+async def dashboard_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The dashboard of the reports (gis/reports.py) for staff (their scope) and deputies (their
+    ward): the weekly series of received and closed, the appeals by kind, a choropleth of the
+    districts and the executors' table with its XLSX and CSV, all under the reports' filters,
+    which stay in the page's address (shareable, printable). The page holds no data:
+    dashboard.js reads /api/v1/reports/… with the session cookie."""
+    lang = page_language(request)
+    config = {
+        "meUrl": "/api/v1/me",
+        "reportUrl": "/api/v1/reports/{name}",
+        "districtsUrl": "/ogc/collections/districts/items?limit=100",
+        "categoriesUrl": "/api/v1/categories",
+        "channels": [
+            {"code": code, "name": tr(name, lang)} for code, name in reports.CHANNEL_NAMES.items()
+        ],
+        "readers": list(reports.READERS),
+        **_map_base(settings),
+        "logoutUrl": "/api/v1/auth/logout",
+        "loginUrl": path_for(request, "portal_login"),
+        "cabinetUrl": path_for(request, "portal_cabinet"),
+    }
+    return render(request, "dashboard.html", {"config": config})
 
 
 @router.get("/curator", response_class=HTMLResponse, name="portal_curator")
