@@ -149,7 +149,7 @@
     return out;
   }
 
-  const short = (label) => (label.length > 32 ? `${label.slice(0, 31)}…` : label);
+  const short = (label) => (label.length > 22 ? `${label.slice(0, 21)}…` : label);
 
   function drawWeekly(report) {
     const rows = everyWeek(report.rows);
