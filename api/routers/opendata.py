@@ -14,7 +14,7 @@ when the data last changed, the two downloads.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from api.deps import ConnDep, PoolDep
 from api.policy import public
@@ -40,7 +40,7 @@ async def _query(request: Request, pool: PoolDep) -> feed.PublicQuery:
     "/appeals.csv",
     name="opendata_appeals_csv",
     dependencies=[public()],
-    response_class=StreamingResponse,
+    response_class=Response,  # streamed (a StreamingResponse); the media types below
     responses={200: {"content": {CSV: {}}, "description": "The public appeals, 1551's fields"}},
 )
 async def appeals_csv(request: Request, pool: PoolDep) -> StreamingResponse:
@@ -56,7 +56,7 @@ async def appeals_csv(request: Request, pool: PoolDep) -> StreamingResponse:
     "/appeals.geojson",
     name="opendata_appeals_geojson",
     dependencies=[public()],
-    response_class=StreamingResponse,
+    response_class=Response,  # streamed (a StreamingResponse); the media types below
     responses={
         200: {"content": {GEOJSON: {}}, "description": "The public appeals as GeoJSON points"}
     },
