@@ -282,7 +282,8 @@ def test_the_executor_cabinet_in_english(portal, signed_in, screenshot):
     expect(page.locator("#queue-status")).to_have_text(re.compile(r"^Showing \d+"))
     expect(page.locator(".map-legend")).to_contain_text("My territory")
     expect(page.locator("#card-placeholder")).to_contain_text("Choose an appeal")
-    assert page.locator("#role-links a:visible").all_inner_texts() == ["Public map of appeals"]
+    assert page.locator("#role-links a:visible").all_inner_texts() == [
+        "Dashboard: weeks, kinds, districts, executors; XLSX", "Public map of appeals"]  # fmt: skip
 
     # A registered appeal's card: English facts and actions; take it into work.
     page.select_option("#status-filter", "registered")

@@ -74,14 +74,21 @@ def test_the_demo_citizen_sees_their_own_appeals(signed_in):
 
 # The links each role finds on /cabinet (the page every signed-in role lands on).
 ROLE_LINKS = {
-    "deputy": {"link-ward", "link-map"},
-    "operator": {"link-operator", "link-wards", "link-map"},
-    "curator": {"link-operator", "link-curator", "link-wards", "link-map"},
-    "admin": {"link-admin", "link-operator", "link-wards", "link-planner", "link-map"},
+    "deputy": {"link-ward", "link-dashboard", "link-map"},
+    "operator": {"link-operator", "link-wards", "link-dashboard", "link-map"},
+    "curator": {"link-operator", "link-curator", "link-wards", "link-dashboard", "link-map"},
+    "admin": {
+        "link-admin",
+        "link-operator",
+        "link-wards",
+        "link-planner",
+        "link-dashboard",
+        "link-map",
+    },
     "planner": {"link-planner", "link-map"},
     "citizen": {"link-my-appeals", "link-appeal-new", "link-map"},
-    "executor": {"link-map"},
-    "manager": {"link-manager", "link-map"},
+    "executor": {"link-dashboard", "link-map"},
+    "manager": {"link-manager", "link-dashboard", "link-map"},
 }
 
 
