@@ -45,10 +45,11 @@ def planner_city(portal):
         kiosks = conn.execute("SELECT count(*) FROM kiosks").fetchone()[0]
         permits = dict(
             conn.execute(
-                "SELECT CASE WHEN permit_valid_until < current_date THEN 'expired'"
-                " WHEN permit_valid_until <= current_date + 30 THEN 'expiring'"
+                "SELECT CASE WHEN permit_valid_until < kyiv.today THEN 'expired'"
+                " WHEN permit_valid_until <= kyiv.today + 30 THEN 'expiring'"
                 " WHEN permit_valid_until IS NOT NULL THEN 'valid' ELSE 'unknown' END s,"
-                " count(*) FROM kiosks GROUP BY 1"
+                " count(*) FROM kiosks,"
+                " (SELECT (now() AT TIME ZONE 'Europe/Kyiv')::date today) kyiv GROUP BY 1"
             ).fetchall()
         )
         code = conn.execute("SELECT code FROM kiosks WHERE id = 1").fetchone()[0]

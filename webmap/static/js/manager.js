@@ -217,14 +217,6 @@
     $("resolutions").dataset.rows = String(body.resolutions.length);
   }
 
-  // A moment (ISO) as its day in Kyiv, YYYY-MM-DD (a date field's value).
-  function isoDay(iso) {
-    const parts = Object.fromEntries(new Intl.DateTimeFormat("en", {
-      timeZone: "Europe/Kyiv", year: "numeric", month: "2-digit", day: "2-digit",
-    }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-    return `${parts.year}-${parts.month}-${parts.day}`;
-  }
-
   function grantLabel() {
     const until = $("ext-until").value;
     text($("ext-grant"), until ? t("Продовжити до {date}", { date: day(`${until}T12:00:00Z`) }) : t("Продовжити"));
@@ -251,7 +243,7 @@
     }[request.state];
     text($("ext-outcome"), outcome || "");
     $("extension-form").hidden = request.state !== "pending";
-    $("ext-until").value = request.requested_until ? isoDay(request.requested_until) : "";
+    $("ext-until").value = request.requested_until ? window.portal.kyivDay(request.requested_until) : "";
     $("ext-grant-reason").value = request.reason || "";
     $("ext-decline-reason").value = "";
     for (const id of ["ext-until", "ext-grant-reason", "ext-decline-reason"]) $(id).removeAttribute("aria-invalid");
@@ -274,7 +266,7 @@
     }
     const headers = { "X-CSRF-Token": csrf.get() };
     // The day asked for: the very moment asked for; another day: its noon (as the executor's).
-    const at = request.requested_until && until === isoDay(request.requested_until)
+    const at = request.requested_until && until === window.portal.kyivDay(request.requested_until)
       ? request.requested_until : `${until}T12:00:00+00:00`;
     const r = grant
       ? await postJson(fill(config.extendUrl, { number }), { until: at, reason }, headers)

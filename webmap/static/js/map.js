@@ -104,10 +104,6 @@
 
   let state = readState(new URLSearchParams(location.search));
 
-  function isoDay(date) {
-    return date.toISOString().slice(0, 10);
-  }
-
   function showState() {
     for (const radio of filtersForm.elements.type) radio.checked = radio.value === state.type;
     periodSelect.value = state.period;
@@ -128,8 +124,8 @@
     next.period = periodSelect.value;
     if (next.period === "custom") {
       if (!fromInput.value && !toInput.value) { // a sensible start: the last 30 days
-        fromInput.value = isoDay(new Date(Date.now() - 30 * 86400e3));
-        toInput.value = isoDay(new Date());
+        fromInput.value = window.portal.kyivDay(Date.now() - 30 * 86400e3);
+        toInput.value = window.portal.kyivDay();
       }
       let [from, to] = [fromInput.value, toInput.value];
       if (from && to && from > to) [from, to] = [to, from];

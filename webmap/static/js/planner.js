@@ -74,9 +74,10 @@
   }
 
   // --- permits ------------------------------------------------------------------------------
+  // Kyiv's today, as a local midnight to compare with the permits' days.
   function today() {
-    const now = new Date();
-    return new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    const [y, m, d] = window.portal.kyivDay().split("-").map(Number);
+    return new Date(y, m - 1, d);
   }
 
   function permitStatus(properties) {

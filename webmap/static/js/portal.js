@@ -225,6 +225,15 @@
     return new Date(iso).toLocaleDateString(locale, { timeZone: "Europe/Kyiv" });
   }
 
+  // A moment (a Date or ISO; now by default) as its day in Kyiv, YYYY-MM-DD: a date field's value,
+  // and the day the server's reports and permits count by, whatever the browser's own zone.
+  function kyivDay(moment) {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en", {
+      timeZone: "Europe/Kyiv", year: "numeric", month: "2-digit", day: "2-digit",
+    }).formatToParts(moment === undefined ? new Date() : new Date(moment)).map((p) => [p.type, p.value]));
+    return `${parts.year}-${parts.month}-${parts.day}`;
+  }
+
   // An appeal's category in the page's language, after its kind (unless the name starts with it).
   function categoryOf(r) {
     const name = (lang === "en" && r.category_en) || r.category;
@@ -281,6 +290,6 @@
   window.portal = {
     api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf, routingOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
-    fixVectorGridLatLng, fillUrl, day, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
+    fixVectorGridLatLng, fillUrl, day, kyivDay, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
   };
 })();
