@@ -40,22 +40,7 @@
     text(q(".author-deadline"), day(card.deadline_at));
     text(q(".author-executor"), card.executor);
     // The executor's answer (its text, its photos: public by 1551's rules).
-    const photos = (card.photos || []).filter((p) => p.kind === "answer");
-    const list = q(".author-answer-photos");
-    list.replaceChildren(...photos.map((photo, i) => {
-      const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = photo.url;
-      link.target = "_blank";
-      link.rel = "noopener";
-      const img = document.createElement("img");
-      img.src = photo.url;
-      img.alt = `${t("Фото відповіді")} ${i + 1}`;
-      link.append(img);
-      li.append(link);
-      return li;
-    }));
-    list.hidden = photos.length === 0;
+    const photos = window.portal.answerPhotos(q(".author-answer-photos"), card);
     text(q(".author-answer-text"), card.answer, "");
     q(".author-answer").hidden = !card.answer && photos.length === 0;
     $("author-card").hidden = false;

@@ -45,22 +45,7 @@
     q(".my-answer").hidden = !answer;
     q(".my-answer-text").textContent = answer || "";
     // The answer's photos, shown before the author is asked to confirm the result.
-    const photos = ((card && card.photos) || []).filter((p) => p.kind === "answer");
-    const photoList = q(".my-answer-photos");
-    photoList.replaceChildren(...photos.map((photo, i) => {
-      const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = photo.url;
-      link.target = "_blank";
-      link.rel = "noopener";
-      const img = document.createElement("img");
-      img.src = photo.url;
-      img.alt = `${t("Фото відповіді")} ${i + 1}`;
-      link.append(img);
-      li.append(link);
-      return li;
-    }));
-    photoList.hidden = photos.length === 0;
+    const photos = window.portal.answerPhotos(q(".my-answer-photos"), card);
     if (photos.length) q(".my-answer").hidden = false;
     q(".my-result").textContent = card && card.result ? t("Результат: {result}", { result: window.portal.resultOf(card) }) : "";
     const form = q(".my-decision");

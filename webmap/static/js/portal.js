@@ -287,9 +287,32 @@
     return me.body;
   }
 
+  // The executor's answer photos of a public card (kind "answer": public by 1551's rules) in
+  // `list` (a <ul>), each a link opening the photo in a new tab; the list is hidden when there
+  // are none. Returns the photos shown.
+  function answerPhotos(list, card) {
+    const photos = ((card && card.photos) || []).filter((p) => p.kind === "answer");
+    list.replaceChildren(...photos.map((photo, i) => {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = photo.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = photo.url;
+      img.alt = `${t("Фото відповіді")} ${i + 1}`;
+      link.append(img);
+      li.append(link);
+      return li;
+    }));
+    list.hidden = photos.length === 0;
+    return photos;
+  }
+
   window.portal = {
     api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf, routingOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
     fixVectorGridLatLng, fillUrl, day, kyivDay, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
+    answerPhotos,
   };
 })();
