@@ -31,6 +31,15 @@ router = APIRouter(
 )
 
 
+async def _by_link(request: Request, conn, settings, number: str, action: str) -> dict:
+    """The link's JSON body {token, …} read, and `action` (one of author_links.ACTIONS) done
+    with it as the appeal's author."""
+    body = await read_json_object(request)
+    if action == "unsubscribe":
+        return await author_links.unsubscribe_by_token(conn, number, body)
+    return await author_links.act(conn, settings, number, action, body)
+
+
 @router.post(
     "/appeals/{number}/author-confirm",
     response_model=schemas.Closing,
@@ -42,8 +51,7 @@ async def author_confirm(
     number: str, request: Request, conn: ConnDep, settings: SettingsDep
 ) -> dict:
     """The author confirms the answer by their link {token, comment?}: on_check → closed."""
-    body = await read_json_object(request)
-    return await author_links.act(conn, settings, number, "confirm", body)
+    return await _by_link(request, conn, settings, number, "confirm")
 
 
 @router.post(
@@ -57,8 +65,7 @@ async def author_reject(
     number: str, request: Request, conn: ConnDep, settings: SettingsDep
 ) -> dict:
     """The author says it was not done, by their link {token, comment}: on_check → rework."""
-    body = await read_json_object(request)
-    return await author_links.act(conn, settings, number, "reject", body)
+    return await _by_link(request, conn, settings, number, "reject")
 
 
 @router.post(
@@ -67,7 +74,8 @@ async def author_reject(
     openapi_extra=schemas.AUTHOR_UNSUBSCRIBE_BODY,
     name="appeal_author_unsubscribe",
 )
-async def author_unsubscribe(number: str, request: Request, conn: ConnDep) -> dict:
+async def author_unsubscribe(
+    number: str, request: Request, conn: ConnDep, settings: SettingsDep
+) -> dict:
     """The author stops the notifications of this appeal by their link {token}."""
-    body = await read_json_object(request)
-    return await author_links.unsubscribe_by_token(conn, number, body)
+    return await _by_link(request, conn, settings, number, "unsubscribe")
