@@ -85,6 +85,28 @@ def demo_city(
         drop_database(server_url, name)
 
 
+@pytest.fixture(scope="module")
+def demo_url(request, server_url, template_url, shared_data) -> Iterator[str]:
+    """The module's own demo city, shared by its tests: demo_city with the module's DEMO dict
+    (prefix, seed, appeals; a year ending today). A module may define its own instead."""
+    with demo_city(server_url, template_url, shared_data, now=None, **request.module.DEMO) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(request, demo_url, tmp_path_factory):
+    """The app on the module's demo city (demo_url) in a TestClient, without rate limits."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from gis.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp(request.module.DEMO["prefix"])
+    settings = Settings(database_url=demo_url, data_dir=data_dir, rate_limits_enabled=False)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
 @pytest.fixture(scope="session")
 def template_url(server_url):
     url = create_database(server_url, TEMPLATE)

@@ -14,32 +14,15 @@ import json
 
 import psycopg
 import pytest
-from conftest import demo_city
-from fastapi.testclient import TestClient
 
-from api import create_app
 from gis import opendata
-from gis.settings import Settings
 
 CSV_URL = "/api/v1/opendata/appeals.csv"
 GEOJSON_URL = "/api/v1/opendata/appeals.geojson"
 
 
-@pytest.fixture(scope="module")
-def demo_url(server_url, template_url, shared_data):
-    with demo_city(
-        server_url, template_url, shared_data, "opendata", seed=11, appeals=1500, now=None
-    ) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def client(demo_url, tmp_path_factory):
-    settings = Settings(
-        database_url=demo_url, data_dir=tmp_path_factory.mktemp("od"), rate_limits_enabled=False
-    )
-    with TestClient(create_app(settings)) as c:
-        yield c
+# The module's demo city (conftest's demo_url) and the app on it (conftest's client).
+DEMO = {"prefix": "opendata", "seed": 11, "appeals": 1500}
 
 
 def sql(url: str, query: str, params=None) -> list[tuple]:

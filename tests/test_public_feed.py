@@ -13,12 +13,8 @@ import time
 
 import psycopg
 import pytest
-from conftest import demo_city
-from fastapi.testclient import TestClient
 
-from api import create_app
 from gis import public_feed
-from gis.settings import Settings
 from layers.errors import InvalidParameter
 
 FEED = "/api/v1/appeals/public"
@@ -34,21 +30,8 @@ SECRET_TEXT = "Конфіденційний опис: у підвалі буди
 PUBLIC_TEXT = "Публічний опис: на дитячому майданчику зламано гойдалку, прошу полагодити Щхїй."
 
 
-@pytest.fixture(scope="module")
-def demo_url(server_url, template_url, shared_data):
-    with demo_city(
-        server_url, template_url, shared_data, "feed", seed=7, appeals=2000, now=None
-    ) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def client(demo_url, tmp_path_factory):
-    settings = Settings(
-        database_url=demo_url, data_dir=tmp_path_factory.mktemp("feed"), rate_limits_enabled=False
-    )
-    with TestClient(create_app(settings)) as c:
-        yield c
+# The module's demo city (conftest's demo_url) and the app on it (conftest's client).
+DEMO = {"prefix": "feed", "seed": 7, "appeals": 2000}
 
 
 def sql(url: str, query: str, params=None) -> list[tuple]:
