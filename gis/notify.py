@@ -377,7 +377,9 @@ async def deliver_one(conn, settings: Settings, notification_id: int) -> str:
                 " next_attempt_at = %s WHERE id = %s",
                 (attempts, error, clock.now() + dt.timedelta(seconds=delay), notification_id),
             )
-            # The job waits on the queue's clock (the database's, as procrastinate's fetch).
+            # The job waits on the queue's clock (the database's, as procrastinate's fetch), not
+            # gis/clock's: a job is fetched once scheduled_at <= the database's now(), so under a
+            # shifted clock clock.now() + delay would hold the retry back by the whole shift.
             cur2 = await conn.execute("SELECT now() + make_interval(secs => %s)", (delay,))
             when = (await cur2.fetchone())[0]
             await defer_in(conn, TASK, {"notification_id": notification_id}, queue=QUEUE,
