@@ -9,13 +9,16 @@ Every route states its policy as a dependency:
     async def queue(principal: Annotated[Principal, allow("executor", "manager")]): ...
 
 `allow(*roles)` answers 401 to an anonymous caller and 403 to a signed-in one whose role is
-not listed; what lies inside a role's scope (its organisation and sub-organisations, its ward)
+not listed; `allow(*roles, public_when=predicate)` also admits anyone (anonymous or of another
+role) to the requests `predicate(request)` holds true of — the public reports of
+api/routers/reports.py, where the route then serves such a caller the public scope; what lies inside a role's scope (its organisation and sub-organisations, its ward)
 is checked by the queries themselves (gis/scope.py). A test walks every route of the app and
 fails when one declares no policy, so a new endpoint cannot slip through unprotected.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -52,13 +55,19 @@ ANONYMOUS = Principal()
 
 @dataclass(frozen=True)
 class Policy:
-    """`roles` None: anyone, signed in or not."""
+    """`roles` None: anyone, signed in or not. `public_when`: the requests anyone may make
+    besides (None: none)."""
 
     roles: frozenset[str] | None
     label: str
+    public_when: Callable[[Request], bool] | None = None
 
-    def check(self, principal: Principal) -> Principal:
+    def check(self, principal: Principal, request: Request | None = None) -> Principal:
         if self.roles is None:
+            return principal
+        if principal.role in self.roles and not principal.is_anonymous:
+            return principal
+        if self.public_when is not None and request is not None and self.public_when(request):
             return principal
         if principal.is_anonymous:
             raise NotAuthenticated()
@@ -77,7 +86,7 @@ def _current_principal():
 def _policy_dependency(policy: Policy) -> Any:
     async def enforce(request: Request) -> Principal:
         principal = await _current_principal()(request)
-        return policy.check(principal)
+        return policy.check(principal, request)
 
     enforce.__policy__ = policy  # type: ignore[attr-defined]  # read by route_policy()
     return Depends(enforce)
@@ -95,11 +104,15 @@ def author_by_token() -> Any:
     return _policy_dependency(Policy(None, "the appeal's author, by the token of their link"))
 
 
-def allow(*roles: str) -> Any:
+def allow(*roles: str, public_when: Callable[[Request], bool] | None = None,
+          public_label: str = "") -> Any:  # fmt: skip
+    """These roles; with `public_when`, anyone as well for the requests it holds true of
+    (`public_label` says which, for the policy's label)."""
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
-    return _policy_dependency(Policy(frozenset(roles), ", ".join(roles)))
+    label = ", ".join(roles) + (f"; anyone: {public_label}" if public_when is not None else "")
+    return _policy_dependency(Policy(frozenset(roles), label, public_when))
 
 
 def signed_in() -> Any:

@@ -14,7 +14,7 @@ app by `ERROR_RESPONSES`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -1358,9 +1358,12 @@ class ReportColumn(Out):
 
 class Report(Out):
     """A report's table: its columns (key, titles, type), rows by those keys and the totals row
-    (None where a report has none); `date`: the day of `daily`."""
+    (None where a report has none); `date`: the day of `daily`. `scope`: what it counts —
+    "public" (the city, for anyone not a reader), "city" (the contact centre, admin),
+    "organisations" (an executor's or manager's), "ward" (a deputy's)."""
 
     name: str
+    scope: Literal["public", "city", "organisations", "ward"]
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     date: dt.date | None = None

@@ -8,7 +8,8 @@ executors) are the registers'; a kind's and a category's English name where it h
 
 Every query is limited to the caller's scope (gis/scope.appeal_scope: an executor or manager its
 organisation and sub-organisations, a deputy their ward, the contact centre and admin the city)
-and to the filters (`Filters`): the registration date in Kyiv days (inclusive), a district
+— `scope_of` names it: "organisations", "ward", "city" — and to the filters (`Filters`):
+the registration date in Kyiv days (inclusive), a district
 (KATOTTH code), a ward (number), a category (id; a kind — a category without parent — stands for
 its sub-kinds), an executor (code; with its sub-organisations) and a channel.
 
@@ -21,6 +22,12 @@ Definitions (as the desks use them):
 - returned for rework by the curator: events 'rework' with result R_REWORK_CURATOR;
 - confirmed by the author: result R_CONFIRMED; its share is of the answered appeals.
 No report names an author or carries an appeal's text or address.
+
+Public figures: the reports of PUBLIC_REPORTS are aggregates (counts per district, ward, week,
+channel, result, organisation, hexagon) and anyone may read them: a caller who is not a reader
+(anonymous, a citizen, a planner) gets them city-wide, scope "public" (`PUBLIC`). A reader (staff,
+deputy) always gets their own scope, public report or not. `overdue` lists single appeals and
+`daily` is the desks' own: readers only.
 """
 
 from __future__ import annotations
@@ -36,16 +43,24 @@ from psycopg.rows import dict_row
 
 from gis import clock
 from gis.clock import KYIV
-from gis.errors import InvalidParameter, NotFound
+from gis.errors import Forbidden, InvalidParameter, NotAuthenticated, NotFound
 from gis.lifecycle import R_CONFIRMED, R_REWORK_CURATOR
 from gis.models import CHANNELS, result_en, status_name
-from gis.scope import EXECUTOR_SUBTREE_SQL, appeal_scope
+from gis.scope import CITY_WIDE, EXECUTOR_SUBTREE_SQL, appeal_scope
 from gis.texts import N_, tr
 
 FORMATS = ("json", "csv", "xlsx")
 BY = ("kind", "category")
 # Roles that read reports (api/routers/reports.py); citizens and planners do not.
 READERS = ("operator", "curator", "executor", "manager", "deputy", "admin")
+# Aggregates anyone may read (city-wide for whoever is not a reader; see PUBLIC).
+PUBLIC_REPORTS = frozenset({
+    "districts-by-category", "districts", "wards", "weekly", "channels", "results", "executors",
+    "hexagons",
+})  # fmt: skip
+# hexagons: the hexagon's edge on the ground, metres.
+HEX_SIZE = (200, 5000)
+HEX_SIZE_DEFAULT = 1000
 
 _DUE = "coalesce(a.extended_until, a.deadline_at)"
 _ANSWERED = "coalesce(a.answered_at, a.closed_at)"
@@ -77,6 +92,28 @@ class Filters:
     channel: str | None = None
     by: str = "kind"  # districts-by-category: columns by kind or by category
     day: dt.date | None = None  # daily: the day (default: yesterday in Kyiv)
+    size: int | None = None  # hexagons: the edge in ground metres (default HEX_SIZE_DEFAULT)
+
+
+@dataclass(frozen=True)
+class PublicReader:
+    """Whoever reads the public reports without being a reader: the whole city, aggregates."""
+
+    role: None = None
+
+
+PUBLIC = PublicReader()
+
+
+def scope_of(principal: Any) -> str:
+    """What a report shows the caller: "public" (the city, for a non-reader), "city" (the
+    contact centre, admin), "organisations" (an executor's or manager's), "ward" (a deputy's)."""
+    role = getattr(principal, "role", None)
+    if isinstance(principal, PublicReader) or role not in READERS:
+        return "public"
+    if role in CITY_WIDE:
+        return "city"
+    return "ward" if role == "deputy" else "organisations"
 
 
 def col(key: str, title: str, type_: str = "integer") -> dict[str, str]:
@@ -97,7 +134,12 @@ def kyiv_day_start(day: dt.date) -> dt.datetime:
 async def _where(conn, principal: Any, f: Filters) -> tuple[str, list[Any]]:
     """The WHERE over `appeals a` for the scope and the filters; 400 for a value that names
     nothing (an unknown district, ward, category, executor or channel)."""
-    scope_sql, scope_params = appeal_scope(principal, "a")
+    scope_sql: str
+    scope_params: list[Any]
+    if isinstance(principal, PublicReader):
+        scope_sql, scope_params = "true", []
+    else:
+        scope_sql, scope_params = appeal_scope(principal, "a")
     where, params = [scope_sql], list(scope_params)
     if f.date_from and f.date_to and f.date_from > f.date_to:
         raise InvalidParameter(
@@ -402,15 +444,23 @@ async def results(conn, principal: Any, f: Filters, lang: str) -> dict:
 
 
 async def wards(conn, principal: Any, f: Filters, lang: str) -> dict:
-    """Per ward (by number, whatever its version): received, open, overdue now."""
+    """Per ward (by number, whatever its version): received, open, overdue now. Every current
+    ward of the city has its row, zero or not (the dashboard's choropleth colours them all);
+    appeals outside every ward make a row of their own when there are any."""
     where, params = await _where(conn, principal, f)
     data = await _fetch(
         conn,
-        f"SELECT w.number, min(w.name) AS name, count(*) AS received,"
+        f"WITH counts AS (SELECT w.number, min(w.name) AS name, count(*) AS received,"
         f" count(*) FILTER (WHERE a.status <> 'closed') AS open,"
         f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue"
         f" FROM appeals a LEFT JOIN wards w ON w.id = a.ward_id WHERE {where}"
-        f" GROUP BY w.number ORDER BY w.number NULLS LAST",
+        f" GROUP BY w.number)"
+        f" SELECT coalesce(cur.number, c.number) AS number, coalesce(cur.name, c.name) AS name,"
+        f" coalesce(c.received, 0) AS received, coalesce(c.open, 0) AS open,"
+        f" coalesce(c.overdue, 0) AS overdue"
+        f" FROM (SELECT number, name FROM wards WHERE valid_to IS NULL) cur"
+        f" FULL JOIN counts c ON c.number = cur.number"
+        f" ORDER BY 1 NULLS LAST",
         [clock.now(), *params],
     )
     rows = [
@@ -430,6 +480,53 @@ async def wards(conn, principal: Any, f: Filters, lang: str) -> dict:
     ]
     totals = _sum_totals(rows, columns, "name", lang)
     totals["ward"] = None
+    return {"columns": columns, "rows": rows, "totals": totals}
+
+
+async def districts(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per district (by code, whatever its version): received, open (not closed), overdue now,
+    answered on time. Every current district of the city has its row, zero or not (the
+    dashboard's choropleth); appeals outside every district make a row of their own when there
+    are any. The totals row sums the rows."""
+    where, params = await _where(conn, principal, f)
+    data = await _fetch(
+        conn,
+        f"WITH counts AS (SELECT d.code, min(d.name) AS name, min(d.name_en) AS name_en,"
+        f" count(*) AS received,"
+        f" count(*) FILTER (WHERE a.status <> 'closed') AS open,"
+        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue,"
+        f" count(*) FILTER (WHERE {_ANSWERED} <= {_DUE}) AS on_time"
+        f" FROM appeals a LEFT JOIN districts d ON d.id = a.district_id WHERE {where}"
+        f" GROUP BY d.code)"
+        f" SELECT coalesce(cur.code, c.code) AS code, coalesce(cur.name, c.name) AS name,"
+        f" coalesce(cur.name_en, c.name_en) AS name_en,"
+        f" coalesce(c.received, 0) AS received, coalesce(c.open, 0) AS open,"
+        f" coalesce(c.overdue, 0) AS overdue, coalesce(c.on_time, 0) AS on_time"
+        f" FROM (SELECT code, name, name_en FROM districts WHERE valid_to IS NULL) cur"
+        f" FULL JOIN counts c ON c.code = cur.code",
+        [clock.now(), *params],
+    )
+    rows = [
+        {
+            "district_code": r["code"],
+            "district": _name(r, lang) if r["code"] is not None else tr(NO_DISTRICT, lang),
+            "received": int(r["received"]),
+            "open": int(r["open"]),
+            "overdue": int(r["overdue"]),
+            "answered_on_time": int(r["on_time"]),
+        }
+        for r in data
+    ]
+    rows.sort(key=lambda r: (r["district_code"] is None, r["district"] or ""))
+    columns = [
+        col("district_code", N_("Код району"), "string"),
+        col("district", N_("Район"), "string"),
+        col("received", N_("Надійшло")),
+        col("open", N_("Незакриті")),
+        col("overdue", N_("Прострочено зараз")),
+        col("answered_on_time", N_("Відповідь вчасно")),
+    ]
+    totals = _sum_totals(rows, columns, "district", lang)
     return {"columns": columns, "rows": rows, "totals": totals}
 
 
@@ -513,6 +610,7 @@ async def weekly(conn, principal: Any, f: Filters, lang: str) -> dict:
 Report = Callable[[Any, Any, Filters, str], Awaitable[dict]]
 REPORTS: dict[str, Report] = {
     "districts-by-category": districts_by_category,
+    "districts": districts,
     "executors": executors,
     "overdue": overdue,
     "channels": channels,
@@ -531,8 +629,23 @@ APPLIES = {
 }
 
 
+def reader(principal: Any, name: str) -> Any:
+    """Whose scope the report `name` is read in: a reader's own; PUBLIC for anyone else, on a
+    public report; 401 (anonymous) or 403 otherwise (api/routers/reports.py's policy says the
+    same before the route runs)."""
+    if getattr(principal, "role", None) in READERS and not isinstance(principal, PublicReader):
+        return principal
+    if name in PUBLIC_REPORTS:
+        return PUBLIC
+    if principal is None or getattr(principal, "is_anonymous", False):
+        raise NotAuthenticated()
+    raise Forbidden()
+
+
 async def build(conn, principal: Any, name: str, f: Filters, lang: str = "uk") -> dict:
-    """The report `name` for `principal` under the filters; 404 for an unknown name."""
+    """The report `name` for `principal` under the filters, with its "scope" (scope_of); 404
+    for an unknown name."""
+    principal = reader(principal, name)
     report = REPORTS.get(name)
     if report is None:
         raise NotFound("unknown_report", name=name[:64], allowed=", ".join(REPORTS))
@@ -542,7 +655,7 @@ async def build(conn, principal: Any, name: str, f: Filters, lang: str = "uk") -
     for parameter, value in given.items():
         if value is not None and name not in APPLIES[parameter]:
             raise InvalidParameter("report_parameter_not_applicable", parameter, name=name)
-    return await report(conn, principal, f, lang)
+    return {**await report(conn, principal, f, lang), "scope": scope_of(principal)}
 
 
 def filename(name: str, f: Filters, ext: str, day: dt.date | None = None) -> str:

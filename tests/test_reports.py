@@ -243,12 +243,70 @@ def test_overdue_channels_results_and_wards_equal_sql(client, demo_url, admin, s
         assert {r["result"]: r["count"] for r in results["rows"]} == counts
         assert results["totals"]["count"] == sum(counts.values())
 
+        ward_rows = get(client, "wards", admin, **f)["rows"]
         by_ward = {r["ward"]: (r["received"], r["open"], r["overdue"])
-                   for r in get(client, "wards", admin, **f)["rows"]}  # fmt: skip
+                   for r in ward_rows if r["received"]}  # fmt: skip
         assert by_ward == {n: tuple(v) for n, *v in sql(demo_url,
             f"SELECT w.number, count(*), count(*) FILTER (WHERE a.status <> 'closed'),"
             f" count(*) FILTER (WHERE a.status <> 'closed' AND {DUE} < now())"
             f" FROM appeals a LEFT JOIN wards w ON w.id = a.ward_id WHERE {w} GROUP BY 1", p)}  # fmt: skip
+        # Every ward of the city has its row, zero or not (the dashboard's choropleth).
+        current = {n for (n,) in sql(demo_url, "SELECT number FROM wards WHERE valid_to IS NULL")}
+        listed = [r["ward"] for r in ward_rows if r["ward"] is not None]
+        assert sorted(listed) == listed and set(listed) == current
+
+
+def test_districts_equal_sql(client, demo_url, admin, setup):
+    """Per district: received, open, overdue now, answered on time; every district of the city
+    has its row (zero or not), the appeals outside every district theirs when there are any."""
+    sql(demo_url, "UPDATE appeals SET district_id = NULL WHERE id = ANY(%s)",
+        (setup["ids"][3::50],))  # fmt: skip
+    current = dict(sql(demo_url, "SELECT code, name FROM districts WHERE valid_to IS NULL"))
+    assert len(current) > 3
+    for f in [*combos(demo_url), {"channel": "site", "category": _commonest_kind(demo_url)}]:
+        w, p = where(demo_url, **f)
+        body = get(client, "districts", admin, **f)
+        expected = {code: tuple(v) for code, *v in sql(demo_url,
+            f"SELECT d.code, count(*), count(*) FILTER (WHERE a.status <> 'closed'),"
+            f" count(*) FILTER (WHERE a.status <> 'closed' AND {DUE} < now()),"
+            f" count(*) FILTER (WHERE {ANSWERED} <= {DUE})"
+            f" FROM appeals a LEFT JOIN districts d ON d.id = a.district_id WHERE {w}"
+            f" GROUP BY 1", p)}  # fmt: skip
+        got = {r["district_code"]: (r["received"], r["open"], r["overdue"], r["answered_on_time"])
+               for r in body["rows"]}  # fmt: skip
+        assert {k: v for k, v in got.items() if v[0]} == expected and expected, f
+        assert set(current) <= set(got) and set(got) - set(current) <= {None}
+        assert (None in got) == (None in expected)
+        assert all(got[code] == (0, 0, 0, 0) for code in set(current) - set(expected))
+        assert {r["district"] for r in body["rows"] if r["district_code"]} == set(current.values())
+        if None in got:
+            assert body["rows"][-1]["district"] == "Поза районами"
+        assert [c["key"] for c in body["columns"]] == [
+            "district_code",
+            "district",
+            "received",
+            "open",
+            "overdue",
+            "answered_on_time",
+        ]
+        for key in ("received", "open", "overdue", "answered_on_time"):
+            assert body["totals"][key] == sum(v[["received", "open", "overdue",
+                                                 "answered_on_time"].index(key)]
+                                              for v in expected.values())  # fmt: skip
+        assert body["totals"]["district"] == "Усього"
+    en = get(client, "districts", {**admin, "Accept-Language": "en"})
+    names_en = dict(sql(demo_url, "SELECT code, coalesce(name_en, name) FROM districts"
+                                  " WHERE valid_to IS NULL"))  # fmt: skip
+    assert {r["district_code"]: r["district"] for r in en["rows"] if r["district_code"]} == names_en
+    assert (
+        en["rows"][-1]["district"] == "Outside the districts"
+        and en["totals"]["district"] == "Total"
+    )
+
+
+def _commonest_kind(demo_url) -> int:
+    return sql(demo_url, "SELECT coalesce(c.parent_id, c.id) FROM appeals a JOIN categories c"
+                         " ON c.id = a.category_id GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]  # fmt: skip
 
 
 def test_daily_summary_equals_sql(client, demo_url, admin, setup):
@@ -269,6 +327,7 @@ def test_daily_summary_equals_sql(client, demo_url, admin, setup):
                             f" AND {DUE} < {end} AND (a.closed_at IS NULL OR a.closed_at >= {end})",
                   (day, day, day))[0][0]  # fmt: skip
     assert (got["closed"], got["overdue"]) == (closed, overdue)
+
     # By default: yesterday in Kyiv.
     def yesterday() -> str:
         return (dt.datetime.now(KYIV).date() - dt.timedelta(days=1)).isoformat()
@@ -310,7 +369,7 @@ def test_a_deputy_sees_only_their_ward(client, demo_url, admin, setup):
     ward = sql(demo_url, "SELECT w.number FROM appeals a JOIN wards w ON w.id = a.ward_id"
                          " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")[0][0]  # fmt: skip
     headers = token(demo_url, "deputy", ward_number=ward)
-    rows = get(client, "wards", headers)["rows"]
+    rows = [r for r in get(client, "wards", headers)["rows"] if r["received"]]
     count = sql(demo_url, "SELECT count(*) FROM appeals a JOIN wards w ON w.id = a.ward_id"
                           " WHERE w.number = %s", (ward,))[0][0]  # fmt: skip
     assert [(r["ward"], r["received"]) for r in rows] == [(ward, count)]
@@ -318,16 +377,86 @@ def test_a_deputy_sees_only_their_ward(client, demo_url, admin, setup):
     assert get(client, "channels", headers)["totals"]["received"] == count
     city = get(client, "channels", admin)["totals"]["received"]
     assert city == sql(demo_url, "SELECT count(*) FROM appeals")[0][0] > count
-    assert get(client, "wards", admin, ward=ward)["rows"][0]["received"] == count
+    by_ward = {r["ward"]: r["received"] for r in get(client, "wards", admin, ward=ward)["rows"]}
+    assert by_ward[ward] == count and sum(by_ward.values()) == count
 
 
 def test_who_may_read_reports(client, demo_url):
-    assert client.get(URL + "executors").status_code == 401
-    for role in ("citizen", "planner"):
-        r = client.get(URL + "executors", headers=token(demo_url, role))
-        assert r.status_code == 403, role
+    """The aggregates are public, city-wide for whoever is not a reader; the list of overdue
+    appeals and the day's summary are the readers' alone."""
+    for name in ("overdue", "daily"):
+        r = client.get(URL + name)
+        assert r.status_code == 401 and r.json()["code"] == "not_authenticated", name
+        for role in ("citizen", "planner"):
+            r = client.get(URL + name, headers=token(demo_url, role))
+            assert r.status_code == 403 and r.json()["code"] == "forbidden", (name, role)
     for role in ("operator", "curator"):
-        assert client.get(URL + "wards", headers=token(demo_url, role)).status_code == 200
+        body = get(client, "wards", token(demo_url, role))
+        assert body["scope"] == "city"
+    # An unknown report is still refused to a non-reader (it is no public report).
+    assert client.get(URL + "nonsense").status_code == 401
+
+
+def test_public_reports_are_city_wide_for_anyone(client, demo_url, admin, setup):
+    from gis.reports import PUBLIC_REPORTS
+
+    assert PUBLIC_REPORTS == {"districts-by-category", "districts", "wards", "weekly", "channels",
+                              "results", "executors", "hexagons"}  # fmt: skip
+    citizen, planner = token(demo_url, "citizen"), token(demo_url, "planner")
+    total = sql(demo_url, "SELECT count(*) FROM appeals")[0][0]
+    key = {"districts-by-category": "total", "districts": "received", "wards": "received",
+           "weekly": "received", "channels": "received", "results": "count",
+           "executors": "received"}  # fmt: skip
+    for name, column in key.items():
+        city = get(client, name, admin)
+        assert city["scope"] == "city" and city["totals"][column] == total, name
+        for headers in ({}, citizen, planner):
+            body = get(client, name, headers)
+            assert body["scope"] == "public", name
+            assert body["rows"] == city["rows"] and body["totals"] == city["totals"], name
+    # A reader keeps their own scope on a public report: a deputy their ward.
+    ward = sql(demo_url, "SELECT w.number FROM appeals a JOIN wards w ON w.id = a.ward_id"
+                         " GROUP BY 1 ORDER BY count(*) LIMIT 1")[0][0]  # fmt: skip
+    body = get(client, "districts", token(demo_url, "deputy", ward_number=ward))
+    assert body["scope"] == "ward" and 0 < body["totals"]["received"] < total
+    executor_id = sql(demo_url, "SELECT executor_id FROM appeals WHERE executor_id IS NOT NULL"
+                                " GROUP BY 1 ORDER BY count(*) LIMIT 1")[0][0]  # fmt: skip
+    body = get(client, "channels", token(demo_url, "executor", executor_id=executor_id))
+    assert body["scope"] == "organisations" and 0 < body["totals"]["received"] < total
+
+
+def test_public_answers_are_cached_scoped_ones_not(client, demo_url, admin, setup):
+    for params in ({}, {"format": "csv"}, {"format": "xlsx"}):
+        r = client.get(URL + "districts", params=params)
+        assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=300"
+        assert "Authorization" in r.headers["vary"] and "Accept-Language" in r.headers["vary"]
+        r = client.get(URL + "districts", params=params, headers=admin)
+        assert r.status_code == 200 and r.headers["cache-control"] == "private, no-store"
+    citizen = token(demo_url, "citizen")
+    r = client.get(URL + "weekly", headers=citizen)
+    assert r.headers["cache-control"] == "public, max-age=300"
+    r = client.get(URL + "daily", headers=admin)
+    assert r.headers["cache-control"] == "private, no-store"
+
+
+def test_public_reports_carry_no_personal_data(client, demo_url, setup):
+    """No author's name, e-mail, phone or address, no appeal's text or address, no appeal's
+    number in any public report, in any format."""
+    secrets = set()
+    for row in sql(demo_url, "SELECT au.full_name, au.email, au.phone, au.postal_address,"
+                             " a.text, a.address, a.number FROM appeals a"
+                             " LEFT JOIN appeal_authors au ON au.appeal_id = a.id"):  # fmt: skip
+        secrets |= {v for v in row if v and len(v) >= 8}
+    assert len(secrets) > 500
+    from gis.reports import PUBLIC_REPORTS, REPORTS
+
+    for name in sorted(PUBLIC_REPORTS & set(REPORTS)):
+        for fmt in ("json", "csv"):
+            r = client.get(URL + name, params={"format": fmt})
+            assert r.status_code == 200, (name, r.text)
+            text = r.content.decode("utf-8-sig")
+            leaked = [s for s in secrets if s in text]
+            assert not leaked, (name, fmt, leaked[:3])
 
 
 # --- formats -----------------------------------------------------------------------------------

@@ -170,7 +170,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/wards/{number}/statistics"): WARD_READERS,
     ("GET", "/api/v1/wards/{number}/report.html"): WARD_READERS,
     ("GET", "/api/v1/wards/{number}/report.pdf"): WARD_READERS,
-    # the reports (api/routers/reports.py): each role within its scope (tests/test_reports.py)
+    # the reports (api/routers/reports.py): each role within its scope (tests/test_reports.py);
+    # the public reports (aggregates) anyone, city-wide: test_the_public_reports below
     ("GET", "/api/v1/reports/{name}"): STAFF_QUEUE,
 }
 
@@ -333,6 +334,25 @@ def test_every_route_for_every_role_and_anonymous(client, demo_url):
                 assert r.json()["code"] == ("not_authenticated" if role is None else "forbidden")
                 refused.append(where)
     assert refused and allowed
+
+
+def test_the_public_reports_for_every_role_and_anonymous(client, demo_url):
+    """The reports' route admits anyone to the public reports (aggregates; a non-reader gets
+    them city-wide) and only its roles to the others (overdue, daily)."""
+    from gis.reports import PUBLIC_REPORTS, REPORTS
+
+    assert {"overdue", "daily"} <= set(REPORTS) - PUBLIC_REPORTS
+    for role in (None, *ROLES):
+        headers = {} if role is None else auth(token_for(demo_url, new_user(demo_url, role)))
+        for name in sorted(REPORTS):
+            r = client.get(f"/api/v1/reports/{name}", headers=headers)
+            where = f"{name} as {role or 'anonymous'}: {r.status_code} {r.text[:200]}"
+            if role in STAFF_QUEUE:
+                assert r.status_code == 200 and r.json()["scope"] != "public", where
+            elif name in PUBLIC_REPORTS:
+                assert r.status_code == 200 and r.json()["scope"] == "public", where
+            else:
+                assert r.status_code == (401 if role is None else 403), where
 
 
 # --- scopes ----------------------------------------------------------------------------------

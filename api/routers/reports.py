@@ -4,7 +4,12 @@ date_from, date_to (Kyiv days, inclusive, by registration), district (KATOTTH co
 sub-organisations), channel; `by=kind|category` for districts-by-category, `date` for daily.
 
 Scoped by role (gis/scope.py): an executor or manager its organisations, a deputy their ward,
-the contact centre (operator, curator) and admin the city; citizens and planners are refused.
+the contact centre (operator, curator) and admin the city. The public reports
+(gis/reports.PUBLIC_REPORTS: aggregates) anyone else may read too — anonymous, citizens,
+planners — city-wide, cached for five minutes (`Cache-Control: public, max-age=300`); the
+others (overdue, daily) are the readers' alone: 401 anonymous, 403 another role. Answers in a
+reader's scope are `private, no-store`. The JSON says which: "scope" public, city,
+organisations or ward.
 Titles in the request's language (Accept-Language); CSV in UTF-8 with a BOM, XLSX with a frozen
 header row. This module only reads the values and renders; the SQL is gis/reports.py's.
 """
@@ -28,7 +33,17 @@ from gis.values import ID, check_string, parse_date, parse_int
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
-Reader = Annotated[Principal, allow(*reports.READERS)]
+
+def _public_report(request: Request) -> bool:
+    return request.path_params.get("name") in reports.PUBLIC_REPORTS
+
+
+Reader = Annotated[
+    Principal,
+    allow(*reports.READERS, public_when=_public_report, public_label="the public reports"),
+]
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, no-store"
 Text = str | None
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -77,6 +92,7 @@ async def report(
     principal: Reader,
     conn: ConnDep,
     request: Request,
+    response: Response,
     format: Annotated[Text, Query(description="json (default), csv or xlsx")] = None,  # noqa: A002
     date_from: Annotated[
         Text, Query(description="registered on or after (YYYY-MM-DD, Kyiv)")
@@ -92,7 +108,8 @@ async def report(
     by: Annotated[Text, Query(description="districts-by-category: kind or category")] = None,
     date: Annotated[Text, Query(description="daily: the day (default: yesterday, Kyiv)")] = None,
 ) -> Response | dict:
-    """One report for the caller's scope: {name, date_from, date_to, columns, rows, totals}."""
+    """One report for the caller's scope: {name, scope, date_from, date_to, columns, rows,
+    totals}."""
     fmt = format or "json"
     if fmt not in reports.FORMATS:
         raise InvalidParameter("invalid_report_format", "format", value=fmt[:64],
@@ -101,9 +118,17 @@ async def report(
     lang = preferred_language(request.headers.get("accept-language"))
     table = await reports.build(conn, principal, name, f, lang)
     day = table.pop("date", None)
+    headers = {
+        "Cache-Control": PUBLIC_CACHE if table["scope"] == "public" else PRIVATE_CACHE,
+        "Content-Language": lang,
+        # A shared cache keeps the public answer apart from a signed-in reader's own.
+        "Vary": "Accept-Language, Authorization, Cookie",
+    }
     if fmt == "json":
+        response.headers.update(headers)
         return {"name": name, "date_from": f.date_from, "date_to": f.date_to, "date": day,
                 "language": lang, **table}  # fmt: skip
+    scope = table.pop("scope")
     if fmt == "csv":
         body = reports.to_csv(table, lang)
     else:
@@ -113,8 +138,7 @@ async def report(
         media_type=MEDIA[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{reports.filename(name, f, fmt, day)}"',
-            "Cache-Control": "private, no-store",
-            "Content-Language": lang,
-            "Vary": "Accept-Language",
+            **headers,
+            "X-Report-Scope": scope,
         },
     )
