@@ -1364,6 +1364,7 @@ class Report(Out):
 
     name: str
     scope: Literal["public", "city", "organisations", "ward"]
+    size: int | None = None  # hexagons: the hexagon's edge in ground metres
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     date: dt.date | None = None

@@ -377,6 +377,13 @@ MESSAGES: dict[str, str] = {
     "unknown_report": N_("Звіту «{name}» немає. Можливі звіти: {allowed}."),
     "report_parameter_not_applicable": N_("Параметр {parameter} не застосовний до звіту «{name}»."),
     "invalid_report_format": N_("Непідтримуваний формат звіту «{value}»: можливі {allowed}."),
+    "report_format_not_applicable": N_(
+        "Формат {value} є лише у звіту hexagons; звіт «{name}» можна отримати як {allowed}."
+    ),
+    "invalid_hexagon_size": N_(
+        "Параметр size — ребро шестикутника в метрах на місцевості — має бути цілим числом "
+        "від {min} до {max}; отримано «{value}»."
+    ),
     "invalid_date_range": N_("Початкова дата {date_from} пізніша за кінцеву {date_to}."),
     "dates_need_custom_period": N_(
         "Дати date_from і date_to задають власний період: вкажіть period=custom або не "

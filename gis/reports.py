@@ -35,6 +35,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,7 +51,9 @@ from gis.models import CHANNELS, result_en, status_name
 from gis.scope import CITY_WIDE, EXECUTOR_SUBTREE_SQL, appeal_scope
 from gis.texts import N_, tr
 
-FORMATS = ("json", "csv", "xlsx")
+FORMATS = ("json", "csv", "xlsx", "geojson")
+# The reports that also come as GeoJSON (format=geojson): their rows are places.
+GEOJSON_REPORTS = frozenset({"hexagons"})
 BY = ("kind", "category")
 # Roles that read reports (api/routers/reports.py); citizens and planners do not.
 READERS = ("operator", "curator", "executor", "manager", "deputy", "admin")
@@ -607,6 +611,111 @@ async def weekly(conn, principal: Any, f: Filters, lang: str) -> dict:
     return {"columns": columns, "rows": rows, "totals": totals}
 
 
+# --- hexagons ----------------------------------------------------------------------------------
+
+
+def hex_cell_sql(edge: float, source: str, carry: str = "") -> str:
+    """A query of (i, j, <carry>): for each row of `source` — a query with columns x, y (EPSG:3857
+    metres) and `carry` — the indexes of PostGIS's hexagon ST_Hexagon(edge, i, j) holding the
+    point, by arithmetic alone (no grid is generated nor joined).
+
+    PostGIS's lattice (origin 0 0, flat-topped hexagons): the centre of (i, j) is
+    (1.5·edge·i, √3·edge·(j + ½·(|i| mod 2))). That is the axial layout with q = i and
+    r = j − (i − |i| mod 2)/2; a point's fractional axial coordinates are q = ⅔x/edge,
+    r = (−⅓x + y/√3)/edge, rounded to the nearest hexagon in cube coordinates (q, r, s = −q−r:
+    round each, then fix the one that moved most). A point on an edge between two hexagons
+    belongs to either (ST_Intersects holds for both)."""
+    a, b, c = 2 / (3 * edge), -1 / (3 * edge), 1 / (math.sqrt(3) * edge)
+    k = f", {carry}" if carry else ""
+    return (
+        f"SELECT q AS i, r + (q - mod(abs(q), 2)) / 2 AS j{k} FROM ("
+        f"SELECT (CASE WHEN dq > dr AND dq > ds THEN -rr - rs ELSE rq END)::bigint AS q,"
+        f" (CASE WHEN dq > dr AND dq > ds THEN rr WHEN ds > dr THEN rr ELSE -rq - rs END)::bigint"
+        f" AS r{k} FROM ("
+        f"SELECT rq, rr, rs, abs(rq - fq) AS dq, abs(rr - fr) AS dr, abs(rs + fq + fr) AS ds{k}"
+        f" FROM (SELECT round(fq) AS rq, round(fr) AS rr, round(-fq - fr) AS rs, fq, fr{k} FROM ("
+        f"SELECT x * {a!r}::float8 AS fq, x * {b!r}::float8 + y * {c!r}::float8 AS fr{k}"
+        f" FROM ({source}) src) s1) s2) s3) s4"
+    )
+
+
+async def city_latitude(conn) -> float:
+    """The latitude of the city's centre (the middle of its extent: the current hromadas, else
+    the districts; 0 when there is neither)."""
+    rows = await _fetch(
+        conn,
+        "SELECT coalesce("
+        " (SELECT (ST_YMin(e) + ST_YMax(e)) / 2 FROM (SELECT ST_Extent(geom) AS e FROM hromadas"
+        "  WHERE valid_to IS NULL) h),"
+        " (SELECT (ST_YMin(e) + ST_YMax(e)) / 2 FROM (SELECT ST_Extent(geom) AS e FROM districts"
+        "  WHERE valid_to IS NULL) d), 0) AS lat",
+        [],
+    )
+    return max(-80.0, min(80.0, float(rows[0]["lat"])))
+
+
+def hex_edge(size: int, latitude: float) -> float:
+    """The edge in EPSG:3857 units of a hexagon whose edge is about `size` metres on the ground
+    at `latitude` (Web Mercator stretches distances by 1/cos(latitude))."""
+    return size / math.cos(math.radians(latitude))
+
+
+async def hexagons(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """A hexagon density grid of the located appeals under the filters: per non-empty hexagon,
+    received, open (not closed), overdue now. The hexagons are PostGIS's (ST_Hexagon, in
+    EPSG:3857), their edge `size` metres on the ground at the city's centre (f.size, default
+    HEX_SIZE_DEFAULT): size / cos(latitude of the centre) in Web Mercator. Each appeal's hexagon
+    is computed from its coordinates (hex_cell_sql), the counts grouped by (i, j), and only the
+    non-empty hexagons are built. `hex` is "i:j", lon/lat the hexagon's centre (WGS 84)."""
+    size = f.size or HEX_SIZE_DEFAULT
+    edge = hex_edge(size, await city_latitude(conn))
+    where, params = await _where(conn, principal, f)
+    source = (
+        f"SELECT ST_X(a.geom_3857) AS x, ST_Y(a.geom_3857) AS y, a.status <> 'closed' AS open,"
+        f" (a.status <> 'closed' AND {_DUE} < %s) AS overdue"
+        f" FROM appeals a WHERE a.geom_3857 IS NOT NULL AND {where}"
+    )
+    e = f"{edge!r}::float8"
+    data = await _fetch(
+        conn,
+        f"SELECT g.i, g.j, g.received, g.open, g.overdue, ST_X(c.pt) AS lon, ST_Y(c.pt) AS lat,"
+        f" ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_Hexagon({e}, g.i::int, g.j::int), 3857),"
+        f" 4326), 6) AS polygon"
+        f" FROM (SELECT i, j, count(*) AS received, count(*) FILTER (WHERE open) AS open,"
+        f"  count(*) FILTER (WHERE overdue) AS overdue"
+        f"  FROM ({hex_cell_sql(edge, source, 'open, overdue')}) cells GROUP BY i, j) g"
+        f" CROSS JOIN LATERAL (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(1.5 * {e} * g.i,"
+        f"  sqrt(3) * {e} * (g.j + 0.5 * mod(abs(g.i), 2))::float8), 3857), 4326) AS pt) c"
+        f" ORDER BY g.i, g.j",
+        [clock.now(), *params],
+    )
+    rows = [
+        {
+            "hex": f"{r['i']}:{r['j']}",
+            "lon": round(float(r["lon"]), 6),
+            "lat": round(float(r["lat"]), 6),
+            **{k: int(r[k]) for k in ("received", "open", "overdue")},
+        }
+        for r in data
+    ]
+    columns = [
+        col("hex", N_("Шестикутник (i:j)"), "string"),
+        col("lon", N_("Довгота центру"), "number"),
+        col("lat", N_("Широта центру"), "number"),
+        col("received", N_("Надійшло")),
+        col("open", N_("Незакриті")),
+        col("overdue", N_("Прострочено зараз")),
+    ]
+    totals = _sum_totals(rows, columns, "hex", lang)
+    return {
+        "columns": columns,
+        "rows": rows,
+        "totals": totals,
+        "size": size,
+        "geometries": [json.loads(r["polygon"]) for r in data],
+    }
+
+
 Report = Callable[[Any, Any, Filters, str], Awaitable[dict]]
 REPORTS: dict[str, Report] = {
     "districts-by-category": districts_by_category,
@@ -618,6 +727,7 @@ REPORTS: dict[str, Report] = {
     "wards": wards,
     "daily": daily,
     "weekly": weekly,
+    "hexagons": hexagons,
 }
 
 # The reports each of these parameters applies to (the others apply to every report).
@@ -626,6 +736,7 @@ APPLIES = {
     "date_to": frozenset(REPORTS) - {"daily"},
     "date": frozenset({"daily"}),
     "by": frozenset({"districts-by-category"}),
+    "size": frozenset({"hexagons"}),
 }
 
 
@@ -651,7 +762,7 @@ async def build(conn, principal: Any, name: str, f: Filters, lang: str = "uk") -
         raise NotFound("unknown_report", name=name[:64], allowed=", ".join(REPORTS))
     # A filter the report cannot honour is refused, not silently ignored.
     given = {"date_from": f.date_from, "date_to": f.date_to, "date": f.day,
-             "by": None if f.by == "kind" else f.by}  # fmt: skip
+             "by": None if f.by == "kind" else f.by, "size": f.size}  # fmt: skip
     for parameter, value in given.items():
         if value is not None and name not in APPLIES[parameter]:
             raise InvalidParameter("report_parameter_not_applicable", parameter, name=name)
@@ -669,6 +780,18 @@ def filename(name: str, f: Filters, ext: str, day: dt.date | None = None) -> str
 
 
 # --- rendering ---------------------------------------------------------------------------------
+
+
+def to_geojson(table: dict) -> bytes:
+    """The hexagons as a GeoJSON FeatureCollection: WGS 84 polygons with their row's values as
+    properties, and the hexagons' edge in ground metres as `size`."""
+    features = [
+        {"type": "Feature", "id": row["hex"], "geometry": geometry, "properties": row}
+        for row, geometry in zip(table["rows"], table["geometries"], strict=True)
+    ]
+    body = {"type": "FeatureCollection", "size": table["size"], "scope": table.get("scope"),
+            "features": features}  # fmt: skip
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _title(column: dict, lang: str) -> str:

@@ -10,6 +10,8 @@ import csv
 import datetime as dt
 import io
 import itertools
+import json
+import math
 import statistics
 import zoneinfo
 
@@ -448,9 +450,9 @@ def test_public_reports_carry_no_personal_data(client, demo_url, setup):
                              " LEFT JOIN appeal_authors au ON au.appeal_id = a.id"):  # fmt: skip
         secrets |= {v for v in row if v and len(v) >= 8}
     assert len(secrets) > 500
-    from gis.reports import PUBLIC_REPORTS, REPORTS
+    from gis.reports import PUBLIC_REPORTS
 
-    for name in sorted(PUBLIC_REPORTS & set(REPORTS)):
+    for name in sorted(PUBLIC_REPORTS):
         for fmt in ("json", "csv"):
             r = client.get(URL + name, params={"format": fmt})
             assert r.status_code == 200, (name, r.text)
@@ -590,3 +592,166 @@ def test_weekly_series_equals_sql(client, demo_url, admin, setup):
         assert all(w.weekday() == 0 for w in got)
         assert body["totals"]["received"] == sum(received.values()) > 0
         assert body["totals"]["closed"] == sum(closed.values())
+
+
+# --- hexagons ----------------------------------------------------------------------------------
+
+
+def edge(demo_url, size: int) -> float:
+    """The hexagon's edge in EPSG:3857 for `size` ground metres at the city's centre."""
+    lat = sql(demo_url, "SELECT (ST_YMin(e) + ST_YMax(e)) / 2 FROM (SELECT ST_Extent(geom) AS e"
+                        " FROM hromadas WHERE valid_to IS NULL) h")[0][0]  # fmt: skip
+    assert 44 < lat < 53  # the demo city is Kyiv
+    return size / math.cos(math.radians(lat))
+
+
+def grid_counts(demo_url, size: int, w: str, p: list) -> dict[str, tuple[int, int, int]]:
+    """Per hexagon "i:j" of PostGIS's ST_HexagonGrid over the located appeals: received, open,
+    overdue now — the grid generated and joined, the way the report avoids."""
+    e = edge(demo_url, size)
+    return {f"{i}:{j}": (n, o, d) for i, j, n, o, d in sql(demo_url,
+        f"SELECT h.i, h.j, count(*), count(*) FILTER (WHERE a.status <> 'closed'),"
+        f" count(*) FILTER (WHERE a.status <> 'closed' AND {DUE} < now())"
+        f" FROM appeals a JOIN ST_HexagonGrid(%s, ST_SetSRID((SELECT ST_Extent(geom_3857)"
+        f"  FROM appeals)::geometry, 3857)) h ON ST_Intersects(h.geom, a.geom_3857)"
+        f" WHERE {w} GROUP BY 1, 2", [e, *p])}  # fmt: skip
+
+
+def test_the_hexagon_index_arithmetic_is_postgis_lattice(demo_url, setup):
+    """The (i, j) computed from a point's coordinates is the ST_Hexagon holding it: for every
+    appeal of the demo city and a dense lattice of points around it (vertices and edges of the
+    hexagons included), at several sizes, and the per-hexagon counts equal those of a direct
+    ST_HexagonGrid join."""
+    from gis.reports import hex_cell_sql
+
+    appeals = "SELECT ST_X(geom_3857) AS x, ST_Y(geom_3857) AS y FROM appeals"
+    for size in (200, 733, 1000, 5000):
+        e = edge(demo_url, size)
+        box = sql(demo_url, "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM"
+                            " (SELECT ST_Extent(geom_3857) AS b FROM appeals) s")[0]  # fmt: skip
+        step = e / 7.3  # not a divisor of the lattice: points fall everywhere in the hexagons
+        lattice = (f"SELECT {box[0]} + gx * {step} AS x, {box[1]} + gy * {step} AS y"
+                   f" FROM generate_series(0, 120) gx, generate_series(0, 120) gy")  # fmt: skip
+        # Points exactly on the vertices and on the middle of the edges of some hexagons.
+        corners = (f"SELECT ST_X(v.geom) AS x, ST_Y(v.geom) AS y FROM"
+                   f" generate_series(-3, 3) ci, generate_series(-3, 3) cj,"
+                   f" ST_DumpPoints(ST_Hexagon({e}, 1900 + ci, 5600 + cj)) v")  # fmt: skip
+        for source, least in ((appeals, 700), (lattice, 14000), (corners, 300)):
+            n, bad = sql(demo_url,
+                f"SELECT count(*), count(*) FILTER (WHERE NOT ST_Intersects("
+                f" ST_Hexagon({e}, i::int, j::int), ST_MakePoint(x, y)))"
+                f" FROM ({hex_cell_sql(e, source, 'x, y')}) t", None)[0]  # fmt: skip
+            assert n >= least and bad == 0, (size, source[:40], bad)
+        mine = {f"{i}:{j}": n for i, j, n in sql(demo_url,
+            f"SELECT i, j, count(*) FROM ({hex_cell_sql(e, appeals + ' WHERE geom_3857 IS NOT NULL')})"
+            f" t GROUP BY 1, 2")}  # fmt: skip
+        assert mine == {k: v[0] for k, v in grid_counts(demo_url, size, "true", []).items()}
+
+
+def test_hexagons_equal_sql(client, demo_url, admin, setup):
+    for size, f in ((None, {}), (200, combos(demo_url)[1]), (2500, combos(demo_url)[2]),
+                    (1000, {"category": _commonest_kind(demo_url)})):  # fmt: skip
+        w, p = where(demo_url, **f)
+        params = {**f, **({"size": size} if size else {})}
+        body = get(client, "hexagons", admin, **params)
+        assert body["size"] == (size or 1000) and body["scope"] == "city"
+        got = {r["hex"]: (r["received"], r["open"], r["overdue"]) for r in body["rows"]}
+        assert got == grid_counts(demo_url, size or 1000, w, p) and got
+        assert all(r["received"] > 0 for r in body["rows"])
+        located = sql(demo_url, f"SELECT count(*) FROM appeals a WHERE a.geom_3857 IS NOT NULL"
+                                f" AND {w}", p)[0][0]  # fmt: skip
+        assert body["totals"]["received"] == located == sum(v[0] for v in got.values())
+        # The centres: the hexagons' own, in WGS 84.
+        e = edge(demo_url, size or 1000)
+        for r in body["rows"][:20]:
+            i, j = map(int, r["hex"].split(":"))
+            lon, lat = sql(demo_url, "SELECT ST_X(c), ST_Y(c) FROM ST_Transform(ST_SetSRID("
+                                     "ST_Centroid(ST_Hexagon(%s, %s, %s)), 3857), 4326) c",
+                           (e, i, j))[0]  # fmt: skip
+            assert (r["lon"], r["lat"]) == (round(lon, 6), round(lat, 6))
+    types = {c["key"]: c["type"] for c in body["columns"]}
+    assert types == {"hex": "string", "lon": "number", "lat": "number", "received": "integer",
+                     "open": "integer", "overdue": "integer"}  # fmt: skip
+    # A scope: an executor's hexagons count its organisations' appeals only.
+    executor_id = sql(demo_url, "SELECT executor_id FROM appeals WHERE executor_id IS NOT NULL"
+                                " AND geom_3857 IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC"
+                                " LIMIT 1")[0][0]  # fmt: skip
+    body = get(client, "hexagons", token(demo_url, "executor", executor_id=executor_id))
+    tree = [r[0] for r in sql(demo_url, "WITH RECURSIVE t(id) AS (SELECT %s::int UNION SELECT"
+                                        " e.id FROM executors e JOIN t ON e.parent_id = t.id)"
+                                        " SELECT id FROM t", (executor_id,))]  # fmt: skip
+    w = "a.executor_id = ANY(%s)"
+    assert body["scope"] == "organisations"
+    assert {r["hex"]: (r["received"], r["open"], r["overdue"]) for r in body["rows"]} == (
+        grid_counts(demo_url, 1000, w, [tree])
+    )
+
+
+def test_hexagons_as_geojson_csv_and_xlsx(client, demo_url, admin, setup):
+    date_from, date_to = window(demo_url)
+    params = {"size": "750", "date_from": date_from, "date_to": date_to}
+    r = client.get(URL + "hexagons", params={**params, "format": "geojson"})  # anonymous
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    assert r.headers["cache-control"] == "public, max-age=300"
+    fc = json.loads(r.content)
+    assert fc["type"] == "FeatureCollection" and fc["size"] == 750 and fc["features"]
+    w, p = where(demo_url, date_from=date_from, date_to=date_to)
+    located = sql(demo_url, f"SELECT count(*) FROM appeals a WHERE a.geom_3857 IS NOT NULL"
+                            f" AND {w}", p)[0][0]  # fmt: skip
+    assert sum(f["properties"]["received"] for f in fc["features"]) == located > 0
+    body = get(client, "hexagons", {}, **params)
+    assert [f["properties"] for f in fc["features"]] == body["rows"]
+    for feature in fc["features"]:
+        ring = feature["geometry"]["coordinates"][0]
+        assert feature["geometry"]["type"] == "Polygon" and len(ring) == 7 and ring[0] == ring[-1]
+        props = feature["properties"]
+        assert feature["id"] == props["hex"]
+        lons, lats = [x for x, _ in ring], [y for _, y in ring]
+        assert min(lons) < props["lon"] < max(lons) and min(lats) < props["lat"] < max(lats)
+        assert 30 < props["lon"] < 31 and 50 < props["lat"] < 51  # Kyiv, WGS 84
+        assert set(props) == {"hex", "lon", "lat", "received", "open", "overdue"}
+    # About 750 m of edge on the ground: the hexagon's width (two edges) in metres, measured on
+    # the spheroid.
+    ring = fc["features"][0]["geometry"]["coordinates"][0]
+    west, east = min(ring), max(ring)
+    width = sql(demo_url, "SELECT ST_Distance(ST_MakePoint(%s, %s)::geography,"
+                          " ST_MakePoint(%s, %s)::geography)", (*west, *east))[0][0]  # fmt: skip
+    assert 1400 < width < 1600, width
+
+    r = client.get(URL + "hexagons", params={**params, "format": "csv"}, headers=admin)
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert table[0] == ["Шестикутник (i:j)", "Довгота центру", "Широта центру", "Надійшло",
+                        "Незакриті", "Прострочено зараз"]  # fmt: skip
+    assert len(table) == len(body["rows"]) + 2 and int(table[-1][3]) == located
+    r = client.get(URL + "hexagons", params={**params, "format": "xlsx"},
+                   headers={**admin, "Accept-Language": "en"})  # fmt: skip
+    ws = load_workbook(io.BytesIO(r.content)).active
+    assert [c.value for c in ws[1]][:3] == ["Hexagon (i:j)", "Centre longitude", "Centre latitude"]
+    row = [c.value for c in ws[2]]
+    assert isinstance(row[1], float) and isinstance(row[2], float) and isinstance(row[3], int)
+
+
+@pytest.mark.parametrize("size", ["199", "5001", "0", "-1000", "1e3", "1000.5", "abc"])
+def test_a_hexagon_size_out_of_range_is_400(client, size):
+    r = client.get(URL + "hexagons", params={"size": size})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_hexagon_size", r.text
+    assert r.json()["parameter"] == "size"
+    assert "ребро шестикутника" in r.json()["detail"] and "від 200 до 5000" in r.json()["detail"]
+    r = client.get(URL + "hexagons", params={"size": size}, headers={"Accept-Language": "en"})
+    assert "hexagon's edge" in r.json()["detail"] and "from 200 to 5000" in r.json()["detail"]
+
+
+def test_size_and_geojson_belong_to_hexagons_alone(client, admin):
+    r = client.get(URL + "districts", params={"size": "1000"})
+    assert r.status_code == 400 and r.json()["code"] == "report_parameter_not_applicable"
+    for name in ("districts", "wards", "overdue"):
+        r = client.get(URL + name, params={"format": "geojson"}, headers=admin)
+        assert r.status_code == 400 and r.json()["code"] == "report_format_not_applicable"
+        assert r.json()["detail"] == (f"Формат geojson є лише у звіту hexagons; звіт «{name}»"
+                                      f" можна отримати як json, csv, xlsx.")  # fmt: skip
+        r = client.get(URL + name, params={"format": "geojson"},
+                       headers={**admin, "Accept-Language": "en"})  # fmt: skip
+        assert "offered by the report hexagons only" in r.json()["detail"]
+    # The unknown report stays 404, whatever the format.
+    r = client.get(URL + "nonsense", params={"format": "geojson"}, headers=admin)
+    assert r.status_code == 404

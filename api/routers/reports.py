@@ -1,7 +1,9 @@
 """The reports (gis/reports.py): GET /api/v1/reports/{name}?format=json|csv|xlsx with the filters
 date_from, date_to (Kyiv days, inclusive, by registration), district (KATOTTH code), ward
 (number), category (id; a kind stands for its sub-kinds), executor (code, with its
-sub-organisations), channel; `by=kind|category` for districts-by-category, `date` for daily.
+sub-organisations), channel; `by=kind|category` for districts-by-category, `date` for daily,
+`size` (the hexagon's edge in ground metres, 200..5000, default 1000) for hexagons, which also
+comes as `format=geojson` (a FeatureCollection of WGS 84 polygons).
 
 Scoped by role (gis/scope.py): an executor or manager its organisations, a deputy their ward,
 the contact centre (operator, curator) and admin the city. The public reports
@@ -48,6 +50,7 @@ Text = str | None
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
 }
 
 
@@ -66,7 +69,7 @@ def _date(value: str | None, name: str) -> dt.date | None:
 
 def filters(
     date_from: Text, date_to: Text, district: Text, ward: Text, category: Text,
-    executor: Text, channel: Text, by: Text, date: Text,
+    executor: Text, channel: Text, by: Text, date: Text, size: Text = None,
 ) -> reports.Filters:  # fmt: skip
     return reports.Filters(
         date_from=_date(date_from, "date_from"),
@@ -78,14 +81,17 @@ def filters(
         channel=_code(channel, "channel"),
         by=_code(by, "by") or "kind",
         day=_date(date, "date"),
-    )
+        size=None if size is None else parse_int(size, "size", lo=reports.HEX_SIZE[0],
+                                                 hi=reports.HEX_SIZE[1],
+                                                 code="invalid_hexagon_size"),
+    )  # fmt: skip
 
 
 @router.get(
     "/{name}",
     response_model=schemas.Report,
-    responses={200: {"content": {"text/csv": {}, MEDIA["xlsx"]: {}}}},
-    summary="Звіт за зверненнями (JSON, CSV або XLSX)",
+    responses={200: {"content": {"text/csv": {}, MEDIA["xlsx"]: {}, MEDIA["geojson"]: {}}}},
+    summary="Звіт за зверненнями (JSON, CSV, XLSX; hexagons також GeoJSON)",
 )
 async def report(
     name: str,
@@ -93,7 +99,9 @@ async def report(
     conn: ConnDep,
     request: Request,
     response: Response,
-    format: Annotated[Text, Query(description="json (default), csv or xlsx")] = None,  # noqa: A002
+    format: Annotated[
+        Text, Query(description="json (default), csv, xlsx; geojson for hexagons")
+    ] = None,  # noqa: A002
     date_from: Annotated[
         Text, Query(description="registered on or after (YYYY-MM-DD, Kyiv)")
     ] = None,
@@ -107,6 +115,13 @@ async def report(
     channel: Annotated[Text, Query(description="channel of receipt")] = None,
     by: Annotated[Text, Query(description="districts-by-category: kind or category")] = None,
     date: Annotated[Text, Query(description="daily: the day (default: yesterday, Kyiv)")] = None,
+    size: Annotated[
+        Text,
+        Query(
+            description="hexagons: the hexagon's edge in metres on the ground at the city's"
+            " centre, 200..5000 (default 1000); in EPSG:3857 it is size / cos(latitude)"
+        ),
+    ] = None,
 ) -> Response | dict:
     """One report for the caller's scope: {name, scope, date_from, date_to, columns, rows,
     totals}."""
@@ -114,10 +129,14 @@ async def report(
     if fmt not in reports.FORMATS:
         raise InvalidParameter("invalid_report_format", "format", value=fmt[:64],
                                allowed=", ".join(reports.FORMATS))  # fmt: skip
-    f = filters(date_from, date_to, district, ward, category, executor, channel, by, date)
+    if fmt == "geojson" and name in reports.REPORTS and name not in reports.GEOJSON_REPORTS:
+        raise InvalidParameter("report_format_not_applicable", "format", value=fmt, name=name,
+                               allowed="json, csv, xlsx")  # fmt: skip
+    f = filters(date_from, date_to, district, ward, category, executor, channel, by, date, size)
     lang = preferred_language(request.headers.get("accept-language"))
     table = await reports.build(conn, principal, name, f, lang)
     day = table.pop("date", None)
+    geometries = table.pop("geometries", None)
     headers = {
         "Cache-Control": PUBLIC_CACHE if table["scope"] == "public" else PRIVATE_CACHE,
         "Content-Language": lang,
@@ -129,6 +148,10 @@ async def report(
         return {"name": name, "date_from": f.date_from, "date_to": f.date_to, "date": day,
                 "language": lang, **table}  # fmt: skip
     scope = table.pop("scope")
+    if fmt == "geojson":
+        body = reports.to_geojson({**table, "geometries": geometries, "scope": scope})
+        return Response(body, media_type=MEDIA[fmt], headers={**headers, "X-Report-Scope": scope})
+    table.pop("size", None)
     if fmt == "csv":
         body = reports.to_csv(table, lang)
     else:
