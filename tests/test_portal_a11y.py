@@ -31,6 +31,8 @@ SCREENS = [
     ("/operator", "operator", '#operator[data-state="ready"]'),
     ("/dashboard", "manager", '#dashboard[data-state="ready"]'),
     ("/dashboard", "deputy", '#dashboard[data-state="ready"]'),
+    ("/dashboard", None, '#dashboard[data-state="ready"] #hex-map[data-state="ready"]'),
+    ("/opendata", None, "#opendata"),
 ]
 
 # Leaflet's own map pane is a focusable region with tiles and vector shapes; axe's rules about

@@ -1,9 +1,13 @@
-"""The dashboard (/dashboard, webmap/static/js/dashboard.js) in Debian's chromium: a manager
-sees the figures of the reports API (executors, weekly, districts-by-category) for their
+"""The dashboard (/dashboard, webmap/static/js/dashboard.js) in Debian's chromium: anyone opens
+it — a visitor (or a citizen, a planner) sees the public city-wide figures, linked from the map;
+a manager sees the figures of the reports API (executors, weekly, districts-by-category) for their
 organisation, equal to direct SQL counts; a filter changes the page's address and the figures,
 and the address alone gives the same view again; the executors' XLSX downloads and reads back
-with openpyxl with the table's figures; printing hides the controls; a deputy sees only their
-ward, whatever the address asks; a citizen is told the page is not theirs."""
+with openpyxl with the table's figures; the choropleth of the wards colours each ward by the
+class of its SQL count for the chosen measure; the hexagon density map counts the located
+appeals and follows its size; the executor picker puts the code in the address; printing hides
+the controls and keeps the charts and maps; a deputy sees (and prints) only their ward, whatever
+the address asks."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import psycopg
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +94,7 @@ def test_a_manager_sees_the_reports_figures_filters_them_and_downloads_xlsx(
     assert figure(page, "#total-received") == received
     assert figure(page, "#total-closed") == closed
     # Every chart speaks its figures: an aria-label and a table of them.
-    for chart in ("#weekly-chart", "#kinds-chart", "#districts-map"):
+    for chart in ("#weekly-chart", "#kinds-chart", "#areas-map"):
         assert page.get_attribute(chart, "aria-label")
     assert sum(int(c) for c in page.eval_on_selector_all(
         "#weekly-table tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent.replace(/\\D/g, ''))"
@@ -98,7 +103,8 @@ def test_a_manager_sees_the_reports_figures_filters_them_and_downloads_xlsx(
     assert sum(int(c) for c in page.eval_on_selector_all(
         "#kinds-table tbody td", "cells => cells.map(c => c.textContent.replace(/\\D/g, ''))"
     )) == kinds["totals"]["total"] == received  # fmt: skip
-    assert page.locator("#districts-map path").count() >= 5
+    assert page.locator("#areas-map path").count() >= 5
+    assert page.inner_text("#scope-line") == "Ваша організація та її підрозділи"
     screenshot(page, "dashboard-manager-desktop", full_page=True)
 
     # A filter: the address changes, the figures follow.
@@ -155,7 +161,7 @@ def test_a_manager_sees_the_reports_figures_filters_them_and_downloads_xlsx(
     screenshot(page, "dashboard-manager-1024x768")
 
 
-def test_a_deputy_sees_only_their_ward(portal, signed_in, screenshot):
+def test_a_deputy_sees_and_prints_only_their_ward(portal, signed_in, screenshot, tmp_path):
     ward = sql(portal.db, "SELECT ward_number FROM users WHERE role = 'deputy' AND is_demo"
                           " ORDER BY id LIMIT 1")[0][0]  # fmt: skip
     other = sql(portal.db, "SELECT number FROM wards WHERE number <> %s ORDER BY number LIMIT 1",
@@ -180,9 +186,205 @@ def test_a_deputy_sees_only_their_ward(portal, signed_in, screenshot):
     assert figure(page, "#total-received") == received
     assert "ward" not in page.url
 
+    assert page.get_attribute("#areas-map", "data-areas") == "wards"
+    # The ward's maps: the choropleth centred on their ward (the only one with appeals), the
+    # hexagons of their ward's located appeals.
+    page.wait_for_selector('#hex-map[data-state="ready"]', timeout=20_000)
+    lit = page.eval_on_selector_all(
+        "#areas-map path[data-area]",
+        "paths => paths.filter(p => Number(p.dataset.value) > 0).map(p => p.dataset.area)",
+    )
+    assert lit == [str(ward)]
+    located = sql(portal.db, f"SELECT count(*) FROM appeals a WHERE {cond} AND a.geom IS NOT NULL",
+                  [ward])[0][0]  # fmt: skip
+    assert int(page.get_attribute("#hex-map", "data-total")) == hex_sum(page) == located
 
-def test_a_citizen_is_told_the_dashboard_is_not_theirs(portal, signed_in):
+    # Printed: the charts and both maps of the ward on paper, no controls.
+    page.emulate_media(media="print")
+    for shown in ("#weekly-chart", "#kinds-chart", "#areas-map", "#hex-map", "#areas-legend",
+                  "#hex-legend", "#filters-line", "#scope-line", "#executors"):  # fmt: skip
+        assert page.is_visible(shown), shown
+    for hidden in ("#filters", "#print", "#logout", ".map-controls >> nth=0", "#executors-xlsx"):
+        assert not page.is_visible(hidden), hidden
+    for map_id in ("areas-map", "hex-map"):
+        box = page.locator(f"#{map_id}").bounding_box()
+        assert box["width"] > 600 and box["height"] > 300, (map_id, box)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#areas-map path[data-area]')].some(p =>"
+        " p.dataset.value > 0 && p.getBoundingClientRect().width > 100)"
+    )  # the map refits its ward to the page's width
+    screenshot(page, "dashboard-deputy-print", full_page=True)
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
+    (tmp_path / "deputy-dashboard.pdf").write_bytes(pdf)
+    page.emulate_media(media="screen")
+
+
+def hex_sum(page) -> int:
+    """The appeals of the hexagon map's hexagons, summed from their paths."""
+    return page.eval_on_selector_all(
+        "#hex-map path[data-hex]", "paths => paths.reduce((s, p) => s + Number(p.dataset.value), 0)"
+    )
+
+
+def located_sql(db: str, cond: str = "TRUE", params=None) -> int:
+    return sql(db, f"SELECT count(*) FROM appeals a WHERE a.geom IS NOT NULL AND {cond}",
+               params or [])[0][0]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "viewport"),
+    [("uk", {"width": 1280, "height": 800}), ("en", {"width": 1024, "height": 768})],
+    ids=["uk-desktop", "en-tablet"],
+)
+def test_anyone_sees_the_public_figures_from_the_map(
+    portal, new_context, screenshot, lang, viewport
+):
+    page = new_context(viewport=viewport).new_page()
+    page.goto(f"{portal.base}/?lang={lang}")
+    page.wait_for_selector('#map[data-state="ready"]', timeout=20_000)
+    page.get_by_role("link", name="Статистика" if lang == "uk" else "Statistics").click()
+    page.wait_for_selector(READY, timeout=30_000)
+    assert urlparse(page.url).path == "/dashboard"
+    received, closed, overdue = counts(portal.db, "TRUE", [])
+    (in_work,) = sql(portal.db, "SELECT count(*) FROM appeals WHERE status <> 'closed'")[0]
+    assert received > 0
+    assert figure(page, "#total-received") == received
+    assert figure(page, "#total-closed") == closed
+    assert figure(page, "#total-overdue") == overdue
+    assert int(table_totals(page)["received"]) == received
+    assert int(page.get_attribute("#weekly-table", "data-closed")) == closed
+    assert page.get_attribute("#dashboard", "data-scope") == "public"
+    expect(page.locator("#scope-line")).to_have_text(
+        "Публічні показники по місту" if lang == "uk" else "Public figures for the city"
+    )
+    assert not page.is_visible("#logout") and not page.is_visible("#link-cabinet")
+    assert not page.is_visible("#who")
+    # The districts' choropleth: each district's figure as SQL counts it, in the hidden table.
+    by_district = dict(sql(portal.db, "SELECT d.code, count(*) FROM appeals a"
+                                      " JOIN districts d ON d.id = a.district_id GROUP BY d.code"))  # fmt: skip
+    current = sql(portal.db, "SELECT count(*) FROM districts WHERE valid_to IS NULL")[0][0]
+    drawn = dict(page.eval_on_selector_all(
+        "#areas-map path[data-area]", "ps => ps.map(p => [p.dataset.area, Number(p.dataset.value)])"))  # fmt: skip
+    assert len(drawn) == current
+    assert drawn == {code: by_district.get(code, 0) for code in drawn}
+    assert sum(drawn.values()) == sum(by_district.values()) > 0
+    page.wait_for_selector('#hex-map[data-state="ready"]', timeout=20_000)
+    assert hex_sum(page) == located_sql(portal.db)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"dashboard-public-{lang}-{viewport['width']}", full_page=True)
+
+
+def test_a_citizen_sees_the_public_figures(portal, signed_in):
     page = signed_in("citizen")
     page.goto(f"{portal.base}/dashboard")
-    page.wait_for_selector('#dashboard[data-state="error"]', timeout=20_000)
-    assert page.inner_text("#dash-error")
+    page.wait_for_selector(READY, timeout=30_000)
+    assert figure(page, "#total-received") == counts(portal.db, "TRUE", [])[0]
+    assert page.get_attribute("#dashboard", "data-scope") == "public"
+    assert page.is_visible("#logout") and page.is_visible("#who")
+
+
+def test_the_wards_choropleth_colours_each_ward_by_its_count(portal, new_context, screenshot):
+    page = new_context().new_page()
+    page.goto(f"{portal.base}/dashboard")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_label("Округи").check()
+    page.select_option("#f-measure", "open")
+    page.wait_for_selector('#areas-map[data-areas="wards"][data-measure="open"]')
+    assert parse_qs(urlparse(page.url).query) == {"areas": ["wards"], "measure": ["open"]}
+    expect(page.locator("#areas-caption")).to_contain_text("виборчі округи")
+
+    def check(measure: str, sql_value: str) -> None:
+        want = dict(sql(portal.db, f"SELECT w.number::text, {sql_value} FROM wards w"
+                                   " LEFT JOIN appeals a ON a.ward_id = w.id GROUP BY w.number"))  # fmt: skip
+        legend = page.eval_on_selector_all(
+            "#areas-legend [data-class]",
+            "items => items.map(i => ({cls: i.dataset.class, colour: i.dataset.colour,"
+            " lo: Number(i.dataset.lo || 0), hi: Number(i.dataset.hi || 0)}))",
+        )
+        paths = page.eval_on_selector_all(
+            "#areas-map path[data-area]",
+            "ps => ps.map(p => ({ward: p.dataset.area, value: Number(p.dataset.value),"
+            " cls: p.dataset.class, fill: p.getAttribute('fill')}))",
+        )
+        assert len(paths) == len(want) and max(want.values()) > 0
+        for path in paths:
+            count = want[path["ward"]]
+            assert path["value"] == count, (measure, path)
+            cls = (
+                "-1"
+                if count == 0
+                else next(i["cls"] for i in legend if i["lo"] <= count <= i["hi"])
+            )
+            colour = next(i["colour"] for i in legend if i["cls"] == cls)
+            assert (path["cls"], path["fill"]) == (cls, colour), (measure, path, legend)
+        # The same figures in the table for screen readers.
+        rows = page.eval_on_selector_all(
+            "#areas-table tbody tr", "rows => rows.map(r => r.dataset.area)"
+        )
+        assert sorted(rows) == sorted(want)
+
+    check("open", "count(a.id) FILTER (WHERE a.status <> 'closed')")
+    screenshot(page, "dashboard-wards-open")
+    # The address alone gives the same view; another measure follows.
+    page.goto(page.url)
+    page.wait_for_selector(READY, timeout=30_000)
+    assert page.is_checked("input[name=areas][value=wards]")
+    assert page.input_value("#f-measure") == "open"
+    page.select_option("#f-measure", "received")
+    page.wait_for_selector('#areas-map[data-measure="received"]')
+    assert parse_qs(urlparse(page.url).query) == {"areas": ["wards"]}
+    check("received", "count(a.id)")
+
+
+def test_the_hexagon_map_counts_the_located_appeals_and_follows_its_size(
+    portal, new_context, screenshot
+):
+    channel = sql(
+        portal.db, "SELECT channel FROM appeals GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    )[0][0]
+    page = new_context().new_page()
+    page.goto(f"{portal.base}/dashboard?channel={channel}")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.wait_for_selector('#hex-map[data-state="ready"][data-size="1000"]', timeout=20_000)
+    located = located_sql(portal.db, "a.channel = %s", [channel])
+    assert 0 < located < located_sql(portal.db)
+    assert hex_sum(page) == located == int(page.get_attribute("#hex-map", "data-total"))
+    big = int(page.get_attribute("#hex-map", "data-count"))
+    summary = re.sub(r"[\s\u00a0\u202f]", "", page.inner_text("#hex-summary"))
+    assert str(big) in summary and page.get_attribute("#hex-map", "data-max") in summary
+    # Keyboard: the map takes the focus and is described by its summary.
+    assert page.get_attribute("#hex-map", "tabindex") == "0"
+    assert page.get_attribute("#hex-map", "aria-describedby") == "hex-summary"
+    with page.expect_request(lambda r: "/reports/hexagons" in r.url and "size=500" in r.url):
+        page.select_option("#f-hex", "500")
+    page.wait_for_selector('#hex-map[data-state="ready"][data-size="500"]', timeout=20_000)
+    assert parse_qs(urlparse(page.url).query) == {"channel": [channel], "hex": ["500"]}
+    assert int(page.get_attribute("#hex-map", "data-count")) > big
+    assert hex_sum(page) == located
+    screenshot(page, "dashboard-hexagons-500")
+
+
+def test_the_executor_picker_puts_the_code_in_the_address(portal, new_context):
+    page = new_context(base_url=portal.base).new_page()
+    page.goto(f"{portal.base}/dashboard")
+    page.wait_for_selector(READY, timeout=30_000)
+    code, received = sql(portal.db,
+        "SELECT e.code, count(*) FROM appeals a JOIN executors e ON e.id = a.executor_id"
+        " WHERE e.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executors c WHERE c.parent_id = e.id)"
+        " GROUP BY e.code ORDER BY count(*) DESC LIMIT 1")[0]  # fmt: skip
+    name = next(r["executor"] for r in api(page, "executors")["rows"] if r["executor_code"] == code)
+    options = dict(page.eval_on_selector_all(
+        "#executors-list option", "os => os.map(o => [o.value, o.label])"))  # fmt: skip
+    assert options[code] == name
+    assert page.get_attribute("#f-executor", "list") == "executors-list"
+    # Picked by its name (as the list shows it): the address keeps the code.
+    page.fill("#f-executor", name)
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector(
+        f'#dashboard[data-state="ready"][data-query="executor={code}"]', timeout=20_000
+    )
+    assert parse_qs(urlparse(page.url).query) == {"executor": [code]}
+    assert page.input_value("#f-executor") == code
+    assert figure(page, "#total-received") == received
+    assert code in page.inner_text("#dash-status")

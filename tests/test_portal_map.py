@@ -315,7 +315,7 @@ def test_the_map_in_english_keeps_its_filters_and_view(city_server, screenshot, 
     assert page.get_by_label(names["closed"], exact=True).is_checked()
     assert not page.get_by_label(names["registered"], exact=True).is_checked()
     assert page.inner_text("#f-reset") == "Reset filters"
-    assert page.inner_text(".signin") == "File an appeal · Sign in · Open data"
+    assert page.inner_text(".signin") == "File an appeal · Sign in · Open data · Statistics"
     assert page.inner_text("label[for=check-number]") == "Check an appeal by its number"
 
     # The list: its header, its count in English plural, English status badges.

@@ -359,16 +359,19 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 @router.get("/dashboard", response_class=HTMLResponse, name="portal_dashboard")
 async def dashboard_page(request: Request, settings: SettingsDep) -> HTMLResponse:
-    """The dashboard of the reports (gis/reports.py) for staff (their scope) and deputies (their
-    ward): the weekly series of received and closed, the appeals by kind, a choropleth of the
-    districts and the executors' table with its XLSX and CSV, all under the reports' filters,
-    which stay in the page's address (shareable, printable). The page holds no data:
-    dashboard.js reads /api/v1/reports/… with the session cookie."""
+    """The dashboard of the reports (gis/reports.py), open to anyone: the public's city-wide
+    figures for a visitor, a citizen or a planner; their scope for staff (their organisations
+    or the city) and for deputies (their ward). The weekly series of received and closed, the
+    appeals by kind, a choropleth of the districts or the wards by a chosen measure, a hexagon
+    density map and the executors' table with its XLSX and CSV, all under the reports' filters,
+    which stay in the page's address with the view's choices (shareable, printable). The page
+    holds no data: dashboard.js reads /api/v1/reports/… (with the session cookie, if any)."""
     lang = page_language(request)
     config = {
         "meUrl": "/api/v1/me",
         "reportUrl": "/api/v1/reports/{name}",
         "districtsUrl": "/ogc/collections/districts/items?limit=100",
+        "wardsUrl": "/ogc/collections/wards/items?limit=1000",
         "categoriesUrl": "/api/v1/categories",
         "channels": [
             {"code": code, "name": tr(name, lang)} for code, name in reports.CHANNEL_NAMES.items()
