@@ -22,22 +22,16 @@ import hashlib
 import hmac
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import psycopg
 import pytest
+from live import start_worker, stop_worker, wait_for
 
 from gis import clock, dispatch, jobs, lifecycle
 from gis.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 KYIV = clock.KYIV
 
 # A district and a ward: squares around the centre; the drawn polygon: the west half.
@@ -292,34 +286,6 @@ class Receiver:
         self.server.server_close()
 
 
-def _start_worker(url: str, name: str, **env) -> subprocess.Popen:
-    full = {**os.environ, "HROMADA_DATABASE_URL": url, "HROMADA_WORKER_STALLED_AFTER_SECONDS": "6",
-            **{f"HROMADA_{k.upper()}": str(v) for k, v in env.items()}}  # fmt: skip
-    return subprocess.Popen(
-        [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())", "worker",
-         "--name", name],
-        cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-
-
-def _stop_worker(worker: subprocess.Popen) -> str:
-    worker.send_signal(signal.SIGTERM)
-    out, _ = worker.communicate(timeout=30)
-    print(out)
-    assert worker.returncode == 0, out
-    return out
-
-
-def _wait_for(check, timeout: float = 90.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_webhook_failing_twice_gets_its_batch_once_signed_after_three_attempts(db_url):
     city = _city(db_url)
     receiver = Receiver(fail=2)
@@ -339,13 +305,13 @@ def test_a_webhook_failing_twice_gets_its_batch_once_signed_after_three_attempts
         _appeal(db_url, city, "W-2", city["drugs"], midnight - dt.timedelta(hours=9))
         _appeal(db_url, city, "W-3", city["other"], midnight - dt.timedelta(hours=9))
 
-        env = {"dispatch_retry_base_seconds": "0.5", "dispatch_max_attempts": "6"}
-        workers = [_start_worker(db_url, "d1", **env), _start_worker(db_url, "d2", **env)]
+        env = {"HROMADA_DISPATCH_RETRY_BASE_SECONDS": "0.5", "HROMADA_DISPATCH_MAX_ATTEMPTS": "6"}
+        workers = [start_worker(db_url, "d1", env), start_worker(db_url, "d2", env)]
         try:
-            _wait_for(lambda: _q(db_url, "SELECT status FROM dispatch_batches")
-                      == [("sent",)], what="the batch sent")  # fmt: skip
+            wait_for(lambda: _q(db_url, "SELECT status FROM dispatch_batches")
+                     == [("sent",)], timeout=90, what="the batch sent")  # fmt: skip
         finally:
-            outs = [_stop_worker(w) for w in workers]
+            outs = [stop_worker(w) for w in workers]
     finally:
         receiver.close()
 
@@ -638,12 +604,14 @@ def test_a_worker_runs_the_permit_notices_task(db_url, smtp_server):
                 await jobs.defer_in(conn, "permits.notify", {"timestamp": 1}, queue="periodic")
 
     asyncio.run(defer())
-    worker = _start_worker(db_url, "permits", smtp_host="127.0.0.1", smtp_port=smtp_server.port)
+    smtp = {"HROMADA_SMTP_HOST": "127.0.0.1", "HROMADA_SMTP_PORT": str(smtp_server.port)}
+    worker = start_worker(db_url, "permits", smtp)
     try:
         mail = smtp_server.wait_for("planner@example.org", timeout=60)
-        _wait_for(lambda: _q(db_url, "SELECT status FROM procrastinate_jobs WHERE task_name ="
-                                     " 'permits.notify'") == [("succeeded",)], what="the job")  # fmt: skip
+        wait_for(lambda: _q(db_url, "SELECT status FROM procrastinate_jobs WHERE task_name ="
+                                    " 'permits.notify'") == [("succeeded",)], timeout=90,
+                 what="the job")  # fmt: skip
     finally:
-        _stop_worker(worker)
+        stop_worker(worker)
     assert "K-3" in mail.get_content() and "P-K-3" in mail.get_content()
     assert _q(db_url, "SELECT threshold_days FROM permit_notices ORDER BY 1") == [(7,), (30,)]

@@ -7,50 +7,14 @@ scheduler closes the appeals whose author did not confirm in time — once the c
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import psycopg
+from live import start_worker, stop_worker, wait_for
 
 from gis import jobs, lifecycle
 from gis.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 DAY = 24 * 3600
-
-
-def start_worker(db_url: str, *, shift_seconds: float = 0.0, name: str = "w",
-                 extra_env: dict | None = None) -> subprocess.Popen:  # fmt: skip
-    env = {**os.environ, "HROMADA_DATABASE_URL": db_url,
-           "HROMADA_CLOCK_SHIFT_SECONDS": str(shift_seconds),
-           "HROMADA_WORKER_STALLED_AFTER_SECONDS": "6", **(extra_env or {})}  # fmt: skip
-    return subprocess.Popen(
-        [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())", "worker",
-         "--name", name],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-
-
-def stop_worker(worker: subprocess.Popen) -> str:
-    worker.send_signal(signal.SIGTERM)
-    out, _ = worker.communicate(timeout=30)
-    print(out)  # shown when the test fails
-    assert worker.returncode == 0, out
-    return out
-
-
-def wait_for(check, timeout: float = 60.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def one(url: str, query: str, params: tuple = ()):

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import live
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from live import wait_for
 from test_lifecycle import City
 
 from api import create_app
@@ -38,39 +36,15 @@ from gis.embedded import free_port
 from gis.mail import LocalSmtpServer
 from gis.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 POINT = {"lon": 30.5234, "lat": 50.4501}
 
 
-# --- real workers (as tests/test_jobs.py) ------------------------------------------------------
+# --- real workers (tests/live.py) ---------------------------------------------------------------
 
-
-def start_worker(db_url: str, name: str, env: dict | None = None) -> subprocess.Popen:
-    full = {**os.environ, "HROMADA_DATABASE_URL": db_url, "HROMADA_CLOCK_SHIFT_SECONDS": "0",
-            "HROMADA_WORKER_STALLED_AFTER_SECONDS": "4", **(env or {})}  # fmt: skip
-    return subprocess.Popen(
-        [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())", "worker",
-         "--name", name],
-        cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-
-
-def stop_worker(worker: subprocess.Popen) -> str:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-    out, _ = worker.communicate(timeout=30)
-    print(out[-3000:])  # shown when the test fails
-    return out
-
-
-def wait_for(check, timeout: float = 60.0, what: str = "the condition", step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out waiting for {what}")
+# A dead worker's job runs again after 4 s here (the SIGKILL test waits for it); a worker's exit
+# status is not asserted.
+start_worker = partial(live.start_worker, stalled_after_seconds=4)
+stop_worker = partial(live.stop_worker, check=False)
 
 
 def rows(url: str, query: str, params=None) -> list[tuple]:
