@@ -363,6 +363,18 @@ def test_the_hexagon_map_counts_the_located_appeals_and_follows_its_size(
     assert int(page.get_attribute("#hex-map", "data-count")) > big
     assert hex_sum(page) == located
     screenshot(page, "dashboard-hexagons-500")
+    # From the keyboard: focused, "+" zooms in; the reader's view stays for another size.
+    zoom = float(page.get_attribute("#hex-map", "data-zoom"))
+    page.focus("#hex-map")
+    page.keyboard.press("Equal")
+    page.wait_for_function(
+        f"() => Number(document.getElementById('hex-map').dataset.zoom) > {zoom}"
+    )
+    zoomed = page.get_attribute("#hex-map", "data-zoom")
+    page.select_option("#f-hex", "2000")
+    page.wait_for_selector('#hex-map[data-state="ready"][data-size="2000"]', timeout=20_000)
+    assert page.get_attribute("#hex-map", "data-zoom") == zoomed
+    assert hex_sum(page) == located
 
 
 def test_the_executor_picker_puts_the_code_in_the_address(portal, new_context):

@@ -44,7 +44,7 @@
   const state = {
     me: null, mode: "public", districts: null, wards: null, charts: {}, reports: null,
     executors: new Map(), areasMap: null, areasLayer: null, hexMap: null, hexLayer: null,
-    hexContext: null, hexFocus: null, view: {}, params: {},
+    hexContext: null, hexFocus: null, hexMoved: false, view: {}, params: {},
   };
 
   const reportUrl = (name, params, format) => {
@@ -437,7 +437,7 @@
     if (!state.areasLayer) return;
     const focus = focusFeature(state.view.areas);
     const bounds = focus ? L.geoJSON(focus).getBounds().pad(0.35) : state.areasLayer.getBounds();
-    if (bounds.isValid()) state.areasMap.fitBounds(bounds, { padding: [6, 6] });
+    if (bounds.isValid()) state.areasMap.fitBounds(bounds, { padding: [6, 6], animate: false });
   }
 
   // The hexagon density map: the `hexagons` report (GeoJSON, hexagons of `hex` metres) over the
@@ -459,6 +459,8 @@
     if (!state.hexMap) {
       state.hexMap = L.map($("hex-map"), { zoomSnap: 0.25, scrollWheelZoom: false, attributionControl: true });
       state.hexMap.attributionControl.setPrefix(false);
+      state.hexMap.on("zoomstart movestart", () => { if (!fitting) state.hexMoved = true; });
+      state.hexMap.on("zoomend", () => { $("hex-map").dataset.zoom = String(state.hexMap.getZoom()); });
       window.portal.addBackground(state.hexMap, config, window.portal.osmCredit(config));
       if (!config.basemapUrl) state.hexMap.attributionControl.addAttribution(window.portal.osmCredit(config));
       state.hexContext = L.geoJSON(state.districts, {
@@ -504,11 +506,17 @@
     mapEl.dataset.state = "ready";
   }
 
+  // The hexagons' extent, unless the reader has moved the map (then their view stays, in
+  // print and for another size too; new filters fit again).
+  let fitting = false;
   function fitHexagons() {
-    if (!state.hexMap) return;
+    if (!state.hexMap || state.hexMoved) return;
+    fitting = true;
     let bounds = state.hexLayer && state.hexLayer.getBounds();
     if (!bounds || !bounds.isValid()) bounds = state.hexContext.getBounds();
-    if (bounds.isValid()) state.hexMap.fitBounds(bounds, { padding: [6, 6] });
+    if (bounds.isValid()) state.hexMap.fitBounds(bounds, { padding: [6, 6], animate: false }); // at once: print waits for nothing
+    fitting = false;
+    state.hexMoved = false;
   }
 
   // --- the table of the executors -----------------------------------------------------------
@@ -563,6 +571,7 @@
   async function load(params) {
     const mine = ++loading;
     state.params = params;
+    state.hexMoved = false; // other filters: the hexagons' own extent again
     root.dataset.state = "loading";
     text(statusEl, t("Завантаження…"));
     text(errorEl, "");
