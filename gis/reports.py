@@ -196,8 +196,17 @@ async def _where(conn, principal: Any, f: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
+# Each report's statement runs with these (SET LOCAL, in its own transaction). Over 3 million
+# appeals (bench/reports_3m.py) JIT compiled the executors' statement for 1.8 s and saved less;
+# the medians sort up to every appeal's days to answer (2.9 million values: 250 MB in memory,
+# where 32 MB spilled them to disk).
+REPORT_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '256MB'")
+
+
 async def _fetch(conn, query: str, params: list[Any]) -> list[dict]:
-    async with conn.cursor(row_factory=dict_row) as cur:
+    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        for setting in REPORT_SETTINGS:
+            await cur.execute(setting)
         await cur.execute(query, params)
         return await cur.fetchall()
 
@@ -277,23 +286,35 @@ async def executors(conn, principal: Any, f: Filters, lang: str) -> dict:
     share of the answered appeals. The totals row is computed over all the rows' appeals."""
     where, params = await _where(conn, principal, f)
     days = f"extract(epoch FROM {_ANSWERED} - a.created_at) / 86400.0"
+    # The counts and the mean in one pass over the period's appeals (ix_appeals_reports), the
+    # returns for rework joined from the few 'rework' events (ix_appeal_events_rework); the
+    # medians apart, sorting only (executor, days) pairs as float8 (numeric sorted 1.3× slower);
+    # the executors' names joined to the ~100 rows.
     data = await _fetch(
         conn,
-        f"SELECT e.code, min(coalesce(e.short_name, e.name)) AS name, grouping(e.code) AS is_total,"
-        f" count(*) AS received,"
+        f"SELECT e.code, coalesce(e.short_name, e.name) AS name, n.is_total, n.received,"
+        f" n.in_work, n.answered, n.on_time, n.overdue, n.mean_days, m.median_days, n.rework,"
+        f" n.confirmed FROM ("
+        f"SELECT a.executor_id, grouping(a.executor_id) AS is_total, count(*) AS received,"
         f" count(*) FILTER (WHERE a.status <> 'closed') AS in_work,"
         f" count(*) FILTER (WHERE {_ANSWERED} IS NOT NULL) AS answered,"
         f" count(*) FILTER (WHERE {_ANSWERED} <= {_DUE}) AS on_time,"
         f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue,"
-        f" avg({days}) AS mean_days,"
-        f" percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days,"
-        f" coalesce(sum((SELECT count(*) FROM appeal_events ev WHERE ev.appeal_id = a.id"
-        f"   AND ev.action = 'rework' AND ev.new->>'result' = %s)), 0) AS rework,"
+        f" avg({days}) AS mean_days, coalesce(sum(rw.n), 0) AS rework,"
         f" count(*) FILTER (WHERE a.result = %s) AS confirmed"
-        f" FROM appeals a LEFT JOIN executors e ON e.id = a.executor_id"
-        f" WHERE {where} GROUP BY GROUPING SETS ((e.code), ())"
-        f" ORDER BY grouping(e.code), min(coalesce(e.short_name, e.name)), e.code",
-        [clock.now(), R_REWORK_CURATOR, R_CONFIRMED, *params],
+        f" FROM appeals a LEFT JOIN (SELECT ev.appeal_id, count(*) AS n FROM appeal_events ev"
+        f"  WHERE ev.action = 'rework' AND ev.new->>'result' = %s GROUP BY ev.appeal_id) rw"
+        f"  ON rw.appeal_id = a.id"
+        f" WHERE {where} GROUP BY GROUPING SETS ((a.executor_id), ())) n"
+        f" LEFT JOIN (SELECT a.executor_id, grouping(a.executor_id) AS is_total,"
+        f"  percentile_cont(0.5) WITHIN GROUP"
+        f"  (ORDER BY date_part('epoch', {_ANSWERED} - a.created_at) / 86400) AS median_days"
+        f"  FROM appeals a WHERE {_ANSWERED} IS NOT NULL AND {where}"
+        f"  GROUP BY GROUPING SETS ((a.executor_id), ())) m"
+        f" ON m.is_total = n.is_total AND m.executor_id IS NOT DISTINCT FROM n.executor_id"
+        f" LEFT JOIN executors e ON e.id = n.executor_id"
+        f" ORDER BY n.is_total, coalesce(e.short_name, e.name), e.code",
+        [clock.now(), R_CONFIRMED, R_REWORK_CURATOR, *params, *params],
     )
     columns = [
         col("executor_code", N_("Код виконавця"), "string"),
@@ -551,8 +572,8 @@ async def daily(conn, principal: Any, f: Filters, lang: str) -> dict:
     where, params = await _where(conn, principal, replace(f, date_from=None, date_to=None))
     data = await _fetch(
         conn,
-        f"SELECT a.channel, count(*) FILTER (WHERE a.created_at >= %s AND a.created_at < %s) AS n"
-        f" FROM appeals a WHERE {where} GROUP BY a.channel",
+        f"SELECT a.channel, count(*) AS n FROM appeals a"
+        f" WHERE a.created_at >= %s AND a.created_at < %s AND {where} GROUP BY a.channel",
         [start, end, *params],
     )
     counts = (await _fetch(
@@ -614,28 +635,46 @@ async def weekly(conn, principal: Any, f: Filters, lang: str) -> dict:
 # --- hexagons ----------------------------------------------------------------------------------
 
 
+def hex_triangle_sql(edge: float, x: str, y: str) -> tuple[str, str, str]:
+    """SQL of a point's triangle (t0, t1, t2) in the lattice of PostGIS's hexagons of edge
+    `edge` (EPSG:3857 units), from its coordinates `x`, `y` (SQL expressions).
+
+    PostGIS's lattice (ST_Hexagon, origin 0 0, flat-topped hexagons): the centre of hexagon
+    (i, j) is (1.5·edge·i, √3·edge·(j + ½·(|i| mod 2))); in axial coordinates q = i,
+    r = j − (i − |i| mod 2)/2 the centre is (1.5·edge·q, √3·edge·(r + q/2)). Every edge of every
+    hexagon lies on one of three families of parallel lines, √3/2·edge apart, normal to
+    (0, 1), (√3/2, ½) and (−√3/2, ½); they cut the plane into triangles, each inside one
+    hexagon. With X = x/edge, Y = y/edge the triangle is t0 = ⌊2Y/√3⌋, t1 = ⌊X + Y/√3⌋,
+    t2 = ⌊Y/√3 − X⌋, and its hexagon q = ⌊(t1 − t2 + 1)/3⌋, r = ⌊(t0 + t2 + 2)/3⌋
+    (hex_index_sql). A point on a hexagon's edge or vertex goes to one of the hexagons it
+    touches (ST_Intersects holds for it)."""
+    k0, k1, k2 = 2 / (math.sqrt(3) * edge), 1 / edge, 1 / (math.sqrt(3) * edge)
+    return (
+        f"floor({y} * {k0!r}::float8)",
+        f"floor({x} * {k1!r}::float8 + {y} * {k2!r}::float8)",
+        f"floor({y} * {k2!r}::float8 - {x} * {k1!r}::float8)",
+    )
+
+
+def hex_index_sql(t0: str, t1: str, t2: str) -> tuple[str, str]:
+    """SQL of the hexagon (i, j) of ST_Hexagon holding the triangle (t0, t1, t2) of
+    hex_triangle_sql: (q, r) = (⌊(t1 − t2 + 1)/3⌋, ⌊(t0 + t2 + 2)/3⌋), i = q,
+    j = r + (q − |q| mod 2)/2."""
+    q = f"floor(({t1} - {t2} + 1) / 3)::bigint"
+    r = f"floor(({t0} + {t2} + 2) / 3)::bigint"
+    return q, f"{r} + ({q} - mod(abs({q}), 2)) / 2"
+
+
 def hex_cell_sql(edge: float, source: str, carry: str = "") -> str:
     """A query of (i, j, <carry>): for each row of `source` — a query with columns x, y (EPSG:3857
-    metres) and `carry` — the indexes of PostGIS's hexagon ST_Hexagon(edge, i, j) holding the
-    point, by arithmetic alone (no grid is generated nor joined).
-
-    PostGIS's lattice (origin 0 0, flat-topped hexagons): the centre of (i, j) is
-    (1.5·edge·i, √3·edge·(j + ½·(|i| mod 2))). That is the axial layout with q = i and
-    r = j − (i − |i| mod 2)/2; a point's fractional axial coordinates are q = ⅔x/edge,
-    r = (−⅓x + y/√3)/edge, rounded to the nearest hexagon in cube coordinates (q, r, s = −q−r:
-    round each, then fix the one that moved most). A point on an edge between two hexagons
-    belongs to either (ST_Intersects holds for both)."""
-    a, b, c = 2 / (3 * edge), -1 / (3 * edge), 1 / (math.sqrt(3) * edge)
+    metres) and `carry` — the ST_Hexagon(edge, i, j) holding the point, by arithmetic alone (no
+    grid generated nor joined). The report `hexagons` runs the same arithmetic in two steps."""
     k = f", {carry}" if carry else ""
+    t0, t1, t2 = hex_triangle_sql(edge, "x", "y")
+    i, j = hex_index_sql("t0", "t1", "t2")
     return (
-        f"SELECT q AS i, r + (q - mod(abs(q), 2)) / 2 AS j{k} FROM ("
-        f"SELECT (CASE WHEN dq > dr AND dq > ds THEN -rr - rs ELSE rq END)::bigint AS q,"
-        f" (CASE WHEN dq > dr AND dq > ds THEN rr WHEN ds > dr THEN rr ELSE -rq - rs END)::bigint"
-        f" AS r{k} FROM ("
-        f"SELECT rq, rr, rs, abs(rq - fq) AS dq, abs(rr - fr) AS dr, abs(rs + fq + fr) AS ds{k}"
-        f" FROM (SELECT round(fq) AS rq, round(fr) AS rr, round(-fq - fr) AS rs, fq, fr{k} FROM ("
-        f"SELECT x * {a!r}::float8 AS fq, x * {b!r}::float8 + y * {c!r}::float8 AS fr{k}"
-        f" FROM ({source}) src) s1) s2) s3) s4"
+        f"SELECT {i} AS i, {j} AS j{k} FROM ("
+        f"SELECT {t0} AS t0, {t1} AS t1, {t2} AS t2{k} FROM ({source}) src) t"
     )
 
 
@@ -665,25 +704,28 @@ async def hexagons(conn, principal: Any, f: Filters, lang: str) -> dict:
     received, open (not closed), overdue now. The hexagons are PostGIS's (ST_Hexagon, in
     EPSG:3857), their edge `size` metres on the ground at the city's centre (f.size, default
     HEX_SIZE_DEFAULT): size / cos(latitude of the centre) in Web Mercator. Each appeal's hexagon
-    is computed from its coordinates (hex_cell_sql), the counts grouped by (i, j), and only the
-    non-empty hexagons are built. `hex` is "i:j", lon/lat the hexagon's centre (WGS 84)."""
+    is computed from its coordinates by arithmetic (hex_triangle_sql, hex_index_sql): the
+    appeals are counted per triangle of the lattice (a few per hexagon; no grid is generated nor
+    joined), the triangles summed into their hexagon (i, j), and only the non-empty hexagons
+    are built. `hex` is "i:j", lon/lat the hexagon's centre (WGS 84)."""
     size = f.size or HEX_SIZE_DEFAULT
     edge = hex_edge(size, await city_latitude(conn))
     where, params = await _where(conn, principal, f)
-    source = (
-        f"SELECT ST_X(a.geom_3857) AS x, ST_Y(a.geom_3857) AS y, a.status <> 'closed' AS open,"
-        f" (a.status <> 'closed' AND {_DUE} < %s) AS overdue"
-        f" FROM appeals a WHERE a.geom_3857 IS NOT NULL AND {where}"
-    )
+    t0, t1, t2 = hex_triangle_sql(edge, "ST_X(a.geom_3857)", "ST_Y(a.geom_3857)")
+    i, j = hex_index_sql("t0", "t1", "t2")
     e = f"{edge!r}::float8"
     data = await _fetch(
         conn,
         f"SELECT g.i, g.j, g.received, g.open, g.overdue, ST_X(c.pt) AS lon, ST_Y(c.pt) AS lat,"
         f" ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_Hexagon({e}, g.i::int, g.j::int), 3857),"
         f" 4326), 6) AS polygon"
-        f" FROM (SELECT i, j, count(*) AS received, count(*) FILTER (WHERE open) AS open,"
-        f"  count(*) FILTER (WHERE overdue) AS overdue"
-        f"  FROM ({hex_cell_sql(edge, source, 'open, overdue')}) cells GROUP BY i, j) g"
+        f" FROM (SELECT {i} AS i, {j} AS j, sum(n)::bigint AS received,"
+        f"  sum(n_open)::bigint AS open, sum(n_overdue)::bigint AS overdue"
+        f"  FROM (SELECT {t0} AS t0, {t1} AS t1, {t2} AS t2, count(*) AS n,"
+        f"   count(*) FILTER (WHERE a.status <> 'closed') AS n_open,"
+        f"   count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS n_overdue"
+        f"   FROM appeals a WHERE a.geom_3857 IS NOT NULL AND {where}"
+        f"   GROUP BY 1, 2, 3) triangles GROUP BY 1, 2) g"
         f" CROSS JOIN LATERAL (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(1.5 * {e} * g.i,"
         f"  sqrt(3) * {e} * (g.j + 0.5 * mod(abs(g.i), 2))::float8), 3857), 4326) AS pt) c"
         f" ORDER BY g.i, g.j",
