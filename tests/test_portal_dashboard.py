@@ -241,11 +241,12 @@ def test_anyone_sees_the_public_figures_from_the_map(
     portal, new_context, screenshot, lang, viewport
 ):
     page = new_context(viewport=viewport).new_page()
-    page.goto(f"{portal.base}/?lang={lang}")
+    page.goto(f"{portal.base}/?lang={lang}&period=all")  # the map's filters go along
     page.wait_for_selector('#map[data-state="ready"]', timeout=20_000)
     page.get_by_role("link", name="Статистика" if lang == "uk" else "Statistics").click()
     page.wait_for_selector(READY, timeout=30_000)
     assert urlparse(page.url).path == "/dashboard"
+    assert page.locator("html").get_attribute("lang") == lang
     received, closed, overdue = counts(portal.db, "TRUE", [])
     (in_work,) = sql(portal.db, "SELECT count(*) FROM appeals WHERE status <> 'closed'")[0]
     assert received > 0
@@ -273,6 +274,32 @@ def test_anyone_sees_the_public_figures_from_the_map(
     assert hex_sum(page) == located_sql(portal.db)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
     screenshot(page, f"dashboard-public-{lang}-{viewport['width']}", full_page=True)
+
+
+def test_the_maps_filters_go_to_the_dashboard(portal, new_context):
+    """The map's district, category and period become the dashboard's filters."""
+    district_id, code, category, day = sql(portal.db,
+        "SELECT d.id, d.code, a.category_id, min((a.created_at AT TIME ZONE 'Europe/Kyiv')::date)"
+        " FROM appeals a JOIN districts d ON d.id = a.district_id"
+        " GROUP BY 1, 2, 3 ORDER BY count(*) DESC LIMIT 1")[0]  # fmt: skip
+    page = new_context().new_page()
+    page.goto(f"{portal.base}/?district={district_id}&category={category}&date_from={day}")
+    page.wait_for_selector('#map[data-state="ready"]', timeout=20_000)
+    page.wait_for_function(
+        "() => document.getElementById('link-dashboard').search.includes('district=')"
+    )
+    page.click("#link-dashboard")
+    want = f"date_from={day}&district={code}&category={category}"
+    page.wait_for_selector(f'#dashboard[data-state="ready"][data-query="{want}"]', timeout=30_000)
+    assert page.input_value("#f-district") == code
+    assert page.input_value("#f-category") == str(category)
+    assert page.input_value("#f-date_from") == day.isoformat()
+    received = counts(portal.db, "a.district_id IN (SELECT id FROM districts WHERE code = %s)"
+                      " AND a.category_id = %s"
+                      " AND (a.created_at AT TIME ZONE 'Europe/Kyiv')::date >= %s",
+                      [code, category, day])[0]  # fmt: skip
+    assert received > 0
+    assert figure(page, "#total-received") == received
 
 
 def test_a_citizen_sees_the_public_figures(portal, signed_in):

@@ -153,7 +153,7 @@
       parts.push(`${form.querySelector(`label[for="${field.id}"]`).textContent.trim()}: ${shown}`);
     }
     if (parts.length) return parts.join("; ");
-    return state.mode === "public" ? t("Усі публічні звернення") : t("Усі звернення в межах ваших повноважень");
+    return state.mode === "public" ? t("Усі звернення міста") : t("Усі звернення в межах ваших повноважень");
   }
 
   // --- the registers for the filters --------------------------------------------------------

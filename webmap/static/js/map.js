@@ -194,6 +194,28 @@
     const zoom = Math.round(map.getZoom() * 100) / 100;
     const hash = `#${zoom}/${centre.lat.toFixed(5)}/${centre.lng.toFixed(5)}`;
     history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${hash}`);
+    linkDashboard();
+  }
+
+  // The dashboard's link ("Статистика") carries the filters its reports share with the map:
+  // the period as Kyiv days (a rolling one from the day it began), the category, the district
+  // (the reports name it by its KATOTTH code); the language too.
+  const dashboardLink = document.getElementById("link-dashboard");
+  const districtCodes = new Map(); // the districts' id → code, once they are loaded
+  function linkDashboard() {
+    if (!dashboardLink) return;
+    const params = new URLSearchParams();
+    if (PERIOD_DAYS[state.period]) {
+      params.set("date_from", window.portal.kyivDay(Date.now() - PERIOD_DAYS[state.period] * 86400e3));
+    } else if (state.period === "custom") {
+      if (state.date_from) params.set("date_from", state.date_from);
+      if (state.date_to) params.set("date_to", state.date_to);
+    }
+    if (state.district && districtCodes.has(state.district)) params.set("district", districtCodes.get(state.district));
+    if (state.category) params.set("category", state.category);
+    if (langParam === "uk" || langParam === "en") params.set("lang", langParam);
+    const query = params.toString();
+    dashboardLink.search = query ? `?${query}` : "";
   }
 
   // --- the appeals' tiles -------------------------------------------------------------------
@@ -567,6 +589,8 @@
         .map(({ id, name }) => { const o = document.createElement("option"); o.value = id; o.textContent = name; return o; });
       districtSelect.append(...options);
       districtSelect.value = state.district;
+      for (const f of features) districtCodes.set(String(f.properties.id ?? f.id), f.properties.code);
+      linkDashboard();
       mapEl.dataset.districts = String(features.length);
       mapEl.dataset.state = "ready";
       statusEl.textContent = "";
