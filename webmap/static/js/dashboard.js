@@ -323,7 +323,7 @@
   const classOf = (classes, v) => (v > 0 ? classes.findIndex((c) => v <= c.hi) : -1);
   const colourOf = (classes, v) => (v > 0 ? classes[classOf(classes, v)].colour : ZERO);
 
-  function drawLegend(legendEl, title, classes) {
+  function drawLegend(legendEl, title, classes, withZero = true) {
     legendEl.replaceChildren(el("span", "legend-title", title));
     const item = (colour, swatch, label, index) => {
       const span = el("span", "legend-item");
@@ -332,7 +332,7 @@
       span.dataset.colour = colour;
       return span;
     };
-    legendEl.append(item(ZERO, "q-zero", "0", -1));
+    if (withZero) legendEl.append(item(ZERO, "q-zero", "0", -1));
     classes.forEach((c, i) => {
       const span = item(c.colour, c.swatch, c.lo === c.hi ? number(c.lo) : `${number(c.lo)}–${number(c.hi)}`, i);
       span.dataset.lo = String(c.lo);
@@ -489,7 +489,7 @@
     fitHexagons();
     markPaths(state.hexLayer, (f) => ({ hex: f.properties.hex, value: f.properties.received || 0, class: classOf(classes, f.properties.received || 0) }));
     const legend = $("hex-legend");
-    drawLegend(legend, t("Звернень у шестикутнику:"), classes);
+    drawLegend(legend, t("Звернень у шестикутнику:"), classes, false); // (only hexagons with appeals)
     const total = values.reduce((a, b) => a + b, 0);
     const max = values.length ? Math.max(...values) : 0;
     text($("hex-caption"), t("шестикутники по {size} м", { size: number(size) }));
