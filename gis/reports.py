@@ -288,27 +288,32 @@ async def executors(conn, principal: Any, f: Filters, lang: str) -> dict:
     median days to answer, returned for rework by the curator, confirmed by the author and that
     share of the answered appeals. The totals row is computed over all the rows' appeals."""
     where, params = await _where(conn, principal, f)
-    days = f"extract(epoch FROM {_ANSWERED} - a.created_at) / 86400.0"
-    # The counts and the mean in one pass over the period's appeals (ix_appeals_reports), the
-    # returns for rework joined from the few 'rework' events (ix_appeal_events_rework); the
-    # medians apart, sorting only (executor, days) pairs as float8 (numeric sorted 1.3× slower);
-    # the executors' names joined to the ~100 rows.
+    # The counts and the time to answer summed per executor in one parallel pass over the
+    # period's appeals (ix_appeals_reports), the totals summed from those rows (GROUPING SETS
+    # would run the pass in one process: 1.8 s → 0.65 s over 3 million appeals); the returns for
+    # rework joined from the few 'rework' events (ix_appeal_events_rework); the medians apart,
+    # sorting only (executor, days) pairs as float8; the executors' names joined to the rows.
+    counts = ("received", "in_work", "answered", "on_time", "overdue", "rework", "confirmed")
+    totals = ", ".join(f"coalesce(sum({k}), 0)" for k in counts)
     data = await _fetch(
         conn,
-        f"SELECT e.code, coalesce(e.short_name, e.name) AS name, n.is_total, n.received,"
-        f" n.in_work, n.answered, n.on_time, n.overdue, n.mean_days, m.median_days, n.rework,"
-        f" n.confirmed FROM ("
-        f"SELECT a.executor_id, grouping(a.executor_id) AS is_total, count(*) AS received,"
+        f"WITH per AS (SELECT a.executor_id, count(*) AS received,"
         f" count(*) FILTER (WHERE a.status <> 'closed') AS in_work,"
         f" count(*) FILTER (WHERE {_ANSWERED} IS NOT NULL) AS answered,"
         f" count(*) FILTER (WHERE {_ANSWERED} <= {_DUE}) AS on_time,"
         f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue,"
-        f" avg({days}) AS mean_days, coalesce(sum(rw.n), 0) AS rework,"
+        f" sum({_ANSWERED} - a.created_at) AS answer_time, coalesce(sum(rw.n), 0) AS rework,"
         f" count(*) FILTER (WHERE a.result = %s) AS confirmed"
         f" FROM appeals a LEFT JOIN (SELECT ev.appeal_id, count(*) AS n FROM appeal_events ev"
         f"  WHERE ev.action = 'rework' AND ev.new->>'result' = %s GROUP BY ev.appeal_id) rw"
         f"  ON rw.appeal_id = a.id"
-        f" WHERE {where} GROUP BY GROUPING SETS ((a.executor_id), ())) n"
+        f" WHERE {where} GROUP BY a.executor_id),"
+        f" n AS (SELECT executor_id, 0 AS is_total, {', '.join(counts)}, answer_time FROM per"
+        f" UNION ALL SELECT NULL, 1, {totals}, sum(answer_time) FROM per)"
+        f" SELECT e.code, coalesce(e.short_name, e.name) AS name, n.is_total,"
+        f" {', '.join(f'n.{k}' for k in counts)},"
+        f" extract(epoch FROM n.answer_time) / 86400.0 / nullif(n.answered, 0) AS mean_days,"
+        f" m.median_days FROM n"
         f" LEFT JOIN (SELECT a.executor_id, grouping(a.executor_id) AS is_total,"
         f"  percentile_cont(0.5) WITHIN GROUP"
         f"  (ORDER BY date_part('epoch', {_ANSWERED} - a.created_at) / 86400) AS median_days"
