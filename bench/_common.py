@@ -20,9 +20,10 @@ PEERS_VENV = ROOT / ".make" / "bench-peers"
 
 
 @contextmanager
-def loaded_database(url: str | None, appeals: int, seed: int = 1551):
+def loaded_database(url: str | None, appeals: int, seed: int = 1551, settings: dict | None = None):
     """Yield the URL of a database holding the demo city: the given one, or a throwaway
-    embedded cluster loaded with `appeals` appeals."""
+    embedded cluster loaded with `appeals` appeals (with `settings`, e.g. {"shared_buffers":
+    "1GB"}, added to its configuration)."""
     if url:
         yield url
         return
@@ -33,6 +34,10 @@ def loaded_database(url: str | None, appeals: int, seed: int = 1551):
     base = Path(tempfile.mkdtemp(prefix="hromada-bench-"))
     os.chmod(base, 0o755)
     cluster = EmbeddedCluster(base_dir=base, port=free_port(), database="bench", throwaway=True)
+    cluster.init()
+    if settings:
+        with open(cluster.pgdata / "postgresql.auto.conf", "a") as f:
+            f.write("".join(f"{k} = '{v}'\n" for k, v in settings.items()))
     cluster.start()
     try:
         upgrade(cluster.url)

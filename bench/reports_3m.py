@@ -3,17 +3,18 @@ the full open-data CSV export.
 
     .venv/bin/python bench/reports_3m.py [--url DATABASE_URL] [--appeals N] [--repeat R]
 
-Without --url it loads `hromada demo --appeals 3000000` into a throwaway cluster (about 6
-minutes here) and VACUUM (ANALYZE)s it; with --url it reuses a database that already holds the
-demo city (migrated to head). Then it starts the real server (`hromada serve`, one uvicorn
+Without --url it loads `hromada demo --appeals 3000000` into a throwaway cluster (about 8
+minutes here; shared_buffers 1GB, --shared-buffers) and VACUUM (ANALYZE)s it; with --url it
+reuses a database that already holds the demo city (migrated to head, vacuumed; its own
+settings, printed). Then it starts the real server (`hromada serve`, one uvicorn
 worker), signs in as the demo admin (a bearer token: the city's scope) and, over HTTP:
 
 1. asks each report of gis.reports.REPORTS for the last 365 Kyiv days of the data (the day of
    the newest appeal and the 364 before it; `daily` for that last day: its date filters do not
    apply), format=json, R times (the first discarded as a warm-up), and the `executors` report
    as XLSX too: p50, p90 and min in ms, the rows and bytes of the answer, target p50 < 1 s.
-   There is no cache of reports anywhere (neither in the server nor in front of it): every
-   request runs its SQL;
+   The server keeps no cache of reports (the public ones say Cache-Control: public, max-age=300
+   to browsers and proxies; this client caches nothing): every request runs its SQL;
 2. reads the whole open-data CSV (/api/v1/opendata/appeals.csv, every public appeal) as a
    stream, counting its lines: rows/s (target ≥ 100,000) and the server process's resident
    memory — VmRSS before, the highest VmRSS sampled every 0.1 s during the stream, and VmHWM
@@ -76,11 +77,14 @@ def facts(url: str) -> dict:
             (reports.kyiv_day_start(first_day), reports.kyiv_day_start(last_day + dt.timedelta(1))),
         ).fetchone()
         pg = conn.execute("SHOW server_version").fetchone()[0]
+        (shared_buffers,) = conn.execute("SHOW shared_buffers").fetchone()
+        (work_mem,) = conn.execute("SHOW work_mem").fetchone()
         postgis = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
         (postgis_v,) = postgis.fetchone() or (None,)
         (head,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     return {"appeals": n, "public": public, "first_day": first_day, "last_day": last_day,
-            "in_year": in_year, "pg": pg, "postgis": postgis_v, "head": head}  # fmt: skip
+            "in_year": in_year, "pg": pg, "postgis": postgis_v, "head": head,
+            "shared_buffers": shared_buffers, "work_mem": work_mem}  # fmt: skip
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -241,13 +245,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="a database already holding the demo city")
     ap.add_argument("--appeals", type=int, default=3_000_000)
+    ap.add_argument(
+        "--shared-buffers",
+        default="1GB",
+        help="the throwaway cluster's shared_buffers (the embedded default is 256MB)",
+    )
     ap.add_argument("--repeat", type=int, default=7, help="requests per report (first discarded)")
     ap.add_argument("--only", action="append", help="measure only this report (repeatable)")
     ap.add_argument("--no-csv", action="store_true", help="skip the open-data CSV")
     ap.add_argument("--no-reports", action="store_true", help="only the open-data CSV")
     args = ap.parse_args()
 
-    with loaded_database(args.url, args.appeals, seed=SEED) as url:
+    settings = {"shared_buffers": args.shared_buffers}
+    with loaded_database(args.url, args.appeals, seed=SEED, settings=settings) as url:
         if not args.url:
             started = time.monotonic()
             vacuum(url)
@@ -273,7 +283,8 @@ def main() -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
         f"\n{now}; commit {commit()}; migration head {f['head']}; {os.cpu_count()} CPUs; "
-        f"PostgreSQL {f['pg']}, PostGIS {f['postgis']}; Python {platform.python_version()}"
+        f"PostgreSQL {f['pg']} (shared_buffers {f['shared_buffers']}, work_mem {f['work_mem']}),"
+        f" PostGIS {f['postgis']}; Python {platform.python_version()}"
     )
     print(f"load average (1, 5, 15 min) before: {load_before}; after: {load_after}")
     print(
