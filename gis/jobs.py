@@ -18,7 +18,7 @@ tests/test_jobs.py fails if a new version changes it).
 Periodic tasks (cron in UTC):
 - `autoclose` every 5 minutes: appeals on check past the author's confirmation period close;
 - `purge` daily: the retention periods (sessions, tokens, authors' data);
-- `retry_stalled` every minute: jobs of a worker that stopped sending heartbeats run again;
+- `retry_stalled` every 15 seconds (cron's sixth field): jobs of a worker that stopped sending heartbeats run again;
 - `forget_old_jobs` daily: finished jobs are kept 3 days (what ran, when, how it ended), then
   deleted; failed ones stay until someone looks.
 Other modules add theirs to `tasks` (notifications, dispatch, permit notices) when imported
@@ -142,7 +142,7 @@ async def purge(timestamp: int) -> dict:
     return counts
 
 
-@tasks.periodic(cron="* * * * *", periodic_id="retry_stalled")
+@tasks.periodic(cron="* * * * * */15", periodic_id="retry_stalled")
 @tasks.task(name="jobs.retry_stalled", queue="periodic", pass_context=True)
 async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> int:
     """Run again the jobs whose worker died (no heartbeat for worker_stalled_after_seconds)."""
@@ -179,6 +179,7 @@ async def run_worker(app: procrastinate.App, *, concurrency: int, name: str | No
             concurrency=concurrency,
             **options,
             install_signal_handlers=True,
+            fetch_job_polling_interval=conf.worker_poll_seconds,
             update_heartbeat_interval=max(1.0, conf.worker_stalled_after_seconds / 6),
             stalled_worker_timeout=conf.worker_stalled_after_seconds,
             delete_jobs="never",  # forget_old_jobs does, after KEEP_JOBS_HOURS

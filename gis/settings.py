@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = 4
     # A job whose worker sent no heartbeat for this long (the worker died) is run again.
     worker_stalled_after_seconds: float = 60.0
+    # How often an idle worker looks for jobs whose time has come (a retry's delay, a deferred
+    # job missed by LISTEN/NOTIFY); new jobs wake it at once.
+    worker_poll_seconds: float = 5.0
     # gis/clock.py: added to the system time in this process (tests and drills only).
     clock_shift_seconds: float = 0.0
 

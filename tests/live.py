@@ -52,7 +52,8 @@ def start_worker(
     for `stalled_after_seconds` run again; `env` adds variables (HROMADA_…) or overrides these."""
     full = {**os.environ, "HROMADA_DATABASE_URL": db_url,
             "HROMADA_CLOCK_SHIFT_SECONDS": str(shift_seconds),
-            "HROMADA_WORKER_STALLED_AFTER_SECONDS": str(stalled_after_seconds), **(env or {})}  # fmt: skip
+            "HROMADA_WORKER_STALLED_AFTER_SECONDS": str(stalled_after_seconds),
+            "HROMADA_WORKER_POLL_SECONDS": "0.5", **(env or {})}  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())", "worker",
          "--name", name],

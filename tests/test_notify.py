@@ -331,7 +331,7 @@ def test_a_worker_killed_while_sending_an_sms_delivers_once_after_the_stalled_re
                 f"\nSIGKILL mid-delivery: gateway requests {len(gateway.requests)}, "
                 f"acknowledged {len(gateway.answered)}, job started {retried} times, "
                 f"delivered {seconds:.1f} s after the kill (stalled after 4 s, "
-                "retry_stalled runs each minute)"
+                "retry_stalled runs every 15 s)"
             )
         finally:
             city.client.__exit__(None, None, None)
