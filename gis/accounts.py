@@ -662,10 +662,10 @@ async def purge_expired(
     conn: AsyncConnection, *, personal_data_retention_days: int, now: dt.datetime | None = None
 ) -> dict:
     """Apply the retention periods as of `now` (gis/clock.py; the database's time by default):
-    delete sessions and one-time tokens that ran out (or were revoked/used) over a day ago,
-    anonymise the authors of appeals closed more than `personal_data_retention_days` ago (0 or
-    less: keep them), and the addresses and texts of their delivered notifications. Counts of
-    what was done."""
+    delete sessions and one-time tokens that ran out (or were revoked/used) over a day ago and
+    the log of Open311 calls past 90 days, anonymise the authors of appeals closed more than
+    `personal_data_retention_days` ago (0 or less: keep them), and the addresses and texts of
+    their delivered notifications. Counts of what was done."""
     at = now or (await (await conn.execute("SELECT now()")).fetchone())[0]  # type: ignore[index]
     done = {}
     cur = await conn.execute(
@@ -685,6 +685,9 @@ async def purge_expired(
         (at, FORGET_FAILURES_AFTER),
     )
     done["login_failures"] = cur.rowcount
+    # The calls made with Open311 keys (gis/open311_clients.py): kept 90 days.
+    cur = await conn.execute("DELETE FROM open311_calls WHERE at < %s - interval '90 days'", (at,))
+    done["open311_calls"] = cur.rowcount
     done["authors"] = 0
     done["notifications"] = 0
     if personal_data_retention_days > 0:

@@ -67,7 +67,9 @@ STATUS_NAMES = {
     "rework": N_("На доопрацюванні"),
     "closed": N_("Закрито"),
 }
-CHANNELS = ("site", "phone_1551", "government_hotline", "email", "tv", "112", "letter")
+CHANNELS = (
+    "site", "phone_1551", "government_hotline", "email", "tv", "112", "letter", "open311",
+)  # fmt: skip
 # 1551's results ("<outcome> / <detail>", data/kyiv_1551_profile.json "results_2025-09", and
 # those gis/lifecycle.py sets): stored in Ukrainian, as 1551 words them; their English (for the
 # English portal) is in gis/locale/en/names.po. A result outside this list has no English.
@@ -343,6 +345,8 @@ class Appeal(Base):
     # Under a manager's personal control until this date (NULL: not), and who set it (0010).
     control_until: Mapped[dt.date | None] = mapped_column(Date)
     control_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The client application that filed it through Open311 (channel 'open311'; 0014).
+    open311_client_id: Mapped[int | None] = mapped_column(ForeignKey("open311_clients.id"))
     __table_args__ = (
         CheckConstraint(
             "status IN (" + ",".join(f"'{s}'" for s in APPEAL_STATUSES) + ")", "status"
@@ -889,4 +893,43 @@ class ServiceKey(Base):
     __tablename__ = "service_keys"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = _now()
+
+
+class Open311Client(Base):
+    """A client application of the Open311 GeoReport v2 API (gis/open311_clients.py): its key
+    is shown once when made; only its SHA-256 is stored. A revoked key is kept (revoked_at),
+    so that the appeals it filed still name their application (0014)."""
+
+    __tablename__ = "open311_clients"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = _now()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Open311Call(Base):
+    """A call made with a client's key: when, what, and the answer's status; the retention
+    purge drops those older than 90 days (gis/accounts.purge_expired)."""
+
+    __tablename__ = "open311_calls"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("open311_clients.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = _now()
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    __table_args__ = (Index(None, "client_id", "at"), Index(None, "at"))
+
+
+class Open311Token(Base):
+    """A token handed to the client with its request (GeoReport v2 `tokens/{token}`)."""
+
+    __tablename__ = "open311_tokens"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("open311_clients.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = _now()

@@ -53,6 +53,7 @@ EMPTY_FIELDS = ("addressPostCode", "addressAdminUnitL3", "addressAdminUnitL4",
 ACCRUAL_METHODS = {
     "phone_1551": "Дзвінок в 1551", "site": "Сайт/моб. додаток", "government_hotline": "УГЛ",
     "email": "E-mail", "tv": "Телеефір", "112": "112", "letter": "Лист",
+    "open311": "Сайт/моб. додаток",
 }  # fmt: skip
 APPEAL_TYPE = "Звернення"  # 1551 publishes every record as «Звернення» (thanks: kind «Подяки»)
 COUNTRY = "Україна"

@@ -16,6 +16,7 @@ EXPECTED_TABLES = {
     "resolutions", "feature_events", "audit_chain_heads",
     "notifications", "dispatch_subscriptions", "dispatch_batches", "dispatch_items",
     "permit_notices", "service_keys",
+    "open311_clients", "open311_calls", "open311_tokens",
     # procrastinate's (gis/jobs.py)
     "procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers",
     "procrastinate_workers",
