@@ -19,11 +19,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from psycopg import DataError, OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import open311
 from gis.error_messages import MESSAGES
 from gis.errors import (
     Conflict,
@@ -69,10 +70,16 @@ def message(code: str, lang: str, **params: object) -> str:
 
 def error_response(
     request: Request, status: int, code: str, *, extra: dict | None = None, **params: object
-) -> JSONResponse:
+) -> Response:
     """The one place error bodies are made (routers that must answer an error themselves, such
-    as /healthz, call this too)."""
+    as /healthz, call this too). On /open311/ paths: the spec's errors/error format instead
+    (api/open311.py), the same message."""
     lang = preferred_language(request.headers.get("accept-language"))
+    if open311.is_open311_path(request.url.path):
+        headers = {"Content-Language": lang, "Vary": "Accept-Language"}
+        return open311.error_response(
+            request, status, message(code, lang, **params), headers=headers
+        )
     body: dict[str, object] = {"code": code, "detail": message(code, lang, **params)}
     if "parameter" in params:
         body["parameter"] = params["parameter"]
@@ -89,7 +96,7 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     status = status_of(exc)
     if isinstance(exc, DomainError):
         response = error_response(request, status, exc.code, **exc.params)
@@ -134,7 +141,7 @@ _REASONS: dict[str, tuple[str, str | None]] = {
 
 
 # Starlette types every handler as taking an Exception; each narrows to what it is registered for.
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     """A route's signature refused a value: 400 naming the first field at fault and why."""
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -154,7 +161,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+async def _data_error(request: Request, exc: Exception) -> Response:
     """PostgreSQL refused a value that gis/values.py should have refused first: still the
     client's 400, and a warning that names the statement's complaint so the gap is closed."""
     assert isinstance(exc, DataError)
@@ -163,7 +170,7 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 400, "value_out_of_range")
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     response = error_response(request, exc.status_code, code)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from psycopg import OperationalError
 from psycopg.errors import UndefinedFunction
 from psycopg_pool import PoolTimeout
@@ -21,7 +21,7 @@ router = APIRouter(tags=["health"], dependencies=[public("anyone: load balancers
 
 
 @router.get("/healthz", response_model=schemas.Health, summary="Стан сервісу і бази даних")
-async def healthz(request: Request, pool: PoolDep, settings: SettingsDep) -> JSONResponse:
+async def healthz(request: Request, pool: PoolDep, settings: SettingsDep) -> Response:
     wait = settings.db_connect_timeout
     try:
         # The pool's own timeout bounds waiting for a connection; the outer one also bounds a
