@@ -36,6 +36,7 @@ from api.routers import (
     manager,
     me,
     ogc,
+    open311,
     opendata,
     operator,
     portal,
@@ -167,6 +168,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(wards.router)
     app.include_router(reports.router)
+    app.include_router(open311.router)  # /open311/v2/…: GeoReport v2, the read side
     if not (VENDOR_DIR / "leaflet" / "leaflet.js").exists():
         log.warning("Leaflet is not installed in %s: run `make assets`", VENDOR_DIR)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -420,6 +420,20 @@ MESSAGES: dict[str, str] = {
         "Внутрішня помилка сервісу. Ми вже знаємо про неї; якщо вона повториться, назвіть "
         "у зверненні до підтримки номер запиту {request_id}."
     ),
+    # Open311 GeoReport v2 (gis/open311.py)
+    "open311_invalid_datetime": N_(
+        "Параметр {parameter} має бути датою й часом ISO 8601 (2026-11-30T14:05:00+02:00) "
+        "або датою (2026-11-30); отримано «{value}»."
+    ),
+    "open311_dates_reversed": N_("Початок {start_date} пізніший за кінець {end_date}."),
+    "open311_window_too_long": N_("Між start_date і end_date може бути щонайбільше {days} днів."),
+    "open311_invalid_service_code": N_(
+        "Код послуги (service_code) — це число; отримано «{value}»."
+    ),
+    "open311_invalid_status": N_("Невідомий статус «{value}»: можливі open і closed."),
+    "open311_unknown_jurisdiction": N_("Юрисдикцію «{value}» не знайдено."),
+    "open311_unknown_service": N_("Послугу (service_code) «{value}» не знайдено."),
+    "open311_request_not_found": N_("Звернення (service_request_id) «{number}» не знайдено."),
     "not_found": N_("Сторінку не знайдено."),
     "method_not_allowed": N_("Метод не дозволений."),
     "http_error": N_("Помилка запиту."),

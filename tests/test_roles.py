@@ -134,6 +134,20 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/opendata/appeals.csv"): ANYONE,
     ("GET", "/api/v1/opendata/appeals.geojson"): ANYONE,
     ("GET", "/opendata"): ANYONE,
+    # Open311 GeoReport v2, the read side (api/routers/open311.py): each path answers with
+    # the suffixes .xml and .json and without one (XML)
+    **{
+        ("GET", f"/open311/v2/{path}{suffix}"): ANYONE
+        for path in (
+            "discovery",
+            "services",
+            "services/{service_code}",
+            "requests",
+            "requests/{service_request_id}",
+            "servicerequestupdates",
+        )
+        for suffix in (".xml", ".json", "")
+    },
     # appeal intake and the public view (api/routers/appeals.py)
     ("GET", "/api/v1/categories"): ANYONE,
     # the operator's intake helpers (api/routers/operator.py)
@@ -191,6 +205,8 @@ PATH_VALUES = {
     "name": "no_such_layer",
     "sha256": "0" * 64,
     "queue": "check",
+    "service_code": "999999999",
+    "service_request_id": "000-no-such-appeal",
     "code": "no-such-territory",
     "z": "0",
     "x": "0",
