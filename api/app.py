@@ -37,6 +37,7 @@ from api.routers import (
     me,
     ogc,
     open311,
+    open311_keys,
     opendata,
     operator,
     portal,
@@ -155,6 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(author.router)  # an author's links: /appeals/{number}/author-…
     app.include_router(admin.router)
     app.include_router(dispatch.router)  # /admin/dispatch: the daily dispatch
+    app.include_router(open311_keys.router)  # /admin/open311/keys: Open311 applications
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(opendata.router)

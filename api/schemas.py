@@ -1014,6 +1014,41 @@ class DispatchSubscriptions(Out):
     returned: int
 
 
+# --- Open311 client applications (api/routers/open311_keys.py) ---------------------------------
+
+
+class Open311Client(Out):
+    id: int
+    name: str
+    created_at: str
+    created_by: str | None = None
+    last_used_at: str | None = None
+    revoked_at: str | None = None
+    revoked: bool
+    calls_30d: int
+
+
+class Open311NewClient(Open311Client):
+    key: str  # shown this once: only its SHA-256 is kept
+
+
+class Open311Clients(Out):
+    items: list[Open311Client]
+    returned: int
+
+
+class Open311Call(Out):
+    at: str
+    method: str
+    path: str
+    status: int
+
+
+class Open311Calls(Out):
+    items: list[Open311Call]
+    returned: int
+
+
 # --- layers and tiles (api/routers/layer_catalogue.py, tiles.py) -------------------------------
 
 

@@ -167,6 +167,46 @@ def cmd_jobs(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_open311(args, settings: Settings) -> int:
+    """Open311 keys: `key create NAME` prints the new key alone (it is shown this once),
+    `key list` the applications, `key revoke NAME` revokes one."""
+    import asyncio
+
+    import psycopg
+
+    from gis import open311_clients
+    from gis.db import libpq_url
+    from gis.errors import DomainError
+
+    async def run():
+        url = libpq_url(_url(settings))
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            if args.action == "create":
+                return await open311_clients.create_client(conn, args.name or "")
+            if args.action == "revoke":
+                return await open311_clients.revoke(conn, name=args.name or "")
+            return await open311_clients.list_clients(conn)
+
+    if args.action in ("create", "revoke") and not args.name:
+        print(f"hromada open311 key {args.action}: NAME is required", file=sys.stderr)
+        return 2
+    try:
+        out = asyncio.run(run())
+    except DomainError as exc:
+        from gis.error_messages import MESSAGES
+
+        print(f"hromada: {MESSAGES.get(exc.code, exc.code).format(**exc.params)}", file=sys.stderr)
+        return 1
+    if args.action == "create":
+        print(out["key"])
+    elif args.action == "revoke":
+        print(f"revoked: {out['name']} ({out['revoked_at']})", file=sys.stderr)
+    else:
+        for c in out:
+            print(json.dumps(c, ensure_ascii=False))
+    return 0
+
+
 def cmd_worker(args, settings: Settings) -> int:
     """Background workers alone (gis/jobs.py): run it on as many machines as the work needs;
     two workers never run the same job."""
@@ -339,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("job", choices=["autoclose"])
     s.add_argument("--days", type=int, help="default: HROMADA_APPEAL_CONFIRM_DAYS")
     s.set_defaults(func=cmd_jobs)
+
+    s = sub.add_parser("open311", help="Open311 keys: key create NAME | key list | key revoke NAME")
+    s.add_argument("what", choices=["key"])
+    s.add_argument("action", choices=["create", "list", "revoke"])
+    s.add_argument("name", nargs="?", help="the client application's name")
+    s.set_defaults(func=cmd_open311)
 
     s = sub.add_parser("worker", help="run background jobs alone (hromada run starts its own)")
     s.add_argument("--concurrency", type=int, help="jobs at once (HROMADA_WORKER_CONCURRENCY)")

@@ -231,6 +231,16 @@ MESSAGES: dict[str, str] = {
     "territory_file_invalid": N_(
         "Файл території не прочитано ({reason}): потрібен GeoJSON або GeoPackage з полігонами."
     ),
+    # Open311 client applications and their keys (gis/open311_clients.py)
+    "open311_client_name_required": N_("Вкажіть назву застосунку (name)."),
+    "open311_client_exists": N_("Застосунок «{name}» уже має ключ: оберіть іншу назву."),
+    "open311_client_not_found": N_("Застосунок Open311 {id} не знайдено."),
+    "open311_client_name_not_found": N_("Застосунку Open311 «{name}» не знайдено."),
+    "open311_key_required": N_(
+        "Потрібен ключ API (api_key): його видає адміністратор громади для кожного застосунку."
+    ),
+    "open311_key_invalid": N_("Ключ API (api_key) невідомий або відкликаний."),
+    "open311_token_not_found": N_("Токен «{token}» не знайдено."),
     # the daily dispatch (gis/dispatch.py)
     "dispatch_not_found": N_("Розсилку {id} не знайдено."),
     "dispatch_batch_not_found": N_("Відправлення {id} цієї розсилки не знайдено."),
