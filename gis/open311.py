@@ -123,6 +123,10 @@ def _int(value: str, name: str, lo: int, hi: int) -> int:
     return int(text)
 
 
+def _wall(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(KYIV).replace(tzinfo=None)
+
+
 def _window(given: Mapping[str, str], now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     start = parse_datetime(given["start_date"], "start_date") if "start_date" in given else None
     end = parse_datetime(given["end_date"], "end_date") if "end_date" in given else None
@@ -130,15 +134,16 @@ def _window(given: Mapping[str, str], now: dt.datetime) -> tuple[dt.datetime, dt
         end = now
     if start is None:
         assert end is not None
-        start = end - WINDOW
+        start = end.astimezone(KYIV) - WINDOW  # aware arithmetic on Kyiv's clocks
     if end is None:
-        end = start + WINDOW
+        end = start.astimezone(KYIV) + WINDOW
     if end < start:
         raise InvalidParameter(
             "open311_dates_reversed", "end_date",
             start_date=start.isoformat(), end_date=end.isoformat(),
         )  # fmt: skip
-    if end - start > WINDOW:
+    # Measured on Kyiv's clocks, so that 90 days across a change of summer time are 90 days.
+    if _wall(end) - _wall(start) > WINDOW:
         raise InvalidParameter("open311_window_too_long", "end_date", days=WINDOW.days)
     return start, end
 
