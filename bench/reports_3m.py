@@ -236,9 +236,10 @@ def loadavg() -> str:
 def commit() -> str:
     r = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h"], capture_output=True,
                        text=True)  # fmt: skip
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "gis",
-                            "alembic"], capture_output=True, text=True).stdout.strip()  # fmt: skip
-    return r.stdout.strip() + (" (with uncommitted changes in gis/ or alembic/)" if dirty else "")
+    measured = ["gis/reports.py", "gis/opendata.py", "gis/migrations", "api/routers"]
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "-uno", "--", *measured],
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return r.stdout.strip() + (" (with uncommitted changes to the code measured)" if dirty else "")
 
 
 def main() -> None:
