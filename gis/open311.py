@@ -103,7 +103,8 @@ def _split(value: str) -> list[str]:
 def parse_datetime(value: str, name: str) -> dt.datetime:
     """An ISO 8601 instant (2026-11-30T14:05:00+02:00, …Z), a local time (Kyiv's) or a date
     (its midnight in Kyiv); InvalidParameter otherwise."""
-    text = value.strip()
+    # A "+" a client forgot to percent-encode arrives as a space: 2026-11-30T14:05:00 02:00.
+    text = re.sub(r" ([0-9]{2}(:?[0-9]{2})?)$", r"+\1", value.strip())
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)

@@ -380,6 +380,11 @@ def test_dates_window_and_service_codes(client, demo_url):
     n = sql(demo_url, "SELECT count(*) FROM appeals WHERE created_at BETWEEN %s AND %s",
             (first, first + dt.timedelta(days=90)))[0][0]  # fmt: skip
     assert len(alone) == n
+    # A "+" a client forgot to percent-encode (it arrives as a space) is still the offset.
+    raw = f"{V2}/requests.json?page_size=1000&start_date={start.isoformat()}"
+    assert "+" in raw
+    assert get_json(client, raw) == requests_both(client, {"start_date": start.isoformat(),
+                                                           "page_size": 1000})  # fmt: skip
     # service_code: a comma-separated list.
     codes = [r[0] for r in sql(demo_url, "SELECT category_id FROM appeals WHERE created_at"
                                          " BETWEEN %s AND %s GROUP BY 1 ORDER BY count(*) DESC"
