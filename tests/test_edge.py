@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import re
+import xml.etree.ElementTree as ET
 from urllib.parse import quote, urlsplit
 
 import psycopg
@@ -150,9 +151,14 @@ def test_a_bad_character_in_any_path_parameter_is_a_400(app, client, admin, role
                 url = url.replace("{" + p + "}", quote(f"1{bad}", safe=""))
             r = client.request(method, url, headers=headers, json={})
             assert r.status_code == 400, (method, path, r.status_code, r.text)
+            tried += 1
+            if path.startswith("/open311/"):  # the spec's errors/error (api/open311.py)
+                error = r.json()[0] if path.endswith(".json") else ET.fromstring(r.content)[0]
+                code = error["code"] if isinstance(error, dict) else int(error.findtext("code"))
+                assert code == 400, (method, path, r.text)
+                continue
             assert r.json()["code"] == "invalid_characters"
             assert r.json()["parameter"] == "path"
-            tried += 1
     assert tried > 20  # the appeal, its history and resolutions, the queue, the admin's ids …
 
 
