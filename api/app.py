@@ -38,6 +38,7 @@ from api.routers import (
     ogc,
     open311,
     open311_keys,
+    open311_post,
     opendata,
     operator,
     portal,
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(dispatch.router)  # /admin/dispatch: the daily dispatch
     app.include_router(open311_keys.router)  # /admin/open311/keys: Open311 applications
+    app.include_router(open311_post.router)  # POST /open311/v2/requests, tokens/{token}
     app.include_router(auth.router)
     app.include_router(me.router)
     app.include_router(opendata.router)

@@ -241,6 +241,29 @@ MESSAGES: dict[str, str] = {
     ),
     "open311_key_invalid": N_("Ключ API (api_key) невідомий або відкликаний."),
     "open311_token_not_found": N_("Токен «{token}» не знайдено."),
+    "open311_service_code_required": N_(
+        "Вкажіть послугу (service_code): перелік послуг — /open311/v2/services.xml."
+    ),
+    "open311_author_name_required": N_(
+        "Вкажіть прізвище (last_name) та ім’я (first_name) автора: анонімні звернення не "
+        "розглядаються (ст. 8 Закону «Про звернення громадян»)."
+    ),
+    "open311_author_address_required": N_(
+        "Вкажіть поштову адресу автора (attribute[author_address]): звернення без адреси "
+        "вважається анонімним і не розглядається (ст. 5, 8 Закону «Про звернення громадян»)."
+    ),
+    "open311_coordinates": N_(
+        "Потрібні обидві координати, lat (широта) і long (довгота), у градусах WGS 84; "
+        "бракує «{parameter}»."
+    ),
+    "open311_house_required": N_(
+        "Адреса (address_string) має містити вулицю й номер будинку через кому, наприклад "
+        "«вулиця Хрещатик, 22»."
+    ),
+    "open311_location_required": N_(
+        "Вкажіть місце проблеми: lat і long, адресу (address_string: вулиця й будинок) або "
+        "address_id (код вулиці з реєстру) з номером будинку в address_string."
+    ),
     # the daily dispatch (gis/dispatch.py)
     "dispatch_not_found": N_("Розсилку {id} не знайдено."),
     "dispatch_batch_not_found": N_("Відправлення {id} цієї розсилки не знайдено."),

@@ -43,8 +43,10 @@ import asyncio
 import datetime as dt
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from psycopg.rows import dict_row
 
@@ -57,6 +59,7 @@ from gis.scope import appeal_scope
 # Roles that register appeals on a citizen's behalf, by any channel.
 OPERATOR_ROLES = ("operator", "curator", "admin")
 CITIZEN_CHANNEL = "site"
+OPEN311_CHANNEL = "open311"  # an Open311 client application's (api/routers/open311_post.py)
 
 # Art. 20: 15 days when no additional study is needed, one month otherwise (counted here as
 # 30 calendar days); an extension (up to 45 days in total) is a separate act with notice.
@@ -112,6 +115,10 @@ class Submitter:
     role: str | None = None
     full_name: str | None = None
     email: str | None = None
+    # An Open311 client application filing on a citizen's behalf (gis/open311_clients.py):
+    # its appeals come by the channel 'open311' and name it.
+    open311_client_id: int | None = None
+    open311_client_name: str | None = None
 
     @property
     def is_operator(self) -> bool:
@@ -121,6 +128,8 @@ class Submitter:
     def actor(self) -> str:
         if self.is_operator:
             return self.full_name or self.email or f"user {self.user_id}"
+        if self.open311_client_id is not None:
+            return f"Open311: {self.open311_client_name}"
         return "citizen"
 
 
@@ -252,7 +261,11 @@ def check_notify_offered(author: Author, offered: list[str] | tuple[str, ...]) -
 
 
 def check_channel(channel: object, submitter: Submitter) -> str:
+    if submitter.open311_client_id is not None:
+        return OPEN311_CHANNEL  # an Open311 client's appeals come by its own channel only
     channel = CITIZEN_CHANNEL if channel in (None, "") else channel
+    if channel == OPEN311_CHANNEL:
+        raise Forbidden("channel_not_allowed", parameter="channel", value=channel)
     if channel not in CHANNELS:
         raise InvalidInput("unknown_channel", parameter="channel", value=channel,
                            allowed=", ".join(CHANNELS))  # fmt: skip
@@ -506,16 +519,16 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         await cur.execute(
             "INSERT INTO appeals (number, category_id, text, is_public, channel, status,"
             " privileged, geom, address, district_id, ward_id, executor_id, routing_rule_id,"
-            " routing_reason, areas, created_at, updated_at, deadline_at)"
+            " routing_reason, areas, created_at, updated_at, deadline_at, open311_client_id)"
             " VALUES (%s, %s, %s, %s, %s, 'registered', %s,"
             " CASE WHEN %s::float8 IS NULL THEN NULL"
             "      ELSE ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326) END,"
-            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (number, category["id"], sub.text, sub.consent_to_publish, sub.channel, privileged,
              lon, lon, lat, address, decision.district_id, decision.ward_id,
              decision.executor_id, decision.rule_id, decision.reason,
              json.dumps(decision.areas, ensure_ascii=False), created_at, created_at,
-             deadline_at),
+             deadline_at, submitter.open311_client_id),
         )  # fmt: skip
         appeal_id = (await cur.fetchone())[0]
         a = sub.author
@@ -610,10 +623,13 @@ async def _remove_orphans(conn, files: list[Path]) -> None:
 
 async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
                  idempotency: Idempotency | None = None,
-                 duplicate_radius_m: float = 100.0, settings=None) -> Outcome:  # fmt: skip
+                 duplicate_radius_m: float = 100.0, settings=None,
+                 on_registered: Callable[[Any, dict], Awaitable[None]] | None = None,
+                 ) -> Outcome:  # fmt: skip
     """Register a validated submission in one transaction (see the module's docstring).
     `conn` is an autocommit connection; the answer is 201 with the new appeal, or the first
-    answer under the same Idempotency-Key."""
+    answer under the same Idempotency-Key. `on_registered(conn, body)` runs in the same
+    transaction once the appeal is stored, and may add to the answer (an Open311 token)."""
     created: list[Path] = []
     try:
         async with conn.transaction():
@@ -623,6 +639,8 @@ async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
                     return replay
             body = await _register(conn, sub, submitter, Path(data_dir), created, settings)
             body["similar_open_appeals"] = await _similar_open(conn, body, duplicate_radius_m)
+            if on_registered is not None:
+                await on_registered(conn, body)
             if idempotency is not None:
                 await conn.execute(
                     "UPDATE idempotency_keys SET status_code = 201, response = %s,"

@@ -186,6 +186,16 @@ async def new_token(conn, *, appeal_id: int, client_id: int) -> str:
     return token
 
 
+async def new_token_for(conn, *, number: str, client_id: int) -> str:
+    """new_token() for the appeal of this number (in the caller's transaction)."""
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT id FROM appeals WHERE number = %s", (number,))
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFound("appeal_not_found", number=number)
+    return await new_token(conn, appeal_id=row[0], client_id=client_id)
+
+
 async def token_of(conn, appeal_id: int) -> str | None:
     """The token given with an appeal's request, if it was filed through Open311."""
     async with conn.cursor() as cur:

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     rate_limit_submission: str = "20/hour"
     rate_limit_password_reset: str = "5/hour"
     rate_limit_author_link: str = "30/hour"  # an author's link: confirm, reject, unsubscribe
+    rate_limit_open311: str = "60/minute"  # per Open311 key: the requests it files (POST)
 
     # Request size limits (api/limits.py), in bytes: JSON and forms; multipart uploads
     # (five photos of 10 MB and the form around them).

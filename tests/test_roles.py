@@ -178,6 +178,10 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/api/v1/admin/open311/keys"): ADMIN,
     ("DELETE", "/api/v1/admin/open311/keys/{client_id}"): ADMIN,
     ("GET", "/api/v1/admin/open311/keys/{client_id}/calls"): ADMIN,
+    # Open311, the write side (api/routers/open311_post.py): a client application's api_key
+    # (400 without, 403 unknown), not a role; tokens/{token}: anyone who holds one
+    **{("POST", f"/open311/v2/requests{suffix}"): ANYONE for suffix in (".xml", ".json", "")},
+    **{("GET", f"/open311/v2/tokens/{{token}}{sfx}"): ANYONE for sfx in (".xml", ".json", "")},
     ("GET", "/api/v1/admin/notifications"): ADMIN,
     ("POST", "/api/v1/admin/notifications/{notification_id}/retry"): ADMIN,
     ("GET", "/api/v1/directory/executors"): ADMIN,
@@ -208,6 +212,7 @@ PATH_VALUES = {
     "subscription_id": "999999999",
     "batch_id": "999999999",
     "client_id": "999999999",
+    "token": "no-such-token",
     "name": "no_such_layer",
     "sha256": "0" * 64,
     "queue": "check",
