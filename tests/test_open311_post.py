@@ -281,7 +281,9 @@ def test_a_json_post_in_json_and_a_form_without_suffix_in_xml(client, demo_url, 
 
 
 def _kind_with_subkinds(url: str) -> str:
-    return str(sql(url, "SELECT parent_id FROM categories WHERE parent_id IS NOT NULL LIMIT 1")[0][0])
+    return str(
+        sql(url, "SELECT parent_id FROM categories WHERE parent_id IS NOT NULL LIMIT 1")[0][0]
+    )
 
 
 REVOKED = "revoked"
@@ -367,7 +369,9 @@ def test_requests_are_rate_limited_per_key(demo_url, data_dir):
     limited, other = new_key(demo_url, "Частий застосунок"), new_key(demo_url, "Рідкий застосунок")
     with TestClient(create_app(settings)) as c:
         for _ in range(2):
-            assert c.post("/open311/v2/requests.xml", data=form(demo_url, limited)).status_code == 201
+            assert (
+                c.post("/open311/v2/requests.xml", data=form(demo_url, limited)).status_code == 201
+            )
         before = counts(demo_url)
         r = c.post("/open311/v2/requests.xml", data=form(demo_url, limited))
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1

@@ -69,7 +69,9 @@ def test_an_administrator_creates_and_revokes_a_key(portal, signed_in, screensho
 
     page.once("dialog", lambda d: d.accept())
     row.get_by_role("button", name="Відкликати").click()
-    expect(page.locator("#open311-status")).to_have_text("Ключ застосунку «FixMyStreet Київ» відкликано.")
+    expect(page.locator("#open311-status")).to_have_text(
+        "Ключ застосунку «FixMyStreet Київ» відкликано."
+    )
     expect(row).to_have_attribute("data-revoked", "true")
     expect(row).to_contain_text("відкликано")
     expect(row.get_by_role("button", name="Відкликати")).to_have_count(0)
