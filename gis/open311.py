@@ -65,6 +65,12 @@ _CODE = re.compile(r"^[0-9]{1,9}$")
 AUTHOR_ADDRESS = "author_address"
 AUTHOR_ADDRESS_DESCRIPTION = N_("Місце проживання заявника (ст. 5 Закону «Про звернення громадян»)")
 AUTHOR_ADDRESS_DATATYPE = N_("Поштова адреса: населений пункт, вулиця, будинок, квартира")
+CONSENT = "consent_to_publish"
+CONSENT_DESCRIPTION = N_(
+    "Оприлюднити текст звернення на мапі (ім’я та контакти заявника не оприлюднюються ніколи)"
+)
+CONSENT_DATATYPE = N_("true — оприлюднити опис, false — ні (типово)")
+YES, NO = N_("Так"), N_("Ні")
 SERVICE_NOTICE = N_("Строк розгляду — до {date}")
 CONTACT = N_("Контакт-центр 1551 (телефон 1551); {url}")
 KEY_SERVICE = N_(
@@ -278,7 +284,9 @@ async def services(conn: AsyncConnection) -> list[dict[str, Any]]:
 
 def attributes(lang: str = "uk") -> list[dict[str, Any]]:
     """The attributes every service asks (spec: variable, code, datatype, required,
-    datatype_description, order, description)."""
+    datatype_description, order, description; values for a list): the author's postal
+    address (required), and the consent to publish the description (optional, default no;
+    read by the POST side, api/routers/open311_post.py)."""
     return [
         {
             "variable": True,
@@ -288,7 +296,20 @@ def attributes(lang: str = "uk") -> list[dict[str, Any]]:
             "datatype_description": tr(AUTHOR_ADDRESS_DATATYPE, lang),
             "order": 1,
             "description": tr(AUTHOR_ADDRESS_DESCRIPTION, lang),
-        }
+        },
+        {
+            "variable": True,
+            "code": CONSENT,
+            "datatype": "singlevaluelist",
+            "required": False,
+            "datatype_description": tr(CONSENT_DATATYPE, lang),
+            "order": 2,
+            "description": tr(CONSENT_DESCRIPTION, lang),
+            "values": [
+                {"key": "true", "name": tr(YES, lang)},
+                {"key": "false", "name": tr(NO, lang)},
+            ],
+        },
     ]
 
 

@@ -268,19 +268,33 @@ def test_a_service_definition_with_its_attribute(client, filed):
         assert root.tag == "service_definition"
         assert {c.tag for c in root} == {"service_code", "attributes"}
         assert root.findtext("service_code") == code
-        (attribute,) = [children(a) for a in root.findall("attributes/attribute")]
+        address, consent = root.findall("attributes/attribute")
+        values = consent.find("values")
+        assert values is not None
+        consent.remove(values)
+        attribute = children(address)
         assert set(attribute) == ATTRIBUTE_FIELDS
         assert attribute["code"] == "author_address"
         assert attribute["variable"] == "true" and attribute["required"] == "true"
         assert attribute["datatype"] == "string" and attribute["order"] == "1"
         assert "ст. 5 Закону «Про звернення громадян»" in attribute["description"]
+        attribute = children(consent)
+        assert set(attribute) == ATTRIBUTE_FIELDS
+        assert attribute["code"] == "consent_to_publish" and attribute["required"] == "false"
+        assert attribute["datatype"] == "singlevaluelist" and attribute["order"] == "2"
+        assert [children(v) for v in values] == [
+            {"key": "true", "name": "Так"}, {"key": "false", "name": "Ні"}
+        ]  # fmt: skip
     body = get_json(client, f"{V2}/services/{code}.json")
     assert body["service_code"] == code
-    (attribute,) = body["attributes"]
-    assert attribute["required"] is True and attribute["variable"] is True
-    assert attribute["order"] == 1 and attribute["code"] == "author_address"
+    address, consent = body["attributes"]
+    assert address["required"] is True and address["variable"] is True
+    assert address["order"] == 1 and address["code"] == "author_address"
+    assert consent["required"] is False and consent["code"] == "consent_to_publish"
+    assert consent["values"] == [{"key": "true", "name": "Так"}, {"key": "false", "name": "Ні"}]
     en = get_json(client, f"{V2}/services/{code}.json", headers={"Accept-Language": "en"})
     assert "art. 5" in en["attributes"][0]["description"]
+    assert [v["name"] for v in en["attributes"][1]["values"]] == ["Yes", "No"]
 
 
 # --- requests ---------------------------------------------------------------------------------
