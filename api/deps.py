@@ -31,3 +31,14 @@ async def get_conn(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+
+
+def data_generation(
+    request: Request, layers: tuple[str, ...] = ("appeals", "categories", "districts")
+) -> tuple:
+    """The layers' generations, bumped by every write to them (layers/changes.py): part of a
+    cached answer's key, so that no cache hides a newly filed or changed appeal."""
+    changes = getattr(request.app.state, "layer_changes", None)
+    if changes is None:
+        return ()
+    return tuple(changes.generation(layer) for layer in layers)

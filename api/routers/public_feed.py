@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api import schemas
-from api.deps import ConnDep
+from api.deps import ConnDep, data_generation
 from api.policy import public
 from api.urls import absolute_url
 from gis import public_feed as feed
@@ -39,20 +39,11 @@ def _cache(request: Request) -> feed.TtlCache:
     return cache
 
 
-def _generation(request: Request) -> tuple:
-    """Bumped by every write to appeals, categories or districts (layers/changes.py), so a
-    cached count never hides a newly filed appeal."""
-    changes = getattr(request.app.state, "layer_changes", None)
-    if changes is None:
-        return ()
-    return tuple(changes.generation(layer) for layer in ("appeals", "categories", "districts"))
-
-
 async def _cached(
     request: Request, kind: str, q: feed.PublicQuery, compute: Callable[[], Awaitable[T]]
 ) -> T:
     cache = _cache(request)
-    key = (kind, q.key(), _generation(request))
+    key = (kind, q.key(), data_generation(request))
     hit = cache.get(key)
     if hit is not None:
         return cast(T, hit)  # put below under the same kind, so by the same compute

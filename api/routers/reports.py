@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import schemas
-from api.deps import ConnDep
+from api.deps import ConnDep, data_generation
 from api.policy import Principal, allow
 from gis import reports
 from gis.errors import InvalidParameter
+from gis.public_feed import TtlCache
 from gis.texts import preferred_language
 from gis.values import ID, check_string, parse_date, parse_int
 
@@ -87,6 +88,29 @@ def filters(
     )  # fmt: skip
 
 
+def _public_cache(request: Request) -> TtlCache:
+    cache = getattr(request.app.state, "public_reports_cache", None)
+    if cache is None:
+        cache = request.app.state.public_reports_cache = TtlCache(ttl=300, size=256)
+    return cache
+
+
+async def _build(request: Request, conn, principal: Principal, name: str, f: reports.Filters,
+                 lang: str) -> dict:  # fmt: skip
+    """The report's table; a public one from a 5-minute cache keyed by the filters and the data's
+    generation (any write to the appeals starts afresh), so that many visitors of the public
+    dashboard cost the database one computation."""
+    if name not in reports.PUBLIC_REPORTS or reports.scope_of(principal) != "public":
+        return await reports.build(conn, principal, name, f, lang)
+    cache = _public_cache(request)
+    key = (name, f, lang, data_generation(request, ("appeals", "categories", "districts", "wards")))
+    table = cache.get(key)
+    if table is None:
+        table = await reports.build(conn, principal, name, f, lang)
+        cache.put(key, table)
+    return cast(dict, table)
+
+
 @router.get(
     "/{name}",
     response_model=schemas.Report,
@@ -134,7 +158,7 @@ async def report(
                                allowed="json, csv, xlsx")  # fmt: skip
     f = filters(date_from, date_to, district, ward, category, executor, channel, by, date, size)
     lang = preferred_language(request.headers.get("accept-language"))
-    table = await reports.build(conn, principal, name, f, lang)
+    table = dict(await _build(request, conn, principal, name, f, lang))
     day = table.pop("date", None)
     geometries = table.pop("geometries", None)
     headers = {
