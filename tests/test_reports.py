@@ -10,10 +10,10 @@ import csv
 import datetime as dt
 import io
 import itertools
-import time
 import json
 import math
 import statistics
+import time
 import zoneinfo
 
 import psycopg
@@ -455,8 +455,11 @@ def test_the_server_keeps_a_public_report_until_the_appeals_change(client, demo_
     moved = sql(demo_url, "SELECT a.id, d.code FROM appeals a JOIN districts d ON d.id = a.district_id"
                           " WHERE a.status <> 'closed' LIMIT 1")[0]  # fmt: skip
     open_before = {r["district_code"]: r["open"] for r in first["rows"]}
-    sql(demo_url, "UPDATE appeals SET status = 'closed', closed_at = now() WHERE id = %s",
-        (moved[0],))
+    sql(
+        demo_url,
+        "UPDATE appeals SET status = 'closed', closed_at = now() WHERE id = %s",
+        (moved[0],),
+    )
     deadline = time.monotonic() + 5
     while True:
         now_open = {r["district_code"]: r["open"] for r in get(client, "districts", {})["rows"]}
