@@ -14,7 +14,7 @@ import pytest
 from gis.embedded import EmbeddedCluster, free_port
 
 HROMADA = str(Path(sys.executable).with_name("hromada"))
-SUBCOMMANDS = ["run", "serve", "purge", "db", "migrate", "import", "load", "demo"]
+SUBCOMMANDS = ["run", "serve", "purge", "db", "migrate", "import", "load", "demo", "open311"]
 
 
 def test_help_lists_every_subcommand():
