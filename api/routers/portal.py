@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from api.deps import ConnDep, SettingsDep
 from api.policy import public
+from api.security import cookie_name
 from api.urls import path_for
 from gis import author_links, notify, reports
 from gis.intake import OPERATOR_ROLES
@@ -369,6 +370,8 @@ async def dashboard_page(request: Request, settings: SettingsDep) -> HTMLRespons
     lang = page_language(request)
     config = {
         "meUrl": "/api/v1/me",
+        # Without a session cookie the visitor is the public: no /me call, no 401 in the console.
+        "maybeSignedIn": cookie_name(request) in request.cookies,
         "reportUrl": "/api/v1/reports/{name}",
         "districtsUrl": "/ogc/collections/districts/items?limit=100",
         "wardsUrl": "/ogc/collections/wards/items?limit=1000",

@@ -672,6 +672,7 @@
   // Who is here: a visitor (401), someone signed in who reads the public figures (a citizen,
   // a planner), or a reader of the reports with a scope (staff, a deputy).
   async function whoIsHere() {
+    if (!config.maybeSignedIn) return;
     const me = await api(config.meUrl);
     if (me.status === 401) return;
     if (!me.ok) throw new Error(me.body.detail || `HTTP ${me.status}`);
