@@ -673,6 +673,8 @@ class StaffAppeal(QueueItem):
     result_en: str | None
     routing_reason: str | None = None
     routing_reason_en: str | None = None  # its fixed words in English; names as stored
+    channel_name: str | None = None  # «Телефон 1551», «Open311: NAME» (an application's)
+    channel_name_en: str | None = None
     events: list[StaffEvent]
     photos: list[StaffPhoto] = []
     resolutions: list[Resolution] = []

@@ -18,6 +18,8 @@ from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import extension_request
 from gis.models import APPEAL_STATUSES, result_en
+from gis.open311_clients import channel_label
+from gis.reports import channel_name
 from gis.routing import reason_en
 from gis.scope import appeal_scope
 
@@ -154,9 +156,17 @@ async def card(conn, principal: Any, number: str) -> dict:
     """One appeal in the caller's scope, as staff see it: its text, result, routing reason,
     history (events), photos (the citizen's and the answer's) and resolutions; no author."""
     row = await _find(
-        conn, principal, number, f"a.id AS _id, a.text, a.result, a.routing_reason, {_COLUMNS}"
-    )
+        conn, principal, number,
+        f"a.id AS _id, a.text, a.result, a.routing_reason, {_COLUMNS},"
+        " (SELECT o.name FROM open311_clients o WHERE o.id = a.open311_client_id) AS _client",
+    )  # fmt: skip
     appeal_id = row.pop("_id")
+    # The channel by name: «Open311: NAME» for an application's (gis/open311_clients.py).
+    client = row.pop("_client")
+    row["channel_name"] = channel_label(row["channel"], client) or channel_name(row["channel"])
+    row["channel_name_en"] = (
+        channel_label(row["channel"], client) or channel_name(row["channel"], "en")
+    )  # fmt: skip
     row["routing_reason_en"] = reason_en(row["routing_reason"])
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(

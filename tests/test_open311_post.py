@@ -226,6 +226,11 @@ def test_a_form_post_in_xml_files_a_routed_appeal_by_the_open311_channel(client,
                                                       "registered", True)  # fmt: skip
     assert executor is not None and district is not None and "сміття" in text
     assert open311_clients.channel_label(channel, client_name) == "Open311: Тестовий застосунок"
+    # Staff see the channel by the application's name on the appeal's card.
+    executor = auth(token_for(demo_url, new_user(demo_url, "executor", executor_id=executor)))
+    card = client.get(f"/api/v1/queue/{got['service_request_id']}", headers=executor).json()
+    assert card["channel"] == "open311"
+    assert card["channel_name"] == card["channel_name_en"] == "Open311: Тестовий застосунок"
     ((name, email, phone, postal, language),) = sql(
         demo_url, "SELECT full_name, email, phone, postal_address, language FROM appeal_authors"
                   " WHERE appeal_id = (SELECT id FROM appeals WHERE number = %s)",

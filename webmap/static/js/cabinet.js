@@ -490,6 +490,7 @@
     const deadline = deadlineOf(item) || "—";
     text($("card-deadline"), item.overdue ? t("{date} (прострочено)", { date: deadline }) : deadline);
     text($("card-executor"), item.executor);
+    text($("card-channel"), (lang === "en" && item.channel_name_en) || item.channel_name || item.channel);
     text($("card-result"), window.portal.resultOf(item));
     text($("card-text"), item.text || "");
     text($("card-routing"), window.portal.routingOf(item) || "—");
