@@ -383,6 +383,10 @@ def test_requests_are_rate_limited_per_key(demo_url, data_dir):
         ((code, _),) = xml_errors(r.content)
         assert code == "429" and counts(demo_url) == before
         assert c.post("/open311/v2/requests.xml", data=form(demo_url, other)).status_code == 201
+        # Wrong keys count per client address.
+        wrong = form(demo_url, "y" * 43)
+        assert [c.post("/open311/v2/requests.json", data=wrong).status_code
+                for _ in range(3)] == [403, 403, 429]  # fmt: skip
 
 
 # --- the round trip -------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from api.bodies import MAX_FORM_FILES, read_appeal_body, read_form
 from api.deps import ConnDep, SettingsDep
 from api.errors import status_of
 from api.policy import Principal, public
-from api.ratelimit import check_account_limit
+from api.ratelimit import check_account_limit, check_ip_failures, count_ip_failure
 from gis import intake, notify, open311, open311_clients, photos
 from gis.errors import DomainError, InvalidInput, NotFound
 from gis.texts import preferred_language
@@ -241,8 +241,15 @@ async def post_request(
                                    files_field="photos",
                                    files_allowed=settings.appeal_max_photos)  # fmt: skip
             payload_key = form.get("api_key")
-    client = await open311_clients.authenticate(conn, api_key if api_key is not None
-                                                else payload_key)  # fmt: skip
+    # Wrong keys count per client address: past the limit, that address waits (429).
+    check_ip_failures(request, "open311")
+    try:
+        client = await open311_clients.authenticate(
+            conn, api_key if api_key is not None else payload_key
+        )
+    except DomainError:
+        count_ip_failure(request, "open311")
+        raise
     status = 500
     try:
         check_account_limit(request, "open311", f"open311:{client['id']}")
