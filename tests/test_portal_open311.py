@@ -2,8 +2,9 @@
 city: a key made with the form is shown once (and copied with the button), only its SHA-256
 is stored, the application is listed as active and its key opens POST /open311/v2/requests
 (a refusal for another reason than the key: 400, not 403); revoked after the confirmation, it
-is listed as revoked and the same key gets 403. The section passes axe (WCAG 2.1 AA) with its
-form open and a key shown, in Ukrainian and English."""
+is listed as revoked and the same key gets 403. An appeal filed with a key (made by the CLI)
+shows on the executor's card with its channel «Open311: NAME». The section passes axe (WCAG
+2.1 AA) with its form open and a key shown, in Ukrainian and English."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 from playwright.sync_api import expect
+from test_open311_post import form, hromada
 from test_portal_a11y import AXE, axe_violations
 
 SEED = 29
@@ -92,6 +94,24 @@ def test_dismissing_the_confirmation_keeps_the_key(portal, signed_in, browser_lo
     expect(row).to_have_attribute("data-revoked", "false")
     assert sql(portal.db, "SELECT revoked_at FROM open311_clients WHERE name = %s",
                ("Міська система 311",)) == [(None,)]  # fmt: skip
+
+
+def test_the_executor_sees_the_application_as_the_channel(portal, signed_in, browser_log):
+    """An appeal filed through Open311 shows on the executor's card as «Open311: NAME»."""
+    key = hromada(portal.db, "open311", "key", "create", "Київ Цифровий").stdout.strip()
+    r = httpx.post(f"{portal.base}/open311/v2/requests.json", data=form(portal.db, key),
+                   timeout=30)  # fmt: skip
+    assert r.status_code == 201, r.text
+    number = r.json()[0]["service_request_id"]
+    executor = portal.account("executor")
+    sql(portal.db, "UPDATE appeals SET executor_id = (SELECT executor_id FROM users"
+                   " WHERE email = %s) WHERE number = %s", (executor.login, number))  # fmt: skip
+    page = signed_in(executor)
+    page.locator(f'#queue tbody tr[data-number="{number}"]').click()
+    page.wait_for_function(
+        "n => document.getElementById('card-number').textContent === n"
+        " && !document.getElementById('appeal-card').hidden", arg=number)  # fmt: skip
+    expect(page.locator("#card-channel")).to_have_text("Open311: Київ Цифровий")
 
 
 @pytest.mark.parametrize("lang", ["uk", "en"])
