@@ -445,9 +445,11 @@ class AppealEvent(Base):
     chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
-    # The curator's returns for rework, for the executors' report (0013).
+    # The curator's returns for rework, for the executors' report (0013); the events by time,
+    # for Open311's servicerequestupdates (0015).
     __table_args__ = (
         Index("ix_appeal_events_rework", "appeal_id", postgresql_where=text("action = 'rework'")),
+        Index("ix_appeal_events_at", "at", "id"),
     )
 
 
