@@ -466,6 +466,16 @@ class AdvertisingStructure(Base):
     permit_valid_until: Mapped[dt.date | None] = mapped_column(Date)
     address: Mapped[str | None] = mapped_column(Text)
     generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # The workbench (issue 16, migration 0016): the ETag of an edit, its time, a retired
+    # structure (hidden from the map, kept for the audit trail), the permit's type and first day;
+    # holder_is_person: `owner` is a private person, never shown on a public endpoint.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    permit_type: Mapped[str | None] = mapped_column(Text)
+    permit_valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    holder_is_person: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    sides: Mapped[int | None] = mapped_column(SmallInteger)
     geom = _geom("POINT")
     geom_3857 = _geom_3857()
 
@@ -484,8 +494,61 @@ class Kiosk(Base):
     permit_valid_until: Mapped[dt.date | None] = mapped_column(Date)
     address: Mapped[str | None] = mapped_column(Text)
     generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # The workbench (issue 16, migration 0016): the ETag of an edit, its time, a retired
+    # structure (hidden from the map, kept for the audit trail), the permit's type and first day;
+    # holder_is_person: `owner` is a private person, never shown on a public endpoint.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    permit_type: Mapped[str | None] = mapped_column(Text)
+    permit_valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    holder_is_person: Mapped[bool] = mapped_column(Boolean, server_default="false")
     geom = _geom("GEOMETRY")
     geom_3857 = _geom_3857()
+
+
+class PermitDocument(Base):
+    """A file of a structure's permit (issue 16), stored under settings.data_dir by its hash."""
+
+    __tablename__ = "permit_documents"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    layer: Mapped[str] = mapped_column(Text)
+    feature_id: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[dt.datetime] = _now()
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    __table_args__ = (
+        Index("ix_permit_documents_feature", "layer", "feature_id"),
+        CheckConstraint("layer IN ('advertising_structures', 'kiosks')", "layer"),
+    )
+
+
+class PlacementRule(Base):
+    """A rule every save of a structure or kiosk is checked against (gis/placement.py):
+    min_distance_same (at least distance_m from another feature of the same layer),
+    min_distance_layer (not within distance_m of other_layer's features), not_inside_layer
+    (not inside other_layer's polygons). other_layer: a layer of the catalogue."""
+
+    __tablename__ = "placement_rules"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    layer: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    distance_m: Mapped[float | None] = mapped_column(Numeric(10, 2))
+    other_layer: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[dt.datetime] = _now()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    __table_args__ = (
+        CheckConstraint("layer IN ('advertising_structures', 'kiosks')", "layer"),
+        CheckConstraint(
+            "kind IN ('min_distance_same', 'min_distance_layer', 'not_inside_layer')", "kind"
+        ),
+    )
 
 
 class Layer(Base):
