@@ -34,6 +34,8 @@ from gis.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
     RateLimited,
 )
 from gis.mail import MailError
@@ -54,6 +56,8 @@ STATUS: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    PreconditionFailed: 412,
+    PreconditionRequired: 428,
     RateLimited: 429,
     PoolTimeout: 503,
     OperationalError: 503,
@@ -99,7 +103,7 @@ def status_of(exc: Exception) -> int:
 async def _domain_error(request: Request, exc: Exception) -> Response:
     status = status_of(exc)
     if isinstance(exc, DomainError):
-        response = error_response(request, status, exc.code, **exc.params)
+        response = error_response(request, status, exc.code, extra=exc.extra, **exc.params)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

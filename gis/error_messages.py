@@ -470,4 +470,35 @@ MESSAGES: dict[str, str] = {
     "not_found": N_("Сторінку не знайдено."),
     "method_not_allowed": N_("Метод не дозволений."),
     "http_error": N_("Помилка запиту."),
-}
+    # editing advertising structures and kiosks (gis/structures.py, OGC API – Features Part 4)
+    "precondition_required": N_(
+        "Вкажіть заголовок If-Match з версією об’єкта (ETag, отриманий разом з об’єктом): без "
+        "нього зміну не прийнято, щоб не затерти чужу."
+    ),
+    "precondition_failed": N_(
+        "Об’єкт «{feature_id}» змінили після того, як ви його відкрили (ваша версія {given}, "
+        "поточна {current}). Поточний стан — у полі current: перегляньте його і внесіть зміну "
+        "ще раз."
+    ),
+    "placement_rule_violated": N_(
+        "Тут розміщення заборонене правилом «{title}». Що заважає — у полі conflicts."
+    ),
+    "collection_not_editable": N_(
+        "Колекцію «{collection}» не можна змінювати: редагуються лише advertising_structures і "
+        "kiosks."
+    ),
+    "invalid_feature_json": N_(
+        "Тіло запиту має бути JSON-об’єктом GeoJSON Feature (type, geometry, properties)."
+    ),
+    "edit_content_type": N_(
+        "Непідтримуваний тип вмісту «{value}»: надсилайте application/geo+json або "
+        "application/json (для PATCH також application/merge-patch+json)."
+    ),
+    "invalid_geometry": N_(
+        "Поле geometry має бути коректною GeoJSON-геометрією типу {allowed} з координатами "
+        "«довгота, широта» в градусах WGS 84."
+    ),
+    "unknown_property": N_("Невідома властивість «{parameter}». Дозволені: {allowed}."),
+    "property_required": N_("Вкажіть властивість «{parameter}»."),
+    "invalid_property": N_("Властивість «{parameter}» має неправильне значення «{value}»: {hint}."),
+    "code_taken": N_("Об’єкт з кодом «{value}

@@ -9,6 +9,9 @@ from typing import Any
 
 class DomainError(Exception):
     code = "domain_error"
+    # More of the answer's body besides code and detail (api/errors.py adds it as is): the
+    # current feature of a stale edit, the rule and the conflicts of a placement refusal.
+    extra: dict[str, Any] | None = None
 
     def __init__(self, code: str | None = None, **params: object) -> None:
         self.code = code or type(self).code
@@ -54,6 +57,19 @@ class Conflict(DomainError):
     """The request clashes with the current state (409), e.g. an e-mail already registered."""
 
     code = "conflict"
+
+
+class PreconditionFailed(DomainError):
+    """An edit made against a version that is no longer the current one (412): `extra`
+    carries the current state, so that the other change is shown rather than lost."""
+
+    code = "precondition_failed"
+
+
+class PreconditionRequired(DomainError):
+    """An edit that does not say which version it changes (428: If-Match is required)."""
+
+    code = "precondition_required"
 
 
 class RateLimited(DomainError):
