@@ -501,4 +501,5 @@ MESSAGES: dict[str, str] = {
     "unknown_property": N_("Невідома властивість «{parameter}». Дозволені: {allowed}."),
     "property_required": N_("Вкажіть властивість «{parameter}»."),
     "invalid_property": N_("Властивість «{parameter}» має неправильне значення «{value}»: {hint}."),
-    "code_taken": N_("Об’єкт з кодом «{value}
+    "code_taken": N_("Об’єкт з кодом «{value}» у цьому шарі вже є."),
+}
