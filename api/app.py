@@ -36,11 +36,13 @@ from api.routers import (
     manager,
     me,
     ogc,
+    ogc_edit,
     open311,
     open311_keys,
     open311_post,
     opendata,
     operator,
+    placement_rules,
     portal,
     public_feed,
     reports,
@@ -149,6 +151,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)
+    app.include_router(ogc_edit.router)  # Part 4: editing structures and kiosks (issue 16)
     app.include_router(portal.router)
     app.include_router(staff.router)
     app.include_router(curator.router)
@@ -158,6 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(dispatch.router)  # /admin/dispatch: the daily dispatch
     app.include_router(open311_keys.router)  # /admin/open311/keys: Open311 applications
+    app.include_router(placement_rules.router)  # /admin/placement-rules (issue 16)
     app.include_router(open311_post.router)  # POST /open311/v2/requests, tokens/{token}
     app.include_router(auth.router)
     app.include_router(me.router)

@@ -1051,6 +1051,41 @@ class Open311Calls(Out):
     returned: int
 
 
+# --- placement rules (api/routers/placement_rules.py) -----------------------------------------
+
+
+class PlacementRule(Out):
+    id: int
+    layer: str
+    kind: str
+    distance_m: float | None = None
+    other_layer: str | None = None
+    title: str
+    title_en: str | None = None
+    enabled: bool
+    created_at: str
+    created_by: int | None = None
+
+
+class PlacementRules(Out):
+    items: list[PlacementRule]
+    returned: int
+
+
+class PlacementRuleLayer(Out):
+    name: str
+    kind: str
+    title: str
+    title_en: str | None = None
+    geometry_type: str
+    polygons: bool
+
+
+class PlacementRuleLayers(Out):
+    items: list[PlacementRuleLayer]
+    returned: int
+
+
 # --- layers and tiles (api/routers/layer_catalogue.py, tiles.py) -------------------------------
 
 

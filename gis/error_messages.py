@@ -280,6 +280,34 @@ MESSAGES: dict[str, str] = {
         "Територія має бути полігоном GeoJSON (Polygon, MultiPolygon, Feature або "
         "FeatureCollection з полігонами) у градусах WGS 84."
     ),
+    # placement rules of structures and kiosks (gis/placement_rules.py)
+    "placement_rule_not_found": N_("Правило розміщення {id} не знайдено."),
+    "placement_rule_layer": N_(
+        "Правило розміщення стосується шару «advertising_structures» (рекламні конструкції) "
+        "або «kiosks» (МАФ); отримано «{value}»."
+    ),
+    "placement_rule_kind": N_(
+        "Вид правила (kind) — один із: min_distance_same (не ближче N м до іншого об’єкта того "
+        "ж шару), min_distance_layer (не ближче N м до об’єктів іншого шару), "
+        "not_inside_layer (не всередині полігонів іншого шару); отримано «{value}»."
+    ),
+    "placement_rule_distance": N_(
+        "Для правила «{kind}» потрібна відстань distance_m — число метрів від 1 до {max}; "
+        "отримано «{value}»."
+    ),
+    "placement_rule_no_distance": N_(
+        "Правило «{kind}» не має відстані: не вказуйте distance_m."
+    ),
+    "placement_rule_other_layer_required": N_(
+        "Для правила «{kind}» вкажіть шар other_layer з каталогу шарів (/api/v1/layers)."
+    ),
+    "placement_rule_unknown_layer": N_(
+        "Шару «{value}» немає в каталозі шарів (/api/v1/layers)."
+    ),
+    "placement_rule_not_polygons": N_(
+        "Шар «{value}» не полігональний ({geometry_type}): правилу not_inside_layer потрібен "
+        "шар з полігонами (охоронна зона, історичний ареал)."
+    ),
     "layer_not_found": N_("Шар «{name}» не знайдено."),
     "layer_is_core": N_("Шар «{name}» — базовий; змінювати можна лише тематичні шари."),
     "invalid_update_regime": N_("Невідомий режим оновлення «{value}». Можливі: {allowed}."),

@@ -52,6 +52,11 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/ogc/collections/{collection_id}/items"): ANYONE,
     ("GET", "/ogc/collections/{collection_id}/queryables"): ANYONE,
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): ANYONE,
+    # OGC API – Features Part 4 (api/routers/ogc_edit.py): structures and kiosks, planners
+    ("POST", "/ogc/collections/{collection_id}/items"): {"planner", "admin"},
+    ("PUT", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
+    ("PATCH", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
+    ("DELETE", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
     # vector tiles: public routes, each role served the layers it may see (api/routers/tiles.py)
     ("GET", "/tiles/{collection_id}/{z}/{x}/{y}.mvt"): ANYONE,
     ("GET", "/tiles/{collection_id}/tilejson.json"): ANYONE,
@@ -173,6 +178,12 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("DELETE", "/api/v1/admin/dispatch/{subscription_id}"): ADMIN,
     ("GET", "/api/v1/admin/dispatch/{subscription_id}/batches"): ADMIN,
     ("POST", "/api/v1/admin/dispatch/{subscription_id}/batches/{batch_id}/retry"): ADMIN,
+    # placement rules of structures and kiosks (api/routers/placement_rules.py)
+    ("GET", "/api/v1/admin/placement-rules"): ADMIN,
+    ("GET", "/api/v1/admin/placement-rules/layers"): ADMIN,
+    ("POST", "/api/v1/admin/placement-rules"): ADMIN,
+    ("PATCH", "/api/v1/admin/placement-rules/{rule_id}"): ADMIN,
+    ("DELETE", "/api/v1/admin/placement-rules/{rule_id}"): ADMIN,
     # the Open311 client applications' keys (api/routers/open311_keys.py)
     ("GET", "/api/v1/admin/open311/keys"): ADMIN,
     ("POST", "/api/v1/admin/open311/keys"): ADMIN,

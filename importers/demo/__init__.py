@@ -16,6 +16,9 @@ one transaction that replaces whatever it generated before:
   routed set-based in SQL (see appeals.py);
 - the police's daily dispatch of the appeals about drug advertising (dispatch.py; the
   sub-kind added to the categories, labelled so, when the city's list lacks it).
+- the placement rules of structures and kiosks, one of each kind, and the protected zone
+  they need: a thematic layer «Охоронна зона (згенеровано)» with one drawn polygon
+  (placement.py).
 
 Everything generated carries `generated = true` (routing rules, which have no such column,
 a «[demo]» note; territories belong to generated executors), so real data loaded later sits
@@ -35,7 +38,7 @@ import psycopg
 
 from gis.db import libpq_url
 from importers.demo import appeals as appeals_mod
-from importers.demo import city, dispatch, structures
+from importers.demo import city, dispatch, placement, structures
 from importers.demo.reference import read_reference
 
 __all__ = ["generate", "city_is_loaded", "default_now"]
@@ -180,6 +183,8 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
             structures.build_kiosks(conn, ref, rng_kiosks, now.date()) if gen_kiosks else 0
         )
         _upsert_layers(conn, now, seed)
+        summary["protected_zone"] = placement.build_zone(conn, now)
+        summary["placement_rules"] = placement.build_rules(conn)
         timings["city"] = round(time.monotonic() - t, 2)
 
         loaded = appeals_mod.load(conn, ref, mix, rng_appeals, appeals, now, bases, timings)
