@@ -209,6 +209,15 @@ def _col(name: str) -> sql.Composable:
     return sql.SQL("t.{}").format(sql.Identifier(name))
 
 
+def property_sql(layer: Layer, name: str, role: str | None) -> sql.Composable:
+    """A property's expression for this role: null where it is a private person's data
+    (Layer.private_when) and the role is not one of Layer.private_roles."""
+    flag = layer.private_when.get(name)
+    if flag is None or role in layer.private_roles:
+        return _col(name)
+    return sql.SQL("CASE WHEN {} THEN NULL ELSE {} END").format(_col(flag), _col(name))
+
+
 def _feature_json(layer: Layer, role: str | None = None) -> sql.Composable:
     """The expression of one row as a GeoJSON Feature, as JSON text, with the properties
     this role sees."""
@@ -216,7 +225,8 @@ def _feature_json(layer: Layer, role: str | None = None) -> sql.Composable:
         props: sql.Composable = _col(layer.properties_column)
     else:
         pairs = [
-            sql.SQL("{}, {}").format(sql.Literal(p), _col(p)) for p in layer.properties_for(role)
+            sql.SQL("{}, {}").format(sql.Literal(p), property_sql(layer, p, role))
+            for p in layer.properties_for(role)
         ]
         props = sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
     return sql.SQL(
@@ -235,6 +245,8 @@ def _base_conditions(layer: Layer) -> list[sql.Composable]:
     conds: list[sql.Composable] = []
     if layer.current_only:
         conds.append(sql.SQL("t.valid_to IS NULL"))
+    if layer.retirable:
+        conds.append(sql.SQL("t.retired_at IS NULL"))
     if layer.layer_name is not None:
         conds.append(sql.SQL("t.layer_name = {}").format(sql.Literal(layer.layer_name)))
     return conds

@@ -97,6 +97,12 @@ class Layer:
     # Pages in id order, or in (datetime, id) order: a layer whose ids follow its datetime
     # (appeals) would otherwise walk every older id to reach "the last three months".
     page_order: Literal["id", "datetime"] = "id"
+    # Editable layers (issue 16): a retired row (retired_at set) is never served.
+    retirable: bool = False
+    # property → the boolean column that makes it personal data (a permit's holder who is a
+    # private person): served as null to every role but `private_roles`.
+    private_when: Mapping[str, str] = field(default_factory=dict)
+    private_roles: frozenset[str] = frozenset()
 
     def visible_to(self, role: str | None) -> bool:
         return self.roles is None or role in self.roles
@@ -111,7 +117,20 @@ class Layer:
 
 
 _AREA = ("id", "code", "name", "name_en")
-_PERMIT = ("owner", "permit_number", "permit_valid_until", "address", "generated")
+_PERMIT = (
+    "owner", "permit_number", "permit_type", "permit_valid_from", "permit_valid_until",
+    "address", "generated",
+)  # fmt: skip
+# Planners and administrators edit these layers (gis/structures.py): they see whether the
+# holder is a person, and each feature's version (the ETag an edit's If-Match names).
+EDITORS = frozenset({"planner", "admin"})
+_EDITING = ("holder_is_person", "version", "updated_at")
+_STRUCTURE_EDITING = {
+    "retirable": True,
+    "private_when": MappingProxyType({"owner": "holder_is_person"}),
+    "private_roles": EDITORS,
+    "role_properties": MappingProxyType({role: _EDITING for role in EDITORS}),
+}
 
 _APPEAL_PUBLIC = (
     "id", "number", "kind", "category_id", "category", "status", "status_name", "result",
@@ -235,10 +254,11 @@ _CORE = (
         title="Рекламні конструкції",
         title_en="Advertising structures",
         table="advertising_structures",
-        properties=("id", "code", "kind", "size", "width_m", "height_m", *_PERMIT),
+        properties=("id", "code", "kind", "size", "width_m", "height_m", "sides", *_PERMIT),
         geometry_type="Point",
         description="Рекламні конструкції з дозволами на розміщення.",
         style=Style(color="#d1495b", fill_opacity=0.8, radius=4),
+        **_STRUCTURE_EDITING,  # type: ignore[arg-type]
     ),
     Layer(
         id="kiosks",
@@ -248,6 +268,7 @@ _CORE = (
         properties=("id", "code", "kind", "specialization", "area_m2", *_PERMIT),
         description="Кіоски та інші тимчасові споруди для підприємницької діяльності.",
         style=Style(color="#edae49", fill_opacity=0.8, radius=4),
+        **_STRUCTURE_EDITING,  # type: ignore[arg-type]
     ),
 )
 CORE_LAYERS: MappingProxyType[str, Layer] = MappingProxyType({la.id: la for la in _CORE})

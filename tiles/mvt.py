@@ -38,6 +38,7 @@ from layers.features import (
     filter_conditions,
     filter_parameters,
     parse_filters,
+    property_sql,
 )
 from layers.registry import CORE_LAYERS, Layer
 
@@ -195,7 +196,9 @@ def _raw_tile(
 ) -> sql.Composable:
     props = [p for p in tile_properties(layer, role) if p != layer.id_column]
     columns = [sql.SQL("{} AS id").format(_col(layer.id_column))]
-    columns += [sql.SQL("{} AS {}").format(_col(p), sql.Identifier(p)) for p in props]
+    columns += [
+        sql.SQL("{} AS {}").format(property_sql(layer, p, role), sql.Identifier(p)) for p in props
+    ]
     id_ = _col(layer.id_column)
     newest = _newest_ids(layer, t, filters, cap)
     if newest is not None:  # the ids of the newest `cap` in the tile, found index-only

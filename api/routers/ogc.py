@@ -19,6 +19,7 @@ from api.deps import ConnDep
 from api.ogc_openapi import openapi_document
 from api.policy import PrincipalDep, public
 from api.urls import absolute_url, self_url
+from gis import structures
 from layers import Layer, get_layer, list_layers
 from layers.features import (
     DEFAULT_LIMIT,
@@ -48,6 +49,10 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 4 (api/routers/ogc_edit.py): advertising_structures and kiosks, for planners
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 ]
 NO_PARAMETERS: frozenset[str] = frozenset({"f"})
 JSON_SCHEMA = "application/schema+json"
@@ -344,4 +349,10 @@ async def feature(
         ),
         _link(absolute_url(request, "ogc_collection", collection_id=layer.id), "collection", JSON),
     ]
-    return Response(text[:-1] + ',"links":' + json.dumps(links) + "}", media_type=GEOJSON)
+    headers = {}
+    # The version an edit's If-Match must name (OGC API – Features Part 4; gis/structures.py).
+    version = await structures.version_of(conn, layer.id, feature_id)
+    if version is not None:
+        headers["ETag"] = structures.etag(version)
+    body = text[:-1] + ',"links":' + json.dumps(links) + "}"
+    return Response(body, media_type=GEOJSON, headers=headers)
