@@ -262,6 +262,10 @@ async def planner_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         **_map_base(settings),
         "homeUrl": path_for(request, "portal_home"),
         "loginUrl": path_for(request, "portal_login"),
+        # planner_edit.js asks /me who it is (planners and admins edit) only with a session
+        # cookie: the public has no /me call, no 401 in the console.
+        "maybeSignedIn": cookie_name(request) in request.cookies,
+        "meUrl": "/api/v1/me",
     }
     return render(request, "planner.html", {"config": config})
 

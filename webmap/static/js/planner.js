@@ -147,7 +147,11 @@
       style,
       pointToLayer: (feature, latlng) => L.circleMarker(latlng, style(feature)),
       onEachFeature(feature, layer) {
-        layer.on("click", () => showAttributes(entry, feature));
+        // While editing (planner_edit.js) a click on the edited layer opens the feature's form.
+        layer.on("click", () => {
+          if (window.plannerEdit && window.plannerEdit.pick(entry, feature)) return;
+          showAttributes(entry, feature);
+        });
       },
     });
   }
@@ -202,6 +206,15 @@
     }
     entry.permitsEl = ul;
     entry.li.insertBefore(ul, entry.li.querySelector(".fresh"));
+  }
+
+  // A layer's features fetched again (after an edit), drawn again if it is on.
+  async function reload(entry) {
+    if (entry.layer) map.removeLayer(entry.layer);
+    entry.layer = null;
+    if (entry.permitsEl) entry.permitsEl.remove();
+    entry.permitsEl = null;
+    if (entry.checkbox.checked) await switchOn(entry);
   }
 
   function switchOff(entry) {
@@ -361,8 +374,11 @@
         if (d <= 30 && (!best || rank < best.rank)) best = { rank, entry, layer };
       });
     }
-    if (best) showAttributes(best.entry, best.layer.feature);
-    else say(t("Біля центру мапи немає об'єктів увімкнених шарів."));
+    if (best) {
+      if (!(window.plannerEdit && window.plannerEdit.pick(best.entry, best.layer.feature))) {
+        showAttributes(best.entry, best.layer.feature);
+      }
+    } else say(t("Біля центру мапи немає об'єктів увімкнених шарів."));
   });
 
   // --- the phone's bottom sheet -------------------------------------------------------------
@@ -403,6 +419,7 @@
       : t("Шарів: {count}.", { count: rows.length }));
     mapEl.dataset.state = "ready";
     mapEl.dataset.layers = String(rows.length);
+    if (window.plannerEdit) window.plannerEdit.attach({ map, entries, switchOn, reload, say, centred });
     for (const name of ON_BY_DEFAULT) {
       const entry = entries.get(name);
       if (entry) {
