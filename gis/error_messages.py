@@ -295,15 +295,11 @@ MESSAGES: dict[str, str] = {
         "Для правила «{kind}» потрібна відстань distance_m — число метрів від 1 до {max}; "
         "отримано «{value}»."
     ),
-    "placement_rule_no_distance": N_(
-        "Правило «{kind}» не має відстані: не вказуйте distance_m."
-    ),
+    "placement_rule_no_distance": N_("Правило «{kind}» не має відстані: не вказуйте distance_m."),
     "placement_rule_other_layer_required": N_(
         "Для правила «{kind}» вкажіть шар other_layer з каталогу шарів (/api/v1/layers)."
     ),
-    "placement_rule_unknown_layer": N_(
-        "Шару «{value}» немає в каталозі шарів (/api/v1/layers)."
-    ),
+    "placement_rule_unknown_layer": N_("Шару «{value}» немає в каталозі шарів (/api/v1/layers)."),
     "placement_rule_not_polygons": N_(
         "Шар «{value}» не полігональний ({geometry_type}): правилу not_inside_layer потрібен "
         "шар з полігонами (охоронна зона, історичний ареал)."
