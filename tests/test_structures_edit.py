@@ -305,3 +305,34 @@ def test_conformance_declares_part_4(client):
     classes = client.get("/ogc/conformance").json()["conformsTo"]
     for name in ("create-replace-delete", "update", "features"):
         assert f"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/{name}" in classes
+
+
+def test_the_portal_edits_with_its_cookie_and_csrf_token(demo_url):
+    """The /planner page's cookie session: an edit without its CSRF token is refused (another
+    site's form cannot move a structure); with it, accepted."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from gis.settings import Settings
+
+    email, password = "cookie-planner@structures.test", "планувальник-16-пароль"
+
+    async def make(conn):
+        await accounts.create_user(
+            conn, email=email, password=password, full_name="Планувальник Кукі",
+            role="planner", confirmed=True,
+        )  # fmt: skip
+
+    _run(make, demo_url)
+    settings = Settings(database_url=demo_url, rate_limits_enabled=False)
+    with TestClient(create_app(settings), base_url="https://testserver") as c:
+        r = c.post("/api/v1/auth/login",
+                   json={"email": email, "password": password, "session": "cookie"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        csrf = r.json()["csrf_token"]
+        feature = structure("C-1", point(0.08))
+        r = c.post(ITEMS.format("advertising_structures"), headers=GEOJSON, json=feature)
+        assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
+        r = c.post(ITEMS.format("advertising_structures"),
+                   headers={**GEOJSON, "X-CSRF-Token": csrf}, json=feature)  # fmt: skip
+        assert r.status_code == 201, r.text
