@@ -107,14 +107,22 @@ def test_a_structure_breaking_a_rule_is_refused_then_saved_when_moved(portal, si
             == 0
         )
 
-    # Moved away with the keyboard: the map 5 × 80 px east (≈150 m at zoom 18), the structure
+    # Moved away with the keyboard: the map 5 × 80 px east (≈150 m at zoom 18, less the glide), the structure
     # to its centre.
+    # (Leaflet takes no key while the map still glides: one press at a time.)
     page.focus("#map")
     for _ in range(5):
+        before = page.get_attribute("#map", "data-centre")
         page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "(before) => document.getElementById('map').dataset.centre !== before", arg=before
+        )
+    centre_lon = float(page.get_attribute("#map", "data-centre").split(",")[1])
+    assert centre_lon > lon + 0.001  # ≥ 70 m away
     page.click("#edit-move")
     page.click("#edit-save")
-    assert form_state(page, "refused", "saved", "failed", "invalid", "stale") == "saved"
+    state = form_state(page, "refused", "saved", "failed", "invalid", "stale")
+    assert state == "saved", page.inner_text("#edit-form")
     expect(page.locator("#edit-status")).to_contain_text("Збережено")
     new_id = page.get_attribute("#edit-form", "data-id")
     assert new_id
@@ -126,7 +134,7 @@ def test_a_structure_breaking_a_rule_is_refused_then_saved_when_moved(portal, si
             (int(new_id), near_id),
         ).fetchone()
     assert code == "TEST-RULE-1" and owner == 'ТОВ "Тестова реклама"'
-    assert distance > 100
+    assert distance > 60
     # In the OGC items, with its ETag.
     r = page.request.get(f"{portal.base}/ogc/collections/advertising_structures/items/{new_id}",
                          headers={"Accept": "application/geo+json"})  # fmt: skip
@@ -210,7 +218,7 @@ def test_two_editors_of_one_structure_lose_nothing(portal, signed_in, screenshot
         changes = conn.execute(
             "SELECT count(*) FROM feature_events WHERE layer = 'advertising_structures'"
             " AND feature_id = %s",
-            (structure,),
+            (str(structure),),
         ).fetchone()[0]
     assert (owner, address) == ('ТОВ "Перший планувальник"', "вулиця Тестова, 2")
     assert changes >= 2

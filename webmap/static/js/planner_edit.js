@@ -449,6 +449,13 @@
     section.hidden = false;
     section.dataset.role = me.body.role;
     const map = view.map;
+    // The map's settled centre, which «Перемістити в центр мапи» uses (the browser test waits on it).
+    const showCentre = () => {
+      const c = map.getCenter();
+      map.getContainer().dataset.centre = `${c.lat.toFixed(6)},${c.lng.toFixed(6)}`;
+    };
+    map.on("moveend", showCentre);
+    showCentre();
     map.pm.setLang("hromada", {
       buttonTitles: {
         drawMarkerButton: t("Поставити об'єкт (точка)"),
