@@ -299,7 +299,10 @@ MESSAGES: dict[str, str] = {
     "placement_rule_other_layer_required": N_(
         "Для правила «{kind}» вкажіть шар other_layer з каталогу шарів (/api/v1/layers)."
     ),
-    "placement_rule_unknown_layer": N_("Шару «{value}» немає в каталозі шарів (/api/v1/layers)."),
+    "placement_rule_unknown_layer": N_(
+        "Шар «{value}» не можна вказати в правилі: лише advertising_structures, kiosks або "
+        "тематичний шар каталогу (/api/v1/layers)."
+    ),
     "placement_rule_not_polygons": N_(
         "Шар «{value}» не полігональний ({geometry_type}): правилу not_inside_layer потрібен "
         "шар з полігонами (охоронна зона, історичний ареал)."

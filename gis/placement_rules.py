@@ -7,9 +7,9 @@ A rule belongs to one layer (`advertising_structures` or `kiosks`) and is of one
 - min_distance_layer: not within distance_m metres of the features of `other_layer`;
 - not_inside_layer: not inside the polygons of `other_layer` (a protected zone, a historic
   area) — no distance.
-`other_layer` names a layer of the catalogue (/api/v1/layers: a public `layers` row, a core
-layer or a thematic one whose features are in layer_features); for not_inside_layer its
-geometry must be polygons.
+`other_layer` names a layer of the catalogue (/api/v1/layers) that gis/placement.py can read:
+one of the two editable core layers, or a thematic one (its features in layer_features); for
+not_inside_layer its geometry must be polygons.
 
 Every change is audited like the administrator's other ones (gis/audit.py
 `record_directory_change`, layer 'placement_rules'), in its own transaction.
@@ -65,10 +65,11 @@ async def get_rule(conn, rule_id: int) -> dict:
 
 
 async def layer_geometry(conn, name: str) -> str | None:
-    """The geometry type of a layer of the catalogue (a public `layers` row, core or
-    thematic: what /api/v1/layers lists), None when there is none."""
-    row = await _one(conn, "SELECT geometry_type FROM layers WHERE name = %s AND is_public",
-                     (name,))  # fmt: skip
+    """The geometry type of a layer a rule may name (a public `layers` row: a thematic layer
+    or one of the two editable core layers — what gis/placement.py can read), None when it
+    is not one."""
+    row = await _one(conn, "SELECT geometry_type FROM layers WHERE name = %s AND is_public"
+                     " AND (kind = 'thematic' OR name = ANY(%s))", (name, list(LAYERS)))  # fmt: skip
     if row is None:
         return None
     return str(row["geometry_type"] or "Geometry")
@@ -191,13 +192,15 @@ async def delete_rule(conn, rule_id: int, *, actor: Any = None) -> None:
 
 
 async def layer_choices(conn) -> list[dict]:
-    """The catalogue's layers a rule may name as other_layer (the public `layers` rows, as
-    /api/v1/layers lists them): name, kind, titles, geometry type, core before thematic, and
-    `polygons` when a not_inside_layer rule may use it."""
+    """The catalogue's layers a rule may name as other_layer (public `layers` rows: the
+    thematic ones and the two editable core ones): name, kind, titles, geometry type, core
+    before thematic, and `polygons` when a not_inside_layer rule may use it."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT name, kind, title, title_en, coalesce(geometry_type, 'Geometry')"
-            " AS geometry_type FROM layers WHERE is_public ORDER BY kind, name"
+            " AS geometry_type FROM layers WHERE is_public"
+            " AND (kind = 'thematic' OR name = ANY(%s)) ORDER BY kind, name",
+            (list(LAYERS),),
         )
         rows = await cur.fetchall()
     return [{**r, "polygons": r["geometry_type"] in POLYGON_TYPES} for r in rows]

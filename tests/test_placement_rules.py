@@ -95,18 +95,19 @@ def test_the_demo_city_has_one_rule_of_each_kind_and_its_protected_zone(client, 
     choices = {c["name"]: c for c in r.json()["items"]}
     assert choices[demo_placement.ZONE_LAYER]["polygons"] is True
     assert choices["advertising_structures"]["polygons"] is False
-    assert choices["districts"]["polygons"] is True
+    assert choices["pois"]["polygons"] is False
+    assert "districts" not in choices  # a core layer gis/placement.py does not read
 
 
 def test_create_change_disable_and_delete_a_rule_each_audited(client, admin, demo_url):
     admin_id = demo_user(demo_url, ADMIN_LOGIN)
     r = client.post(BASE, headers=admin, json={
-        "layer": "kiosks", "kind": "not_inside_layer", "other_layer": "districts",
-        "title": "  МАФ не в районах  ", "title_en": "Kiosks outside districts",
+        "layer": "kiosks", "kind": "not_inside_layer", "other_layer": "protected_zone",
+        "title": "  МАФ не в охоронній зоні  ", "title_en": "No kiosks in the protected zone",
     })  # fmt: skip
     assert r.status_code == 201, r.text
     rule = r.json()
-    assert rule["title"] == "МАФ не в районах" and rule["distance_m"] is None
+    assert rule["title"] == "МАФ не в охоронній зоні" and rule["distance_m"] is None
     assert rule["enabled"] is True and rule["created_by"] == admin_id
     rule_id = rule["id"]
     assert any(item["id"] == rule_id for item in client.get(BASE, headers=admin).json()["items"])
@@ -142,7 +143,7 @@ def test_create_change_disable_and_delete_a_rule_each_audited(client, admin, dem
     assert trail[0][2] is None and trail[0][3]["kind"] == "not_inside_layer"
     assert trail[1][2] == {"enabled": True} and trail[1][3] == {"enabled": False}
     assert trail[2][3] == {"title": "Нова назва"}
-    assert trail[3][2]["other_layer"] == "districts" and trail[3][3] is None
+    assert trail[3][2]["other_layer"] == "protected_zone" and trail[3][3] is None
     changed = events(demo_url, distance_id)
     assert changed[-1][0] == "updated" and changed[-1][3] == {"distance_m": 20.0}
     with psycopg.connect(demo_url) as conn:
@@ -162,6 +163,8 @@ REFUSALS = [
      "other_layer"),
     ({"kind": "min_distance_layer", "distance_m": 10, "other_layer": "nowhere"},
      "placement_rule_unknown_layer", "nowhere"),
+    ({"kind": "not_inside_layer", "other_layer": "districts"}, "placement_rule_unknown_layer",
+     "districts"),
     ({"kind": "not_inside_layer", "other_layer": "pois"}, "placement_rule_not_polygons", "pois"),
     ({"kind": "not_inside_layer", "other_layer": "protected_zone", "distance_m": 5},
      "placement_rule_no_distance", "distance_m"),
@@ -214,3 +217,62 @@ def test_only_an_administrator(client, demo_url):
     with psycopg.connect(demo_url) as conn:
         assert conn.execute("SELECT enabled FROM placement_rules WHERE id = 1").fetchone() in (
             None, (True,))  # fmt: skip
+
+
+def _checked(url: str, layer: str, lon: float, lat: float) -> dict | None:
+    """gis/placement.check of a point: None when accepted, else the refusal's rule."""
+    import asyncio
+
+    from gis import placement
+    from gis.errors import Conflict
+
+    async def run():
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            try:
+                await placement.check(conn, layer, {"type": "Point", "coordinates": [lon, lat]})
+            except Conflict as exc:
+                assert exc.code == "placement_rule_violated"
+                return exc.extra["rule"]
+            return None
+
+    return asyncio.run(run())
+
+
+def test_the_demo_rules_are_the_ones_the_checker_applies(client, admin, demo_url):
+    """Each demo rule refuses what breaks it (gis/placement.py reads the rules kept here); a
+    rule switched off no longer refuses."""
+    with psycopg.connect(demo_url) as conn:
+        # A point of the zone more than 30 m from every structure, and one outside it.
+        inside = conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM layer_features z,"
+            " LATERAL (SELECT (ST_Dump(ST_GeneratePoints(z.geom, 200, 1))).geom AS p) g"
+            " WHERE z.layer_name = 'protected_zone' AND NOT EXISTS (SELECT 1 FROM"
+            " advertising_structures a WHERE ST_DWithin(a.geom::geography, p::geography, 40))"
+            " ORDER BY ST_X(p), ST_Y(p) LIMIT 1"
+        ).fetchone()
+        ad = conn.execute(
+            "SELECT id, ST_X(geom), ST_Y(geom) FROM advertising_structures a WHERE NOT EXISTS"
+            " (SELECT 1 FROM layer_features z WHERE z.layer_name = 'protected_zone'"
+            " AND ST_DWithin(z.geom::geography, a.geom::geography, 100)) ORDER BY id LIMIT 1"
+        ).fetchone()
+    rules = {r["kind"]: r for r in client.get(BASE, headers=admin).json()["items"]
+             if r["created_by"] is None}  # fmt: skip
+    assert inside is not None and ad is not None
+    # 10 m east of a structure outside the zone: too close to it (advertising, 30 m) and
+    # (kiosks, 15 m).
+    near = (ad[1] + 10 / 71_000, ad[2])
+    assert (
+        _checked(demo_url, "advertising_structures", *near)["id"]
+        == (rules["min_distance_same"]["id"])
+    )
+    assert _checked(demo_url, "kiosks", *near)["id"] == rules["min_distance_layer"]["id"]
+    assert (
+        _checked(demo_url, "advertising_structures", *inside)["id"]
+        == (rules["not_inside_layer"]["id"])
+    )
+    zone = rules["not_inside_layer"]["id"]
+    assert client.patch(f"{BASE}/{zone}", headers=admin, json={"enabled": False}).status_code == 200
+    try:
+        assert _checked(demo_url, "advertising_structures", *inside) is None
+    finally:
+        client.patch(f"{BASE}/{zone}", headers=admin, json={"enabled": True})
