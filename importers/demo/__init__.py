@@ -184,7 +184,7 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
         )
         _upsert_layers(conn, now, seed)
         summary["protected_zone"] = placement.build_zone(conn, now)
-        summary["placement_rules"] = placement.build_rules(conn)
+        summary["placement_rules"] = placement.build_rules(conn, now)
         timings["city"] = round(time.monotonic() - t, 2)
 
         loaded = appeals_mod.load(conn, ref, mix, rng_appeals, appeals, now, bases, timings)

@@ -10,7 +10,8 @@ gis/placement.py), one of each kind:
   one is drawn by hand, and both its layer and its feature say they are generated.
 
 Re-running replaces the demo's own rules (known by their titles, made by nobody) and the
-zone's feature; rules an administrator made stay.
+zone's feature, made at the demo's `now` (the same seed and `now`, the same rows); rules an
+administrator made stay.
 """
 
 from __future__ import annotations
@@ -67,23 +68,23 @@ def build_zone(conn, now: dt.datetime) -> int:
         json.dumps([properties, geometry], ensure_ascii=False, sort_keys=True).encode()
     ).hexdigest()
     conn.execute(
-        "INSERT INTO layer_features (layer_name, feature_key, properties, content_hash, geom)"
-        " VALUES (%s, 'zone-1', %s, %s, ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326))",
-        (ZONE_LAYER, json.dumps(properties, ensure_ascii=False), digest, json.dumps(geometry)),
+        "INSERT INTO layer_features (layer_name, feature_key, properties, content_hash, geom,"
+        " updated_at) VALUES (%s, 'zone-1', %s, %s, ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326), %s)",
+        (ZONE_LAYER, json.dumps(properties, ensure_ascii=False), digest, json.dumps(geometry), now),
     )
     return 1
 
 
-def build_rules(conn) -> int:
-    """The three rules, made again (the demo's own only)."""
+def build_rules(conn, now: dt.datetime) -> int:
+    """The three rules, made again (the demo's own only), made at `now`."""
     titles = [r[4] for r in RULES]
     conn.execute(
         "DELETE FROM placement_rules WHERE created_by IS NULL AND title = ANY(%s)", (titles,)
     )
     for layer, kind, distance, other, title, title_en in RULES:
         conn.execute(
-            "INSERT INTO placement_rules (layer, kind, distance_m, other_layer, title, title_en)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (layer, kind, distance, other, title, title_en),
+            "INSERT INTO placement_rules (layer, kind, distance_m, other_layer, title, title_en,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (layer, kind, distance, other, title, title_en, now),
         )
     return len(RULES)
