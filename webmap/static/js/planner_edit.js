@@ -223,10 +223,16 @@
   }
 
   function close() {
+    const hadFocus = form.contains(document.activeElement);
     dropShape();
     clearMessages();
     editing = null;
     form.hidden = true;
+    // The keyboard's place is kept: on the editing tools, the status beside them.
+    if (hadFocus && !tools.hidden) {
+      $("edit-new").focus({ preventScroll: true });
+      section.scrollIntoView({ block: "nearest" });
+    }
   }
 
   function startNew(shape) {
@@ -371,6 +377,7 @@
   }
 
   function handleRefusal(r) {
+    retireConfirm.hidden = true;
     if (r.status === 409 && r.body.code === "placement_rule_violated") {
       showPlacementRefusal(r.body);
       setState("refused");
@@ -386,7 +393,6 @@
 
   async function retire() {
     if (!editing || editing.id == null) return;
-    retireConfirm.hidden = true;
     const { layer, id } = editing;
     const r = await send("DELETE", itemUrl(layer, id), undefined, { "If-Match": editing.etag || "*" });
     if (r.ok) {
