@@ -222,3 +222,42 @@ def test_two_editors_of_one_structure_lose_nothing(portal, signed_in, screenshot
         ).fetchone()[0]
     assert (owner, address) == ('ТОВ "Перший планувальник"', "вулиця Тестова, 2")
     assert changes >= 2
+
+
+def test_the_edit_form_is_worked_by_keyboard_and_names_the_wrong_field(portal, signed_in):
+    """Tab goes through the form in its order; Enter saves; a wrong value (nine sides) is
+    refused with its message under its field, which gets the focus."""
+    [(_, lon, lat)] = lonely_structures(portal.db, 1)
+    north = 400 / 111_320  # clear of the structure and of the rule
+    page = signed_in("planner")
+    open_editing(page, portal.base, lon, lat + north)
+    page.focus("#edit-new")
+    page.keyboard.press("Enter")
+    expect(page.locator("#edit-form")).to_have_attribute("data-state", "new")
+    page.focus("#edit-code")
+    order: list[str] = []  # (a date field takes three Tabs: its day, month and year)
+    while len(order) < 14:
+        focused = page.evaluate("() => document.activeElement.id")
+        if not order or order[-1] != focused:
+            order.append(focused)
+        page.keyboard.press("Tab")
+    assert order == [
+        "edit-code", "edit-kind", "edit-size", "edit-sides", "edit-owner",
+        "edit-holder_is_person", "edit-permit_number", "edit-permit_type",
+        "edit-permit_valid_from", "edit-permit_valid_until", "edit-address", "edit-move",
+        "edit-save", "edit-cancel",
+    ]  # fmt: skip
+    page.focus("#edit-code")
+    page.keyboard.type("TEST-KEYS-1")
+    page.keyboard.press("Tab")
+    page.keyboard.type("billboard")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("9")
+    page.keyboard.press("Enter")
+    assert form_state(page, "invalid", "saved", "refused", "failed") == "invalid"
+    error = page.locator("#edit-sides-error")
+    expect(error).to_be_visible()
+    expect(error).not_to_be_empty()
+    expect(page.locator("#edit-sides")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#edit-sides")).to_be_focused()
