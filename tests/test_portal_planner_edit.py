@@ -98,6 +98,11 @@ def test_a_structure_breaking_a_rule_is_refused_then_saved_when_moved(portal, si
     expect(refusal).to_be_visible()
     expect(refusal).to_contain_text(RULE_TITLE)
     assert int(refusal.get_attribute("data-conflicts")) >= 1
+    with psycopg.connect(libpq_url(portal.db)) as conn:
+        near_code = conn.execute(
+            "SELECT code FROM advertising_structures WHERE id = %s", (near_id,)
+        ).fetchone()[0]
+    expect(page.locator("#edit-refusal-list li").first).to_contain_text(near_code)
     screenshot(page, "planner-edit-refused")
     with psycopg.connect(libpq_url(portal.db)) as conn:
         assert (

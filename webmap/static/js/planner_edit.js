@@ -267,6 +267,7 @@
   }
 
   function showRefusal(text, detail) {
+    $("edit-refusal-list").replaceChildren();
     $("edit-refusal-text").textContent = text;
     $("edit-refusal-detail").textContent = detail || "";
     refusal.hidden = false;
@@ -277,6 +278,16 @@
     const rule = body.rule || {};
     refusal.dataset.rule = String(rule.id == null ? "" : rule.id);
     showRefusal(t("Не збережено: порушено правило розміщення «{title}».", { title: title(rule) }), body.detail);
+    // What is in the way, in words too (the map's drawing is not for everybody).
+    const items = ((body.conflicts && body.conflicts.features) || []).slice(0, 10).map((f) => {
+      const p = f.properties || {};
+      const label = p.label || String(f.id == null ? "" : f.id);
+      const distance = Number(p.distance_m);
+      return el("li", null, Number.isFinite(distance) && distance > 0
+        ? t("{label}: {distance} м", { label, distance: Math.round(distance) })
+        : label);
+    });
+    $("edit-refusal-list").replaceChildren(...items);
     if (body.conflicts && body.conflicts.features && body.conflicts.features.length) {
       conflicts = L.geoJSON(body.conflicts, {
         interactive: false,
