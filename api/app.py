@@ -37,7 +37,6 @@ from api.routers import (
     me,
     ogc,
     ogc_edit,
-    ogc_edit,
     open311,
     open311_keys,
     open311_post,
@@ -152,7 +151,6 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)
-    app.include_router(ogc_edit.router)  # Part 4: editing structures and kiosks (issue 16)
     app.include_router(ogc_edit.router)  # Part 4: editing structures and kiosks (issue 16)
     app.include_router(portal.router)
     app.include_router(staff.router)

@@ -57,11 +57,6 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("PUT", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
     ("PATCH", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
     ("DELETE", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
-    # OGC API – Features Part 4 (api/routers/ogc_edit.py): structures and kiosks, planners
-    ("POST", "/ogc/collections/{collection_id}/items"): {"planner", "admin"},
-    ("PUT", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
-    ("PATCH", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
-    ("DELETE", "/ogc/collections/{collection_id}/items/{feature_id}"): {"planner", "admin"},
     # vector tiles: public routes, each role served the layers it may see (api/routers/tiles.py)
     ("GET", "/tiles/{collection_id}/{z}/{x}/{y}.mvt"): ANYONE,
     ("GET", "/tiles/{collection_id}/tilejson.json"): ANYONE,
