@@ -18,13 +18,7 @@
   const STATUS = { pending: t("очікує"), sent: t("надіслано"), failed: t("не вдалося") };
   const FORMATS = { csv: "CSV", xlsx: "XLSX", geojson: "GeoJSON" };
 
-  function send(method, url, payload) {
-    return api(url, {
-      method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.get() },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-  }
+  const send = window.portal.sendJson;
   const fail = (body) => body.detail || t("Не вдалося виконати дію.");
 
   function option(value, label) {
@@ -227,14 +221,8 @@
     return tr;
   }
 
-  async function load() {
-    const r = await api(base);
-    if (!r.ok) {
-      text($("dispatch-error"), fail(r.body));
-      return;
-    }
-    $("dispatch-table").tBodies[0].replaceChildren(...r.body.items.map(row));
-    $("dispatch-none").hidden = r.body.items.length > 0;
+  function load() {
+    return window.portal.loadSectionList("dispatch", base, row, fail);
   }
 
   async function change(s, payload, control) {

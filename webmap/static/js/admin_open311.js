@@ -14,13 +14,7 @@
   const base = section.dataset.api;
   const locale = LANG === "en" ? "en-GB" : "uk-UA";
 
-  function send(method, url, payload) {
-    return api(url, {
-      method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.get() },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-  }
+  const send = window.portal.sendJson;
   const fail = (body) => body.detail || t("Не вдалося виконати дію.");
   const when = (iso) => (iso ? new Date(iso).toLocaleString(locale, { timeZone: "Europe/Kyiv" }) : t("ще ні"));
 
@@ -42,14 +36,8 @@
     return tr;
   }
 
-  async function load() {
-    const r = await api(base);
-    if (!r.ok) {
-      text($("open311-error"), fail(r.body));
-      return;
-    }
-    $("open311-table").tBodies[0].replaceChildren(...r.body.items.map(row));
-    $("open311-none").hidden = r.body.items.length > 0;
+  function load() {
+    return window.portal.loadSectionList("open311", base, row, fail);
   }
 
   async function revoke(c, control) {

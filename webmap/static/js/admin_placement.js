@@ -26,13 +26,7 @@
   const DISTANCE_KINDS = ["min_distance_same", "min_distance_layer"];
   let layers = []; // the catalogue's layers a rule may name
 
-  function send(method, url, payload) {
-    return api(url, {
-      method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.get() },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-  }
+  const send = window.portal.sendJson;
   const fail = (body) => body.detail || t("Не вдалося виконати дію.");
   const titleOf = (item) => (LANG === "en" && item.title_en) || item.title;
   function layerTitle(name) {
@@ -67,14 +61,8 @@
     return tr;
   }
 
-  async function load() {
-    const r = await api(base);
-    if (!r.ok) {
-      text($("placement-error"), fail(r.body));
-      return;
-    }
-    $("placement-table").tBodies[0].replaceChildren(...r.body.items.map(row));
-    $("placement-none").hidden = r.body.items.length > 0;
+  function load() {
+    return window.portal.loadSectionList("placement", base, row, fail);
   }
 
   async function setEnabled(rule, enabled, control) {

@@ -219,6 +219,28 @@
     return template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
   }
 
+  // A signed-in page's JSON call (PATCH, DELETE…) with its CSRF token; `payload`, when given,
+  // is the JSON body.
+  function sendJson(method, url, payload) {
+    return api(url, {
+      method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.get() },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+  }
+
+  // An administrator's section's list: GET `url`, row(item) of each into #PREFIX-table's body,
+  // #PREFIX-none shown when there is none, a refusal (fail(body)) in #PREFIX-error.
+  async function loadSectionList(prefix, url, row, fail) {
+    const r = await api(url);
+    if (!r.ok) {
+      text(document.getElementById(`${prefix}-error`), fail(r.body));
+      return;
+    }
+    document.getElementById(`${prefix}-table`).tBodies[0].replaceChildren(...r.body.items.map(row));
+    document.getElementById(`${prefix}-none`).hidden = r.body.items.length > 0;
+  }
+
   // A moment (ISO) as its day in Kyiv, in the page's language; "—" for none.
   function day(iso) {
     if (!iso) return "—";
@@ -312,7 +334,7 @@
   window.portal = {
     api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf, routingOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
-    fixVectorGridLatLng, fillUrl, day, kyivDay, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
+    fixVectorGridLatLng, fillUrl, day, kyivDay, sendJson, loadSectionList, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
     answerPhotos,
   };
 })();
