@@ -88,21 +88,34 @@ def demo_city(
 @pytest.fixture(scope="module")
 def demo_url(request, server_url, template_url, shared_data) -> Iterator[str]:
     """The module's own demo city, shared by its tests: demo_city with the module's DEMO dict
-    (prefix, seed, appeals; a year ending today). A module may define its own instead."""
-    with demo_city(server_url, template_url, shared_data, now=None, **request.module.DEMO) as url:
+    (prefix, seed, appeals; `now`: the year's end, today by default; `accounts`: the demo's
+    accounts too). A module may define its own instead."""
+    demo = dict(request.module.DEMO)
+    accounts, _ = demo.pop("accounts", False), demo.pop("demo_mode", None)
+    with demo_city(server_url, template_url, shared_data, **{"now": None, **demo}) as url:
+        if accounts:
+            from importers.demo import accounts as demo_accounts
+
+            demo_accounts.create(url, demo["seed"], demo_mode=True)
         yield url
 
 
 @pytest.fixture(scope="module")
 def client(request, demo_url, tmp_path_factory):
-    """The app on the module's demo city (demo_url) in a TestClient, without rate limits."""
+    """The app on the module's demo city (demo_url) in a TestClient, without rate limits; in
+    demo mode when DEMO says `demo_mode`."""
     from fastapi.testclient import TestClient
 
     from api import create_app
     from gis.settings import Settings
 
     data_dir = tmp_path_factory.mktemp(request.module.DEMO["prefix"])
-    settings = Settings(database_url=demo_url, data_dir=data_dir, rate_limits_enabled=False)
+    settings = Settings(
+        database_url=demo_url,
+        data_dir=data_dir,
+        rate_limits_enabled=False,
+        demo_mode=request.module.DEMO.get("demo_mode", False),
+    )
     with TestClient(create_app(settings)) as c:
         yield c
 

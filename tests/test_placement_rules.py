@@ -10,14 +10,9 @@ import datetime as dt
 
 import psycopg
 import pytest
-from conftest import demo_city
-from fastapi.testclient import TestClient
 from test_roles import as_demo, demo_user
 
-from api import create_app
 from gis.audit import verify
-from gis.settings import Settings
-from importers.demo import accounts as demo_accounts
 from importers.demo import placement as demo_placement
 
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -27,19 +22,14 @@ PLANNER_LOGIN = "planner@demo.hromada"
 BASE = "/api/v1/admin/placement-rules"
 
 
-@pytest.fixture(scope="module")
-def demo_url(server_url, template_url, shared_data):
-    with demo_city(
-        server_url, template_url, shared_data, "placement", seed=SEED, appeals=50, now=NOW
-    ) as url:
-        demo_accounts.create(url, SEED, demo_mode=True)
-        yield url
-
-
-@pytest.fixture(scope="module")
-def client(demo_url):
-    with TestClient(create_app(Settings(database_url=demo_url, demo_mode=True))) as c:
-        yield c
+DEMO = {
+    "prefix": "placement",
+    "seed": SEED,
+    "appeals": 50,
+    "now": NOW,
+    "accounts": True,
+    "demo_mode": True,
+}
 
 
 @pytest.fixture(scope="module")
