@@ -488,29 +488,40 @@ async def results(conn, principal: Any, f: Filters, lang: str) -> dict:
     return {"columns": columns, "rows": rows, "totals": totals}
 
 
-async def wards(conn, principal: Any, f: Filters, lang: str) -> dict:
-    """Per ward (by number, whatever its version): received, open, overdue now. Every current
-    ward of the city has its row, zero or not (the dashboard's choropleth colours them all);
-    appeals outside every ward make a row of their own when there are any."""
+async def _per_area(conn, principal: Any, f: Filters, table: str, key: str, column: str,
+                    names: str) -> list[dict]:  # fmt: skip
+    """Per area of `table` (by its `key`, whatever its version; the appeal's area id in
+    a.`column`): received, open (not closed), overdue now, answered on time. Every current area
+    has its row, zero or not (the dashboard's choropleths colour them all); appeals outside
+    every area make a row (key None) when there are any. Counted by area id first and named
+    after: min(name) over every appeal compared 3 million names (bench/reports_3m.py)."""
     where, params = await _where(conn, principal, f)
-    data = await _fetch(
+    named = ", ".join(f"min(t.{n}) AS {n}" for n in names.split(", "))
+    current = ", ".join(f"coalesce(cur.{n}, c.{n}) AS {n}" for n in names.split(", "))
+    return await _fetch(
         conn,
-        # Counted by ward id first, named after (not min(w.name) over every appeal).
-        f"WITH counts AS (SELECT w.number, min(w.name) AS name, sum(x.received) AS received,"
-        f" sum(x.open) AS open, sum(x.overdue) AS overdue FROM ("
-        f"SELECT a.ward_id, count(*) AS received,"
+        f"WITH counts AS (SELECT t.{key}, {named}, sum(x.received) AS received,"
+        f" sum(x.open) AS open, sum(x.overdue) AS overdue, sum(x.on_time) AS on_time FROM ("
+        f"SELECT a.{column}, count(*) AS received,"
         f" count(*) FILTER (WHERE a.status <> 'closed') AS open,"
-        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue"
-        f" FROM appeals a WHERE {where} GROUP BY a.ward_id) x"
-        f" LEFT JOIN wards w ON w.id = x.ward_id GROUP BY w.number)"
-        f" SELECT coalesce(cur.number, c.number) AS number, coalesce(cur.name, c.name) AS name,"
+        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue,"
+        f" count(*) FILTER (WHERE {_ANSWERED} <= {_DUE}) AS on_time"
+        f" FROM appeals a WHERE {where} GROUP BY a.{column}) x"
+        f" LEFT JOIN {table} t ON t.id = x.{column} GROUP BY t.{key})"
+        f" SELECT coalesce(cur.{key}, c.{key}) AS {key}, {current},"
         f" coalesce(c.received, 0) AS received, coalesce(c.open, 0) AS open,"
-        f" coalesce(c.overdue, 0) AS overdue"
-        f" FROM (SELECT number, name FROM wards WHERE valid_to IS NULL) cur"
-        f" FULL JOIN counts c ON c.number = cur.number"
+        f" coalesce(c.overdue, 0) AS overdue, coalesce(c.on_time, 0) AS on_time"
+        f" FROM (SELECT {key}, {names} FROM {table} WHERE valid_to IS NULL) cur"
+        f" FULL JOIN counts c ON c.{key} = cur.{key}"
         f" ORDER BY 1 NULLS LAST",
         [clock.now(), *params],
     )
+
+
+async def wards(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per ward (by number, whatever its version): received, open, overdue now; every current
+    ward, and the appeals outside them (_per_area)."""
+    data = await _per_area(conn, principal, f, "wards", "number", "ward_id", "name")
     rows = [
         {
             "ward": r["number"],
@@ -533,30 +544,10 @@ async def wards(conn, principal: Any, f: Filters, lang: str) -> dict:
 
 async def districts(conn, principal: Any, f: Filters, lang: str) -> dict:
     """Per district (by code, whatever its version): received, open (not closed), overdue now,
-    answered on time. Every current district of the city has its row, zero or not (the
-    dashboard's choropleth); appeals outside every district make a row of their own when there
-    are any. The totals row sums the rows."""
-    where, params = await _where(conn, principal, f)
-    data = await _fetch(
-        conn,
-        # Counted by district id first, named after (not min(d.name) over every appeal).
-        f"WITH counts AS (SELECT d.code, min(d.name) AS name, min(d.name_en) AS name_en,"
-        f" sum(x.received) AS received, sum(x.open) AS open, sum(x.overdue) AS overdue,"
-        f" sum(x.on_time) AS on_time FROM ("
-        f"SELECT a.district_id, count(*) AS received,"
-        f" count(*) FILTER (WHERE a.status <> 'closed') AS open,"
-        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue,"
-        f" count(*) FILTER (WHERE {_ANSWERED} <= {_DUE}) AS on_time"
-        f" FROM appeals a WHERE {where} GROUP BY a.district_id) x"
-        f" LEFT JOIN districts d ON d.id = x.district_id GROUP BY d.code)"
-        f" SELECT coalesce(cur.code, c.code) AS code, coalesce(cur.name, c.name) AS name,"
-        f" coalesce(cur.name_en, c.name_en) AS name_en,"
-        f" coalesce(c.received, 0) AS received, coalesce(c.open, 0) AS open,"
-        f" coalesce(c.overdue, 0) AS overdue, coalesce(c.on_time, 0) AS on_time"
-        f" FROM (SELECT code, name, name_en FROM districts WHERE valid_to IS NULL) cur"
-        f" FULL JOIN counts c ON c.code = cur.code",
-        [clock.now(), *params],
-    )
+    answered on time; every current district, and the appeals outside them (_per_area). The
+    totals row sums the rows."""
+    data = await _per_area(conn, principal, f, "districts", "code", "district_id",
+                           "name, name_en")  # fmt: skip
     rows = [
         {
             "district_code": r["code"],
