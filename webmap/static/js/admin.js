@@ -833,7 +833,7 @@
   $("logout").addEventListener("click", () => window.portal.signOut(config, errorEl));
 
   async function start() {
-    const me = await api(config.meUrl);
+    const me = await window.portal.me(config.meUrl);
     if (me.status === 401) {
       window.location.assign(config.loginUrl);
       return;

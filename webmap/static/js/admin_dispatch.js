@@ -394,7 +394,7 @@
   // --- start -----------------------------------------------------------------------------------
 
   async function start() {
-    const me = await api(config.meUrl);
+    const me = await window.portal.me(config.meUrl);
     if (!me.ok || me.body.role !== "admin") return; // admin.js says why
     csrf.keep(me.body.csrf_token);
     const [categories, districts] = await Promise.all([

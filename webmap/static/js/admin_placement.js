@@ -160,7 +160,7 @@
   });
 
   async function start() {
-    const me = await api(config.meUrl);
+    const me = await window.portal.me(config.meUrl);
     if (!me.ok || me.body.role !== "admin") return; // admin.js says why
     csrf.keep(me.body.csrf_token);
     const choices = await api(`${base}/layers`);

@@ -219,6 +219,14 @@
     return template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(values[k]));
   }
 
+  // Who is signed in (GET `url`, /api/v1/me), asked once per page however many of its scripts
+  // want to know (the administrator's page has four sections).
+  const signedIn = new Map();
+  function me(url) {
+    if (!signedIn.has(url)) signedIn.set(url, api(url));
+    return signedIn.get(url);
+  }
+
   // A signed-in page's JSON call (PATCH, DELETE…) with its CSRF token; `payload`, when given,
   // is the JSON body.
   function sendJson(method, url, payload) {
@@ -334,7 +342,7 @@
   window.portal = {
     api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf, routingOf,
     addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
-    fixVectorGridLatLng, fillUrl, day, kyivDay, sendJson, loadSectionList, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
+    fixVectorGridLatLng, fillUrl, day, kyivDay, me, sendJson, loadSectionList, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
     answerPhotos,
   };
 })();
