@@ -42,12 +42,16 @@ from api.routers import (
     open311_post,
     opendata,
     operator,
+    permit_documents,
     placement_rules,
+    planner_permits,
     portal,
     public_feed,
     reports,
     routing,
     staff,
+    structure_appeals,
+    structure_import,
     tiles,
     wards,
 )
@@ -162,6 +166,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dispatch.router)  # /admin/dispatch: the daily dispatch
     app.include_router(open311_keys.router)  # /admin/open311/keys: Open311 applications
     app.include_router(placement_rules.router)  # /admin/placement-rules (issue 16)
+    app.include_router(permit_documents.router)  # a permit's files (issue 16)
+    app.include_router(planner_permits.router)  # permits expiring and expired (issue 16)
+    app.include_router(structure_appeals.router)  # appeals about structures (issue 16)
+    app.include_router(structure_import.router)  # register import, preview/apply (issue 16)
     app.include_router(open311_post.router)  # POST /open311/v2/requests, tokens/{token}
     app.include_router(auth.router)
     app.include_router(me.router)

@@ -301,6 +301,13 @@
     return p.name || p["name:uk"] || p.code || p.number || p.address || p["addr:street"] || "";
   }
 
+  // The page's add-ons (webmap/static/js/planner_*.js) register in window.plannerAddons:
+  // { attach(context) — once the catalogue is loaded; card(entry, feature, node) — optional }.
+  const attrsExtra = document.getElementById("attrs-extra");
+  function addons() {
+    return window.plannerAddons || [];
+  }
+
   function showAttributes(entry, feature) {
     const p = feature.properties || {};
     const name = featureName(p);
@@ -334,6 +341,9 @@
     }
     attrs.hidden = false;
     attrs.dataset.layer = entry.name;
+    // Add-ons (planner_*.js) append their parts of a feature's card: its appeals, documents.
+    attrsExtra.replaceChildren();
+    for (const addon of addons()) if (addon.card) addon.card(entry, feature, attrsExtra);
     if (highlight) map.removeLayer(highlight);
     highlight = L.geoJSON(PERMIT_LAYERS.has(entry.name) ? centred(feature) : feature, {
       interactive: false,
@@ -419,7 +429,9 @@
       : t("Шарів: {count}.", { count: rows.length }));
     mapEl.dataset.state = "ready";
     mapEl.dataset.layers = String(rows.length);
-    if (window.plannerEdit) window.plannerEdit.attach({ map, entries, switchOn, reload, say, centred });
+    const context = { map, entries, switchOn, reload, say, centred, showAttributes };
+    if (window.plannerEdit) window.plannerEdit.attach(context);
+    for (const addon of addons()) addon.attach(context);
     for (const name of ON_BY_DEFAULT) {
       const entry = entries.get(name);
       if (entry) {

@@ -1,0 +1,2 @@
+// The planner page add-on for permits (issue 16): registers in window.plannerAddons.
+"use strict";
