@@ -1086,6 +1086,40 @@ class PlacementRuleLayers(Out):
     returned: int
 
 
+# --- permits over time (api/routers/planner_permits.py, gis/permits.py) -----------------------
+
+
+class PermitDue(Out):
+    """A structure or kiosk whose permit expires within 30 days or has expired (Kyiv's day);
+    `owner`: the permit's holder (planners and administrators only), `department`: the
+    layer's owning department (the catalogue's owner_department)."""
+
+    layer: Literal["advertising_structures", "kiosks"]
+    id: int
+    code: str | None = None
+    kind: str | None = None
+    address: str | None = None
+    permit_number: str | None = None
+    permit_type: str | None = None
+    permit_valid_until: dt.date
+    days_left: int
+    owner: str | None = None
+    department: str | None = None
+
+
+class PermitCounts(Out):
+    expiring: int
+    expired: int
+
+
+class PermitsDue(Out):
+    today: dt.date
+    status: Literal["expiring", "expired"]
+    items: list[PermitDue]
+    returned: int
+    counts: PermitCounts
+
+
 # --- layers and tiles (api/routers/layer_catalogue.py, tiles.py) -------------------------------
 
 

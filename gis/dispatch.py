@@ -816,23 +816,69 @@ def permit_mail(items: list[dict], today: dt.date) -> tuple[str, str]:
         ]  # fmt: skip
         return "\n".join(out) or "—"
 
+    departments = sorted({r["department"] for r in items if r.get("department")})
+    unnamed = tr(N_("не вказано"), "uk"), tr(N_("не вказано"), "en")
     return compose(
         N_("Строки дозволів спливають: {count}"),
         [
             N_("Дозволи рекламних конструкцій і МАФ, строк яких спливає (станом на {today})."),
+            N_("Відповідальний підрозділ: {department}."),
             N_("Протягом 7 днів:\n{week}"),
             N_("Протягом 30 днів:\n{month}"),
         ],
         {"count": len(items), "today": today.isoformat(), "week": lines(7, "uk"),
-         "month": lines(30, "uk")},
-        {"week": lines(7, "en"), "month": lines(30, "en")},
+         "month": lines(30, "uk"), "department": "; ".join(departments) or unnamed[0]},
+        {"week": lines(7, "en"), "month": lines(30, "en"),
+         "department": "; ".join(departments) or unnamed[1]},
     )  # fmt: skip
 
 
+_DEPARTMENT_PLANNERS = """
+WITH RECURSIVE org AS (
+    SELECT id FROM executors
+     WHERE lower(btrim(%(name)s)) IN (lower(btrim(name)), lower(btrim(coalesce(short_name, ''))),
+                                      lower(code))
+    UNION
+    SELECT e.id FROM executors e JOIN org ON e.parent_id = org.id
+)
+SELECT email FROM users
+ WHERE role = 'planner' AND is_active AND email IS NOT NULL
+   AND executor_id IN (SELECT id FROM org)
+ ORDER BY id
+"""
+
+
+async def permit_recipients(conn, items: list[dict]) -> dict[str, list[dict]]:
+    """Who is told of which permits: each permit's layer names its owning department
+    (layers.owner_department); that department's planners (users bound to the organisation of
+    that name, or one of its sub-organisations) are told of it; a layer without a department,
+    or a department without planners, goes to every active planner. Each item gets its
+    `department`. Recipient (e-mail) → their items, in the items' order."""
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT name, owner_department FROM layers WHERE name = ANY(%s)",
+                          (sorted({r["layer"] for r in items}),))  # fmt: skip
+        departments = {name: dept for name, dept in await cur.fetchall() if dept}
+        await cur.execute("SELECT email FROM users WHERE role = 'planner' AND is_active"
+                          " AND email IS NOT NULL ORDER BY id")  # fmt: skip
+        everyone = [r[0] for r in await cur.fetchall()]
+        own: dict[str, list[str]] = {}
+        for dept in set(departments.values()):
+            await cur.execute(_DEPARTMENT_PLANNERS, {"name": dept})
+            own[dept] = [r[0] for r in await cur.fetchall()]
+    out: dict[str, list[dict]] = {}
+    for item in items:
+        item["department"] = departments.get(item["layer"])
+        for to in own.get(item["department"] or "") or everyone:
+            out.setdefault(to, []).append(item)
+    return out
+
+
 async def notify_permits(conn, *, today: dt.date, now: dt.datetime) -> int:
-    """One digest to each active planner of the permits newly within 30 and 7 days; the
-    notices and the mails go together (a mail that fails rolls the notices back, so the next
-    run tells them again). How many permits were told."""
+    """One digest to each planner concerned of the permits newly within 30 and 7 days: the
+    planners of the layer's owning department when it has any, else every active planner
+    (permit_recipients); the digest names the department. The notices and the mails go
+    together (a mail that fails rolls the notices back, so the next run tells them again).
+    How many permits were told."""
     from gis.mail import send_mail
 
     conf = jobs.settings()
@@ -840,12 +886,9 @@ async def notify_permits(conn, *, today: dt.date, now: dt.datetime) -> int:
         items = await permit_notices(conn, today=today, now=now)
         if not items:
             return 0
-        async with conn.cursor() as cur:
-            await cur.execute("SELECT email FROM users WHERE role = 'planner' AND is_active"
-                              " AND email IS NOT NULL ORDER BY id")  # fmt: skip
-            planners = [r[0] for r in await cur.fetchall()]
-        subject, body = permit_mail(items, today)
-        for to in planners:
+        planners = await permit_recipients(conn, items)
+        for to, theirs in planners.items():
+            subject, body = permit_mail(theirs, today)
             await asyncio.to_thread(send_mail, conf, to=to, subject=subject, body=body)
     log.info("permit notices: %d permits told to %d planners", len(items), len(planners))
     return len(items)

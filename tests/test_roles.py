@@ -199,6 +199,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/directory/categories"): ADMIN,
     ("POST", "/api/v1/directory/territories/{code}"): ADMIN,
     ("PATCH", "/api/v1/layers/{name}"): {"planner", "admin"},
+    # permits over time (api/routers/planner_permits.py): the planners' list
+    ("GET", "/api/v1/planner/permits"): {"planner", "admin"},
     ("GET", "/api/v1/layers"): ANYONE,  # the catalogue: owners, regimes, freshness
     # a ward's statistics and report (api/routers/wards.py): a deputy their own ward only
     ("GET", "/api/v1/wards/{number}/statistics"): WARD_READERS,
