@@ -1478,3 +1478,40 @@ class Report(Out):
     columns: list[ReportColumn]
     rows: list[dict[str, Any]]
     totals: dict[str, Any] | None = None
+
+
+# --- appeals about structures (api/routers/structure_appeals.py, gis/structure_links.py) -------
+
+
+class StructureAppeals(Out):
+    """A structure's linked appeals, newest first, with the public feed's fields only."""
+
+    layer: str
+    feature_id: int
+    count: int
+    items: list[FeedItem]
+
+
+class GeoFeature(Out):
+    type: str
+    id: Any = None
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class GeoFeatures(Out):
+    type: str
+    features: list[GeoFeature]
+
+
+class PlannerComplaints(Out):
+    """The structures with the most linked appeals (properties: layer, id, code, kind, address,
+    appeals, open, last_at), most first; the appeals about a layer with no registered
+    structure within `distance_m` (the public feed's fields and their `layer`), newest first."""
+
+    layer: str | None
+    date_from: dt.date | None
+    date_to: dt.date | None
+    distance_m: float
+    structures: GeoFeatures
+    unmatched: GeoFeatures

@@ -207,6 +207,23 @@ def cmd_open311(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_structures(args, settings: Settings) -> int:
+    """Link every appeal about advertising or kiosks to its nearest structure afresh."""
+    import psycopg
+
+    from gis.db import libpq_url
+    from gis.structure_links import relink_all
+
+    distance = args.distance if args.distance is not None else settings.structure_link_distance_m
+    if not 0 < distance <= 1000:
+        print("hromada structures link: --distance must be in (0, 1000] metres", file=sys.stderr)
+        return 2
+    with psycopg.connect(libpq_url(_url(settings))) as conn:
+        counts = relink_all(conn, distance)
+    print(json.dumps({"distance_m": distance, **counts}))
+    return 0
+
+
 def cmd_worker(args, settings: Settings) -> int:
     """Background workers alone (gis/jobs.py): run it on as many machines as the work needs;
     two workers never run the same job."""
@@ -385,6 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["create", "list", "revoke"])
     s.add_argument("name", nargs="?", help="the client application's name")
     s.set_defaults(func=cmd_open311)
+
+    s = sub.add_parser("structures", help="link appeals about advertising and kiosks afresh")
+    s.add_argument("action", choices=["link"])
+    s.add_argument("--distance", type=float, help="metres (HROMADA_STRUCTURE_LINK_DISTANCE_M)")
+    s.set_defaults(func=cmd_structures)
 
     s = sub.add_parser("worker", help="run background jobs alone (hromada run starts its own)")
     s.add_argument("--concurrency", type=int, help="jobs at once (HROMADA_WORKER_CONCURRENCY)")

@@ -50,7 +50,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from gis import geocode, notify, obscene, photos, routing
+from gis import geocode, notify, obscene, photos, routing, structure_links
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import CHANNELS, result_en, status_name
@@ -531,6 +531,12 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
              deadline_at, submitter.open311_client_id),
         )  # fmt: skip
         appeal_id = (await cur.fetchone())[0]
+        # An appeal about advertising or a kiosk: linked to its structure (or marked as
+        # having none nearby), in this transaction.
+        await structure_links.link(
+            conn, appeal_id,
+            distance_m=settings.structure_link_distance_m if settings is not None else None,
+        )  # fmt: skip
         a = sub.author
         await cur.execute(
             "INSERT INTO appeal_authors (appeal_id, full_name, email, phone, postal_address,"

@@ -31,7 +31,7 @@ from typing import Any, Literal, overload
 
 from psycopg.rows import dict_row
 
-from gis import clock, notify
+from gis import clock, notify, structure_links
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import status_name
@@ -463,6 +463,7 @@ async def locate(conn, principal, number: str, body: dict) -> dict:
             )  # fmt: skip
             row = await cur.fetchone()
         assert row is not None  # the appeal is locked
+        await structure_links.link(conn, appeal["id"])  # about a structure: linked now
         new = {"lon": lon, "lat": lat, "address": address, "district_id": decision.district_id,
                "ward_id": decision.ward_id}  # fmt: skip
         old = {"lon": None, "lat": None, "address": row["address"],

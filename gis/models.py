@@ -16,6 +16,7 @@ from typing import Literal, get_args
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    REAL,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -257,8 +258,16 @@ class Category(Base):
     source: Mapped[str | None] = mapped_column(Text)
     # The words callers use ("яма", "сміття"), lower case; the administrator edits them.
     keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # Which layer its appeals are about (0017; gis/structure_links.py): an appeal of
+    # «Зовнішня реклама» is linked to the nearest advertising structure, of «Функціонування
+    # МАФ» to the nearest kiosk. NULL: not about a structure (a sub-kind without one inherits
+    # its kind's).
+    structure_layer: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         CheckConstraint("deadline_days BETWEEN 1 AND 45", "deadline_days"),
+        CheckConstraint(
+            "structure_layer IN ('advertising_structures', 'kiosks')", "structure_layer"
+        ),
         UniqueConstraint("parent_id", "name"),
         Index("ix_categories_keywords", "keywords", postgresql_using="gin"),
         Index(
@@ -522,6 +531,26 @@ class PermitDocument(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     __table_args__ = (
         Index("ix_permit_documents_feature", "layer", "feature_id"),
+        CheckConstraint("layer IN ('advertising_structures', 'kiosks')", "layer"),
+    )
+
+
+class AppealStructure(Base):
+    """An appeal of a category about structures (categories.structure_layer) linked to the
+    nearest structure of that layer within settings.structure_link_distance_m (issue 16,
+    gis/structure_links.py). feature_id NULL: no registered structure so near — likely an
+    unpermitted one. An appeal without a place has no row."""
+
+    __tablename__ = "appeal_structures"
+    appeal_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
+    )
+    layer: Mapped[str] = mapped_column(Text)
+    feature_id: Mapped[int | None] = mapped_column(Integer)
+    distance_m: Mapped[float | None] = mapped_column(REAL)
+    linked_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (
+        Index("ix_appeal_structures_feature", "layer", "feature_id"),
         CheckConstraint("layer IN ('advertising_structures', 'kiosks')", "layer"),
     )
 

@@ -111,10 +111,17 @@ class Settings(BaseSettings):
     appeal_max_photos: int = 5
     appeal_max_photo_bytes: int = 10 * 1024 * 1024
     appeal_max_photo_pixels: int = 50_000_000
+    # The files of a permit (gis/permit_documents.py): PDF, JPEG or PNG, at most this large
+    # each; stored under <data_dir>/permit_documents.
+    permit_document_max_bytes: int = 10 * 1024 * 1024
     # The lifecycle (gis/lifecycle.py): duplicates offered within this many metres; an answer
     # awaiting the author's confirmation closes automatically after this many days.
     appeal_duplicate_radius_m: float = 100.0
     appeal_confirm_days: int = 10
+    # An appeal about advertising or a kiosk (categories.structure_layer) is linked to the
+    # nearest registered structure within this many metres, else marked «no registered
+    # structure nearby» (gis/structure_links.py).
+    structure_link_distance_m: float = Field(default=50.0, gt=0, le=1000)
 
     # Background jobs (gis/jobs.py, on procrastinate in the project's own database):
     # `hromada run` starts worker_processes workers beside the server (0: none, run

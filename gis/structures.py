@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection, sql
 
-from gis import placement
+from gis import placement, structure_links
 from gis.audit import record_feature_change
 from gis.errors import (
     Conflict,
@@ -366,6 +366,7 @@ async def create(conn: AsyncConnection, layer: str, feature: Any, actor: Any) ->
         stored, version = await read(conn, layer, fid)
         await _audit(conn, layer, fid, actor, "create", None, _snapshot(stored))
         await _touch_layer(conn, layer)
+        await structure_links.relink_around(conn, layer, fid)  # the open appeals near it
     stored, version = await read(conn, layer, fid)
     return stored, version
 
@@ -403,6 +404,8 @@ async def _update(
         stored, new_version = await read(conn, layer, fid)
         await _audit(conn, layer, fid, actor, "update", _snapshot(current), _snapshot(stored))
         await _touch_layer(conn, layer)
+        if geom is not None:  # moved: the open appeals near its old and new places
+            await structure_links.relink_around(conn, layer, fid, current["geometry"])
     return stored, new_version
 
 
@@ -451,3 +454,4 @@ async def retire(
         await conn.execute(query, (fid,))
         await _audit(conn, layer, fid, actor, "retire", _snapshot(current), None)
         await _touch_layer(conn, layer)
+        await structure_links.relink_around(conn, layer, fid)  # its open appeals elsewhere

@@ -349,6 +349,18 @@ KIND_KEYWORDS = {
 }  # fmt: skip
 
 
+# Which layer the appeals of a kind (and its sub-kinds) are about: each is linked to the
+# nearest structure of it (gis/structure_links.py). The permit check «… в разі її відсутності
+# - демонтаж» is 1551's kind for unpermitted temporary structures (МАФ), handled with the
+# kiosks by the same department; advertising has its own kind.
+STRUCTURE_LAYERS = {
+    "Зовнішня реклама": "advertising_structures",
+    "Функціонування МАФ": "kiosks",
+    "Утримання МАФ та прилеглої до нього території": "kiosks",
+    "Перевірка наявності дозвільної документації; в разі її відсутності - демонтаж": "kiosks",
+}
+
+
 KINDS = Target(
     "categories", "code",
     ("parent_id", "name", "name_en", "deadline_days", "needs_study", "is_active", "sort_order", "source"),
@@ -395,6 +407,14 @@ def prepare(path: Path, report: ImportReport):
                 "UPDATE categories SET keywords = %s"
                 " WHERE parent_id IS NULL AND name = %s AND keywords = '{}'",
                 (keywords, name),
+            )
+        for name, layer in STRUCTURE_LAYERS.items():
+            conn.execute(
+                "UPDATE categories SET structure_layer = %s WHERE structure_layer IS NULL"
+                " AND id IN (SELECT id FROM categories WHERE parent_id IS NULL AND name = %s"
+                " UNION SELECT c.id FROM categories c JOIN categories k ON k.id = c.parent_id"
+                "  WHERE k.parent_id IS NULL AND k.name = %s)",
+                (layer, name, name),
             )
         return {name: counts[name] + sub_counts[name] for name in counts}
 

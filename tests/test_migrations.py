@@ -17,7 +17,7 @@ EXPECTED_TABLES = {
     "notifications", "dispatch_subscriptions", "dispatch_batches", "dispatch_items",
     "permit_notices", "service_keys",
     "open311_clients", "open311_calls", "open311_tokens",
-    "permit_documents", "placement_rules",
+    "permit_documents", "placement_rules", "appeal_structures",
     # procrastinate's (gis/jobs.py)
     "procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers",
     "procrastinate_workers",

@@ -201,6 +201,10 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("PATCH", "/api/v1/layers/{name}"): {"planner", "admin"},
     # permits over time (api/routers/planner_permits.py): the planners' list
     ("GET", "/api/v1/planner/permits"): {"planner", "admin"},
+    # appeals about structures (api/routers/structure_appeals.py): a structure's appeals as the
+    # public map shows them; the complaints' map the planners' working tool
+    ("GET", "/api/v1/structures/{layer}/{feature_id}/appeals"): ANYONE,
+    ("GET", "/api/v1/planner/complaints"): {"planner", "admin"},
     ("GET", "/api/v1/layers"): ANYONE,  # the catalogue: owners, regimes, freshness
     # a ward's statistics and report (api/routers/wards.py): a deputy their own ward only
     ("GET", "/api/v1/wards/{number}/statistics"): WARD_READERS,

@@ -14,6 +14,8 @@ one transaction that replaces whatever it generated before:
 - `appeals` appeals over the 365 days before `now`, with the category, channel, status,
   result and address-fill mix of Kyiv's published 1551 profile, at real points of interest,
   routed set-based in SQL (see appeals.py);
+- each appeal about advertising or a kiosk linked to its nearest structure
+  (gis/structure_links.py, one set-based statement);
 - the police's daily dispatch of the appeals about drug advertising (dispatch.py; the
   sub-kind added to the categories, labelled so, when the city's list lacks it).
 - the placement rules of structures and kiosks, one of each kind, and the protected zone
@@ -36,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
+from gis import structure_links
 from gis.db import libpq_url
 from importers.demo import appeals as appeals_mod
 from importers.demo import city, dispatch, placement, structures
@@ -189,6 +192,9 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
 
         loaded = appeals_mod.load(conn, ref, mix, rng_appeals, appeals, now, bases, timings)
         summary.update(loaded)
+        t = time.monotonic()
+        summary["appeal_structures"] = structure_links.relink_all(conn)
+        timings["appeal_structures"] = round(time.monotonic() - t, 2)
         summary["dispatch_subscription"] = dispatch.build_subscription(conn, drug_categories, now)
         summary["statuses"] = dict(conn.execute(
             "SELECT status, count(*) FROM appeals WHERE generated GROUP BY 1 ORDER BY 1"

@@ -492,6 +492,10 @@ def clear(conn) -> tuple[int, int]:
     appeals existed and nothing else refers to them, the tables are truncated and ids and
     numbers restart at 1; otherwise new ids and numbers continue after the ones used."""
     live = conn.execute("SELECT EXISTS (SELECT 1 FROM appeals WHERE NOT generated)").fetchone()[0]
+    # The generated appeals' links to structures: made afresh after loading (generate()).
+    conn.execute(
+        "DELETE FROM appeal_structures l USING appeals a WHERE a.id = l.appeal_id AND a.generated"
+    )
     # Other tables that refer to appeals (say, the personal-data access log) must be empty
     # for TRUNCATE's cascade to lose nothing; otherwise their own ON DELETE rules apply.
     dependents = [r[0] for r in conn.execute(
