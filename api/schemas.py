@@ -1105,6 +1105,8 @@ class PermitDue(Out):
     days_left: int
     owner: str | None = None
     department: str | None = None
+    lon: float | None = None  # a point of the feature (on a kiosk's shape), for the map
+    lat: float | None = None
 
 
 class PermitCounts(Out):

@@ -6,7 +6,8 @@ current_date, which is the cluster's (UTC) day and, between midnight in Kyiv and
 UTC, yesterday's. A permit valid until today is still valid today (0 days left, expiring); one
 valid until yesterday has expired (−1). Retired features are not listed; one without a date
 is neither. Each row names the layer's owning department (layers.owner_department), who is
-told of it (gis/dispatch.py notify_permits).
+told of it (gis/dispatch.py notify_permits), and a point of the feature (lon, lat: the point
+itself, or a point on a kiosk's shape) for the planner's map.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ Status = Literal["expiring", "expired"]
 _ROWS = """
 SELECT t.layer, t.id, t.code, t.kind, t.address, t.permit_number, t.permit_type,
        t.permit_valid_until, (t.permit_valid_until - %(today)s::date) AS days_left,
-       t.owner, l.owner_department AS department
+       t.owner, l.owner_department AS department,
+       round(ST_X(t.point)::numeric, 6)::float8 AS lon,
+       round(ST_Y(t.point)::numeric, 6)::float8 AS lat
   FROM (SELECT 'advertising_structures' AS layer, id, code, kind, address, permit_number,
-               permit_type, permit_valid_until, owner, retired_at
+               permit_type, permit_valid_until, owner, retired_at, ST_PointOnSurface(geom) AS point
           FROM advertising_structures
         UNION ALL
         SELECT 'kiosks', id, code, kind, address, permit_number, permit_type,
-               permit_valid_until, owner, retired_at
+               permit_valid_until, owner, retired_at, ST_PointOnSurface(geom)
           FROM kiosks) t
   LEFT JOIN layers l ON l.name = t.layer
  WHERE t.retired_at IS NULL AND t.permit_valid_until IS NOT NULL

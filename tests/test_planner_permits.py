@@ -104,6 +104,7 @@ def test_expiring_and_expired_by_kyiv_day_for_planners_only(db_url):
             assert first["owner"] == "ТОВ «Рекламіст»" and first["permit_type"] == "реклама"
             assert first["permit_valid_until"] == today.isoformat()
             assert body["items"][1]["department"] == "КП «Київблагоустрій»"
+            assert (first["lon"], first["lat"]) == (30.5, 50.45)
 
             r = client.get(URL, params={"status": "expired"}, headers=headers["admin"])
             assert r.status_code == 200

@@ -292,3 +292,56 @@ def test_signed_in_staff_also_see_internal_layers(planner_city, page, browser_lo
     assert page.locator('li[data-layer="executor_territories"]').count() == 1
     switch_on(page, "executor_territories")
     assert_clean(browser_log)
+
+
+def test_a_planner_opens_an_expired_permit_from_the_list(planner_city, page, signed_in,
+                                                         browser_log, screenshot):  # fmt: skip
+    """«Дозволи, що спливають» (planners only): the expired kiosks listed, kiosk 1 (expired
+    three days ago) opened from its row by the keyboard — the kiosks switched on, the map at
+    it, its card saying «прострочений» — and the listed permits ringed on the map."""
+    page.set_viewport_size(DESKTOP)
+    open_planner(page, planner_city["base"] + "/planner")
+    expect(page.locator("#permits")).to_be_hidden()  # the public: no list
+
+    planner = signed_in("planner", bypass_csp=True)  # axe-core is injected at the end
+    planner.set_viewport_size(DESKTOP)
+    open_planner(planner, planner_city["base"] + "/planner")
+    section = planner.locator("#permits")
+    expect(section).to_have_attribute("data-state", "ready", timeout=10_000)
+    expect(planner.locator("#permits-count-expiring")).to_have_text(re.compile(r"\(\d+\)"))
+    planner.select_option("#permits-layer", "kiosks")
+    planner.click("#permits-show-expired")
+    planner.wait_for_function(
+        "() => { const s = document.getElementById('permits');"
+        " return s.dataset.status === 'expired' && s.dataset.state === 'ready'"
+        " && !document.querySelector('#permits-list li:not([data-feature-layer=\"kiosks\"])'); }",
+        timeout=10_000,
+    )
+    expect(planner.locator("#permits-show-expired")).to_have_attribute("aria-pressed", "true")
+    expired = planner_city["permits"]["expired"]
+    expect(planner.locator("#permits-count-expired")).to_have_text(f"({expired})")
+    row = planner.locator('#permits-list li[data-feature-layer="kiosks"][data-feature-id="1"]')
+    expect(row).to_contain_text(planner_city["code"])
+    expect(row).to_contain_text(re.compile(r"прострочено \d+ д"))
+    assert planner.get_attribute('#layer-list li[data-layer="kiosks"]', "data-state") == "off"
+
+    row.locator("button").focus()
+    planner.keyboard.press("Enter")
+    planner.wait_for_selector(
+        '#layer-list li[data-layer="kiosks"][data-state="on"]', timeout=20_000
+    )
+    expect(planner.locator("#attrs")).to_be_visible(timeout=10_000)
+    expect(planner.locator("#attrs-title")).to_contain_text(planner_city["code"])
+    expect(planner.locator("#attrs-permit")).to_have_attribute("data-status", "expired")
+    assert planner.evaluate("() => document.activeElement.id") == "attrs-title"
+
+    planner.check("#permits-overlay")
+    expect(section).to_have_attribute("data-overlay", str(min(expired, 500)))
+    screenshot(planner, "planner-permits-expired")
+    planner.uncheck("#permits-overlay")
+    assert planner.get_attribute("#permits", "data-overlay") is None
+    assert_clean(browser_log)
+
+    from test_portal_a11y import axe_violations
+
+    assert axe_violations(planner) == []  # the section with its list shown
