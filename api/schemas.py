@@ -1290,6 +1290,57 @@ class FeatureCollection(Out):
     features: list[Feature]
 
 
+# --- a permit's documents (api/routers/permit_documents.py, gis/permit_documents.py) ----------
+
+
+class PermitDocument(Out):
+    """A file of a structure's or a kiosk's permit; `url`: where it is downloaded from,
+    `uploaded_by`: the name of who attached it (null once that account is gone)."""
+
+    id: int
+    layer: Literal["advertising_structures", "kiosks"]
+    feature_id: int
+    filename: str
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    uploaded_by: str | None = None
+    url: str
+
+
+class PermitDocuments(Out):
+    """A feature's documents, oldest first, and the limits of an attachment."""
+
+    items: list[PermitDocument]
+    max_documents: int
+    max_bytes: int
+
+
+# POST …/documents: one file (PDF, JPEG or PNG) in the multipart field `file`.
+DOCUMENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+# GET /api/v1/planner/documents/{doc_id}: the file itself.
+DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The document, as an attachment",
+        "content": {t: {} for t in ("application/pdf", "image/jpeg", "image/png")},
+    }
+}
+
+
 # --- what routes that read their own input take (documentation for clients and the fuzz) -------
 # These routes parse the body or the query themselves (one parser for JSON and forms, filters
 # that repeat), so FastAPI cannot see their inputs; `openapi_extra=` on each route names them.
@@ -1517,3 +1568,91 @@ class PlannerComplaints(Out):
     distance_m: float
     structures: GeoFeatures
     unmatched: GeoFeatures
+
+
+# --- bulk import of a register (api/routers/structure_import.py, importers/registers.py) ------
+
+
+class RegisterCounts(Out):
+    added: int
+    changed: int
+    unchanged: int
+    removed: int
+    unplaced: int
+
+
+class RegisterAdded(Out):
+    """A row that becomes a new structure; `id` once applied; `placed_by`: coordinates or
+    address (geocoded)."""
+
+    row: int
+    code: str
+    id: int | None = None
+    kind: str | None = None
+    address: str | None = None
+    lon: float
+    lat: float
+    placed_by: str | None = None
+
+
+class RegisterChange(Out):
+    property: str
+    old: Any = None
+    new: Any = None
+
+
+class RegisterChanged(Out):
+    """A row whose structure changes: each property old → new; `moved_m`: how far its point
+    moves (null: it stays)."""
+
+    row: int
+    code: str
+    id: int
+    changes: list[RegisterChange]
+    moved_m: float | None = None
+
+
+class RegisterRemoved(Out):
+    """A structure of the layer the file does not have (retired only with retire_missing)."""
+
+    code: str
+    id: int
+    kind: str | None = None
+    address: str | None = None
+
+
+class RegisterRule(Out):
+    id: int
+    kind: str
+    title: str
+    title_en: str | None = None
+    distance_m: float | None = None
+    other_layer: str | None = None
+
+
+class RegisterUnplaced(Out):
+    """A row that could not be placed: `reason` a stable code, `detail` the text, `rule` the
+    placement rule that refused it."""
+
+    row: int
+    code: str | None = None
+    reason: str
+    detail: str
+    rule: RegisterRule | None = None
+
+
+class RegisterImport(Out):
+    """A register's import: its preview (nothing changed) or its application (`applied`);
+    each list at most `listed_max` items, the counts complete."""
+
+    layer: Literal["advertising_structures", "kiosks"]
+    mode: Literal["preview", "apply"]
+    crs: str
+    retire_missing: bool
+    counts: RegisterCounts
+    added: list[RegisterAdded]
+    changed: list[RegisterChanged]
+    removed: list[RegisterRemoved]
+    unplaced: list[RegisterUnplaced]
+    listed_max: int
+    applied: bool

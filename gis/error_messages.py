@@ -392,6 +392,22 @@ MESSAGES: dict[str, str] = {
         "Зображення «{name}» завелике ({width}×{height} пікселів). Зменште його роздільність."
     ),
     "photo_not_found": N_("Фото не знайдено."),
+    # the files of a permit (gis/permit_documents.py)
+    "document_file_required": N_(
+        "Надішліть один файл у полі «file» запиту multipart/form-data (PDF, JPEG або PNG)."
+    ),
+    "document_type_unsupported": N_(
+        "Файл «{name}» не є документом PDF, JPEG або PNG (або пошкоджений). Додайте файл в "
+        "одному з цих форматів."
+    ),
+    "document_too_large": N_(
+        "Файл «{name}» завеликий: щонайбільше {max_mb} МБ на один документ. Зменште його розмір."
+    ),
+    "too_many_documents": N_(
+        "У цього об’єкта вже {count} документів дозволу — це найбільше ({max}). Видаліть "
+        "непотрібний, щоб додати новий."
+    ),
+    "document_not_found": N_("Документ {id} не знайдено."),
     "photo_location_outside": N_(
         "Місце не вказано, а GPS-позиція з першого фото ({lon}, {lat}) лежить поза межами "
         "громади. Позначте місце проблеми на мапі, вкажіть адресу або no_location: true."
@@ -529,4 +545,44 @@ MESSAGES: dict[str, str] = {
     "property_required": N_("Вкажіть властивість «{parameter}»."),
     "invalid_property": N_("Властивість «{parameter}» має неправильне значення «{value}»: {hint}."),
     "code_taken": N_("Об’єкт з кодом «{value}» у цьому шарі вже є."),
+    # bulk import of a register (importers/registers.py, api/routers/structure_import.py)
+    "register_empty": N_("Файл «{name}» порожній: у ньому немає рядка заголовків."),
+    "register_not_a_table": N_(
+        "Файл «{name}» — не таблиця CSV чи XLSX. Збережіть реєстр як CSV (UTF-8) або XLSX."
+    ),
+    "register_old_excel": N_(
+        "Файл «{name}» — у старому форматі Excel (.xls). Збережіть його як XLSX або CSV."
+    ),
+    "register_too_many_rows": N_("У файлі понад {max} рядків: розділіть реєстр на частини."),
+    "register_no_code_column": N_(
+        "Немає стовпця з кодом об’єкта ({expected}); перший рядок має бути заголовком з назвами "
+        "стовпців. Стовпці файлу: {columns}."
+    ),
+    "register_no_place_columns": N_(
+        "Немає ні стовпців координат ({x} і {y}), ні стовпця адреси ({address}). Стовпці файлу: "
+        "{columns}."
+    ),
+    "register_unknown_crs": N_(
+        "Невідома система координат «{value}»: вкажіть код EPSG, наприклад 4326 (WGS 84), 3857, "
+        "32636 (UTM 36N) чи 6384 (УСК-2000, зона 10)."
+    ),
+    "register_unknown_layer": N_(
+        "Шар «{value}» не імпортується з реєстру: лише advertising_structures і kiosks."
+    ),
+    "register_unplaced": N_("Рядок не імпортовано."),
+    "register_no_code": N_("Немає коду об’єкта (стовпець «{column}»)."),
+    "register_duplicate_code": N_("Код «{value}» уже є в рядку {first}: узято той рядок."),
+    "register_bad_coordinates": N_("Координати «{x}», «{y}» — не числа (або є лише одна)."),
+    "register_no_place": N_("Немає ні координат, ні адреси."),
+    "register_address_not_found": N_(
+        "Адресу «{address}» не знайдено: потрібні вулиця з реєстру вулиць і номер будинку."
+    ),
+    "register_outside_city": N_(
+        "Точка ({lon}, {lat}) поза межами громади: перевірте систему координат ({crs}) і "
+        "порядок стовпців x, y."
+    ),
+    "register_code_retired": N_(
+        "Об’єкт з кодом «{value}» вилучено з шару: новий з тим самим кодом не створюється."
+    ),
+    "register_placement_rule": N_("Розміщення заборонене правилом «{title}» (заважає: {near})."),
 }

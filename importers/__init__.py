@@ -29,7 +29,8 @@ ImportFailed
 
 Modules: readers (files → features), geometry (CRS, reprojection, repair), targets (features
 → rows of each spatial table), streets, categories, sync (the set-based diff), pipeline (the
-transaction), reference (shared/data), report.
+transaction), reference (shared/data), report; registers (a city's register of advertising
+structures or kiosks, CSV or XLSX, previewed then applied through gis/structures.py).
 """
 
 from importers.pipeline import run_import

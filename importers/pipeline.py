@@ -108,11 +108,13 @@ def transaction(url: str):
         raise ImportFailed(f"database error: {detail or exc}") from exc
 
 
+#: Two imports of the same layer (this pipeline's, a register's) wait for each other.
+LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('hromada.import:' || %s, 0))"
+
+
 def _lock(conn: psycopg.Connection, layer: str) -> None:
     """Two imports of the same layer wait for each other instead of interleaving."""
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"hromada.import:{layer}",)
-    )
+    conn.execute(LOCK_SQL, (layer,))
 
 
 def _upsert_layer(conn: psycopg.Connection, name: str, meta: LayerMeta) -> None:
@@ -165,18 +167,23 @@ def import_actor(path: Path) -> str:
     return f"import:{path.name} ({user or 'hromada import'})"
 
 
+RECORD_RUN_SQL = """
+INSERT INTO import_runs (layer, source, added, changed, unchanged, removed,
+                         rejected, repaired, report)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+RETURNING id
+"""
+
+
+def run_values(report: ImportReport) -> tuple:
+    """RECORD_RUN_SQL's parameters: the import_runs row of a report."""
+    return (report.layer, report.source, report.added, report.changed, report.unchanged,
+            report.removed, report.rejected, report.repaired,
+            psycopg.types.json.Jsonb(report.as_json()))  # fmt: skip
+
+
 def _record_run(conn: psycopg.Connection, report: ImportReport) -> int:
-    row = conn.execute(
-        """
-        INSERT INTO import_runs (layer, source, added, changed, unchanged, removed,
-                                 rejected, repaired, report)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-        RETURNING id
-        """,
-        (report.layer, report.source, report.added, report.changed, report.unchanged,
-         report.removed, report.rejected, report.repaired,
-         psycopg.types.json.Jsonb(report.as_json())),
-    ).fetchone()  # fmt: skip
+    row = conn.execute(RECORD_RUN_SQL, run_values(report)).fetchone()
     assert row is not None  # INSERT ... RETURNING
     return row[0]
 

@@ -30,8 +30,8 @@ GEOJSON_SUFFIXES = {".geojson", ".json"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 
 # Column names recognised in CSV files, compared case-insensitively.
-LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "easting", "довгота")
-LAT_COLUMNS = ("lat", "latitude", "y", "northing", "широта")
+LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "easting", "довгота", "х")
+LAT_COLUMNS = ("lat", "latitude", "y", "northing", "широта", "у")  # х, у: Cyrillic
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "wkt_geom", "геометрія")
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -216,6 +216,11 @@ def read_table(path: Path) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
+    return parse_table(data, path)
+
+
+def parse_table(data: bytes, path: Path) -> Table:
+    """`read_table` of a file's bytes (an upload): `path` only names it in messages."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -237,6 +242,57 @@ def read_table(path: Path) -> Table:
     except csv.Error as exc:
         raise ImportFailed(f"{path.name}: not a readable CSV file ({exc})") from None
     return Table(path, header, rows)
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as a CSV would have it: dates ISO, whole numbers without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def parse_xlsx_table(data: bytes, path: Path, *, max_rows: int | None = None) -> Table:
+    """The first sheet of an XLSX workbook as a `Table`: its first non-empty row the header,
+    every later non-empty row a row (cells as text, `_cell_text`); at most `max_rows` + 1 of them
+    are read (the caller refuses a file that long). ImportFailed when it is not a workbook."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise ImportFailed(f"{path.name}: not an XLSX workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            raise ImportFailed(f"{path.name} has no sheet")
+        header: list[str] | None = None
+        rows: list[dict[str, str]] = []
+        for values in sheet.iter_rows(values_only=True):
+            cells = [_cell_text(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                continue
+            if max_rows is not None and len(rows) > max_rows:
+                break  # the caller says the file is too long
+            rows.append(
+                {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+            )
+    finally:
+        book.close()
+    if header is None:
+        raise ImportFailed(f"{path.name} is empty")
+    return Table(path, [h for h in header if h], rows)
 
 
 def parse_number(text: str | None) -> float | None:

@@ -178,13 +178,38 @@ _KIND = ("kind", "type", "вид", "тип", "category")
 _OWNER = ("owner", "власник", "розповсюджувач", "distributor", "operator")
 _PERMIT = ("permit_number", "permit", "дозвіл", "номер дозволу", "permit_no")
 _VALID_UNTIL = ("permit_valid_until", "valid_until", "дійсний до", "термін дії", "expires")
-_ADDRESS = ("address", "адреса", "addr")
+_ADDRESS = ("address", "адреса", "addr", "місце розташування", "адреса розміщення")
+_SIZE = ("size", "розмір", "format")
+_WIDTH = ("width_m", "width", "ширина")
+_HEIGHT = ("height_m", "height", "висота")
+_AREA = ("area_m2", "area", "площа")
+_SPECIALIZATION = ("specialization", "спеціалізація", "призначення", "shop", "amenity")
+
+#: The column names a register (importers/registers.py) may give each property of
+#: gis/structures.py's FIELDS under, compared case-insensitively; the same names the row
+#: builders below read.
+PROPERTY_ALIASES: dict[str, tuple[str, ...]] = {
+    "kind": _KIND,
+    "size": _SIZE,
+    "width_m": _WIDTH,
+    "height_m": _HEIGHT,
+    "sides": ("sides", "сторін", "кількість сторін", "сторони"),
+    "specialization": _SPECIALIZATION,
+    "area_m2": _AREA,
+    "owner": _OWNER,
+    "holder_is_person": ("holder_is_person", "фізична особа", "фоп"),
+    "permit_number": _PERMIT,
+    "permit_type": ("permit_type", "тип дозволу", "вид дозволу"),
+    "permit_valid_from": ("permit_valid_from", "valid_from", "дійсний з", "дата видачі"),
+    "permit_valid_until": _VALID_UNTIL,
+    "address": _ADDRESS,
+}
 
 
 def _advertising_row(f: Feature, key: str, geom: BaseGeometry, notes: Notes) -> tuple:
-    size = _text(f, "size", "розмір", "format", max_length=32)
-    width = _number(f, notes, "width_m", "width", "ширина")
-    height = _number(f, notes, "height_m", "height", "висота")
+    size = _text(f, *_SIZE, max_length=32)
+    width = _number(f, notes, *_WIDTH)
+    height = _number(f, notes, *_HEIGHT)
     if (width is None or height is None) and (parsed := parse_size(size)):
         width, height = parsed
     return (
@@ -203,14 +228,14 @@ def _advertising_row(f: Feature, key: str, geom: BaseGeometry, notes: Notes) -> 
 
 
 def _kiosk_row(f: Feature, key: str, geom: BaseGeometry, notes: Notes) -> tuple:
-    area = _number(f, notes, "area_m2", "area", "площа")
+    area = _number(f, notes, *_AREA)
     if area is not None and not 0 <= area < 1_000_000:
         notes.append(f"area {area} m² out of range, left empty")
         area = None
     return (
         key,
         _text(f, *_KIND) or "unknown",
-        _text(f, "specialization", "спеціалізація", "призначення", "shop", "amenity"),
+        _text(f, *_SPECIALIZATION),
         _text(f, *_OWNER),
         round(area, 2) if area is not None else None,
         _text(f, *_PERMIT),
@@ -248,14 +273,14 @@ CORE_TARGETS: dict[str, SpatialTarget] = {
         Target("advertising_structures", "code",
                ("kind", "size", "width_m", "height_m", "owner", "permit_number",
                 "permit_valid_until", "address", "generated", "geom")),
-        "point", ("code", "id", "номер", "@id", "@fid"), _advertising_row,
+        "point", ("code", "код", "id", "номер", "@id", "@fid"), _advertising_row,
     ),
     "kiosks": SpatialTarget(
         "kiosks",
         Target("kiosks", "code",
                ("kind", "specialization", "owner", "area_m2", "permit_number",
                 "permit_valid_until", "address", "generated", "geom")),
-        "any", ("code", "id", "номер", "@id", "@fid"), _kiosk_row,
+        "any", ("code", "код", "id", "номер", "@id", "@fid"), _kiosk_row,
     ),
 }  # fmt: skip
 

@@ -201,10 +201,17 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("PATCH", "/api/v1/layers/{name}"): {"planner", "admin"},
     # permits over time (api/routers/planner_permits.py): the planners' list
     ("GET", "/api/v1/planner/permits"): {"planner", "admin"},
+    # a register's bulk import, preview or apply (api/routers/structure_import.py)
+    ("POST", "/api/v1/planner/import"): {"planner", "admin"},
     # appeals about structures (api/routers/structure_appeals.py): a structure's appeals as the
     # public map shows them; the complaints' map the planners' working tool
     ("GET", "/api/v1/structures/{layer}/{feature_id}/appeals"): ANYONE,
     ("GET", "/api/v1/planner/complaints"): {"planner", "admin"},
+    # a permit's documents (api/routers/permit_documents.py): planners and administrators
+    ("GET", "/api/v1/planner/{layer}/{feature_id}/documents"): {"planner", "admin"},
+    ("POST", "/api/v1/planner/{layer}/{feature_id}/documents"): {"planner", "admin"},
+    ("GET", "/api/v1/planner/documents/{doc_id}"): {"planner", "admin"},
+    ("DELETE", "/api/v1/planner/documents/{doc_id}"): {"planner", "admin"},
     ("GET", "/api/v1/layers"): ANYONE,  # the catalogue: owners, regimes, freshness
     # a ward's statistics and report (api/routers/wards.py): a deputy their own ward only
     ("GET", "/api/v1/wards/{number}/statistics"): WARD_READERS,
@@ -229,6 +236,8 @@ PATH_VALUES = {
     "subscription_id": "999999999",
     "batch_id": "999999999",
     "client_id": "999999999",
+    "layer": "advertising_structures",
+    "doc_id": "999999999",
     "token": "no-such-token",
     "name": "no_such_layer",
     "sha256": "0" * 64,
