@@ -73,6 +73,49 @@ def cmd_import(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_import_register(args, settings: Settings) -> int:
+    """A register of advertising structures or kiosks (CSV or XLSX): the preview, or with
+    --apply the import itself, through the planners' editing (importers/registers.py)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    import psycopg
+
+    from gis.db import libpq_url
+    from gis.error_messages import MESSAGES
+    from gis.errors import DomainError
+    from gis.texts import tr
+    from importers import registers
+    from importers.pipeline import import_actor
+
+    path = Path(args.file)
+    # The audit trail names the file and the OS user, as `hromada import` does.
+    actor = SimpleNamespace(role="import", full_name=import_actor(path), email=None, user_id=None)
+
+    async def main() -> registers.Result:
+        table = registers.read_register(path.read_bytes(), path.name)
+        crs = registers.read_crs(args.crs)
+        url = libpq_url(_url(settings))
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            return await registers.run(
+                conn, args.layer, table, crs=crs, actor=actor, source=str(path),
+                retire_missing=args.retire_missing, apply=args.apply,
+            )  # fmt: skip
+
+    try:
+        result = asyncio.run(main())
+    except OSError as exc:
+        print(f"import failed, nothing was changed: {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        text = tr(MESSAGES.get(exc.code) or MESSAGES["http_error"], "en", **exc.params)
+        print(f"import failed, nothing was changed: {text}", file=sys.stderr)
+        return 1
+    for line in registers.summary(result):
+        print(line)
+    return 0
+
+
 def cmd_load(args, settings: Settings) -> int:
     from importers import load_reference_data
 
@@ -437,6 +480,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--wkt", help="CSV: WKT geometry column")
     s.add_argument("--title", help="title of a new thematic layer")
     s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser(
+        "import-register",
+        help="a register of advertising structures or kiosks (CSV, XLSX): preview, --apply",
+    )
+    s.add_argument("file")
+    s.add_argument("--layer", required=True, choices=["advertising_structures", "kiosks"])
+    s.add_argument("--crs", default="4326", help="EPSG code of the coordinates (default 4326)")
+    s.add_argument("--retire-missing", action="store_true",
+                   help="retire the structures the register no longer has")  # fmt: skip
+    s.add_argument("--apply", action="store_true", help="apply (default: preview only)")
+    s.set_defaults(func=cmd_import_register)
 
     s = sub.add_parser("load", help="import the real Kyiv files of shared/data")
     s.add_argument("--data", help="folder of the files (default: HROMADA_SHARED_DATA)")

@@ -234,3 +234,36 @@ def test_only_planners_and_administrators(client, demo_url, planner):
         assert post(client, bearer(demo_url, role), "r.csv", data).status_code == 403
     r = post(client, bearer(demo_url, "admin"), "r.csv", data)
     assert counts(r)["added"] == 1
+
+
+def test_the_command_line_previews_and_applies(demo_url, planner, tmp_path, monkeypatch, capsys):
+    from cli.main import main
+    from gis.settings import get_settings
+
+    path = tmp_path / "kiosks.csv"
+    # Windows-1251, as Ukrainian spreadsheets save a CSV; Web Mercator metres
+    to_merc = Transformer.from_crs(4326, 3857, always_xy=True)
+    x, y = to_merc.transform(30.63, 50.45)
+    path.write_bytes(f'код,вид,площа,x,y\nК-1,кіоск,"6,5",{x:.2f},{y:.2f}\n'.encode("cp1251"))
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    get_settings.cache_clear()
+    try:
+        args = ["import-register", str(path), "--layer", "kiosks", "--crs", "3857"]
+        assert main(args) == 0
+        preview = capsys.readouterr().out
+        assert sql(demo_url, "SELECT count(*) FROM kiosks WHERE code = 'К-1'") == [(0,)]
+        assert main([*args, "--apply"]) == 0
+        applied = capsys.readouterr().out
+        assert main(["import-register", str(path), "--layer", "kiosks", "--crs", "nope"]) == 1
+        refused = capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+    assert preview.startswith("kiosks: preview (nothing changed): 1 added, 0 changed")
+    assert "+ К-1 (row 2) at 30.630000, 50.450000 by coordinates" in preview
+    assert applied.startswith("kiosks: applied: 1 added")
+    row = sql(demo_url, "SELECT area_m2::float FROM kiosks WHERE code = 'К-1'")
+    assert row == [(6.5,)]
+    actor = sql(demo_url, "SELECT actor FROM feature_events WHERE layer = 'kiosks'"
+                          " ORDER BY id DESC LIMIT 1")[0][0]  # fmt: skip
+    assert actor.startswith("import:kiosks.csv")
+    assert "Unknown coordinate reference system «nope»" in refused
