@@ -2,7 +2,8 @@
 
 Written out rather than taken from FastAPI's /openapi.json: that one is OpenAPI 3.1 and
 describes the whole app, while OGC clients expect 3.0 and want the declared default and
-maximum of `limit`. Keep it in step with api/routers/ogc.py and layers/features.py.
+maximum of `limit`. Keep it in step with api/routers/ogc.py, api/routers/ogc_edit.py (Part 4:
+create, replace, update, delete of advertising structures and kiosks) and layers/features.py.
 """
 
 from __future__ import annotations
@@ -28,9 +29,99 @@ PROPERTY_FILTERS = (
 )
 
 
+# OGC API – Features Part 4 (api/routers/ogc_edit.py): the editable collections, and what every
+# write may answer besides its success (each a JSON {code, detail}; 412 also has `current`).
+EDITABLE = ("advertising_structures", "kiosks")
+_WRITE_ERRORS = {
+    "400": "Неправильний об’єкт, властивість або If-Match",
+    "401": "Потрібен вхід (Bearer-токен планувальника або адміністратора)",
+    "403": "Лише планувальники й адміністратори",
+    "404": "Немає такої колекції, що редагується, або такого об’єкта",
+    "409": "Порушено правило розміщення (placement_rule_violated)",
+    "413": "Завелике тіло запиту",
+}
+_IF_MATCH = {
+    "412": "Об’єкт змінено після того, як його прочитали: `current` — його теперішній вигляд",
+    "428": "Потрібен заголовок If-Match з ETag об’єкта",
+}
+
+
+def _write_operations(collection_id: dict, feature_id: dict, geojson: str) -> dict[str, dict]:
+    """Part 4's operations: POST on items; PUT, PATCH, DELETE on an item, with If-Match."""
+    error = {"$ref": "#/components/responses/Error"}
+    secured = [{"bearerAuth": []}]
+    editable = " або ".join(EDITABLE)
+    collection = {**collection_id, "description": f"Колекція, що редагується: {editable}"}
+    if_match = _param(
+        "If-Match", "header", {"type": "string"}, "ETag об’єкта, яким його прочитали (\"<версія>\")",
+        required=True,
+    )  # fmt: skip
+    etag = {"ETag": {"description": "Версія об’єкта", "schema": {"type": "string"}}}
+
+    def body(*types: str) -> dict:
+        schema = {"$ref": "#/components/schemas/Feature"}
+        return {"required": True, "content": {t: {"schema": schema} for t in types}}
+
+    def feature(description: str, status: str) -> dict:
+        answer = _json(description, "Feature", geojson)
+        answer["headers"] = dict(etag)
+        if status == "201":
+            answer["headers"]["Location"] = {
+                "description": "Адреса нового об’єкта", "schema": {"type": "string"}
+            }  # fmt: skip
+        return {status: answer}
+
+    def errors(*extra: dict[str, str]) -> dict:
+        out = {code: {**error} for code in _WRITE_ERRORS}
+        for more in extra:
+            out.update({code: {**error} for code in more})
+        out["4XX"] = error
+        return out
+
+    return {
+        "post": {
+            "summary": "Додати об’єкт (OGC API – Features Part 4)",
+            "description": "Новий об’єкт колекції: GeoJSON Feature (точка; для МАФ також "
+            "полігон). Лише планувальники й адміністратори.",
+            "operationId": "createFeature",
+            "security": secured,
+            "parameters": [collection],
+            "requestBody": body(geojson, "application/json"),
+            "responses": {**feature("Створено", "201"), **errors()},
+        },
+        "put": {
+            "summary": "Замінити об’єкт (If-Match)",
+            "operationId": "replaceFeature",
+            "security": secured,
+            "parameters": [collection, feature_id, if_match],
+            "requestBody": body(geojson, "application/json"),
+            "responses": {**feature("Замінено", "200"), **errors(_IF_MATCH)},
+        },
+        "patch": {
+            "summary": "Змінити частину об’єкта (JSON Merge Patch, If-Match)",
+            "operationId": "updateFeature",
+            "security": secured,
+            "parameters": [collection, feature_id, if_match],
+            "requestBody": body("application/merge-patch+json", geojson, "application/json"),
+            "responses": {**feature("Змінено", "200"), **errors(_IF_MATCH)},
+        },
+        "delete": {
+            "summary": "Вивести об’єкт з ужитку (If-Match)",
+            "description": "Об’єкт зникає з мапи; його історія лишається в журналі змін.",
+            "operationId": "deleteFeature",
+            "security": secured,
+            "parameters": [collection, feature_id, if_match],
+            "responses": {"204": {"description": "Виведено з ужитку"}, **errors(_IF_MATCH)},
+        },
+    }
+
+
 def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dict:
     collection_id = _param(
         "collectionId", "path", {"type": "string"}, "Ідентифікатор колекції", required=True
+    )
+    feature_id = _param(
+        "featureId", "path", {"type": "string"}, "Ідентифікатор об’єкта", required=True
     )
     f = _param("f", "query", {"type": "string", "enum": ["json", "geojson"]}, "Формат відповіді")
     error = {"$ref": "#/components/responses/Error"}
@@ -89,6 +180,7 @@ def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dic
         ),
         f,
     ]
+    writes = _write_operations(collection_id, feature_id, geojson)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Hromada GIS — OGC API – Features", "version": "1.0.0"},
@@ -134,6 +226,7 @@ def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dic
                 }
             },
             "/collections/{collectionId}/items": {
+                "post": writes["post"],
                 "get": {
                     "summary": "Об’єкти колекції",
                     "operationId": "getFeatures",
@@ -143,7 +236,7 @@ def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dic
                         "400": error,
                         "404": error,
                     },
-                }
+                },
             },
             "/collections/{collectionId}/queryables": {
                 "get": {
@@ -161,23 +254,16 @@ def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dic
                 "get": {
                     "summary": "Один об’єкт",
                     "operationId": "getFeature",
-                    "parameters": [
-                        collection_id,
-                        _param(
-                            "featureId",
-                            "path",
-                            {"type": "string"},
-                            "Ідентифікатор об’єкта",
-                            required=True,
-                        ),
-                        f,
-                    ],
+                    "parameters": [collection_id, feature_id, f],
                     "responses": {
                         "200": _json("Feature", "Feature", geojson),
                         "400": error,
                         "404": error,
                     },
-                }
+                },
+                "put": writes["put"],
+                "patch": writes["patch"],
+                "delete": writes["delete"],
             },
         },
         "components": {
@@ -218,5 +304,12 @@ def openapi_document(server_url: str, default_limit: int, max_limit: int) -> dic
                 },
             },
             "responses": {"Error": _json("Помилка (code, detail)", "Error")},
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Токен сесії (POST /api/v1/auth/login, session=token)",
+                }
+            },
         },
     }

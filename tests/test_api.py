@@ -110,6 +110,29 @@ def test_api_description_is_openapi_30_and_declares_the_limits(client):
     assert (limit["default"], limit["maximum"]) == (100, 10_000)
 
 
+def test_api_description_lists_part_4_writes_with_if_match(client):
+    """OGC API – Features Part 4 (advertising structures and kiosks): POST items; PUT, PATCH,
+    DELETE an item with If-Match; 201/200/204 and 412 (stale), 428 (no If-Match)."""
+    doc = client.get("/ogc/api").json()
+    items = doc["paths"]["/collections/{collectionId}/items"]
+    item = doc["paths"]["/collections/{collectionId}/items/{featureId}"]
+    assert {"get", "post"} <= set(items) and {"get", "put", "patch", "delete"} <= set(item)
+    post = items["post"]
+    created = post["responses"]["201"]
+    assert {"Location", "ETag"} <= set(created["headers"])
+    assert "application/geo+json" in post["requestBody"]["content"]
+    assert "advertising_structures" in post["parameters"][0]["description"]
+    for method, success in (("put", "200"), ("patch", "200"), ("delete", "204")):
+        op = item[method]
+        assert {success, "400", "401", "403", "404", "409", "412", "428"} <= set(op["responses"])
+        if_match = next(p for p in op["parameters"] if p["name"] == "If-Match")
+        assert if_match["in"] == "header" and if_match["required"] is True
+        assert op["security"] == [{"bearerAuth": []}]
+    assert "application/merge-patch+json" in item["patch"]["requestBody"]["content"]
+    assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert len({op["operationId"] for path in doc["paths"].values() for op in path.values()}) == 12
+
+
 def test_conformance_declares_core_geojson_and_oas30(client):
     classes = client.get("/ogc/conformance").json()["conformsTo"]
     base = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
