@@ -171,14 +171,19 @@ def check(data: bytes, name: str, *, max_bytes: int, max_pixels: int) -> Photo:
 def store(data_dir: Path, photo: Photo) -> Path | None:
     """Write the clean copy under its hash. Returns the path when this call created the file,
     None when it was already there (another appeal has the same picture)."""
-    path = path_of(data_dir, photo.sha256, photo.ext)
+    return write_once(path_of(data_dir, photo.sha256, photo.ext), photo.data)
+
+
+def write_once(path: Path, data: bytes) -> Path | None:
+    """`data` written atomically at `path` (a content-addressed name: a temporary file renamed
+    into place). Returns the path when this call created the file, None when it was there."""
     if path.exists():
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(photo.data)
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
