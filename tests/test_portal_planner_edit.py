@@ -266,3 +266,75 @@ def test_the_edit_form_is_worked_by_keyboard_and_names_the_wrong_field(portal, s
     expect(error).not_to_be_empty()
     expect(page.locator("#edit-sides")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#edit-sides")).to_be_focused()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_a_planner_attaches_a_permit_document_and_removes_it(portal, signed_in, screenshot):
+    """A permit's documents (planner_documents.js): a PDF attached in the edit form, listed
+    with its link, downloaded; the form stays current (saved without a 412); the card shows
+    the link with editing off; removed after a confirmation. axe with the list shown."""
+    from test_portal_a11y import axe_violations
+
+    [*_, (structure, lon, lat)] = lonely_structures(portal.db, 3)
+    page = signed_in("planner", bypass_csp=True)
+    open_editing(page, portal.base, lon, lat)
+    page.focus("#map")
+    page.keyboard.press("Enter")
+    assert form_state(page, "open") == "open"
+    assert page.get_attribute("#edit-form", "data-id") == str(structure)
+    docs = page.locator("#edit-documents")
+    expect(docs).to_have_attribute("data-state", "ready")
+    expect(docs.locator(".doc-none")).to_be_visible()
+
+    page.set_input_files("#edit-document-file", files=[
+        {"name": "Дозвіл 7-2026.pdf", "mimeType": "application/pdf", "buffer": PDF},
+    ])  # fmt: skip
+    page.click("#edit-document-add")
+    expect(docs.locator("li.doc")).to_have_count(1)
+    expect(page.locator("#edit-status")).to_contain_text("Документ «Дозвіл 7-2026.pdf» додано")
+    link = docs.locator("li.doc a")
+    expect(link).to_have_text("Дозвіл 7-2026.pdf")
+    r = page.request.get(portal.base + link.get_attribute("href"))
+    assert r.status == 200 and r.body() == PDF
+    assert r.headers["content-disposition"].startswith("attachment;")
+    assert axe_violations(page) == []
+    screenshot(page, "planner-documents")
+
+    # Attaching bumped no version: the form opened before it saves as it is.
+    page.fill("#edit-address", "вулиця Документна, 1")
+    page.click("#edit-save")
+    assert form_state(page, "saved", "stale", "refused", "invalid", "failed") == "saved"
+    page.wait_for_selector('li[data-layer="advertising_structures"][data-state="on"]')
+
+    # Editing off: the attribute card lists the document (a link, read-only).
+    page.click("#edit-toggle")
+    page.focus("#map")
+    page.keyboard.press("Enter")
+    card = page.locator("#attrs-documents")
+    expect(card).to_have_attribute("data-state", "ready")
+    expect(card.locator("a")).to_have_text("Дозвіл 7-2026.pdf")
+    expect(card.locator("button")).to_have_count(0)
+
+    # Editing on again: removed after the confirmation.
+    page.click("#edit-toggle")
+    page.focus("#map")
+    page.keyboard.press("Enter")
+    assert form_state(page, "open") == "open"
+    expect(docs.locator("li.doc")).to_have_count(1)
+    docs.locator("li.doc button.danger").first.click()
+    expect(docs.locator(".doc-confirm")).to_be_visible()
+    docs.locator(".doc-yes").click()
+    expect(docs.locator(".doc-none")).to_be_visible()
+    expect(docs.locator("li.doc")).to_have_count(0)
+    expect(page.locator("#edit-status")).to_contain_text("видалено")
+    with psycopg.connect(libpq_url(portal.db)) as conn:
+        actions = [a for (a,) in conn.execute(
+            "SELECT action FROM feature_events WHERE layer = 'advertising_structures'"
+            " AND feature_id = %s ORDER BY id", (str(structure),),
+        )]  # fmt: skip
+        left = conn.execute(
+            "SELECT count(*) FROM permit_documents WHERE feature_id = %s", (structure,)
+        ).fetchone()[0]
+    assert actions[-3:] == ["document_added", "update", "document_removed"] and left == 0

@@ -219,6 +219,7 @@
     form.hidden = false;
     form.dataset.id = id == null ? "" : String(id);
     setState(id == null ? "new" : "open");
+    if (window.plannerDocuments) window.plannerDocuments.show(layer, id, $("edit-documents")); // planner_documents.js
     formTitle.focus();
   }
 
