@@ -3,7 +3,8 @@ over a demo city: the demo's three rules are listed; a rule made with the form (
 inside the polygons of the generated protected zone, picked from the catalogue's polygon
 layers) is listed and in the database; switching it off shows it off and stores it so;
 deleting it, after the confirmation, removes it. A distance out of range is refused with the
-server's reason shown. The section passes axe (WCAG 2.1 AA) with its form open, in Ukrainian
+server's reason shown. A rule's title and distance are changed in place («Змінити»), the
+server's refusal shown under the field. The section passes axe (WCAG 2.1 AA) with its form open, in Ukrainian
 and English."""
 
 from __future__ import annotations
@@ -92,6 +93,31 @@ def test_an_administrator_creates_disables_and_deletes_a_rule(
     actions = sql(db, "SELECT action FROM feature_events WHERE layer = 'placement_rules'"
                       " AND feature_id = %s ORDER BY id", (str(rule_id),))  # fmt: skip
     assert [a for (a,) in actions] == ["created", "disabled", "deleted"]
+
+    # A demo distance rule changed in place, from the keyboard: «Змінити» opens its form; a
+    # distance out of range is refused under the distance field; a good one is saved.
+    ((demo_id,),) = sql(db, "SELECT id FROM placement_rules WHERE kind = 'min_distance_same'"
+                            " ORDER BY id LIMIT 1")  # fmt: skip
+    row = page.locator(f'#placement-table tbody tr[data-id="{demo_id}"]')
+    row.locator('button[data-action="edit"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#placement-edit-title")).to_be_focused()
+    page.fill("#placement-edit-distance", "9000")
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.locator("#placement-edit-distance-error")).to_contain_text("від 1 до 5000")
+    expect(page.locator("#placement-edit-distance")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#placement-edit-distance")).to_be_focused()
+    page.fill("#placement-edit-distance", "40")
+    page.fill("#placement-edit-title", "Реклама — не ближче 40 м (змінено)")
+    page.fill("#placement-edit-title-en", "Advertising — 40 m apart (changed)")
+    page.click('.placement-edit button[data-action="save"]')
+    expect(page.locator("#placement-status")).to_contain_text("змінено")
+    expect(row).to_contain_text("Реклама — не ближче 40 м (змінено)")
+    expect(row).to_contain_text("40")
+    expect(page.locator(".placement-edit-row")).to_have_count(0)
+    assert sql(db, "SELECT title, title_en, distance_m FROM placement_rules WHERE id = %s",
+               (demo_id,)) == [("Реклама — не ближче 40 м (змінено)",
+                                "Advertising — 40 m apart (changed)", 40.0)]  # fmt: skip
     assert not browser_log.errors, browser_log.errors
 
 
@@ -102,6 +128,8 @@ def test_the_section_passes_axe(portal, signed_in, screenshot, lang):
     page = open_rules(signed_in, portal, lang, bypass_csp=True)
     page.locator("#placement-new-box summary").click()
     page.select_option("#placement-kind", "min_distance_layer")
+    page.locator('#placement-table button[data-action="edit"]').first.click()  # its form too
+    expect(page.locator(".placement-edit")).to_be_visible()
     if lang == "en":
         expect(page.locator("#placement-title")).to_have_text("Placement rules")
         expect(page.locator("#placement-table")).to_contain_text("not inside another layer")

@@ -1,8 +1,9 @@
 // The administrator's placement rules of advertising structures and kiosks (/admin, section
 // "Правила розміщення"; gis/placement_rules.py): the rules with their layer, kind, distance,
 // other layer and state; the form that makes one (the other layer picked from the catalogue's
-// layers — only polygon ones for "not inside"); switching a rule off and on; deleting one,
-// after a confirmation. Everything goes through /api/v1/admin/placement-rules with the session
+// layers — only polygon ones for "not inside"); a rule's title, English title and distance
+// changed in place («Змінити»: a form in a row under it, each error under its field);
+// switching a rule off and on; deleting one, after a confirmation. Everything goes through /api/v1/admin/placement-rules with the session
 // cookie and its CSRF token. Nothing is inserted as HTML.
 (function () {
   "use strict";
@@ -40,6 +41,11 @@
     tr.dataset.id = String(rule.id);
     tr.dataset.enabled = String(rule.enabled);
     const actions = el("td", "actions");
+    const change = el("button", "secondary", t("Змінити"));
+    change.type = "button";
+    change.dataset.action = "edit";
+    change.setAttribute("aria-expanded", "false");
+    change.addEventListener("click", () => openEdit(rule, tr, change));
     const toggle = el("button", "secondary", rule.enabled ? t("Вимкнути") : t("Увімкнути"));
     toggle.type = "button";
     toggle.dataset.action = "toggle";
@@ -48,7 +54,7 @@
     remove.type = "button";
     remove.dataset.action = "delete";
     remove.addEventListener("click", () => removeRule(rule, remove));
-    actions.append(toggle, remove);
+    actions.append(change, toggle, remove);
     tr.append(
       el("td", "", titleOf(rule)),
       el("td", "", LAYER_NAMES[rule.layer] || rule.layer),
@@ -62,7 +68,104 @@
   }
 
   function load() {
+    editing = null;
     return window.portal.loadSectionList("placement", base, row, fail);
+  }
+
+  // --- a rule's title, English title and distance, changed in a row under it -----------------
+  let editing = null; // { rule, tr (the edit row), button («Змінити») }
+
+  function closeEdit(focusBack) {
+    if (!editing) return;
+    editing.tr.remove();
+    editing.button.setAttribute("aria-expanded", "false");
+    if (focusBack) editing.button.focus();
+    editing = null;
+  }
+
+  function openEdit(rule, ruleRow, button) {
+    const again = editing && editing.rule.id === rule.id;
+    closeEdit(false);
+    if (again) { // a second click closes it
+      button.focus();
+      return;
+    }
+    const form = $("placement-edit-template").content.firstElementChild.cloneNode(true);
+    const field = (name) => form.elements.namedItem(name);
+    field("title").value = rule.title;
+    field("title_en").value = rule.title_en || "";
+    const distanceKind = DISTANCE_KINDS.includes(rule.kind);
+    form.querySelector("[data-distance]").hidden = !distanceKind;
+    if (distanceKind) field("distance_m").value = String(rule.distance_m ?? "");
+    form.setAttribute("aria-label", t("Змінити правило «{title}»", { title: titleOf(rule) }));
+    const tr = document.createElement("tr");
+    tr.className = "placement-edit-row";
+    tr.dataset.editOf = String(rule.id);
+    const cell = document.createElement("td");
+    cell.colSpan = ruleRow.children.length;
+    cell.append(form);
+    tr.append(cell);
+    ruleRow.after(tr);
+    editing = { rule, tr, button };
+    button.setAttribute("aria-expanded", "true");
+    form.querySelector('[data-action="cancel"]').addEventListener("click", () => closeEdit(true));
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") closeEdit(true);
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      saveEdit(rule, form, distanceKind);
+    });
+    field("title").focus();
+  }
+
+  // An error under its field (aria-invalid, the field focused), or under the form.
+  function showError(form, name, message) {
+    const input = name ? form.elements.namedItem(name) : null;
+    const target = form.querySelector(`[data-error-for="${input ? name : ""}"]`);
+    text(target, message);
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    }
+  }
+
+  async function saveEdit(rule, form, distanceKind) {
+    for (const p of form.querySelectorAll("[data-error-for]")) p.textContent = "";
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    const title = form.elements.namedItem("title").value.trim();
+    if (!title) {
+      showError(form, "title", t("Вкажіть назву правила."));
+      return;
+    }
+    const body = { title, title_en: form.elements.namedItem("title_en").value.trim() };
+    if (distanceKind) {
+      const distance = form.elements.namedItem("distance_m").valueAsNumber;
+      if (!Number.isFinite(distance)) {
+        showError(form, "distance_m", t("Вкажіть відстань у метрах, від 1 до 5000."));
+        return;
+      }
+      body.distance_m = distance;
+    }
+    const save = form.querySelector('[data-action="save"]');
+    save.disabled = true;
+    let r;
+    try {
+      r = await send("PATCH", `${base}/${rule.id}`, body);
+    } finally {
+      save.disabled = false;
+    }
+    if (!r.ok) {
+      // The field at fault: the answer's `parameter`, or the distance's own refusal.
+      const given = r.body.parameter || (r.body.code === "placement_rule_distance" ? "distance_m" : null);
+      const name = given && form.elements.namedItem(given) ? given : null;
+      showError(form, name, fail(r.body));
+      return;
+    }
+    text($("placement-status"), t("Правило «{title}» змінено.", { title: titleOf(r.body) }));
+    await load();
+    const again = document.querySelector(`#placement-table tr[data-id="${rule.id}"] [data-action="edit"]`);
+    if (again) again.focus();
   }
 
   async function setEnabled(rule, enabled, control) {
