@@ -9,7 +9,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -21,6 +26,7 @@ from gis.db import libpq_url
 from gis.migrate import upgrade
 from gis.settings import Settings
 
+HROMADA = str(Path(sys.executable).with_name("hromada"))
 DEMO = {"prefix": "structappeals", "seed": 16, "appeals": 200}
 # Майдан Незалежності; the demo's structures within 1.5 km of it are removed (the tests' own).
 LON, LAT = 30.5234, 50.4501
@@ -254,3 +260,18 @@ def test_the_migration_backfills_existing_appeals(empty_db_url):
     assert rows == {"А-1": sid, "А-2": None}
     assert sql(empty_db_url, "SELECT structure_layer FROM categories WHERE id = %s", (sub,)
                ) == [("advertising_structures",)]  # fmt: skip
+
+
+def test_hromada_structures_link_relinks_every_appeal(city):
+    env = {**os.environ, "DATABASE_URL": city}
+    done = subprocess.run([HROMADA, "structures", "link"], env=env, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    out = json.loads(done.stdout)
+    rows = sql(
+        city, "SELECT count(feature_id), count(*) - count(feature_id) FROM appeal_structures"
+    )
+    assert out == {"distance_m": 50.0, "linked": rows[0][0], "unmatched": rows[0][1]}
+    assert out["linked"] >= 5 and out["unmatched"] >= 2  # this module's own appeals, at least
+    bad = subprocess.run([HROMADA, "structures", "link", "--distance", "0"], env=env,
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "--distance" in bad.stderr
