@@ -95,6 +95,8 @@
     }
     list.replaceChildren(...r.body.items.map(row));
     none.hidden = r.body.items.length > 0;
+    node.querySelector(".doc-controls label").textContent =
+      t("Файл (PDF, JPEG або PNG, до {size})", { size: size(r.body.max_bytes) });
     node.dataset.count = String(r.body.items.length);
     node.dataset.state = "ready";
   }
@@ -161,7 +163,7 @@
     const none = el("p", "doc-none muted small", t("Документів ще немає."));
     none.hidden = true;
     const inputId = "edit-document-file";
-    const label = el("label", null, t("Файл (PDF, JPEG або PNG, до 10 МБ)"));
+    const label = el("label", null, t("Файл (PDF, JPEG або PNG)"));
     label.htmlFor = inputId;
     const input = el("input", "doc-file");
     input.type = "file";
