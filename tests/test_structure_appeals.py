@@ -1,8 +1,9 @@
 """Appeals about advertising structures and kiosks linked to the nearest structure (issue 16,
 item 5): at intake (near → linked, far → «no registered structure nearby», another category →
-no row), the nearest of two, retired structures ignored (and a retirement re-links), the
-distance setting, the structure's appeals without personal data, the planners' complaints
-map, `hromada structures link`, and the migration's backfill — on a small demo city."""
+no row), the nearest of two, retired structures ignored (a retirement, a new structure and a
+move re-link the open appeals near it), the distance setting, the structure's appeals without
+personal data, the planners' complaints map, `hromada structures link`, and the migration's
+backfill — on a small demo city."""
 
 from __future__ import annotations
 
@@ -166,7 +167,26 @@ def test_the_nearest_is_chosen_and_a_retired_one_ignored(client, city):
     assert link_of(city, file(client, ads, 600, 0))[1] == farther
     # and a retired structure is not found by a new appeal either
     sql(city, "UPDATE advertising_structures SET retired_at = now() WHERE id = %s", (farther,))
-    assert link_of(city, file(client, ads, 600, 0))[1] is None
+    last = file(client, ads, 600, 0)
+    assert link_of(city, last)[1] is None
+    # a structure registered there through the planners' API takes the open appeals near it…
+    created = client.post(
+        "/ogc/collections/advertising_structures/items",
+        headers={**planner, "Content-Type": "application/geo+json"},
+        json={"type": "Feature", "geometry": {"type": "Point", "coordinates": list(at(600, 6))},
+              "properties": {"code": "T-NEW-1", "kind": "billboard"}},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    new_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    assert link_of(city, last)[1] == new_id and link_of(city, first)[1] == new_id
+    # …and moved 500 m away, leaves them with none nearby again
+    moved = client.patch(
+        f"/ogc/collections/advertising_structures/items/{new_id}",
+        headers={**planner, "Content-Type": "application/merge-patch+json", "If-Match": '"1"'},
+        json={"geometry": {"type": "Point", "coordinates": list(at(600, 500))}},
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    assert link_of(city, last)[1] is None and link_of(city, first)[1] is None
 
 
 def test_the_distance_is_the_setting(city, tmp_path):
