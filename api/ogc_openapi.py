@@ -49,7 +49,7 @@ _IF_MATCH = {
 def _write_operations(collection_id: dict, feature_id: dict, geojson: str) -> dict[str, dict]:
     """Part 4's operations: POST on items; PUT, PATCH, DELETE on an item, with If-Match."""
     error = {"$ref": "#/components/responses/Error"}
-    secured = [{"bearerAuth": []}]
+    secured: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     editable = " або ".join(EDITABLE)
     collection = {**collection_id, "description": f"Колекція, що редагується: {editable}"}
     if_match = _param(
