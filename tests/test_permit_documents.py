@@ -6,12 +6,12 @@ audit trail (hash chain verified), the layer's freshness, and the feature's vers
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import itertools
 from urllib.parse import quote
 
 import psycopg
 import pytest
+import staff
 
 from gis import accounts
 from gis.audit import verify
@@ -31,28 +31,11 @@ _counter = itertools.count(1)
 LON, LAT = 30.0, 48.9  # away from the demo city's own structures
 
 
-def sql(url: str, query: str, params=None):
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else None
+sql = staff.sql
 
 
 def bearer(url: str, role: str) -> dict:
-    n = next(_counter)
-
-    async def make():
-        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
-            user_id = await accounts.create_user(
-                c, email=f"{role}-{n}@documents.test", password=None,
-                full_name=f"Планувальниця {n}", role=role, confirmed=True,
-            )  # fmt: skip
-            s = await accounts.create_session(
-                c, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
-                ttl=dt.timedelta(hours=1),
-            )  # fmt: skip
-            return s.token
-
-    return {"Authorization": f"Bearer {asyncio.run(make())}"}
+    return staff.bearer(url, role, label="documents", name="Планувальниця")
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ backfill — on a small demo city."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import itertools
 import json
 import math
@@ -19,10 +17,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import staff
 from fastapi.testclient import TestClient
 
 from api import create_app
-from gis import accounts, structure_links
+from gis import structure_links
 from gis.db import libpq_url
 from gis.migrate import upgrade
 from gis.settings import Settings
@@ -40,10 +39,7 @@ AUTHOR = {
 _counter = itertools.count(1)
 
 
-def sql(url: str, query: str, params=None):
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else None
+sql = staff.sql
 
 
 def at(east_m: float = 0.0, north_m: float = 0.0) -> tuple[float, float]:
@@ -92,21 +88,7 @@ def link_of(url: str, number: str):
 
 
 def bearer(url: str, role: str) -> dict:
-    n = next(_counter)
-
-    async def make():
-        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
-            user_id = await accounts.create_user(
-                c, email=f"{role}-{n}@complaints.test", password=None,
-                full_name=f"Планувальник {n}", role=role, confirmed=True,
-            )  # fmt: skip
-            s = await accounts.create_session(
-                c, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
-                ttl=dt.timedelta(hours=1),
-            )  # fmt: skip
-            return s.token
-
-    return {"Authorization": f"Bearer {asyncio.run(make())}"}
+    return staff.bearer(url, role, label="complaints", name="Планувальник")
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,14 @@ moves and changes structures, then retires the missing ones when asked; bad file
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import itertools
 
-import psycopg
 import pytest
+import staff
 from openpyxl import Workbook
 from pyproj import Transformer
-
-from gis import accounts
-from gis.db import libpq_url
 
 DEMO = {"prefix": "structimport", "seed": 16, "appeals": 100}
 URL = "/api/v1/planner/import"
@@ -33,28 +29,11 @@ P3 = (30.6200, 50.4500)
 _counter = itertools.count(1)
 
 
-def sql(url: str, query: str, params=None):
-    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else None
+sql = staff.sql
 
 
 def bearer(url: str, role: str) -> dict:
-    n = next(_counter)
-
-    async def make():
-        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
-            user_id = await accounts.create_user(
-                c, email=f"{role}-{n}@import.test", password=None,
-                full_name=f"Імпортер {role} {n}", role=role, confirmed=True,
-            )  # fmt: skip
-            s = await accounts.create_session(
-                c, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
-                ttl=dt.timedelta(hours=1),
-            )  # fmt: skip
-            return s.token
-
-    return {"Authorization": f"Bearer {asyncio.run(make())}"}
+    return staff.bearer(url, role, label="import", name=f"Імпортер {role}")
 
 
 @pytest.fixture(scope="module")
