@@ -233,10 +233,8 @@
     const body = r.body;
     draw(body);
     listTop(body.structures.features);
-    $("complaints-unmatched-label").textContent = t(
-      "скарга, біля якої в межах {metres} м немає зареєстрованої конструкції (можливо, без дозволу)",
-      { metres: Math.round(body.distance_m) },
-    );
+    const metres = Math.round(body.distance_m);
+    $("complaints-unmatched-label").textContent = t("скарга, біля якої в межах {metres} м немає зареєстрованої конструкції (можливо, без дозволу)", { metres });
     result.hidden = false;
     const n = body.structures.features.length;
     const u = body.unmatched.features.length;
