@@ -289,11 +289,15 @@
     permit_number: t("Номер дозволу"), permit_valid_until: t("Дозвіл дійсний до"),
     address: t("Адреса"), number: t("Номер"), description: t("Опис"), note: t("Примітка"),
     generated: t("Згенеровано (демо)"), executor_id: t("Ідентифікатор виконавця"),
+    permit_type: t("Тип дозволу"), permit_valid_from: t("Дозвіл дійсний з"),
+    sides: t("Кількість сторін"), holder_is_person: t("Власник — фізична особа"),
+    version: t("Версія"), updated_at: t("Останнє редагування"),
   };
 
   function shownValue(key, value) {
     if (typeof value === "boolean") return value ? t("так") : t("ні");
-    if (key === "permit_valid_until") return formatDate(value);
+    if (key === "permit_valid_until" || key === "permit_valid_from") return formatDate(value);
+    if (key === "updated_at") return new Date(value).toLocaleString(locale);
     return typeof value === "object" ? JSON.stringify(value) : String(value);
   }
 
