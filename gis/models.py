@@ -159,6 +159,42 @@ class Hromada(VersionedArea, Base):
     )
 
 
+# The default of every tenant column (0018): the only council; none yet → a placeholder
+# council that gis/councils.ensure_single adopts; several → the INSERT fails.
+_DEFAULT_COUNCIL = text("default_council_id()")
+
+
+def _tenant(nullable: bool = False, default: bool = True):
+    """A tenant table's council (0018; gis/scope.council_scope)."""
+    return mapped_column(
+        ForeignKey("councils.id"),
+        server_default=_DEFAULT_COUNCIL if default else None,
+        nullable=nullable,
+    )
+
+
+class Council(Base):
+    """The tenant (issue 17): a hromada's council, stable across boundary versions; its area is
+    the current `hromadas` row of its `code`. `number_prefix` prefixes its appeal numbers
+    («ЗП-П-6714»; '' at most once); `occupied_since`: listed and mapped, refuses appeals."""
+
+    __tablename__ = "councils"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # KATOTTH
+    slug: Mapped[str] = mapped_column(String(40), unique=True)  # /h/{slug}/
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    number_prefix: Mapped[str] = mapped_column(String(6), server_default="")
+    occupied_since: Mapped[dt.date | None] = mapped_column(Date)
+    occupied_source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    __table_args__ = (
+        CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,39}$'", "slug"),
+        CheckConstraint("number_prefix ~ '^[А-ЯІЇЄҐA-Z0-9]{0,6}$'", "number_prefix"),
+        Index("uq_councils_number_prefix", "number_prefix", unique=True),
+    )
+
+
 class District(VersionedArea, Base):
     __tablename__ = "districts"
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
@@ -168,6 +204,7 @@ class District(VersionedArea, Base):
     hromada_id: Mapped[int | None] = mapped_column(ForeignKey("hromadas.id"))
     source_id: Mapped[str | None] = mapped_column(Text)  # e.g. OSM relation/1754513
     properties: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    council_id: Mapped[int | None] = _tenant(nullable=True)
     geom = _geom("MULTIPOLYGON")
     geom_3857 = _geom_3857()
     __table_args__ = (
@@ -186,11 +223,19 @@ class Ward(VersionedArea, Base):
     hromada_id: Mapped[int | None] = mapped_column(ForeignKey("hromadas.id"))
     generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
     description: Mapped[str | None] = mapped_column(Text)
+    council_id: Mapped[int] = _tenant()
     geom = _geom("MULTIPOLYGON")
     geom_3857 = _geom_3857()
+    # Ward numbers repeat across councils (0018).
     __table_args__ = (
-        UniqueConstraint("number", "version"),
-        current_version_unique("wards", "number"),
+        UniqueConstraint("council_id", "number", "version"),
+        Index(
+            "uq_wards_current_number",
+            "council_id",
+            "number",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),  # fmt: skip
     )
 
 
@@ -206,6 +251,8 @@ class Deputy(Base):
     term_from: Mapped[dt.date | None] = mapped_column(Date)
     term_to: Mapped[dt.date | None] = mapped_column(Date)
     generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    council_id: Mapped[int] = _tenant()
+    __table_args__ = (Index("ix_deputies_council_id", "council_id"),)
 
 
 class Executor(Base):
@@ -222,8 +269,10 @@ class Executor(Base):
     phone: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
     generated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    council_id: Mapped[int] = _tenant()
     __table_args__ = (
         CheckConstraint("kind IN (" + ",".join(f"'{k}'" for k in EXECUTOR_KINDS) + ")", "kind"),
+        Index("ix_executors_council_id", "council_id"),
     )
 
 
@@ -263,12 +312,28 @@ class Category(Base):
     # МАФ» to the nearest kiosk. NULL: not about a structure (a sub-kind without one inherits
     # its kind's).
     structure_layer: Mapped[str | None] = mapped_column(Text)
+    # NULL: the shared (oblast) catalogue; set: a council's own sub-kind (0018).
+    council_id: Mapped[int | None] = _tenant(nullable=True, default=False)
     __table_args__ = (
         CheckConstraint("deadline_days BETWEEN 1 AND 45", "deadline_days"),
         CheckConstraint(
             "structure_layer IN ('advertising_structures', 'kiosks')", "structure_layer"
         ),
-        UniqueConstraint("parent_id", "name"),
+        Index(
+            "uq_categories_shared_name",
+            "parent_id",
+            "name",
+            unique=True,
+            postgresql_where=text("council_id IS NULL"),
+        ),  # fmt: skip
+        Index(
+            "uq_categories_council_name",
+            "council_id",
+            "parent_id",
+            "name",
+            unique=True,
+            postgresql_where=text("council_id IS NOT NULL"),
+        ),  # fmt: skip
         Index("ix_categories_keywords", "keywords", postgresql_using="gin"),
         Index(
             "ix_categories_name_trgm",
@@ -293,11 +358,31 @@ class RoutingRule(Base):
     executor_id: Mapped[int] = mapped_column(ForeignKey("executors.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     note: Mapped[str | None] = mapped_column(Text)
+    council_id: Mapped[int] = _tenant()
     __table_args__ = (
         CheckConstraint(
             "num_nonnulls(district_code, ward_number, territory_code) <= 1", "one_area"
         ),
+        Index("ix_routing_rules_council_id", "council_id", postgresql_where=text("is_active")),
     )
+
+
+class CouncilCategory(Base):
+    """What a council offers of the catalogue (0018): every shared category by default
+    (triggers add the rows for a new council and a new category), with the council's own
+    deadline (NULL: the catalogue's) and extra keywords."""
+
+    __tablename__ = "council_categories"
+    council_id: Mapped[int] = mapped_column(
+        ForeignKey("councils.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    deadline_days: Mapped[int | None] = mapped_column(SmallInteger)
+    keywords: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    __table_args__ = (CheckConstraint("deadline_days BETWEEN 1 AND 45", "deadline_days"),)
 
 
 APPEAL_NUMBER_SEQ = Sequence("appeal_number_seq", start=1, metadata=Base.metadata)
@@ -356,6 +441,8 @@ class Appeal(Base):
     control_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The client application that filed it through Open311 (channel 'open311'; 0014).
     open311_client_id: Mapped[int | None] = mapped_column(ForeignKey("open311_clients.id"))
+    # The council (0018): a staff member of another never sees it (gis/scope.appeal_scope).
+    council_id: Mapped[int] = _tenant()
     __table_args__ = (
         CheckConstraint(
             "status IN (" + ",".join(f"'{s}'" for s in APPEAL_STATUSES) + ")", "status"
@@ -380,6 +467,7 @@ class Appeal(Base):
         ),
         Index(None, "executor_id", "status"),
         Index(None, "district_id", "created_at"),
+        Index("ix_appeals_council_created", "council_id", "created_at"),
         Index(None, "status", "created_at"),
         Index(
             "ix_appeals_control_until",
@@ -394,7 +482,7 @@ class Appeal(Base):
             "created_at",
             postgresql_include=(
                 "id status channel category_id district_id ward_id executor_id deadline_at"
-                " extended_until answered_at closed_at result geom_3857"
+                " extended_until answered_at closed_at result geom_3857 council_id"
             ).split(),
         ),
         # … and the open appeals by due date, for the overdue list (0013).
@@ -403,7 +491,7 @@ class Appeal(Base):
             _DUE,
             postgresql_include=(
                 "id number status category_id district_id ward_id executor_id channel created_at"
-                " deadline_at extended_until"
+                " deadline_at extended_until council_id"
             ).split(),
             postgresql_where=_OPEN,
         ),
@@ -485,6 +573,7 @@ class AdvertisingStructure(Base):
     permit_valid_from: Mapped[dt.date | None] = mapped_column(Date)
     holder_is_person: Mapped[bool] = mapped_column(Boolean, server_default="false")
     sides: Mapped[int | None] = mapped_column(SmallInteger)
+    council_id: Mapped[int | None] = _tenant(nullable=True)
     geom = _geom("POINT")
     geom_3857 = _geom_3857()
 
@@ -512,6 +601,7 @@ class Kiosk(Base):
     permit_type: Mapped[str | None] = mapped_column(Text)
     permit_valid_from: Mapped[dt.date | None] = mapped_column(Date)
     holder_is_person: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    council_id: Mapped[int | None] = _tenant(nullable=True)
     geom = _geom("GEOMETRY")
     geom_3857 = _geom_3857()
 
@@ -682,8 +772,19 @@ class User(Base):
     email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = _now()
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The council of a member of staff (0018); NULL: a citizen, or oblast staff (operator,
+    # curator, admin, planner). A trigger gives executors, managers and deputies the
+    # executor's council, else the default one, when none is named.
+    council_id: Mapped[int | None] = _tenant(nullable=True, default=False)
     __table_args__ = (
         CheckConstraint("role IN (" + ",".join(f"'{r}'" for r in ROLES) + ")", "role"),
+        CheckConstraint("role <> 'citizen' OR council_id IS NULL", "citizen_unbound"),
+        CheckConstraint(
+            "council_id IS NOT NULL OR role IN ('citizen', 'operator', 'curator', 'admin',"
+            " 'planner')",
+            "council_bound",
+        ),
+        Index("ix_users_council_id", "council_id"),
         CheckConstraint(
             "role NOT IN ('executor', 'manager') OR executor_id IS NOT NULL", "executor_bound"
         ),
@@ -930,6 +1031,7 @@ class DispatchSubscription(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[dt.datetime] = _now()
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    council_id: Mapped[int] = _tenant()
     __table_args__ = (
         CheckConstraint("(recipient_email IS NULL) <> (webhook_url IS NULL)", name="one_recipient"),
         CheckConstraint("format IN ('csv', 'xlsx', 'geojson')", name="format"),
@@ -1003,6 +1105,8 @@ class Open311Client(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # NULL: an oblast-wide key; set: the council whose requests it files and reads (0018).
+    council_id: Mapped[int | None] = _tenant(nullable=True, default=False)
 
 
 class Open311Call(Base):

@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "permit_notices", "service_keys",
     "open311_clients", "open311_calls", "open311_tokens",
     "permit_documents", "placement_rules", "appeal_structures",
+    "councils", "council_categories",
     # procrastinate's (gis/jobs.py)
     "procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers",
     "procrastinate_workers",
