@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from gis import councils
 from gis.db import libpq_url
 from importers import categories, streets
 from importers.geometry import clean_geometry, crs_label, geometry_family
@@ -144,6 +145,17 @@ def _touch_layer(conn: psycopg.Connection, name: str) -> None:
     conn.execute("UPDATE layers SET last_updated = now() WHERE name = %s", (name,))
 
 
+def _ensure_council(conn: psycopg.Connection) -> None:
+    """A one-community install's council (issue 17, gis/councils.ensure_single): when the
+    import leaves exactly one current hromada, it is the council's area."""
+    rows = conn.execute(
+        "SELECT code, name, name_en FROM hromadas WHERE valid_to IS NULL LIMIT 2"
+    ).fetchall()
+    if len(rows) == 1:
+        code, name, name_en = rows[0]
+        councils.ensure_single(conn, code, name, name_en=name_en)
+
+
 def _link_areas_to_hromadas(conn: psycopg.Connection) -> None:
     """Point each current district and ward at the current hromada it lies in."""
     for table in ("districts", "wards"):
@@ -239,6 +251,8 @@ def run_import(
         report.add_counts(store(conn, Audit(layer, import_actor(path))))
         if layer in _AREA_LAYERS:
             _link_areas_to_hromadas(conn)
+        if layer == "hromadas":
+            _ensure_council(conn)
         _touch_layer(conn, layer)
         report.run_id = _record_run(conn, report)
     report.seconds = round(time.monotonic() - started, 2)

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from gis import structure_links
+from gis import councils, structure_links
 from gis.db import libpq_url
 from importers.demo import appeals as appeals_mod
 from importers.demo import city, dispatch, placement, structures
@@ -132,6 +132,14 @@ def _upsert_layers(conn, now: dt.datetime, seed: int) -> None:
         )  # fmt: skip
 
 
+def _name_council(conn, hromada_id: int) -> None:
+    """The demo city's council (issue 17): Kyiv, slug `kyiv`, whatever the boundary file
+    calls the city (gis/councils.ensure_single; nothing when the install has several)."""
+    row = conn.execute("SELECT code FROM hromadas WHERE id = %s", (hromada_id,)).fetchone()
+    if row is not None:
+        councils.ensure_single(conn, row[0], "Київ", slug="kyiv", name_en="Kyiv")
+
+
 def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path | None = None,
              *, now: dt.datetime | None = None, reference: bool = True) -> dict:  # fmt: skip
     """Load the reference data and (re)build the demo city; return a JSON-able summary.
@@ -165,6 +173,7 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
         t = time.monotonic()
         drug_categories = dispatch.ensure_drug_category(conn)  # before the mix reads them
         ref = read_reference(conn)
+        _name_council(conn, ref.hromada_id)
         mix = appeals_mod.build_mix(profile, ref)
         timings["read_reference"] = round(time.monotonic() - t, 2)
 
