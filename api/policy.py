@@ -44,6 +44,13 @@ class Principal:
     session_id: int | None = None
     session_kind: str | None = None  # 'cookie' (portal) or 'bearer' (API)
     is_demo: bool = False
+    # The councils (tenants, issue 17) the user belongs to: () for citizens and oblast staff.
+    # `oblast`: oblast staff (no council; gis/scope.OBLAST_ROLES); `every_council`: sees every
+    # council — oblast staff, or the staff of a one-council install. The defaults deny: a
+    # Principal built without them sees no council's rows (gis/scope.council_scope).
+    council_ids: tuple[int, ...] = ()
+    oblast: bool = False
+    every_council: bool = False
 
     @property
     def is_anonymous(self) -> bool:

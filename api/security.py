@@ -88,6 +88,9 @@ def _principal(user: accounts.SessionUser) -> Principal:
         session_id=user.session_id,
         session_kind=user.session_kind,
         is_demo=user.is_demo,
+        council_ids=user.council_ids,
+        oblast=user.oblast,
+        every_council=user.every_council,
     )
 
 

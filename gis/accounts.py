@@ -30,9 +30,17 @@ from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
 from psycopg.rows import dict_row
 
-from gis.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, RateLimited
+from gis.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
 from gis.jsonable import iso
 from gis.models import ROLES
+from gis.scope import OBLAST_ROLES
 
 log = logging.getLogger("hromada.accounts")
 
@@ -125,6 +133,7 @@ async def create_user(
     ward_number: int | None = None,
     is_demo: bool = False,
     confirmed: bool = False,
+    council_id: int | None = None,
 ) -> int:
     """A new account; its id. Citizens register themselves (unconfirmed until the e-mailed
     link); staff are created by an administrator, bound to an organisation (executor, manager)
@@ -146,13 +155,15 @@ async def create_user(
         cur = await conn.execute("SELECT 1 FROM executors WHERE id = %s", (executor_id,))
         if await cur.fetchone() is None:
             raise InvalidInput("unknown_executor", value=executor_id)
+    council_id = await _council_of_new_user(conn, role, executor_id, council_id)
     try:
         cur = await conn.execute(
             """INSERT INTO users (email, password_hash, full_name, role, executor_id,
-                                  ward_number, is_demo, email_confirmed_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)
+                                  ward_number, is_demo, email_confirmed_at, council_id)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END, %s)
                RETURNING id""",
-            (email, password_hash, full_name, role, executor_id, ward_number, is_demo, confirmed),
+            [email, password_hash, full_name, role, executor_id, ward_number, is_demo]
+            + [confirmed, council_id],
         )
     except UniqueViolation:
         raise Conflict("email_taken", email=email) from None
@@ -160,6 +171,42 @@ async def create_user(
     assert row is not None  # INSERT ... RETURNING
     (user_id,) = row
     return user_id
+
+
+async def _council_of_new_user(
+    conn: AsyncConnection, role: str, executor_id: int | None, council_id: int | None
+) -> int | None:
+    """The council a new account belongs to (issue 17): none for a citizen; the executor's for
+    executors and managers (another named: `council_mismatch`); else the one named, else the
+    only council; with several and none named, oblast staff (OBLAST_ROLES) belong to none and
+    a deputy is refused (`council_required`)."""
+    if role == "citizen":
+        if council_id is not None:
+            raise InvalidInput("council_mismatch")
+        return None
+    if council_id is not None:
+        cur = await conn.execute("SELECT 1 FROM councils WHERE id = %s", (council_id,))
+        if await cur.fetchone() is None:
+            raise NotFound("council_not_found", council=council_id)
+    if executor_id is not None:
+        cur = await conn.execute("SELECT council_id FROM executors WHERE id = %s", (executor_id,))
+        row = await cur.fetchone()
+        assert row is not None  # checked by the caller
+        if council_id is not None and council_id != row[0]:
+            raise InvalidInput("council_mismatch")
+        return int(row[0])
+    if council_id is not None:
+        return council_id
+    cur = await conn.execute("SELECT min(id), count(*) FROM councils")
+    row = await cur.fetchone()
+    assert row is not None  # an aggregate returns one row
+    if row[1] == 1:
+        return int(row[0])
+    if role in OBLAST_ROLES:
+        return None
+    if row[1] == 0:
+        return None  # the users trigger takes the default (placeholder) council
+    raise InvalidInput("council_required")
 
 
 async def find_user_by_email(conn: AsyncConnection, email: str) -> dict | None:
@@ -398,6 +445,10 @@ class SessionUser:
     session_kind: str
     csrf_token: str | None
     expires_at: dt.datetime
+    # The user's council (issue 17; gis/scope.council_scope): () for citizens and oblast staff.
+    council_ids: tuple[int, ...] = ()
+    oblast: bool = False  # oblast staff: no council, a role of gis/scope.OBLAST_ROLES
+    every_council: bool = False  # oblast staff, or the staff of a one-council install
 
     def csrf_matches(self, presented: str | None) -> bool:
         if not self.csrf_token or not presented:
@@ -443,10 +494,15 @@ SELECT s.id AS session_id, s.kind, s.csrf_token, s.expires_at, s.last_used_at,
                SELECT c.id, tree.depth + 1 FROM executors c JOIN tree ON c.parent_id = tree.id
            )
            SELECT id FROM tree GROUP BY id ORDER BY min(depth), id
-       ) END AS executor_ids
+       ) END AS executor_ids,
+       u.council_id,
+       (u.council_id IS NULL AND u.role = ANY(%(oblast_roles)s)) AS oblast,
+       (u.council_id IS NULL AND u.role = ANY(%(oblast_roles)s)
+        OR u.council_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM councils k WHERE k.id <> u.council_id)) AS every_council
 FROM auth_sessions s
 JOIN users u ON u.id = s.user_id
-WHERE s.token_hash = %s
+WHERE s.token_hash = %(token_hash)s
   AND s.revoked_at IS NULL
   AND s.expires_at > now()
   AND u.is_active AND u.erased_at IS NULL
@@ -462,7 +518,9 @@ async def resolve_session(
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(_RESOLVE_SQL, (_sha256(token),))
+    await cur.execute(
+        _RESOLVE_SQL, {"token_hash": _sha256(token), "oblast_roles": sorted(OBLAST_ROLES)}
+    )
     row = await cur.fetchone()
     if row is None or (kind is not None and row["kind"] != kind):
         return None
@@ -486,6 +544,9 @@ async def resolve_session(
         session_kind=row["kind"],
         csrf_token=row["csrf_token"],
         expires_at=row["expires_at"],
+        council_ids=(row["council_id"],) if row["council_id"] is not None else (),
+        oblast=row["oblast"],
+        every_council=row["every_council"],
     )
 
 

@@ -12,6 +12,13 @@ learns that an appeal with that number exists.
 - citizen: the appeals they filed signed in (appeal_authors.user_id);
 - the holder of an author's link (`AuthorByToken`, gis/author_links.py): that one appeal;
 - planner, or anyone else: none.
+
+Councils (issue 17, the tenants): for staff the role's fragment is ANDed with
+`council_scope(principal, alias)` — the appeals of the user's council; oblast staff (no
+council, a role of OBLAST_ROLES) and the staff of a one-council install (`every_council`) add
+nothing, so there the SQL is what it was. Other tenant tables (executors, users, rules…) use
+`council_scope` directly. The defaults of api.policy.Principal deny: a principal built without
+its councils sees no council's rows.
 """
 
 from __future__ import annotations
@@ -20,6 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 CITY_WIDE = frozenset({"operator", "curator", "admin"})
+# Who may be oblast staff (users.council_id NULL); executors, managers and deputies always
+# belong to a council, citizens never.
+OBLAST_ROLES = frozenset({"operator", "curator", "admin", "planner"})
+# The roles whose appeals are limited to their council (citizens: by authorship, anywhere).
+_STAFF = frozenset({"operator", "curator", "admin", "executor", "manager", "deputy", "planner"})
 
 # Who may read an appeal's author (name, contacts, address): only those who handle it.
 AUTHOR_READERS = ("operator", "curator", "executor", "manager")
@@ -40,6 +52,28 @@ class AuthorByToken:
     executor_ids: tuple[int, ...] = ()
     ward_number: None = None
     is_anonymous: bool = False
+    council_ids: tuple[int, ...] = ()
+    oblast: bool = False
+    every_council: bool = False
+
+
+def council_scope(principal: Any, alias: str, column: str = "council_id") -> tuple[str, list[Any]]:
+    """(fragment, params): the rows of a tenant table (`<alias>.<column>`) `principal` may
+    see — every council's for oblast staff and in a one-council install (`every_council`),
+    else its own councils'; none when it has none (anonymous, or a principal built without
+    them)."""
+    if getattr(principal, "every_council", False):
+        return "true", []
+    ids = [int(i) for i in (getattr(principal, "council_ids", ()) or ())]
+    if not ids:
+        return "false", []
+    return f"{alias}.{column} = ANY(%s)", [ids]
+
+
+def council_of(principal: Any) -> int | None:
+    """The council a bound principal belongs to; None for oblast staff, citizens, anonymous."""
+    ids = getattr(principal, "council_ids", ()) or ()
+    return int(ids[0]) if ids and not getattr(principal, "oblast", False) else None
 
 
 def appeal_scope(principal: Any, alias: str = "a") -> tuple[str, list[Any]]:
@@ -47,6 +81,18 @@ def appeal_scope(principal: Any, alias: str = "a") -> tuple[str, list[Any]]:
     api.policy.Principal (role, user_id, executor_ids, ward_number) or an AuthorByToken."""
     if isinstance(principal, AuthorByToken):
         return f"{alias}.id = %s", [int(principal.appeal_id)]
+    sql, params = _role_scope(principal, alias)
+    if getattr(principal, "role", None) not in _STAFF or sql == "false":
+        return sql, params
+    council_sql, council_params = council_scope(principal, alias)
+    if council_sql == "true":
+        return sql, params
+    if council_sql == "false" or sql == "true":
+        return council_sql, council_params
+    return f"({sql}) AND {council_sql}", [*params, *council_params]
+
+
+def _role_scope(principal: Any, alias: str) -> tuple[str, list[Any]]:
     role = getattr(principal, "role", None)
     if role in CITY_WIDE:
         return "true", []

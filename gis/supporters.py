@@ -36,6 +36,7 @@ _CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 
 class _Everyone:
     role = "admin"  # support reaches any appeal by number (as the public view does)
+    every_council = True  # … of any council (gis/scope.council_scope)
 
 
 def _field(body: dict, name: str) -> str | None:
