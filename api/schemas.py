@@ -1656,3 +1656,10 @@ class RegisterImport(Out):
     unplaced: list[RegisterUnplaced]
     listed_max: int
     applied: bool
+
+
+# Issue 17, councils as tenants: each slice adds its models below its own line only.
+# --- issue 17: A ---
+# --- issue 17: B ---
+# --- issue 17: C ---
+# --- issue 17: D ---

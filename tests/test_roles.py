@@ -220,6 +220,11 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     # the reports (api/routers/reports.py): each role within its scope (tests/test_reports.py);
     # the public reports (aggregates) anyone, city-wide: test_the_public_reports below
     ("GET", "/api/v1/reports/{name}"): STAFF_QUEUE,
+    # issue 17, councils as tenants: each slice adds its routes below its own line only
+    # --- issue 17: A ---
+    # --- issue 17: B ---
+    # --- issue 17: C ---
+    # --- issue 17: D ---
 }
 
 # Values for path parameters: existing where that is harmless, absent where a call could
