@@ -1,0 +1,118 @@
+"""The tenancy guard (issue 17): every function of gis/, layers/ and tiles/ that reads or
+writes a tenant table (appeals, their authors, executors, routing rules, users, dispatch,
+notifications, Open311 clients, a council's categories) names a council — through
+gis/scope.appeal_scope or council_scope, a `council` parameter, or council_id in its SQL — or
+is listed in UNSCOPED with the reason it needs none. A new unscoped query fails here until
+someone says why (tests/tenancy_scan.py reads the source).
+
+The entries marked «slice A/B/C» are the work left of issue 17: whoever scopes one removes its
+line (a listed function that became scoped fails here too, so the list stays true).
+"""
+
+from __future__ import annotations
+
+from tenancy_scan import scan
+
+JOB = "a background job: no principal, the council comes from the row"
+OWN_ACCOUNT = "the caller's own account, by its id, e-mail or token"
+PUBLIC = "public data of every council (no personal data); ?council= is a filter (slice C)"
+AUTHOR_TOKEN = "one appeal, by its author's signed token"
+LOCKED = "acts on an appeal already locked through lifecycle.lock_appeal (appeal_scope)"
+
+UNSCOPED: dict[str, str] = {
+    "gis/accounts.py:find_user_by_email": OWN_ACCOUNT,
+    "gis/accounts.py:get_user": OWN_ACCOUNT,
+    "gis/accounts.py:check_user_password": OWN_ACCOUNT,
+    "gis/accounts.py:set_password": OWN_ACCOUNT,
+    "gis/accounts.py:confirm_email": OWN_ACCOUNT,
+    "gis/accounts.py:get_account": OWN_ACCOUNT,
+    "gis/accounts.py:export_user_data": OWN_ACCOUNT,
+    "gis/accounts.py:erase_user": OWN_ACCOUNT,
+    "gis/accounts.py:purge_expired": JOB,
+    "gis/admin.py:_executor": "slice B: an executor by code within the admin's council",
+    "gis/admin.py:list_users": "slice B: council_scope(p, 'u')",
+    "gis/admin.py:get_user": "slice B: council_scope(p, 'u')",
+    "gis/admin.py:create_user": "slice B: the council of the body or the admin's",
+    "gis/admin.py:change_user": "slice B: council_scope(p, 'u')",
+    "gis/admin.py:list_executors": "slice B: council_scope(p, 'e')",
+    "gis/admin.py:list_rules": "slice B: council_scope(p, 'r')",
+    "gis/admin.py:create_rule": "slice B: the rule's council; executor, category, area in it",
+    "gis/admin.py:delete_rule": "slice B: council_scope(p, 'r')",
+    "gis/author_links.py:author_links": AUTHOR_TOKEN,
+    "gis/author_links.py:verify": AUTHOR_TOKEN,
+    "gis/author_links.py:unsubscribe": AUTHOR_TOKEN,
+    "gis/author_links.py:page_state": AUTHOR_TOKEN,
+    "gis/callers.py:find": "slice B: council_scope(p, 'a') — else another council's callers",
+    "gis/curator.py:counts": "slice B: takes no principal yet; council_scope(p, 'a')",
+    "gis/curator.py:items": "slice B: takes no principal yet; council_scope(p, 'a')",
+    "gis/curator.py:card": "slice B: takes no principal yet; council_scope(p, 'a')",
+    "gis/dispatch.py:list_subscriptions": "slice B: council_scope on dispatch_subscriptions",
+    "gis/dispatch.py:get_subscription": "slice B: council_scope on dispatch_subscriptions",
+    "gis/dispatch.py:create_subscription": "slice B: the admin's council",
+    "gis/dispatch.py:update_subscription": "slice B: council_scope on dispatch_subscriptions",
+    "gis/dispatch.py:delete_subscription": "slice B: council_scope on dispatch_subscriptions",
+    "gis/dispatch.py:run_due": JOB,
+    "gis/dispatch.py:_make_batch": "slice B: a job; _ITEMS gets a.council_id = s.council_id",
+    "gis/dispatch.py:batch_rows": JOB,
+    "gis/dispatch.py:deliver_batch": JOB,
+    "gis/dispatch.py:permit_recipients": "slice B: planners of the structure's council",
+    "gis/intake.py:_register": "slice A: the council from the decision or Submission.council",
+    "gis/intake.py:submit": "slice A: through _register",
+    "gis/intake.py:_similar_open": "slice A: the same council",
+    "gis/intake.py:public_appeal": "the public card of one appeal: no personal data",
+    "gis/lifecycle.py:_apply": LOCKED,
+    "gis/lifecycle.py:_executor": "slice A: AND council_id = the appeal's",
+    "gis/lifecycle.py:_contact_centre": "slice A: the appeal's council's contact centre",
+    "gis/lifecycle.py:nearby": "public (slice A: restricted to the point's council)",
+    "gis/lifecycle.py:history": "the public history of one appeal by number",
+    "gis/manager.py:set_control": LOCKED,
+    "gis/notify.py:_facts": JOB,
+    "gis/notify.py:_supporters": JOB,
+    "gis/notify.py:_queue": JOB,
+    "gis/notify.py:deliver_one": JOB,
+    "gis/notify.py:sweep_lost": JOB,
+    "gis/notify.py:list_for_admin": "slice B: JOIN appeals, council_scope(p, 'a')",
+    "gis/notify.py:retry": "slice B: through the scoped find",
+    "gis/open311.py:requests": PUBLIC,
+    "gis/open311.py:updates": PUBLIC,
+    "gis/open311_clients.py:list_clients": "slice B: council_scope on open311_clients",
+    "gis/open311_clients.py:get_client": "slice B: council_scope on open311_clients",
+    "gis/open311_clients.py:create_client": "slice B: the admin's council (NULL: oblast-wide)",
+    "gis/open311_clients.py:revoke": "slice B: council_scope on open311_clients",
+    "gis/open311_clients.py:authenticate": "the client application itself, by its key",
+    "gis/open311_clients.py:new_token_for": "the client application itself, by its key",
+    "gis/open311_clients.py:token_request": "the client application itself, by its token",
+    "gis/opendata.py:rows": PUBLIC,
+    "gis/opendata.py:csv_chunks": PUBLIC,
+    "gis/opendata.py:last_updated": PUBLIC,
+    "gis/permit_documents.py:list_documents": "slice B (planners): the structure's council",
+    "gis/permit_documents.py:get": "slice B (planners): the structure's council",
+    "gis/public_feed.py:feed_page": PUBLIC,
+    "gis/public_feed.py:count": PUBLIC,
+    "gis/public_feed.py:statistics": PUBLIC,
+    "gis/routing_bulk.py:BulkRouter.load": "slice A: councils, rules and contact centres",
+    "gis/scope.py:_role_scope": "the role half of appeal_scope, which adds council_scope",
+    "gis/scope.py:executor_subtree": "an executor organisation's own subtree, by its id",
+    "gis/staff_queue.py:executors": "slice A: the executors of the appeal's council",
+    "gis/structure_links.py:link": "links an appeal to the nearest structure (no principal)",
+    "gis/structure_links.py:relink_around": "links appeals near a structure (no principal)",
+    "gis/structure_links.py:relink_all": JOB,
+    "gis/supporters.py:support": "slice B: staff adding a caller lock through appeal_scope",
+    "gis/ward_report.py:statistics": "slice B: (council_id, number) of the ward",
+    "gis/ward_report.py:points": "slice B: (council_id, number) of the ward",
+}
+
+
+def test_every_query_on_a_tenant_table_names_its_council_or_says_why_not():
+    found = set(scan())
+    new = sorted(found - set(UNSCOPED))
+    assert new == [], (
+        "these functions read or write a tenant table without a council: scope them "
+        "(gis/scope.appeal_scope / council_scope) or add them to UNSCOPED with the reason: "
+        f"{new}"
+    )
+
+
+def test_the_unscoped_list_is_current():
+    stale = sorted(set(UNSCOPED) - set(scan()))
+    assert stale == [], f"scoped or gone now: remove them from UNSCOPED: {stale}"
