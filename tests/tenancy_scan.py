@@ -78,8 +78,10 @@ def _functions(tree: ast.Module) -> list[_Function]:
 
 
 def _constants(tree: ast.Module) -> dict[str, list[str]]:
-    """Module-level names bound to strings (SQL constants), with their text."""
+    """Module-level names bound to strings (SQL constants), with their text and the text of
+    the constants they are built from (an f-string naming another constant)."""
     out: dict[str, list[str]] = {}
+    uses: dict[str, set[str]] = {}
     for node in tree.body:
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
@@ -88,10 +90,22 @@ def _constants(tree: ast.Module) -> dict[str, list[str]]:
             targets = [node.target]
         for t in targets:
             if isinstance(t, ast.Name) and node.value is not None:  # type: ignore[union-attr]
-                texts = _strings(node.value)  # type: ignore[union-attr, arg-type]
-                if texts:
-                    out[t.id] = texts
-    return out
+                value = node.value  # type: ignore[union-attr]
+                out[t.id] = _strings(value)  # type: ignore[arg-type]
+                uses[t.id] = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}  # type: ignore[arg-type]
+    expanded: dict[str, list[str]] = {}
+    for name in out:
+        seen, todo, texts = {name}, [name], []
+        while todo:
+            current = todo.pop()
+            texts.extend(out.get(current, ()))
+            for used in uses.get(current, ()):
+                if used in out and used not in seen:
+                    seen.add(used)
+                    todo.append(used)
+        if texts:
+            expanded[name] = texts
+    return expanded
 
 
 def unscoped(path: Path) -> list[str]:
