@@ -212,3 +212,39 @@ def test_numbers_carry_the_council_prefix():
         councils.check_open(
             councils.Council(1, "UA1", "a", "А", occupied_since=dt.date(2022, 3, 1))
         )
+
+
+def test_the_migration_gives_each_appeal_the_council_covering_it(empty_db_url):
+    """Several hromadas before 0018 (the slow path): a council each, by code (prefix '' for
+    the first, X1 after); an appeal takes the council covering its point — the lower code on
+    the shared border — and one without a place the first council."""
+    upgrade(empty_db_url, "0017")
+    square = "ST_Multi(ST_MakeEnvelope(%s, 50, %s, 50.1, 4326))"
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        for code, x0, x1 in (("UA2", 30.1, 30.2), ("UA1", 30.0, 30.1)):
+            conn.execute(f"INSERT INTO hromadas (code, name, geom) VALUES (%s, %s, {square})",
+                         (code, f"Громада {code}", x0, x1))  # fmt: skip
+        category = _one(conn, "INSERT INTO categories (code, name) VALUES ('k', 'Вид')"
+                              " RETURNING id")[0]  # fmt: skip
+        conn.execute("INSERT INTO executors (code, name, kind) VALUES ('e', 'E', 'utility')")
+        for number, lon in (("П-1", 30.05), ("П-2", 30.15), ("П-3", 30.1), ("П-4", None)):
+            conn.execute(
+                "INSERT INTO appeals (number, category_id, text, channel, deadline_at, geom)"
+                " VALUES (%s, %s, 'Текст', 'site', now(), CASE WHEN %s::float8 IS NOT NULL"
+                " THEN ST_SetSRID(ST_MakePoint(%s::float8, 50.05), 4326) END)",
+                (number, category, lon, lon),
+            )
+    upgrade(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute(
+            "SELECT code, slug, number_prefix FROM councils ORDER BY code"
+        ).fetchall() == [("UA1", "ua1", ""), ("UA2", "ua2", "X1")]
+        got = dict(conn.execute("SELECT a.number, k.code FROM appeals a"
+                                " JOIN councils k ON k.id = a.council_id").fetchall())  # fmt: skip
+        assert got == {"П-1": "UA1", "П-2": "UA2", "П-3": "UA1", "П-4": "UA1"}
+        assert (
+            _one(conn, "SELECT k.code FROM executors e JOIN councils k ON k.id = e.council_id")[0]
+            == "UA1"
+        )
+        # Both councils offer the catalogue.
+        assert _one(conn, "SELECT count(*) FROM council_categories")[0] == 2
