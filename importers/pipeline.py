@@ -6,10 +6,11 @@ Any failure rolls everything back and surfaces as `ImportFailed`."""
 from __future__ import annotations
 
 import getpass
+import re
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
@@ -156,6 +157,42 @@ def _ensure_council(conn: psycopg.Connection) -> None:
         councils.ensure_single(conn, code, name, name_en=name_en)
 
 
+#: A KATOTTH code: «UA», then the oblast's two digits, then 15 more.
+_KATOTTH = re.compile(r"UA\d{17}")
+
+#: Мінрегіон's atlas of the 2020 administrative reform (ATU portal), as saved in
+#: /work/shared/data: the credit every map drawing these boundaries shows (CC BY-SA).
+MINREGION_SOURCE = "Мінрегіон, атлас АТУ (via vadymnes/gis_files @ 8965f6ec)"
+MINREGION_ATTRIBUTION = "© Мінрегіон (CC BY-SA)"
+
+
+def hromadas_scope(target: SpatialTarget, rows: list[tuple]) -> SpatialTarget:
+    """An oblast's file replaces that oblast only (issue 17): when every key is a KATOTTH
+    code, the rows a hromadas import may close are those whose code starts like one of the
+    file's (`UA23` for Zaporizhzhia), so Kyiv's boundary survives importing another oblast."""
+    keys = [row[0] for row in rows]
+    if not keys or not all(_KATOTTH.fullmatch(k) for k in keys):
+        return target
+    prefixes = ", ".join(sorted({f"'{k[:4]}'" for k in keys}))  # UA + 2 digits: safe literals
+    return replace(target, sync_target=replace(
+        target.sync_target, where=f"left({{t}}.code, 4) IN ({prefixes})"))  # fmt: skip
+
+
+def _credit_hromadas(conn: psycopg.Connection, path: Path) -> None:
+    """The 'hromadas' layers row names Мінрегіон when its atlas file was imported."""
+    if "minregion" not in path.name.lower():
+        return
+    conn.execute(
+        "INSERT INTO layers (name, title, title_en, description, geometry_type, kind,"
+        " update_regime, source, attribution, is_public)"
+        " VALUES ('hromadas', 'Громади', 'Hromadas', 'Межі територіальних громад (Мінрегіон).',"
+        " 'MultiPolygon', 'core', 'on_change', %s, %s, true)"
+        " ON CONFLICT (name) DO UPDATE SET source = EXCLUDED.source,"
+        " attribution = EXCLUDED.attribution",
+        (MINREGION_SOURCE, MINREGION_ATTRIBUTION),
+    )
+
+
 def _link_areas_to_hromadas(conn: psycopg.Connection) -> None:
     """Point each current district and ward at the current hromada it lies in."""
     for table in ("districts", "wards"):
@@ -230,6 +267,8 @@ def run_import(
         rows, types, source = prepare_spatial(
             target, path, report, key=key, source_crs=source_crs, lon=lon, lat=lat, wkt=wkt
         )
+        if layer == "hromadas":
+            target = hromadas_scope(target, rows)
         if target.thematic:
             meta = LayerMeta(
                 title=title or source.title or layer.replace("_", " ").capitalize(),
@@ -253,6 +292,7 @@ def run_import(
             _link_areas_to_hromadas(conn)
         if layer == "hromadas":
             _ensure_council(conn)
+            _credit_hromadas(conn, path)
         _touch_layer(conn, layer)
         report.run_id = _record_run(conn, report)
     report.seconds = round(time.monotonic() - started, 2)

@@ -158,9 +158,13 @@ def _district_row(f: Feature, key: str, geom: BaseGeometry, notes: Notes) -> tup
 
 
 def _hromada_row(f: Feature, key: str, geom: BaseGeometry, notes: Notes) -> tuple:
+    # Мінрегіон's ATU files (issue 17): `name_uk` is the short adjective («Запорізька»),
+    # `type_uk` the rest of the full name («міська територіальна громада»).
+    name = _name(f, "name:uk", "name", "назва", "name_uk")
+    kind = _text(f, "type_uk")
     return (
         key,
-        _name(f, "name:uk", "name", "назва"),
+        f"{name} {kind}" if kind and kind not in name else name,
         _text(f, "name:en", "int_name", "name_en"),
         clean_text(lookup(f.properties, "@id")) or f.fid,
         ewkb_hex(geom),
@@ -260,7 +264,7 @@ CORE_TARGETS: dict[str, SpatialTarget] = {
     "hromadas": SpatialTarget(
         "hromadas",
         Target("hromadas", "code", ("name", "name_en", "source_id", "geom"), removal="close"),
-        "area", ("katotth", "@id", "@fid"), _hromada_row, key_max_length=32,
+        "area", ("katotth", "katottg", "@id", "@fid"), _hromada_row, key_max_length=32,
     ),
     "wards": SpatialTarget(
         "wards",
