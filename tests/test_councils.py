@@ -203,6 +203,20 @@ def test_in_a_one_council_install_bound_staff_see_every_council(db_url):
     assert appeal_scope(principal, "a") == ("true", [])
 
 
+def test_a_member_of_staff_made_a_citizen_leaves_the_council(db_url):
+    """The fuzz found it: an administrator making an executor a citizen was refused by the
+    database (a citizen belongs to no council) as a 500."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        a = _one(conn, "INSERT INTO councils (code, slug, name) VALUES ('UA1', 'hromada-a', 'А')"
+                       " RETURNING id")[0]  # fmt: skip
+    user = _create_user(db_url, "operator@example.org", "operator", None)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert _one(conn, "SELECT council_id FROM users WHERE id = %s", (user,))[0] == a
+        conn.execute("UPDATE users SET role = 'citizen' WHERE id = %s", (user,))
+        assert _one(conn, "SELECT role, council_id FROM users WHERE id = %s", (user,)) == (
+            "citizen", None)  # fmt: skip
+
+
 def test_numbers_carry_the_council_prefix():
     assert councils.format_number("ЗП", "П", 6714) == "ЗП-П-6714"
     assert councils.format_number("", "П", 6714) == "П-6714"

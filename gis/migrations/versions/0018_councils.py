@@ -104,11 +104,14 @@ CREATE TRIGGER council_categories_fill AFTER INSERT ON categories
 """
 
 # Staff bound to an organisation or a ward always belong to a council: the executor's, else
-# the default one, when the INSERT (or an UPDATE making them so) names none.
+# the default one, when the INSERT (or an UPDATE making them so) names none. A citizen belongs
+# to none: an account made a citizen leaves its council (a citizen inserted with one is refused).
 USERS_FUNCTION = """
 CREATE FUNCTION users_council() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.council_id IS NULL AND NEW.role IN ('executor', 'manager', 'deputy') THEN
+  IF TG_OP = 'UPDATE' AND NEW.role = 'citizen' AND OLD.role <> 'citizen' THEN
+    NEW.council_id := NULL;
+  ELSIF NEW.council_id IS NULL AND NEW.role IN ('executor', 'manager', 'deputy') THEN
     NEW.council_id := coalesce(
       (SELECT council_id FROM executors WHERE id = NEW.executor_id), default_council_id());
   END IF;
