@@ -19,8 +19,11 @@ help:
 run: deps
 	@$(BIN)/hromada run
 
+# The suite runs on every core (pytest-xdist; each worker its own PostgreSQL cluster, demo
+# cities and browser), at most four; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: deps $(STAMPS)/system-test
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses=4 --durations=10
 
 deps: $(STAMPS)/system-run $(STAMPS)/venv $(STAMPS)/assets
 
