@@ -1478,6 +1478,7 @@ _FEED_FILTERS = [
     _query("status", "statuses, comma-separated"),
     _query("category", "category ids or codes, comma-separated"),
     _query("district", "district ids or KATOTTH codes, comma-separated"),
+    _query("council", "council slugs or KATOTTH codes, comma-separated"),
     _query("bbox", "min lon, min lat, max lon, max lat"),
 ]
 FEED_QUERY = {
@@ -1512,17 +1513,18 @@ class ReportColumn(Out):
     key: str
     title_uk: str
     title_en: str
-    type: str  # string, integer, number, date
+    type: str  # string, integer, number, date, boolean
 
 
 class Report(Out):
     """A report's table: its columns (key, titles, type), rows by those keys and the totals row
     (None where a report has none); `date`: the day of `daily`. `scope`: what it counts —
     "public" (the city, for anyone not a reader), "city" (the contact centre, admin),
-    "organisations" (an executor's or manager's), "ward" (a deputy's)."""
+    "organisations" (an executor's or manager's), "ward" (a deputy's); with several councils
+    (issue 17) "council" (a council's contact centre, admin) and "oblast" (oblast staff)."""
 
     name: str
-    scope: Literal["public", "city", "organisations", "ward"]
+    scope: Literal["public", "city", "council", "oblast", "organisations", "ward"]
     size: int | None = None  # hexagons: the hexagon's edge in ground metres
     date_from: dt.date | None = None
     date_to: dt.date | None = None

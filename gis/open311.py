@@ -27,8 +27,11 @@ ignored, as the spec says), `service_code` (comma-separated ids), `start_date`/`
 only one given: the 90 days after the start or before the end; none: the last 90 days),
 `status` (open, closed; comma-separated), the paging extension `page` (from 1) and
 `page_size` (1..1000, default 100). Requests newest first; updates oldest first, so a poller
-reads them in the order they happened. `jurisdiction_id` is optional; given, it must be the
-city's hromada code (KATOTTH, table hromadas), else 404. Other parameters (`api_key`, which
+reads them in the order they happened. `jurisdiction_id` is optional; given, it must be a
+council's KATOTTH code (issue 17: a council is a jurisdiction; its slug is taken too), else
+404: then requests, updates and services are that council's (its appeals; the categories it
+offers), and a request filed must lie in it. Without it, every council's (services: the
+shared catalogue). Other parameters (`api_key`, which
 some clients send with every call) are ignored, as Open311 clients expect.
 """
 
@@ -44,6 +47,7 @@ from zoneinfo import ZoneInfo
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
+from gis import councils
 from gis.category_names import label_sql
 from gis.errors import InvalidParameter, NotFound
 from gis.lifecycle import STAFF_ONLY_ACTIONS
@@ -210,20 +214,37 @@ def parse_requests_query(
     )  # fmt: skip
 
 
-async def check_jurisdiction(conn: AsyncConnection, jurisdiction_id: str | None) -> None:
-    """None (not given) or the city's hromada code (KATOTTH); anything else is a 404."""
+async def check_jurisdiction(
+    conn: AsyncConnection, jurisdiction_id: str | None
+) -> councils.Council | None:
+    """The council a `jurisdiction_id` names (its KATOTTH code, or slug), None when not given;
+    404 `open311_unknown_jurisdiction` for anything else. A one-council install whose council
+    has not taken its hromada's code yet (the placeholder) answers to that hromada's code."""
     if jurisdiction_id is None:
-        return
+        return None
+    value = jurisdiction_id.strip()[:64]
+    if not value:
+        return None
+    try:
+        return await councils.resolve(conn, value)
+    except NotFound:
+        pass
     cur = await conn.execute(
-        "SELECT 1 FROM hromadas WHERE upper(code) = upper(%s) LIMIT 1", (jurisdiction_id[:64],)
+        "SELECT 1 FROM hromadas WHERE upper(code) = upper(%s) LIMIT 1", (value,)
     )
-    if await cur.fetchone() is None:
-        raise NotFound("open311_unknown_jurisdiction", value=jurisdiction_id[:64])
+    only = await councils.only(conn) if await cur.fetchone() is not None else None
+    if only is None:
+        raise NotFound("open311_unknown_jurisdiction", value=value)
+    return only
 
 
 async def jurisdiction_ids(conn: AsyncConnection) -> list[str]:
-    cur = await conn.execute("SELECT DISTINCT code FROM hromadas ORDER BY code")
-    return [row[0] for row in await cur.fetchall()]
+    """Every council's code: the jurisdictions."""
+    return [c.code for c in await councils.list_public(conn)]
+
+
+def _council_id(council: councils.Council | None) -> int | None:
+    return council.id if council is not None else None
 
 
 # --- discovery and services -------------------------------------------------------------------
@@ -275,10 +296,23 @@ def _service(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def services(conn: AsyncConnection) -> list[dict[str, Any]]:
-    """Every category an appeal can be filed in, as the spec's service list."""
+# The categories a council offers (%(council)s; its own sub-kinds included), or, without a
+# council, the shared catalogue.
+_OF_COUNCIL = """
+   AND CASE WHEN %(council)s::int IS NULL THEN c.council_id IS NULL
+       ELSE (c.council_id IS NULL OR c.council_id = %(council)s::int)
+            AND EXISTS (SELECT 1 FROM council_categories cc WHERE cc.category_id = c.id
+                         AND cc.council_id = %(council)s::int AND cc.is_active) END"""
+
+
+async def services(conn: AsyncConnection, council_id: int | None = None) -> list[dict[str, Any]]:
+    """Every category an appeal can be filed in, as the spec's service list: the council's
+    (its jurisdiction) or the shared catalogue."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_SERVICES_SQL.format(label=label_sql("c"), extra=""))
+        await cur.execute(
+            _SERVICES_SQL.format(label=label_sql("c"), extra=_OF_COUNCIL),
+            {"council": council_id},
+        )
         return [_service(row) for row in await cur.fetchall()]
 
 
@@ -314,15 +348,17 @@ def attributes(lang: str = "uk") -> list[dict[str, Any]]:
 
 
 async def service_definition(
-    conn: AsyncConnection, service_code: str, lang: str = "uk"
+    conn: AsyncConnection, service_code: str, lang: str = "uk", council_id: int | None = None
 ) -> dict[str, Any]:
-    """services/{service_code}: the code and its attributes; NotFound for an unknown code."""
+    """services/{service_code}: the code and its attributes; NotFound for an unknown code (or
+    one the jurisdiction's council does not offer)."""
     code = service_code.strip()
     if not _CODE.match(code):
         raise NotFound("open311_unknown_service", value=service_code[:64])
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            _SERVICES_SQL.format(label=label_sql("c"), extra="AND c.id = %s"), (int(code),)
+            _SERVICES_SQL.format(label=label_sql("c"), extra="AND c.id = %(id)s" + _OF_COUNCIL),
+            {"id": int(code), "council": council_id},
         )
         row = await cur.fetchone()
     if row is None:
@@ -389,11 +425,14 @@ def _request(row: Mapping[str, Any], base_url: str, lang: str) -> dict[str, Any]
     }
 
 
-def _requests_where(q: Query) -> tuple[str, list[object]]:
+def _requests_where(q: Query, council_id: int | None = None) -> tuple[str, list[object]]:
+    jurisdiction = ["a.council_id = %s"] if council_id is not None else []
     if q.ids:
-        return "a.number = ANY(%s)", [list(q.ids)]
-    conds = ["a.created_at >= %s", "a.created_at <= %s"]
-    args: list[object] = [q.start, q.end]
+        return " AND ".join(["a.number = ANY(%s)", *jurisdiction]), [
+            list(q.ids), *([council_id] if jurisdiction else []),
+        ]  # fmt: skip
+    conds = ["a.created_at >= %s", "a.created_at <= %s", *jurisdiction]
+    args: list[object] = [q.start, q.end, *([council_id] if jurisdiction else [])]
     if q.service_codes:
         conds.append("a.category_id = ANY(%s)")
         args.append(list(q.service_codes))
@@ -405,10 +444,11 @@ def _requests_where(q: Query) -> tuple[str, list[object]]:
 
 
 async def requests(
-    conn: AsyncConnection, q: Query, *, base_url: str, lang: str = "uk"
-) -> list[dict[str, Any]]:
-    """One page of requests, newest first."""
-    where, args = _requests_where(q)
+    conn: AsyncConnection, q: Query, *, base_url: str, lang: str = "uk",
+    council_id: int | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One page of requests, newest first (of the jurisdiction's council when given)."""
+    where, args = _requests_where(q, council_id)
     sql = _REQUESTS_SQL.format(label=label_sql("c"), where=where)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(sql, [*args, q.page_size, (q.page - 1) * q.page_size])
@@ -416,10 +456,13 @@ async def requests(
 
 
 async def request(
-    conn: AsyncConnection, number: str, *, base_url: str, lang: str = "uk"
-) -> dict[str, Any]:
-    """requests/{service_request_id}; NotFound for an unknown number."""
-    found = await requests(conn, Query(ids=(number[:32],)), base_url=base_url, lang=lang)
+    conn: AsyncConnection, number: str, *, base_url: str, lang: str = "uk",
+    council_id: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """requests/{service_request_id}; NotFound for an unknown number (or one of another
+    council than the jurisdiction's)."""
+    found = await requests(conn, Query(ids=(number[:32],)), base_url=base_url, lang=lang,
+                           council_id=council_id)  # fmt: skip
     if not found or len(number) > 32:
         raise NotFound("open311_request_not_found", number=number[:32])
     return found[0]
@@ -438,6 +481,7 @@ SELECT e.id, e.at, e.action, e.new, a.number,
   FROM appeal_events e
   JOIN appeals a ON a.id = e.appeal_id
  WHERE e.at >= %s AND e.at <= %s AND e.action <> ALL(%s)
+   AND (%s::int IS NULL OR a.council_id = %s::int)
  ORDER BY e.at, e.id
  LIMIT %s OFFSET %s
 """
@@ -464,12 +508,15 @@ def _update(row: Mapping[str, Any], base_url: str, lang: str) -> dict[str, Any]:
 
 
 async def updates(
-    conn: AsyncConnection, q: Query, *, base_url: str, lang: str = "uk"
-) -> list[dict[str, Any]]:
-    """One page of the lifecycle's public steps in the window, oldest first."""
+    conn: AsyncConnection, q: Query, *, base_url: str, lang: str = "uk",
+    council_id: int | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One page of the lifecycle's public steps in the window, oldest first (of the
+    jurisdiction's council's appeals when given)."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             _UPDATES_SQL,
-            (q.start, q.end, list(STAFF_ONLY_ACTIONS), q.page_size, (q.page - 1) * q.page_size),
-        )
+            (q.start, q.end, list(STAFF_ONLY_ACTIONS), council_id, council_id, q.page_size,
+             (q.page - 1) * q.page_size),
+        )  # fmt: skip
         return [_update(row, base_url, lang) for row in await cur.fetchall()]

@@ -2,10 +2,11 @@
 
 `GET /api/v1/opendata/appeals.csv` and `.geojson` (api/routers/opendata.py) stream every
 public appeal matching the public feed's filters (gis/public_feed.py: `parse_query`,
-`resolve`, `where` — the same parameters, with period `all` by default) in the field names
-and value formats of the records of data.1551.gov.ua (../shared/data/
+`resolve`, `where` — the same parameters, `council` included, with period `all` by default)
+in the field names and value formats of the records of data.1551.gov.ua (../shared/data/
 kyiv_1551_appeals_sample.json), plus the point (`lon`, `lat`) and, only when its author
-consented to publish it, the appeal's own text (`text`).
+consented to publish it, the appeal's own text (`text`). The city (`addressAdminUnitL2`,
+`addressPostName`) is the name of the appeal's council (issue 17: one council per hromada).
 
 Like the feed, everything is read from the view `appeal_features`, which never reads
 `appeal_authors` and gives the text only when `is_public`: no author's name, e-mail, phone or
@@ -64,13 +65,14 @@ _HOUSE = re.compile(r"^(?P<street>.+?),\s*(?P<house>\d[\w/\-]*)\s*$")
 SQL = """
 SELECT f.id, f.number, f.created_at, coalesce(p.name, c.name) AS kind,
        CASE WHEN p.id IS NULL THEN NULL ELSE c.name END AS content, f.channel, d.code,
-       (SELECT h.name FROM hromadas h WHERE h.id = d.hromada_id) AS city, f.address,
+       k.name AS city, f.address,
        f.status_name, x.name AS organization, f.executor_id, f.result,
        ST_X(f.geom), ST_Y(f.geom), f.text
   FROM (SELECT * FROM appeal_features WHERE {where}) f
   LEFT JOIN categories c ON c.id = f.category_id
   LEFT JOIN categories p ON p.id = c.parent_id
   LEFT JOIN districts d ON d.id = f.district_id
+  LEFT JOIN councils k ON k.id = f.council_id
   LEFT JOIN executors x ON x.id = f.executor_id
  ORDER BY f.id
 """
@@ -87,7 +89,7 @@ SELECT f.id, f.number, to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH
        '{APPEAL_TYPE}', nullif(coalesce(p.name, c.name), ''),
        CASE WHEN p.id IS NULL THEN NULL ELSE nullif(c.name, '') END,
        CASE f.channel {_ACCRUAL_SQL} ELSE f.channel END, d.code, NULL, '{COUNTRY}',
-       nullif(h.name, ''), NULL, NULL, nullif(h.name, ''),
+       nullif(k.name, ''), NULL, NULL, nullif(k.name, ''),
        nullif(coalesce(m[1], f.address), ''), m[2], NULL,
        nullif(f.status_name, ''), nullif(x.name, ''), f.executor_id, nullif(f.result, ''),
        round(ST_X(f.geom)::numeric, 6)::float8, round(ST_Y(f.geom)::numeric, 6)::float8,
@@ -96,7 +98,7 @@ SELECT f.id, f.number, to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH
   LEFT JOIN categories c ON c.id = f.category_id
   LEFT JOIN categories p ON p.id = c.parent_id
   LEFT JOIN districts d ON d.id = f.district_id
-  LEFT JOIN hromadas h ON h.id = d.hromada_id
+  LEFT JOIN councils k ON k.id = f.council_id
   LEFT JOIN executors x ON x.id = f.executor_id
   LEFT JOIN LATERAL regexp_match(f.address, '^(.+?),\\s*(\\d[\\w/-]*)\\s*$') m ON true
  ORDER BY f.id

@@ -19,6 +19,8 @@ Filters (the feed and the statistics share them, and this one parser):
 - `status`: one or more of registered, in_work, on_check, rework, closed.
 - `category`: category ids or codes; a kind (вид) stands for all its sub-kinds.
 - `district`: district ids or KATOTTH codes (UA80…); every version of the district counts.
+- `council`: councils (issue 17) by slug or KATOTTH code: their appeals. A filter — every
+  council's public appeals are public — so the caches key it (`PublicQuery.key`).
 - `bbox`: minLon,minLat,maxLon,maxLat (WGS 84), so a list can follow the map's view.
 
 The feed pages newest first (created_at desc, id desc) by an opaque keyset cursor that also
@@ -39,6 +41,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
+from gis import councils as councils_
 from gis.category_names import label_sql
 from gis.errors import InvalidParameter
 from gis.models import APPEAL_STATUSES, result_en, status_name
@@ -68,11 +71,12 @@ TOKEN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 CURSOR_WINDOW_SLACK = dt.timedelta(days=1)
 
 FILTER_PARAMS = frozenset(
-    {"type", "period", "date_from", "date_to", "status", "category", "district", "bbox"}
-)
+    {"type", "period", "date_from", "date_to", "status", "category", "district", "council",
+     "bbox"}
+)  # fmt: skip
 FEED_PARAMS = FILTER_PARAMS | {"limit", "after"}
 STATISTICS_PARAMS = FILTER_PARAMS | {"top"}
-LIST_PARAMS = frozenset({"type", "status", "category", "district"})  # may be repeated
+LIST_PARAMS = frozenset({"type", "status", "category", "district", "council"})  # may repeat
 
 STATS_TTL = 30.0  # seconds a statistics answer (and a feed's total) may be reused
 STATS_CACHE_SIZE = 512
@@ -90,6 +94,7 @@ class PublicQuery:
     statuses: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()  # as given (ids or codes); resolve() checks them
     districts: tuple[str, ...] = ()
+    councils: tuple[str, ...] = ()  # slugs or KATOTTH codes, lower case
     bbox: tuple[float, float, float, float] | None = None
     limit: int = DEFAULT_LIMIT
     top: int = DEFAULT_TOP
@@ -97,6 +102,7 @@ class PublicQuery:
     # Set by resolve(): the ids the filter stands for.
     category_ids: tuple[int, ...] = ()
     district_ids: tuple[int, ...] = ()
+    council_ids: tuple[int, ...] = ()
     # The time window: since inclusive, until exclusive (None: open). `page_since`: the start
     # the feed's pages use, frozen in the cursor when a relative period was first read.
     since: dt.datetime | None = None
@@ -119,6 +125,8 @@ class PublicQuery:
             out["category"] = ",".join(self.categories)
         if self.district_ids or self.districts:
             out["district"] = ",".join(self.districts)
+        if self.councils:
+            out["council"] = ",".join(self.councils)
         if self.bbox:
             out["bbox"] = ",".join(_num(n) for n in self.bbox)
         return out
@@ -128,7 +136,7 @@ class PublicQuery:
         30 seconds 'the last day' is the same day)."""
         return (
             self.kinds, self.period, self.date_from, self.date_to, self.statuses,
-            self.category_ids, self.district_ids, self.bbox,
+            self.category_ids, self.district_ids, self.council_ids, self.bbox,
         )  # fmt: skip
 
     def query_string(self, **extra: object) -> str:
@@ -222,9 +230,11 @@ def parse_query(
 
     categories = tuple(dict.fromkeys(_split(given.get("category", []))))
     districts = tuple(dict.fromkeys(_split(given.get("district", []))))
+    councils = tuple(dict.fromkeys(c.lower() for c in _split(given.get("council", []))))
     for name, code, values in (
         ("category", "unknown_category", categories),
         ("district", "unknown_district", districts),
+        ("council", "invalid_value", councils),
     ):
         for value in values:
             if not TOKEN.match(value):
@@ -232,11 +242,12 @@ def parse_query(
     for name, values in (
         ("category", categories),
         ("district", districts),
+        ("council", councils),
         ("status", tuple(statuses)),
     ):
         if len(values) > MAX_LIST:
             raise InvalidParameter("too_many_values", name, max=MAX_LIST)
-    for name in ("type", "status", "category", "district"):
+    for name in ("type", "status", "category", "district", "council"):
         if name in given and not _split(given[name]):
             raise InvalidParameter("empty_parameter", name)
 
@@ -279,7 +290,7 @@ def parse_query(
     return PublicQuery(
         kinds=tuple(kinds), period=period, date_from=date_from, date_to=date_to,
         statuses=tuple(statuses), categories=categories, districts=districts,
-        bbox=parse_bbox(one.get("bbox")),
+        councils=councils, bbox=parse_bbox(one.get("bbox")),
         limit=parse_limit(one["limit"], default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
         if "limit" in one else DEFAULT_LIMIT,
         top=parse_limit(one.get("top"), default=DEFAULT_TOP, maximum=MAX_TOP, name="top", code="invalid_top"),
@@ -288,7 +299,8 @@ def parse_query(
 
 
 async def resolve(conn: AsyncConnection, q: PublicQuery) -> PublicQuery:
-    """Categories and districts as the ids they stand for; an unknown one is a 400."""
+    """Categories, districts and councils as the ids they stand for; an unknown category or
+    district is a 400, an unknown council a 404 (`council_not_found`)."""
     category_ids: tuple[int, ...] = ()
     district_ids: tuple[int, ...] = ()
     if q.categories:
@@ -319,7 +331,11 @@ async def resolve(conn: AsyncConnection, q: PublicQuery) -> PublicQuery:
             if d not in known and d.upper() not in known:
                 raise InvalidParameter("unknown_district", "district", value=d)
         district_ids = tuple(sorted({r[0] for r in rows}))
-    return replace(q, category_ids=category_ids, district_ids=district_ids)
+    council_ids: tuple[int, ...] = ()
+    if q.councils:
+        found = await councils_.resolve_many(conn, ",".join(q.councils))
+        council_ids = tuple(sorted(c.id for c in found))
+    return replace(q, category_ids=category_ids, district_ids=district_ids, council_ids=council_ids)
 
 
 def where(q: PublicQuery, *, page: bool = False) -> tuple[str, list[object]]:
@@ -346,6 +362,9 @@ def where(q: PublicQuery, *, page: bool = False) -> tuple[str, list[object]]:
     if q.districts:
         conds.append("district_id = ANY(%s)")
         args.append(list(q.district_ids))
+    if q.councils:
+        conds.append("council_id = ANY(%s)")
+        args.append(list(q.council_ids))
     if q.bbox is not None:
         conds.append("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)")
         args.extend(q.bbox)

@@ -7,11 +7,14 @@ dicts by those keys, `totals` a row of sums (or None). Names of data (districts,
 executors) are the registers'; a kind's and a category's English name where it has one.
 
 Every query is limited to the caller's scope (gis/scope.appeal_scope: an executor or manager its
-organisation and sub-organisations, a deputy their ward, the contact centre and admin the city)
-— `scope_of` names it: "organisations", "ward", "city" — and to the filters (`Filters`):
-the registration date in Kyiv days (inclusive), a district
+organisation and sub-organisations, a deputy their ward, the contact centre and admin the city
+— their council's appeals when several councils share the install, issue 17)
+— `scope_of` names it: "organisations", "ward", "city" (one council), "council" (a council's
+contact centre and admin among several), "oblast" (oblast staff among several) — and to the
+filters (`Filters`): the registration date in Kyiv days (inclusive), a district
 (KATOTTH code), a ward (number), a category (id; a kind — a category without parent — stands for
-its sub-kinds), an executor (code; with its sub-organisations) and a channel.
+its sub-kinds), an executor (code; with its sub-organisations), a channel and councils (slugs or
+KATOTTH codes: a filter, never more than the scope).
 
 Definitions (as the desks use them):
 - due: coalesce(extended_until, deadline_at); overdue now: not closed and due < now
@@ -24,7 +27,7 @@ Definitions (as the desks use them):
 No report names an author or carries an appeal's text or address.
 
 Public figures: the reports of PUBLIC_REPORTS are aggregates (counts per district, ward, week,
-channel, result, organisation, hexagon) and anyone may read them: a caller who is not a reader
+channel, result, organisation, hexagon, council) and anyone may read them: a caller who is not a reader
 (anonymous, a citizen, a planner) gets them city-wide, scope "public" (`PUBLIC`). A reader (staff,
 deputy) always gets their own scope, public report or not. `overdue` lists single appeals and
 `daily` is the desks' own: readers only.
@@ -43,24 +46,24 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from gis import clock
+from gis import clock, councils
 from gis.clock import KYIV
 from gis.errors import Forbidden, InvalidParameter, NotAuthenticated, NotFound
 from gis.lifecycle import R_CONFIRMED, R_REWORK_CURATOR
 from gis.models import CHANNELS, result_en, status_name
-from gis.scope import CITY_WIDE, EXECUTOR_SUBTREE_SQL, appeal_scope
+from gis.scope import CITY_WIDE, EXECUTOR_SUBTREE_SQL, appeal_scope, council_scope
 from gis.texts import N_, tr
 
 FORMATS = ("json", "csv", "xlsx", "geojson")
 # The reports that also come as GeoJSON (format=geojson): their rows are places.
-GEOJSON_REPORTS = frozenset({"hexagons"})
+GEOJSON_REPORTS = frozenset({"hexagons", "councils"})
 BY = ("kind", "category")
 # Roles that read reports (api/routers/reports.py); citizens and planners do not.
 READERS = ("operator", "curator", "executor", "manager", "deputy", "admin")
 # Aggregates anyone may read (city-wide for whoever is not a reader; see PUBLIC).
 PUBLIC_REPORTS = frozenset({
     "districts-by-category", "districts", "wards", "weekly", "channels", "results", "executors",
-    "hexagons",
+    "hexagons", "councils",
 })  # fmt: skip
 # hexagons: the hexagon's edge on the ground, metres.
 HEX_SIZE = (200, 5000)
@@ -105,6 +108,10 @@ class Filters:
     by: str = "kind"  # districts-by-category: columns by kind or by category
     day: dt.date | None = None  # daily: the day (default: yesterday in Kyiv)
     size: int | None = None  # hexagons: the edge in ground metres (default HEX_SIZE_DEFAULT)
+    # Councils (slugs or KATOTTH codes, lower case, sorted): the appeals of those councils.
+    council: tuple[str, ...] | None = None
+    # councils: each council's area too (format=geojson), as GeoJSON in `geometries`.
+    shapes: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,15 +124,33 @@ class PublicReader:
 PUBLIC = PublicReader()
 
 
-def scope_of(principal: Any) -> str:
+def scope_of(principal: Any, several: bool = False) -> str:
     """What a report shows the caller: "public" (the city, for a non-reader), "city" (the
-    contact centre, admin), "organisations" (an executor's or manager's), "ward" (a deputy's)."""
+    contact centre, admin), "organisations" (an executor's or manager's), "ward" (a deputy's).
+    Where several councils share the install (`several`), the contact centre and admin of a
+    council get "council" and oblast staff "oblast"; with one council, "city" as before."""
     role = getattr(principal, "role", None)
     if isinstance(principal, PublicReader) or role not in READERS:
         return "public"
     if role in CITY_WIDE:
-        return "city"
+        if not getattr(principal, "every_council", False):
+            return "council"
+        return "oblast" if several and getattr(principal, "oblast", False) else "city"
     return "ward" if role == "deputy" else "organisations"
+
+
+async def several_councils(conn) -> bool:
+    """Whether the install serves more than one council."""
+    rows = await _fetch(conn, "SELECT count(*) > 1 AS several FROM councils", [])
+    return bool(rows[0]["several"])
+
+
+async def council_ids(conn, f: Filters) -> list[int] | None:
+    """The ids of the councils the filter names (NotFound `council_not_found` for an unknown
+    one), None without the filter."""
+    if not f.council:
+        return None
+    return sorted(c.id for c in await councils.resolve_many(conn, ",".join(f.council)))
 
 
 def col(key: str, title: str, type_: str = "integer") -> dict[str, str]:
@@ -194,6 +219,10 @@ async def _where(conn, principal: Any, f: Filters) -> tuple[str, list[Any]]:
             await cur.execute(EXECUTOR_SUBTREE_SQL, (row[0],))
             where.append("a.executor_id = ANY(%s)")
             params.append([r[0] for r in await cur.fetchall()])
+    ids = await council_ids(conn, f)
+    if ids is not None:
+        where.append("a.council_id = ANY(%s)")
+        params.append(ids)
     if f.channel is not None:
         if f.channel not in CHANNELS:
             raise InvalidParameter(
@@ -782,6 +811,89 @@ async def hexagons(conn, principal: Any, f: Filters, lang: str) -> dict:
     }
 
 
+# --- councils ----------------------------------------------------------------------------------
+
+NO_COUNCIL_NAME = N_("Громада")
+
+
+async def councils_report(conn, principal: Any, f: Filters, lang: str) -> dict:
+    """Per council (issue 17; the oblast's choropleth): received, in work (not closed),
+    overdue now, answered, answered on time and that share of the answered, the median days to
+    answer; occupied or not. Every council the caller may see has its row, zero or not (a
+    council's own staff: theirs alone; the public and oblast staff: all; narrowed by the
+    `council` filter). With f.shapes each row's area comes too (`geometries`: the council's
+    current hromada as GeoJSON, 5 decimals; null without one) for format=geojson."""
+    where, params = await _where(conn, principal, f)
+    listed_params: list[Any]
+    if isinstance(principal, PublicReader):
+        listed, listed_params = "true", []
+    else:
+        listed, listed_params = council_scope(principal, "k", "id")
+    ids = await council_ids(conn, f)
+    if ids is not None:
+        listed += " AND k.id = ANY(%s)"
+        listed_params = [*listed_params, ids]
+    shape = (
+        "(SELECT ST_AsGeoJSON(h.geom, 5) FROM hromadas h WHERE h.code = k.code"
+        " AND h.valid_to IS NULL ORDER BY h.id DESC LIMIT 1)"
+        if f.shapes else "NULL::text"
+    )  # fmt: skip
+    data = await _fetch(
+        conn,
+        f"WITH per AS (SELECT a.council_id, count(*) AS received,"
+        f" count(*) FILTER (WHERE a.status <> 'closed') AS in_work,"
+        f" count(*) FILTER (WHERE a.status <> 'closed' AND {_DUE} < %s) AS overdue,"
+        f" count(*) FILTER (WHERE {_ANSWERED} IS NOT NULL) AS answered,"
+        f" count(*) FILTER (WHERE {_ANSWERED} <= {_DUE}) AS on_time,"
+        f" percentile_cont(0.5) WITHIN GROUP"
+        f"  (ORDER BY date_part('epoch', {_ANSWERED} - a.created_at) / 86400) AS median_days"
+        f" FROM appeals a WHERE {where} GROUP BY a.council_id)"
+        f" SELECT k.code, k.name, k.name_en, k.occupied_since,"
+        f" coalesce(p.received, 0) AS received, coalesce(p.in_work, 0) AS in_work,"
+        f" coalesce(p.overdue, 0) AS overdue, coalesce(p.answered, 0) AS answered,"
+        f" coalesce(p.on_time, 0) AS on_time, p.median_days, {shape} AS shape"
+        f" FROM councils k LEFT JOIN per p ON p.council_id = k.id"
+        f" WHERE {listed} ORDER BY k.name, k.code",
+        [clock.now(), *params, *listed_params],
+    )
+    rows = []
+    for r in data:
+        answered = int(r["answered"])
+        rows.append({
+            "council_code": r["code"],
+            "council": _name(r, lang) or tr(NO_COUNCIL_NAME, lang),
+            "occupied": r["occupied_since"] is not None,
+            "occupied_since": r["occupied_since"],
+            "received": int(r["received"]),
+            "in_work": int(r["in_work"]),
+            "overdue": int(r["overdue"]),
+            "answered": answered,
+            "answered_on_time": int(r["on_time"]),
+            "on_time_share": round(int(r["on_time"]) / answered, 3) if answered else None,
+            "median_days": _round(r["median_days"]),
+        })  # fmt: skip
+    columns = [
+        col("council_code", N_("Код громади (КАТОТТГ)"), "string"),
+        col("council", N_("Громада"), "string"),
+        col("occupied", N_("Окупована"), "boolean"),
+        col("occupied_since", N_("Окупована з"), "date"),
+        col("received", N_("Надійшло")),
+        col("in_work", N_("У роботі")),
+        col("overdue", N_("Прострочено зараз")),
+        col("answered", N_("Надано відповідь")),
+        col("answered_on_time", N_("Відповідь вчасно")),
+        col("on_time_share", N_("Частка відповідей вчасно"), "number"),
+        col("median_days", N_("Медіанний строк відповіді, днів"), "number"),
+    ]
+    totals = _sum_totals(rows, columns, "council", lang)
+    on_time, answered_all = totals["answered_on_time"], totals["answered"]
+    totals["on_time_share"] = round(on_time / answered_all, 3) if answered_all else None
+    table: dict[str, Any] = {"columns": columns, "rows": rows, "totals": totals}
+    if f.shapes:
+        table["geometries"] = [json.loads(r["shape"]) if r["shape"] else None for r in data]
+    return table
+
+
 Report = Callable[[Any, Any, Filters, str], Awaitable[dict]]
 REPORTS: dict[str, Report] = {
     "districts-by-category": districts_by_category,
@@ -794,6 +906,7 @@ REPORTS: dict[str, Report] = {
     "daily": daily,
     "weekly": weekly,
     "hexagons": hexagons,
+    "councils": councils_report,
 }
 
 # The reports each of these parameters applies to (the others apply to every report).
@@ -832,7 +945,8 @@ async def build(conn, principal: Any, name: str, f: Filters, lang: str = "uk") -
     for parameter, value in given.items():
         if value is not None and name not in APPLIES[parameter]:
             raise InvalidParameter("report_parameter_not_applicable", parameter, name=name)
-    return {**await report(conn, principal, f, lang), "scope": scope_of(principal)}
+    several = getattr(principal, "oblast", False) and await several_councils(conn)
+    return {**await report(conn, principal, f, lang), "scope": scope_of(principal, several)}
 
 
 def filename(name: str, f: Filters, ext: str, day: dt.date | None = None) -> str:
@@ -849,15 +963,22 @@ def filename(name: str, f: Filters, ext: str, day: dt.date | None = None) -> str
 
 
 def to_geojson(table: dict) -> bytes:
-    """The hexagons as a GeoJSON FeatureCollection: WGS 84 polygons with their row's values as
-    properties, and the hexagons' edge in ground metres as `size`."""
+    """The hexagons (or the councils) as a GeoJSON FeatureCollection: WGS 84 polygons with
+    their row's values as properties; the hexagons' edge in ground metres as `size`. A
+    council without a current area has a null geometry."""
     features = [
-        {"type": "Feature", "id": row["hex"], "geometry": geometry, "properties": row}
+        {
+            "type": "Feature",
+            "id": row.get("hex", row.get("council_code")),
+            "geometry": geometry,
+            "properties": row,
+        }
         for row, geometry in zip(table["rows"], table["geometries"], strict=True)
     ]
-    body = {"type": "FeatureCollection", "size": table["size"], "scope": table.get("scope"),
+    size = {"size": table["size"]} if "size" in table else {}
+    body = {"type": "FeatureCollection", **size, "scope": table.get("scope"),
             "features": features}  # fmt: skip
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
 
 def _title(column: dict, lang: str) -> str:

@@ -404,12 +404,12 @@ def test_public_reports_are_city_wide_for_anyone(client, demo_url, admin, setup)
     from gis.reports import PUBLIC_REPORTS
 
     assert PUBLIC_REPORTS == {"districts-by-category", "districts", "wards", "weekly", "channels",
-                              "results", "executors", "hexagons"}  # fmt: skip
+                              "results", "executors", "hexagons", "councils"}  # fmt: skip
     citizen, planner = token(demo_url, "citizen"), token(demo_url, "planner")
     total = sql(demo_url, "SELECT count(*) FROM appeals")[0][0]
     key = {"districts-by-category": "total", "districts": "received", "wards": "received",
            "weekly": "received", "channels": "received", "results": "count",
-           "executors": "received"}  # fmt: skip
+           "executors": "received", "councils": "received"}  # fmt: skip
     for name, column in key.items():
         city = get(client, name, admin)
         assert city["scope"] == "city" and city["totals"][column] == total, name

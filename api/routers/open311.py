@@ -9,7 +9,8 @@
 
 Each path answers with `.xml` and `.json` suffixes, and without one in XML (api/open311.py
 renders; gis/open311.py queries; errors in the spec's format, through api/errors.py). Every
-route takes the optional `jurisdiction_id` (the hromada's KATOTTH code; another is a 404).
+route takes the optional `jurisdiction_id` (a council's KATOTTH code; another is a 404): the
+requests, updates and services of that council (issue 17).
 Never any personal data: gis/open311.py reads no author.
 """
 
@@ -38,7 +39,7 @@ _JURISDICTION = {
     "in": "query",
     "required": False,
     "schema": {"type": "string", "maxLength": 64},
-    "description": "the hromada's KATOTTH code (optional)",
+    "description": "a council's KATOTTH code (optional): that council's requests and services",
 }
 
 
@@ -79,36 +80,45 @@ async def discovery(request: Request, conn: ConnDep) -> Response:
     )
 
 
+async def _council_id(conn, jurisdiction_id: str | None) -> int | None:
+    """The jurisdiction's council (404 for an unknown one); None when none is named."""
+    council = await open311.check_jurisdiction(conn, jurisdiction_id or None)
+    return council.id if council is not None else None
+
+
 async def services(request: Request, conn: ConnDep) -> Response:
-    await open311.check_jurisdiction(conn, request.query_params.get("jurisdiction_id") or None)
-    return wire.render(request, "services", await open311.services(conn))
+    council_id = await _council_id(conn, request.query_params.get("jurisdiction_id"))
+    return wire.render(request, "services", await open311.services(conn, council_id))
 
 
 async def service_definition(request: Request, conn: ConnDep, service_code: str) -> Response:
-    await open311.check_jurisdiction(conn, request.query_params.get("jurisdiction_id") or None)
-    definition = await open311.service_definition(conn, service_code, _lang(request))
+    council_id = await _council_id(conn, request.query_params.get("jurisdiction_id"))
+    definition = await open311.service_definition(conn, service_code, _lang(request), council_id)
     return wire.render(request, "service_definition", definition)
 
 
 async def requests(request: Request, conn: ConnDep) -> Response:
     q = open311.parse_requests_query(request.query_params.multi_items())
-    await open311.check_jurisdiction(conn, q.jurisdiction_id)
-    found = await open311.requests(conn, q, base_url=public_base(request), lang=_lang(request))
+    council_id = await _council_id(conn, q.jurisdiction_id)
+    found = await open311.requests(conn, q, base_url=public_base(request), lang=_lang(request),
+                                   council_id=council_id)  # fmt: skip
     return wire.render(request, "service_requests", found)
 
 
 async def request_by_id(request: Request, conn: ConnDep, service_request_id: str) -> Response:
-    await open311.check_jurisdiction(conn, request.query_params.get("jurisdiction_id") or None)
+    council_id = await _council_id(conn, request.query_params.get("jurisdiction_id"))
     found = await open311.request(
-        conn, service_request_id, base_url=public_base(request), lang=_lang(request)
-    )
+        conn, service_request_id, base_url=public_base(request), lang=_lang(request),
+        council_id=council_id,
+    )  # fmt: skip
     return wire.render(request, "service_requests", [found])
 
 
 async def request_updates(request: Request, conn: ConnDep) -> Response:
     q = open311.parse_requests_query(request.query_params.multi_items(), updates=True)
-    await open311.check_jurisdiction(conn, q.jurisdiction_id)
-    found = await open311.updates(conn, q, base_url=public_base(request), lang=_lang(request))
+    council_id = await _council_id(conn, q.jurisdiction_id)
+    found = await open311.updates(conn, q, base_url=public_base(request), lang=_lang(request),
+                                  council_id=council_id)  # fmt: skip
     return wire.render(request, "service_request_updates", found)
 
 

@@ -38,7 +38,7 @@ from api.deps import ConnDep, SettingsDep
 from api.errors import status_of
 from api.policy import Principal, public
 from api.ratelimit import check_account_limit, check_ip_failures, count_ip_failure
-from gis import intake, notify, open311, open311_clients, photos
+from gis import councils, intake, notify, open311, open311_clients, photos
 from gis.errors import DomainError, InvalidInput, NotFound
 from gis.texts import preferred_language
 
@@ -165,14 +165,34 @@ def _open311_words(exc: DomainError) -> DomainError:
     return exc
 
 
+async def _check_point_in(conn, council: councils.Council, sub: intake.Submission) -> None:
+    """A request filed in a jurisdiction (a council, issue 17) whose point lies in another
+    council: 400 `open311_outside_jurisdiction`. A point in no council is the intake's to
+    refuse (not served), a malformed one the intake's validation's."""
+    try:
+        lon, lat = float(str(sub.lon)), float(str(sub.lat))
+    except (TypeError, ValueError):
+        return
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return
+    found = await councils.at_point(conn, lon, lat)
+    if found is not None and found.id != council.id:
+        raise InvalidInput("open311_outside_jurisdiction", parameter="lat",
+                           jurisdiction=council.code)  # fmt: skip
+
+
 async def _file(request: Request, conn, settings, client: dict) -> Response:
     lang = _lang(request)
     payload, files = await read_appeal_body(request, settings)
-    await open311.check_jurisdiction(conn, _text(payload, "jurisdiction_id") or None)
+    council = await open311.check_jurisdiction(conn, _text(payload, "jurisdiction_id") or None)
     key = intake.check_idempotency_key(request.headers.get("idempotency-key"))
     sub = submission(payload, files, lang)
+    if council is not None:
+        await _check_point_in(conn, council, sub)
     try:
-        await open311.service_definition(conn, str(sub.category), lang)
+        await open311.service_definition(
+            conn, str(sub.category), lang, council.id if council is not None else None
+        )
     except NotFound:
         raise InvalidInput("open311_unknown_service", parameter="service_code",
                            value=str(sub.category)[:64]) from None  # fmt: skip

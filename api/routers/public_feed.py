@@ -1,7 +1,8 @@
 """The public feed of appeals, as map.1551.gov.ua shows them, and its statistics.
 
 - `GET /api/v1/appeals/public` — appeals newest first, with map.1551's filters (type, period,
-  status, category, district) plus bbox, paged by an opaque `after` cursor.
+  status, category, district) plus bbox and council (slugs or KATOTTH codes, issue 17), paged
+  by an opaque `after` cursor.
 - `GET /api/v1/appeals/public/statistics` — for the same filters: the total, counts by type,
   by status, by category (the top N) and by district.
 

@@ -1,17 +1,20 @@
 """The reports (gis/reports.py): GET /api/v1/reports/{name}?format=json|csv|xlsx with the filters
 date_from, date_to (Kyiv days, inclusive, by registration), district (KATOTTH code), ward
 (number), category (id; a kind stands for its sub-kinds), executor (code, with its
-sub-organisations), channel; `by=kind|category` for districts-by-category, `date` for daily,
+sub-organisations), channel, council (slugs or KATOTTH codes, comma separated: the appeals of
+those councils); `by=kind|category` for districts-by-category, `date` for daily,
 `size` (the hexagon's edge in ground metres, 200..5000, default 1000) for hexagons, which also
-comes as `format=geojson` (a FeatureCollection of WGS 84 polygons).
+comes as `format=geojson` (a FeatureCollection of WGS 84 polygons), as does `councils` (each
+council's current hromada: the oblast's choropleth, issue 17).
 
 Scoped by role (gis/scope.py): an executor or manager its organisations, a deputy their ward,
-the contact centre (operator, curator) and admin the city. The public reports
+the contact centre (operator, curator) and admin the city (their council's, where several
+councils share the install; oblast staff every council's). The public reports
 (gis/reports.PUBLIC_REPORTS: aggregates) anyone else may read too — anonymous, citizens,
 planners — city-wide, cached for five minutes (`Cache-Control: public, max-age=300`); the
 others (overdue, daily) are the readers' alone: 401 anonymous, 403 another role. Answers in a
-reader's scope are `private, no-store`. The JSON says which: "scope" public, city,
-organisations or ward.
+reader's scope are `private, no-store`. The JSON says which: "scope" public, city, council,
+oblast, organisations or ward.
 Titles in the request's language (Accept-Language); CSV in UTF-8 with a BOM, XLSX with a frozen
 header row. This module only reads the values and renders; the SQL is gis/reports.py's.
 """
@@ -68,9 +71,25 @@ def _date(value: str | None, name: str) -> dt.date | None:
     return None if value is None else parse_date(value, name)
 
 
+MAX_COUNCILS = 100
+
+
+def _councils(value: str | None) -> tuple[str, ...] | None:
+    """`council`: slugs or KATOTTH codes, comma separated — canonical (lower case, sorted,
+    once each), so the public cache keys one filter once."""
+    if value is None:
+        return None
+    value = check_string(value, "council", query=True)
+    parts = sorted({p.strip().lower() for p in value.split(",") if p.strip()})
+    if not parts or len(parts) > MAX_COUNCILS or any(len(p) > 64 for p in parts):
+        raise InvalidParameter("invalid_value", "council", value=value[:64])
+    return tuple(parts)
+
+
 def filters(
     date_from: Text, date_to: Text, district: Text, ward: Text, category: Text,
     executor: Text, channel: Text, by: Text, date: Text, size: Text = None,
+    council: Text = None, shapes: bool = False,
 ) -> reports.Filters:  # fmt: skip
     return reports.Filters(
         date_from=_date(date_from, "date_from"),
@@ -85,6 +104,8 @@ def filters(
         size=None if size is None else parse_int(size, "size", lo=reports.HEX_SIZE[0],
                                                  hi=reports.HEX_SIZE[1],
                                                  code="invalid_hexagon_size"),
+        council=_councils(council),
+        shapes=shapes,
     )  # fmt: skip
 
 
@@ -103,7 +124,8 @@ async def _build(request: Request, conn, principal: Principal, name: str, f: rep
     if name not in reports.PUBLIC_REPORTS or reports.scope_of(principal) != "public":
         return await reports.build(conn, principal, name, f, lang)
     cache = _public_cache(request)
-    key = (name, f, lang, data_generation(request, ("appeals", "categories", "districts", "wards")))
+    layers = ("appeals", "categories", "districts", "wards", "councils")
+    key = (name, f, lang, data_generation(request, layers))
     table = cache.get(key)
     if table is None:
         table = await reports.build(conn, principal, name, f, lang)
@@ -115,7 +137,7 @@ async def _build(request: Request, conn, principal: Principal, name: str, f: rep
     "/{name}",
     response_model=schemas.Report,
     responses={200: {"content": {"text/csv": {}, MEDIA["xlsx"]: {}, MEDIA["geojson"]: {}}}},
-    summary="Звіт за зверненнями (JSON, CSV, XLSX; hexagons також GeoJSON)",
+    summary="Звіт за зверненнями (JSON, CSV, XLSX; hexagons, councils також GeoJSON)",
 )
 async def report(
     name: str,
@@ -124,7 +146,7 @@ async def report(
     request: Request,
     response: Response,
     format: Annotated[
-        Text, Query(description="json (default), csv, xlsx; geojson for hexagons")
+        Text, Query(description="json (default), csv, xlsx; geojson for hexagons, councils")
     ] = None,  # noqa: A002
     date_from: Annotated[
         Text, Query(description="registered on or after (YYYY-MM-DD, Kyiv)")
@@ -137,6 +159,9 @@ async def report(
     category: Annotated[Text, Query(description="category id; a kind: its sub-kinds")] = None,
     executor: Annotated[Text, Query(description="executor code (with sub-organisations)")] = None,
     channel: Annotated[Text, Query(description="channel of receipt")] = None,
+    council: Annotated[
+        Text, Query(description="councils: slugs or KATOTTH codes, comma separated")
+    ] = None,
     by: Annotated[Text, Query(description="districts-by-category: kind or category")] = None,
     date: Annotated[Text, Query(description="daily: the day (default: yesterday, Kyiv)")] = None,
     size: Annotated[
@@ -156,7 +181,8 @@ async def report(
     if fmt == "geojson" and name in reports.REPORTS and name not in reports.GEOJSON_REPORTS:
         raise InvalidParameter("report_format_not_applicable", "format", value=fmt, name=name,
                                allowed="json, csv, xlsx")  # fmt: skip
-    f = filters(date_from, date_to, district, ward, category, executor, channel, by, date, size)
+    f = filters(date_from, date_to, district, ward, category, executor, channel, by, date, size,
+                council, shapes=fmt == "geojson" and name == "councils")  # fmt: skip
     lang = preferred_language(request.headers.get("accept-language"))
     table = dict(await _build(request, conn, principal, name, f, lang))
     day = table.pop("date", None)
