@@ -141,9 +141,25 @@ def cmd_demo(args, settings: Settings) -> int:
             print(json.dumps(account.public(), ensure_ascii=False))
         return 0
     started = time.monotonic()
+    if args.region != "kyiv":
+        from importers.demo.region import generate_region
+
+        codes = [c.strip() for c in (args.councils or "").split(",") if c.strip()] or None
+        summary = generate_region(
+            _url(settings), args.region, seed=args.seed,
+            appeals=args.appeals if args.appeals is not None else 20_000,
+            councils=codes, shared_dir=settings.shared_data,
+        )  # fmt: skip
+        made = demo_accounts.create(_url(settings), args.seed, demo_mode=settings.demo_mode)
+        summary["demo_accounts"] = len(made)
+        summary["seconds"] = round(time.monotonic() - started, 1)
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
     summary = generate(
-        _url(settings), seed=args.seed, appeals=args.appeals, shared_dir=settings.shared_data
-    )
+        _url(settings), seed=args.seed,
+        appeals=args.appeals if args.appeals is not None else 50_000,
+        shared_dir=settings.shared_data,
+    )  # fmt: skip
     made = demo_accounts.create(_url(settings), args.seed, demo_mode=settings.demo_mode)
     summary["demo_accounts"] = len(made)
     summary["seconds"] = round(time.monotonic() - started, 1)
@@ -506,7 +522,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("what", nargs="?", choices=["accounts"],
                    help="accounts: print the demo accounts as JSON lines")  # fmt: skip
     s.add_argument("--seed", type=int, default=1551)
-    s.add_argument("--appeals", type=int, default=50_000)
+    s.add_argument(
+        "--appeals", type=int, default=None, help="how many appeals (Kyiv: 50000, a region: 20000)"
+    )
+    s.add_argument(
+        "--region",
+        choices=("kyiv", "zaporizka"),
+        default="kyiv",
+        help="kyiv (one city council) or zaporizka (the oblast's 67 hromadas)",
+    )
+    s.add_argument(
+        "--councils",
+        default=None,
+        help="a region's councils to build, KATOTTH codes separated by commas",
+    )
     s.set_defaults(func=cmd_demo)
     return p
 

@@ -46,6 +46,7 @@ class DemoAccount:
     full_name: str
     executor_code: str | None = None
     ward_number: int | None = None
+    council: str | None = None  # the council's slug (issue 17); None: oblast staff, citizens
 
     def public(self) -> dict:
         d = asdict(self)
@@ -74,10 +75,10 @@ def plan(conn, seed: int) -> list[DemoAccount]:
     """Which accounts the demo has, from the executors and wards in the database."""
     out: list[DemoAccount] = []
 
-    def add(role, local, scope, full_name, executor_code=None, ward=None):
+    def add(role, local, scope, full_name, executor_code=None, ward=None, council=None):
         login = f"{local}@{DOMAIN}"
         out.append(DemoAccount(role, login, password_for(seed, login), scope, full_name,
-                               executor_code, ward))  # fmt: skip
+                               executor_code, ward, council))  # fmt: skip
 
     districts = conn.execute(
         "SELECT d.code, d.name, d.name_en, e.code, e.name FROM districts d"
@@ -107,14 +108,20 @@ def plan(conn, seed: int) -> list[DemoAccount]:
                 row[0])  # fmt: skip
         add("manager", f"manager-{first_slug}", districts[0][4],
             f"Керівник — {districts[0][4]}", districts[0][3])  # fmt: skip
-    for number, full_name in conn.execute(
-        "SELECT w.number, coalesce(min(dp.full_name), 'Депутат округу ' || w.number)"
-        " FROM wards w LEFT JOIN deputies dp ON dp.ward_number = w.number"
-        " WHERE w.valid_to IS NULL GROUP BY w.number ORDER BY w.number"
+    # The city's wards: those of the council without a number prefix (Kyiv; a one-council
+    # install's only council) — a region's councils have theirs below.
+    for number, full_name, slug in conn.execute(
+        "SELECT w.number, coalesce(min(dp.full_name), 'Депутат округу ' || w.number), k.slug"
+        " FROM wards w JOIN councils k ON k.id = w.council_id AND k.number_prefix = ''"
+        " LEFT JOIN deputies dp ON dp.ward_number = w.number AND dp.council_id = w.council_id"
+        " WHERE w.valid_to IS NULL GROUP BY w.number, k.slug ORDER BY w.number"
     ).fetchall():
-        add("deputy", f"deputy-{number}", f"ward {number}", full_name, ward=number)
+        add("deputy", f"deputy-{number}", f"ward {number}", full_name, ward=number,
+            council=slug)  # fmt: skip
+    _plan_region(conn, add)
     centre = conn.execute(
-        "SELECT code FROM executors WHERE kind = 'contact_centre' ORDER BY id LIMIT 1"
+        "SELECT e.code FROM executors e JOIN councils k ON k.id = e.council_id"
+        " AND k.number_prefix = '' WHERE e.kind = 'contact_centre' ORDER BY e.id LIMIT 1"
     ).fetchone()
     centre_code = centre[0] if centre else None
     add("operator", "operator", "contact centre", "Оператор контакт-центру 1551", centre_code)
@@ -123,6 +130,40 @@ def plan(conn, seed: int) -> list[DemoAccount]:
     add("admin", "admin", "city", "Адміністратор системи")
     add("citizen", "citizen", "own appeals", "Мешканка Києва (демо)")
     return out
+
+
+#: A region's accounts (issue 17): per council of the first few by code plus the oblast centre.
+REGION_COUNCILS = 3
+OBLAST_CENTRE = "UA23060070000082704"  # Запорізька
+
+
+def _plan_region(conn, add) -> None:
+    """Region demo (importers/demo/region.py): for the first REGION_COUNCILS councils with
+    generated executors, by code, and Запорізька — an executor (the executive committee), an
+    operator and a curator (its contact centre), an administrator and the deputy of ward 1:
+    `<role>-<slug>@demo.hromada`; and the oblast's administrator, curator and operator
+    (`oblast-…`, bound to no council: they see every council)."""
+    rows = conn.execute(
+        "SELECT k.slug, k.name, k.code FROM councils k WHERE k.number_prefix <> ''"
+        " AND EXISTS (SELECT 1 FROM executors e WHERE e.council_id = k.id AND e.generated)"
+        " ORDER BY k.code"
+    ).fetchall()
+    if not rows:
+        return
+    chosen = rows[:REGION_COUNCILS] + [r for r in rows[REGION_COUNCILS:] if r[2] == OBLAST_CENTRE]
+    for slug, name, _ in chosen:
+        add("executor", f"executor-{slug}", name, f"Виконком — {name}", f"{slug}-vk",
+            council=slug)  # fmt: skip
+        add("operator", f"operator-{slug}", name, f"Оператор — {name}", f"{slug}-cc",
+            council=slug)  # fmt: skip
+        add("curator", f"curator-{slug}", name, f"Куратор — {name}", f"{slug}-cc",
+            council=slug)  # fmt: skip
+        add("admin", f"admin-{slug}", name, f"Адміністратор — {name}", council=slug)
+        add("deputy", f"deputy-{slug}", f"{name}, ward 1", f"Депутат округу 1 — {name}",
+            ward=1, council=slug)  # fmt: skip
+    add("admin", "oblast-admin", "oblast", "Адміністратор області")
+    add("curator", "oblast-curator", "oblast", "Куратор області")
+    add("operator", "oblast-operator", "oblast", "Оператор області")
 
 
 def create(url: str, seed: int, *, demo_mode: bool | None = None) -> list[DemoAccount]:
@@ -140,16 +181,16 @@ def create(url: str, seed: int, *, demo_mode: bool | None = None) -> list[DemoAc
         for a in accounts:
             conn.execute(
                 "INSERT INTO users (email, password_hash, full_name, role, executor_id,"
-                " ward_number, is_demo, is_active, email_confirmed_at)"
+                " ward_number, council_id, is_demo, is_active, email_confirmed_at)"
                 " VALUES (%s, %s, %s, %s, (SELECT id FROM executors WHERE code = %s), %s,"
-                " true, true, now())"
+                " (SELECT id FROM councils WHERE slug = %s), true, true, now())"
                 " ON CONFLICT ((lower(email))) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
                 " full_name = EXCLUDED.full_name, role = EXCLUDED.role,"
                 " executor_id = EXCLUDED.executor_id, ward_number = EXCLUDED.ward_number,"
-                " is_demo = true, is_active = true"
+                " council_id = EXCLUDED.council_id, is_demo = true, is_active = true"
                 " WHERE users.is_demo",
                 (a.login, hasher.hash(a.password), a.full_name, a.role, a.executor_code,
-                 a.ward_number),
+                 a.ward_number, a.council),
             )  # fmt: skip
         conn.execute(
             "DELETE FROM users WHERE is_demo AND NOT (lower(email) = ANY(%s))",
