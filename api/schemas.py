@@ -1663,5 +1663,60 @@ class RegisterImport(Out):
 # Issue 17, councils as tenants: each slice adds its models below its own line only.
 # --- issue 17: A ---
 # --- issue 17: B ---
+class MeCouncil(Out):
+    """The council of a signed-in member of staff (GET /api/v1/me `council`; null: oblast
+    staff or a citizen)."""
+
+    code: str
+    slug: str
+    name: str
+
+
+class AdminCouncil(Out):
+    """A council as its administrator sees it (GET|PATCH /api/v1/admin/councils)."""
+
+    code: str
+    slug: str
+    name: str
+    name_en: str | None
+    number_prefix: str
+    occupied: bool
+    occupied_since: str | None
+    occupied_source: str | None
+    has_appeals: bool
+
+
+class AdminCouncils(Out):
+    items: list[AdminCouncil]
+    returned: int
+
+
+class CouncilCategoryRow(Out):
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    parent_id: int
+    kind: str
+    own: bool
+    catalogue_deadline_days: int
+    deadline_days: int | None
+    offered: bool
+    catalogue_active: bool
+
+
+class CouncilCategories(Out):
+    """A council's choice of the catalogue (GET|PUT /api/v1/directory/councils/{code}/
+    categories)."""
+
+    council: dict[str, Any]
+    items: list[CouncilCategoryRow]
+    returned: int
+
+
+# --- issue 17: C ---
+# --- issue 17: D ---
+
+
 # --- issue 17: C ---
 # --- issue 17: D ---

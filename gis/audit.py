@@ -117,7 +117,7 @@ async def record_feature_change(conn, *, layer: str, feature_id: Any, actor: str
 # chain, each as its own "layer" (no migration: feature_events takes any layer name).
 DIRECTORY_TABLES = ("users", "categories", "routing_rules", "executor_territories",
                     "dispatch_subscriptions", "open311_clients",
-                    "placement_rules")  # fmt: skip
+                    "placement_rules", "councils", "council_categories")  # fmt: skip
 
 
 async def record_directory_change(conn, *, table: str, row_id: Any, actor: Any, action: str,

@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 
 from gis.errors import InvalidInput
 from gis.jsonable import iso_row
+from gis.scope import council_scope
 
 PHONE_DIGITS_MIN = 5
 PHONE_DIGITS_COMPARED = 9  # the subscriber's number without the country and operator prefix
@@ -29,9 +30,10 @@ SELECT a.id, a.number, a.status, a.created_at, a.deadline_at, a.address, a.privi
        x.privilege
   FROM appeal_authors x JOIN appeals a ON a.id = x.appeal_id
   JOIN categories c ON c.id = a.category_id LEFT JOIN categories k ON k.id = c.parent_id
- WHERE (%(digits)s::text IS NOT NULL
+ WHERE ((%(digits)s::text IS NOT NULL
         AND right(regexp_replace(x.phone, '\\D', '', 'g'), %(n)s) = %(digits)s)
-    OR (%(email)s::text IS NOT NULL AND lower(x.email) = %(email)s)
+    OR (%(email)s::text IS NOT NULL AND lower(x.email) = %(email)s))
+   AND {council}
  ORDER BY a.created_at DESC, a.id DESC
  LIMIT %(limit)s
 """
@@ -53,9 +55,15 @@ async def find(conn, principal: Any, *, phone: str | None = None, email: str | N
     LIMIT); each appeal shown is logged as a read of its author's data."""
     digits, mail = _query(phone, email)
     params = {"digits": digits, "n": len(digits or ""), "email": mail, "limit": LIMIT}
+    # Only the appeals of the operator's councils (issue 17): another council's callers are
+    # not theirs to read.
+    council_sql, council_params = council_scope(principal, "a")
+    if council_params:
+        params["councils"] = council_params[0]
+    sql = _SQL.format(council=council_sql.replace("%s", "%(councils)s"))
     async with conn.transaction():
         async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(_SQL, params)
+            await cur.execute(sql, params)
             rows = await cur.fetchall()
             if rows:
                 await cur.executemany(

@@ -28,6 +28,7 @@ from gis.jsonable import iso_row
 from gis.lifecycle import R_EXPLAINED_CHECK, R_FUNDING, R_NOT_COMPETENT
 from gis.models import result_en
 from gis.routing import reason_en
+from gis.scope import council_scope
 
 QUEUES = ("check", "not_competent", "no_location", "no_executor")
 # Results of an answer that a curator checks; any other answer awaits the author.
@@ -81,26 +82,37 @@ def _queue(name: Any) -> str:
     return str(name)
 
 
-async def counts(conn) -> dict:
-    """How many appeals each queue holds now."""
+def _council(principal: Any) -> tuple[str, dict]:
+    """The curator's councils as a named-parameter fragment over `a` (issue 17)."""
+    sql, params = council_scope(principal, "a")
+    return sql.replace("%s", "%(councils)s"), ({"councils": params[0]} if params else {})
+
+
+async def counts(conn, principal: Any) -> dict:
+    """How many appeals each queue holds now (of the curator's councils)."""
     filters = ", ".join(f"count(*) FILTER (WHERE {_WHERE[q]}) AS {q}" for q in QUEUES)
+    council_sql, council_params = _council(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(f"SELECT {filters} {_FROM} WHERE a.status <> 'closed'", _PARAMS)
+        await cur.execute(
+            f"SELECT {filters} {_FROM} WHERE a.status <> 'closed' AND {council_sql}",
+            {**_PARAMS, **council_params},
+        )
         row = await cur.fetchone()
     return {"counts": {q: int(row[q]) for q in QUEUES} if row else dict.fromkeys(QUEUES, 0)}
 
 
-async def items(conn, queue: Any, *, limit: int, offset: int = 0) -> dict:
+async def items(conn, principal: Any, queue: Any, *, limit: int, offset: int = 0) -> dict:
     """A page of one queue (oldest first), with the queue's count."""
     name = _queue(queue)
+    council_sql, council_params = _council(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             f"SELECT {_COLUMNS}, count(*) OVER () AS _total {_FROM} WHERE {_WHERE[name]}"
-            f" ORDER BY {_ORDER[name]} LIMIT %(limit)s OFFSET %(offset)s",
-            {**_PARAMS, "limit": limit, "offset": offset},
+            f" AND {council_sql} ORDER BY {_ORDER[name]} LIMIT %(limit)s OFFSET %(offset)s",
+            {**_PARAMS, **council_params, "limit": limit, "offset": offset},
         )
         rows = await cur.fetchall()
-    total = int(rows[0]["_total"]) if rows else (await counts(conn))["counts"][name]
+    total = int(rows[0]["_total"]) if rows else (await counts(conn, principal))["counts"][name]
     out = []
     for r in rows:
         r.pop("_total")
@@ -110,16 +122,17 @@ async def items(conn, queue: Any, *, limit: int, offset: int = 0) -> dict:
     return {"queue": name, "count": total, "returned": len(out), "items": out}
 
 
-async def card(conn, number: str) -> dict:
+async def card(conn, principal: Any, number: str) -> dict:
     """An appeal as the curator checks or redirects it: its text, place, routing reason, the
     latest answer (text, kind, photos) beside the appeal's own photos, and the latest return
     as not in competence (its reason), and the executor territories covering its point (the
     candidates of a redirect, with their outlines)."""
+    council_sql, council_params = _council(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             f"SELECT a.id AS _id, a.text, a.routing_reason, {_COLUMNS} {_FROM}"
-            " WHERE a.number = %(number)s",
-            {"number": number},
+            f" WHERE a.number = %(number)s AND {council_sql}",
+            {"number": number, **council_params},
         )
         row = await cur.fetchone()
         if row is None:
@@ -148,6 +161,7 @@ async def card(conn, number: str) -> dict:
             " t.name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(t.geom, 0.0002), 6)::json"
             " AS geometry FROM appeals a JOIN executor_territories t ON t.valid_to IS NULL"
             " AND ST_Covers(t.geom, a.geom) JOIN executors e ON e.id = t.executor_id"
+            " AND e.council_id = a.council_id"
             " WHERE a.id = %s ORDER BY ST_Area(t.geom), t.id LIMIT 8",
             (appeal_id,),
         )

@@ -55,12 +55,13 @@ import psycopg
 from procrastinate.retry import RetryDecision
 from psycopg.rows import dict_row
 
-from gis import clock, jobs
+from gis import clock, councils, jobs
 from gis.accounts import normalise_email
 from gis.audit import record_directory_change
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import write_event
+from gis.scope import council_of, council_scope
 from gis.texts import N_, tr
 
 log = logging.getLogger("hromada.dispatch")
@@ -113,15 +114,29 @@ async def _one(conn, query: str, params) -> dict | None:
         return await cur.fetchone()
 
 
-async def list_subscriptions(conn) -> list[dict]:
+def _scope(principal: Any) -> tuple[str, list[Any]]:
+    """The subscriptions an administrator manages (issue 17): their councils'; None is the
+    system (a job, a test's direct call), which sees every one."""
+    if principal is None:
+        return "true", []
+    return council_scope(principal, "s")
+
+
+async def list_subscriptions(conn, principal: Any) -> list[dict]:
+    scope_sql, scope_params = _scope(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(f"SELECT {_COLUMNS} FROM dispatch_subscriptions s ORDER BY s.id")
+        await cur.execute(
+            f"SELECT {_COLUMNS} FROM dispatch_subscriptions s WHERE {scope_sql} ORDER BY s.id",
+            scope_params,
+        )
         return [_out(r) for r in await cur.fetchall()]
 
 
-async def get_subscription(conn, subscription_id: int) -> dict:
-    row = await _one(conn, f"SELECT {_COLUMNS} FROM dispatch_subscriptions s WHERE s.id = %s",
-                     (subscription_id,))  # fmt: skip
+async def get_subscription(conn, subscription_id: int, principal: Any = None) -> dict:
+    """One subscription of the administrator's councils (another council's: 404)."""
+    scope_sql, scope_params = _scope(principal)
+    row = await _one(conn, f"SELECT {_COLUMNS} FROM dispatch_subscriptions s WHERE s.id = %s"
+                     f" AND {scope_sql}", (subscription_id, *scope_params))  # fmt: skip
     if row is None:
         raise NotFound("dispatch_not_found", id=subscription_id)
     return _out(row)
@@ -212,19 +227,21 @@ def _area_geometry(area: Any) -> dict | None:
     return _polygon(area)
 
 
-async def _area(conn, district_code: str | None, ward_number: int | None,
-                area: Any) -> tuple[str | None, int | None, str | None]:  # fmt: skip
+async def _area(conn, district_code: str | None, ward_number: int | None, area: Any,
+                council_id: int) -> tuple[str | None, int | None, str | None]:  # fmt: skip
     """(district code, ward number, the polygon as GeoJSON text): at most one of them."""
     district_code = (district_code or "").strip() or None
     geometry = _area_geometry(area)
     if sum(x is not None for x in (district_code, ward_number, geometry)) > 1:
         raise InvalidInput("dispatch_one_area")
     if district_code is not None and await _one(
-        conn, "SELECT 1 FROM districts WHERE code = %s LIMIT 1", (district_code,)
+        conn, "SELECT 1 FROM districts WHERE code = %s AND council_id = %s LIMIT 1",
+        (district_code, council_id),
     ) is None:  # fmt: skip
         raise InvalidInput("unknown_district", value=district_code[:64])
     if ward_number is not None and await _one(
-        conn, "SELECT 1 FROM wards WHERE number = %s LIMIT 1", (ward_number,)
+        conn, "SELECT 1 FROM wards WHERE number = %s AND council_id = %s LIMIT 1",
+        (ward_number, council_id),
     ) is None:  # fmt: skip
         raise InvalidInput("unknown_ward", value=ward_number)
     if geometry is None:
@@ -255,12 +272,20 @@ async def create_subscription(
     conn, *, name: str, category_ids: list[int], district_code: str | None = None,
     ward_number: int | None = None, area: Any = None, email: str | None = None,
     webhook_url: str | None = None, send_at: dt.time | str = "07:00", format: str = "csv",
-    is_active: bool = True, actor: Any = None,
+    is_active: bool = True, council: str | None = None, actor: Any = None,
 ) -> dict:  # fmt: skip
-    """A new subscription; with a webhook, its secret is in the answer (this once)."""
+    """A new subscription; with a webhook, its secret is in the answer (this once). It
+    belongs to the administrator's council; an oblast administrator names one (`council`,
+    slug or code; the only one when there is one), and its area must lie in it."""
     name = _name(name)
+    council_id = await _council_of_new(conn, actor, council)
     categories = await _categories(conn, category_ids)
-    district_code, ward_number, geom = await _area(conn, district_code, ward_number, area)
+    if council_id is None:  # no council yet: the default one (made now, gis/models.py)
+        default = await _one(conn, "SELECT default_council_id() AS id", ())
+        assert default is not None  # a function's one row
+        council_id = int(default["id"])
+    district_code, ward_number, geom = await _area(conn, district_code, ward_number, area,
+                                                   council_id)  # fmt: skip
     email, webhook_url = _recipient(email, webhook_url)
     secret = secrets.token_hex(32) if webhook_url else None
     async with conn.transaction():
@@ -268,15 +293,15 @@ async def create_subscription(
             conn,
             "INSERT INTO dispatch_subscriptions (name, category_ids, district_code, ward_number,"
             " geom, recipient_email, webhook_url, webhook_secret, send_at, format, is_active,"
-            " created_at, created_by) VALUES (%s, %s, %s, %s,"
-            " ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326), %s, %s, %s, %s, %s, %s, %s, %s)"
+            " created_at, created_by, council_id) VALUES (%s, %s, %s, %s,"
+            " ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326), %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " RETURNING id",
             (name, categories, district_code, ward_number, geom, email, webhook_url, secret,
              _send_at(send_at), _format(format), is_active, clock.now(),
-             getattr(actor, "user_id", None)),
+             getattr(actor, "user_id", None), council_id),
         )  # fmt: skip
         assert row is not None  # INSERT … RETURNING
-        out = await get_subscription(conn, row["id"])
+        out = await get_subscription(conn, row["id"], actor)
         await record_directory_change(conn, table="dispatch_subscriptions", row_id=row["id"],
                                       actor=actor, action="created", old=None,
                                       new=_audited(out))  # fmt: skip
@@ -285,13 +310,34 @@ async def create_subscription(
     return out
 
 
+async def _council_of_new(conn, actor: Any, council: str | None) -> int | None:
+    """The council of a new subscription: the administrator's own (naming another:
+    `council_mismatch`); an oblast administrator's (or the system's) choice `council`, else
+    the only council, else `council_required` (None: no council exists yet)."""
+    own = council_of(actor) if actor is not None else None
+    if council is not None:
+        chosen = (await councils.resolve(conn, council)).id
+        if own is not None and chosen != own:
+            raise InvalidInput("council_mismatch")
+        return chosen
+    if own is not None:
+        return own
+    only = await councils.only(conn)
+    if only is not None:
+        return only.id
+    if await _one(conn, "SELECT 1 AS x FROM councils LIMIT 1", ()) is not None:
+        raise InvalidInput("council_required")
+    return None
+
+
 async def update_subscription(
     conn, subscription_id: int, *, name: str | None = None, is_active: bool | None = None,
     send_at: dt.time | str | None = None, format: str | None = None, email: str | None = None,
     webhook_url: str | None = None, actor: Any = None,
 ) -> dict:  # fmt: skip
     """Switch on or off, another time, format or recipient (a new webhook gets a new secret,
-    in the answer this once)."""
+    in the answer this once). Another council's: 404."""
+    scope_sql, scope_params = _scope(actor)
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = _name(name)
@@ -304,23 +350,25 @@ async def update_subscription(
     secret = None
     if email is not None or webhook_url is not None:
         changes["recipient_email"], changes["webhook_url"] = _recipient(email, webhook_url)
-        current = await _one(conn, "SELECT webhook_url FROM dispatch_subscriptions WHERE id = %s",
-                             (subscription_id,))  # fmt: skip
+        current = await _one(conn, "SELECT webhook_url FROM dispatch_subscriptions s"
+                             f" WHERE id = %s AND {scope_sql}",
+                             (subscription_id, *scope_params))  # fmt: skip
         if changes["webhook_url"] is None:
             changes["webhook_secret"] = None
         elif current is None or current["webhook_url"] != changes["webhook_url"]:
             changes["webhook_secret"] = secret = secrets.token_hex(32)
     async with conn.transaction():
-        found = await _one(conn, "SELECT id FROM dispatch_subscriptions WHERE id = %s FOR UPDATE",
-                           (subscription_id,))  # fmt: skip
+        found = await _one(conn, "SELECT id FROM dispatch_subscriptions s WHERE id = %s"
+                           f" AND {scope_sql} FOR UPDATE",
+                           (subscription_id, *scope_params))  # fmt: skip
         if found is None:
             raise NotFound("dispatch_not_found", id=subscription_id)
-        before = _audited(await get_subscription(conn, subscription_id))
+        before = _audited(await get_subscription(conn, subscription_id, actor))
         if changes:
             sets = ", ".join(f"{k} = %s" for k in changes)
             await conn.execute(f"UPDATE dispatch_subscriptions SET {sets} WHERE id = %s",
                                [*changes.values(), subscription_id])  # fmt: skip
-        out = await get_subscription(conn, subscription_id)
+        out = await get_subscription(conn, subscription_id, actor)
         after = _audited(out)
         changed = [k for k in after if after[k] != before[k]]
         if changed or secret:
@@ -337,15 +385,16 @@ async def update_subscription(
 async def delete_subscription(conn, subscription_id: int, *, actor: Any = None) -> None:
     """The subscription, its batches and items go; the appeals' history keeps the events."""
     async with conn.transaction():
-        gone = await get_subscription(conn, subscription_id)  # NotFound
+        gone = await get_subscription(conn, subscription_id, actor)  # NotFound
         await conn.execute("DELETE FROM dispatch_subscriptions WHERE id = %s", (subscription_id,))
         await record_directory_change(conn, table="dispatch_subscriptions", row_id=subscription_id,
                                       actor=actor, action="deleted", old=_audited(gone),
                                       new=None)  # fmt: skip
 
 
-async def list_batches(conn, subscription_id: int, *, limit: int = 30) -> list[dict]:
-    await get_subscription(conn, subscription_id)
+async def list_batches(conn, subscription_id: int, *, limit: int = 30,
+                       principal: Any = None) -> list[dict]:  # fmt: skip
+    await get_subscription(conn, subscription_id, principal)  # another council's: 404
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT b.id, b.subscription_id, b.day, b.status, b.attempts, b.last_error,"
@@ -359,13 +408,16 @@ async def list_batches(conn, subscription_id: int, *, limit: int = 30) -> list[d
 
 
 async def retry_batch(conn, subscription_id: int, batch_id: int, *, actor: Any = None) -> dict:
-    """A failed batch is delivered again (a new job, its attempts counted on)."""
+    """A failed batch is delivered again (a new job, its attempts counted on). Another
+    council's: 404."""
+    scope_sql, scope_params = _scope(actor)
     async with conn.transaction():
         row = await _one(
             conn,
-            "SELECT id, status FROM dispatch_batches WHERE id = %s AND subscription_id = %s"
-            " FOR UPDATE",
-            (batch_id, subscription_id),
+            "SELECT b.id, b.status FROM dispatch_batches b JOIN dispatch_subscriptions s"
+            " ON s.id = b.subscription_id WHERE b.id = %s AND b.subscription_id = %s"
+            f" AND {scope_sql} FOR UPDATE OF b",
+            (batch_id, subscription_id, *scope_params),
         )
         if row is None:
             raise NotFound("dispatch_batch_not_found", id=batch_id)
@@ -374,7 +426,7 @@ async def retry_batch(conn, subscription_id: int, batch_id: int, *, actor: Any =
         await conn.execute("UPDATE dispatch_batches SET status = 'pending' WHERE id = %s",
                            (batch_id,))  # fmt: skip
         await jobs.defer_in(conn, DELIVER_TASK, {"batch_id": batch_id}, queue=QUEUE)
-    batches = await list_batches(conn, subscription_id, limit=1000)
+    batches = await list_batches(conn, subscription_id, limit=1000, principal=actor)
     return next(b for b in batches if b["id"] == batch_id)
 
 
@@ -393,6 +445,7 @@ SELECT s.id, a.id, %(batch)s
   FROM dispatch_subscriptions s
   JOIN appeals a ON a.created_at < %(until)s AND a.created_at >= s.created_at - %(span)s
  WHERE s.id = %(sub)s
+   AND a.council_id = s.council_id
    AND a.category_id IN (SELECT c.id FROM categories c
                           WHERE c.id = ANY(s.category_ids) OR c.parent_id = ANY(s.category_ids))
    AND CASE
@@ -402,9 +455,11 @@ SELECT s.id, a.id, %(batch)s
                 SELECT 1 FROM districts d WHERE d.code = s.district_code AND d.valid_to IS NULL
                    AND ST_Intersects(d.geom, a.geom)))
        WHEN s.ward_number IS NOT NULL THEN
-            a.ward_id IN (SELECT w.id FROM wards w WHERE w.number = s.ward_number)
+            a.ward_id IN (SELECT w.id FROM wards w WHERE w.number = s.ward_number
+                            AND w.council_id = s.council_id)
             OR (a.ward_id IS NULL AND EXISTS (
                 SELECT 1 FROM wards w WHERE w.number = s.ward_number AND w.valid_to IS NULL
+                   AND w.council_id = s.council_id
                    AND ST_Intersects(w.geom, a.geom)))
        WHEN s.geom IS NOT NULL THEN ST_Intersects(s.geom, a.geom)
        ELSE true END
@@ -783,9 +838,9 @@ async def permit_notices(conn, *, today: dt.date, now: dt.datetime) -> list[dict
         keys = {(r["layer"], r["feature_id"]) for r in new}
         await cur.execute(
             "SELECT 'advertising_structures' AS layer, id, code, kind, address, permit_number,"
-            " owner FROM advertising_structures WHERE id = ANY(%s)"
-            " UNION ALL SELECT 'kiosks', id, code, kind, address, permit_number, owner"
-            " FROM kiosks WHERE id = ANY(%s)",
+            " owner, council_id FROM advertising_structures WHERE id = ANY(%s)"
+            " UNION ALL SELECT 'kiosks', id, code, kind, address, permit_number, owner,"
+            " council_id FROM kiosks WHERE id = ANY(%s)",
             ([i for layer, i in keys if layer == "advertising_structures"],
              [i for layer, i in keys if layer == "kiosks"]),
         )  # fmt: skip
@@ -841,7 +896,7 @@ WITH RECURSIVE org AS (
     UNION
     SELECT e.id FROM executors e JOIN org ON e.parent_id = org.id
 )
-SELECT email FROM users
+SELECT email, council_id FROM users
  WHERE role = 'planner' AND is_active AND email IS NOT NULL
    AND executor_id IN (SELECT id FROM org)
  ORDER BY id
@@ -853,24 +908,33 @@ async def permit_recipients(conn, items: list[dict]) -> dict[str, list[dict]]:
     (layers.owner_department); that department's planners (users bound to the organisation of
     that name, or one of its sub-organisations) are told of it; a layer without a department,
     or a department without planners, goes to every active planner. Each item gets its
-    `department`. Recipient (e-mail) → their items, in the items' order."""
+    `department`. Only planners of the structure's council, or oblast planners (no council),
+    are told of it (issue 17). Recipient (e-mail) → their items, in the items' order."""
     async with conn.cursor() as cur:
         await cur.execute("SELECT name, owner_department FROM layers WHERE name = ANY(%s)",
                           (sorted({r["layer"] for r in items}),))  # fmt: skip
         departments = {name: dept for name, dept in await cur.fetchall() if dept}
-        await cur.execute("SELECT email FROM users WHERE role = 'planner' AND is_active"
-                          " AND email IS NOT NULL ORDER BY id")  # fmt: skip
-        everyone = [r[0] for r in await cur.fetchall()]
-        own: dict[str, list[str]] = {}
+        await cur.execute("SELECT email, council_id FROM users WHERE role = 'planner'"
+                          " AND is_active AND email IS NOT NULL ORDER BY id")  # fmt: skip
+        everyone = [(r[0], r[1]) for r in await cur.fetchall()]
+        own: dict[str, list[tuple[str, int | None]]] = {}
         for dept in set(departments.values()):
             await cur.execute(_DEPARTMENT_PLANNERS, {"name": dept})
-            own[dept] = [r[0] for r in await cur.fetchall()]
+            own[dept] = [(r[0], r[1]) for r in await cur.fetchall()]
     out: dict[str, list[dict]] = {}
     for item in items:
         item["department"] = departments.get(item["layer"])
-        for to in own.get(item["department"] or "") or everyone:
+        council = item.get("council_id")
+        for to in _theirs(own.get(item["department"] or "", []), council) or _theirs(
+            everyone, council
+        ):
             out.setdefault(to, []).append(item)
     return out
+
+
+def _theirs(planners: list[tuple[str, int | None]], council: int | None) -> list[str]:
+    """The planners told of a structure of `council`: its own and the oblast's (no council)."""
+    return [to for to, c in planners if c is None or council is None or c == council]
 
 
 async def notify_permits(conn, *, today: dt.date, now: dt.datetime) -> int:

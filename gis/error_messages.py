@@ -620,6 +620,11 @@ MESSAGES: dict[str, str] = {
     ),
     # --- issue 17: A ---
     # --- issue 17: B ---
+    "council_prefix_in_use": N_(
+        "Префікс номерів громади «{council}» не можна змінити: вона вже має звернення з номерами."
+    ),
+    "council_prefix_taken": N_("Префікс номерів «{value}» уже має громада «{council}»."),
+    "council_category_exists": N_("Громада вже має підвид «{name}» у цьому виді звернень."),
     # --- issue 17: C ---
     # --- issue 17: D ---
 }

@@ -62,6 +62,7 @@ from gis.jobs import connect, defer_in, tasks
 from gis.jobs import settings as worker_settings
 from gis.jsonable import iso
 from gis.models import result_en
+from gis.scope import council_scope
 from gis.settings import Settings
 
 log = logging.getLogger("hromada.notify")
@@ -445,14 +446,18 @@ def _admin_row(row: dict) -> dict:
     return row
 
 
-async def list_for_admin(conn, *, status: str, limit: int, after: int | None) -> dict:
-    """Notifications of one status by id, recipients masked: {items, next}."""
+async def list_for_admin(
+    conn, principal: Any, *, status: str, limit: int, after: int | None
+) -> dict:
+    """Notifications of one status by id, recipients masked: {items, next}; those of the
+    appeals of the administrator's councils."""
+    scope_sql, scope_params = council_scope(principal, "a")
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             f"SELECT {_ADMIN_COLUMNS} FROM notifications n JOIN appeals a ON a.id = n.appeal_id"
-            " WHERE n.status = %s AND (%s::bigint IS NULL OR n.id > %s)"
+            f" WHERE n.status = %s AND (%s::bigint IS NULL OR n.id > %s) AND {scope_sql}"
             " ORDER BY n.id LIMIT %s",
-            (status, after, after, limit + 1),
+            (status, after, after, *scope_params, limit + 1),
         )
         rows = [_admin_row(r) for r in await cur.fetchall()]
     more = len(rows) > limit
@@ -460,22 +465,25 @@ async def list_for_admin(conn, *, status: str, limit: int, after: int | None) ->
     return {"items": rows, "next": str(rows[-1]["id"]) if more else None}
 
 
-async def retry(conn, notification_id: int) -> dict:
+async def retry(conn, principal: Any, notification_id: int) -> dict:
     """The administrator's retry: a failed (or pending) notification is pending again with
-    its count from zero, and a job is deferred; a sent one is left as it is."""
+    its count from zero, and a job is deferred; a sent one is left as it is. Another
+    council's notification: 404."""
+    scope_sql, scope_params = council_scope(principal, "a")
     async with conn.transaction():
         cur = await conn.execute(
-            "UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = %s"
-            " WHERE id = %s AND status <> 'sent' RETURNING id",
-            (clock.now(), notification_id),
+            "UPDATE notifications n SET status = 'pending', attempts = 0, next_attempt_at = %s"
+            " WHERE n.id = %s AND n.status <> 'sent' AND EXISTS (SELECT 1 FROM appeals a"
+            f" WHERE a.id = n.appeal_id AND {scope_sql}) RETURNING n.id",
+            (clock.now(), notification_id, *scope_params),
         )
         if await cur.fetchone() is not None:
             await defer_in(conn, TASK, {"notification_id": notification_id}, queue=QUEUE)
         async with conn.cursor(row_factory=dict_row) as dcur:
             await dcur.execute(
                 f"SELECT {_ADMIN_COLUMNS} FROM notifications n"
-                " JOIN appeals a ON a.id = n.appeal_id WHERE n.id = %s",
-                (notification_id,),
+                f" JOIN appeals a ON a.id = n.appeal_id WHERE n.id = %s AND {scope_sql}",
+                (notification_id, *scope_params),
             )
             row = await dcur.fetchone()
     if row is None:

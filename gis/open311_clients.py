@@ -27,6 +27,7 @@ from psycopg.rows import dict_row
 from gis.audit import record_directory_change
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
+from gis.scope import council_of, council_scope
 
 NAME_MAX = 100
 KEY_BYTES = 32
@@ -62,6 +63,15 @@ SELECT c.id, c.name, c.created_at, c.revoked_at, c.last_used_at,
 """
 
 
+def _scope(principal: Any) -> tuple[str, list[Any]]:
+    """The keys an administrator manages (issue 17): a council's administrator its council's,
+    an oblast administrator every key (oblast-wide ones, council_id NULL, included); None is
+    the command line (`hromada open311 key`), which manages every key."""
+    if principal is None:
+        return "true", []
+    return council_scope(principal, "c")
+
+
 def _out(row: dict) -> dict:
     return {
         "id": row["id"], "name": row["name"], "created_at": iso(row["created_at"]),
@@ -71,16 +81,25 @@ def _out(row: dict) -> dict:
     }  # fmt: skip
 
 
-async def list_clients(conn) -> list[dict]:
-    """Every application: the active ones first, then by name."""
+async def list_clients(conn, principal: Any = None) -> list[dict]:
+    """Every application (of the administrator's councils): the active ones first, then by
+    name."""
+    scope_sql, scope_params = _scope(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_LIST_SQL + " ORDER BY c.revoked_at IS NOT NULL, lower(c.name), c.id")
+        await cur.execute(
+            _LIST_SQL + f" WHERE {scope_sql}"
+            " ORDER BY c.revoked_at IS NOT NULL, lower(c.name), c.id",
+            scope_params,
+        )
         return [_out(r) for r in await cur.fetchall()]
 
 
-async def get_client(conn, client_id: int) -> dict:
+async def get_client(conn, client_id: int, principal: Any = None) -> dict:
+    scope_sql, scope_params = _scope(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_LIST_SQL + " WHERE c.id = %s", (client_id,))
+        await cur.execute(
+            _LIST_SQL + f" WHERE c.id = %s AND {scope_sql}", (client_id, *scope_params)
+        )
         row = await cur.fetchone()
     if row is None:
         raise NotFound("open311_client_not_found", id=client_id)
@@ -88,20 +107,23 @@ async def get_client(conn, client_id: int) -> dict:
 
 
 async def create_client(conn, name: str, *, actor: Any = None) -> dict:
-    """A new application with a new key: the answer holds the key (`key`) this once."""
+    """A new application with a new key: the answer holds the key (`key`) this once. It
+    belongs to the council of the administrator (`actor`) creating it; an oblast
+    administrator's or the command line's key is oblast-wide (council_id NULL)."""
     name = _name(name)
     key = secrets.token_urlsafe(KEY_BYTES)
+    council_id = council_of(actor) if actor is not None else None
     async with conn.transaction():
         async with conn.cursor() as cur:
             await cur.execute(
-                "INSERT INTO open311_clients (name, key_sha256, created_by) VALUES (%s, %s, %s)"
-                " ON CONFLICT (name) DO NOTHING RETURNING id",
-                (name, key_hash(key), getattr(actor, "user_id", None)),
+                "INSERT INTO open311_clients (name, key_sha256, created_by, council_id)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO NOTHING RETURNING id",
+                (name, key_hash(key), getattr(actor, "user_id", None), council_id),
             )
             row = await cur.fetchone()
         if row is None:
             raise Conflict("open311_client_exists", parameter="name", name=name)
-        out = await get_client(conn, row[0])
+        out = await get_client(conn, row[0], actor)
         await record_directory_change(conn, table="open311_clients", row_id=row[0], actor=actor,
                                       action="created", old=None, new={"name": name})  # fmt: skip
     return {**out, "key": key}
@@ -110,18 +132,21 @@ async def create_client(conn, name: str, *, actor: Any = None) -> dict:
 async def revoke(conn, *, client_id: int | None = None, name: str | None = None,
                  actor: Any = None) -> dict:  # fmt: skip
     """Revoke an application's key, found by id or by name; revoking it again changes
-    nothing."""
+    nothing. Only a key of the administrator's (`actor`'s) councils: another is 404."""
+    scope_sql, scope_params = _scope(actor)
     async with conn.transaction():
         async with conn.cursor() as cur:
             if client_id is not None:
                 await cur.execute(
-                    "SELECT id, revoked_at FROM open311_clients WHERE id = %s FOR UPDATE",
-                    (client_id,),
+                    f"SELECT id, revoked_at FROM open311_clients c WHERE id = %s AND {scope_sql}"
+                    " FOR UPDATE",
+                    (client_id, *scope_params),
                 )
             else:
                 await cur.execute(
-                    "SELECT id, revoked_at FROM open311_clients WHERE name = %s FOR UPDATE",
-                    (_name(name),),
+                    "SELECT id, revoked_at FROM open311_clients c WHERE name = %s"
+                    f" AND {scope_sql} FOR UPDATE",
+                    (_name(name), *scope_params),
                 )
             row = await cur.fetchone()
             if row is None:
@@ -137,7 +162,7 @@ async def revoke(conn, *, client_id: int | None = None, name: str | None = None,
                                               actor=actor, action="revoked",
                                               old={"revoked": False},
                                               new={"revoked": True})  # fmt: skip
-        return await get_client(conn, found_id)
+        return await get_client(conn, found_id, actor)
 
 
 async def authenticate(conn, key: object) -> dict:

@@ -55,6 +55,7 @@ async def queue(
     status: str | None = None, category: int | None = None, district: str | None = None,
     overdue: bool | None = None, created_from: dt.date | None = None,
     created_to: dt.date | None = None, order: str = "newest", count: bool = False,
+    councils: list[int] | None = None,
 ) -> dict:  # fmt: skip
     """Appeals in the caller's scope, no personal data.
 
@@ -63,7 +64,8 @@ async def queue(
     `next` ("<privileged>-<id>"). order "deadline": the soonest deadline (the extended one if
     any) first, so the overdue lead; `after` is (deadline, id), `next` "<deadline>~<id>".
     status "open" is the open work of an executor (registered, in work, rework). `count`:
-    also how many appeals the filter matches in all (`matched`)."""
+    also how many appeals the filter matches in all (`matched`). `councils`: only these
+    councils' appeals (oblast staff narrowing their view; never widens the scope)."""
     if order not in ORDERS:
         raise InvalidInput("invalid_value", parameter="order", value=str(order)[:50])
     scope_sql, scope_params = appeal_scope(principal)
@@ -96,6 +98,9 @@ async def queue(
     if created_to is not None:
         where.append("a.created_at < %s::date + 1")
         params.append(created_to)
+    if councils is not None:
+        where.append("a.council_id = ANY(%s)")
+        params.append([int(k) for k in councils])
     matched = None
     if count:
         async with conn.cursor() as cur:

@@ -90,7 +90,10 @@ async def support(conn, principal, number: str, body: dict[str, Any] | None = No
     caller = check_caller(body or {}) if by_staff else None
     try:
         async with conn.transaction():
-            appeal = await lock_appeal(conn, _Everyone(), number)
+            # The contact centre supports only its councils' appeals (issue 17: the lock
+            # goes through appeal_scope, so another council's number is 404); a citizen
+            # supports any public appeal, as they file anywhere.
+            appeal = await lock_appeal(conn, principal if by_staff else _Everyone(), number)
             if appeal["status"] == "closed":
                 raise refuse(number, appeal["status"], "cancel")
             if caller is None:

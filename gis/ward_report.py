@@ -90,15 +90,17 @@ def title(info: dict, lang: str = "uk", key: str = "title") -> str:
     return f"{head} — {info['name']}" if name_adds(info.get("name"), info["number"]) else head
 
 
-async def ward(conn, number: int) -> dict | None:
-    """The current version of ward `number`: number, name, GeoJSON geometry and bbox."""
+async def ward(conn, number: int, council_id: int) -> dict | None:
+    """The current version of ward `number` of the council (ward numbers repeat across
+    councils, issue 17): number, name, GeoJSON geometry and bbox."""
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT number, name, ST_AsGeoJSON(geom, 6) AS geometry,"
             " ST_XMin(geom) AS minx, ST_YMin(geom) AS miny,"
             " ST_XMax(geom) AS maxx, ST_YMax(geom) AS maxy"
-            " FROM wards WHERE number = %s AND valid_to IS NULL ORDER BY version DESC LIMIT 1",
-            (number,),
+            " FROM wards WHERE number = %s AND council_id = %s AND valid_to IS NULL"
+            " ORDER BY version DESC LIMIT 1",
+            (number, council_id),
         )
         row = await cur.fetchone()
     if row is None:
@@ -111,10 +113,11 @@ async def ward(conn, number: int) -> dict | None:
     }
 
 
-async def statistics(conn, number: int, now: dt.datetime | None = None, lang: str = "uk") -> dict:
-    """The ward's appeals counted by status, by category, overdue, and month by month (the
-    last 12 calendar months, Kyiv time, by the date filed), and its latest appeals; status
-    and month names and the categories' in `lang`."""
+async def statistics(conn, number: int, council_id: int, now: dt.datetime | None = None,
+                     lang: str = "uk") -> dict:  # fmt: skip
+    """The ward's appeals (ward `number` of the council) counted by status, by category,
+    overdue, and month by month (the last 12 calendar months, Kyiv time, by the date filed),
+    and its latest appeals; status and month names and the categories' in `lang`."""
     now = now or dt.datetime.now(dt.UTC)
     # The category's name in `lang`; the Ukrainian one where it has no English.
     category = label_sql("c")
@@ -124,14 +127,14 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
         await cur.execute(
             "SELECT count(*) AS total, count(*) FILTER (WHERE overdue) AS overdue,"
             " count(*) FILTER (WHERE status <> 'closed') AS open"
-            " FROM appeal_features WHERE ward = %s",
-            (number,),
+            " FROM appeal_features WHERE ward = %s AND council_id = %s",
+            (number, council_id),
         )
         totals = await cur.fetchone()
         await cur.execute(
             "SELECT status, count(*) AS count, count(*) FILTER (WHERE overdue) AS overdue"
-            " FROM appeal_features WHERE ward = %s GROUP BY status",
-            (number,),
+            " FROM appeal_features WHERE ward = %s AND council_id = %s GROUP BY status",
+            (number, council_id),
         )
         by_status = {r["status"]: r for r in await cur.fetchall()}
         # Per category id, named with its kind when the name is shared (gis/category_names):
@@ -140,9 +143,9 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
             f"SELECT f.category_id, {category} AS category, count(*) AS count,"
             " count(*) FILTER (WHERE f.overdue) AS overdue"
             " FROM appeal_features f LEFT JOIN categories c ON c.id = f.category_id"
-            " WHERE f.ward = %s GROUP BY f.category_id, c.id"
+            " WHERE f.ward = %s AND f.council_id = %s GROUP BY f.category_id, c.id"
             " ORDER BY count(*) DESC, 2, 1",
-            (number,),
+            (number, council_id),
         )
         by_category = await cur.fetchall()
         await cur.execute(
@@ -158,19 +161,20 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
                    count(f.id) FILTER (WHERE f.status = 'closed') AS closed
               FROM months m
               LEFT JOIN appeal_features f
-                ON f.ward = %(ward)s
+                ON f.ward = %(ward)s AND f.council_id = %(council)s
                AND date_trunc('month', f.created_at AT TIME ZONE 'Europe/Kyiv') = m.month
              GROUP BY m.month ORDER BY m.month
             """,
-            {"now": now, "ward": number},
+            {"now": now, "ward": number, "council": council_id},
         )
         by_month = await cur.fetchall()
         await cur.execute(
             f"SELECT f.number, {category} AS category, f.status, f.address, f.created_at,"
             " f.deadline_at, f.overdue FROM appeal_features f"
             " LEFT JOIN categories c ON c.id = f.category_id"
-            " WHERE f.ward = %s ORDER BY f.created_at DESC, f.id DESC LIMIT %s",
-            (number, LATEST),
+            " WHERE f.ward = %s AND f.council_id = %s ORDER BY f.created_at DESC, f.id DESC"
+            " LIMIT %s",
+            (number, council_id, LATEST),
         )
         latest = await cur.fetchall()
     return {
@@ -220,12 +224,14 @@ async def statistics(conn, number: int, now: dt.datetime | None = None, lang: st
     }
 
 
-async def points(conn, number: int, limit: int = MAX_POINTS) -> list[tuple[float, float, str]]:
+async def points(conn, number: int, council_id: int,
+                 limit: int = MAX_POINTS) -> list[tuple[float, float, str]]:  # fmt: skip
     """(lon, lat, status) of the ward's appeals, the newest first, for the report's maps."""
     cur = await conn.execute(
         "SELECT ST_X(geom), ST_Y(geom), status FROM appeal_features"
-        " WHERE ward = %s AND geom IS NOT NULL ORDER BY created_at DESC LIMIT %s",
-        (number, limit),
+        " WHERE ward = %s AND council_id = %s AND geom IS NOT NULL"
+        " ORDER BY created_at DESC LIMIT %s",
+        (number, council_id, limit),
     )
     return [(float(x), float(y), s) for x, y, s in await cur.fetchall()]
 

@@ -223,6 +223,10 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     # issue 17, councils as tenants: each slice adds its routes below its own line only
     # --- issue 17: A ---
     # --- issue 17: B ---
+    ("GET", "/api/v1/admin/councils"): ADMIN,
+    ("PATCH", "/api/v1/admin/councils/{code}"): ADMIN,
+    ("GET", "/api/v1/directory/councils/{code}/categories"): ADMIN,
+    ("PUT", "/api/v1/directory/councils/{code}/categories"): ADMIN,
     # --- issue 17: C ---
     # --- issue 17: D ---
 }

@@ -3,11 +3,12 @@ layers' metadata (planner and admin). Each route declares its policy next to it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import schemas
 from api.deps import ConnDep
@@ -36,6 +37,7 @@ class NewUser(_Body):
     executor_id: Id | None = None
     executor_code: str | None = None
     ward_number: Id | None = None
+    council: str | None = None  # slug or KATOTTH code (an oblast administrator's choice)
 
 
 class UserChange(_Body):
@@ -64,6 +66,31 @@ class NewRule(_Body):
     note: str | None = None
 
 
+class CouncilChange(_Body):
+    name: str | None = Field(default=None, max_length=200)
+    number_prefix: str | None = Field(default=None, max_length=6)  # only while no appeals
+    occupied: bool | None = None  # false: no longer occupied (clears the date and source)
+    occupied_since: dt.date | None = None
+    occupied_source: str | None = Field(default=None, max_length=500)
+
+
+class CouncilCategoryChoice(_Body):
+    category_id: Id
+    offered: bool = True
+    deadline_days: Int32 | None = None  # null: the catalogue's
+
+
+class CouncilOwnCategory(_Body):
+    parent_id: Id  # a shared kind
+    name: str = Field(max_length=200)
+    deadline_days: Int32 | None = None
+
+
+class CouncilCategoriesChange(_Body):
+    items: list[CouncilCategoryChoice] = Field(default_factory=list, max_length=5000)
+    add: list[CouncilOwnCategory] = Field(default_factory=list, max_length=200)
+
+
 class LayerChange(_Body):
     title: str | None = None
     title_en: str | None = None
@@ -83,7 +110,7 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[IdCursor | None, Query()] = None,
 ) -> dict:
-    return await admin.list_users(conn, role=role, limit=limit, after=after)
+    return await admin.list_users(conn, principal, role=role, limit=limit, after=after)
 
 
 @router.post("/users", response_model=schemas.User, name="admin_create_user", status_code=201)
@@ -92,14 +119,14 @@ async def create_user(
 ) -> dict:
     """A staff account bound to an executor organisation (executors, managers), a ward
     (deputies), or the contact centre (operators, curators)."""
-    return await admin.create_user(conn, **body.model_dump(), actor=principal)
+    return await admin.create_user(conn, principal, **body.model_dump(), actor=principal)
 
 
 @router.get("/users/{user_id}", response_model=schemas.User, name="admin_user")
 async def get_user(
     user_id: Id, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
-    return await admin.get_user(conn, user_id)
+    return await admin.get_user(conn, principal, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=schemas.User, name="admin_change_user")
@@ -109,7 +136,12 @@ async def change_user(
     """Rename, rebind, change the role, or deactivate (is_active false also ends every
     session of the account)."""
     return await admin.change_user(
-        conn, user_id, acting_user_id=principal.user_id, **body.model_dump(), actor=principal
+        conn,
+        principal,
+        user_id,
+        acting_user_id=principal.user_id,
+        **body.model_dump(),
+        actor=principal,
     )
 
 
@@ -121,7 +153,7 @@ async def change_user(
 )
 async def list_executors(principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep) -> dict:
     """Every executor organisation, to bind accounts and routing rules to."""
-    items = await admin.list_executors(conn)
+    items = await admin.list_executors(conn, principal)
     return {"items": items, "returned": len(items)}
 
 
@@ -131,7 +163,7 @@ async def list_executors(principal: Annotated[Principal, allow(*ADMIN)], conn: C
 )  # fmt: skip
 async def list_categories(principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep) -> dict:
     """Every category, inactive ones too (the public /categories lists the active only)."""
-    items = await admin.list_categories(conn)
+    items = await admin.list_categories(conn, principal)
     return {"items": items, "returned": len(items)}
 
 
@@ -160,7 +192,7 @@ async def replace_territory(
     without `apply` both outlines to compare, with it a new version of the territory."""
     data = await request.body()
     geom = await run_in_threadpool(territory.read_territory, data, filename)
-    return await admin.replace_territory(conn, code, geom, apply=apply, actor=principal)
+    return await admin.replace_territory(conn, principal, code, geom, apply=apply, actor=principal)
 
 
 # --- categories ----------------------------------------------------------------------------
@@ -175,7 +207,9 @@ async def change_category(
     principal: Annotated[Principal, allow(*ADMIN)],
     conn: ConnDep,
 ) -> dict:
-    return await admin.change_category(conn, category_id, **body.model_dump(), actor=principal)
+    return await admin.change_category(
+        conn, principal, category_id, **body.model_dump(), actor=principal
+    )
 
 
 # --- routing rules -------------------------------------------------------------------------
@@ -191,7 +225,7 @@ async def list_rules(
     after: Annotated[IdCursor | None, Query()] = None,
 ) -> dict:
     return await admin.list_rules(
-        conn, category_id=category_id, executor_id=executor_id, limit=limit, after=after
+        conn, principal, category_id=category_id, executor_id=executor_id, limit=limit, after=after
     )
 
 
@@ -204,7 +238,7 @@ async def list_rules(
 async def create_rule(
     body: NewRule, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
-    return await admin.create_rule(conn, **body.model_dump(), actor=principal)
+    return await admin.create_rule(conn, principal, **body.model_dump(), actor=principal)
 
 
 @router.delete("/routing-rules/{rule_id}", name="admin_delete_routing_rule", status_code=204)
@@ -212,7 +246,7 @@ async def delete_rule(
     rule_id: Id, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> None:
     """Appeals routed by the rule keep their executor and reason; only the link is dropped."""
-    await admin.delete_rule(conn, rule_id, actor=principal)
+    await admin.delete_rule(conn, principal, rule_id, actor=principal)
 
 
 # --- thematic layers -----------------------------------------------------------------------
@@ -242,7 +276,7 @@ async def list_notifications(
 ) -> dict:
     """The authors' and supporters' notifications of one status (failed: given up after
     settings.notify_max_attempts tries), by id; the recipient masked (a…@…, +380…67)."""
-    return await notify.list_for_admin(conn, status=status, limit=limit, after=after)
+    return await notify.list_for_admin(conn, principal, status=status, limit=limit, after=after)
 
 
 @router.post(
@@ -255,4 +289,57 @@ async def retry_notification(
 ) -> dict:
     """Try a failed notification again: pending, its tries counted from zero, a delivery job
     deferred. A notification already sent is left as it is."""
-    return await notify.retry(conn, notification_id)
+    return await notify.retry(conn, principal, notification_id)
+
+
+# --- councils (issue 17) ---------------------------------------------------------------------
+
+
+@router.get("/admin/councils", response_model=schemas.AdminCouncils, name="admin_councils")
+async def list_councils(principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep) -> dict:
+    """The councils the administrator administers (an oblast administrator: every one), with
+    their numbers' prefix, occupation and whether they have appeals."""
+    items = await admin.list_councils(conn, principal)
+    return {"items": items, "returned": len(items)}
+
+
+@router.patch(
+    "/admin/councils/{code}", response_model=schemas.AdminCouncil, name="admin_change_council"
+)
+async def change_council(
+    code: str, body: CouncilChange, principal: Annotated[Principal, allow(*ADMIN)],
+    conn: ConnDep,
+) -> dict:  # fmt: skip
+    """An oblast administrator's change of a council (slug or KATOTTH code): its name, its
+    numbers' prefix (409 once it has appeals), occupied since a date with the source, or no
+    longer (`occupied: false`). A council's own administrator: 404. Audited."""
+    return await admin.change_council(conn, principal, code, **body.model_dump(),
+                                      actor=principal)  # fmt: skip
+
+
+@router.get(
+    "/directory/councils/{code}/categories", response_model=schemas.CouncilCategories,
+    name="admin_council_categories",
+)  # fmt: skip
+async def council_categories(
+    code: str, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
+) -> dict:
+    """The sub-kinds a council may offer (the shared catalogue's and its own): whether it
+    offers each and its deadline override. Another council's (a council's administrator): 404."""
+    return await admin.council_categories(conn, principal, code)
+
+
+@router.put(
+    "/directory/councils/{code}/categories", response_model=schemas.CouncilCategories,
+    name="admin_choose_council_categories",
+)  # fmt: skip
+async def choose_council_categories(
+    code: str, body: CouncilCategoriesChange, principal: Annotated[Principal, allow(*ADMIN)],
+    conn: ConnDep,
+) -> dict:  # fmt: skip
+    """Switch sub-kinds on or off for the council with a deadline override (`items`), or add
+    its own sub-kinds under a shared kind (`add`). Audited."""
+    return await admin.choose_categories(
+        conn, principal, code, items=[i.model_dump() for i in body.items],
+        add=[a.model_dump() for a in body.add], actor=principal,
+    )  # fmt: skip

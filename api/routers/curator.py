@@ -22,7 +22,7 @@ CURATOR = ("curator",)
 async def counts(principal: Annotated[Principal, allow(*CURATOR)], conn: ConnDep) -> dict:
     """How many appeals each queue holds: check (answers awaiting the curator), not_competent
     (returned to 1551), no_location, no_executor."""
-    return await curator.counts(conn)
+    return await curator.counts(conn, principal)
 
 
 @router.get("/queues/{queue}", response_model=schemas.CuratorQueue, name="curator_queue")
@@ -34,7 +34,7 @@ async def queue(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> dict:
     """One queue, oldest first (privileged authors first), with its count."""
-    return await curator.items(conn, queue, limit=limit, offset=offset)
+    return await curator.items(conn, principal, queue, limit=limit, offset=offset)
 
 
 @router.get("/appeals/{number}", response_model=schemas.CuratorCard, name="curator_card")
@@ -43,4 +43,4 @@ async def card(
 ) -> dict:
     """An appeal as the curator checks it: the answer and its photos beside the appeal's, the
     routing reason, the latest return as not in competence."""
-    return await curator.card(conn, number)
+    return await curator.card(conn, principal, number)

@@ -36,6 +36,7 @@ class NewSubscription(_Body):
     send_at: dt.time = dt.time(7, 0)
     format: Format = "csv"
     is_active: bool = True
+    council: str | None = Field(default=None, max_length=64)  # an oblast administrator's
 
 
 class SubscriptionChange(_Body):
@@ -51,7 +52,7 @@ class SubscriptionChange(_Body):
 async def list_subscriptions(principal: Annotated[Principal, allow(*ADMIN)],
                              conn: ConnDep) -> dict:  # fmt: skip
     """Every subscription with its last batch (status, attempts, error)."""
-    items = await dispatch.list_subscriptions(conn)
+    items = await dispatch.list_subscriptions(conn, principal)
     return {"items": items, "returned": len(items)}
 
 
@@ -71,7 +72,7 @@ async def create_subscription(
 async def get_subscription(
     subscription_id: Id, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
-    return await dispatch.get_subscription(conn, subscription_id)
+    return await dispatch.get_subscription(conn, subscription_id, principal)
 
 
 @router.patch("/{subscription_id}", response_model=schemas.DispatchSubscription,
@@ -100,7 +101,7 @@ async def list_batches(
 ) -> dict:  # fmt: skip
     """The subscription's days, newest first: status (pending, sent, failed), attempts, the
     last error, how many appeals."""
-    items = await dispatch.list_batches(conn, subscription_id, limit=limit)
+    items = await dispatch.list_batches(conn, subscription_id, limit=limit, principal=principal)
     return {"items": items, "returned": len(items)}
 
 

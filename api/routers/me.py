@@ -13,8 +13,9 @@ from api import schemas
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, allow, signed_in
 from api.security import client_ip, cookie_name, cookie_secure
-from gis import accounts
+from gis import accounts, councils
 from gis.errors import Forbidden, NotAuthenticated
+from gis.scope import council_of
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
@@ -46,6 +47,14 @@ async def me(principal: SignedIn, request: Request, conn: ConnDep) -> dict:
         else None
     )
     session = getattr(request.state, "session_user", None)
+    # The council of a member of staff (issue 17): the portal names it; null for oblast staff
+    # and citizens.
+    council_id = council_of(principal)
+    council = next(
+        ({"code": c.code, "slug": c.slug, "name": c.name}
+         for c in await councils.list_public(conn) if c.id == council_id),
+        None,
+    ) if council_id is not None else None  # fmt: skip
     body = {
         "id": account["id"],
         "email": account["email"],
@@ -54,6 +63,7 @@ async def me(principal: SignedIn, request: Request, conn: ConnDep) -> dict:
         "executor": executor,
         "executor_ids": list(principal.executor_ids),
         "ward_number": account["ward_number"],
+        "council": council,
         "is_demo": account["is_demo"],
         "email_confirmed": account["email_confirmed_at"] is not None,
         "created_at": account["created_at"].isoformat(),

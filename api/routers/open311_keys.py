@@ -28,7 +28,7 @@ class NewClient(BaseModel):
 async def list_keys(principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep) -> dict:
     """Every application: name, created (when, by whom), last used, revoked, calls in the
     last 30 days; never the key."""
-    items = await open311_clients.list_clients(conn)
+    items = await open311_clients.list_clients(conn, principal)
     return {"items": items, "returned": len(items)}
 
 
@@ -58,6 +58,6 @@ async def key_calls(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict:  # fmt: skip
     """The application's latest calls, newest first: when, method, path, status."""
-    await open311_clients.get_client(conn, client_id)
+    await open311_clients.get_client(conn, client_id, principal)
     items = await open311_clients.calls(conn, client_id, limit=limit)
     return {"items": items, "returned": len(items)}

@@ -17,7 +17,7 @@ from api import schemas
 from api.deps import ConnDep
 from api.policy import Principal, allow
 from api.security import csrf_required
-from gis import staff_queue
+from gis import councils, staff_queue
 from gis.scope import AUTHOR_READERS
 from gis.values import Id, check_date, parse_rank_cursor, parse_time_cursor
 
@@ -53,8 +53,19 @@ async def queue(
         Query(description="newest first (privileged first), or the soonest deadline first"),
     ] = "newest",
     count: Annotated[bool, Query(description="also count all the filter matches")] = False,
+    council: Annotated[
+        str | None,
+        Query(
+            description="only these councils (slugs or KATOTTH codes, comma-separated)",
+            max_length=2000,
+        ),
+    ] = None,  # fmt: skip
 ) -> dict:
-    """Appeals in the caller's scope, newest first or by deadline; no personal data."""
+    """Appeals in the caller's scope, newest first or by deadline; no personal data;
+    `council` narrows it to some councils (oblast staff)."""
+    chosen = None
+    if council is not None:
+        chosen = [k.id for k in await councils.resolve_many(conn, council)]
     cursor: tuple | None = None
     if after is not None:
         cursor = parse_time_cursor(after, "after") if order == "deadline" else _parse_cursor(after)
@@ -63,7 +74,7 @@ async def queue(
         category=category, district=district, overdue=overdue,
         created_from=created_from and check_date(created_from, "created_from"),
         created_to=created_to and check_date(created_to, "created_to"),
-        order=order, count=count,
+        order=order, count=count, councils=chosen,
     )  # fmt: skip
 
 
