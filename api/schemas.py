@@ -520,6 +520,7 @@ class Areas(Out):
     lon: float | None
     lat: float | None
     areas: list[dict[str, Any]]
+    council: dict[str, Any] | None = None  # the council of the point (issue 17)
 
 
 class RouteDecision(Out):
@@ -534,6 +535,8 @@ class RouteDecision(Out):
     district_id: int | None
     ward_id: int | None
     areas: list[dict[str, Any]]
+    council_id: int | None = None  # the appeal's council (issue 17)
+    council_code: str | None = None
 
 
 class ReverseGeocode(Out):

@@ -34,6 +34,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from gis.councils import COUNCIL_AT_POINT_SQL, Council
 from gis.errors import InvalidInput
 
 # The order in which rules are tried; the first that matches wins.
@@ -57,11 +58,11 @@ AREA_JSON = {
 # Executor territories that routing can depend on: those an active rule names.
 RULE_TERRITORY = "t.code IN (SELECT territory_code FROM routing_rules WHERE is_active)"
 
-# The chosen rule for a combination `c` (category_id, district_ids, ward_ids, territory_ids)
-# whose category row is `cat`.
+# The chosen rule for a combination `c` (council_id, category_id, district_ids, ward_ids,
+# territory_ids) whose category row is `cat`: only the rules of the combination's council.
 RULE_SQL = f"""
     SELECT r.* FROM routing_rules r
-     WHERE r.is_active
+     WHERE r.is_active AND r.council_id = c.council_id
        AND (r.category_id IS NULL OR r.category_id = c.category_id
             OR r.category_id = cat.parent_id)
        AND (num_nonnulls(r.district_code, r.ward_number, r.territory_code) = 0
@@ -73,7 +74,11 @@ RULE_SQL = f"""
      LIMIT 1
 """
 
-CONTACT_CENTRE_SQL = "SELECT id FROM executors WHERE kind = 'contact_centre' ORDER BY id LIMIT 1"
+# The contact centre of the combination's council `c` (the lowest id when it has several).
+CONTACT_CENTRE_SQL = (
+    "SELECT id FROM executors WHERE kind = 'contact_centre' AND council_id = c.council_id"
+    " ORDER BY id LIMIT 1"
+)
 
 # The reason, in Ukrainian, for rule `r` (NULL: none matched) and executor `e`; `{located}`
 # is a boolean SQL expression.
@@ -147,12 +152,14 @@ AREAS_OF_COMBO_SQL = f"""
           FROM executor_territories t WHERE t.id = ANY(c.territory_ids)) x)
 """
 
-# THE decision. `{combos}` is a row source with columns category_id int, located bool,
-# district_ids int[], ward_ids int[], territory_ids int[] (ascending ids of the current areas
-# covering the point; empty without a location), and any others, passed through as c.*.
+# THE decision. `{combos}` is a row source with columns council_id int, category_id int,
+# located bool, district_ids int[], ward_ids int[], territory_ids int[] (ascending ids of the
+# current areas of that council covering the point; empty without a location), and any
+# others, passed through as c.*.
 DECISION_SQL = (
     """
-SELECT c.*, r.id AS rule_id, e.id AS executor_id, e.code AS executor_code,
+SELECT c.*, (SELECT k.code FROM councils k WHERE k.id = c.council_id) AS council_code,
+       r.id AS rule_id, e.id AS executor_id, e.code AS executor_code,
        coalesce(e.short_name, e.name) AS executor_name,
        c.district_ids[1] AS district_id, c.ward_ids[1] AS ward_id,
        """
@@ -168,19 +175,32 @@ SELECT c.*, r.id AS rule_id, e.id AS executor_id, e.code AS executor_code,
     + _RULE_JOINS
 )
 
-# The covering areas of one point %(lon)s, %(lat)s (NULL: no location): a single-row combo.
+# The only council of a one-council install (NULL with none or several).
+ONLY_COUNCIL_SQL = "SELECT min(id) FROM councils HAVING count(*) = 1"
+
+# The council of one point %(lon)s, %(lat)s — the lowest KATOTTH code covering it (the
+# border rule of gis/councils.py; gis/routing_bulk.py does the same) — or, with no location,
+# %(council_id)s, else the only council; and the covering areas *of that council*: a
+# single-row combo. `served`: a council covers the point (or is named).
 _POINT_COMBO = f"""(
-    SELECT %(category_id)s::int AS category_id, p.geom IS NOT NULL AS located,
-           EXISTS (SELECT 1 FROM hromadas h WHERE h.valid_to IS NULL
-                      AND ST_Covers(h.geom, p.geom)) AS served,
+    SELECT q.category_id, q.located, q.council_id, q.council_id IS NOT NULL AS served,
            ARRAY(SELECT d.id FROM districts d WHERE d.valid_to IS NULL
-                    AND ST_Covers(d.geom, p.geom) ORDER BY d.id) AS district_ids,
+                    AND d.council_id = q.council_id
+                    AND ST_Covers(d.geom, q.geom) ORDER BY d.id) AS district_ids,
            ARRAY(SELECT w.id FROM wards w WHERE w.valid_to IS NULL
-                    AND ST_Covers(w.geom, p.geom) ORDER BY w.id) AS ward_ids,
+                    AND w.council_id = q.council_id
+                    AND ST_Covers(w.geom, q.geom) ORDER BY w.id) AS ward_ids,
            ARRAY(SELECT t.id FROM executor_territories t WHERE t.valid_to IS NULL
-                    AND {RULE_TERRITORY} AND ST_Covers(t.geom, p.geom) ORDER BY t.id)
-               AS territory_ids
-      FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s::float8, %(lat)s::float8), 4326) AS geom) p
+                    AND {RULE_TERRITORY} AND ST_Covers(t.geom, q.geom)
+                    AND t.executor_id IN (SELECT x.id FROM executors x
+                                           WHERE x.council_id = q.council_id)
+                  ORDER BY t.id) AS territory_ids
+      FROM (SELECT %(category_id)s::int AS category_id, p.geom IS NOT NULL AS located, p.geom,
+                   CASE WHEN p.geom IS NULL
+                        THEN coalesce(%(council_id)s::int, ({ONLY_COUNCIL_SQL}))
+                        ELSE ({COUNCIL_AT_POINT_SQL}) END AS council_id
+              FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s::float8, %(lat)s::float8), 4326)
+                           AS geom) p) q
 )"""
 # Materialized, so that the covering areas are looked up once, not once per use.
 DECIDE_SQL = f"WITH point_combo AS MATERIALIZED {_POINT_COMBO}\n" + DECISION_SQL.format(
@@ -224,6 +244,8 @@ class RoutingDecision:
     district_id: int | None = None
     ward_id: int | None = None
     areas: list[dict] = field(default_factory=list)
+    council_id: int | None = None  # whose appeal it is (gis/councils.py)
+    council_code: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -262,6 +284,8 @@ def _decision(row: dict) -> RoutingDecision:
         district_id=row["district_id"],
         ward_id=row["ward_id"],
         areas=row["areas"],
+        council_id=row["council_id"],
+        council_code=row["council_code"],
     )
 
 
@@ -270,10 +294,11 @@ def _category_params(category: int | str) -> dict:
     return {"id": int(text) if text.isdigit() and len(text) < 10 else None, "code": text}
 
 
-def _decide_params(lon, lat, category_id: int) -> dict:
+def _decide_params(lon, lat, category_id: int, council: Council | int | None) -> dict:
     point = check_point(lon, lat)
     lon, lat = point if point else (None, None)
-    return {"lon": lon, "lat": lat, "category_id": category_id}
+    council_id = council.id if isinstance(council, Council) else council
+    return {"lon": lon, "lat": lat, "category_id": category_id, "council_id": council_id}
 
 
 def _check(row: dict | None, category_id: int, params: dict) -> RoutingDecision:
@@ -281,7 +306,22 @@ def _check(row: dict | None, category_id: int, params: dict) -> RoutingDecision:
         raise InvalidInput("unknown_category", parameter="category", value=category_id)
     if row["located"] and not row["served"]:
         raise InvalidInput("outside_service_area", lon=params["lon"], lat=params["lat"])
+    if not row["served"]:  # no location, several councils and none named
+        raise InvalidInput("council_required")
     return _decision(row)
+
+
+_COUNCIL_COLUMNS = "id, code, slug, name, name_en, number_prefix, occupied_since, occupied_source"
+
+
+async def council_by_id(conn, council_id: int) -> Council:
+    """The council a decision names (the placeholder of a not-yet-loaded install included)."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(f"SELECT {_COUNCIL_COLUMNS} FROM councils WHERE id = %s", (council_id,))
+        row = await cur.fetchone()
+    if row is None:
+        raise InvalidInput("council_required")
+    return Council(**row)
 
 
 # --- async (the API) --------------------------------------------------------------------------
@@ -307,11 +347,13 @@ async def areas_at(conn, lon: Any, lat: Any) -> list[dict]:
         return [r[0] for r in await cur.fetchall()]
 
 
-async def decide(conn, *, lon: Any = None, lat: Any = None, category_id: int) -> RoutingDecision:
-    """The routing decision for an appeal of `category_id` at (lon, lat), or with no location
-    when both are None. InvalidInput: 'unknown_category', 'outside_service_area', or a bad
-    coordinate."""
-    params = _decide_params(lon, lat, category_id)
+async def decide(conn, *, lon: Any = None, lat: Any = None, category_id: int,
+                 council: Council | int | None = None) -> RoutingDecision:  # fmt: skip
+    """The routing decision for an appeal of `category_id` at (lon, lat) — in the council
+    covering the point — or with no location when both are None, in `council` (else the only
+    council). InvalidInput: 'unknown_category', 'outside_service_area', 'council_required',
+    or a bad coordinate."""
+    params = _decide_params(lon, lat, category_id, council)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(DECIDE_SQL, params)
         return _check(await cur.fetchone(), category_id, params)
@@ -334,8 +376,9 @@ def areas_at_sync(conn, lon: Any, lat: Any) -> list[dict]:
     return [r[0] for r in conn.execute(AREAS_AT_SQL, {"lon": point[0], "lat": point[1]})]
 
 
-def decide_sync(conn, *, lon: Any = None, lat: Any = None, category_id: int) -> RoutingDecision:
-    params = _decide_params(lon, lat, category_id)
+def decide_sync(conn, *, lon: Any = None, lat: Any = None, category_id: int,
+                council: Council | int | None = None) -> RoutingDecision:  # fmt: skip
+    params = _decide_params(lon, lat, category_id, council)
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(DECIDE_SQL, params).fetchone()
     return _check(row, category_id, params)

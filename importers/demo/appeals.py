@@ -101,7 +101,11 @@ SELECT 'ward', id, number::text, ST_Subdivide(geom, 64) FROM wards WHERE valid_t
 UNION ALL
 SELECT 'territory', id, code, ST_Subdivide(geom, 64) FROM executor_territories
  WHERE valid_to IS NULL
-   AND code IN (SELECT territory_code FROM routing_rules WHERE is_active);  -- RULE_TERRITORY
+   AND code IN (SELECT territory_code FROM routing_rules WHERE is_active)  -- RULE_TERRITORY
+UNION ALL  -- the councils' hromadas, when there are several (one: every appeal is its own)
+SELECT 'council', k.id, h.code, ST_Subdivide(h.geom, 64)
+  FROM hromadas h JOIN councils k ON k.code = h.code OR k.code = ''
+ WHERE h.valid_to IS NULL AND (SELECT count(*) FROM councils) > 1;
 
 CREATE TEMP TABLE demo_points ON COMMIT DROP AS
 SELECT seq, category_id, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom
@@ -115,23 +119,33 @@ SELECT seq, category_id,
            AS district_ids,
        coalesce(array_agg(id ORDER BY id) FILTER (WHERE type = 'ward'), '{}') AS ward_ids,
        coalesce(array_agg(id ORDER BY id) FILTER (WHERE type = 'territory'), '{}')
-           AS territory_ids
-  FROM (SELECT DISTINCT pt.seq, pt.category_id, p.type, p.id
+           AS territory_ids,
+       -- the lowest KATOTTH code covering the point (gis/councils.COUNCIL_AT_POINT_SQL)
+       (array_agg(id ORDER BY key, id) FILTER (WHERE type = 'council'))[1] AS council_id
+  FROM (SELECT DISTINCT pt.seq, pt.category_id, p.type, p.id, p.key
           FROM demo_area_parts p
           JOIN demo_points pt ON ST_Covers(p.geom, pt.geom)) AS covered
  GROUP BY seq, category_id;
 ANALYZE demo_hits;
 """
 
-# The routing decision, once per distinct (category, located, covering districts, wards and
-# territories): gis/routing.py's DECISION_SQL — the very text decide() runs for one point.
+# A staged appeal's council: the one covering its point when there are several (demo_hits),
+# else the only council.
+STAGE_COUNCIL = "coalesce(h.council_id, (SELECT min(id) FROM councils HAVING count(*) = 1))"
+
+# The routing decision, once per distinct (council, category, located, covering districts,
+# wards and territories): gis/routing.py's DECISION_SQL — the very text decide() runs for one
+# point. (With several councils the areas of a border point are not narrowed to its council
+# here; the rules and the contact centre are.)
 ROUTES_SQL = (
     """
 CREATE TEMP TABLE demo_routes ON COMMIT DROP AS
 """
     + DECISION_SQL.format(
         combos="""(
-    SELECT DISTINCT s.category_id, s.lon IS NOT NULL AS located,
+    SELECT DISTINCT """
+        + STAGE_COUNCIL
+        + """ AS council_id, s.category_id, s.lon IS NOT NULL AS located,
            coalesce(h.district_ids, '{}') AS district_ids, coalesce(h.ward_ids, '{}') AS ward_ids,
            coalesce(h.territory_ids, '{}') AS territory_ids
       FROM demo_stage s LEFT JOIN demo_hits h ON h.seq = s.seq)"""
@@ -142,11 +156,12 @@ ANALYZE demo_stage;
 """
 )
 
-INSERT_APPEALS_SQL = """
+INSERT_APPEALS_SQL = (
+    """
 INSERT INTO appeals (id, number, category_id, kind, text, is_public, channel, status, result,
                      privileged, geom, address, district_id, ward_id, executor_id,
                      routing_rule_id, routing_reason, areas, created_at, deadline_at,
-                     extended_until, closed_at, updated_at, generated)
+                     extended_until, closed_at, updated_at, generated, council_id)
 SELECT %(base)s + s.seq, left(s.author_name, 1) || '-' || (%(number_base)s + s.seq),
        s.category_id, s.kind, s.text, s.is_public, s.channel, s.status, s.result,
        s.privileged, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), s.address,
@@ -154,7 +169,8 @@ SELECT %(base)s + s.seq, left(s.author_name, 1) || '-' || (%(number_base)s + s.s
        to_timestamp(s.created_at),
        to_timestamp(s.created_at) + make_interval(days => c.deadline_days),
        CASE WHEN s.extended THEN to_timestamp(s.created_at) + interval '45 days' END,
-       to_timestamp(s.closed_at), to_timestamp(s.updated_at), true
+       to_timestamp(s.closed_at), to_timestamp(s.updated_at), true,
+       coalesce(r.council_id, default_council_id())
   FROM demo_stage s
   JOIN categories c ON c.id = s.category_id
   LEFT JOIN demo_hits h ON h.seq = s.seq
@@ -163,7 +179,11 @@ SELECT %(base)s + s.seq, left(s.author_name, 1) || '-' || (%(number_base)s + s.s
                     AND r.district_ids = coalesce(h.district_ids, '{}')
                     AND r.ward_ids = coalesce(h.ward_ids, '{}')
                     AND r.territory_ids = coalesce(h.territory_ids, '{}')
+                    AND r.council_id IS NOT DISTINCT FROM """
+    + STAGE_COUNCIL
+    + """
 """
+)
 INSERT_AUTHORS_SQL = """
 INSERT INTO appeal_authors (appeal_id, full_name, email, phone, postal_address, privilege)
 SELECT %(base)s + seq, author_name, author_email, author_phone, author_address,
