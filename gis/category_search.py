@@ -17,6 +17,7 @@ import re
 
 from psycopg.rows import dict_row
 
+from gis.councils import CATEGORIES_OF_COUNCIL, Council
 from gis.errors import InvalidInput
 
 SEARCH_LIMIT = 10
@@ -36,6 +37,17 @@ SELECT c.id, c.code, c.name, c.name_en, c.parent_id, c.deadline_days, c.needs_st
   FROM categories c LEFT JOIN categories k ON k.id = c.parent_id
  WHERE c.is_active AND (k.id IS NULL OR k.is_active)
    AND NOT EXISTS (SELECT 1 FROM categories s WHERE s.parent_id = c.id AND s.is_active)
+"""
+# The same, as a council offers them (gis/councils.CATEGORIES_OF_COUNCIL): what it chose,
+# with its deadline and its extra keywords.
+_COUNCIL_SQL = f"""
+SELECT c.id, c.code, c.name, c.name_en, c.parent_id, c.deadline_days_effective AS deadline_days,
+       c.needs_study, c.keywords_effective AS keywords, k.name AS kind, k.name_en AS kind_en,
+       coalesce(k.keywords, '{{}}') AS kind_keywords,
+       coalesce(k.sort_order, c.sort_order) AS sort_order
+  FROM ({CATEGORIES_OF_COUNCIL}) c LEFT JOIN categories k ON k.id = c.parent_id
+ WHERE (k.id IS NULL OR k.is_active)
+   AND NOT EXISTS (SELECT 1 FROM ({CATEGORIES_OF_COUNCIL}) s WHERE s.parent_id = c.id)
 """
 
 
@@ -101,10 +113,11 @@ def clean_keywords(values: object) -> list[str]:
     return out
 
 
-async def search(conn, q: str | None, *, limit: int = SEARCH_LIMIT) -> dict:
+async def search(conn, q: str | None, *, limit: int = SEARCH_LIMIT,
+                 council: Council | None = None) -> dict:  # fmt: skip
     """The categories a caller's words name, best first: {q, items, returned}; each item the
     category (a sub-kind with its kind, or a kind without sub-kinds) and `matched`, the
-    keyword that matched (null when the name did)."""
+    keyword that matched (null when the name did). With `council`, among what it offers."""
     text = " ".join((q or "").split())
     if len(text) < QUERY_MIN:
         raise InvalidInput("category_query_too_short", parameter="q", min=QUERY_MIN)
@@ -115,7 +128,10 @@ async def search(conn, q: str | None, *, limit: int = SEARCH_LIMIT) -> dict:
     if not qwords:
         return {"q": text, "items": [], "returned": 0}
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_SQL)
+        if council is None:
+            await cur.execute(_SQL)
+        else:
+            await cur.execute(_COUNCIL_SQL, {"council": council.id})
         rows = await cur.fetchall()
     scored = []
     for r in rows:

@@ -50,7 +50,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from gis import geocode, notify, obscene, photos, routing, structure_links
+from gis import councils, geocode, notify, obscene, photos, routing, structure_links
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import CHANNELS, result_en, status_name
@@ -105,6 +105,9 @@ class Submission:
     consent_to_publish: bool = False
     channel: str | None = None
     photos: list[photos.Photo] = field(default_factory=list)
+    # The council (slug or KATOTTH code) of an appeal with no place: needed when there are
+    # several; a located appeal is the council's covering the point (gis/routing.py).
+    council: str | None = None
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,23 @@ SELECT c.id, c.code, c.name, c.name_en, c.parent_id, c.deadline_days, c.needs_st
 """
 
 
+async def council_category(conn, category: dict, council: councils.Council) -> dict:
+    """The category as `council` offers it (its deadline override), else InvalidInput
+    `category_not_in_council`."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT o.deadline_days_effective FROM (" + councils.CATEGORIES_OF_COUNCIL
+            + ") o WHERE o.id = %(id)s",
+            {"council": council.id, "id": category["id"]},
+        )  # fmt: skip
+        row = await cur.fetchone()
+    if row is None:
+        raise InvalidInput("category_not_in_council", parameter="category",
+                           value=category["name"], council=council.name,
+                           slug=council.slug)  # fmt: skip
+    return {**category, "deadline_days": row["deadline_days_effective"]}
+
+
 async def resolve_subkind(conn, category: int | str) -> dict:
     text = str(category).strip()
     params = {"id": int(text) if text.isdigit() and len(text) < 10 else None, "code": text}
@@ -431,12 +451,16 @@ async def nearest_address(conn, lon: float, lat: float) -> str | None:
 
 
 async def place(conn, *, lon: float | None, lat: float | None, category_id: int,
-                address: str | None = None) -> tuple[routing.RoutingDecision, str | None]:  # fmt: skip
+                address: str | None = None,
+                council: councils.Council | int | None = None,
+                ) -> tuple[routing.RoutingDecision, str | None]:  # fmt: skip
     """What an appeal stores of its place: routing's decision at the point (with the district
     and the ward covering it; InvalidInput 'outside_service_area' outside the community) and
     the address — the one given, else the nearest house's. At filing, and when a curator or an
-    operator gives a place to an appeal filed without one (gis/lifecycle.py locate)."""
-    decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category_id)
+    operator gives a place to an appeal filed without one (gis/lifecycle.py locate). With no
+    point, the decision is `council`'s (else the only council's)."""
+    decision = await routing.decide(conn, lon=lon, lat=lat, category_id=category_id,
+                                    council=council)  # fmt: skip
     if address is None and lon is not None and lat is not None:
         address = await nearest_address(conn, lon, lat)
     return decision, address
@@ -490,15 +514,22 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         assert gps is not None  # validate() required a location or a photo with one
         lon, lat = gps
         source = "photo_exif"
+    # No place: the council the submission names (else the only one; several → 400).
+    named = await councils.choose(conn, sub.council) if lon is None else None
     try:
         decision, address = await place(conn, lon=lon, lat=lat, category_id=category["id"],
-                                        address=address)  # fmt: skip
+                                        address=address, council=named)  # fmt: skip
     except InvalidInput as exc:
         if source == "photo_exif" and exc.code == "outside_service_area":
             # The author gave no place: say where the proposal came from, and what to do.
             raise InvalidInput("photo_location_outside", parameter="location", lon=lon,
                                lat=lat) from None  # fmt: skip
         raise
+    assert decision.council_id is not None  # decide() refused an appeal of no council
+    council = councils.check_open(
+        named if named is not None else await routing.council_by_id(conn, decision.council_id)
+    )  # occupied → 400 council_occupied, naming it
+    category = await council_category(conn, category, council)
 
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
@@ -513,22 +544,25 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
     created_at: dt.datetime = head["now"]
     deadline_at = deadline_for(created_at, deadline_days=category["deadline_days"],
                                needs_study=category["needs_study"])  # fmt: skip
-    number = format_number(surname_initial(sub.author.full_name or ""), head["seq"])
+    number = councils.format_number(
+        council.number_prefix, surname_initial(sub.author.full_name or ""), head["seq"]
+    )
     privileged = bool(sub.author.privilege)
     async with conn.cursor() as cur:
         await cur.execute(
             "INSERT INTO appeals (number, category_id, text, is_public, channel, status,"
             " privileged, geom, address, district_id, ward_id, executor_id, routing_rule_id,"
-            " routing_reason, areas, created_at, updated_at, deadline_at, open311_client_id)"
+            " routing_reason, areas, created_at, updated_at, deadline_at, open311_client_id,"
+            " council_id)"
             " VALUES (%s, %s, %s, %s, %s, 'registered', %s,"
             " CASE WHEN %s::float8 IS NULL THEN NULL"
             "      ELSE ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326) END,"
-            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (number, category["id"], sub.text, sub.consent_to_publish, sub.channel, privileged,
              lon, lon, lat, address, decision.district_id, decision.ward_id,
              decision.executor_id, decision.rule_id, decision.reason,
              json.dumps(decision.areas, ensure_ascii=False), created_at, created_at,
-             deadline_at, submitter.open311_client_id),
+             deadline_at, submitter.open311_client_id, council.id),
         )  # fmt: skip
         appeal_id = (await cur.fetchone())[0]
         # An appeal about advertising or a kiosk: linked to its structure (or marked as
@@ -598,6 +632,7 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         "location": None if lon is None else {"lon": lon, "lat": lat},
         "location_source": source,
         "address": address,
+        "council": council.public(),
         "district": head["district"],
         "ward": head["ward"],
         "executor": {"id": decision.executor_id, "code": decision.executor_code,
@@ -674,6 +709,7 @@ async def _similar_open(conn, body: dict, radius_m: float) -> list[dict]:
             " round(ST_Distance(a.geom::geography, p.g)::numeric, 1)::float AS distance_m"
             " FROM appeals a, p WHERE a.category_id = %(c)s AND a.status <> 'closed'"
             " AND a.number <> %(n)s AND ST_DWithin(a.geom::geography, p.g, %(r)s)"
+            " AND a.council_id = (SELECT n.council_id FROM appeals n WHERE n.number = %(n)s)"
             " ORDER BY distance_m, a.id LIMIT 5",
             {"lon": body["location"]["lon"], "lat": body["location"]["lat"],
              "c": body["category"]["id"], "n": body["number"], "r": radius_m},
@@ -788,13 +824,23 @@ async def visible_photo(conn, sha256: str, principal: object = None) -> tuple[st
     return (row[0], bool(row[1])) if row else None
 
 
-async def categories(conn) -> list[dict]:
-    """The active kinds, each with its active sub-kinds, with their deadlines."""
+async def categories(conn, council: councils.Council | None = None) -> list[dict]:
+    """The active kinds, each with its active sub-kinds, with their deadlines; with `council`,
+    what that council offers, with its own deadlines."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            "SELECT id, parent_id, code, name, name_en, deadline_days, needs_study"
-            " FROM categories WHERE is_active ORDER BY sort_order, name, id"
-        )
+        if council is None:
+            await cur.execute(
+                "SELECT id, parent_id, code, name, name_en, deadline_days, needs_study"
+                " FROM categories WHERE is_active ORDER BY sort_order, name, id"
+            )
+        else:
+            await cur.execute(
+                "SELECT o.id, o.parent_id, o.code, o.name, o.name_en,"
+                " o.deadline_days_effective AS deadline_days, o.needs_study"
+                " FROM (" + councils.CATEGORIES_OF_COUNCIL + ") o"
+                " ORDER BY o.sort_order, o.name, o.id",
+                {"council": council.id},
+            )
         rows = await cur.fetchall()
     kinds: dict[int, dict] = {}
     for r in rows:

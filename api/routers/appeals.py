@@ -36,7 +36,7 @@ from api.bodies import read_appeal_body
 from api.deps import ConnDep, SettingsDep
 from api.policy import Principal, public
 from api.ratelimit import check_account_limit, check_ip_limit, client_ip
-from gis import intake, notify, photos
+from gis import councils, intake, notify, photos
 from gis.errors import InvalidInput, NotFound
 from gis.texts import negotiate
 
@@ -105,6 +105,7 @@ def _submission(payload: dict, files: list[photos.Photo]) -> intake.Submission:
         consent_to_publish=_bool(payload.get("consent_to_publish"), "consent_to_publish"),
         channel=_text(payload.get("channel"), "channel"),
         photos=files,
+        council=_text(payload.get("council"), "council"),
     )
 
 
@@ -119,10 +120,12 @@ def _request_hash(payload: dict, files: list[photos.Photo]) -> str:
 @router.get(
     "/categories", response_model=schemas.Categories, name="categories", dependencies=[public()]
 )
-async def categories(conn: ConnDep) -> dict:
+async def categories(conn: ConnDep, council: str | None = None) -> dict:
     """Kinds (вид) with their sub-kinds (підвид): id, code, name, deadline_days, needs_study.
-    An appeal is filed under a sub-kind."""
-    kinds = await intake.categories(conn)
+    An appeal is filed under a sub-kind. `council` (slug or KATOTTH code): what that council
+    offers, with its deadlines; without it, the only council's, else the whole catalogue."""
+    named = await councils.resolve(conn, council) if council else await councils.only(conn)
+    kinds = await intake.categories(conn, named)
     return {"kinds": kinds, "returned": len(kinds)}
 
 

@@ -18,7 +18,7 @@ from api import schemas
 from api.deps import ConnDep
 from api.policy import Principal, allow, public
 from api.security import csrf_required
-from gis import callers, category_search
+from gis import callers, category_search, councils
 from gis.intake import OPERATOR_ROLES
 
 router = APIRouter(prefix="/api/v1", tags=["operator"])
@@ -31,11 +31,15 @@ router = APIRouter(prefix="/api/v1", tags=["operator"])
     dependencies=[public()],
 )
 async def search_categories(
-    conn: ConnDep, q: Annotated[str | None, Query(max_length=200)] = None
+    conn: ConnDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    council: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
     """Sub-kinds (and kinds without sub-kinds) that the words name, best first (at most 10),
-    each with `matched`, the keyword that matched."""
-    return await category_search.search(conn, q)
+    each with `matched`, the keyword that matched; with `council` (slug or KATOTTH code),
+    among what that council offers."""
+    named = await councils.resolve(conn, council) if council else None
+    return await category_search.search(conn, q, council=named)
 
 
 @router.get(
