@@ -209,23 +209,62 @@ def _col(name: str) -> sql.Composable:
     return sql.SQL("t.{}").format(sql.Identifier(name))
 
 
-def property_sql(layer: Layer, name: str, role: str | None) -> sql.Composable:
+# The named argument holding a council-bound viewer's councils (issue 17).
+VIEWER_COUNCILS = "viewer_councils"
+
+
+def viewer_councils(principal: object) -> tuple[int, ...] | None:
+    """The councils whose rows' role-only properties (and, on a `tenant_rows` layer, rows)
+    the caller sees: None for every council (oblast staff, a one-council install); else the
+    caller's own councils — none for a principal built without them (the default denies)."""
+    if getattr(principal, "every_council", False):
+        return None
+    return tuple(int(i) for i in (getattr(principal, "council_ids", ()) or ()))
+
+
+def _own(layer: Layer) -> sql.Composable:
+    """True for a row of the viewer's councils (the argument VIEWER_COUNCILS)."""
+    return sql.SQL("coalesce({} = ANY(%({})s), false)").format(
+        sql.SQL(layer.tenant or "NULL"), sql.SQL(VIEWER_COUNCILS)
+    )
+
+
+def viewer_args(councils: tuple[int, ...] | None) -> dict[str, object]:
+    return {} if councils is None else {VIEWER_COUNCILS: list(councils)}
+
+
+def property_sql(
+    layer: Layer, name: str, role: str | None, councils: tuple[int, ...] | None = None
+) -> sql.Composable:
     """A property's expression for this role: null where it is a private person's data
-    (Layer.private_when) and the role is not one of Layer.private_roles."""
+    (Layer.private_when) and the role is not one of Layer.private_roles. For a viewer bound
+    to `councils` (None: every council), a role-only property of another council's row is
+    null too, as is a private person's data there (issue 17)."""
+    bound = councils is not None and layer.tenant is not None
     flag = layer.private_when.get(name)
     if flag is None or role in layer.private_roles:
-        return _col(name)
-    return sql.SQL("CASE WHEN {} THEN NULL ELSE {} END").format(_col(flag), _col(name))
+        expr: sql.Composable = _col(name)
+        if bound and flag is not None:
+            expr = sql.SQL("CASE WHEN {} AND NOT {} THEN NULL ELSE {} END").format(
+                _col(flag), _own(layer), _col(name)
+            )
+    else:
+        expr = sql.SQL("CASE WHEN {} THEN NULL ELSE {} END").format(_col(flag), _col(name))
+    if bound and name not in layer.properties:
+        expr = sql.SQL("CASE WHEN {} THEN {} END").format(_own(layer), expr)
+    return expr
 
 
-def _feature_json(layer: Layer, role: str | None = None) -> sql.Composable:
+def _feature_json(
+    layer: Layer, role: str | None = None, councils: tuple[int, ...] | None = None
+) -> sql.Composable:
     """The expression of one row as a GeoJSON Feature, as JSON text, with the properties
-    this role sees."""
+    this role sees (of its councils' rows, for a council-bound viewer)."""
     if layer.properties_column:
         props: sql.Composable = _col(layer.properties_column)
     else:
         pairs = [
-            sql.SQL("{}, {}").format(sql.Literal(p), property_sql(layer, p, role))
+            sql.SQL("{}, {}").format(sql.Literal(p), property_sql(layer, p, role, councils))
             for p in layer.properties_for(role)
         ]
         props = sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
@@ -252,11 +291,23 @@ def _base_conditions(layer: Layer) -> list[sql.Composable]:
     return conds
 
 
-def filter_conditions(layer: Layer, filters: Filters) -> tuple[list[sql.Composable], dict]:
+def tile_scope(layer: Layer, councils: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The councils a `tenant_rows` layer's rows are limited to for this viewer (None: not
+    limited) — what a cache of its rows or counts must key on."""
+    return councils if layer.tenant_rows and layer.tenant is not None else None
+
+
+def filter_conditions(
+    layer: Layer, filters: Filters, councils: tuple[int, ...] | None = None
+) -> tuple[list[sql.Composable], dict]:
     """The WHERE conditions (on the layer's table as `t`) of the layer's own restrictions and
-    the client's filters, with their named arguments. Shared by items and tiles."""
+    the client's filters, with their named arguments. Shared by items and tiles. A viewer
+    bound to `councils` sees their rows' role-only properties (the argument is passed) and,
+    on a `tenant_rows` layer, only their rows."""
     conds = _base_conditions(layer)
-    args: dict[str, object] = {}
+    args: dict[str, object] = dict(viewer_args(councils) if layer.tenant else {})
+    if tile_scope(layer, councils) is not None:
+        conds.append(_own(layer))
     if filters.datetime is not None:
         if layer.datetime_column is None:
             raise InvalidParameter("no_temporal_property", "datetime", collection=layer.id)
@@ -295,8 +346,10 @@ def filter_conditions(layer: Layer, filters: Filters) -> tuple[list[sql.Composab
     return conds, args
 
 
-def _query_conditions(layer: Layer, q: ItemsQuery) -> tuple[list[sql.Composable], dict]:
-    conds, args = filter_conditions(layer, q.filters)
+def _query_conditions(
+    layer: Layer, q: ItemsQuery, councils: tuple[int, ...] | None = None
+) -> tuple[list[sql.Composable], dict]:
+    conds, args = filter_conditions(layer, q.filters, councils)
     if q.bbox is not None:
         conds.append(
             sql.SQL(
@@ -321,10 +374,12 @@ async def fetch_items(
     role: str | None = None,
     counts: CountCache | None = None,
     generation: object = None,
+    councils: tuple[int, ...] | None = None,
 ) -> ItemsPage:
     """One page of the layer's features matching the query, in the layer's page order;
-    `counts` keeps large counts for as long as the layer's `generation` stays the same."""
-    conds, args = _query_conditions(layer, q)
+    `counts` keeps large counts for as long as the layer's `generation` stays the same.
+    `councils`: a council-bound viewer's (viewer_councils; None: every council)."""
+    conds, args = _query_conditions(layer, q, councils)
     table = sql.Identifier(layer.table)
     page_conds = list(conds)
     backwards = q.before is not None
@@ -353,7 +408,7 @@ async def fetch_items(
     page = sql.SQL(
         "SELECT {feature}, {id}, {at} FROM {table} AS t{where} ORDER BY {order} LIMIT {n}"
     ).format(
-        feature=_feature_json(layer, role),
+        feature=_feature_json(layer, role, councils),
         id=_col(layer.id_column),
         at=keys[0] if in_time else sql.SQL("NULL::timestamptz"),
         table=table,
@@ -366,7 +421,7 @@ async def fetch_items(
     rows = rows[: q.limit]
     if backwards:
         rows.reverse()
-    count_key = (layer.id, generation, q.filters.key(), q.bbox)
+    count_key = (layer.id, generation, q.filters.key(), q.bbox, tile_scope(layer, councils))
     matched = counts.get(count_key) if counts is not None else None
     if matched is None:
         count_args = {k: v for k, v in args.items() if not k.startswith(("after_", "before_"))}
@@ -409,19 +464,24 @@ async def _count_within_budget(
 
 
 async def fetch_feature(
-    conn: AsyncConnection, layer: Layer, feature_id: str, *, role: str | None = None
-) -> str:
+    conn: AsyncConnection, layer: Layer, feature_id: str, *, role: str | None = None,
+    councils: tuple[int, ...] | None = None,
+) -> str:  # fmt: skip
     """One feature as GeoJSON text, or FeatureNotFound (also for an id that is not a number:
-    every layer's id column is an integer)."""
+    every layer's id column is an integer; also for another council's row of a `tenant_rows`
+    layer, for a viewer bound to `councils`)."""
     try:
         fid = request_values.parse_int(feature_id, "featureId", lo=0)
     except InvalidParameter:
         raise FeatureNotFound(layer.id, feature_id[:64]) from None
-    conds = [*_base_conditions(layer), sql.SQL("{} = %(fid)s").format(_col(layer.id_column))]
+    conds, args = filter_conditions(layer, Filters(), councils)
+    conds.append(sql.SQL("{} = %(fid)s").format(_col(layer.id_column)))
     query = sql.SQL("SELECT {feature} FROM {table} AS t{where}").format(
-        feature=_feature_json(layer, role), table=sql.Identifier(layer.table), where=_where(conds)
+        feature=_feature_json(layer, role, councils),
+        table=sql.Identifier(layer.table),
+        where=_where(conds),
     )
-    row = await (await conn.execute(query, {"fid": fid})).fetchone()
+    row = await (await conn.execute(query, {**args, "fid": fid})).fetchone()
     if row is None:
         raise FeatureNotFound(layer.id, feature_id)
     return row[0]

@@ -103,6 +103,13 @@ class Layer:
     # private person): served as null to every role but `private_roles`.
     private_when: Mapping[str, str] = field(default_factory=dict)
     private_roles: frozenset[str] = frozenset()
+    # Councils (issue 17): the row's council as SQL over the layer's table `t` (trusted: it
+    # comes from this file); None for a layer of no council. A council's own staff see the
+    # role-only properties (role_properties, private_when) of their council's rows only:
+    # another council's are null, so the rows stay the public's (layers/features.py). With
+    # `tenant_rows` (a staff-only layer) they see only their council's rows at all.
+    tenant: str | None = None
+    tenant_rows: bool = False
 
     def visible_to(self, role: str | None) -> bool:
         return self.roles is None or role in self.roles
@@ -194,6 +201,7 @@ _CORE = (
         style=Style(color="#c0392b", fill_opacity=0.85, radius=5),
         queryables=_APPEAL_QUERYABLES,
         role_properties={role: _APPEAL_INTERNAL for role in STAFF},
+        tenant="t.council_id",
         tile_properties=("id", "number", "status", "kind", "category_id", "overdue"),
         page_order="datetime",
         cluster_below_zoom=14,
@@ -244,6 +252,8 @@ _CORE = (
         description="Території обслуговування виконавців (ЖЕД, комунальні служби).",
         style=Style(color="#2a9d8f", weight=1.0, fill_opacity=0.1),
         roles=STAFF | {"planner"},  # the routing's machinery: internal
+        tenant="(SELECT e.council_id FROM executors e WHERE e.id = t.executor_id)",
+        tenant_rows=True,
         # An executor's cabinet draws only its own organisations' territories.
         queryables=(
             Queryable("executor_id", "executor_id", "integer", "Виконавець (id)", "Executor (id)"),
@@ -258,6 +268,7 @@ _CORE = (
         geometry_type="Point",
         description="Рекламні конструкції з дозволами на розміщення.",
         style=Style(color="#d1495b", fill_opacity=0.8, radius=4),
+        tenant="t.council_id",
         **_STRUCTURE_EDITING,  # type: ignore[arg-type]
     ),
     Layer(
@@ -268,6 +279,7 @@ _CORE = (
         properties=("id", "code", "kind", "specialization", "area_m2", *_PERMIT),
         description="Кіоски та інші тимчасові споруди для підприємницької діяльності.",
         style=Style(color="#edae49", fill_opacity=0.8, radius=4),
+        tenant="t.council_id",
         **_STRUCTURE_EDITING,  # type: ignore[arg-type]
     ),
 )

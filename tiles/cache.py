@@ -1,7 +1,9 @@
 """An in-memory LRU of built tiles, forgetting the tiles a write touches.
 
 Keys: layer id, z, x, y, the filters' canonical text and the set of properties the caller's
-role sees (so a staff tile never answers an anonymous caller). Values: the tile's bytes and
+role sees (so a staff tile never answers an anonymous caller), and the councils a
+`tenant_rows` layer's rows are limited to for the caller (issue 17: a council's staff, None
+otherwise; layers/features.tile_scope). Values: the tile's bytes and
 its ETag. `changed(LayerChange)` (subscribed to `app.state.layer_changes`) drops every cached
 tile of the layer whose envelope, widened by what it draws beyond its edges, meets the
 written rows' extent — at
@@ -41,6 +43,7 @@ class TileKey:
     y: int
     filters: str
     properties: tuple[str, ...]
+    scope: tuple[int, ...] | None = None
 
 
 def etag_of(body: bytes) -> str:

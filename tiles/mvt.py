@@ -193,11 +193,13 @@ def _raw_tile(
     role: str | None,
     cap: int,
     filters: Filters,
+    councils: tuple[int, ...] | None = None,
 ) -> sql.Composable:
     props = [p for p in tile_properties(layer, role) if p != layer.id_column]
     columns = [sql.SQL("{} AS id").format(_col(layer.id_column))]
     columns += [
-        sql.SQL("{} AS {}").format(property_sql(layer, p, role), sql.Identifier(p)) for p in props
+        sql.SQL("{} AS {}").format(property_sql(layer, p, role, councils), sql.Identifier(p))
+        for p in props
     ]
     id_ = _col(layer.id_column)
     newest = _newest_ids(layer, t, filters, cap)
@@ -369,9 +371,11 @@ def tile_query(
     role: str | None = None,
     *,
     max_features: int = DEFAULT_MAX_FEATURES,
+    councils: tuple[int, ...] | None = None,
 ) -> tuple[sql.Composable, dict]:
     """The statement building one tile, and its arguments (see tile_sql_text for the
-    literal text)."""
+    literal text). `councils`: a council-bound viewer's (layers.features.viewer_councils;
+    None: every council) — a `tenant_rows` layer's tile holds their rows only."""
     if is_cluster_tile(layer, t.z):
         if uses_aggregate(layer, filters):
             query = _clusters_from_aggregate(layer, t, filters)
@@ -381,8 +385,8 @@ def tile_query(
             conds, args = filter_conditions(points, filters)
             query = _clusters_from_points(points, t, conds)
     else:
-        conds, args = filter_conditions(layer, filters)
-        query = _raw_tile(layer, t, conds, role, max_features, filters)
+        conds, args = filter_conditions(layer, filters, councils)
+        query = _raw_tile(layer, t, conds, role, max_features, filters, councils)
     return query, args
 
 
@@ -434,10 +438,11 @@ async def fetch_tile(
     role: str | None = None,
     *,
     max_features: int = DEFAULT_MAX_FEATURES,
+    councils: tuple[int, ...] | None = None,
 ) -> bytes:
     """One tile as Mapbox Vector Tile bytes (empty when nothing is in it), read over an async
     psycopg connection."""
-    query, args = tile_query(layer, t, filters, role, max_features=max_features)
+    query, args = tile_query(layer, t, filters, role, max_features=max_features, councils=councils)
     # Without parameters psycopg sends the text as one simple query: the settings hold for
     # this tile's SELECT only.
     cur = await conn.execute(TILE_SETTINGS + render(query, args, conn))

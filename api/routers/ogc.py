@@ -31,6 +31,7 @@ from layers.features import (
     fetch_feature,
     fetch_items,
     parse_items_query,
+    viewer_councils,
 )
 
 router = APIRouter(
@@ -298,6 +299,7 @@ async def items(
         role=_role(principal),
         counts=counts,
         generation=_generation(request, layer),
+        councils=viewer_councils(principal),
     )
     links = [
         _link(self_url(request), "self", GEOJSON, "Ця сторінка"),
@@ -340,7 +342,9 @@ async def feature(
 ) -> Response:
     _no_parameters(request)
     layer = await get_layer(conn, collection_id, _role(principal))
-    text = await fetch_feature(conn, layer, feature_id, role=_role(principal))
+    text = await fetch_feature(
+        conn, layer, feature_id, role=_role(principal), councils=viewer_councils(principal)
+    )
     links = [
         _link(
             absolute_url(request, "ogc_feature", collection_id=layer.id, feature_id=feature_id),

@@ -3,7 +3,10 @@
 Public routes serving each caller the layers and properties of their role (anonymous: the
 public ones): a layer the role may not see is a 404, as in the OGC API. The tiles take the
 items endpoint's filters (`datetime`, and the layer's queryables such as `status`,
-`category`, `district`, `executor`). An empty tile is a 200 with an empty body.
+`category`, `district`, `executor`). An empty tile is a 200 with an empty body. A council's
+own staff (issue 17) get their council's rows of a `tenant_rows` layer (executor
+territories), and the role-only properties of their council's rows only: such a tile is
+keyed by their councils and never kept by shared caches.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from api.policy import PrincipalDep
 from api.urls import absolute_url
 from layers import Layer
 from layers.errors import UnknownCollection
-from layers.features import check_parameters, fetch_extents, filter_parameters, parse_filters
+from layers.features import (
+    check_parameters,
+    fetch_extents,
+    filter_parameters,
+    parse_filters,
+    tile_scope,
+    viewer_councils,
+)
 from layers.registry import list_layers
 from tiles.cache import CachedTile, TileCache, TileKey, etag_of
 from tiles.mvt import fetch_tile, is_cluster_tile, parse_tile_address, tile_properties
@@ -46,7 +56,9 @@ async def _layer(request: Request, conn: AsyncConnection | None, layer_id: str, 
     raise UnknownCollection(layer_id)
 
 
-def _cache_control(request: Request, layer: Layer, role: str | None) -> str:
+def _cache_control(
+    request: Request, layer: Layer, role: str | None, scope: tuple[int, ...] | None = None
+) -> str:
     settings = request.app.state.settings
     max_age = (
         settings.tile_cache_max_age
@@ -55,8 +67,10 @@ def _cache_control(request: Request, layer: Layer, role: str | None) -> str:
     )
     # A tile that shows more than the public one (a staff layer or staff properties) is
     # never kept by shared caches.
-    personal = layer.roles is not None or (
-        tile_properties(layer, role) != tile_properties(layer, None)
+    personal = (
+        layer.roles is not None
+        or scope is not None
+        or tile_properties(layer, role) != tile_properties(layer, None)
     )
     return f"{'private' if personal else 'public'}, max-age={max_age}"
 
@@ -86,7 +100,18 @@ async def tile(
     given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
     filters = parse_filters(layer, given)
     props = () if is_cluster_tile(layer, address.z) else tile_properties(layer, role)
-    key = TileKey(layer.id, address.z, address.x, address.y, filters.key(), props)
+    councils = viewer_councils(principal)
+    # The tile's properties are the role's whatever the council, unless they are role-only
+    # properties of a tenant layer (nulled for another council's rows): then it is keyed too.
+    scope = tile_scope(layer, councils)
+    if (
+        scope is None
+        and layer.tenant
+        and councils is not None
+        and set(props) - set(layer.properties)
+    ):
+        scope = councils
+    key = TileKey(layer.id, address.z, address.x, address.y, filters.key(), props, scope)
     cache: TileCache = request.app.state.tile_cache
     found = cache.get(key) if cache.enabled else None
     if found is None:
@@ -94,11 +119,12 @@ async def tile(
         settings = request.app.state.settings
         async with request.app.state.pool.connection() as conn:
             body = await fetch_tile(
-                conn, layer, address, filters, role, max_features=settings.tile_max_features
-            )
+                conn, layer, address, filters, role, max_features=settings.tile_max_features,
+                councils=councils,
+            )  # fmt: skip
         found = CachedTile(body, etag_of(body))
         cache.put(key, found, token)
-    headers = {"ETag": found.etag, "Cache-Control": _cache_control(request, layer, role)}
+    headers = {"ETag": found.etag, "Cache-Control": _cache_control(request, layer, role, scope)}
     if _not_modified(request, found.etag):
         return Response(status_code=304, headers=headers)
     return Response(found.body, media_type=MVT, headers=headers)
