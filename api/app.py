@@ -27,6 +27,7 @@ from api.routers import (
     appeals,
     auth,
     author,
+    councils,
     curator,
     dispatch,
     geocode,
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(ogc_edit.router)  # Part 4: editing structures and kiosks (issue 16)
     app.include_router(portal.router)
+    app.include_router(councils.router)  # issue 17: the councils, public
     app.include_router(staff.router)
     app.include_router(curator.router)
     app.include_router(manager.router)

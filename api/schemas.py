@@ -1723,3 +1723,33 @@ class CouncilCategories(Out):
 
 # --- issue 17: C ---
 # --- issue 17: D ---
+class CouncilPublic(BaseModel):
+    """A council as every API shows it (PLAN17 §4, the contract)."""
+
+    code: str
+    slug: str
+    name: str
+    name_en: str | None
+    number_prefix: str
+    occupied: bool
+    occupied_since: str | None
+
+
+class CouncilList(BaseModel):
+    """GET /api/v1/councils: every council, and the credit of the boundaries drawn."""
+
+    items: list[CouncilPublic]
+    attribution: str
+
+
+class CouncilExtent(BaseModel):
+    bbox: list[float]  # west, south, east, north (WGS84)
+    area_km2: float
+
+
+class CouncilDetail(CouncilPublic):
+    """GET /api/v1/councils/{code}: one council, its boundary's extent (null: not loaded)."""
+
+    occupied_source: str | None
+    extent: CouncilExtent | None
+    attribution: str

@@ -229,6 +229,9 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("PUT", "/api/v1/directory/councils/{code}/categories"): ADMIN,
     # --- issue 17: C ---
     # --- issue 17: D ---
+    # the councils (api/routers/councils.py): public facts, the portal's council switch
+    ("GET", "/api/v1/councils"): ANYONE,
+    ("GET", "/api/v1/councils/{code}"): ANYONE,
 }
 
 # Values for path parameters: existing where that is harmless, absent where a call could
