@@ -1665,6 +1665,23 @@ class RegisterImport(Out):
 
 # Issue 17, councils as tenants: each slice adds its models below its own line only.
 # --- issue 17: A ---
+TRANSFER_BODY = _body(
+    _object("council", "reason", council={"type": "string", "maxLength": 64}, reason=_TEXT)
+)
+
+
+class Transferred(Transition):
+    """Art. 7: the appeal went to another council (gis/lifecycle.transfer)."""
+
+    council: dict[str, Any]
+    executor_id: int | None
+    executor_name: str | None
+    deadline_at: str
+    late: bool
+    days_used: int
+    author_notified: bool
+
+
 # --- issue 17: B ---
 class MeCouncil(Out):
     """The council of a signed-in member of staff (GET /api/v1/me `council`; null: oblast

@@ -13,7 +13,8 @@ the database seals that row into the hash chain (gis/audit.py).
         │                  │  └──take── Rework ◀─┤  ──rework (curator)
         │                  │                     └─ ──reject (author)
         └── return (not in competence: re-routed by decide(), or left to a curator who
-            redirects), redirect (curator), delegate (to a sub-organisation)
+            redirects), redirect (curator), delegate (to a sub-organisation),
+            transfer (to another council: art. 7, within 5 days; operator or curator)
     cancel (author) from any open status → Closed; autoclose (the job) On check → Closed
 
 Who may reach an appeal at all is gis/scope.py (outside the scope: 404); a role outside the
@@ -31,7 +32,8 @@ from typing import Any, Literal, overload
 
 from psycopg.rows import dict_row
 
-from gis import clock, notify, structure_links
+from gis import clock, councils, notify, structure_links
+from gis.councils import COUNCIL_AT_POINT_SQL
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.jsonable import iso
 from gis.models import status_name
@@ -57,6 +59,11 @@ R_NOT_COMPETENT = "Не в компетенції / Повернуто в 1551"
 R_REDIRECTED = "Очікує прийому в роботу / Перенаправлено за належністю"
 R_CANCELLED = "Відмінено / Відмінено заявником"
 R_AUTOCLOSED = "Закрито автоматично / Виконання не підтверджено заявником"
+
+# Art. 7: an appeal outside a body's competence is sent on to the competent one within five
+# days (Kyiv's calendar days from registration), its author told. Council-bound staff may
+# transfer within them; oblast staff also later (the event says `late`).
+TRANSFER_DAYS = 5
 
 # The executor's answer: its kind → the result it sets (the appeal goes on check).
 ANSWER_RESULTS = {"done": R_DONE_AWAITING, "explained": R_EXPLAINED_CHECK, "funding": R_FUNDING}
@@ -94,6 +101,13 @@ RULES: tuple[Rule, ...] = (
     ),  # fmt: skip
     Rule(
         "delegate", ("registered", "in_work", "rework"), STAFF_EXECUTORS, "registered", R_REDIRECTED
+    ),  # fmt: skip
+    Rule(
+        "transfer",
+        ("registered", "in_work", "rework"),
+        frozenset({"curator", "operator"}),
+        "registered",
+        R_REDIRECTED,
     ),  # fmt: skip
     Rule("resolutions", ("registered", "in_work", "rework"), STAFF_EXECUTORS, None, None),
     Rule("extend", OPEN, frozenset({"manager", "curator"}), None, None),
@@ -144,6 +158,7 @@ ACTION_NAMES = {
     "return": N_("повернути як не в компетенції"),
     "redirect": N_("перенаправити"),
     "delegate": N_("доручити підрозділу"),
+    "transfer": N_("передати іншій громаді"),
     "resolutions": N_("призначити співвиконавців"),
     "extend": N_("продовжити строк"),
     "ask_extension": N_("попросити продовжити строк"),
@@ -186,7 +201,7 @@ def actor_label(principal: Any) -> str:
 
 _APPEAL_COLUMNS = (
     "a.id, a.number, a.status, a.result, a.executor_id, a.category_id, a.created_at,"
-    " a.deadline_at, a.extended_until, a.answered_at, a.closed_at,"
+    " a.deadline_at, a.extended_until, a.answered_at, a.closed_at, a.council_id,"
     " ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat"
 )
 
@@ -324,20 +339,24 @@ async def answer(conn, principal, number: str, body: dict, photos: list | None =
     return {**out, "photos": shas}
 
 
-async def _executor(conn, ref: Any) -> dict:
+async def _executor(conn, ref: Any, council_id: int | None = None) -> dict:
+    """An executor by code or id; with `council_id` (the appeal's council), one of another
+    council is InvalidInput `executor_not_in_council`."""
     if ref is None or (isinstance(ref, str) and not ref.strip()):
         raise InvalidInput("field_required", parameter="executor")
     text = str(ref).strip()
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT id, code, coalesce(short_name, name) AS name, parent_id FROM executors"
-            " WHERE code = %s OR (%s AND id = %s::int)",
+            "SELECT id, code, coalesce(short_name, name) AS name, parent_id, council_id"
+            " FROM executors WHERE code = %s OR (%s AND id = %s::int)",
             (text, text.isdigit() and len(text) < 10, text if text.isdigit() and len(text) < 10
              else "0"),
         )  # fmt: skip
         row = await cur.fetchone()
     if row is None:
         raise InvalidInput("unknown_executor", parameter="executor", value=text[:64])
+    if council_id is not None and row["council_id"] != council_id:
+        raise InvalidInput("executor_not_in_council", parameter="executor", value=text[:64])
     return row
 
 
@@ -347,9 +366,12 @@ async def _subtree(conn, executor_id: int | None) -> tuple[int, ...]:
     return await executor_subtree(conn, executor_id)
 
 
-async def _contact_centre(conn) -> int | None:
+async def _contact_centre(conn, council_id: int) -> int | None:
+    """The contact centre of the council (the lowest id when it has several)."""
     cur = await conn.execute(
-        "SELECT id FROM executors WHERE kind = 'contact_centre' ORDER BY id LIMIT 1"
+        "SELECT id FROM executors WHERE kind = 'contact_centre' AND council_id = %s"
+        " ORDER BY id LIMIT 1",
+        (council_id,),
     )
     row = await cur.fetchone()
     return row[0] if row else None
@@ -367,13 +389,17 @@ async def return_not_competent(conn, principal, number: str, body: dict,
         appeal = await lock_appeal(conn, principal, number)
         returning = appeal["executor_id"]
         excluded = set(await _subtree(conn, returning)) | set(principal.executor_ids or ())
+        centre = await _contact_centre(conn, appeal["council_id"])
         out = await _apply(conn, appeal, principal, "return", comment=reason,
-                           changes={"executor_id": await _contact_centre(conn)})  # fmt: skip
+                           changes={"executor_id": centre})  # fmt: skip
         try:
             decision = await decide(conn, lon=appeal["lon"], lat=appeal["lat"],
-                                    category_id=appeal["category_id"])  # fmt: skip
+                                    category_id=appeal["category_id"],
+                                    council=appeal["council_id"])  # fmt: skip
         except Exception:  # an old location outside today's service area: a curator decides
             decision = None
+        if decision is not None and decision.council_id != appeal["council_id"]:
+            decision = None  # the point lies in another council: a curator transfers it
         if decision is not None and decision.executor_id not in excluded | {None}:
             if decision.executor_id != appeal["executor_id"]:
                 await conn.execute(
@@ -408,6 +434,9 @@ async def redirect(conn, principal, number: str, body: dict, settings=None) -> d
     async with conn.transaction():
         target = await _executor(conn, body.get("executor"))
         appeal = await lock_appeal(conn, principal, number)
+        if target["council_id"] != appeal["council_id"]:  # another council's: transfer instead
+            raise InvalidInput("executor_not_in_council", parameter="executor",
+                               value=target["code"])  # fmt: skip
         out = await _apply(conn, appeal, principal, "redirect", comment=reason,
                            changes={"executor_id": target["id"]})  # fmt: skip
         queued = await notify.enqueue(
@@ -416,6 +445,90 @@ async def redirect(conn, principal, number: str, body: dict, settings=None) -> d
         )  # fmt: skip
     # author_notified: the author's notice is queued (delivered by a job, gis/notify.py).
     return {**out, "executor": target["code"], "author_notified": queued["author"]}
+
+
+def transfer_days_used(created_at: dt.datetime) -> int:
+    """Kyiv calendar days since registration (0 on the day itself): art. 7's five days."""
+    return (clock.kyiv_today() - created_at.astimezone(clock.KYIV).date()).days
+
+
+async def transfer(conn, principal, number: str, body: dict, settings=None) -> dict:
+    """Art. 7: to the council it belongs to {council, reason}, within five days of
+    registration (council-bound staff; oblast staff later too, the event marked `late`). One
+    transaction: the appeal's council, routing in that council at its point (else its
+    contact centre), a new term counted from the transfer (art. 20 counts from receipt by
+    the competent body), the event `transfer` (public, with the reason), and the author's
+    notice (the 'redirected' one, naming the council). The number is unchanged."""
+    from gis.intake import deadline_for
+    from gis.routing import decide
+
+    reason = _text(body.get("reason"), "reason")
+    ref = _text(body.get("council"), "council", limit=64)
+    target = councils.check_open(await councils.resolve(conn, ref))
+    async with conn.transaction():
+        appeal = await lock_appeal(conn, principal, number)
+        _check_state(appeal, principal, "transfer")
+        if target.id == appeal["council_id"]:
+            raise InvalidInput("transfer_same_council", parameter="council", value=ref)
+        used = transfer_days_used(appeal["created_at"])
+        late = used > TRANSFER_DAYS
+        if late and not getattr(principal, "oblast", False):
+            raise Conflict("transfer_too_late", number=number, days=TRANSFER_DAYS)
+        try:
+            decision = await decide(conn, lon=appeal["lon"], lat=appeal["lat"],
+                                    category_id=appeal["category_id"], council=target)  # fmt: skip
+        except InvalidInput:  # a point outside every council: the target's contact centre
+            decision = None
+        if decision is not None and decision.council_id != target.id:
+            decision = None  # its point lies elsewhere: the target's contact centre sorts it
+        executor_id = (
+            decision.executor_id if decision is not None
+            else await _contact_centre(conn, target.id)
+        )  # fmt: skip
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                "SELECT coalesce(cc.deadline_days, c.deadline_days) AS days, c.needs_study,"
+                " (SELECT coalesce(e.short_name, e.name) FROM executors e WHERE e.id = %s)"
+                " AS executor, (SELECT code FROM councils WHERE id = %s) AS from_council"
+                " FROM categories c LEFT JOIN council_categories cc"
+                " ON cc.category_id = c.id AND cc.council_id = %s WHERE c.id = %s",
+                (executor_id, appeal["council_id"], target.id, appeal["category_id"]),
+            )  # fmt: skip
+            term = await cur.fetchone()
+        assert term is not None  # the appeal's category exists (a foreign key)
+        now = clock.now()
+        deadline = deadline_for(now, deadline_days=term["days"], needs_study=term["needs_study"])
+        reason_text = (
+            decision.reason if decision is not None
+            else f"Передано громаді «{target.name}»: звернення отримує її контакт-центр."
+        )  # fmt: skip
+        out = await _apply(
+            conn, appeal, principal, "transfer", comment=reason,
+            changes={"council_id": target.id, "executor_id": executor_id,
+                     "deadline_at": deadline, "extended_until": None},
+            extra_new={"council": target.code, "council_name": target.name,
+                       "from_council": term["from_council"], "late": late,
+                       "days_used": used, "deadline_from": "transfer"},
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE appeals SET routing_rule_id = %s, routing_reason = %s,"
+            " district_id = CASE WHEN %s THEN %s ELSE district_id END,"
+            " ward_id = CASE WHEN %s THEN %s ELSE ward_id END WHERE id = %s",
+            (decision.rule_id if decision else None, reason_text,
+             decision is not None, decision.district_id if decision else None,
+             decision is not None, decision.ward_id if decision else None, appeal["id"]),
+        )  # fmt: skip
+        queued = await notify.enqueue(
+            conn, appeal_id=appeal["id"], event_id=appeal["event_id"], kind="redirected",
+            settings=settings,
+            params={"executor": f"{target.name} — {term['executor'] or ''}".rstrip(" —"),
+                    "reason": reason},
+        )  # fmt: skip
+    return {
+        **out, "council": target.public(), "executor_id": executor_id,
+        "executor_name": term["executor"], "deadline_at": deadline.isoformat(), "late": late,
+        "days_used": used, "author_notified": queued["author"],
+    }  # fmt: skip
 
 
 async def locate(conn, principal, number: str, body: dict) -> dict:
@@ -447,6 +560,12 @@ async def locate(conn, principal, number: str, body: dict) -> dict:
                 raise InvalidInput("locate_outside_city", parameter="lon", number=number,
                                    lon=lon, lat=lat) from None  # fmt: skip
             raise
+        if decision.council_id != appeal["council_id"]:  # a curator transfers it first
+            from gis.routing import council_by_id
+
+            other = await council_by_id(conn, decision.council_id) if decision.council_id else None
+            raise Conflict("point_in_other_council", number=number,
+                           council=other.name if other else "")  # fmt: skip
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
                 "WITH was AS (SELECT address, district_id, ward_id FROM appeals WHERE id = %(id)s)"
@@ -497,7 +616,7 @@ def _deadline(value: Any, appeal: dict, name: str = "deadline_at") -> dt.datetim
 
 async def _subordinate(conn, appeal: dict, principal, ref: Any) -> dict:
     """An executor that is a sub-organisation (strictly below) of the appeal's executor."""
-    target = await _executor(conn, ref)
+    target = await _executor(conn, ref, appeal["council_id"])
     below = set(await _subtree(conn, appeal["executor_id"])) - {appeal["executor_id"]}
     if target["id"] not in below or target["id"] not in set(principal.executor_ids or ()):
         raise InvalidInput("executor_not_subordinate", parameter="executor",
@@ -796,6 +915,8 @@ async def nearby(conn, *, lon: Any, lat: Any, category: Any, radius_m: float) ->
             " AS distance_m, ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat"
             " FROM appeals a, p WHERE a.category_id = %(c)s AND a.status <> 'closed'"
             " AND ST_DWithin(a.geom::geography, p.g::geography, %(r)s)"
+            # the point's council's only: duplicates across a border are not merged
+            " AND a.council_id = (" + COUNCIL_AT_POINT_SQL.replace("p.geom", "p.g") + ")"
             " ORDER BY distance_m, a.id LIMIT 20",
             {"lon": point[0], "lat": point[1], "c": category_id, "r": radius_m},
         )
@@ -815,7 +936,7 @@ async def nearby(conn, *, lon: Any, lat: Any, category: Any, radius_m: float) ->
 
 # Comments shown publicly: why an appeal went elsewhere (the history says why); the rest
 # (author's words, curator's notes, anything marked internal) stays with staff.
-PUBLIC_COMMENT_ACTIONS = ("return", "redirect", "reroute", "extend", "delegate")
+PUBLIC_COMMENT_ACTIONS = ("return", "redirect", "reroute", "extend", "delegate", "transfer")
 # Steps that are the staff's own business: not in the public history at all.
 # control: gis/manager.py; dispatch: where the daily dispatch sent it (gis/dispatch.py).
 STAFF_ONLY_ACTIONS = ("ask_extension", "decline_extension", "control", "dispatch")
@@ -865,6 +986,8 @@ async def history(conn, number: str) -> dict:
             item["support_count"] = new["support_count"]
         if e["action"] == "locate":  # the place given later: public like any appeal's address
             item["address"] = new.get("address")
+        if e["action"] == "transfer":  # art. 7: to which council it went
+            item["council"] = new.get("council_name")
         if e["comment"] and not e["internal"] and e["action"] in PUBLIC_COMMENT_ACTIONS:
             item["reason"] = e["comment"]
         items.append(item)

@@ -190,7 +190,8 @@ def _request(city: City, action: str) -> tuple[str, dict]:
     }[action]
 
 
-HTTP_ACTIONS = [r.action for r in lifecycle.RULES if r.action != "autoclose"]
+# transfer needs a second council (tests/test_council_routing.py walks its table line).
+HTTP_ACTIONS = [r.action for r in lifecycle.RULES if r.action not in ("autoclose", "transfer")]
 CALLERS = ("executor", "manager", "curator", "operator", "citizen", "admin", "planner")
 STATUSES = ("registered", "in_work", "on_check", "rework", "closed")
 

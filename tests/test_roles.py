@@ -222,6 +222,8 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/reports/{name}"): STAFF_QUEUE,
     # issue 17, councils as tenants: each slice adds its routes below its own line only
     # --- issue 17: A ---
+    # art. 7: to another council (api/routers/lifecycle.py), the contact centre's roles
+    ("POST", "/api/v1/appeals/{number}/transfer"): {"operator", "curator"},
     # --- issue 17: B ---
     ("GET", "/api/v1/admin/councils"): ADMIN,
     ("PATCH", "/api/v1/admin/councils/{code}"): ADMIN,

@@ -1,5 +1,6 @@
 """The lifecycle of an appeal over HTTP (gis/lifecycle.py holds the transition table):
-take, answer, return, redirect, locate, delegate, resolutions, extend, check, confirm, reject, cancel;
+take, answer, return, redirect, transfer (to another council), locate, delegate, resolutions,
+extend, check, confirm, reject, cancel;
 duplicates (nearby, support); the public history.
 
 Each route declares its roles (api/policy.py); within a role the appeal must lie in the
@@ -98,6 +99,24 @@ async def redirect(
 ) -> dict:  # fmt: skip
     """To a named executor {executor: code or id, reason}; the author is mailed (art. 7)."""
     return await lifecycle.redirect(
+        conn, principal, number, await read_json_object(request), settings
+    )
+
+
+@router.post(
+    "/appeals/{number}/transfer",
+    response_model=schemas.Transferred,
+    openapi_extra=schemas.TRANSFER_BODY,
+    name="appeal_transfer",
+)
+async def transfer(
+    number: str, request: Request,
+    principal: Annotated[Principal, allow(*_roles("transfer"))], conn: ConnDep,
+    settings: SettingsDep,
+) -> dict:  # fmt: skip
+    """To another council {council: slug or KATOTTH code, reason} (art. 7: within 5 days of
+    registration; the author is told). Routed in that council; the term starts anew."""
+    return await lifecycle.transfer(
         conn, principal, number, await read_json_object(request), settings
     )
 
