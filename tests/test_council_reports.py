@@ -284,8 +284,16 @@ def test_open311_jurisdiction_is_a_council(client):
     assert [s["service_name"] for s in services] == ["Благоустрій"]
 
 
-def test_open311_post_in_a_jurisdiction_must_lie_in_it(client, two):
-    url, _ = two
+def test_open311_post_in_a_jurisdiction_must_lie_in_it(db_url, shared_data, tmp_path):
+    """On a database of its own: the appeal it files would change the other tests' counts."""
+    url = db_url
+    build(url, shared_data)
+    settings = Settings(database_url=url, data_dir=tmp_path, rate_limits_enabled=False)
+    with TestClient(create_app(settings)) as client:
+        _post_in_jurisdiction(client, url)
+
+
+def _post_in_jurisdiction(client, url: str) -> None:
 
     async def new_key() -> str:
         async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
@@ -308,3 +316,10 @@ def test_open311_post_in_a_jurisdiction_must_lie_in_it(client, two):
     assert r.status_code == 400, r.text
     assert B_CODE not in r.text and A_CODE in r.text
     assert sql(url, "SELECT count(*) FROM appeals")[0][0] == before
+    # In its own jurisdiction the same point files an appeal of that council.
+    r = client.post("/open311/v2/requests.json", data={**body, "jurisdiction_id": B_CODE})
+    assert r.status_code == 201, r.text
+    number = r.json()[0]["service_request_id"]
+    assert number.startswith("КШ-")
+    assert sql(url, "SELECT k.code FROM appeals a JOIN councils k ON k.id = a.council_id"
+                    " WHERE a.number = %s", (number,)) == [(B_CODE,)]  # fmt: skip

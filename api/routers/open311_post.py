@@ -3,9 +3,11 @@ appeal, and resolves the token it was given.
 
 - `POST /open311/v2/requests` (`.xml`, `.json`; no suffix: XML) — form-encoded as the spec
   says (multipart and JSON accepted too): `api_key` (required: 400 without, 403 unknown or
-  revoked), `jurisdiction_id`, `service_code`, `lat` + `long` or `address_string` (a street
-  of the register and a house: «вулиця Хрещатик, 22») or `address_id` (the street's register
-  code, with the house in `address_string`), `attribute[author_address]` (the author's postal
+  revoked), `jurisdiction_id` (a council's KATOTTH code, issue 17: the point must lie in it,
+  else 400 `open311_outside_jurisdiction`; an appeal with no place is its), `service_code`,
+  `lat` + `long` or `address_string` (a street of the register and a house: «вулиця
+  Хрещатик, 22») or `address_id` (the street's register code, with the house in
+  `address_string`), `attribute[author_address]` (the author's postal
   address, required by the Law), `attribute[consent_to_publish]` (true: the description is
   published), `description`, `media_url`, `email`, `first_name`, `last_name`, `phone`,
   `device_id`, `account_id`; an `Idempotency-Key` header makes a retry safe. The same
@@ -189,6 +191,7 @@ async def _file(request: Request, conn, settings, client: dict) -> Response:
     sub = submission(payload, files, lang)
     if council is not None:
         await _check_point_in(conn, council, sub)
+        sub.council = council.slug  # an appeal with no place is the jurisdiction's
     try:
         await open311.service_definition(
             conn, str(sub.category), lang, council.id if council is not None else None
