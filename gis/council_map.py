@@ -2,8 +2,8 @@
 the credit of the boundaries drawn and a council's extent.
 
 - `attribution(conn)`: the 'hromadas' layers row's credit («© Мінрегіон (CC BY-SA)» after
-  Мінрегіон's ATU atlas was imported; importers/pipeline), else OpenStreetMap's (Kyiv's
-  boundary is OSM's).
+  Мінрегіон's ATU atlas was imported; importers/pipeline), with OpenStreetMap's when a
+  current boundary is OSM's (Kyiv's), else OpenStreetMap's alone.
 - `extent(conn, council)`: the current boundary's bbox [west, south, east, north] and area
   in km², or None when the council's hromada is not loaded.
 """
@@ -20,10 +20,19 @@ OSM_CREDIT = "© OpenStreetMap contributors (ODbL)"
 
 
 async def attribution(conn: AsyncConnection) -> str:
+    """The 'hromadas' layer's credit, and OSM's too when a current boundary came from OSM
+    (Kyiv's city boundary beside an imported oblast: its source_id is an OSM id)."""
     async with conn.cursor() as cur:
-        await cur.execute("SELECT attribution FROM layers WHERE name = 'hromadas'")
+        await cur.execute(
+            "SELECT (SELECT attribution FROM layers WHERE name = 'hromadas'),"
+            " EXISTS (SELECT 1 FROM hromadas WHERE valid_to IS NULL"
+            "         AND source_id ~ '^(node|way|relation)/')"
+        )
         row = await cur.fetchone()
-    return row[0] if row and row[0] else OSM_CREDIT
+    credit, from_osm = row if row else (None, False)
+    if not credit:
+        return OSM_CREDIT
+    return f"{credit}; {OSM_CREDIT}" if from_osm and credit != OSM_CREDIT else credit
 
 
 async def extent(conn: AsyncConnection, council: Council) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ SCREENS = [
     ("/dashboard", "deputy", '#dashboard[data-state="ready"]'),
     ("/dashboard", None, '#dashboard[data-state="ready"] #hex-map[data-state="ready"]'),
     ("/opendata", None, "#opendata"),
+    ("/oblast", None, '#map[data-state="ready"]'),
 ]
 
 # Leaflet's own map pane is a focusable region with tiles and vector shapes; axe's rules about

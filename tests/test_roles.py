@@ -234,6 +234,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     # the councils (api/routers/councils.py): public facts, the portal's council switch
     ("GET", "/api/v1/councils"): ANYONE,
     ("GET", "/api/v1/councils/{code}"): ANYONE,
+    ("GET", "/oblast"): ANYONE,  # the oblast's councils on a map (webmap/templates/oblast.html)
 }
 
 # Values for path parameters: existing where that is harmless, absent where a call could

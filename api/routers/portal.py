@@ -131,6 +131,19 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
     return render(request, "index.html", {"config": config})
 
 
+@router.get("/oblast", response_class=HTMLResponse, name="portal_oblast")
+async def oblast_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The oblast's councils (issue 17): every council's boundary, the temporarily occupied
+    ones hatched and listed; oblast.js reads /api/v1/councils and the OGC 'hromadas' items.
+    The boundaries' credit («© Мінрегіон» after its atlas was imported) comes with the list."""
+    config = {
+        "councilsUrl": path_for(request, "councils"),
+        "hromadasUrl": path_for(request, "ogc_items", collection_id="hromadas") + "?limit=1000",
+        **_map_base(settings),
+    }
+    return render(request, "oblast.html", {"config": config})
+
+
 @router.get("/login", response_class=HTMLResponse, name="portal_login")
 async def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Sign-in for staff and citizens: the form posts JSON to /api/v1/auth/login (a cookie

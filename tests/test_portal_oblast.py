@@ -1,0 +1,35 @@
+"""The oblast's councils page (issue 17, slice D) in Chromium, on the Kyiv demo city with two
+councils of the region demo added (Кушугумська, open, and Бердянська, in the demo's example
+occupied list): every council's boundary drawn with «© Мінрегіон», the occupied one hatched
+and listed (axe, uk and en: tests/test_portal_a11y.py's SCREENS)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from importers.demo import region
+
+KUSHUHUM, BERDIANSK = "UA23060110000049870", "UA23020050000046501"
+
+
+def _prepare(url: str) -> None:
+    region.generate_region(url, "zaporizka", seed=7, appeals=40, councils=(KUSHUHUM, BERDIANSK))
+
+
+PORTAL = {"seed": 23, "appeals": 40, "prepare": _prepare}  # browser.portal's demo city
+
+
+def test_the_oblast_page_draws_and_lists_the_councils(portal, new_context, screenshot):
+    page = new_context(bypass_csp=False).new_page()
+    page.goto(portal.base + "/oblast")
+    page.wait_for_selector('#map[data-state="ready"]', timeout=20_000)
+    # Kyiv's council and the two of the region: three boundaries on the map.
+    expect(page.locator("#map")).to_have_attribute("data-councils", "3")
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text("© Мінрегіон")
+    # Kyiv's boundary is OpenStreetMap's: both credits.
+    expect(page.locator(".leaflet-control-attribution")).to_contain_text("OpenStreetMap")
+    expect(page.locator(f'#occupied li[data-code="{BERDIANSK}"]')).to_contain_text("Бердянська")
+    expect(page.locator(f'#councils li[data-code="{KUSHUHUM}"]')).to_contain_text("Кушугумська")
+    expect(page.locator(f'#councils li[data-code="{BERDIANSK}"]')).to_have_count(0)
+    assert page.locator("path.leaflet-interactive").count() == 3
+    screenshot(page, "oblast")

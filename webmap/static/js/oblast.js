@@ -1,0 +1,62 @@
+// The oblast's councils (issue 17): every council's current boundary from our OGC API
+// (the 'hromadas' collection), coloured open / temporarily occupied (hatched: a dashed
+// outline and a grey fill, since the CSP allows no inline SVG pattern), and listed beside the
+// map; the boundaries' credit (© Мінрегіон) from /api/v1/councils. When drawn, #map says
+// data-state="ready" and data-councils="<count>" (the browser test reads them).
+(function () {
+  "use strict";
+
+  const { t, lang } = window.i18n;
+  const { api, fetchAllFeatures, el } = window.portal;
+  const config = JSON.parse(document.getElementById("oblast-config").textContent);
+  const mapEl = document.getElementById("map");
+  const statusEl = document.getElementById("status");
+  const named = (o) => (o && ((lang === "en" && o.name_en) || o.name)) || "";
+
+  const map = L.map(mapEl, { zoomSnap: 0.25 }).setView([47.5, 35.5], 7);
+  window.portal.addBackground(map, config);
+  const OPEN = { color: "#2f4b7c", weight: 1.5, fillColor: "#7a9cc6", fillOpacity: 0.3 };
+  const OCCUPIED = { color: "#555555", weight: 1.5, dashArray: "4 4", fillColor: "#8c8c8c",
+    fillOpacity: 0.55 };
+
+  function listItem(council) {
+    const li = el("li", council.occupied ? "council occupied" : "council");
+    li.dataset.code = council.code;
+    li.append(el("span", "council-name", named(council)));
+    if (council.occupied) {
+      li.append(" ", el("span", "council-since",
+        t("окупована з {date}", { date: council.occupied_since || "?" })));
+    }
+    return li;
+  }
+
+  async function draw() {
+    const { ok, status, body } = await api(config.councilsUrl);
+    if (!ok) throw new Error(body.detail || `HTTP ${status}`);
+    const byCode = new Map(body.items.map((c) => [c.code, c]));
+    const features = (await fetchAllFeatures(config.hromadasUrl))
+      .filter((f) => byCode.has(f.properties.code));
+    const layer = L.geoJSON({ type: "FeatureCollection", features }, {
+      attribution: body.attribution,
+      style: (f) => (byCode.get(f.properties.code).occupied ? OCCUPIED : OPEN),
+      onEachFeature(feature, path) {
+        const council = byCode.get(feature.properties.code);
+        const occupiedText = t("тимчасово окупована");
+        const label = council.occupied ? `${named(council)} — ${occupiedText}` : named(council);
+        path.bindTooltip(el("span", null, label));
+      },
+    }).addTo(map);
+    if (features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
+    const list = document.getElementById("councils");
+    const occupied = document.getElementById("occupied");
+    for (const c of body.items) (c.occupied ? occupied : list).append(listItem(c));
+    statusEl.textContent = t("Громад на мапі: {n}", { n: features.length });
+    mapEl.dataset.councils = String(features.length);
+    mapEl.dataset.state = "ready";
+  }
+
+  draw().catch((error) => {
+    statusEl.textContent = t("Не вдалося завантажити громади: {error}", { error: error.message });
+    mapEl.dataset.state = "error";
+  });
+})();
