@@ -28,7 +28,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
-from gis import accounts, clock, routing
+from gis import accounts, clock, lifecycle, routing
 from gis.db import libpq_url
 from gis.errors import InvalidInput
 from gis.routing_bulk import BulkRouter
@@ -351,3 +351,74 @@ def test_transfer_to_another_council_within_five_days(region):
     r = region.client.post(f"/api/v1/appeals/{other}/transfer", headers=region.h("a_operator"),
                            json={"council": "andriivska", "reason": "x"})  # fmt: skip
     assert r.status_code == 400 and r.json()["code"] == "council_occupied", r.text
+
+
+# --- the curator's «Передати в іншу громаду» (a browser; last in the module: see browser.py) ---
+
+
+def _second_council(url: str) -> None:
+    """The Kyiv demo city plus Запорізька (its council, prefix ЗП, and a contact centre), and
+    one appeal returned as not in competence, registered today."""
+    f = next(f for f in json.loads(_region_file().read_text())["features"]
+             if f["properties"]["katottg"] == A_CODE)  # fmt: skip
+    with psycopg.connect(url) as c:
+        c.execute(
+            "INSERT INTO hromadas (code, name, geom) VALUES (%s, 'Запорізька',"
+            " ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326)))",
+            (A_CODE, json.dumps(f["geometry"])),
+        )
+        council = c.execute(
+            "INSERT INTO councils (code, slug, name, number_prefix)"
+            " VALUES (%s, 'zaporizka', 'Запорізька', 'ЗП') RETURNING id",
+            (A_CODE,),
+        ).fetchone()[0]
+        c.execute(
+            "INSERT INTO executors (code, name, short_name, kind, council_id) VALUES"
+            " ('zp-cc', 'Контакт-центр Запоріжжя', 'КЦ Запоріжжя', 'contact_centre', %s)",
+            (council,),
+        )
+        c.execute(
+            "UPDATE appeals SET status = 'registered', result = %s, closed_at = NULL,"
+            " privileged = true, created_at = now(), updated_at = now() - interval '400 days',"
+            " deadline_at = now() + interval '15 days', extended_until = NULL,"
+            " executor_id = (SELECT id FROM executors WHERE kind = 'contact_centre'"
+            "                 AND council_id <> %s ORDER BY id LIMIT 1)"
+            " WHERE id = (SELECT max(id) FROM appeals WHERE geom IS NOT NULL)",
+            (lifecycle.R_NOT_COMPETENT, council),
+        )
+        c.execute(
+            "INSERT INTO appeal_events (appeal_id, actor, action, comment)"
+            " SELECT max(id), 'Виконавець (демо)', 'return', 'Це не Київ' FROM appeals"
+            " WHERE geom IS NOT NULL"
+        )
+
+
+PORTAL = {"seed": 11, "appeals": 300, "prepare": _second_council}
+
+
+def test_a_curator_transfers_an_appeal_to_another_council(
+    portal, signed_in, screenshot, browser_log
+):
+    (number,) = sql(portal.db, "SELECT number FROM appeals WHERE status = 'registered'"
+                               " AND result = %s", (lifecycle.R_NOT_COMPETENT,))[0]  # fmt: skip
+    page = signed_in("curator", viewport={"width": 1280, "height": 900})
+    page.click("#link-curator")
+    page.wait_for_url(portal.base + "/curator")
+    page.wait_for_selector('#curator[data-state="ready"]', timeout=20_000)
+    page.click('.queue-tab[data-queue="not_competent"]')
+    page.click(f'#queue-table tbody tr[data-number="{number}"] button')
+    page.wait_for_function(
+        f"() => document.getElementById('card').dataset.number === {json.dumps(number)}"
+    )
+    assert page.is_visible("#transfer-form")
+    assert "залишилось 5" in page.inner_text("#transfer-days")
+    page.select_option("#transfer-council", "zaporizka")
+    page.fill("#transfer-reason", "Місце звернення — у Запоріжжі")
+    screenshot(page, "curator-transfer-form")
+    page.click("#transfer-submit")
+    page.wait_for_function("() => document.getElementById('card-done').textContent !== ''")
+    assert "Запорізька" in page.inner_text("#card-done")
+    (council,) = sql(portal.db, "SELECT k.slug FROM appeals a JOIN councils k"
+                                " ON k.id = a.council_id WHERE a.number = %s", (number,))[0]  # fmt: skip
+    assert council == "zaporizka"
+    screenshot(page, "curator-transferred")

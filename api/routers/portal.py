@@ -421,6 +421,8 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "cardUrl": "/api/v1/curator/appeals/{number}",
         "checkUrl": "/api/v1/appeals/{number}/check",
         "redirectUrl": "/api/v1/appeals/{number}/redirect",
+        "transferUrl": "/api/v1/appeals/{number}/transfer",  # to another council (art. 7)
+        "councilsUrl": "/api/v1/councils",
         "locateUrl": "/api/v1/appeals/{number}/locate",
         "searchUrl": "/api/v1/geocode/search",
         "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),

@@ -2,7 +2,8 @@
 // the answer's photos beside the appeal's, accept or return an answer for rework (with a
 // reason), redirect an appeal returned as not in competence, helped by the routing dry run at
 // its point, and give an appeal filed with no location its place (clicked on the card's map or
-// found by its address), then redirect it to routing's choice there. Everything comes from the
+// found by its address), then redirect it to routing's choice there; with several councils,
+// transfer it to the council it belongs to (art. 7: within 5 days). Everything comes from the
 // API with the session cookie.
 (function () {
   "use strict";
@@ -268,6 +269,7 @@
     $("check-form").hidden = body.awaiting !== "curator";
     const redirectable = ["registered", "in_work", "rework"].includes(body.status);
     $("redirect-form").hidden = !redirectable;
+    showTransfer(body, redirectable);
     text($("returned-reason"), body.returned
       ? t("Повернуто як не в компетенції {date}: {reason}", { date: day(body.returned.at), reason: body.returned.reason })
       : "");
@@ -281,7 +283,9 @@
     $("check-comment").value = "";
     $("redirect-executor").value = "";
     $("redirect-reason").value = "";
-    for (const id of ["check-error", "redirect-error", "card-done", "locate-error", "locate-result"]) text($(id), "");
+    $("transfer-reason").value = "";
+    for (const id of ["check-error", "redirect-error", "transfer-error", "card-done", "locate-error",
+      "locate-result"]) text($(id), "");
     $("card-title").focus();
   }
 
@@ -289,6 +293,7 @@
   async function done(message) {
     $("check-form").hidden = true;
     $("redirect-form").hidden = true;
+    $("transfer-form").hidden = true;
     $("locate-form").hidden = true;
     await loadCounts();
     await loadQueue(current);
@@ -345,6 +350,49 @@
     await done(t("Звернення № {number} перенаправлено: {executor}.", { number: appeal.number, executor: who }));
   }
 
+  // --- transfer to another council (art. 7: within 5 days of registration) ---------------------
+  const TRANSFER_DAYS = 5;
+  let councils = []; // the councils an appeal may go to (not occupied); none: one council
+
+  async function loadCouncils() {
+    const { ok, body } = await api(config.councilsUrl);
+    councils = ok ? (body.items || []).filter((c) => !c.occupied) : [];
+  }
+
+  function showTransfer(body, open) {
+    const others = councils.filter((c) => c.code !== (body.council && body.council.code));
+    $("transfer-form").hidden = !open || councils.length < 2;
+    if ($("transfer-form").hidden) return;
+    const select = $("transfer-council");
+    select.replaceChildren(...others.map((c) => {
+      const option = document.createElement("option");
+      option.value = c.slug;
+      option.textContent = c.name;
+      return option;
+    }));
+    const used = Math.floor((Date.now() - Date.parse(body.created_at)) / 86400000);
+    const left = TRANSFER_DAYS - used;
+    text($("transfer-days"), left >= 0
+      ? t("Днів для передачі (із {days}): залишилось {left}.", { days: TRANSFER_DAYS, left })
+      : t("П'ять днів для передачі минули: передати може лише куратор області."));
+  }
+
+  async function transfer(event) {
+    event.preventDefault();
+    const council = $("transfer-council").value;
+    const reason = $("transfer-reason").value.trim();
+    $("transfer-reason").setAttribute("aria-invalid", String(!reason));
+    if (!council || !reason) {
+      text($("transfer-error"), t("Оберіть громаду і вкажіть підставу передачі."));
+      return;
+    }
+    const { ok, body } = await postJson(fill(config.transferUrl, { number: appeal.number }),
+      { council, reason }, { "X-CSRF-Token": csrf.get() });
+    if (!ok) { text($("transfer-error"), body.detail || t("Не вдалося.")); return; }
+    await done(t("Звернення № {number} передано громаді «{council}».",
+      { number: appeal.number, council: body.council.name }));
+  }
+
   const fail = window.portal.deskFailure(root, errorEl);
 
   async function load() {
@@ -352,6 +400,7 @@
       { errorEl, statusEl, wrongRole: t("Ця сторінка — для кураторів контакт-центру.") });
     if (!me) return;
     if (!(await loadCounts())) return;
+    await loadCouncils();
     for (const tab of document.querySelectorAll(".queue-tab")) {
       tab.addEventListener("click", () => loadQueue(tab.dataset.queue).catch(fail));
     }
@@ -360,6 +409,7 @@
     $("check-return").addEventListener("click", () => check("return").catch(fail));
     $("dry-run").addEventListener("click", () => dryRun().catch(fail));
     $("redirect-form").addEventListener("submit", (event) => redirect(event).catch(fail));
+    $("transfer-form").addEventListener("submit", (event) => transfer(event).catch(fail));
     $("locate-form").addEventListener("submit", (event) => saveLocation(event).catch(fail));
     $("locate-search").addEventListener("click", () => searchPlace().catch(fail));
     $("locate-q").addEventListener("keydown", (event) => {
