@@ -189,6 +189,7 @@ async def _where(conn, principal: Any, f: Filters) -> tuple[str, list[Any]]:
     if f.date_to:
         where.append("a.created_at < %s")
         params.append(kyiv_day_start(f.date_to + dt.timedelta(days=1)))
+    ids = await council_ids(conn, f)
     async with conn.cursor() as cur:
         if f.district is not None:
             await cur.execute("SELECT 1 FROM districts WHERE code = %s LIMIT 1", (f.district,))
@@ -197,7 +198,12 @@ async def _where(conn, principal: Any, f: Filters) -> tuple[str, list[Any]]:
             where.append("a.district_id IN (SELECT d.id FROM districts d WHERE d.code = %s)")
             params.append(f.district)
         if f.ward is not None:
-            await cur.execute("SELECT 1 FROM wards WHERE number = %s LIMIT 1", (f.ward,))
+            # Ward numbers repeat from council to council: within the filter's councils.
+            await cur.execute(
+                "SELECT 1 FROM wards WHERE number = %s AND (%s::int[] IS NULL"
+                " OR council_id = ANY(%s::int[])) LIMIT 1",
+                (f.ward, ids, ids),
+            )
             if await cur.fetchone() is None:
                 raise InvalidParameter("unknown_ward", "ward", value=f.ward)
             where.append("a.ward_id IN (SELECT w.id FROM wards w WHERE w.number = %s)")
@@ -219,7 +225,6 @@ async def _where(conn, principal: Any, f: Filters) -> tuple[str, list[Any]]:
             await cur.execute(EXECUTOR_SUBTREE_SQL, (row[0],))
             where.append("a.executor_id = ANY(%s)")
             params.append([r[0] for r in await cur.fetchall()])
-    ids = await council_ids(conn, f)
     if ids is not None:
         where.append("a.council_id = ANY(%s)")
         params.append(ids)
@@ -731,17 +736,18 @@ def hex_cell_sql(edge: float, source: str, carry: str = "") -> str:
     )
 
 
-async def city_latitude(conn) -> float:
-    """The latitude of the city's centre (the middle of its extent: the current hromadas, else
-    the districts; 0 when there is neither)."""
+async def city_latitude(conn, councils_: list[int] | None = None) -> float:
+    """The latitude of the city's centre (the middle of its extent: the current hromadas —
+    those of `councils_` when given —, else the districts; 0 when there is neither)."""
     rows = await _fetch(
         conn,
         "SELECT coalesce("
         " (SELECT (ST_YMin(e) + ST_YMax(e)) / 2 FROM (SELECT ST_Extent(geom) AS e FROM hromadas"
-        "  WHERE valid_to IS NULL) h),"
+        "  WHERE valid_to IS NULL AND (%s::int[] IS NULL OR code IN"
+        "   (SELECT k.code FROM councils k WHERE k.id = ANY(%s::int[])))) h),"
         " (SELECT (ST_YMin(e) + ST_YMax(e)) / 2 FROM (SELECT ST_Extent(geom) AS e FROM districts"
         "  WHERE valid_to IS NULL) d), 0) AS lat",
-        [],
+        [councils_, councils_],
     )
     return max(-80.0, min(80.0, float(rows[0]["lat"])))
 
@@ -762,7 +768,7 @@ async def hexagons(conn, principal: Any, f: Filters, lang: str) -> dict:
     joined), the triangles summed into their hexagon (i, j), and only the non-empty hexagons
     are built. `hex` is "i:j", lon/lat the hexagon's centre (WGS 84)."""
     size = f.size or HEX_SIZE_DEFAULT
-    edge = hex_edge(size, await city_latitude(conn))
+    edge = hex_edge(size, await city_latitude(conn, await council_ids(conn, f)))
     where, params = await _where(conn, principal, f)
     t0, t1, t2 = hex_triangle_sql(edge, "ST_X(a.geom_3857)", "ST_Y(a.geom_3857)")
     i, j = hex_index_sql("t0", "t1", "t2")

@@ -190,6 +190,11 @@ def test_a_council_is_a_filter_of_every_public_report(client):
     assert r.json()["totals"]["received"] == 4
     both = client.get(f"/api/v1/reports/channels?council={A_SLUG},{B_CODE}").json()
     assert both["totals"]["received"] == 6
+    hexagons = client.get(f"/api/v1/reports/hexagons?council={B_SLUG}&size=5000").json()
+    assert hexagons["totals"]["received"] == 2
+    # Ward numbers are a council's: none in these councils.
+    r = client.get(f"/api/v1/reports/channels?council={B_SLUG}&ward=1")
+    assert r.status_code == 400 and r.json()["code"] == "unknown_ward"
     r = client.get("/api/v1/reports/channels?council=no-such-council")
     assert r.status_code == 404 and r.json()["code"] == "council_not_found"
 
