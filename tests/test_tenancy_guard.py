@@ -52,7 +52,7 @@ UNSCOPED: dict[str, str] = {
     "gis/permit_documents.py:get": "slice B (planners): the structure's council",
     "gis/scope.py:_role_scope": "the role half of appeal_scope, which adds council_scope",
     "gis/scope.py:executor_subtree": "an executor organisation's own subtree, by its id",
-    "gis/staff_queue.py:executors": "slice A: the executors of the appeal's council",
+    "gis/staff_queue.py:executors": "the caller's own organisation subtree (principal ids)",
     "gis/structure_links.py:link": "links an appeal to the nearest structure (no principal)",
     "gis/structure_links.py:relink_around": "links appeals near a structure (no principal)",
     "gis/structure_links.py:relink_all": JOB,
