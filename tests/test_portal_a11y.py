@@ -34,6 +34,7 @@ SCREENS = [
     ("/dashboard", None, '#dashboard[data-state="ready"] #hex-map[data-state="ready"]'),
     ("/opendata", None, "#opendata"),
     ("/oblast", None, '#map[data-state="ready"]'),
+    ("/h/kyiv/", None, '#map[data-state="ready"]'),
 ]
 
 # Leaflet's own map pane is a focusable region with tiles and vector shapes; axe's rules about

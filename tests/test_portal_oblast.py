@@ -33,3 +33,19 @@ def test_the_oblast_page_draws_and_lists_the_councils(portal, new_context, scree
     expect(page.locator(f'#councils li[data-code="{BERDIANSK}"]')).to_have_count(0)
     assert page.locator("path.leaflet-interactive").count() == 3
     screenshot(page, "oblast")
+
+    # A council's own map: fitted to it, its boundary drawn, the list of its appeals only.
+    page.get_by_role("link", name="Кушугумська селищна громада").click()
+    page.wait_for_url(portal.base + "/h/kushuhumska/")
+    page.wait_for_selector('#map[data-state="ready"][data-council="kushuhumska"]')
+    expect(page.get_by_role("heading", level=1)).to_have_text("Кушугумська селищна громада")
+    page.wait_for_selector('#appeal-list[data-state="ready"] li')
+    numbers = page.locator("#appeal-list li").evaluate_all("els => els.map(e => e.dataset.number)")
+    assert numbers and all(n.startswith("КШ-") for n in numbers), numbers
+    expect(page.locator("#link-file")).to_have_attribute("href", "/appeal/new?council=kushuhumska")
+    screenshot(page, "council")
+    # By code: the slug's page; an occupied council: a banner, no filing.
+    page.goto(f"{portal.base}/h/{BERDIANSK}/")
+    assert page.url.split("#")[0] == portal.base + "/h/berdianska/"
+    expect(page.locator("#occupied-banner")).to_be_visible()
+    expect(page.locator("#link-file")).to_have_count(0)

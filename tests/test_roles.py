@@ -235,6 +235,7 @@ MATRIX: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/councils"): ANYONE,
     ("GET", "/api/v1/councils/{code}"): ANYONE,
     ("GET", "/oblast"): ANYONE,  # the oblast's councils on a map (webmap/templates/oblast.html)
+    ("GET", "/h/{code}/"): ANYONE,  # a council's public map (index.html fitted to it)
 }
 
 # Values for path parameters: existing where that is harmless, absent where a call could

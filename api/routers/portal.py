@@ -8,7 +8,7 @@ import json
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -17,7 +17,8 @@ from api.deps import ConnDep, SettingsDep
 from api.policy import public
 from api.security import cookie_name
 from api.urls import path_for
-from gis import author_links, notify, reports
+from gis import author_links, council_map, notify, reports
+from gis import councils as councils_
 from gis.intake import OPERATOR_ROLES
 from gis.models import STATUS_NAMES, status_name
 from gis.texts import tr
@@ -129,6 +130,33 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
         **_map_base(settings),
     }
     return render(request, "index.html", {"config": config})
+
+
+@router.get("/h/{code}/", response_class=HTMLResponse, response_model=None, name="portal_council")
+async def council_page(
+    request: Request, code: str, conn: ConnDep, settings: SettingsDep
+) -> HTMLResponse | RedirectResponse:
+    """A council's public map (issue 17): the home page fitted to the council, its boundary
+    highlighted, the list of appeals filtered `council=`; an occupied council's page says so
+    and offers no filing. By slug; a KATOTTH code (or another case) → 308 to the slug's page;
+    unknown → 404 `council_not_found`."""
+    council = await councils_.resolve(conn, code)
+    if code != council.slug:
+        return RedirectResponse(path_for(request, "portal_council", code=council.slug), 308)
+    extent = await council_map.extent(conn, council)
+    districts = CORE_LAYERS["districts"]
+    public = council.public()
+    config = {
+        "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
+        "districtsStyle": districts.style.as_leaflet(),
+        "appealsTiles": _appeal_tiles(request),
+        "council": {**public, "bbox": extent["bbox"] if extent else None},
+        **_map_base(settings),
+        "attribution": await council_map.attribution(conn),
+    }
+    english = page_language(request) == "en" and council.name_en
+    title = council.name_en if english else council.name
+    return render(request, "index.html", {"config": config, "council": {**public, "title": title}})
 
 
 @router.get("/oblast", response_class=HTMLResponse, name="portal_oblast")

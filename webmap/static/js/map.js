@@ -50,9 +50,28 @@
     },
   }).addTo(map);
 
+  // A council's page (/h/{slug}/, issue 17): the map fitted to its boundary, drawn on top.
+  const council = config.council || null;
+  if (council && council.bbox && !viewFromHash) {
+    const [w, south, e, north] = council.bbox;
+    map.fitBounds([[south, w], [north, e]], { padding: [10, 10], animate: false });
+  }
+  if (council) {
+    fetchAllFeatures(config.hromadasUrl)
+      .then((features) => {
+        const own = features.filter((f) => f.properties.code === council.code);
+        L.geoJSON({ type: "FeatureCollection", features: own }, {
+          style: { color: "#1f5fa8", weight: 3, fill: false, dashArray: council.occupied ? "6 4" : null },
+          interactive: false,
+        }).addTo(map);
+        mapEl.dataset.council = own.length ? council.slug : "";
+      })
+      .catch(() => { mapEl.dataset.council = ""; });
+  }
+
   function drawDistricts(features) {
     districtsLayer.addData({ type: "FeatureCollection", features });
-    if (!viewFromHash) {
+    if (!viewFromHash && !council) {
       map.fitBounds(districtsLayer.getBounds(), { padding: [10, 10], animate: false });
     }
   }
@@ -471,6 +490,7 @@
   async function loadList(append) {
     const seq = ++listSeq;
     const params = filterParams(state);
+    if (council) params.set("council", council.slug);
     params.set("bbox", bboxParam());
     params.set("limit", "20");
     if (append && nextCursor) params.set("after", nextCursor);

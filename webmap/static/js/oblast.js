@@ -22,7 +22,9 @@
   function listItem(council) {
     const li = el("li", council.occupied ? "council occupied" : "council");
     li.dataset.code = council.code;
-    li.append(el("span", "council-name", named(council)));
+    const link = el("a", "council-name", named(council));
+    link.href = `/h/${encodeURIComponent(council.slug)}/`;
+    li.append(link);
     if (council.occupied) {
       li.append(" ", el("span", "council-since",
         t("окупована з {date}", { date: council.occupied_since || "?" })));
