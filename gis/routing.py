@@ -80,10 +80,14 @@ CONTACT_CENTRE_SQL = (
     " ORDER BY id LIMIT 1"
 )
 
-# The reason, in Ukrainian, for rule `r` (NULL: none matched) and executor `e`; `{located}`
-# is a boolean SQL expression.
+# The reason, in Ukrainian, for rule `r` (NULL: none matched) and executor `e` in council
+# `c` (named first when the installation serves several); `{located}` is a boolean SQL
+# expression.
 REASON_SQL = """
-    CASE WHEN {located} THEN '' ELSE 'Без місця на мапі. ' END
+    CASE WHEN (SELECT count(*) FROM councils) > 1
+         THEN 'Громада «' || (SELECT k.name FROM councils k WHERE k.id = c.council_id) || '». '
+         ELSE '' END
+    || CASE WHEN {located} THEN '' ELSE 'Без місця на мапі. ' END
     || CASE WHEN r.id IS NULL THEN
          'Жодне правило маршрутизації не підходить: звернення отримує контакт-центр «'
          || coalesce(e.short_name, e.name, '—')
@@ -108,6 +112,7 @@ REASON_SQL = """
 # between «» (categories, territories, executors) are data and stay as stored. The reason is
 # stored in Ukrainian, as it was given when the appeal was routed (a rule may change since).
 REASON_PHRASES_EN = (
+    ("Громада «", "Community «"),
     ("Без місця на мапі. ", "No place on the map. "),
     ("Жодне правило маршрутизації не підходить: звернення отримує контакт-центр «",
      "No routing rule matches: the appeal goes to the contact centre «"),

@@ -219,8 +219,8 @@ def test_the_shared_border_goes_to_the_lower_code_in_sql_and_in_process(region):
                 assert refused.value.code == "outside_service_area"
                 continue
             slow = routing.decide_sync(conn, lon=lon, lat=lat, category_id=region.cat)
-            assert (fast.council_id, fast.executor_id, fast.rule_id) == (
-                slow.council_id, slow.executor_id, slow.rule_id
+            assert (fast.council_id, fast.executor_id, fast.rule_id, fast.reason) == (
+                slow.council_id, slow.executor_id, slow.rule_id, slow.reason
             ), (lon, lat)  # fmt: skip
         for (lon, lat), fast in zip(vertices, got, strict=False):  # both cover: lower code
             assert fast is not None, (lon, lat)
@@ -233,6 +233,10 @@ def test_the_shared_border_goes_to_the_lower_code_in_sql_and_in_process(region):
             (fast,) = bulk.route_many([lon], [lat], [region.cat])
             assert slow.council_id == fast.council_id == region.council[slug]
             assert slow.executor_id == fast.executor_id == region.executor[slug]
+            # With several councils the reason names the council first (also in English).
+            name = "Запорізька" if slug == "zaporizka" else "Кушугумська"
+            assert slow.reason.startswith(f"Громада «{name}». Правило №"), slow.reason
+            assert routing.reason_en(slow.reason).startswith(f"Community «{name}». Rule No. ")
         # No place: the named council's, else none (several councils).
         (none,) = bulk.route_many([np.nan], [np.nan], [region.cat])
         assert none is None
