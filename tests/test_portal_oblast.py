@@ -25,6 +25,8 @@ def test_the_oblast_page_draws_and_lists_the_councils(portal, new_context, scree
     page.wait_for_selector('#map[data-state="ready"]', timeout=20_000)
     # Kyiv's council and the two of the region: three boundaries on the map.
     expect(page.locator("#map")).to_have_attribute("data-councils", "3")
+    # Coloured by the reports' on-time share of each council (its appeals were answered).
+    expect(page.locator("#map")).to_have_attribute("data-choropleth", "on-time")
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("© Мінрегіон")
     # Kyiv's boundary is OpenStreetMap's: both credits.
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("OpenStreetMap")

@@ -167,6 +167,7 @@ async def oblast_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     config = {
         "councilsUrl": path_for(request, "councils"),
         "hromadasUrl": path_for(request, "ogc_items", collection_id="hromadas") + "?limit=1000",
+        "reportUrl": "/api/v1/reports/councils",
         **_map_base(settings),
     }
     return render(request, "oblast.html", {"config": config})

@@ -32,19 +32,38 @@
     return li;
   }
 
+  // The choropleth: the share of answers given on time (reports' «councils», slice C), five
+  // steps from red to green; a council with no answers yet keeps the plain colour.
+  const STEPS = ["#d7301f", "#fc8d59", "#fee08b", "#91cf60", "#1a9850"];
+  async function onTimeShares() {
+    const r = await api(config.reportUrl);
+    if (!r.ok) return new Map();
+    return new Map((r.body.rows || []).map((row) => [row.council_code, row.on_time_share]));
+  }
+  function styleOf(council, shares) {
+    if (council.occupied) return OCCUPIED;
+    const share = shares.get(council.code);
+    if (share === null || share === undefined) return OPEN;
+    return { ...OPEN, fillColor: STEPS[Math.min(4, Math.floor(share * 5))], fillOpacity: 0.6 };
+  }
+
   async function draw() {
     const { ok, status, body } = await api(config.councilsUrl);
     if (!ok) throw new Error(body.detail || `HTTP ${status}`);
     const byCode = new Map(body.items.map((c) => [c.code, c]));
+    const shares = await onTimeShares().catch(() => new Map());
     const features = (await fetchAllFeatures(config.hromadasUrl))
       .filter((f) => byCode.has(f.properties.code));
     const layer = L.geoJSON({ type: "FeatureCollection", features }, {
       attribution: body.attribution,
-      style: (f) => (byCode.get(f.properties.code).occupied ? OCCUPIED : OPEN),
+      style: (f) => styleOf(byCode.get(f.properties.code), shares),
       onEachFeature(feature, path) {
         const council = byCode.get(feature.properties.code);
         const occupiedText = t("тимчасово окупована");
-        const label = council.occupied ? `${named(council)} — ${occupiedText}` : named(council);
+        const share = shares.get(council.code);
+        const onTimeText = t("вчасно: {share}%", { share: Math.round((share || 0) * 100) });
+        const onTime = share === null || share === undefined ? "" : ` — ${onTimeText}`;
+        const label = council.occupied ? `${named(council)} — ${occupiedText}` : named(council) + onTime;
         path.bindTooltip(el("span", null, label));
       },
     }).addTo(map);
@@ -54,6 +73,7 @@
     for (const c of body.items) (c.occupied ? occupied : list).append(listItem(c));
     statusEl.textContent = t("Громад на мапі: {n}", { n: features.length });
     mapEl.dataset.councils = String(features.length);
+    mapEl.dataset.choropleth = shares.size ? "on-time" : "none";
     mapEl.dataset.state = "ready";
   }
 
