@@ -1,7 +1,7 @@
 // The oblast's councils (issue 17): every council's current boundary from our OGC API
-// (the 'hromadas' collection), coloured open / temporarily occupied (hatched: a dashed
-// outline and a grey fill, since the CSP allows no inline SVG pattern), and listed beside the
-// map; the boundaries' credit (© Мінрегіон) from /api/v1/councils. When drawn, #map says
+// (the 'hromadas' collection), coloured by the share of answers given on time (the reports'
+// «councils»), the temporarily occupied hatched (a dashed outline and a grey fill, since the
+// CSP allows no inline SVG pattern), and listed beside the map with links to /h/{slug}/; the boundaries' credit (© Мінрегіон) from /api/v1/councils. When drawn, #map says
 // data-state="ready" and data-councils="<count>" (the browser test reads them).
 (function () {
   "use strict";
