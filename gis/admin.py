@@ -669,6 +669,33 @@ async def council_categories(conn, principal: Any, code: str) -> dict:
     return {"council": council.public(), "items": items, "returned": len(items)}
 
 
+# The fields of a choice and of an own sub-kind: name → (type, required).
+_CHOICE = {"category_id": (int, True), "offered": (bool, False), "deadline_days": (int, False)}
+_OWN = {"parent_id": (int, True), "name": (str, True), "deadline_days": (int, False)}
+
+
+def _choice(item: Any, parameter: str, fields: dict[str, tuple[type, bool]]) -> dict:
+    """One element of `items` or `add`, checked: an object of those fields only, each of its
+    type (a bool is no integer here); a deadline 1..45."""
+    if not isinstance(item, dict) or set(item) - set(fields):
+        raise InvalidInput("invalid_value", parameter=parameter, value=str(item)[:50])
+    for name, (kind, required) in fields.items():
+        value = item.get(name)
+        if value is None:
+            if required:
+                raise InvalidInput("invalid_value", parameter=f"{parameter}.{name}", value="null")
+            continue
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise InvalidInput("invalid_value", parameter=f"{parameter}.{name}",
+                               value=str(value)[:50])  # fmt: skip
+        if kind is int and name != "deadline_days" and not 0 < int(str(value)) < 2**31:
+            raise InvalidInput("invalid_value", parameter=f"{parameter}.{name}", value=value)
+    days = item.get("deadline_days")
+    if days is not None and not 1 <= days <= 45:
+        raise InvalidInput("invalid_deadline_days", value=days)
+    return item
+
+
 async def choose_categories(
     conn, principal: Any, code: str, *, items: list[dict] | None = None,
     add: list[dict] | None = None, actor: Any = None,
@@ -678,13 +705,10 @@ async def choose_categories(
     `add` [{parent_id, name, deadline_days}] adds its own sub-kinds under a shared kind (code
     `<slug>-<n>`). Audited as one change of the council's choice."""
     council = await _administered(conn, principal, code)
-    items, add = items or [], add or []
+    items = [_choice(i, "items", _CHOICE) for i in items or []]
+    add = [_choice(a, "add", _OWN) for a in add or []]
     if len(add) > OWN_CATEGORY_MAX or len(items) > 5000:
         raise InvalidInput("invalid_value", parameter="items", value=len(items) + len(add))
-    for item in [*items, *add]:
-        days = item.get("deadline_days")
-        if days is not None and not 1 <= int(days) <= 45:
-            raise InvalidInput("invalid_deadline_days", value=days)
     async with conn.transaction():
         changed, added = [], []
         for item in items:

@@ -4,7 +4,7 @@ layers' metadata (planner and admin). Each route declares its policy next to it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -74,21 +74,11 @@ class CouncilChange(_Body):
     occupied_source: str | None = Field(default=None, max_length=500)
 
 
-class CouncilCategoryChoice(_Body):
-    category_id: Id
-    offered: bool = True
-    deadline_days: Int32 | None = None  # null: the catalogue's
-
-
-class CouncilOwnCategory(_Body):
-    parent_id: Id  # a shared kind
-    name: str = Field(max_length=200)
-    deadline_days: Int32 | None = None
-
-
 class CouncilCategoriesChange(_Body):
-    items: list[CouncilCategoryChoice] = Field(default_factory=list, max_length=5000)
-    add: list[CouncilOwnCategory] = Field(default_factory=list, max_length=200)
+    # [{category_id, offered (true), deadline_days (null: the catalogue's)}]
+    items: list[dict[str, Any]] = Field(default_factory=list, max_length=5000)
+    # [{parent_id (a shared kind), name, deadline_days}]: the council's own sub-kinds
+    add: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
 
 
 class LayerChange(_Body):
@@ -340,6 +330,5 @@ async def choose_council_categories(
     """Switch sub-kinds on or off for the council with a deadline override (`items`), or add
     its own sub-kinds under a shared kind (`add`). Audited."""
     return await admin.choose_categories(
-        conn, principal, code, items=[i.model_dump() for i in body.items],
-        add=[a.model_dump() for a in body.add], actor=principal,
-    )  # fmt: skip
+        conn, principal, code, items=body.items, add=body.add, actor=principal
+    )
