@@ -1736,10 +1736,6 @@ class CouncilCategories(Out):
 
 # --- issue 17: C ---
 # --- issue 17: D ---
-
-
-# --- issue 17: C ---
-# --- issue 17: D ---
 class CouncilPublic(BaseModel):
     """A council as every API shows it (PLAN17 §4, the contract)."""
 
