@@ -51,3 +51,31 @@ def test_the_oblast_page_draws_and_lists_the_councils(portal, new_context, scree
     assert page.url.split("#")[0] == portal.base + "/h/berdianska/"
     expect(page.locator("#occupied-banner")).to_be_visible()
     expect(page.locator("#link-file")).to_have_count(0)
+
+
+def test_a_council_page_files_an_appeal_with_no_place_to_that_council(portal, new_context):
+    """/h/<slug>/ → «Подати звернення»: the form names the council, lists its categories and
+    offers «Без місця»; the appeal goes to that council (its number carries the prefix)."""
+    page = new_context(bypass_csp=False).new_page()
+    page.goto(portal.base + "/h/kushuhumska/")
+    page.wait_for_selector('#map[data-state="ready"][data-council="kushuhumska"]')
+    expect(page.locator("#check-number")).to_have_attribute("placeholder", "напр. КШ-К-398")
+    page.get_by_role("link", name="Подати звернення").click()
+    page.wait_for_selector('#appeal[data-state="ready"][data-council="kushuhumska"]')
+    expect(page.locator("#council-info")).to_contain_text("Кушугумська селищна громада")
+    page.get_by_label("Без місця").check()
+    label = page.locator("#category-list option").first.get_attribute("value")
+    page.get_by_label("Категорія").fill(label or "")
+    expect(page.locator("#category-kind")).to_contain_text("Строк розгляду")
+    page.get_by_label("Текст звернення").fill("Прошу пояснити графік вивезення сміття в громаді.")
+    page.get_by_label("Прізвище, ім’я, по батькові").fill("Коваленко Олена Петрівна")
+    page.get_by_label("Електронна пошта").fill("olena.kovalenko@example.com")
+    page.get_by_label("Поштова адреса").fill("вул. Центральна, 1, смт Кушугум")
+    page.get_by_role("button", name="Надіслати звернення").click()
+    page.wait_for_selector('#appeal[data-state="done"]', timeout=20_000)
+    assert (page.locator("#appeal").get_attribute("data-number") or "").startswith("КШ-")
+    # The home page of several councils: the switch to each council and the oblast's map.
+    page.goto(portal.base + "/")
+    expect(page.locator("#link-oblast")).to_have_attribute("href", "/oblast")
+    page.locator("#council-switch summary").click()
+    expect(page.locator('#council-switch a[href="/h/kushuhumska/"]')).to_be_visible()

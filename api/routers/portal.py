@@ -19,6 +19,7 @@ from api.security import cookie_name
 from api.urls import path_for
 from gis import author_links, council_map, notify, reports
 from gis import councils as councils_
+from gis.errors import NotFound
 from gis.intake import OPERATOR_ROLES
 from gis.models import STATUS_NAMES, status_name
 from gis.texts import tr
@@ -119,8 +120,15 @@ def render(request: Request, template: str, context: dict) -> HTMLResponse:
     return response
 
 
+def _council_title(request: Request, council: councils_.Council) -> str:
+    """A council's name in the page's language (its English name when it has one)."""
+    if page_language(request) == "en" and council.name_en:
+        return council.name_en
+    return council.name
+
+
 @router.get("/", response_class=HTMLResponse, name="portal_home")
-async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
+async def home(request: Request, settings: SettingsDep, conn: ConnDep) -> HTMLResponse:
     districts = CORE_LAYERS["districts"]
     config = {
         "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
@@ -129,7 +137,12 @@ async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
         "appealsTiles": _appeal_tiles(request),
         **_map_base(settings),
     }
-    return render(request, "index.html", {"config": config})
+    # Several councils (issue 17): the panel's «Громада» switch to each council's page.
+    listed = await councils_.list_public(conn)
+    switch = [{"slug": c.slug, "title": _council_title(request, c)} for c in listed]
+    return render(
+        request, "index.html", {"config": config, "councils": switch if len(switch) > 1 else []}
+    )
 
 
 @router.get("/h/{code}/", response_class=HTMLResponse, response_model=None, name="portal_council")
@@ -154,8 +167,7 @@ async def council_page(
         **_map_base(settings),
         "attribution": await council_map.attribution(conn),
     }
-    english = page_language(request) == "en" and council.name_en
-    title = council.name_en if english else council.name
+    title = _council_title(request, council)
     return render(request, "index.html", {"config": config, "council": {**public, "title": title}})
 
 
@@ -231,17 +243,30 @@ async def reset_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/appeal/new", response_class=HTMLResponse, name="portal_appeal_new")
-async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+async def appeal_new_page(request: Request, settings: SettingsDep, conn: ConnDep) -> HTMLResponse:
     """File an appeal: pin it on the map (or find an address), pick the category, write the
     text, add photos; appeal_new.js reads the lists from the API and posts the form to
-    /api/v1/appeals (with the session cookie and its CSRF token when signed in)."""
+    /api/v1/appeals (with the session cookie and its CSRF token when signed in).
+    `?council=<slug>` with several councils (issue 17): the council is named, its categories
+    listed, «Без місця» offered (the submission then names it); an occupied one refuses."""
     districts = CORE_LAYERS["districts"]
+    council = None
+    ref = request.query_params.get("council")
+    if ref and await councils_.only(conn) is None:
+        try:
+            found = await councils_.resolve(conn, ref)
+        except NotFound:
+            found = None  # an unknown name: the plain form (the point decides)
+        if found is not None:
+            council = {**found.public(), "title": _council_title(request, found)}
     config = {
         "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
         "districtsStyle": districts.style.as_leaflet(),
         **_map_base(settings),
-        "categoriesUrl": "/api/v1/categories",
+        "categoriesUrl": "/api/v1/categories"
+        + (f"?council={quote(council['slug'])}" if council else ""),
         "categorySearchUrl": "/api/v1/categories/search",  # by the words people use ("яма")
+        "council": council,
         "appealsUrl": "/api/v1/appeals",
         "nearbyUrl": "/api/v1/appeals/nearby",
         "reverseUrl": "/api/v1/geocode/reverse",
@@ -256,7 +281,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep) -> HTMLRespon
         # How the author may hear of the appeal: e-mail; SMS and Viber where a gateway is set.
         "notifyChannels": notify.offered_channels(settings),
     }
-    return render(request, "appeal_new.html", {"config": config})
+    return render(request, "appeal_new.html", {"config": config, "council": council})
 
 
 @router.get("/operator", response_class=HTMLResponse, name="portal_operator")

@@ -196,7 +196,8 @@
       list.replaceChildren();
       return;
     }
-    const r = await api(`${config.categorySearchUrl}?q=${encodeURIComponent(q)}`);
+    const scope = config.council ? `&council=${encodeURIComponent(config.council.slug)}` : "";
+    const r = await api(`${config.categorySearchUrl}?q=${encodeURIComponent(q)}${scope}`);
     if (seq !== suggestSeq) return; // a newer word meanwhile
     list.replaceChildren();
     for (const item of r.ok ? r.body.items.slice(0, 5) : []) {
@@ -430,7 +431,9 @@
     e.preventDefault();
     clearErrors();
     pickCategory();
-    if (!state.point) {
+    // «Без місця» (several councils, ?council=): the appeal goes to the named council.
+    const noPlace = Boolean($("no-location") && $("no-location").checked);
+    if (!state.point && !noPlace) {
       showError("location", t("Позначте місце проблеми на мапі або знайдіть адресу."));
       return;
     }
@@ -451,6 +454,7 @@
       author,
       consent_to_publish: $("consent").checked,
     };
+    if (noPlace) Object.assign(data, { location: { no_location: true }, council: config.council.slug });
     const body = new FormData();
     body.append("data", JSON.stringify(data));
     for (const file of state.photos) body.append("photos", file, file.name);
