@@ -12,8 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
 
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, PoolDep, SettingsDep
 from api.policy import public
 from api.security import cookie_name
 from api.urls import path_for
@@ -127,8 +129,18 @@ def _council_title(request: Request, council: councils_.Council) -> str:
     return council.name
 
 
+async def _councils_if_reachable(pool: PoolDep) -> list[councils_.Council]:
+    """The councils for the map's switch; none while the database is down, so that the map page
+    is served anyway (its data come from the API, which answers 503 itself)."""
+    try:
+        async with pool.connection(timeout=2.0) as conn:
+            return await councils_.list_public(conn)
+    except (OperationalError, PoolTimeout):
+        return []
+
+
 @router.get("/", response_class=HTMLResponse, name="portal_home")
-async def home(request: Request, settings: SettingsDep, conn: ConnDep) -> HTMLResponse:
+async def home(request: Request, settings: SettingsDep, pool: PoolDep) -> HTMLResponse:
     districts = CORE_LAYERS["districts"]
     config = {
         "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
@@ -138,7 +150,7 @@ async def home(request: Request, settings: SettingsDep, conn: ConnDep) -> HTMLRe
         **_map_base(settings),
     }
     # Several councils (issue 17): the panel's «Громада» switch to each council's page.
-    listed = await councils_.list_public(conn)
+    listed = await _councils_if_reachable(pool)
     switch = [{"slug": c.slug, "title": _council_title(request, c)} for c in listed]
     return render(
         request, "index.html", {"config": config, "councils": switch if len(switch) > 1 else []}
