@@ -17,11 +17,12 @@ import time
 
 import psycopg
 import pytest
+import staff
 from conftest import create_database, drop_database
 from fastapi.testclient import TestClient
 
 from api import create_app
-from gis import accounts, open311_clients
+from gis import open311_clients
 from gis.db import libpq_url
 from gis.settings import Settings
 
@@ -118,21 +119,7 @@ def client(two, tmp_path_factory):
 def bearer(url: str, role: str, council_id: int | None, executor_id: int | None = None) -> dict:
     """A new confirmed account of `role` in the council (None: oblast staff; an executor:
     its organisation's)."""
-    n = next(_counter)
-
-    async def make() -> str:
-        async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as c:
-            user_id = await accounts.create_user(
-                c, email=f"{role}-{n}@council.test", password=None, full_name=f"Працівник {n}",
-                role=role, confirmed=True, council_id=council_id, executor_id=executor_id,
-            )  # fmt: skip
-            s = await accounts.create_session(
-                c, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
-                ttl=dt.timedelta(hours=1),
-            )  # fmt: skip
-            return s.token
-
-    return {"Authorization": f"Bearer {asyncio.run(make())}"}
+    return staff.bearer(url, role, label="council", council_id=council_id, executor_id=executor_id)
 
 
 def expected(code: str) -> dict:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
+import staff
 from fastapi.testclient import TestClient
 
 from api import create_app
@@ -59,10 +60,7 @@ def _run(url, fn):
     return asyncio.run(main())
 
 
-def sql(url, query, params=None):
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(query, params)
-        return cur.fetchall() if cur.description else None
+sql = staff.sql
 
 
 class Region:
