@@ -670,6 +670,15 @@ class StaffPhoto(Out):
     height: int | None
 
 
+class CardCouncil(Out):
+    """An appeal's council on the staff's cards (issue 17)."""
+
+    code: str
+    slug: str
+    name: str
+    name_en: str | None = None
+
+
 class StaffAppeal(QueueItem):
     text: str | None
     result: str | None
@@ -678,6 +687,7 @@ class StaffAppeal(QueueItem):
     routing_reason_en: str | None = None  # its fixed words in English; names as stored
     channel_name: str | None = None  # «Телефон 1551», «Open311: NAME» (an application's)
     channel_name_en: str | None = None
+    council: CardCouncil | None = None  # issue 17: the appeal's council
     events: list[StaffEvent]
     photos: list[StaffPhoto] = []
     resolutions: list[Resolution] = []
@@ -768,6 +778,7 @@ class CuratorTerritory(Out):
 
 
 class CuratorCard(CuratorItem):
+    council: CardCouncil | None = None  # issue 17: the appeal's council (the transfer's picker)
     text: str | None
     routing_reason: str | None
     routing_reason_en: str | None = None
@@ -849,6 +860,7 @@ class User(Out):
     is_demo: bool
     created_at: str | None
     email_confirmed_at: str | None
+    council: str | None = None  # issue 17: the council's code (null: oblast staff, citizens)
     password: str | None = Field(
         default=None, description="Only when the account is created without one: shown once"
     )
@@ -1505,6 +1517,7 @@ TILE_QUERY = {
         _query("district", "district ids, comma-separated"),
         _query("ward", "ward ids, comma-separated"),
         _query("executor", "executor ids, comma-separated"),
+        _query("council", "council slugs or KATOTTH codes, comma-separated (unknown: 404)"),
     ]
 }
 

@@ -41,7 +41,7 @@ _RULE_COLUMNS = """r.id, r.priority, r.category_id, c.name AS category, r.distri
 _RULE_FROM = """FROM routing_rules r JOIN executors e ON e.id = r.executor_id
     LEFT JOIN categories c ON c.id = r.category_id"""
 # What the trail keeps of an account and of a rule (no e-mail, no name: see the docstring).
-_USER_AUDITED = ("role", "executor_id", "ward_number", "is_active")
+_USER_AUDITED = ("role", "executor_id", "ward_number", "is_active", "council")
 _RULE_AUDITED = ("priority", "category_id", "district_code", "ward_number", "territory_code",
                  "executor_id", "is_active", "note")  # fmt: skip
 
@@ -195,26 +195,46 @@ async def create_user(
 async def change_user(
     conn, principal: Any, user_id: int, *, acting_user_id: int | None, full_name: str | None = None,
     role: str | None = None, executor_id: int | None = None, executor_code: str | None = None,
-    ward_number: int | None = None, is_active: bool | None = None, actor: Any = None,
+    ward_number: int | None = None, is_active: bool | None = None, council: str | None = None,
+    actor: Any = None,
 ) -> dict:  # fmt: skip
-    """Rename, rebind, change the role, or deactivate (is_active false also ends every
-    session of the account; so does a change of role). None leaves a field as it is. Only
-    an account of the administrator's councils (else 404); a new executor of another council
-    is `council_mismatch`; executors and managers move to their executor's council."""
+    """Rename, rebind, change the role, move to another council, or deactivate (is_active
+    false also ends every session of the account; so does a change of role). None leaves a
+    field as it is. Only an account of the administrator's councils (else 404); a new
+    executor of another council is `council_mismatch`; executors and managers move to their
+    executor's council. `council` (slug or code; issue 17) moves the account: an oblast
+    administrator's choice (a council's administrator may name only their own); one that is
+    not the executor's (executors, managers) or a citizen's is `council_mismatch`; operators
+    and curators follow to the new council's contact centre."""
     current = await get_user(conn, principal, user_id)
     if is_active is False and user_id == acting_user_id:
         raise Conflict("cannot_deactivate_self")
     role = role or current["role"]
+    moved = None if council is None else await _council(conn, principal, council)
+    if moved is not None and role == "citizen":
+        raise InvalidInput("council_mismatch")
     bound = await _executor(conn, principal, executor_id, executor_code)
     if bound is None:
         bound = current["executor_id"]
+    if moved is not None and role in CONTACT_CENTRE_ROLES and executor_id is None \
+            and executor_code is None:  # fmt: skip
+        # The new council's contact centre (none: the account stays without one).
+        centre = await _one(
+            conn,
+            "SELECT id FROM executors WHERE kind = 'contact_centre' AND council_id = %s"
+            " ORDER BY id LIMIT 1",
+            (moved,),
+        )
+        bound = centre["id"] if centre else None
     row = await _one(
         conn,
-        "SELECT coalesce((SELECT council_id FROM executors WHERE id = %s AND %s),"
+        "SELECT coalesce((SELECT council_id FROM executors WHERE id = %s AND %s), %s::int,"
         " (SELECT council_id FROM users WHERE id = %s), %s::int) AS council_id",
-        (bound, role in EXECUTOR_BOUND, user_id, council_of(principal)),
+        (bound, role in EXECUTOR_BOUND, moved, user_id, council_of(principal)),
     )
     council_id = None if role == "citizen" else (row or {}).get("council_id")
+    if moved is not None and council_id != moved:
+        raise InvalidInput("council_mismatch")  # an organisation's staff follow its council
     ward = ward_number if ward_number is not None else current["ward_number"]
     await _check_binding(conn, role, bound, ward, council_id)
     full_name = full_name.strip() if full_name else current["full_name"]

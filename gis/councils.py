@@ -14,6 +14,7 @@ carries `council_id`; who may see which council's rows is gis/scope.council_scop
   loaded) covers every current hromada.
 - `check_open(council)`: InvalidInput `council_occupied` for an occupied council.
 - `CATEGORIES_OF_COUNCIL`: what a council offers, with its own deadline and keywords.
+- `APPEAL_COUNCIL_SQL`: an appeal's council {code, slug, name, name_en} (the staff's cards).
 - `format_number(prefix, initial, seq)`: «ЗП-П-6714»; Kyiv's prefix '' keeps «П-6714».
 - `list_public(conn)`: every council as the API shows it.
 - `ensure_single(conn, code, name, …)`: a one-community install's council after its boundary
@@ -55,6 +56,12 @@ SELECT c.*, coalesce(cc.deadline_days, c.deadline_days) AS deadline_days_effecti
  WHERE cc.council_id = %(council)s AND cc.is_active AND c.is_active
    AND (c.council_id IS NULL OR c.council_id = cc.council_id)
 """
+
+# An appeal's (alias a) council as the staff's cards name it: {code, slug, name, name_en}.
+APPEAL_COUNCIL_SQL = (
+    "(SELECT json_build_object('code', k.code, 'slug', k.slug, 'name', k.name,"
+    " 'name_en', k.name_en) FROM councils k WHERE k.id = a.council_id)"
+)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from gis.councils import APPEAL_COUNCIL_SQL
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import R_EXPLAINED_CHECK, R_FUNDING, R_NOT_COMPETENT
@@ -130,7 +131,8 @@ async def card(conn, principal: Any, number: str) -> dict:
     council_sql, council_params = _council(principal)
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            f"SELECT a.id AS _id, a.text, a.routing_reason, {_COLUMNS} {_FROM}"
+            f"SELECT a.id AS _id, a.text, a.routing_reason, {_COLUMNS},"
+            f" {APPEAL_COUNCIL_SQL} AS council {_FROM}"
             f" WHERE a.number = %(number)s AND {council_sql}",
             {"number": number, **council_params},
         )

@@ -14,6 +14,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from gis.category_names import label_sql
+from gis.councils import APPEAL_COUNCIL_SQL
 from gis.errors import InvalidInput, NotFound
 from gis.jsonable import iso_row
 from gis.lifecycle import extension_request
@@ -159,11 +160,13 @@ async def _find(conn, principal: Any, number: str, columns: str = "a.id") -> dic
 
 async def card(conn, principal: Any, number: str) -> dict:
     """One appeal in the caller's scope, as staff see it: its text, result, routing reason,
-    history (events), photos (the citizen's and the answer's) and resolutions; no author."""
+    history (events), photos (the citizen's and the answer's) and resolutions, its council
+    {code, slug, name, name_en}; no author."""
     row = await _find(
         conn, principal, number,
         f"a.id AS _id, a.text, a.result, a.routing_reason, {_COLUMNS},"
-        " (SELECT o.name FROM open311_clients o WHERE o.id = a.open311_client_id) AS _client",
+        " (SELECT o.name FROM open311_clients o WHERE o.id = a.open311_client_id) AS _client,"
+        f" {APPEAL_COUNCIL_SQL} AS council",
     )  # fmt: skip
     appeal_id = row.pop("_id")
     # The channel by name: «Open311: NAME» for an application's (gis/open311_clients.py).

@@ -47,6 +47,7 @@ class UserChange(_Body):
     executor_code: str | None = None
     ward_number: Id | None = None
     is_active: bool | None = None
+    council: str | None = Field(default=None, max_length=64)  # slug or KATOTTH code
 
 
 class CategoryChange(_Body):
@@ -123,8 +124,9 @@ async def get_user(
 async def change_user(
     user_id: Id, body: UserChange, principal: Annotated[Principal, allow(*ADMIN)], conn: ConnDep
 ) -> dict:
-    """Rename, rebind, change the role, or deactivate (is_active false also ends every
-    session of the account)."""
+    """Rename, rebind, change the role, move to another council (`council`: slug or code; an
+    oblast administrator's; executors and managers follow their organisation's), or
+    deactivate (is_active false also ends every session of the account)."""
     return await admin.change_user(
         conn,
         principal,
