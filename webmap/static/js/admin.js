@@ -32,6 +32,7 @@
   const state = {
     me: null, executors: [], categories: [], usersNext: null, rulesNext: null,
     rules: new Map(), editing: null, areas: {}, selectedRule: null,
+    councils: [], manyCouncils: false, // issue 17: the councils the admin administers; several?
   };
 
   const headers = () => ({ "X-CSRF-Token": csrf.get() });
@@ -53,6 +54,13 @@
 
   function executorName(e) {
     return e.short_name || e.name;
+  }
+
+  // A council's name by its code (the users' list and form); the code when not administered.
+  function councilName(code) {
+    if (!code) return t("обласний рівень");
+    const c = state.councils.find((x) => x.code === code);
+    return c ? ((LANG === "en" && c.name_en) || c.name) : code;
   }
 
   function categoryName(c) {
@@ -84,6 +92,11 @@
       if (select.dataset.executorsSelect === "any") select.append(option("", t("усі")));
       for (const e of state.executors) select.append(option(e.id, `${executorName(e)} (${e.code})`));
     });
+    document.querySelectorAll("[data-councils-select]").forEach((select) => {
+      select.replaceChildren();
+      if (!state.me.council) select.append(option("", t("обласний рівень")));
+      for (const c of state.councils) select.append(option(c.code, councilName(c.code)));
+    });
     document.querySelectorAll("[data-categories-select]").forEach((select) => {
       const mode = select.dataset.categoriesSelect;
       select.replaceChildren();
@@ -103,7 +116,8 @@
       const kind = box.dataset.binding;
       box.hidden = !((kind === "executor" && EXECUTOR_BOUND.includes(role))
         || (kind === "ward" && role === "deputy")
-        || (kind === "centre" && CONTACT_CENTRE.includes(role)));
+        || (kind === "centre" && CONTACT_CENTRE.includes(role))
+        || (kind === "council" && state.manyCouncils && !EXECUTOR_BOUND.includes(role)));
     });
   }
 
@@ -127,9 +141,12 @@
     tr.dataset.userId = user.id;
     tr.classList.toggle("inactive", !user.is_active);
     for (const value of [user.email, user.full_name, ROLES[user.role] || user.role, bindingOf(user),
+      user.role === "citizen" ? null : councilName(user.council),
       user.is_active ? t("активний") : t("деактивований")]) {
       tr.append(el("td", "", value === null || value === undefined ? "—" : value));
     }
+    tr.cells[4].dataset.council = user.council || "";
+    tr.cells[4].hidden = !state.manyCouncils;
     const td = document.createElement("td");
     const edit = el("button", "secondary small", t("Змінити"));
     edit.type = "button";
@@ -166,6 +183,7 @@
     $("edit-role").value = user.role;
     $("edit-executor").value = user.executor_id ? String(user.executor_id) : "";
     $("edit-ward").value = user.ward_number || "";
+    $("edit-council").value = user.council || "";
     showBinding($("user-edit-form"), user.role);
     $("edit-deactivate").hidden = !user.is_active || user.id === state.me.id;
     $("user-edit-error").textContent = "";
@@ -198,7 +216,12 @@
   $("user-edit-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const role = $("edit-role").value;
-    changeUser({ role, ...binding(role, $("edit-executor"), $("edit-ward")) }, t("Збережено."));
+    const payload = { role, ...binding(role, $("edit-executor"), $("edit-ward")) };
+    const council = $("edit-council").value;
+    if (!$("edit-council").parentElement.hidden && council && council !== (state.editing.council || "")) {
+      payload.council = council; // a move to another council (audited)
+    }
+    changeUser(payload, t("Збережено."));
   });
   $("edit-deactivate").addEventListener("click", () => {
     if (!window.confirm(t("Деактивувати обліковий запис {email}? Усі його сеанси буде завершено.",
@@ -233,6 +256,7 @@
       email: $("new-email").value.trim(), full_name: $("new-name").value.trim(), role,
       ...binding(role, $("new-executor"), $("new-ward")),
     };
+    if (!$("new-council").parentElement.hidden && $("new-council").value) payload.council = $("new-council").value;
     if (!payload.email || !payload.full_name) {
       text(errorBox, t("Вкажіть ел. пошту та ім'я."));
       return;
@@ -851,12 +875,18 @@
       root.dataset.state = "forbidden";
       return;
     }
-    const [executors, categories] = await Promise.all([api(config.executorsUrl), api(config.categoriesUrl)]);
+    const councilsSection = $("councils").dataset;
+    const [executors, categories, mine, every] = await Promise.all([api(config.executorsUrl),
+      api(config.categoriesUrl), api(councilsSection.api), api(councilsSection.allApi)]);
     if (!executors.ok || !categories.ok) {
       text(errorEl, fail(executors.ok ? categories.body : executors.body));
       root.dataset.state = "error";
       return;
     }
+    // Several councils (issue 17): the users' list names each account's, the forms pick one.
+    state.councils = mine.ok ? mine.body.items : [];
+    state.manyCouncils = every.ok && every.body.items.length > 1;
+    document.querySelectorAll("[data-council-column]").forEach((th) => { th.hidden = !state.manyCouncils; });
     state.executors = executors.body.items;
     state.categories = categories.body.items;
     fillSelects();

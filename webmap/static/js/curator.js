@@ -353,15 +353,29 @@
   // --- transfer to another council (art. 7: within 5 days of registration) ---------------------
   const TRANSFER_DAYS = 5;
   let councils = []; // the councils an appeal may go to (not occupied); none: one council
+  let severalCouncils = false; // the card names the appeal's council when there are several
 
   async function loadCouncils() {
     const { ok, body } = await api(config.councilsUrl);
     councils = ok ? (body.items || []).filter((c) => !c.occupied) : [];
+    severalCouncils = ok && (body.items || []).length > 1;
+  }
+
+  // The appeal's council on the card (its name; dt and dd hidden with one council).
+  function showCouncil(body) {
+    const dd = $("card-council");
+    const shown = severalCouncils && Boolean(body.council);
+    dd.hidden = !shown;
+    dd.previousElementSibling.hidden = !shown;
+    text(dd, body.council ? ((lang === "en" && body.council.name_en) || body.council.name) : "—");
+    dd.dataset.code = body.council ? body.council.code : "";
   }
 
   function showTransfer(body, open) {
+    showCouncil(body);
+    // The OTHER councils: the card names the appeal's own (staff card's `council`).
     const others = councils.filter((c) => c.code !== (body.council && body.council.code));
-    $("transfer-form").hidden = !open || councils.length < 2;
+    $("transfer-form").hidden = !open || councils.length < 2 || others.length === 0;
     if ($("transfer-form").hidden) return;
     const select = $("transfer-council");
     select.replaceChildren(...others.map((c) => {
