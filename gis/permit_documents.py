@@ -20,6 +20,9 @@ structure — kept beside an advertising structure or a kiosk for planners and a
   (`document_added`, `document_removed`: filename, sha256, size) and touches the layer's
   `layers.last_updated`, but does NOT bump the feature's `version`: a form opened on the
   feature stays current when a file is attached beside it.
+- **Councils** (issue 17): a planner or administrator bound to a council reaches the
+  documents of that council's structures only (`actor`); another council's feature or
+  document is 404, as if it did not exist (gis/placement.editor_councils). `actor` None: any.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from psycopg import AsyncConnection, sql
 from gis.audit import record_feature_change
 from gis.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from gis.photos import write_once
-from gis.placement import EDITABLE
+from gis.placement import EDITABLE, editor_councils
 from gis.values import ID, bad_character
 
 MAX_PER_FEATURE = 20
@@ -128,15 +131,20 @@ def _fid(feature_id: Any) -> int | None:
     return number if ID[0] <= number <= ID[1] else None
 
 
-async def _feature(conn: AsyncConnection, layer: str, feature_id: Any, *, lock: bool) -> int:
-    """The id of a current (not retired) structure or kiosk; NotFound otherwise."""
+async def _feature(
+    conn: AsyncConnection, layer: str, feature_id: Any, *, lock: bool, actor: Any = None
+) -> int:
+    """The id of a current (not retired) structure or kiosk of `actor`'s councils; NotFound
+    otherwise."""
     fid = _fid(feature_id) if layer in EDITABLE else None
     row = None
     if fid is not None:
-        query = sql.SQL("SELECT id FROM {} WHERE id = %s AND retired_at IS NULL{}").format(
-            sql.Identifier(layer), sql.SQL(" FOR SHARE") if lock else sql.SQL("")
-        )
-        row = await (await conn.execute(query, (fid,))).fetchone()
+        query = sql.SQL(
+            "SELECT id FROM {} WHERE id = %s AND retired_at IS NULL"
+            " AND (%s::int[] IS NULL OR council_id = ANY(%s::int[])){}"
+        ).format(sql.Identifier(layer), sql.SQL(" FOR SHARE") if lock else sql.SQL(""))
+        councils = editor_councils(actor)
+        row = await (await conn.execute(query, (fid, councils, councils))).fetchone()
     if row is None:
         raise NotFound("feature_not_found", collection=layer[:64], feature_id=str(feature_id)[:64])
     return row[0]
@@ -155,9 +163,12 @@ def _row(row: tuple) -> dict[str, Any]:
     return dict(zip(_KEYS, row, strict=True))
 
 
-async def list_documents(conn: AsyncConnection, layer: str, feature_id: Any) -> list[dict]:
-    """The documents of a current feature, oldest first."""
-    fid = await _feature(conn, layer, feature_id, lock=False)
+async def list_documents(
+    conn: AsyncConnection, layer: str, feature_id: Any, actor: Any = None
+) -> list[dict]:
+    """The documents of a current feature (of `actor`'s councils: its `council_id`), oldest
+    first."""
+    fid = await _feature(conn, layer, feature_id, lock=False, actor=actor)
     cur = await conn.execute(
         _COLUMNS + " WHERE d.layer = %s AND d.feature_id = %s ORDER BY d.uploaded_at, d.id",
         (layer, fid),
@@ -165,8 +176,9 @@ async def list_documents(conn: AsyncConnection, layer: str, feature_id: Any) -> 
     return [_row(r) for r in await cur.fetchall()]
 
 
-async def get(conn: AsyncConnection, doc_id: int, *, lock: bool = False) -> dict:
-    """A document of a current feature; NotFound otherwise (a retired feature's too)."""
+async def get(conn: AsyncConnection, doc_id: int, *, lock: bool = False, actor: Any = None) -> dict:
+    """A document of a current feature; NotFound otherwise (a retired feature's too, and one
+    of a council_id not `actor`'s)."""
     row = None
     if ID[0] <= doc_id <= ID[1]:
         query = _COLUMNS + " WHERE d.id = %s" + (" FOR UPDATE OF d" if lock else "")
@@ -175,15 +187,18 @@ async def get(conn: AsyncConnection, doc_id: int, *, lock: bool = False) -> dict
         raise NotFound("document_not_found", id=doc_id)
     doc = _row(row)
     try:
-        await _feature(conn, doc["layer"], doc["feature_id"], lock=lock)
+        await _feature(conn, doc["layer"], doc["feature_id"], lock=lock, actor=actor)
     except NotFound:
         raise NotFound("document_not_found", id=doc_id) from None
     return doc
 
 
-async def read(conn: AsyncConnection, data_dir: Path, doc_id: int) -> tuple[dict, Path]:
-    """A document and the path of its stored file; NotFound when either is missing."""
-    doc = await get(conn, doc_id)
+async def read(
+    conn: AsyncConnection, data_dir: Path, doc_id: int, actor: Any = None
+) -> tuple[dict, Path]:
+    """A document (of `actor`'s councils) and the path of its stored file; NotFound when
+    either is missing."""
+    doc = await get(conn, doc_id, actor=actor)
     path = path_of(data_dir, doc["sha256"], doc["media_type"])
     if not path.is_file():
         raise NotFound("document_not_found", id=doc_id)
@@ -215,7 +230,7 @@ async def add(conn: AsyncConnection, data_dir: Path, layer: str, feature_id: Any
               document: Document, actor: Any) -> dict:  # fmt: skip
     """Attach a checked file to a current feature: stored, listed, in the audit trail."""
     async with conn.transaction():
-        fid = await _feature(conn, layer, feature_id, lock=True)
+        fid = await _feature(conn, layer, feature_id, lock=True, actor=actor)
         # One attachment at a time per feature, so that the count holds.
         await conn.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 16))", (f"{layer}/{fid}",)
@@ -258,7 +273,7 @@ async def add(conn: AsyncConnection, data_dir: Path, layer: str, feature_id: Any
 async def remove(conn: AsyncConnection, data_dir: Path, doc_id: int, actor: Any) -> None:
     """Detach a document; its file goes when no other document has the same bytes."""
     async with conn.transaction():
-        doc = await get(conn, doc_id, lock=True)
+        doc = await get(conn, doc_id, lock=True, actor=actor)
         await conn.execute("DELETE FROM permit_documents WHERE id = %s", (doc_id,))
         await _audit(conn, doc["layer"], doc["feature_id"], actor, "document_removed",
                      _trail(doc), None)  # fmt: skip

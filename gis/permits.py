@@ -8,17 +8,21 @@ valid until yesterday has expired (−1). Retired features are not listed; one w
 is neither. Each row names the layer's owning department (layers.owner_department), who is
 told of it (gis/dispatch.py notify_permits), and a point of the feature (lon, lat: the point
 itself, or a point on a kiosk's shape) for the planner's map.
+
+Councils (issue 17): a planner or administrator bound to a council (`actor`) lists that
+council's rows only; oblast staff, a one-council install and `actor` None every council's
+(gis/placement.editor_councils).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from gis.placement import EDITABLE
+from gis.placement import EDITABLE, editor_councils
 
 LAYERS = EDITABLE
 WITHIN_DAYS = 30
@@ -31,16 +35,19 @@ SELECT t.layer, t.id, t.code, t.kind, t.address, t.permit_number, t.permit_type,
        round(ST_X(t.point)::numeric, 6)::float8 AS lon,
        round(ST_Y(t.point)::numeric, 6)::float8 AS lat
   FROM (SELECT 'advertising_structures' AS layer, id, code, kind, address, permit_number,
-               permit_type, permit_valid_until, owner, retired_at, ST_PointOnSurface(geom) AS point
+               permit_type, permit_valid_until, owner, retired_at, council_id,
+               ST_PointOnSurface(geom) AS point
           FROM advertising_structures
         UNION ALL
         SELECT 'kiosks', id, code, kind, address, permit_number, permit_type,
-               permit_valid_until, owner, retired_at, ST_PointOnSurface(geom)
+               permit_valid_until, owner, retired_at, council_id, ST_PointOnSurface(geom)
           FROM kiosks) t
   LEFT JOIN layers l ON l.name = t.layer
  WHERE t.retired_at IS NULL AND t.permit_valid_until IS NOT NULL
    AND (%(layer)s::text IS NULL OR t.layer = %(layer)s::text)
 """
+# A bound planner's councils (editor_councils: None for every council, then nothing added).
+_COUNCILS = " AND t.council_id = ANY(%(councils)s)"
 
 _WHERE = {
     "expiring": " AND t.permit_valid_until >= %(today)s::date"
@@ -55,20 +62,25 @@ _ORDER = {
 }
 
 
-def _params(today: dt.date, within_days: int, layer: str | None) -> dict:
+def _params(today: dt.date, within_days: int, layer: str | None, actor: Any) -> dict:
     if layer is not None and layer not in LAYERS:
         raise ValueError(f"not a permit layer: {layer}")
-    return {"today": today, "within": within_days, "layer": layer}
+    councils = editor_councils(actor)
+    return {"today": today, "within": within_days, "layer": layer, "councils": councils}
+
+
+def _rows(params: dict) -> str:
+    return _ROWS + (_COUNCILS if params["councils"] is not None else "")
 
 
 async def listing(
     conn: AsyncConnection, status: Status, *, today: dt.date, within_days: int = WITHIN_DAYS,
-    layer: str | None = None, limit: int | None = None,
+    layer: str | None = None, limit: int | None = None, actor: Any = None,
 ) -> list[dict]:  # fmt: skip
     """The features of `status` ("expiring": valid until a day in [today, today+within_days];
-    "expired": until a day before today), ordered by that day."""
-    query = _ROWS + _WHERE[status] + _ORDER[status] + (" LIMIT %(limit)s" if limit else "")
-    params = _params(today, within_days, layer) | {"limit": limit}
+    "expired": until a day before today), ordered by that day; of `actor`'s councils."""
+    params = _params(today, within_days, layer, actor) | {"limit": limit}
+    query = _rows(params) + _WHERE[status] + _ORDER[status] + (" LIMIT %(limit)s" if limit else "")
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, params)
         return await cur.fetchall()
@@ -76,31 +88,33 @@ async def listing(
 
 async def expiring(
     conn: AsyncConnection, *, today: dt.date, within_days: int = WITHIN_DAYS,
-    layer: str | None = None, limit: int | None = None,
+    layer: str | None = None, limit: int | None = None, actor: Any = None,
 ) -> list[dict]:  # fmt: skip
     return await listing(conn, "expiring", today=today, within_days=within_days, layer=layer,
-                         limit=limit)  # fmt: skip
+                         limit=limit, actor=actor)  # fmt: skip
 
 
 async def expired(
-    conn: AsyncConnection, *, today: dt.date, layer: str | None = None, limit: int | None = None
-) -> list[dict]:
-    return await listing(conn, "expired", today=today, layer=layer, limit=limit)
+    conn: AsyncConnection, *, today: dt.date, layer: str | None = None, limit: int | None = None,
+    actor: Any = None,
+) -> list[dict]:  # fmt: skip
+    return await listing(conn, "expired", today=today, layer=layer, limit=limit, actor=actor)
 
 
 async def counts(
     conn: AsyncConnection, *, today: dt.date, within_days: int = WITHIN_DAYS,
-    layer: str | None = None,
+    layer: str | None = None, actor: Any = None,
 ) -> dict[str, int]:  # fmt: skip
     """How many permits are expiring and expired (the same rules as the lists)."""
+    params = _params(today, within_days, layer, actor)
     query = (
         "SELECT count(*) FILTER (WHERE t.permit_valid_until >= %(today)s::date"
         " AND t.permit_valid_until <= %(today)s::date + %(within)s::int) AS expiring,"
         " count(*) FILTER (WHERE t.permit_valid_until < %(today)s::date) AS expired"
-        " FROM (" + _ROWS + ") t"
+        " FROM (" + _rows(params) + ") t"
     )
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, _params(today, within_days, layer))
+        await cur.execute(query, params)
         row = await cur.fetchone()
     assert row is not None  # an aggregate has one row
     return {"expiring": int(row["expiring"]), "expired": int(row["expired"])}

@@ -24,11 +24,38 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from gis.errors import Conflict
+from gis.scope import council_scope
 
 EDITABLE = ("advertising_structures", "kiosks")
+# Who keeps the structures and kiosks (gis/structures.py, gis/permits.py, the documents…).
+EDITORS = ("planner", "admin")
 KINDS = ("min_distance_same", "min_distance_layer", "not_inside_layer")
 MAX_CONFLICTS = 50
 PRECISION = 6
+
+
+def editor_councils(actor: Any) -> list[int] | None:
+    """The councils whose structures and kiosks `actor` sees and edits (issue 17: their
+    `council_id`): None for every council — oblast staff and a one-council install
+    (`every_council`), and a caller that is no planner nor administrator (the command line's
+    register import, the system's jobs); else the planner's or administrator's own councils
+    (none for a principal built without them: gis.scope.council_scope's default denies)."""
+    if getattr(actor, "role", None) not in EDITORS:
+        return None
+    scope, params = council_scope(actor, "t")
+    if scope == "true":
+        return None
+    return [int(i) for i in params[0]] if params else []
+
+
+def editor_scope(actor: Any, alias: str) -> tuple[str, list[Any]]:
+    """(fragment, params) over a structures/kiosks table aliased `alias`: the rows of
+    `editor_councils(actor)` ("true" for every council)."""
+    ids = editor_councils(actor)
+    if ids is None:
+        return "true", []
+    return f"{alias}.council_id = ANY(%s)", [ids]
+
 
 _RULES = """
 SELECT id, kind, distance_m::float8, other_layer, title, title_en

@@ -11,6 +11,11 @@ A rule belongs to one layer (`advertising_structures` or `kiosks`) and is of one
 one of the two editable core layers, or a thematic one (its features in layer_features); for
 not_inside_layer its geometry must be polygons.
 
+Councils (issue 17): the rules are the installation's, shared by every council (the table
+has no council): every administrator reads them, only one of every council (the oblast's,
+or any in a one-council install) changes them — a council's own administrator gets 403
+`placement_rules_shared`.
+
 Every change is audited like the administrator's other ones (gis/audit.py
 `record_directory_change`, layer 'placement_rules'), in its own transaction.
 """
@@ -23,8 +28,9 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from gis.audit import record_directory_change
-from gis.errors import InvalidInput, NotFound
+from gis.errors import Forbidden, InvalidInput, NotFound
 from gis.jsonable import iso_row
+from gis.placement import editor_councils
 
 LAYERS = ("advertising_structures", "kiosks")
 KINDS = ("min_distance_same", "min_distance_layer", "not_inside_layer")
@@ -75,6 +81,12 @@ async def layer_geometry(conn, name: str) -> str | None:
     return str(row["geometry_type"] or "Geometry")
 
 
+def _check_shared(actor: Any) -> None:
+    """The rules hold for every council: a council's own administrator may not change them."""
+    if editor_councils(actor) is not None:
+        raise Forbidden("placement_rules_shared")
+
+
 def _title(value: str | None, parameter: str = "title", required: bool = True) -> str | None:
     value = (value or "").strip()
     if not value:
@@ -113,6 +125,7 @@ async def create_rule(
     actor: Any = None,
 ) -> dict:  # fmt: skip
     """A new rule; its facts checked (400 naming what is wrong)."""
+    _check_shared(actor)
     if layer not in LAYERS:
         raise InvalidInput("placement_rule_layer", value=str(layer)[:64])
     if kind not in KINDS:
@@ -147,6 +160,7 @@ async def change_rule(
     distance_m: float | None = None, enabled: bool | None = None, actor: Any = None,
 ) -> dict:  # fmt: skip
     """Rename, another distance (distance kinds only), switch on or off; None leaves a field."""
+    _check_shared(actor)
     async with conn.transaction():
         found = await _one(conn, "SELECT id FROM placement_rules WHERE id = %s FOR UPDATE",
                            (rule_id,))  # fmt: skip
@@ -183,6 +197,7 @@ async def change_rule(
 
 
 async def delete_rule(conn, rule_id: int, *, actor: Any = None) -> None:
+    _check_shared(actor)
     async with conn.transaction():
         gone = await get_rule(conn, rule_id)  # NotFound
         await conn.execute("DELETE FROM placement_rules WHERE id = %s", (rule_id,))

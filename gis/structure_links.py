@@ -32,6 +32,7 @@ from typing import Any
 from psycopg import AsyncConnection, Connection
 
 from gis.errors import InvalidParameter, NotFound
+from gis.placement import editor_councils
 from gis.public_feed import FEED_SQL, _item, kyiv_day_start
 
 LAYERS = ("advertising_structures", "kiosks")
@@ -192,11 +193,13 @@ WITH top AS ({top})
 SELECT t.layer, t.feature_id, t.appeals, t.open, t.last_at, s.code, s.kind, s.address,
        ST_AsGeoJSON(ST_PointOnSurface(s.geom), 6)::jsonb
   FROM top t
-  JOIN (SELECT 'advertising_structures' AS layer, id, code, kind, address, geom
+  JOIN (SELECT 'advertising_structures' AS layer, id, code, kind, address, geom, council_id
           FROM advertising_structures WHERE retired_at IS NULL
         UNION ALL
-        SELECT 'kiosks', id, code, kind, address, geom FROM kiosks WHERE retired_at IS NULL) s
+        SELECT 'kiosks', id, code, kind, address, geom, council_id
+          FROM kiosks WHERE retired_at IS NULL) s
     ON s.layer = t.layer AND s.id = t.feature_id
+ WHERE (%(councils)s::int[] IS NULL OR s.council_id = ANY(%(councils)s::int[]))
  ORDER BY t.appeals DESC, t.last_at DESC, t.layer, t.feature_id
  LIMIT %(top)s
 """.replace("{top}", _TOP_SQL)
@@ -204,14 +207,17 @@ SELECT t.layer, t.feature_id, t.appeals, t.open, t.last_at, s.code, s.kind, s.ad
 
 async def complaints(conn: AsyncConnection, *, layer: str | None = None,
                      date_from: dt.date | None = None, date_to: dt.date | None = None,
-                     top: int = TOP, unmatched_limit: int = UNMATCHED_LIMIT) -> dict:  # fmt: skip
+                     top: int = TOP, unmatched_limit: int = UNMATCHED_LIMIT,
+                     actor: Any = None) -> dict:  # fmt: skip
     """The structures with the most linked appeals (registered within the dates, Kyiv's days,
     inclusive), most first, as GeoJSON points; and the appeals about a layer with no
-    registered structure nearby (public fields only), newest first."""
+    registered structure nearby (public fields only), newest first. A planner bound to a
+    council (`actor`, issue 17): that council's structures and appeals (their council_id)."""
     if layer is not None:
         check_layer(layer)
     since, until = _window(date_from, date_to)
-    params = {"layer": layer, "since": since, "until": until, "top": top}
+    councils = editor_councils(actor)
+    params = {"layer": layer, "since": since, "until": until, "top": top, "councils": councils}
     rows = await (await conn.execute(_STRUCTURES_SQL, params)).fetchall()
     structures = [
         {"type": "Feature", "id": f"{r[0]}.{r[1]}", "geometry": r[8],
@@ -225,10 +231,11 @@ async def complaints(conn: AsyncConnection, *, layer: str | None = None,
         " AND (%s::text IS NULL OR layer = %s))"
         " AND (%s::timestamptz IS NULL OR created_at >= %s)"
         " AND (%s::timestamptz IS NULL OR created_at < %s)"
+        " AND (%s::int[] IS NULL OR council_id = ANY(%s::int[]))"
     )
     found = await (await conn.execute(
         FEED_SQL.format(where=where),
-        (layer, layer, since, since, until, until, unmatched_limit),
+        (layer, layer, since, since, until, until, councils, councils, unmatched_limit),
     )).fetchall()  # fmt: skip
     layer_of: dict[int, str] = dict(await (await conn.execute(
         "SELECT appeal_id, layer FROM appeal_structures WHERE appeal_id = ANY(%s)",

@@ -14,6 +14,13 @@ transaction of the caller's connection:
 5. a feature_events row records the old and the new values (gis/audit.py, hash-chained);
 6. the layer's `layers.last_updated` becomes now() (the catalogue's freshness, item 7).
 
+Councils (issue 17): a structure belongs to the council of its point (`council_id`, set on
+create and when it is moved: gis/councils.COUNCIL_AT_POINT_SQL). A planner or administrator
+bound to a council reads and edits that council's rows only: another council's row, or a
+place in another council, is 404 (`feature_not_found`, `place_outside_council`), so nothing
+leaks; oblast staff and every planner of a one-council install edit them all
+(gis/placement.editor_councils). `actor` None (the system) is not limited.
+
 The holder (`owner`) of a permit may be a private person (`holder_is_person`): the public
 layers never show it then (layers/features.py); this module serves planners and admins only.
 """
@@ -32,6 +39,7 @@ from psycopg import AsyncConnection, sql
 
 from gis import placement, structure_links
 from gis.audit import record_feature_change
+from gis.councils import COUNCIL_AT_POINT_SQL
 from gis.errors import (
     Conflict,
     InvalidInput,
@@ -235,7 +243,7 @@ def _columns(layer: str) -> list[str]:
     return list(FIELDS[layer])
 
 
-def _select(layer: str, *, lock: bool) -> sql.Composed:
+def _select(layer: str, *, lock: bool, scope: str = "true") -> sql.Composed:
     props = sql.SQL(", ").join(
         sql.SQL("{}, t.{}").format(sql.Literal(c), sql.Identifier(c)) for c in _columns(layer)
     )
@@ -244,11 +252,12 @@ def _select(layer: str, *, lock: bool) -> sql.Composed:
         "'geometry', ST_AsGeoJSON(t.geom, {precision})::json, "
         "'properties', json_build_object({props}, 'generated', t.generated, "
         "'version', t.version, 'updated_at', t.updated_at)), t.version "
-        "FROM {table} AS t WHERE t.id = %s AND t.retired_at IS NULL{lock}"
+        "FROM {table} AS t WHERE t.id = %s AND t.retired_at IS NULL AND {scope}{lock}"
     ).format(
         precision=sql.Literal(PRECISION),
         props=props,
         table=sql.Identifier(layer),
+        scope=sql.SQL(scope),  # placement.editor_scope's: trusted
         lock=sql.SQL(" FOR UPDATE") if lock else sql.SQL(""),
     )
 
@@ -267,15 +276,19 @@ def _fid(feature_id: Any) -> int | None:
 
 
 async def read(
-    conn: AsyncConnection, layer: str, feature_id: Any, *, lock: bool = False
-) -> tuple[dict, int]:
+    conn: AsyncConnection, layer: str, feature_id: Any, *, lock: bool = False,
+    actor: Any = None,
+) -> tuple[dict, int]:  # fmt: skip
     """A feature (not retired) with every editable property, its version and who changed it
-    last (`properties.last_change`: actor, at, action); NotFound otherwise."""
+    last (`properties.last_change`: actor, at, action); NotFound otherwise — also for a row
+    of a council that is not `actor`'s (None: any council)."""
     _check_layer(layer)
     fid = _fid(feature_id)
     row = None
     if fid is not None:
-        row = await (await conn.execute(_select(layer, lock=lock), (fid,))).fetchone()
+        scope, params = placement.editor_scope(actor, "t")
+        query = _select(layer, lock=lock, scope=scope)
+        row = await (await conn.execute(query, (fid, *params))).fetchone()
     if row is None:
         raise NotFound("feature_not_found", collection=layer, feature_id=str(feature_id)[:64])
     feature, version = row
@@ -284,14 +297,18 @@ async def read(
     return feature, version
 
 
-async def version_of(conn: AsyncConnection, layer: str, feature_id: Any) -> int | None:
-    """The current version of a feature (its ETag), None if there is none (or it is retired)."""
+async def version_of(
+    conn: AsyncConnection, layer: str, feature_id: Any, actor: Any = None
+) -> int | None:
+    """The current version of a feature (its ETag), None if there is none (or it is retired,
+    or of a council `actor` does not edit: no ETag, nothing to edit)."""
     if layer not in LAYERS or (fid := _fid(feature_id)) is None:
         return None
-    query = sql.SQL("SELECT version FROM {} WHERE id = %s AND retired_at IS NULL").format(
-        sql.Identifier(layer)
-    )
-    row = await (await conn.execute(query, (fid,))).fetchone()
+    scope, params = placement.editor_scope(actor, "t")
+    query = sql.SQL(
+        "SELECT version FROM {} AS t WHERE t.id = %s AND t.retired_at IS NULL AND {}"
+    ).format(sql.Identifier(layer), sql.SQL(scope))
+    row = await (await conn.execute(query, (fid, *params))).fetchone()
     return None if row is None else row[0]
 
 
@@ -341,6 +358,31 @@ async def _code_free(conn: AsyncConnection, layer: str, code: str, fid: int | No
         raise Conflict("code_taken", value=code)
 
 
+# The council of a place (its point on the surface) and how many councils there are.
+_PLACE_COUNCIL = (
+    "SELECT (" + COUNCIL_AT_POINT_SQL + "), (SELECT count(*) FROM councils)"
+    " FROM (SELECT ST_PointOnSurface(ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326)) AS geom) p"
+)
+
+
+async def council_of_place(conn: AsyncConnection, geom: str, actor: Any) -> int | None:
+    """The council of a feature placed at `geom` (GeoJSON text): the council of its point.
+    NotFound `place_outside_council` when that council is not one `actor` edits, or when the
+    installation serves several councils and the place lies in none; None in a one-council
+    install for a place outside its boundary (the column's default council, as before)."""
+    row = await (await conn.execute(_PLACE_COUNCIL, (geom,))).fetchone()
+    assert row is not None  # a SELECT without FROM rows of its own
+    council, count = row
+    ids = placement.editor_councils(actor)
+    if council is None:
+        if count > 1:
+            raise NotFound("place_outside_council")
+        return None
+    if ids is not None and council not in ids:
+        raise NotFound("place_outside_council")
+    return int(council)
+
+
 async def create(conn: AsyncConnection, layer: str, feature: Any, actor: Any) -> tuple[dict, int]:
     """A new structure from a GeoJSON Feature: (the stored feature, its version 1)."""
     _check_layer(layer)
@@ -348,8 +390,11 @@ async def create(conn: AsyncConnection, layer: str, feature: Any, actor: Any) ->
     values = validate_properties(layer, props, partial=False)
     async with conn.transaction():
         geom = await validate_geometry(conn, layer, geometry)
+        council = await council_of_place(conn, geom, actor)
         await _code_free(conn, layer, values["code"], None)
         await placement.check(conn, layer, geom, None)
+        if council is not None:
+            values = {**values, "council_id": council}
         cols = list(values)
         query = sql.SQL(
             "INSERT INTO {table} ({cols}, geom, version, updated_at) "
@@ -382,12 +427,15 @@ async def _update(
     values: dict[str, Any],
 ) -> tuple[dict, int]:
     async with conn.transaction():
-        current, version = await read(conn, layer, feature_id, lock=True)
+        current, version = await read(conn, layer, feature_id, lock=True, actor=actor)
         fid = current["id"]
         _check_version(layer, fid, current, version, expected)
         geom = None
         if geometry is not None:
             geom = await validate_geometry(conn, layer, geometry)
+            council = await council_of_place(conn, geom, actor)  # moved: its new council
+            if council is not None:
+                values = {**values, "council_id": council}
         if "code" in values:
             await _code_free(conn, layer, values["code"], fid)
         await placement.check(conn, layer, geom or json.dumps(current["geometry"]), fid)
@@ -444,7 +492,7 @@ async def retire(
     """DELETE: the structure is retired — gone from the map, kept for the audit trail."""
     _check_layer(layer)
     async with conn.transaction():
-        current, version = await read(conn, layer, feature_id, lock=True)
+        current, version = await read(conn, layer, feature_id, lock=True, actor=actor)
         fid = current["id"]
         _check_version(layer, fid, current, version, expected)
         query = sql.SQL(

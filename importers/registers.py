@@ -36,6 +36,12 @@ How a register becomes the layer
    `unplaced` and the rest go on. A **preview** is the very same run, rolled back: what it
    lists is what applying would do. An applied run is also an import_runs row.
 
+Councils (issue 17): a planner bound to a council imports into that council only — the diff
+is against its rows (another council's structures are neither changed nor `removed`), and a
+row placed in another council is `unplaced` (`place_outside_council`, gis/structures.py), as
+is a new row whose code another council's structure has (`code_taken`). Oblast staff and the
+command line: every council, each new structure in the council of its point.
+
 Re-importing the same file changes nothing: every row is then unchanged (codes, values and
 points compare equal; a point reprojected from the same coordinates is the same point).
 """
@@ -54,7 +60,7 @@ from pyproj import CRS, Geod
 from shapely.geometry import shape
 from shapely.ops import nearest_points
 
-from gis import geocode, intake, structures
+from gis import geocode, intake, placement, structures
 from gis.error_messages import MESSAGES
 from gis.errors import DomainError, InvalidInput, PayloadTooLarge
 from gis.texts import tr
@@ -347,21 +353,25 @@ async def place(conn: AsyncConnection, rows: list[Row], crs: CRS, current: dict[
 # --- the layer as it is --------------------------------------------------------------------
 
 
-async def current_features(conn: AsyncConnection, layer: str) -> tuple[dict[str, dict], set[str]]:
+async def current_features(
+    conn: AsyncConnection, layer: str, actor: Any = None
+) -> tuple[dict[str, dict], set[str]]:
     """The layer's current structures by code ({id, version, properties, geometry}) and the
-    codes of its retired ones."""
+    codes of its retired ones — of `actor`'s councils (a planner bound to a council: its
+    rows only, placement.editor_scope; None: all)."""
+    scope, params = placement.editor_scope(actor, "t")
     props = sql.SQL(", ").join(
         sql.SQL("{}, t.{}").format(sql.Literal(c), sql.Identifier(c))
         for c in structures.FIELDS[layer]
     )
     query = sql.SQL(
         "SELECT t.code, t.id, t.version, t.retired_at IS NOT NULL, json_build_object({props}),"
-        " ST_AsGeoJSON(t.geom)::json FROM {table} AS t ORDER BY t.code"
-    ).format(props=props, table=sql.Identifier(layer))
+        " ST_AsGeoJSON(t.geom)::json FROM {table} AS t WHERE {scope} ORDER BY t.code"
+    ).format(props=props, table=sql.Identifier(layer), scope=sql.SQL(scope))
     current: dict[str, dict] = {}
     retired: set[str] = set()
     for code, fid, version, is_retired, properties, geometry in await (
-        await conn.execute(query)
+        await conn.execute(query, params)
     ).fetchall():
         if is_retired:
             retired.add(code)
@@ -494,7 +504,7 @@ async def run(
     result = Result(layer, "apply" if apply else "preview", retire_missing, crs_label(crs))
     async with conn.transaction() as tx:
         await conn.execute(LOCK_SQL, (layer,))
-        current, retired = await current_features(conn, layer)
+        current, retired = await current_features(conn, layer, actor)
         first_seen: dict[str, int] = {}
         for row in rows:
             if row.refused is None and row.code in first_seen:

@@ -48,15 +48,12 @@ UNSCOPED: dict[str, str] = {
     "gis/open311_clients.py:new_token_for": "the client application itself, by its key",
     "gis/open311_clients.py:token_request": "the client application itself, by its token",
     "gis/opendata.py:last_updated": PUBLIC,
-    "gis/permit_documents.py:list_documents": "slice B (planners): the structure's council",
-    "gis/permit_documents.py:get": "slice B (planners): the structure's council",
     "gis/scope.py:_role_scope": "the role half of appeal_scope, which adds council_scope",
     "gis/scope.py:executor_subtree": "an executor organisation's own subtree, by its id",
     "gis/staff_queue.py:executors": "the caller's own organisation subtree (principal ids)",
     "gis/structure_links.py:link": "links an appeal to the nearest structure (no principal)",
     "gis/structure_links.py:relink_around": "links appeals near a structure (no principal)",
     "gis/structure_links.py:relink_all": JOB,
-    "gis/structure_links.py:complaints": "slice B (planners): the structures of the council",
     "gis/supporters.py:support": "staff lock through lifecycle.lock_appeal(principal) (appeal_scope);"
     " a citizen supports any council's public appeal",
 }

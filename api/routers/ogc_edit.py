@@ -10,7 +10,8 @@ bearer token, and the /planner page with its cookie session (and its CSRF token)
 PUT, PATCH and DELETE need `If-Match` with the ETag (`"<version>"`) of the feature as it was
 read (GET item sends it): missing → 428; stale → 412 whose `current` is the feature as it is
 now. The work itself — validation, placement rules, the audit trail, freshness — is
-gis/structures.py's.
+gis/structures.py's, and so is the council's rule (issue 17): a planner of a council edits its
+features only — another council's feature, or a new place in another council, is 404.
 """
 
 from __future__ import annotations

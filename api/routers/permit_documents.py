@@ -55,7 +55,7 @@ async def list_documents(
     settings: SettingsDep,
 ) -> dict[str, Any]:  # fmt: skip
     """The files of a structure's or a kiosk's permit, oldest first (404 for a retired one)."""
-    items = await documents.list_documents(conn, layer, feature_id)
+    items = await documents.list_documents(conn, layer, feature_id, principal)
     return {
         "items": [_out(request, d) for d in items],
         "max_documents": documents.MAX_PER_FEATURE,
@@ -112,7 +112,7 @@ async def download_document(
     doc_id: int, principal: EditorDep, conn: ConnDep, settings: SettingsDep
 ) -> FileResponse:
     """The file as it was attached, under its name (Content-Disposition: attachment)."""
-    doc, path = await documents.read(conn, settings.data_dir, doc_id)
+    doc, path = await documents.read(conn, settings.data_dir, doc_id, principal)
     return FileResponse(
         path,
         media_type=doc["media_type"],

@@ -27,9 +27,10 @@ async def permits_due(
     """The advertising structures and kiosks (not retired) whose permits expire within 30
     days (`expiring`, the soonest first) or have expired (`expired`, the latest first), by
     Kyiv's day; each with its holder and the layer's owning department; `counts`: both
-    lists' sizes (of `layer`, if given)."""
+    lists' sizes (of `layer`, if given). A planner of a council: that council's only."""
     today = clock.kyiv_today()
-    items = await permits.listing(conn, status, today=today, layer=layer, limit=limit)
-    counts = await permits.counts(conn, today=today, layer=layer)
+    items = await permits.listing(conn, status, today=today, layer=layer, limit=limit,
+                                  actor=principal)  # fmt: skip
+    counts = await permits.counts(conn, today=today, layer=layer, actor=principal)
     return {"today": today, "status": status, "items": items, "returned": len(items),
             "counts": counts}  # fmt: skip

@@ -65,6 +65,6 @@ async def planner_complaints(
     day_from = None if date_from is None else parse_date(date_from, "date_from")
     day_to = None if date_to is None else parse_date(date_to, "date_to")
     found = await structure_links.complaints(conn, layer=layer, date_from=day_from,
-                                             date_to=day_to)  # fmt: skip
+                                             date_to=day_to, actor=principal)  # fmt: skip
     return {"layer": layer, "date_from": day_from, "date_to": day_to,
             "distance_m": settings.structure_link_distance_m, **found}  # fmt: skip
