@@ -26,6 +26,7 @@ PROPERTY_FILTERS = (
     ("district", "Район (id)"),
     ("ward", "Виборчий округ (id)"),
     ("executor", "Виконавець (id)"),
+    ("council", "Громада (slug або код КАТОТТГ; невідома — 404 council_not_found)"),
 )
 
 

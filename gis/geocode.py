@@ -24,6 +24,7 @@ import re
 
 from psycopg.rows import dict_row
 
+from gis import councils
 from gis.errors import InvalidInput
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'"})
@@ -48,6 +49,12 @@ SELECT (SELECT jsonb_build_object('code', d.code, 'name', d.name)
   FROM p
 """
 
+# The hromadas a search looks in: every served one, or a council's own (issue 17:
+# `council=` — a council's page proposes none of another council's houses and streets; the
+# placeholder council, code '', is every hromada, as in gis.councils.COUNCIL_AT_POINT_SQL).
+_ANY_AREA = "true"
+_COUNCIL_AREA = "(h.code = ANY(%(council_codes)s) OR '' = ANY(%(council_codes)s))"
+
 _SEARCH_SQL = """
 (SELECT 'address' AS type,
         (properties->>'addr:street') || ', ' || (properties->>'addr:housenumber') AS label,
@@ -57,7 +64,7 @@ _SEARCH_SQL = """
     AND lower(properties->>'addr:street') LIKE %(street)s
     AND lower(properties->>'addr:housenumber') LIKE %(house)s
     -- a house of the served community only (a village nearby may have the street)
-    AND EXISTS (SELECT 1 FROM hromadas h WHERE h.valid_to IS NULL
+    AND EXISTS (SELECT 1 FROM hromadas h WHERE h.valid_to IS NULL AND {area}
                 AND ST_Covers(h.geom, layer_features.geom))
   ORDER BY lower(properties->>'addr:street') NOT LIKE %(prefix)s,
            length(properties->>'addr:street'), properties->>'addr:street',
@@ -71,7 +78,7 @@ UNION ALL
           FROM layer_features f
          WHERE f.layer_name = 'pois' AND lower(f.properties->>'addr:street') LIKE
                '%%' || replace(replace(lower(s.name), '%%', ''), '_', '') || '%%'
-           AND EXISTS (SELECT 1 FROM hromadas h WHERE h.valid_to IS NULL
+           AND EXISTS (SELECT 1 FROM hromadas h WHERE h.valid_to IS NULL AND {area}
                        AND ST_Covers(h.geom, f.geom))
          LIMIT 1) pt ON true
   WHERE %(house_given)s IS FALSE AND lower(s.name) LIKE %(street)s
@@ -151,10 +158,22 @@ SELECT properties->>'addr:street' AS street, properties->>'addr:housenumber' AS 
        ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat
   FROM layer_features
  WHERE layer_name = 'pois' AND properties ? 'addr:housenumber'
-   AND translate(lower(properties->>'addr:street'), '’ʼ', '''''') LIKE %s
-   AND EXISTS (SELECT 1 FROM hromadas h WHERE h.valid_to IS NULL
+   AND translate(lower(properties->>'addr:street'), '’ʼ', '''''') LIKE %(street)s
+   AND EXISTS (SELECT 1 FROM hromadas h WHERE h.valid_to IS NULL AND {area}
                AND ST_Covers(h.geom, layer_features.geom))
 """
+
+
+def _area(council_codes: list[str] | None) -> str:
+    return _ANY_AREA if council_codes is None else _COUNCIL_AREA
+
+
+def _houses_sql(council_codes: list[str] | None) -> str:
+    return _HOUSES_SQL.replace("{area}", _area(council_codes))
+
+
+def _search_sql(council_codes: list[str] | None) -> str:
+    return _SEARCH_SQL.replace("{area}", _area(council_codes))
 
 
 def _between(known: list[tuple[int, float, float]], n: int) -> tuple[float, float] | None:
@@ -175,10 +194,13 @@ def _between(known: list[tuple[int, float, float]], n: int) -> tuple[float, floa
     return a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])
 
 
-async def interpolate_house(conn, streets: list[tuple[str, str]], house: str) -> list[dict]:
+async def interpolate_house(
+    conn, streets: list[tuple[str, str]], house: str, council_codes: list[str] | None = None
+) -> list[dict]:
     """Hits for `house` on each of the register's `streets` (name, kind) that has points of
-    interest with house numbers in the served community: the house itself when one holds it,
-    else its interpolated point (`approximate`). See the module's docstring."""
+    interest with house numbers in the served community (the councils of `council_codes`
+    when given): the house itself when one holds it, else its interpolated point
+    (`approximate`). See the module's docstring."""
     wanted = house_key(house)
     number = house_number(house)
     hits: list[dict] = []
@@ -186,7 +208,10 @@ async def interpolate_house(conn, streets: list[tuple[str, str]], house: str) ->
         key = sorted(words(name) + words(kind))
         longest = max(words(name), key=len)
         async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(_HOUSES_SQL, (f"%{_like(longest)}%",))
+            await cur.execute(
+                _houses_sql(council_codes),
+                {"street": f"%{_like(longest)}%", "council_codes": council_codes},
+            )
             rows = [r for r in await cur.fetchall() if sorted(words(r["street"])) == key]
         if not rows:
             continue
@@ -237,10 +262,12 @@ async def reverse(conn, lon: float, lat: float) -> dict:
     }
 
 
-async def search(conn, q: str | None) -> dict:
+async def search(conn, q: str | None, council: str | None = None) -> dict:
     """Streets and house addresses whose name contains `q` (an optional house number after a
     comma or as a last word starting with a digit), at most SEARCH_LIMIT, each with a point;
-    InvalidInput naming `q` when it is too short or too long."""
+    InvalidInput naming `q` when it is too short or too long. `council`: slugs or KATOTTH
+    codes (a comma list; unknown: NotFound `council_not_found`) — only the houses and streets
+    inside their areas (a street is placed by a house of it, so it is found there only)."""
     text = " ".join((q or "").split())
     if len(text) < QUERY_MIN:
         raise InvalidInput("geocode_query_too_short", parameter="q", min=QUERY_MIN)
@@ -249,7 +276,11 @@ async def search(conn, q: str | None) -> dict:
     street, house = split_query(text)
     if len(street) < QUERY_MIN:
         raise InvalidInput("geocode_query_too_short", parameter="q", min=QUERY_MIN)
+    codes = None
+    if council is not None:
+        codes = [c.code for c in await councils.resolve_many(conn, council)]
     params = {
+        "council_codes": codes,
         "street": f"%{_like(street)}%",
         "prefix": f"{_like(street)}%",
         "house": f"{_like(house)}%" if house else "%",
@@ -257,7 +288,7 @@ async def search(conn, q: str | None) -> dict:
         "limit": SEARCH_LIMIT,
     }
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_SEARCH_SQL, params)
+        await cur.execute(_search_sql(codes), params)
         rows = await cur.fetchall()
     for r in rows:
         r["approximate"] = False
@@ -268,7 +299,8 @@ async def search(conn, q: str | None) -> dict:
     )
     if house and house_number(house) and not held:
         # No point of interest holds that house: interpolated on the registered streets named.
-        rows[:0] = await interpolate_house(conn, await register_streets(conn, street), house)
+        streets = await register_streets(conn, street)
+        rows[:0] = await interpolate_house(conn, streets, house, codes)
     # Streets first when no house number was given, then the houses.
     rows.sort(key=lambda r: r["type"] != ("address" if house else "street"))
     items = [r for r in rows if r["lon"] is not None][:SEARCH_LIMIT]

@@ -17,21 +17,25 @@ import datetime as dt
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 from psycopg import AsyncConnection, sql
 
+from gis import councils as councils_
 from gis import values as request_values
 from gis.values import parse_bbox, parse_datetime
 from layers.errors import FeatureNotFound, InvalidParameter
-from layers.registry import Layer
+from layers.registry import Layer, Queryable
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 PRECISION = 6
 PAGING_PARAMETERS = frozenset({"bbox", "limit", "after", "before", "f"})
 FORMATS = frozenset({"json", "geojson"})
+# A looked-up value (Queryable.lookup): a council's slug or code, at most this long, so many.
+MAX_LOOKUP_LENGTH = councils_.MAX_REF_LENGTH
+MAX_LOOKUP_VALUES = councils_.MAX_REFS
 # Counts at least this large are kept until the layer changes (counting three million
 # appeals takes a while, and every page of a client's walk through them repeats the count).
 CACHED_COUNT_FROM = 10_000
@@ -178,13 +182,47 @@ def parse_filters(layer: Layer, given: Mapping[str, str]) -> Filters:
                     "invalid_filter_value", queryable.name, value=part,
                     allowed=", ".join(queryable.enum),
                 )  # fmt: skip
-            elif not part:
-                raise InvalidParameter("invalid_filter_value", queryable.name, value=text,
+            elif not part or (queryable.lookup and len(part) > MAX_LOOKUP_LENGTH):
+                raise InvalidParameter("invalid_filter_value", queryable.name, value=text[:64],
                                        allowed="…")  # fmt: skip
             else:
-                values.append(part)
+                values.append(part.lower() if queryable.lookup else part)
+        if queryable.lookup and len(values) > MAX_LOOKUP_VALUES:
+            raise InvalidParameter("invalid_filter_value", queryable.name, value=text[:64],
+                                   allowed="…")  # fmt: skip
         properties.append((queryable.name, tuple(dict.fromkeys(values))))
     return Filters(datetime=period, properties=tuple(properties))
+
+
+def needs_lookup(layer: Layer, filters: Filters) -> bool:
+    """Whether the filters name a value resolve_filters must look up (a council by slug)."""
+    return any(
+        (q := layer.queryable(name)) is not None and q.lookup is not None
+        and any(isinstance(v, str) for v in values)
+        for name, values in filters.properties
+    )  # fmt: skip
+
+
+async def resolve_filters(conn: AsyncConnection, layer: Layer, filters: Filters) -> Filters:
+    """The filters with each looked-up value as the id it stands for: a council's slug or
+    KATOTTH code → its id (an unknown council: NotFound `council_not_found`, as the public
+    feed's `council`). Councils that are every council of the installation filter nothing
+    and are dropped, so a one-council install's `?council=` is the unfiltered layer (its
+    clusters then come from tiles.appeal_cells, and its tiles share the unfiltered cache)."""
+    if not needs_lookup(layer, filters):
+        return filters
+    properties = []
+    for name, values in filters.properties:
+        queryable = layer.queryable(name)
+        if queryable is None or queryable.lookup != "council":
+            properties.append((name, values))
+            continue
+        found = await councils_.resolve_many(conn, ",".join(str(v) for v in values))
+        ids = tuple(sorted({c.id for c in found}))
+        row = await (await conn.execute("SELECT count(*) FROM councils")).fetchone()
+        if row is None or len(ids) < row[0]:
+            properties.append((name, ids))
+    return replace(filters, properties=tuple(properties))
 
 
 def parse_items_query(params: Iterable[tuple[str, str]], layer: Layer) -> ItemsQuery:
@@ -323,6 +361,9 @@ def filter_conditions(
         if queryable is None:  # parse_filters only lets the layer's queryables through
             raise InvalidParameter("unknown_parameter", name, allowed="")
         by_column: dict[str, Sequence[int | str]]
+        if queryable.lookup == "council":
+            conds.append(_council_condition(queryable, name, values, args))
+            continue
         if queryable.type == "string":
             by_column = {queryable.column: list(values)}
         else:  # ids, and names where the queryable takes them (parse_filters checked)
@@ -344,6 +385,25 @@ def filter_conditions(
             else sql.SQL("({})").format(sql.SQL(" OR ").join(alternatives))
         )
     return conds, args
+
+
+def _council_condition(
+    queryable: Queryable, name: str, values: Sequence[FilterValue], args: dict
+) -> sql.Composable:
+    """The row's council is one of `values`: ids (resolve_filters), or slugs and codes not
+    yet looked up (tile_sql_text) matched in `councils` as gis.councils.resolve does."""
+    ids = [v for v in values if isinstance(v, int)]
+    refs = [v for v in values if isinstance(v, str)]
+    column = _col(queryable.column)
+    if not refs:
+        args[f"f_{name}"] = ids
+        return sql.SQL("{} = ANY(%({})s)").format(column, sql.SQL(f"f_{name}"))
+    args[f"f_{name}"] = [r.lower() for r in refs]
+    args[f"f_{name}_codes"] = [r.upper() for r in refs]
+    return sql.SQL(
+        "{} IN (SELECT k.id FROM councils k WHERE lower(k.slug) = ANY(%({a})s)"
+        " OR upper(k.code) = ANY(%({b})s) AND k.code <> '')"
+    ).format(column, a=sql.SQL(f"f_{name}"), b=sql.SQL(f"f_{name}_codes"))
 
 
 def _query_conditions(

@@ -57,6 +57,10 @@ class Queryable:
     # An integer queryable may also be given by name: a value that is not a number is
     # compared with this column (`category=Ліфти` as well as `category=12`).
     name_column: str | None = None
+    # A value looked up before the query (layers.features.resolve_filters): "council" — a
+    # council's slug or KATOTTH code in any case, an unknown one a 404 `council_not_found`
+    # (as the feed's `council`); `column` holds the council's id.
+    lookup: Literal["council"] | None = None
 
 
 STAFF = frozenset({"operator", "curator", "executor", "manager", "deputy", "admin"})
@@ -181,6 +185,14 @@ _APPEAL_QUERYABLES = (  # fmt: skip
         "Виконавець (id або назва)",
         "Executor (id or name)",
         name_column="executor",
+    ),
+    Queryable(
+        "council",
+        "council_id",
+        "string",
+        "Громада (slug або код КАТОТТГ)",
+        "Community (slug or KATOTTH code)",
+        lookup="council",
     ),
 )
 

@@ -79,6 +79,7 @@ class TileCache:
         self.bytes = 0
         self.layers_max_age = layers_max_age
         self._layers: dict[str | None, tuple[float, list[Layer]]] = {}
+        self._lookups: dict[tuple, tuple[float, object]] = {}
         self._entries: OrderedDict[TileKey, CachedTile] = OrderedDict()
         self._by_layer: defaultdict[str, set[TileKey]] = defaultdict(set)
         self._tokens: defaultdict[str, int] = defaultdict(int)
@@ -104,6 +105,19 @@ class TileCache:
 
     def put_layers(self, role: str | None, layers: list[Layer]) -> None:
         self._layers[role] = (time.monotonic(), layers)
+
+    def lookup(self, key: tuple) -> object | None:
+        """What a filter's looked-up values (a council's slug → its id) resolved to, kept as
+        long as the list of layers: councils are seldom added, and a tile is asked for often."""
+        entry = self._lookups.get(key)
+        if entry is None or time.monotonic() - entry[0] > self.layers_max_age:
+            return None
+        return entry[1]
+
+    def put_lookup(self, key: tuple, value: object) -> None:
+        if len(self._lookups) >= 1024:
+            self._lookups.clear()
+        self._lookups[key] = (time.monotonic(), value)
 
     def get(self, key: TileKey) -> CachedTile | None:
         tile = self._entries.get(key)
@@ -140,6 +154,7 @@ class TileCache:
         self._layers.clear()
         if change.layer == EVERY_LAYER:
             self._everything += 1
+            self._lookups.clear()
             self.clear()
             return
         self._tokens[change.layer] += 1

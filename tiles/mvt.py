@@ -13,7 +13,11 @@ layer, filtered on nothing or only on status, kind and district, the counts come
 `tiles.appeal_cells` (migration 0006: counts and coordinate sums per z16-tile-sized cell × status ×
 kind × district, kept by triggers), so a whole-city view sums a few thousand rows instead of
 reading three million points; any other filter aggregates the matching points themselves,
-found through the indexes on (category_id, created_at) and the like.
+found through the indexes on (category_id, created_at) and the like. A council filter
+(`council=`, issue 17) is one of those: appeal_cells carries no council (its cells cross
+council borders), so a council's clusters count its own points, through the GiST index and
+ix_appeals_council_created — every council's at once (a one-council install) is no filter
+(layers.features.resolve_filters) and stays on appeal_cells.
 
 Every literal is inlined in the SQL text (`tile_sql_text` returns exactly what the server
 runs, after TILE_SETTINGS), so a tile is one simple statement, easy to replay in psql or
@@ -60,7 +64,8 @@ CLUSTER_FIELDS = ("count", *APPEAL_STATUSES)
 BASE_TABLES = {
     "appeal_features": (
         "appeals",
-        frozenset({"status", "kind", "category_id", "district_id", "executor_id", "created_at"}),
+        frozenset({"status", "kind", "category_id", "district_id", "executor_id", "created_at"})
+        | {"council_id"},
     ),
 }
 # The z16 cell of a point as one number (cy × 65536 + cx), exactly as migration 0006 indexes

@@ -5,7 +5,9 @@
   gis.geocode.REVERSE_METRES, and the district the point lies in;
 - `GET /api/v1/geocode/search?q=`: streets of the register and house addresses of the points
   of interest whose names contain the query (an optional house number after a comma or a
-  last word starting with a digit), at most 10, each with a point to move the pin to.
+  last word starting with a digit), at most 10, each with a point to move the pin to;
+  `&council=` (slug or KATOTTH code, issue 17; unknown: 404 `council_not_found`): only
+  those inside that council's area — a council's appeal form proposes no other's streets.
 
 Both read only public data (gis/geocode.py); bad input is a 400 naming the parameter.
 """
@@ -40,6 +42,7 @@ async def reverse(conn: ConnDep, lon: str | None = None, lat: str | None = None)
 @router.get(
     "/search", response_model=schemas.GeocodeSearch, name="geocode_search", dependencies=[public()]
 )
-async def search(conn: ConnDep, q: str | None = None) -> dict:
-    """Streets and house addresses whose name contains `q` (at most 10)."""
-    return await geocode.search(conn, q)
+async def search(conn: ConnDep, q: str | None = None, council: str | None = None) -> dict:
+    """Streets and house addresses whose name contains `q` (at most 10); with `council`
+    (slugs or KATOTTH codes) only those inside its area."""
+    return await geocode.search(conn, q, council)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,6 +32,7 @@ from layers.features import (
     fetch_feature,
     fetch_items,
     parse_items_query,
+    resolve_filters,
     viewer_councils,
 )
 
@@ -291,6 +293,7 @@ async def items(
 ) -> Response:
     layer = await get_layer(conn, collection_id, _role(principal))
     query = parse_items_query(request.query_params.multi_items(), layer)
+    query = replace(query, filters=await resolve_filters(conn, layer, query.filters))
     counts, _ = _caches(request)
     page = await fetch_items(
         conn,

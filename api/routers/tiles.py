@@ -3,7 +3,8 @@
 Public routes serving each caller the layers and properties of their role (anonymous: the
 public ones): a layer the role may not see is a 404, as in the OGC API. The tiles take the
 items endpoint's filters (`datetime`, and the layer's queryables such as `status`,
-`category`, `district`, `executor`). An empty tile is a 200 with an empty body. A council's
+`category`, `district`, `executor`, and `council` — a council's slug or KATOTTH code, an
+unknown one a 404 as on the public feed). An empty tile is a 200 with an empty body. A council's
 own staff (issue 17) get their council's rows of a `tenant_rows` layer (executor
 territories), and the role-only properties of their council's rows only: such a tile is
 keyed by their councils and never kept by shared caches.
@@ -21,10 +22,13 @@ from api.urls import absolute_url
 from layers import Layer
 from layers.errors import UnknownCollection
 from layers.features import (
+    Filters,
     check_parameters,
     fetch_extents,
     filter_parameters,
+    needs_lookup,
     parse_filters,
+    resolve_filters,
     tile_scope,
     viewer_councils,
 )
@@ -54,6 +58,22 @@ async def _layer(request: Request, conn: AsyncConnection | None, layer_id: str, 
         if layer.id == layer_id:
             return layer
     raise UnknownCollection(layer_id)
+
+
+async def _resolved(request: Request, layer: Layer, filters: Filters) -> Filters:
+    """The filters with their looked-up values (a council's slug) as ids, so that a tile's
+    cache key names the council however it was spelt; kept a few seconds by the tile cache."""
+    if not needs_lookup(layer, filters):
+        return filters
+    cache: TileCache = request.app.state.tile_cache
+    key = (layer.id, filters.key())
+    found = cache.lookup(key)
+    if isinstance(found, Filters):
+        return found
+    async with request.app.state.pool.connection() as conn:
+        resolved = await resolve_filters(conn, layer, filters)
+    cache.put_lookup(key, resolved)
+    return resolved
 
 
 def _cache_control(
@@ -98,7 +118,7 @@ async def tile(
     address = parse_tile_address(z, x, y)
     layer = await _layer(request, None, collection_id, role)
     given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
-    filters = parse_filters(layer, given)
+    filters = await _resolved(request, layer, parse_filters(layer, given))
     props = () if is_cluster_tile(layer, address.z) else tile_properties(layer, role)
     councils = viewer_councils(principal)
     # The tile's properties are the role's whatever the council, unless they are role-only
@@ -144,7 +164,8 @@ async def tilejson_document(
     async with request.app.state.pool.connection() as conn:
         layer = await _layer(request, conn, collection_id, role)
         given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
-        parse_filters(layer, given)  # refuse what the tiles would refuse
+        # refuse what the tiles would refuse (an unknown council too)
+        await resolve_filters(conn, layer, parse_filters(layer, given))
         # The OGC API's extent cache: the appeals' extent is a scan of every appeal.
         cache = request.app.state.ogc_extents
         generation = request.app.state.layer_changes.generation(layer.id)
