@@ -2,6 +2,7 @@
 the full open-data CSV export.
 
     .venv/bin/python bench/reports_3m.py [--url DATABASE_URL] [--appeals N] [--repeat R]
+        [--as city|council|oblast ...]
 
 Without --url it loads `hromada demo --appeals 3000000` into a throwaway cluster (about 8
 minutes here; shared_buffers 1GB, --shared-buffers) and VACUUM (ANALYZE)s it; with --url it
@@ -20,6 +21,16 @@ worker), signs in as the demo admin (a bearer token: the city's scope) and, over
    memory — VmRSS before, the highest VmRSS sampled every 0.1 s during the stream, and VmHWM
    (the kernel's peak, reset just before the stream through /proc/PID/clear_refs) after.
 
+`--as` (repeatable; default `city`) says whose reports are timed (issue 17): `city`, the demo
+admin as above; `council`, an administrator bound to one council (the one with the most
+appeals); `oblast`, an oblast administrator (bound to none: every council). A council's
+principal sees the same rows as the oblast's only when the installation serves several
+councils (with one, both are `every_council` and run the same SQL): on a one-council database
+the script adds an empty second council for the run (its SQL then carries `a.council_id =
+ANY(…)` for the bound one and nothing for the oblast's) and deletes it afterwards; the same
+appeals, so the difference is the cost of the council's predicate. The two bench accounts
+(`bench-council-admin@bench.hromada`, `bench-oblast-admin@bench.hromada`) stay.
+
 It prints the load average before and after (the machine's 2 cores are shared). Nothing asserts
 a time; the figures and what they mean are in bench/README.md.
 """
@@ -30,6 +41,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -52,6 +64,8 @@ SEED = 1551  # the demo accounts' passwords follow from the seed
 TARGET_MS = 1000.0
 TARGET_ROWS_PER_S = 100_000
 DAYS = 365
+WHO = ("city", "council", "oblast")
+BENCH_COUNCIL = ("UA99000000000000001", "bench-other", "Інша громада (бенчмарк)", "БН")
 
 
 # --- the database ------------------------------------------------------------------------------
@@ -121,14 +135,64 @@ def hromada_server(url: str):
             proc.kill()
 
 
-def sign_in(base: str, url: str) -> str:
-    """A bearer token of the demo admin (the whole city)."""
-    accounts = demo_accounts.create(url, SEED, demo_mode=True)
-    admin = next(a for a in accounts if a.role == "admin")
+def sign_in(base: str, url: str, who: str = "city") -> str:
+    """A bearer token of the demo admin (the whole city), or of the bench's administrator
+    bound to the council with the most appeals (`council`) or bound to none (`oblast`)."""
+    if who == "city":
+        accounts = demo_accounts.create(url, SEED, demo_mode=True)
+        admin = next(a for a in accounts if a.role == "admin")
+        login, password = admin.login, admin.password
+    else:
+        login, password = bench_admin(url, who)
     r = httpx.post(base + "/api/v1/auth/login", timeout=30, json={
-        "email": admin.login, "password": admin.password, "session": "token"})  # fmt: skip
+        "email": login, "password": password, "session": "token"})  # fmt: skip
     r.raise_for_status()
     return r.json()["access_token"]
+
+
+def bench_admin(url: str, who: str) -> tuple[str, str]:
+    """(login, a fresh password) of the bench's administrator of `who`: council (bound to the
+    council holding the most appeals) or oblast (bound to none)."""
+    from argon2 import PasswordHasher
+
+    login = f"bench-{who}-admin@bench.hromada"
+    password = secrets.token_urlsafe(12)
+    hashed = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(password)
+    with psycopg.connect(url) as conn:
+        council = None
+        if who == "council":
+            (council,) = conn.execute(
+                "SELECT k.id FROM councils k ORDER BY (SELECT count(*) FROM appeals a"
+                " WHERE a.council_id = k.id) DESC, k.id LIMIT 1"
+            ).fetchone()
+        conn.execute(
+            "INSERT INTO users (email, password_hash, full_name, role, council_id, is_active,"
+            " email_confirmed_at) VALUES (%s, %s, %s, 'admin', %s, true, now())"
+            " ON CONFLICT ((lower(email))) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
+            " role = 'admin', council_id = EXCLUDED.council_id, is_active = true",
+            (login, hashed, f"Адміністратор ({who}, бенчмарк)", council),
+        )
+    return login, password
+
+
+@contextmanager
+def several_councils(url: str):
+    """An empty second council for the run when the database serves one (so that a council's
+    administrator is bound and the oblast's is not); deleted afterwards. Yields the number
+    of councils during the run."""
+    code, slug, name, prefix = BENCH_COUNCIL
+    with psycopg.connect(url, autocommit=True) as conn:
+        (n,) = conn.execute("SELECT count(*) FROM councils").fetchone()
+        added = n == 1
+        if added:
+            conn.execute("INSERT INTO councils (code, slug, name, number_prefix)"
+                         " VALUES (%s, %s, %s, %s)", (code, slug, name, prefix))  # fmt: skip
+    try:
+        yield n + added
+    finally:
+        if added:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("DELETE FROM councils WHERE code = %s", (code,))
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -170,7 +234,7 @@ def report_cases(f: dict) -> list[tuple[str, str, dict]]:
 
 
 def time_report(client: httpx.Client, path: str, query: dict, repeat: int) -> dict:
-    times, size, rows = [], 0, None
+    times, size, rows, scope = [], 0, None, None
     for i in range(repeat):
         t0 = time.perf_counter()
         r = client.get(path, params=query)
@@ -180,12 +244,12 @@ def time_report(client: httpx.Client, path: str, query: dict, repeat: int) -> di
             return {"error": f"{r.status_code} {error} after {elapsed:,.1f} s"}
         size = len(r.content)
         if query.get("format") == "json":
-            rows = len(r.json()["rows"])
+            rows, scope = len(r.json()["rows"]), r.json().get("scope")
         if i:  # the first one warms the caches and the pool
             times.append(elapsed * 1000)
     times.sort()
     return {"p50": statistics.median(times), "p90": times[max(0, round(len(times) * 0.9) - 1)],
-            "min": times[0], "bytes": size, "rows": rows}  # fmt: skip
+            "min": times[0], "bytes": size, "rows": rows, "scope": scope}  # fmt: skip
 
 
 def stream_csv(base: str, pid: int) -> dict:
@@ -242,6 +306,66 @@ def commit() -> str:
     return r.stdout.strip() + (" (with uncommitted changes to the code measured)" if dirty else "")
 
 
+def measure_reports(base: str, url: str, who: str, f: dict, args) -> list:
+    """Every report (or --only's) as `who`: (label, query, measurement) each."""
+    token = sign_in(base, url, who)
+    headers = {"Authorization": f"Bearer {token}"}
+    results = []
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+        for label, name, query in report_cases(f):
+            if args.only and name not in args.only:
+                continue
+            m = time_report(client, f"/api/v1/reports/{name}", query, args.repeat)
+            results.append((label, query, m))
+            done = m.get("error") or f"p50 {m['p50']:,.0f} ms"
+            print(f"  {who} {label}: {done}", file=sys.stderr, flush=True)
+    return results
+
+
+AS_TEXT = {
+    "city": "the demo admin, the whole city",
+    "council": "an administrator bound to one council",
+    "oblast": "an oblast administrator, bound to no council",
+}
+
+
+def print_reports(who: str, results: list, repeat: int, councils: int | None) -> None:
+    scopes = sorted({m["scope"] for _, _, m in results if m.get("scope")})
+    served = f"; {councils} councils in the database" if who != "city" and councils else ""
+    print(f"\nreports over HTTP as {AS_TEXT[who]} (the reports' scope: {', '.join(scopes)}"
+          f"{served}), {repeat} requests each, the first discarded; ms\n")  # fmt: skip
+    head = f"{'report':24} {'p50':>8} {'p90':>8} {'min':>8} {'rows':>7} {'bytes':>11}  target"
+    print(head)
+    print("-" * len(head))
+    for label, _query, m in results:
+        if "error" in m:
+            print(f"{label:24} {m['error']:>46}  p50 < 1 s: GAP")
+            continue
+        verdict = "met" if m["p50"] < TARGET_MS else "GAP"
+        rows = "" if m["rows"] is None else f"{m['rows']:,}"
+        print(f"{label:24} {m['p50']:>8,.0f} {m['p90']:>8,.0f} {m['min']:>8,.0f} {rows:>7} "
+              f"{m['bytes']:>11,}  p50 < 1 s: {verdict}")  # fmt: skip
+
+
+def print_comparison(council: list, oblast: list) -> None:
+    """p50 of each report as the council's administrator beside the oblast's."""
+    print("\none council's administrator beside the oblast's, p50 ms (rows)\n")
+    head = f"{'report':24} {'council':>16} {'oblast':>16} {'ratio':>7}"
+    print(head)
+    print("-" * len(head))
+    by_label = {label: m for label, _q, m in oblast}
+    for label, _q, m in council:
+        o = by_label.get(label)
+        if o is None or "error" in m or "error" in o:
+            print(f"{label:24} {m.get('error', ''):>16} {(o or {}).get('error', ''):>16}")
+            continue
+
+        def cell(x: dict) -> str:
+            return f"{x['p50']:,.0f}" + ("" if x["rows"] is None else f" ({x['rows']:,})")
+
+        print(f"{label:24} {cell(m):>16} {cell(o):>16} {m['p50'] / o['p50']:>7.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", help="a database already holding the demo city")
@@ -255,7 +379,13 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="measure only this report (repeatable)")
     ap.add_argument("--no-csv", action="store_true", help="skip the open-data CSV")
     ap.add_argument("--no-reports", action="store_true", help="only the open-data CSV")
+    ap.add_argument(
+        "--as", dest="who", action="append", choices=WHO,
+        help="whose reports (repeatable; default city): the demo admin, an admin bound to one"
+        " council, an oblast admin (see above)",
+    )  # fmt: skip
     args = ap.parse_args()
+    whom = [w for w in WHO if w in (args.who or ["city"])]
 
     settings = {"shared_buffers": args.shared_buffers}
     with loaded_database(args.url, args.appeals, seed=SEED, settings=settings) as url:
@@ -265,19 +395,17 @@ def main() -> None:
             print(f"VACUUM (ANALYZE) in {time.monotonic() - started:.1f} s")
         f = facts(url)
         load_before = loadavg()
+        results: dict[str, list] = {}
+        councils = None
         with hromada_server(url) as (base, pid):
-            token = sign_in(base, url)
-            headers = {"Authorization": f"Bearer {token}"}
-            results = []
             if not args.no_reports:
-                with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
-                    for label, name, query in report_cases(f):
-                        if args.only and name not in args.only:
-                            continue
-                        m = time_report(client, f"/api/v1/reports/{name}", query, args.repeat)
-                        results.append((label, query, m))
-                        done = m.get("error") or f"p50 {m['p50']:,.0f} ms"
-                        print(f"  {label}: {done}", file=sys.stderr, flush=True)
+                if "city" in whom:
+                    results["city"] = measure_reports(base, url, "city", f, args)
+                bound = [w for w in whom if w != "city"]
+                if bound:
+                    with several_councils(url) as councils:
+                        for who in bound:
+                            results[who] = measure_reports(base, url, who, f, args)
             csv_result = None if args.no_csv else stream_csv(base, pid)
         load_after = loadavg()
 
@@ -290,21 +418,12 @@ def main() -> None:
     print(f"load average (1, 5, 15 min) before: {load_before}; after: {load_after}")
     print(
         f"{f['appeals']:,} appeals; the year {f['first_day']} – {f['last_day']} (Kyiv days) "
-        f"holds {f['in_year']:,}; scope: the demo admin (the whole city); no report cache"
+        f"holds {f['in_year']:,}; no report cache"
     )
-    if results:
-        print(f"\nreports over HTTP, {args.repeat} requests each, the first discarded; ms\n")
-        head = f"{'report':24} {'p50':>8} {'p90':>8} {'min':>8} {'rows':>7} {'bytes':>11}  target"
-        print(head)
-        print("-" * len(head))
-        for label, _query, m in results:
-            if "error" in m:
-                print(f"{label:24} {m['error']:>46}  p50 < 1 s: GAP")
-                continue
-            verdict = "met" if m["p50"] < TARGET_MS else "GAP"
-            rows = "" if m["rows"] is None else f"{m['rows']:,}"
-            print(f"{label:24} {m['p50']:>8,.0f} {m['p90']:>8,.0f} {m['min']:>8,.0f} {rows:>7} "
-                  f"{m['bytes']:>11,}  p50 < 1 s: {verdict}")  # fmt: skip
+    for who, rows in results.items():
+        print_reports(who, rows, args.repeat, councils)
+    if "council" in results and "oblast" in results:
+        print_comparison(results["council"], results["oblast"])
     if csv_result:
         c = csv_result
         verdict = "met" if c["rows_per_s"] >= TARGET_ROWS_PER_S else "GAP"
