@@ -46,6 +46,9 @@ def _build(url: str, shared) -> dict:
         def one(query, params=()):
             return c.execute(query, params).fetchone()[0]
 
+        for layer, geometry in (("advertising_structures", "Point"), ("kiosks", "Polygon")):
+            c.execute("INSERT INTO layers (name, title, geometry_type, kind) VALUES"
+                      " (%s, %s, %s, 'core')", (layer, layer, geometry))  # fmt: skip
         category = one("INSERT INTO categories (code, name, deadline_days) VALUES"
                        " ('t-ads', 'Реклама', 10) RETURNING id")  # fmt: skip
         for code, (slug, name, prefix, letter) in COUNCILS.items():
@@ -176,6 +179,11 @@ def test_a_planner_reaches_nothing_of_another_council(world, api):
         assert r.status_code == 404, (method, url, r.text)
         assert r.json()["code"] in ("feature_not_found", "document_not_found"), r.text
         assert "Власник B" not in r.text
+    # Another council's feature is as the public sees it: no version to edit against.
+    r = api.get(item, headers=h)
+    assert r.status_code == 200 and "etag" not in r.headers, r.text
+    assert r.json()["properties"]["version"] is None
+    assert "etag" in api.get(item, headers=_h(world, "oblast")).headers
     # Moving A's own structure into B is refused too, as is creating one there.
     own = f"{ITEMS.format('advertising_structures')}/{a['structure']}"
     r = api.patch(own, json={"geometry": {"type": "Point", "coordinates": list(b["points"][2])}},

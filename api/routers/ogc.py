@@ -357,8 +357,9 @@ async def feature(
         _link(absolute_url(request, "ogc_collection", collection_id=layer.id), "collection", JSON),
     ]
     headers = {}
-    # The version an edit's If-Match must name (OGC API – Features Part 4; gis/structures.py).
-    version = await structures.version_of(conn, layer.id, feature_id)
+    # The version an edit's If-Match must name (OGC API – Features Part 4; gis/structures.py):
+    # none for a feature of a council the caller does not edit (issue 17).
+    version = await structures.version_of(conn, layer.id, feature_id, principal)
     if version is not None:
         headers["ETag"] = structures.etag(version)
     body = text[:-1] + ',"links":' + json.dumps(links) + "}"
