@@ -6,6 +6,8 @@ and listed (axe, uk and en: tests/test_portal_a11y.py's SCREENS)."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
+from staff import sql
+from test_tiles import decode
 
 from importers.demo import region
 
@@ -37,9 +39,29 @@ def test_the_oblast_page_draws_and_lists_the_councils(portal, new_context, scree
     screenshot(page, "oblast")
 
     # A council's own map: fitted to it, its boundary drawn, the list of its appeals only.
+    tiles: list = []
+    page.on("response", lambda r: tiles.append(r) if "/tiles/appeals/" in r.url else None)
     page.get_by_role("link", name="Кушугумська селищна громада").click()
     page.wait_for_url(portal.base + "/h/kushuhumska/")
     page.wait_for_selector('#map[data-state="ready"][data-council="kushuhumska"]')
+    # Its appeal tiles are the council's (council=): of all time, their clusters count its
+    # appeals, every one of them (the map is fitted to the council).
+    page.wait_for_function("() => Number(document.getElementById('map').dataset.appealTiles) > 0")
+    page.locator("#f-period").select_option("all")
+    page.wait_for_selector('#map[data-filters="period=all"]')
+    page.wait_for_load_state("networkidle")
+    assert tiles and all("council=kushuhumska" in r.url for r in tiles), [r.url for r in tiles]
+    tiles = [r for r in tiles if "datetime=" not in r.url]
+    zoom = tiles[-1].url.split("/tiles/appeals/")[1].split("/")[0]
+    drawn: dict[int, int] = {}  # a cluster (or point) id → its count, once per id
+    for r in tiles:  # (Chromium keeps no body of the tiles the page fetched: asked again)
+        if r.url.split("/tiles/appeals/")[1].startswith(zoom + "/") and r.status == 200:
+            body = page.request.get(r.url).body()
+            for f in decode(body).get("appeals", {"features": []})["features"]:
+                drawn[f["id"]] = f["properties"].get("count", 1)
+    own = sql(portal.db, "SELECT count(*) FROM appeal_features a JOIN councils k"
+                         " ON k.id = a.council_id WHERE k.slug = 'kushuhumska'")  # fmt: skip
+    assert own and sum(drawn.values()) == own[0][0] > 0, [r.url for r in tiles]
     expect(page.get_by_role("heading", level=1)).to_have_text("Кушугумська селищна громада")
     page.wait_for_selector('#appeal-list[data-state="ready"] li')
     numbers = page.locator("#appeal-list li").evaluate_all("els => els.map(e => e.dataset.number)")

@@ -122,7 +122,9 @@
     list.replaceChildren();
     text($("search-error"), "");
     const q = $("address-q").value.trim();
-    const r = await api(`${config.searchUrl}?q=${encodeURIComponent(q)}`);
+    // A council's form (?council=, issue 17) proposes only that council's streets and houses.
+    const scope = config.council ? `&council=${encodeURIComponent(config.council.slug)}` : "";
+    const r = await api(`${config.searchUrl}?q=${encodeURIComponent(q)}${scope}`);
     if (!r.ok) {
       text($("search-error"), r.body.detail || `HTTP ${r.status}`);
       return;

@@ -197,7 +197,10 @@
   }
 
   function tilesUrl() {
-    const query = tileParams(state).toString();
+    const params = tileParams(state);
+    // A council's page draws its own appeals only, clusters counted of them too (issue 17).
+    if (council) params.set("council", council.slug);
+    const query = params.toString();
     return config.appealsTiles + (query ? `?${query}` : "");
   }
 
