@@ -4,7 +4,8 @@ administrator (the demo's, bound to no council) sees both councils, switches a s
 Kyiv by the keyboard — the council's categories (the admin API and the public list of what
 Kyiv offers) no longer offer it — and moves the operator to Запорізька from the users' form (the
 list then names the council); the curator's transfer picker on a Kyiv appeal offers only the
-OTHER council (the card names the appeal's own). axe-core finds nothing in the new section.
+OTHER council (the card names the appeal's own), and the executor's card in the cabinet names
+the council. axe-core finds nothing on the page with the new section open.
 """
 
 from __future__ import annotations
@@ -138,3 +139,16 @@ def test_an_oblast_admin_runs_the_councils_and_moves_an_operator(
     assert options == ["zaporizka"]
     assert curator.inner_text("#card-council") == "Київ"
     screenshot(curator, "curator-transfer-other-councils")
+
+    # The executor's card in the cabinet names the appeal's council too (one appeal of theirs
+    # open again: the demo's year is almost all closed).
+    sql(portal.db, "UPDATE appeals SET status = 'registered', result = NULL, closed_at = NULL,"
+                   " deadline_at = now() + interval '10 days' WHERE id = (SELECT max(a.id) FROM"
+                   " appeals a JOIN users u ON u.executor_id = a.executor_id WHERE u.email = %s)",
+        (portal.account("executor").login,))  # fmt: skip
+    executor = signed_in("executor")
+    executor.locator("#queue tbody tr").first.click()
+    executor.wait_for_function(
+        "() => document.getElementById('card-council').textContent === 'Київ'"
+    )
+    assert executor.is_visible("#card-council")

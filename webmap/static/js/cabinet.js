@@ -73,6 +73,7 @@
   const state = {
     me: null, items: new Map(), next: null, selected: null, map: null, markers: new Map(),
     executors: [], seq: 0,
+    severalCouncils: false, // issue 17: the card names the appeal's council when there are several
   };
 
   function scopeOf(me) {
@@ -494,6 +495,10 @@
     text($("card-result"), window.portal.resultOf(item));
     text($("card-text"), item.text || "");
     text($("card-routing"), window.portal.routingOf(item) || "—");
+    const council = $("card-council");
+    council.hidden = !(state.severalCouncils && item.council);
+    council.previousElementSibling.hidden = council.hidden;
+    text(council, item.council && ((lang === "en" && item.council.name_en) || item.council.name));
     const acts = ["registered", "in_work", "rework"].includes(item.status);
     $("take-box").hidden = !["registered", "rework"].includes(item.status);
     $("answer-box").hidden = item.status !== "in_work";
@@ -719,7 +724,10 @@
       cabinet.dataset.state = "ready";
       return;
     }
-    if (state.queueUrl === config.queueUrl) await loadCategories();
+    if (state.queueUrl === config.queueUrl) {
+      const [, every] = await Promise.all([loadCategories(), api($("appeal-card").dataset.councilsApi)]);
+      state.severalCouncils = every.ok && every.body.items.length > 1;
+    }
     if (isExecutor()) {
       cabinet.classList.add("executor");
       // The executor's default queue: the open work (registered, in work, rework); the closed
