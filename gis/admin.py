@@ -122,21 +122,29 @@ async def _check_binding(
 
 
 async def list_users(
-    conn, principal: Any, *, role: str | None, limit: int, after: int | None
-) -> dict:
+    conn, principal: Any, *, role: str | None, limit: int, after: int | None,
+    council: str | None = None, q: str | None = None,
+) -> dict:  # fmt: skip
     """Accounts (not erased) by id, of one role or all: {items, next}. A council's
-    administrator lists its council's staff only; citizens (no council) the oblast's."""
+    administrator lists its council's staff only; citizens (no council) the oblast's.
+    `council` (slug or code) narrows to one council's accounts; `q` finds a part of the
+    e-mail or the name, in any case."""
     if role is not None and role not in ROLES:
         raise InvalidInput("invalid_role", value=role, allowed=", ".join(ROLES))
+    council_id = None if council is None else (await councils.resolve(conn, council)).id
+    pattern = None if not q else "%" + re.sub(r"([\\%_])", r"\\\1", q.strip()) + "%"
     scope_sql, scope_params = council_scope(principal, "u")
     return await _page(
         conn,
         f"SELECT {_USER_COLUMNS} {_USER_FROM}"
         " WHERE (%s::text IS NULL OR u.role = %s) AND (%s::int IS NULL OR u.id > %s)"
+        " AND (%s::int IS NULL OR u.council_id = %s)"
+        " AND (%s::text IS NULL OR u.email ILIKE %s OR u.full_name ILIKE %s)"
         f" AND u.erased_at IS NULL AND {scope_sql} ORDER BY u.id LIMIT %s",
-        (role, role, after, after, *scope_params, limit + 1),
+        (role, role, after, after, council_id, council_id, pattern, pattern, pattern,
+         *scope_params, limit + 1),
         limit,
-    )
+    )  # fmt: skip
 
 
 async def get_user(conn, principal: Any, user_id: int) -> dict:

@@ -105,3 +105,29 @@ def test_the_staff_cards_name_the_appeal_s_council(world, api):  # noqa: F811
     curator = api.get(f"/api/v1/curator/appeals/{a['appeals'][2]}",
                       headers=_h(world, "oblast", "curator")).json()  # fmt: skip
     assert curator["council"]["code"] == a["code"]
+
+
+def test_the_users_list_narrows_to_a_council_and_finds_by_e_mail_or_name(world, api):  # noqa: F811
+    a, b = world["councils"]["A"], world["councils"]["B"]
+    admin = _h(world, "oblast", "admin")
+    made = _new(api, admin, "curator", "find_me_50%", council=b["slug"])
+
+    def ids(query: str, headers: dict = admin) -> set[int]:
+        r = api.get(f"/api/v1/users?limit=500&{query}", headers=headers)
+        assert r.status_code == 200, r.text
+        return {u["id"] for u in r.json()["items"]}
+
+    listed = api.get("/api/v1/users?limit=500", headers=admin).json()["items"]
+    for ref, council in ((a["slug"], a), (b["code"].lower(), b)):
+        expected = {u["id"] for u in listed if u["council"] == council["code"]}
+        assert expected and ids(f"council={ref}") == expected
+    assert made["id"] in ids(f"council={b['slug']}") and made["id"] not in ids(
+        f"council={a['slug']}"
+    )
+    # A part of the e-mail or the name, in any case; % and _ are letters, not wildcards.
+    assert ids("q=FIND_ME_50%25") == {made["id"]}
+    assert made["id"] in ids("q=переведений find_me") and made["id"] in ids("q=ПЕРЕВЕДЕНИЙ")
+    assert ids("q=find%25me") == set()
+    assert api.get("/api/v1/users?council=no-such", headers=admin).status_code == 404
+    # A council's administrator filtering by the other council sees nothing of it.
+    assert ids(f"council={b['slug']}", _h(world, "A", "admin")) == set()

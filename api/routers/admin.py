@@ -100,8 +100,14 @@ async def list_users(
     role: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[IdCursor | None, Query()] = None,
+    council: Annotated[str | None, Query(max_length=64, description="slug or KATOTTH code")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="part of the e-mail or name")
+    ] = None,
 ) -> dict:
-    return await admin.list_users(conn, principal, role=role, limit=limit, after=after)
+    return await admin.list_users(
+        conn, principal, role=role, limit=limit, after=after, council=council, q=q
+    )
 
 
 @router.post("/users", response_model=schemas.User, name="admin_create_user", status_code=201)

@@ -94,7 +94,8 @@
     });
     document.querySelectorAll("[data-councils-select]").forEach((select) => {
       select.replaceChildren();
-      if (!state.me.council) select.append(option("", t("обласний рівень")));
+      if (select.dataset.councilsSelect === "all") select.append(option("", t("усі")));
+      else if (!state.me.council) select.append(option("", t("обласний рівень")));
       for (const c of state.councils) select.append(option(c.code, councilName(c.code)));
     });
     document.querySelectorAll("[data-categories-select]").forEach((select) => {
@@ -162,6 +163,10 @@
     const params = new URLSearchParams({ limit: "50" });
     const role = $("users-role").value;
     if (role) params.set("role", role);
+    const council = $("users-council").value;
+    if (council) params.set("council", council);
+    const q = $("users-q").value.trim();
+    if (q) params.set("q", q);
     if (more && state.usersNext) params.set("after", state.usersNext);
     const r = await api(`${config.usersUrl}?${params}`);
     if (!r.ok) {
@@ -242,6 +247,16 @@
     state.editing = null;
   });
   $("users-role").addEventListener("change", () => loadUsers());
+  $("users-council").addEventListener("change", () => loadUsers());
+  let usersTyping = null;
+  $("users-q").addEventListener("input", () => {
+    clearTimeout(usersTyping);
+    usersTyping = setTimeout(() => loadUsers(), 300);
+  });
+  $("users-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadUsers();
+  });
   $("users-more").addEventListener("click", () => loadUsers(true));
 
   $("new-role").addEventListener("change", () => showBinding($("user-new-form"), $("new-role").value));
