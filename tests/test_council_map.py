@@ -11,11 +11,14 @@ import math
 import pytest
 from conftest import TWO_COUNCILS
 from fastapi.testclient import TestClient
-from staff import sql
-from test_tiles import decode
+from staff import bearer, sql
+from test_tiles import _until, decode
 
 from api import create_app
 from gis.settings import Settings
+from layers.features import Filters
+from layers.registry import CORE_LAYERS
+from tiles import mvt
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +182,62 @@ def test_the_address_search_of_a_council_proposes_none_of_another_s(client, two_
     assert all(council_of(i) == [B] for i in b_only.json()["items"])
     r = client.get("/api/v1/geocode/search", params={"q": "Соборна", "council": "atlantis"})
     assert (r.status_code, r.json()["code"]) == (404, "council_not_found")
+
+
+def test_council_clusters_come_from_the_cells_and_follow_a_transfer(client, two_councils, councils):
+    """The cells (tiles.appeal_cells, migration 0019) count per council: their sums are each
+    council's located appeals, a council's cluster tile is summed from them, and an appeal
+    transferred to the other council (POST …/transfer) moves one from the first council's
+    clusters to the other's — the tile cache forgets both."""
+    url = two_councils
+    (a_id, a_slug), (b_id, b_slug) = councils[A], councils[B]
+    in_cells = dict(sql(url, "SELECT council_id, sum(n) FROM tiles.appeal_cells GROUP BY 1") or [])
+    in_appeals = dict(sql(url, "SELECT council_id, count(*) FROM appeals WHERE geom IS NOT NULL"
+                               " GROUP BY 1") or [])  # fmt: skip
+    assert in_cells == in_appeals and in_appeals.get(a_id) and in_appeals.get(b_id)
+    layer = CORE_LAYERS["appeals"]
+    by_id = Filters(properties=(("council", (a_id,)),))
+    assert mvt.uses_aggregate(layer, by_id)
+    assert "appeal_cells" in mvt.tile_sql_text("appeals", 10, 600, 350, {"council": a_slug})
+    # An open appeal of A, the one nearest B (its z10 tile holds both councils' clusters).
+    row = sql(url, "SELECT a.number, ST_X(a.geom), ST_Y(a.geom) FROM appeals a, appeals b"
+                   " WHERE a.council_id = %s AND b.council_id = %s"
+                   " AND a.status IN ('registered', 'in_work', 'rework')"
+                   " ORDER BY a.geom_3857 <-> b.geom_3857 LIMIT 1", (a_id, b_id))  # fmt: skip
+    assert row
+    number, lon, lat = row[0]
+    z = 10
+    x, y = _tile_of(lon, lat, z)
+
+    def clusters(slug: str) -> int:  # the tile's own cells (not its neighbours' ring)
+        n = 2 ** (z + 3)
+        return sum(f["properties"]["count"] for f in _features(client, z, x, y, f"?council={slug}")
+                   if x * 8 <= f["id"] // n < x * 8 + 8 and y * 8 <= f["id"] % n < y * 8 + 8)  # fmt: skip
+
+    def in_sql(council_id: int) -> int:
+        rows = sql(url, "SELECT count(*) FROM appeals WHERE council_id = %s"
+                        " AND geom_3857 && ST_TileEnvelope(%s, %s, %s)", (council_id, z, x, y))  # fmt: skip
+        return rows[0][0] if rows else -1
+
+    before = {a_slug: clusters(a_slug), b_slug: clusters(b_slug)}
+    assert before == {a_slug: in_sql(a_id), b_slug: in_sql(b_id)} and before[a_slug] > 0
+    # tile_sql_text (psql, bench) looks the council's code up in the cells' query itself.
+    text = sql(url, mvt.tile_sql_text("appeals", z, x, y, {"council": B.lower()}))
+    assert text
+    found = decode(bytes(text[0][0])) if text[0][0] else {}
+    by_text = [
+        (f["id"], f["properties"]["count"]) for f in found.get("appeals", {}).get("features", [])
+    ]
+    served = [
+        (f["id"], f["properties"]["count"])
+        for f in _features(client, z, x, y, f"?council={b_slug}")
+    ]
+    assert sorted(by_text) == sorted(served)
+    r = client.post(f"/api/v1/appeals/{number}/transfer", headers=bearer(url, "operator"),
+                    json={"council": b_slug, "reason": "Місце на території Кушугума"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    after = {a_slug: before[a_slug] - 1, b_slug: before[b_slug] + 1}
+    assert _until(lambda: {a_slug: clusters(a_slug), b_slug: clusters(b_slug)} == after), after
+    assert after == {a_slug: in_sql(a_id), b_slug: in_sql(b_id)}
+    moved = dict(sql(url, "SELECT council_id, sum(n) FROM tiles.appeal_cells GROUP BY 1") or [])
+    assert moved == {**in_cells, a_id: in_cells[a_id] - 1, b_id: in_cells[b_id] + 1}

@@ -75,7 +75,7 @@ def test_the_migration_backfills_the_demo_without_rewriting_appeals(demo_url, se
             assert _one(conn, "SELECT to_regclass('councils')")[0] is None
             before = _one(conn, "SELECT pg_relation_filenode('appeals')")[0]
             appeals = _one(conn, "SELECT count(*) FROM appeals")[0]
-        upgrade(url)
+        upgrade(url, "0018")
         assert current_revision(url) == "0018"
         with psycopg.connect(url) as conn:
             assert _one(conn, "SELECT pg_relation_filenode('appeals')")[0] == before

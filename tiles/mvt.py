@@ -9,15 +9,14 @@ Cluster tiles (z below the layer's `cluster_below_zoom`): counts per grid cell o
 `CLUSTER_CELLS` × `CLUSTER_CELLS` cells per tile (32 px cells on a 256 px tile), each cell a
 point at the mean position of what it holds, with `count` and a count per status. A cell at
 zoom z is exactly a tile at zoom z + 3, so cells nest from zoom to zoom. For the appeals
-layer, filtered on nothing or only on status, kind and district, the counts come from
-`tiles.appeal_cells` (migration 0006: counts and coordinate sums per z16-tile-sized cell × status ×
-kind × district, kept by triggers), so a whole-city view sums a few thousand rows instead of
-reading three million points; any other filter aggregates the matching points themselves,
-found through the indexes on (category_id, created_at) and the like. A council filter
-(`council=`, issue 17) is one of those: appeal_cells carries no council (its cells cross
-council borders), so a council's clusters count its own points, through the GiST index and
-ix_appeals_council_created — every council's at once (a one-council install) is no filter
-(layers.features.resolve_filters) and stays on appeal_cells.
+layer, filtered on nothing or only on status, kind, district and council, the counts come from
+`tiles.appeal_cells` (migrations 0006 and 0019: counts and coordinate sums per z16-tile-sized
+cell × status × kind × district × council, kept by triggers), so a whole-city view sums a few
+thousand rows instead of reading three million points; any other filter aggregates the matching
+points themselves, found through the indexes on (category_id, created_at) and the like. A
+council's map (`council=`, issue 17) sums that council's cells; every council at once (a
+one-council install) is no filter (layers.features.resolve_filters) and shares the unfiltered
+tiles and their cache.
 
 Every literal is inlined in the SQL text (`tile_sql_text` returns exactly what the server
 runs, after TILE_SETTINGS), so a tile is one simple statement, easy to replay in psql or
@@ -53,7 +52,9 @@ CLUSTER_CELLS = 8  # cells per tile side in cluster tiles
 CLUSTER_CELL_LEVEL = 3  # log2(CLUSTER_CELLS): a cell at zoom z is a tile at z + 3
 AGGREGATE_LEVEL = 16  # appeal_cells' cells are tiles at this zoom
 AGGREGATE_TABLE = ("tiles", "appeal_cells")
-AGGREGATE_FILTERS = {"status": "status", "kind": "kind", "district": "district_id"}
+AGGREGATE_FILTERS = {
+    "status": "status", "kind": "kind", "district": "district_id", "council": "council_id",
+}  # fmt: skip
 DEFAULT_MAX_FEATURES = 10_000
 WORLD = 20037508.342789244  # half the side of the Web Mercator square, in metres
 # Tables whose rows carry no stored EPSG:3857 copy: transformed per row (they are tiny).
@@ -323,6 +324,16 @@ def _clusters_from_points(
     return _cluster_select(layer, t, cells)
 
 
+def _council_refs(column: sql.Composable, values: Sequence[object]) -> sql.Composed:
+    """The cell's council is one of `values` not yet looked up (tile_sql_text: slugs and
+    KATOTTH codes, matched as layers.features matches them on the points)."""
+    refs = [str(v) for v in values]
+    return sql.SQL(
+        "{} IN (SELECT k.id FROM councils k WHERE lower(k.slug) = ANY({})"
+        " OR upper(k.code) = ANY({}) AND k.code <> '')"
+    ).format(column, sql.Literal([r.lower() for r in refs]), sql.Literal([r.upper() for r in refs]))
+
+
 def _clusters_from_aggregate(layer: Layer, t: TileAddress, filters: Filters) -> sql.Composable:
     n, _size, x0, y0, count = _cell_ranges(t)
     shift = AGGREGATE_LEVEL - (t.z + CLUSTER_CELL_LEVEL)  # fine cells per cluster cell: 2^shift
@@ -336,6 +347,9 @@ def _clusters_from_aggregate(layer: Layer, t: TileAddress, filters: Filters) -> 
     ]
     for name, values in filters.properties:
         column = sql.SQL("a.{}").format(sql.Identifier(AGGREGATE_FILTERS[name]))
+        if name == "council" and not all(isinstance(v, int) for v in values):
+            conds.append(_council_refs(column, values))
+            continue
         conds.append(
             sql.SQL("{} = ANY({})").format(column, sql.Literal(list(values)))
             if len(values) > 1
@@ -365,7 +379,8 @@ def uses_aggregate(layer: Layer, filters: Filters) -> bool:
             name in AGGREGATE_FILTERS
             and (name != "district" or all(isinstance(v, int) for v in values))
             for name, values in filters.properties
-        )  # a district given by name is looked up in the view: from the points
+        )  # a district given by name is looked up in the view: from the points (a council
+        # by slug or code, in tile_sql_text, is looked up in the cells' query)
     )
 
 
