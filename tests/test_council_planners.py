@@ -313,3 +313,61 @@ def test_the_digest_tells_each_councils_planners_of_their_own(world, smtp_server
     assert "S-B" in own_b and "S-A" not in own_b
     assert "S-A" in oblast and "S-B" in oblast
     assert len(smtp_server.messages) == 3  # none to the administrators
+
+
+def test_planner_page_shows_another_councils_feature_read_only(world, new_context, browser_log,
+                                                               tmp_path_factory):  # fmt: skip
+    """/planner in Chromium as A's planner, editing on, centred on B's structure: Enter opens
+    its attribute card naming B, not the editing form (no save, move, retire or documents);
+    «Новий об'єкт у центрі мапи» there is refused before anything is sent."""
+    from browser import DESKTOP, run_async
+    from live import serve
+    from playwright.sync_api import expect
+
+    from gis.embedded import free_port
+
+    b = world["councils"]["B"]
+    b_name = next(v[1] for v in COUNCILS.values() if v[3] == "B")
+    email = world["staff"]["A"][0]
+
+    async def cookie() -> str:
+        async with await psycopg.AsyncConnection.connect(libpq_url(world["url"])) as c:
+            user_id = (await (await c.execute("SELECT id FROM users WHERE email = %s",
+                                              (email,))).fetchone())[0]  # fmt: skip
+            s = await accounts.create_session(c, user_id=user_id, kind="cookie", ip=None,
+                                              user_agent="pytest", ttl=dt.timedelta(hours=1))  # fmt: skip
+            await c.commit()
+            return s.token
+
+    token = run_async(cookie)
+    port = free_port()
+    settings = Settings(database_url=world["url"], rate_limits_enabled=False,
+                        data_dir=tmp_path_factory.mktemp("council-planners-page"),
+                        public_base_url=f"http://127.0.0.1:{port}")  # fmt: skip
+    with serve(create_app(settings), port) as base:
+        context = new_context(viewport=DESKTOP)
+        context.add_cookies([{"name": settings.session_cookie_name, "value": token, "url": base}])
+        page = context.new_page()
+        lon, lat = b["points"][0]
+        page.goto(f"{base}/planner#18/{lat:.7f}/{lon:.7f}")
+        page.wait_for_selector('#map[data-state="ready"]', timeout=15_000)
+        expect(page.locator("#edit")).to_be_visible(timeout=10_000)
+        page.select_option("#edit-layer", "advertising_structures")
+        page.click("#edit-toggle")
+        page.wait_for_selector('li[data-layer="advertising_structures"][data-state="on"]',
+                               timeout=20_000)  # fmt: skip
+        expect(page.locator("#legend-foreign")).to_be_visible()
+        page.focus("#map")
+        page.keyboard.press("Enter")
+        expect(page.locator("#attrs")).to_have_attribute("data-foreign", "true")
+        expect(page.locator("#attrs-council")).to_contain_text(f"громаді {b_name}")
+        expect(page.locator("#attrs-table")).to_contain_text("S-B")
+        expect(page.locator("#edit-form")).to_be_hidden()
+        expect(page.locator("#attrs-documents")).to_have_count(0)
+        page.click("#edit-new")
+        expect(page.locator("#edit")).to_have_attribute("data-refused", "outside_council")
+        expect(page.locator("#edit-status")).to_contain_text(b_name)
+        expect(page.locator("#edit-form")).to_be_hidden()
+        assert not browser_log.errors, browser_log.errors
+        # Nothing was sent to be refused: no 404 of the OGC items or the documents.
+        assert not [f for f in browser_log.failed if "/ogc/" in f or "/planner/" in f]

@@ -59,7 +59,7 @@
     viewFromHash ? [viewFromHash.lat, viewFromHash.lon] : KYIV,
     viewFromHash ? viewFromHash.z : 11,
   );
-  window.portal.addBackground(map, config);
+  if (!viewFromHash) window.portal.homeView(map, config, 11); window.portal.addBackground(map, config);
   map.attributionControl.addAttribution(window.portal.osmCredit(config));
 
   function say(text) {
@@ -126,6 +126,17 @@
     });
   }
 
+  // --- councils (issue 17) -------------------------------------------------------------------
+  // Another council's structure or kiosk, as a planner bound to a council gets it: the layer
+  // gives planners each feature's `version`, null where the viewer does not edit the feature's
+  // council (layers/features.py). Drawn muted; its card says whose it is, with nothing to edit.
+  const EDITABLE = new Set(["advertising_structures", "kiosks"]);
+  function foreign(entry, feature) {
+    const p = (feature && feature.properties) || {};
+    return EDITABLE.has(entry.name) && Object.prototype.hasOwnProperty.call(p, "version") && p.version === null;
+  }
+  const MUTED = "#9aa0a6";
+
   // --- the layers ---------------------------------------------------------------------------
   const entries = new Map(); // name → {catalogue row, style, leaflet layer, features, li}
 
@@ -138,10 +149,15 @@
     };
     // L.geoJSON applies `style` to its points too: a permit layer's style is per feature.
     const style = permit
-      ? (feature) => ({
-        radius: Math.max(5, s.radius), weight: 1.5, color: s.color,
-        fillColor: PERMIT_COLOURS[permitStatus(feature.properties)], fillOpacity: 0.95,
-      })
+      ? (feature) => (foreign(entry, feature)
+        ? {
+          radius: Math.max(4, s.radius), weight: 1, color: MUTED,
+          fillColor: PERMIT_COLOURS[permitStatus(feature.properties)], fillOpacity: 0.3, opacity: 0.7,
+        }
+        : {
+          radius: Math.max(5, s.radius), weight: 1.5, color: s.color,
+          fillColor: PERMIT_COLOURS[permitStatus(feature.properties)], fillOpacity: 0.95,
+        })
       : () => s;
     return L.geoJSON(data, {
       style,
@@ -182,6 +198,7 @@
       return;
     }
     entry.layer.addTo(map);
+    if (entry.features.some((feature) => foreign(entry, feature))) legendForeign.hidden = false;
     if (entry.kind !== "core" || PERMIT_LAYERS.has(entry.name)) entry.layer.bringToFront();
     entry.li.dataset.state = "on";
     entry.li.dataset.count = String(entry.features.length);
@@ -278,7 +295,37 @@
   const attrsTitle = document.getElementById("attrs-title");
   const attrsPermit = document.getElementById("attrs-permit");
   const attrsBody = document.querySelector("#attrs-table tbody");
+  const attrsCouncil = document.getElementById("attrs-council");
+  const legendForeign = document.getElementById("legend-foreign");
   let highlight = null;
+  let councilAsked = 0; // the latest card's question: an older answer is dropped
+
+  // Whose another council's feature is: the council of its point (/api/v1/areas, as the
+  // server places a structure), named in the card.
+  async function showCouncil(entry, feature) {
+    const asked = ++councilAsked;
+    if (!foreign(entry, feature)) {
+      attrsCouncil.hidden = true;
+      delete attrs.dataset.foreign;
+      return;
+    }
+    attrs.dataset.foreign = "true";
+    attrsCouncil.textContent = t("Належить іншій громаді — редагує її планувальник");
+    attrsCouncil.hidden = false;
+    const point = centred(feature).geometry;
+    if (!point || point.type !== "Point") return;
+    const [lon, lat] = point.coordinates;
+    try {
+      const r = await api(`/api/v1/areas?lon=${lon}&lat=${lat}`);
+      const council = r.ok && r.body.council;
+      if (asked !== councilAsked || !council) return;
+      const name = (lang === "en" && council.name_en) || council.name;
+      attrsCouncil.textContent = t("Належить громаді {name} — редагує її планувальник", { name });
+      attrsCouncil.dataset.council = council.code;
+    } catch (error) {
+      // the general note stays
+    }
+  }
 
   // The city's own columns in the page's words (the key itself in the row's title); other
   // keys (OpenStreetMap's tags, an imported file's columns) as they are.
@@ -343,6 +390,8 @@
       attrsPermit.hidden = true;
       delete attrsPermit.dataset.status;
     }
+    delete attrsCouncil.dataset.council;
+    showCouncil(entry, feature);
     attrs.hidden = false;
     attrs.dataset.layer = entry.name;
     // Add-ons (planner_*.js) append their parts of a feature's card: its appeals, documents.
@@ -433,7 +482,7 @@
       : t("Шарів: {count}.", { count: rows.length }));
     mapEl.dataset.state = "ready";
     mapEl.dataset.layers = String(rows.length);
-    const context = { map, entries, switchOn, reload, say, centred, showAttributes };
+    const context = { map, entries, switchOn, reload, say, centred, showAttributes, foreign };
     if (window.plannerEdit) window.plannerEdit.attach(context);
     for (const addon of addons()) addon.attach(context);
     for (const name of ON_BY_DEFAULT) {

@@ -183,6 +183,9 @@
 
   async function card(entry, feature, node) {
     if (!LAYERS.has(entry.name) || feature.id === null || feature.id === undefined) return;
+    // Another council's feature (issue 17: its `version` null for this planner): not theirs.
+    const p = feature.properties || {};
+    if (Object.prototype.hasOwnProperty.call(p, "version") && p.version === null) return;
     const seq = ++cards;
     const role = await who;
     if (!EDITORS.has(role) || seq !== cards) return;

@@ -53,6 +53,7 @@
   let view = null; // planner.js: { map, entries, switchOn, reload, say, centred }
   let editing = null; // { layer, id, etag, opened (the feature as opened), shape }
   let conflicts = null; // the features/zone a placement rule refused the feature for
+  let ownCouncil = null; // /api/v1/me's council: {code, name}; null for oblast staff (issue 17)
 
   // --- the API: Part 4 with the session cookie and its CSRF token --------------------------
 
@@ -254,9 +255,56 @@
     statusEl.textContent = "";
   }
 
-  // planner.js: a feature was clicked. Taken (true) when editing its layer.
+  // --- councils (issue 17) -------------------------------------------------------------------
+  // A planner bound to a council places features in it only: the council of the point (as the
+  // server decides it, /api/v1/areas) is asked before anything is sent; the server checks too.
+  async function councilAt(geometry) {
+    let point = geometry;
+    if (geometry.type !== "Point") {
+      const centre = L.geoJSON(geometry).getBounds().getCenter();
+      point = { type: "Point", coordinates: [centre.lng, centre.lat] };
+    }
+    const [lon, lat] = point.coordinates;
+    try {
+      const r = await api(`/api/v1/areas?lon=${lon}&lat=${lat}`);
+      return r.ok ? r.body.council || null : null;
+    } catch (error) {
+      return null; // unknown: the server decides
+    }
+  }
+
+  // The refusal's text when the place is another council's, else "" (oblast staff: always "").
+  async function outsideOwn(geometry) {
+    if (!ownCouncil) return "";
+    const council = await councilAt(geometry);
+    if (!council || council.code === ownCouncil.code) return "";
+    const name = (c) => (lang === "en" && c.name_en) || c.name;
+    return t("Місце лежить у громаді {name}, а ви ведете об'єкти громади {own}: тут об'єкт поставити не можна.",
+      { name: name(council), own: name(ownCouncil) });
+  }
+
+  // A new feature drawn or added at the centre: opened only when the place is the planner's.
+  async function placeNew(shape) {
+    const refused = await outsideOwn(geometryOf(shape));
+    if (refused) {
+      if (shape.pm) shape.pm.disable();
+      view.map.removeLayer(shape);
+      section.dataset.refused = "outside_council";
+      statusEl.textContent = refused;
+      return;
+    }
+    delete section.dataset.refused;
+    startNew(shape);
+  }
+
+  // planner.js: a feature was clicked. Taken (true) when editing its layer — but another
+  // council's feature goes to its attribute card, which says whose it is.
   function pick(entry, feature) {
     if (section.dataset.state !== "on" || entry.name !== layerSelect.value || feature.id == null) return false;
+    if (view.foreign && view.foreign(entry, feature)) {
+      if (editing) close();
+      return false;
+    }
     openExisting(entry.name, feature.id);
     return true;
   }
@@ -369,6 +417,12 @@
     clearMessages();
     const feature = { type: "Feature", geometry: geometryOf(editing.shape), properties: formValues() };
     setState("saving");
+    const refused = await outsideOwn(feature.geometry);
+    if (refused) {
+      showRefusal(refused, "");
+      setState("refused");
+      return;
+    }
     statusEl.textContent = t("Збереження…");
     const r = editing.id == null
       ? await send("POST", itemsUrl(editing.layer), feature)
@@ -464,6 +518,13 @@
     const me = await api(config.meUrl);
     if (!me.ok || !EDITORS.has(me.body.role)) return; // the page as it was
     csrf.keep(me.body.csrf_token);
+    ownCouncil = me.body.council || null;
+    if (ownCouncil) {
+      // Its English name, for the refusal (the public list of councils has it).
+      const list = await api("/api/v1/councils").catch(() => null);
+      const full = list && list.ok && list.body.items.find((c) => c.code === ownCouncil.code);
+      if (full) ownCouncil = Object.assign({}, ownCouncil, { name_en: full.name_en });
+    }
     section.hidden = false;
     section.dataset.role = me.body.role;
     const map = view.map;
@@ -486,7 +547,7 @@
       const shape = e.layer instanceof L.Marker
         ? makeShape({ type: "Point", coordinates: [e.layer.getLatLng().lng, e.layer.getLatLng().lat] })
         : makeShape(e.layer.toGeoJSON().geometry);
-      startNew(shape);
+      placeNew(shape);
     });
     toggle.addEventListener("click", () => switchEditing(section.dataset.state !== "on"));
     layerSelect.addEventListener("change", () => {
@@ -494,7 +555,7 @@
     });
     $("edit-new").addEventListener("click", () => {
       const c = map.getCenter();
-      startNew(makeShape({ type: "Point", coordinates: [c.lng, c.lat] }));
+      placeNew(makeShape({ type: "Point", coordinates: [c.lng, c.lat] }));
     });
     $("edit-move").addEventListener("click", moveToCentre);
     form.addEventListener("submit", (event) => {
