@@ -19,6 +19,8 @@ carries `council_id`; who may see which council's rows is gis/scope.council_scop
 - `list_public(conn)`: every council as the API shows it.
 - `ensure_single(conn, code, name, …)`: a one-community install's council after its boundary
   is loaded (importers/pipeline.run_import after a hromadas import, the Kyiv demo).
+- `home_extent(conn, council_ids)`: the portal maps' home (bbox and centre) — the councils'
+  boundaries, else every current hromada's (the portal caches it per hromadas generation).
 """
 
 from __future__ import annotations
@@ -217,3 +219,32 @@ def ensure_single(
         (code, slug, name, name_en, council_id, code, slug, name, name_en),
     )
     return int(council_id)
+
+
+# The home extent's SQL: the current boundaries of the councils %(ids)s (NULL: every current
+# hromada; the placeholder council, code '', covers every one): their bbox and centroid.
+_HOME_SQL = """
+SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), ST_X(c), ST_Y(c) FROM (
+  SELECT ST_Extent(h.geom) AS e, ST_Centroid(ST_Collect(h.geom)) AS c FROM hromadas h
+   WHERE h.valid_to IS NULL
+     AND (%(ids)s::int[] IS NULL OR EXISTS (
+          SELECT 1 FROM councils k WHERE k.id = ANY(%(ids)s::int[]) AND k.code IN (h.code, '')))
+) x WHERE e IS NOT NULL
+"""
+
+
+async def home_extent(
+    conn: AsyncConnection, council_ids: tuple[int, ...] | None = None
+) -> dict[str, list[float]] | None:
+    """The maps' home: {bbox: [west, south, east, north], centre: [lon, lat]} (the centroid)
+    of the current boundaries of these councils (a staff member's), else — None, or none of
+    theirs loaded — of every current hromada (the installation's territory: an oblast's, or
+    Kyiv's in a one-council install); None while no boundary is loaded."""
+    for ids in ([list(council_ids)] if council_ids else []) + [None]:
+        async with conn.cursor() as cur:
+            await cur.execute(_HOME_SQL, {"ids": ids})
+            row = await cur.fetchone()
+        if row is not None:
+            values = [round(float(v), 6) for v in row]
+            return {"bbox": values[:4], "centre": values[4:]}
+    return None

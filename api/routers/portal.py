@@ -15,9 +15,9 @@ from markupsafe import Markup
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
-from api.deps import ConnDep, PoolDep, SettingsDep
+from api.deps import ConnDep, PoolDep, SettingsDep, data_generation
 from api.policy import public
-from api.security import cookie_name
+from api.security import cookie_name, current_principal
 from api.urls import path_for
 from gis import author_links, council_map, notify, reports
 from gis import councils as councils_
@@ -129,6 +129,38 @@ def _council_title(request: Request, council: councils_.Council) -> str:
     return council.name
 
 
+HOME_CACHE_SIZE = 256
+
+
+async def _home(request: Request) -> dict | None:
+    """The maps' home (portal.homeView): {bbox: [w, s, e, n], centre: [lon, lat]} of the
+    signed-in staff member's council, else — oblast staff, citizens, visitors — of the
+    installation's territory (every current hromada; Kyiv's boundary in a one-council Kyiv
+    install). Cached per generation of the hromadas and councils (they change on a
+    boundaries' import). None while the database is down or no boundary is loaded: the
+    script's fallback then."""
+    pool = request.app.state.pool
+    try:
+        principal = await current_principal(request)
+        ids = None if principal.oblast else tuple(principal.council_ids) or None
+        listening = getattr(request.app.state, "layer_changes", None) is not None
+        key = (ids, data_generation(request, ("hromadas", "councils")))
+        cache = getattr(request.app.state, "portal_home_cache", None)
+        if cache is None:
+            cache = request.app.state.portal_home_cache = {}
+        if listening and key in cache:
+            return cache[key]
+        async with pool.connection(timeout=2.0) as conn:
+            home = await councils_.home_extent(conn, ids)
+    except (OperationalError, PoolTimeout):
+        return None
+    if listening:
+        if len(cache) >= HOME_CACHE_SIZE:
+            cache.clear()
+        cache[key] = home
+    return home
+
+
 async def _councils_if_reachable(pool: PoolDep) -> list[councils_.Council]:
     """The councils for the map's switch; none while the database is down, so that the map page
     is served anyway (its data come from the API, which answers 503 itself)."""
@@ -148,6 +180,7 @@ async def home(request: Request, settings: SettingsDep, pool: PoolDep) -> HTMLRe
         # Vector tiles of the appeals: clusters far out, points close in (tiles/mvt.py).
         "appealsTiles": _appeal_tiles(request),
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
     }
     # Several councils (issue 17): the panel's «Громада» switch to each council's page.
     listed = await _councils_if_reachable(pool)
@@ -220,6 +253,7 @@ async def cabinet_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
     }
     return render(request, "cabinet.html", {"config": config})
 
@@ -275,6 +309,7 @@ async def appeal_new_page(request: Request, settings: SettingsDep, conn: ConnDep
         "districtsUrl": path_for(request, "ogc_items", collection_id=districts.id),
         "districtsStyle": districts.style.as_leaflet(),
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
         "categoriesUrl": "/api/v1/categories"
         + (f"?council={quote(council['slug'])}" if council else ""),
         "categorySearchUrl": "/api/v1/categories/search",  # by the words people use ("яма")
@@ -317,6 +352,7 @@ async def operator_page(request: Request, settings: SettingsDep) -> HTMLResponse
         "textMax": settings.appeal_text_max_chars,
         "notifyChannels": notify.offered_channels(settings),  # the caller's choice of channel
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
     }
@@ -339,6 +375,7 @@ async def planner_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         # The appeals are the public map's business (/): not listed here.
         "skipLayers": ["appeals"],
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
         "homeUrl": path_for(request, "portal_home"),
         "loginUrl": path_for(request, "portal_login"),
         # planner_edit.js asks /me who it is (planners and admins edit) only with a session
@@ -433,6 +470,7 @@ async def deputy_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "reportPdfUrl": "/api/v1/wards/{number}/report.pdf",
         "appealsTiles": _appeal_tiles(request),
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
         "homeUrl": path_for(request, "portal_home"),
@@ -496,6 +534,7 @@ async def curator_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "routeUrl": "/api/v1/route",
         "photoUrl": "/api/v1/photos/{sha256}",
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
         "cabinetUrl": path_for(request, "portal_cabinet"),
@@ -524,6 +563,7 @@ async def manager_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "extendUrl": "/api/v1/appeals/{number}/extend",
         "declineUrl": "/api/v1/appeals/{number}/extension-decline",
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
         "cabinetUrl": path_for(request, "portal_cabinet"),
@@ -554,6 +594,7 @@ async def admin_page(request: Request, settings: SettingsDep) -> HTMLResponse:
         "territoriesUrl": path_for(request, "ogc_items", collection_id="executor_territories"),
         "territoryUrl": "/api/v1/directory/territories/{code}",
         **_map_base(settings),
+        "home": await _home(request),  # the map's home view
         "logoutUrl": "/api/v1/auth/logout",
         "loginUrl": path_for(request, "portal_login"),
         "cabinetUrl": path_for(request, "portal_cabinet"),

@@ -375,7 +375,7 @@
 
   const mapEl = $("rules-map");
   const map = L.map(mapEl, { zoomControl: true, keyboard: true, attributionControl: true });
-  map.setView([50.45, 30.52], 10);
+  window.portal.homeView(map, config, 10);
   window.portal.addBackground(map, config, config.attribution);
   // The visible bounds, for whoever reads the page (the browser test clicks a point in them).
   map.on("moveend", () => {
@@ -689,7 +689,7 @@
   };
   const orgsMapEl = $("orgs-map");
   const orgsMap = L.map(orgsMapEl, { zoomControl: true, keyboard: true, attributionControl: true });
-  orgsMap.setView([50.45, 30.52], 10);
+  window.portal.homeView(orgsMap, config, 10);
   window.portal.addBackground(orgsMap, config, config.attribution);
   const orgsLayer = L.geoJSON(null, {
     style: () => ({ color: "#2a9d8f", weight: 2, fillColor: "#2a9d8f", fillOpacity: 0.15 }),

@@ -39,7 +39,7 @@
 
   const mapEl = $("dispatch-map");
   const map = L.map(mapEl, { zoomControl: true, keyboard: true, attributionControl: true });
-  map.setView([50.45, 30.52], 10);
+  window.portal.homeView(map, config, 10);
   window.portal.addBackground(map, config, config.attribution);
   const areaLayer = L.geoJSON(null, {
     style: () => ({ color: "#0b57d0", weight: 2.5, fillColor: "#0b57d0", fillOpacity: 0.12 }),

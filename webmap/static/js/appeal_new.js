@@ -11,7 +11,6 @@
   const $ = (id) => document.getElementById(id);
   const root = $("appeal");
   const form = $("appeal-form");
-  const KYIV = [50.45, 30.52];
   const { t, plural, locale, lang } = window.i18n;
   const { request: api, csrf, fetchAllFeatures } = window.portal;
 
@@ -59,7 +58,7 @@
 
   // --- the map and the pin ------------------------------------------------------------------
 
-  const map = L.map("map", { zoomSnap: 0.5, keyboard: true }).setView(KYIV, 11);
+  const map = window.portal.homeView(L.map("map", { zoomSnap: 0.5, keyboard: true }), config, 11);
   window.hromadaAppealMap = map; // for the browser test: where a place is on the screen
   window.portal.addBackground(map, config, config.attribution);
   const pinIcon = L.divIcon({ className: "", html: '<div class="pin-marker"></div>',

@@ -185,7 +185,7 @@
 
   async function initMap() {
     const map = L.map("cabinet-map", { zoomControl: true, attributionControl: true });
-    map.setView([50.45, 30.52], 10);
+    window.portal.homeView(map, config, 10);
     // Territories are cut from OpenStreetMap's district boundaries: credited even offline.
     map.attributionControl.addAttribution(config.attribution);
     window.portal.addBackground(map, config);

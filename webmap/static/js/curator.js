@@ -87,11 +87,10 @@
   let map = null;
   let drawn = null;
   const TERRITORY_COLOURS = ["#1f5fa8", "#8a5a9e", "#2e7d32", "#d97a00", "#b3261e"];
-  const KYIV = [50.45, 30.52];
 
   function ensureMap() {
     if (map) return map;
-    map = L.map($("territory-map"), { zoomControl: true, keyboard: true }).setView(KYIV, 11);
+    map = window.portal.homeView(L.map($("territory-map"), { zoomControl: true, keyboard: true }), config, 11);
     window.hromadaCuratorMap = map; // for the browser test
     window.portal.addBackground(map, config, config.attribution);
     // The city's districts, so that the map shows where it is without the online background.
@@ -166,7 +165,7 @@
     if (drawn) { drawn.remove(); drawn = null; }
     if (placeMarker) placeMarker.remove();
     map.invalidateSize();
-    map.setView(KYIV, 11, { animate: false });
+    window.portal.homeView(map, config, 11);
   }
 
   function placeLabel(p) {
@@ -176,7 +175,7 @@
   function choosePlace(chosen) {
     place = chosen;
     if (!placeMarker) {
-      placeMarker = L.circleMarker(KYIV, { radius: 8, color: "#b3261e", weight: 3, fillOpacity: 0.5 });
+      placeMarker = L.circleMarker([chosen.lat, chosen.lon], { radius: 8, color: "#b3261e", weight: 3, fillOpacity: 0.5 });
     }
     placeMarker.setLatLng([chosen.lat, chosen.lon]).addTo(map);
     if (chosen.address) map.setView([chosen.lat, chosen.lon], 17, { animate: false });

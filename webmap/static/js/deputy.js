@@ -44,7 +44,7 @@
 
   // --- the map ------------------------------------------------------------------------------
   const map = L.map(mapEl, { zoomControl: true, keyboard: true, attributionControl: true });
-  map.setView([50.45, 30.52], 11);
+  window.portal.homeView(map, config, 11);
   window.portal.addBackground(map, config, config.attribution);
   window.portal.fixVectorGridLatLng(map);
   map.createPane("appeals").style.zIndex = 450;

@@ -30,7 +30,7 @@
   const LATE_COLOURS = { overdue: "#b3261e", due_2d: "#d97a00", due_later: "#2e7d32" };
   const mapEl = $("late-map");
   const map = L.map(mapEl, { zoomControl: true, keyboard: true });
-  map.setView([50.45, 30.52], 11);
+  window.portal.homeView(map, config, 11);
   window.portal.addBackground(map, config, config.attribution);
   const markers = L.layerGroup().addTo(map);
 

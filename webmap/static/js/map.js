@@ -18,15 +18,13 @@
   config.appealUrl = config.appealUrl.replace(/\/0$/, "");
   const mapEl = document.getElementById("map");
   const statusEl = document.getElementById("status");
-  const KYIV = [50.45, 30.52];
 
   // The view lives in the hash (#zoom/lat/lon) and the filters in the query string, so a
   // link reproduces what one sees.
   const viewFromHash = window.portal.readHash();
-  const map = L.map(mapEl, { zoomSnap: 0.25, preferCanvas: false }).setView(
-    viewFromHash ? [viewFromHash.lat, viewFromHash.lon] : KYIV,
-    viewFromHash ? viewFromHash.z : 10,
-  );
+  const map = L.map(mapEl, { zoomSnap: 0.25, preferCanvas: false });
+  if (viewFromHash) map.setView([viewFromHash.lat, viewFromHash.lon], viewFromHash.z);
+  else window.portal.homeView(map, config, 10); // the installation's territory (or the viewer's council)
   window.portal.addBackground(map, config);
 
   // The legend's swatch in the districts' colours (set here: the CSP refuses style="…").
@@ -71,7 +69,7 @@
 
   function drawDistricts(features) {
     districtsLayer.addData({ type: "FeatureCollection", features });
-    if (!viewFromHash && !council) {
+    if (!viewFromHash && !council && !config.home) {
       map.fitBounds(districtsLayer.getBounds(), { padding: [10, 10], animate: false });
     }
   }

@@ -12,7 +12,6 @@
   const $ = (id) => document.getElementById(id);
   const root = $("operator");
   const form = $("intake");
-  const KYIV = [50.45, 30.52];
   const { t, locale, lang } = window.i18n;
   const { api, csrf, el, STATUS_NAMES } = window.portal;
   const text = (node, value) => window.portal.text(node, value, "");
@@ -21,10 +20,10 @@
 
   // --- the map ------------------------------------------------------------------------------
 
-  const map = L.map("map", { zoomSnap: 0.5, keyboard: false }).setView(KYIV, 11);
+  const map = window.portal.homeView(L.map("map", { zoomSnap: 0.5, keyboard: false }), config, 11);
   window.hromadaOperatorMap = map; // for the browser test
   window.portal.addBackground(map, config, config.attribution);
-  const marker = L.circleMarker(KYIV, { radius: 9, color: "#b3261e", weight: 3, fillOpacity: 0.5 });
+  const marker = L.circleMarker(map.getCenter(), { radius: 9, color: "#b3261e", weight: 3, fillOpacity: 0.5 });
   const nearbyLayer = L.layerGroup().addTo(map);
   // The city's districts, so the map shows where it is without the online background too.
   window.portal

@@ -147,6 +147,33 @@
     return `<a href="https://www.openstreetmap.org/copyright">${config.attribution}</a>`;
   }
 
+  // The map's home view, the one home of every map's first view: config.home {bbox: [w, s,
+  // e, n], centre: [lon, lat]}, computed by the server (api/routers/portal.py `_home`: the
+  // signed-in staff member's council, else the installation's territory). A territory that
+  // fits the map at the page's own `zoom` is fitted (up to zoom 13: a small hromada is not
+  // shown house by house); one up to two levels bigger (a city: Kyiv, Zaporizhzhia) gets the
+  // page's zoom at its centre, as a page showed Kyiv before; a bigger one (an oblast) is
+  // fitted whole. A map still hidden (size 0) is judged as a 640×480 one. Without a home (no
+  // boundary loaded, the database down): Kyiv at `zoom`. Returns the map.
+  const FALLBACK_HOME = [50.45, 30.52];
+  const HOME_MAX_ZOOM = 13;
+  function homeView(map, config, zoom = 10) {
+    const home = config && config.home;
+    if (!home || !home.bbox) return map.setView(FALLBACK_HOME, zoom, { animate: false });
+    const [w, s, e, n] = home.bbox;
+    const bounds = L.latLngBounds([s, w], [n, e]);
+    const centre = home.centre ? [home.centre[1], home.centre[0]] : bounds.getCenter();
+    const box = map.getContainer();
+    let fit;
+    if (box.clientWidth && box.clientHeight) fit = map.getBoundsZoom(bounds);
+    else {
+      const span = map.project(bounds.getNorthEast(), 0).subtract(map.project(bounds.getSouthWest(), 0));
+      fit = Math.floor(Math.log2(Math.min(640 / Math.abs(span.x), 480 / Math.abs(span.y))));
+    }
+    if (fit < zoom - 2) return map.setView(bounds.getCenter(), fit, { animate: false });
+    return map.setView(centre, Math.max(zoom, Math.min(fit, HOME_MAX_ZOOM)), { animate: false });
+  }
+
   // A view in the hash (#zoom/lat/lon), or null.
   function readHash() {
     const m = /^#(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
@@ -341,7 +368,7 @@
 
   window.portal = {
     api, request, postJson, fetchAllFeatures, ownPath, csrf, signOut, text, el, STATUS_NAMES, resultOf, routingOf,
-    addBackground, osmCredit, readHash, STATUS_COLOURS, appealStyle, appealTiles,
+    addBackground, osmCredit, homeView, readHash, STATUS_COLOURS, appealStyle, appealTiles,
     fixVectorGridLatLng, fillUrl, day, kyivDay, me, sendJson, loadSectionList, categoryOf, appealRow, deskFailure, deskUser, searchAddress,
     answerPhotos,
   };
