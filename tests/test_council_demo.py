@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from gis import lifecycle
 from gis.db import libpq_url
 from importers import run_import
 from importers.demo import region
@@ -81,7 +82,8 @@ def test_region_demo(two_councils, db_url, shared_data):
          GROUP BY 1 ORDER BY 2 DESC""")  # fmt: skip
     assert [r[0] for r in rows] == ["ЗП", "КШ"] and sum(r[1] for r in rows) == 800
     assert all(r[2] and r[3] and r[4] and r[5] for r in rows)
-    assert all(r[6] == r[1] for r in rows), "every point lies in one of its council's wards"
+    located = q(url, "SELECT count(*), count(ward_id) FROM appeals WHERE geom IS NOT NULL")
+    assert located[0][0] == located[0][1], "every point lies in one of its council's wards"
     # Own sub-kind «(демо)» per council, and ~70% of the shared catalogue.
     own = q(
         url, "SELECT count(*) FROM categories WHERE council_id IS NOT NULL AND name LIKE '%(демо)'"
@@ -91,6 +93,81 @@ def test_region_demo(two_councils, db_url, shared_data):
     # Deterministic: the same seed and councils in another database give the same rows.
     region.generate_region(db_url, "zaporizka", seed=17, appeals=800, councils=TWO_COUNCILS)
     assert region.digest(db_url) == region.digest(url)
+
+
+def _pages(url: str, council_id: int, executor_ids: tuple[int, ...]) -> tuple[dict, dict]:
+    """The curator's queue counts and the manager's bucket totals of one council, counted by
+    the functions the pages call (gis/curator.counts, gis/manager.summary) for a curator bound
+    to it and a manager of all its organisations."""
+    import asyncio
+
+    from api.policy import Principal
+    from gis import curator, manager
+
+    async def run() -> tuple[dict, dict]:
+        async with await psycopg.AsyncConnection.connect(libpq_url(url)) as conn:
+            queues = await curator.counts(
+                conn, Principal(user_id=1, role="curator", council_ids=(council_id,))
+            )
+            buckets = await manager.summary(conn, Principal(
+                user_id=2, role="manager", executor_ids=executor_ids, council_ids=(council_id,)
+            ))  # fmt: skip
+        return queues["counts"], buckets["total"]
+
+    return asyncio.run(run())
+
+
+def test_region_demo_gives_the_contact_centre_its_day(two_councils):
+    """Every council's curator and manager pages have work: answers awaiting the curator and
+    the author, returns as not in competence, appeals with no place or no executor, overdue,
+    due within 2 days, under control, a longer term asked for; the trail agrees with the
+    appeals (the Kyiv profile's mix; importers/demo/region._lifecycle)."""
+    url = two_councils
+    for council_id, slug in q(url, "SELECT id, slug FROM councils ORDER BY code"):
+        executors = tuple(r[0] for r in q(
+            url, "SELECT id FROM executors WHERE council_id = %s ORDER BY id", council_id
+        ))  # fmt: skip
+        queues, buckets = _pages(url, council_id, executors)
+        assert all(queues[k] > 0 for k in ("check", "not_competent", "no_location",
+                                          "no_executor")), (slug, queues)  # fmt: skip
+        assert all(buckets[k] > 0 for k in ("overdue", "due_2d", "control", "extension")), (
+            slug, buckets,
+        )  # fmt: skip
+        awaiting_author = q(url, "SELECT count(*) FROM appeals WHERE council_id = %s"
+                                 " AND status = 'on_check' AND result = %s",
+                            council_id, lifecycle.R_DONE_AWAITING)  # fmt: skip
+        assert awaiting_author[0][0] > 0, slug
+        rework = q(url, "SELECT count(*) FROM appeals WHERE council_id = %s"
+                        " AND status = 'rework'", council_id)  # fmt: skip
+        assert rework[0][0] > 0, slug
+    # The answers awaiting the author are recent: the autoclose job (10 days) keeps them.
+    assert q(url, "SELECT count(*) FROM appeals WHERE status = 'on_check' AND result = %s"
+                  " AND answered_at < now() - interval '9 days'",
+             lifecycle.R_DONE_AWAITING) == [(0,)]  # fmt: skip
+    # The trail: each appeal's last status-changing event leaves it in its status and result;
+    # a return names the contact centre that holds the appeal; answers carry their text.
+    stray = q(url, """
+        SELECT a.number, a.status, a.result, e.action, e.new FROM appeals a
+          JOIN LATERAL (SELECT action, new FROM appeal_events
+                         WHERE appeal_id = a.id AND new ? 'status' OR appeal_id = a.id
+                           AND action = 'return'
+                         ORDER BY at DESC, id DESC LIMIT 1) e ON true
+         WHERE coalesce(e.new ->> 'status', 'registered') <> a.status
+            OR (e.new ->> 'result' IS NOT NULL AND e.new ->> 'result' <> a.result)
+            OR (e.action = 'return' AND (e.new ->> 'executor_id')::int <> a.executor_id)
+         LIMIT 5""")  # fmt: skip
+    assert stray == [], stray
+    assert q(
+        url,
+        "SELECT count(*) FROM appeals a WHERE NOT EXISTS (SELECT 1 FROM appeal_events"
+        " e WHERE e.appeal_id = a.id AND e.action = 'registered')",
+    ) == [(0,)]
+    assert q(url, "SELECT count(*) FROM appeal_events WHERE action = 'answer'"
+                  " AND (new ->> 'answer') IS NULL") == [(0,)]  # fmt: skip
+    # The Kyiv mix: privileged authors, several channels, a share with no place.
+    mix = q(url, "SELECT count(*) FILTER (WHERE privileged), count(DISTINCT channel),"
+                 " count(*) FILTER (WHERE geom IS NULL) FROM appeals")  # fmt: skip
+    assert mix[0][0] > 0 and mix[0][1] >= 3 and mix[0][2] > 0, mix
 
 
 def test_occupied_council_and_api(db_url, shared_data, tmp_path):
@@ -116,6 +193,9 @@ def test_occupied_council_and_api(db_url, shared_data, tmp_path):
     assert not any("berdianska" in login for login in made), "no staff in an occupied council"
     bound = dict(q(db_url, "SELECT u.email, k.slug FROM users u LEFT JOIN councils k"
                            " ON k.id = u.council_id WHERE u.is_demo"))  # fmt: skip
+    role = dict(q(db_url, "SELECT email, role FROM users WHERE is_demo"))
+    assert bound["planner-kushuhumska@demo.hromada"] == "kushuhumska"
+    assert role["planner-kushuhumska@demo.hromada"] == "planner"
     assert bound["operator-kushuhumska@demo.hromada"] == "kushuhumska"
     assert bound["executor-kushuhumska@demo.hromada"] == "kushuhumska"
     assert bound["oblast-curator@demo.hromada"] is None

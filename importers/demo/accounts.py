@@ -140,7 +140,8 @@ OBLAST_CENTRE = "UA23060070000082704"  # Запорізька
 def _plan_region(conn, add) -> None:
     """Region demo (importers/demo/region.py): for the first REGION_COUNCILS councils with
     generated executors, by code, and Запорізька — an executor (the executive committee), an
-    operator and a curator (its contact centre), an administrator and the deputy of ward 1:
+    operator and a curator (its contact centre), an administrator, a planner (its structures
+    and kiosks, gis/scope: bound to the council) and the deputy of ward 1:
     `<role>-<slug>@demo.hromada`; and the oblast's administrator, curator and operator
     (`oblast-…`, bound to no council: they see every council)."""
     rows = conn.execute(
@@ -159,6 +160,7 @@ def _plan_region(conn, add) -> None:
         add("curator", f"curator-{slug}", name, f"Куратор — {name}", f"{slug}-cc",
             council=slug)  # fmt: skip
         add("admin", f"admin-{slug}", name, f"Адміністратор — {name}", council=slug)
+        add("planner", f"planner-{slug}", name, f"Планувальник — {name}", council=slug)
         add("deputy", f"deputy-{slug}", f"{name}, ward 1", f"Депутат округу 1 — {name}",
             ward=1, council=slug)  # fmt: skip
     add("admin", "oblast-admin", "oblast", "Адміністратор області")

@@ -403,6 +403,43 @@ def _nullable(values: np.ndarray, present: np.ndarray) -> np.ndarray:
     return out
 
 
+def draw_lifecycle(rng: np.random.Generator, mix: Mix, created: np.ndarray,
+                   deadline_days: np.ndarray, thanks: np.ndarray, now: int) -> tuple:  # fmt: skip
+    """Where each appeal registered at `created` (epoch seconds) is at `now`, by the
+    profile's mix: a time to close drawn for each, what is not closed by then somewhere on
+    the way. Returns (status index into STATUSES, result, closed, closed_at, extended,
+    updated_at) as arrays (draw_chunk's lifecycle; the region demo draws its councils'
+    appeals with it too)."""
+    n = len(created)
+    days_to_close = np.where(thanks, np.exp(rng.normal(0.0, 0.5, size=n)),
+                             np.exp(rng.normal(math.log(5.0), 1.0, size=n)))  # fmt: skip
+    days_to_close = np.clip(days_to_close, 0.02, 120.0)
+    stuck = (rng.random(n) < 0.02) & ~thanks
+    closed_at = created + (days_to_close * DAY).astype(np.int64)
+    closed = ~stuck & (closed_at < now)
+    closed_names = np.array(mix.closed_results, dtype=object)
+    closed_result = closed_names[_pick(mix.closed_cum, rng.random(n))]
+    closed_result[thanks] = THANKS_RESULT
+    elapsed = np.where(stuck, 1.0, (now - created) / (days_to_close * DAY))
+    u_status, u_result = rng.random(n), rng.random(n)
+    status = np.where(elapsed < 0.3, 0, np.where(elapsed < 0.36, 1, np.where(u_status < 0.8, 2, 3)))
+    stuck_status = np.where(
+        u_status < 0.1, 0, np.where(u_status < 0.2, 1, np.where(u_status < 0.6, 2, 3))
+    )
+    status = np.where(stuck, stuck_status, status)
+    status = np.where(closed, 4, status)
+    result = closed_result.copy()
+    for code, (names, cum) in mix.open_results.items():
+        mask = status == STATUSES.index(code)
+        result[mask] = np.array(names, dtype=object)[_pick(cum, u_result[mask])]
+    extend = (
+        (deadline_days < 45) & ((days_to_close > deadline_days) | stuck) & (rng.random(n) < 0.35)
+    )
+    touched = created + ((now - created) * rng.uniform(0.3, 1.0, size=n)).astype(np.int64)
+    updated_at = np.where(closed, closed_at, np.where(status == 0, created, touched))
+    return status, result, closed, closed_at, extend, updated_at
+
+
 def draw_chunk(rng: np.random.Generator, mix: Mix, ref: Reference, voc: Vocabulary,
                created: np.ndarray, first_seq: int, now: int) -> bytes:  # fmt: skip
     """COPY text for the staging rows of one chunk (`created` sorted, seq from first_seq)."""
@@ -448,31 +485,9 @@ def draw_chunk(rng: np.random.Generator, mix: Mix, ref: Reference, voc: Vocabula
     text_u = rng.random(n)
 
     # Lifecycle: a time to close; what is not closed by `now` is somewhere on the way.
-    days_to_close = np.where(thanks, np.exp(rng.normal(0.0, 0.5, size=n)),
-                             np.exp(rng.normal(math.log(5.0), 1.0, size=n)))  # fmt: skip
-    days_to_close = np.clip(days_to_close, 0.02, 120.0)
-    stuck = (rng.random(n) < 0.02) & ~thanks
-    closed_at = created + (days_to_close * DAY).astype(np.int64)
-    closed = ~stuck & (closed_at < now)
-    closed_result = voc.closed_results[_pick(mix.closed_cum, rng.random(n))]
-    closed_result[thanks] = THANKS_RESULT
-    elapsed = np.where(stuck, 1.0, (now - created) / (days_to_close * DAY))
-    u_status, u_result = rng.random(n), rng.random(n)
-    status = np.where(elapsed < 0.3, 0, np.where(elapsed < 0.36, 1, np.where(u_status < 0.8, 2, 3)))
-    stuck_status = np.where(
-        u_status < 0.1, 0, np.where(u_status < 0.2, 1, np.where(u_status < 0.6, 2, 3))
+    status, result, closed, closed_at, extend, updated_at = draw_lifecycle(
+        rng, mix, created, deadline_days, thanks, now
     )
-    status = np.where(stuck, stuck_status, status)
-    status = np.where(closed, 4, status)
-    result = closed_result.copy()
-    for code, (names, cum) in mix.open_results.items():
-        mask = status == STATUSES.index(code)
-        result[mask] = np.array(names, dtype=object)[_pick(cum, u_result[mask])]
-    extend = (
-        (deadline_days < 45) & ((days_to_close > deadline_days) | stuck) & (rng.random(n) < 0.35)
-    )
-    touched = created + ((now - created) * rng.uniform(0.3, 1.0, size=n)).astype(np.int64)
-    updated_at = np.where(closed, closed_at, np.where(status == 0, created, touched))
 
     seq = np.arange(first_seq, first_seq + n)
     text_ix = voc.pool_start_arr[kind, leaf] + (text_u * voc.pool_len_arr[kind, leaf]).astype(

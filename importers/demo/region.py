@@ -19,7 +19,12 @@
      polygon) with a generated deputy each, and its share of `appeals` (weights: Запорізька
      40%, the others share 60% equally) over the year before `now`, at seeded points inside
      its polygon (ST_GeneratePoints), routed by the council's own rule, numbered with the
-     council's prefix («ЗП-К-17»).
+     council's prefix («ЗП-К-17»). Their lifecycle is the Kyiv demo's (appeals.draw_created,
+     draw_lifecycle and build_mix over the real 1551 profile: statuses, results, channels,
+     no place, privileged authors), plus what the profile leaves to live work — returns as
+     not in competence, appeals not routed, personal control, requests for a longer term —
+     with every council holding at least FLOORS of each of the curator's and the manager's
+     queues; the trail (appeal_events) has each step that put an appeal where it is.
 
 Everything made here is `generated = true` (rules: the «[demo]» note). Same seed, `now` and
 `councils` → the same rows (numpy PCG64 streams from the seed, PostGIS's seeded point
@@ -37,15 +42,29 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import psycopg
 
+from gis.curator import CURATOR_RESULTS
 from gis.db import libpq_url
+from gis.lifecycle import (
+    R_DONE_AWAITING,
+    R_EXPLAINED_CHECK,
+    R_NOT_COMPETENT,
+    R_REWORK_AUTHOR,
+    R_REWORK_CURATOR,
+    R_TAKEN,
+)
 from importers.demo import appeals as appeals_mod
 from importers.demo import city
+from importers.demo.appeals import DAY, STATUSES
 from importers.demo.city import person_names
-from importers.demo.organisations import RULE_NOTE_PREFIX
+from importers.demo.names import PRIVILEGES as PRIVILEGE_SHARES
+from importers.demo.organisations import RULE_NOTE_PREFIX, normalise
+from importers.demo.reference import Category, Reference
 from importers.demo.regions import BOUNDARY_FILES, REGIONS
 
 __all__ = ["generate_region", "slug_from", "prefix_candidates", "read_occupied", "digest"]
@@ -352,53 +371,239 @@ def _wards(conn, council_id: int, h: Hromada, seed: int, valid_from: dt.datetime
         )
 
 
+# The staging row of an appeal; times are epoch seconds (to_timestamp in SQL), NULL when the
+# step did not happen. `routed_id` is the executor routing chose, `executor_id` the one
+# holding it now (the contact centre for one returned as not in competence or not routed).
 STAGE_SQL = """
 CREATE TEMP TABLE region_stage (
-  seq int, number text, council_id int, category_id int, executor_id int, rule_id int,
-  reason text, text text, is_public bool, channel text, status text, result text,
-  lon float8, lat float8, created_at timestamptz, deadline_at timestamptz,
-  closed_at timestamptz, author text) ON COMMIT DROP
+  seq int, number text, council_id int, category_id int, kind text, executor_id int,
+  routed_id int, rule_id int, reason text, text text, is_public bool, channel text,
+  status text, result text, privileged bool, privilege text, lon float8, lat float8,
+  created_at bigint, deadline_at bigint, extended_until bigint, taken_at bigint,
+  answered_at bigint, answer_result text, rework_at bigint, rework_action text,
+  rework_result text, returned_at bigint, closed_at bigint, updated_at bigint,
+  control_until date, control_at bigint, ask_at bigint, ask_until date, author text
+) ON COMMIT DROP
 """
+STAGE_COLUMNS = (
+    "seq", "number", "council_id", "category_id", "kind", "executor_id", "routed_id", "rule_id",
+    "reason", "text", "is_public", "channel", "status", "result", "privileged", "privilege",
+    "lon", "lat", "created_at", "deadline_at", "extended_until", "taken_at", "answered_at",
+    "answer_result", "rework_at", "rework_action", "rework_result", "returned_at", "closed_at",
+    "updated_at", "control_until", "control_at", "ask_at", "ask_until", "author",
+)  # fmt: skip
 INSERT_SQL = """
 INSERT INTO appeals (number, category_id, kind, text, is_public, channel, status, result,
-                     geom, ward_id, executor_id, routing_rule_id, routing_reason, created_at,
-                     deadline_at, closed_at, updated_at, answered_at, generated, council_id)
-SELECT s.number, s.category_id, 'complaint', s.text, s.is_public, s.channel, s.status, s.result,
-       ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326),
+                     privileged, geom, ward_id, executor_id, routing_rule_id, routing_reason,
+                     created_at, deadline_at, extended_until, closed_at, updated_at,
+                     answered_at, control_until, generated, council_id)
+SELECT s.number, s.category_id, s.kind, s.text, s.is_public, s.channel, s.status, s.result,
+       s.privileged, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326),
        (SELECT w.id FROM wards w WHERE w.council_id = s.council_id AND w.valid_to IS NULL
            AND ST_Covers(w.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326))
          ORDER BY w.number LIMIT 1),
-       s.executor_id, s.rule_id, s.reason, s.created_at, s.deadline_at, s.closed_at,
-       coalesce(s.closed_at, s.created_at), s.closed_at, true, s.council_id
+       s.executor_id, s.rule_id, s.reason, to_timestamp(s.created_at),
+       to_timestamp(s.deadline_at), to_timestamp(s.extended_until), to_timestamp(s.closed_at),
+       to_timestamp(s.updated_at), to_timestamp(coalesce(s.answered_at, s.closed_at)),
+       s.control_until, true, s.council_id
   FROM region_stage s ORDER BY s.seq
 """
 AUTHORS_SQL = """
-INSERT INTO appeal_authors (appeal_id, full_name)
-SELECT a.id, s.author FROM region_stage s JOIN appeals a ON a.number = s.number ORDER BY s.seq
+INSERT INTO appeal_authors (appeal_id, full_name, privilege)
+SELECT a.id, s.author, s.privilege FROM region_stage s JOIN appeals a ON a.number = s.number
+ ORDER BY s.seq
 """
-EVENTS_SQL = """
-INSERT INTO appeal_events (appeal_id, at, actor, action, old, new)
-SELECT a.id, a.created_at, 'demo', 'registered', NULL,
-       jsonb_build_object('status', 'registered', 'category_id', a.category_id,
-                          'channel', a.channel, 'executor_id', a.executor_id,
-                          'routing_rule_id', a.routing_rule_id)
-  FROM region_stage s JOIN appeals a ON a.number = s.number ORDER BY s.seq
-"""
-CLOSED_EVENTS_SQL = """
-INSERT INTO appeal_events (appeal_id, at, actor, action, old, new)
-SELECT a.id, a.closed_at, 'demo', 'closed', '{"status": "on_check"}',
-       jsonb_build_object('status', 'closed', 'result', a.result)
+# The trail, as the Kyiv demo writes it (importers/demo/appeals.py: 'registered' for every
+# appeal, 'closed' for a closed one) and, for the open ones, the lifecycle's steps that put
+# them where they are (gis/lifecycle.py's actions and their old/new values): 'take' (in work),
+# 'answer' (on check, the answer's text and kind), 'rework' by the curator or 'reject' by the
+# author, 'return' as not in competence (to the contact centre), and the staff's own internal
+# 'control' (the manager's personal control) and 'ask_extension' (a longer term asked for).
+# Every event is the demo's (actor 'demo'; the author's 'заявник', as the lifecycle writes).
+_EVENT = """
+INSERT INTO appeal_events (appeal_id, at, actor, action, old, new, comment, internal)
+SELECT a.id, to_timestamp({at}), {actor}, {action}, {old}, {new}, {comment}, {internal}
   FROM region_stage s JOIN appeals a ON a.number = s.number
- WHERE a.closed_at IS NOT NULL ORDER BY s.seq
+ WHERE {where} ORDER BY s.seq
 """
-CHANNELS = ("phone_1551", "site", "email", "letter")
-CHANNEL_P = (0.5, 0.35, 0.1, 0.05)
-R_CLOSED = ("Виконано / Підтверджено заявником", "Роз`яснено / Перевірено куратором")
+EVENTS_SQL = tuple(
+    _EVENT.format(at=at, actor=actor, action=action, old=old, new=new, comment=comment,
+                  internal=internal, where=where)
+    for at, actor, action, old, new, comment, internal, where in (
+        ("s.created_at", "'demo'", "'registered'", "NULL",
+         "jsonb_build_object('status', 'registered', 'category_id', s.category_id, 'channel',"
+         " s.channel, 'executor_id', s.routed_id, 'routing_rule_id', s.rule_id)",
+         "NULL", "false", "true"),
+        ("s.taken_at", "'demo'", "'take'", """'{"status": "registered"}'""",
+         f"""'{{"status": "in_work", "result": "{R_TAKEN}"}}'""",
+         "NULL", "false", "s.taken_at IS NOT NULL"),
+        ("s.answered_at", "'demo'", "'answer'",
+         f"""'{{"status": "in_work", "result": "{R_TAKEN}"}}'""",
+         "jsonb_build_object('status', 'on_check', 'result', s.answer_result, 'answer',"
+         " CASE WHEN s.answer_result = %(done)s THEN %(done_text)s::text ELSE %(explained_text)s::text END,"
+         " 'answer_kind', CASE WHEN s.answer_result = %(done)s THEN 'done' ELSE 'explained' END)",
+         "NULL", "false", "s.answered_at IS NOT NULL AND s.closed_at IS NULL"),
+        ("s.rework_at", "CASE WHEN s.rework_action = 'reject' THEN 'заявник' ELSE 'demo' END",
+         "s.rework_action",
+         "jsonb_build_object('status', 'on_check', 'result', s.answer_result)",
+         "jsonb_build_object('status', 'rework', 'result', s.rework_result)",
+         "NULL", "false", "s.rework_at IS NOT NULL"),
+        ("s.returned_at", "'demo'", "'return'",
+         "jsonb_build_object('executor_id', s.routed_id, 'result', NULL)",
+         "jsonb_build_object('executor_id', s.executor_id, 'result', %(not_competent)s::text)",
+         "%(return_reason)s", "false", "s.returned_at IS NOT NULL"),
+        ("s.closed_at", "'demo'", "'closed'", """'{"status": "on_check"}'""",
+         "jsonb_build_object('status', 'closed', 'result', s.result)",
+         "NULL", "false", "s.closed_at IS NOT NULL"),
+        ("s.control_at", "'demo'", "'control'",
+         """'{"control_by": null, "control_until": null}'""",
+         "jsonb_build_object('control_until', s.control_until, 'control_by', NULL)",
+         "NULL", "true", "s.control_at IS NOT NULL"),
+        ("s.ask_at", "'demo'", "'ask_extension'", "'{}'",
+         "jsonb_build_object('requested_until', s.ask_until)",
+         "%(ask_reason)s", "true", "s.ask_at IS NOT NULL"),
+    )
+)  # fmt: skip
+EVENT_PARAMS = {
+    "done": R_DONE_AWAITING,
+    "done_text": "Роботи виконано. Відповідь згенеровано для демо.",
+    "explained_text": "Надано роз'яснення щодо строків і порядку вирішення питання. Відповідь"
+    " згенеровано для демо.",
+    "not_competent": R_NOT_COMPETENT,
+    "return_reason": "Питання не належить до компетенції виконавця (демо).",
+    "ask_reason": "Потрібен додатковий час: роботи залежать від погоди (демо).",
+}
+
+# The contact centre's day in every council (issue 17): what Kyiv's profile leaves to live
+# work — answers returned as not in competence, appeals not routed, the managers' personal
+# control and requests for a longer term — drawn at these rates, and every council holds at
+# least FLOORS of each queue of the curator's and the manager's pages (taken from its closed
+# appeals, the latest first, when the draw gave fewer).
+P_RETURNED = 0.35  # of the registered: returned as not in competence (art. 7)
+P_UNROUTED = 0.15  # of the other registered: held by the contact centre, no executor yet
+P_CONTROL = 0.05  # of the open: under a manager's personal control
+P_ASK = 0.05  # of the open in an executor's hands: a longer term asked for
+FLOORS = {"check": 2, "author": 2, "returned": 2, "rework": 1, "unrouted": 1, "due_soon": 1,
+          "overdue": 2, "no_location": 2, "control": 1, "ask": 1}  # fmt: skip
+# «Due within 2 days» all through the demo's day (`now` is its midnight): due 27–45 h on.
+DUE_SOON = DAY + DAY // 8
+AUTHOR_ANSWER_DAYS = 6  # an answer awaiting the author is this recent at most (autoclose: 10)
+THANKS = normalise(appeals_mod.THANKS_KIND)
+PRIVILEGES = [p for p, _ in PRIVILEGE_SHARES]
+PRIVILEGE_CUM = appeals_mod._cum([w for _, w in PRIVILEGE_SHARES])
+
+
+def _lifecycle(rng: np.random.Generator, mix: appeals_mod.Mix, created: np.ndarray,
+               deadline: np.ndarray, thanks: np.ndarray, now: int) -> dict[str, np.ndarray]:  # fmt: skip
+    """Each appeal's place in the lifecycle and the times of its steps (epoch seconds, -1 for
+    none): Kyiv's profile (appeals.draw_lifecycle), then the contact centre's day (above)."""
+    n = len(created)
+    status, result, closed, closed_at, extended, updated = appeals_mod.draw_lifecycle(
+        rng, mix, created, deadline, thanks, now
+    )
+    status, result, created = status.copy(), result.copy(), created.copy()
+    u_return, u_unrouted, u_control, u_ask, touch_u = rng.random((5, n))
+    located = rng.random(n) < mix.fill_rate
+    returned = (status == 0) & (u_return < P_RETURNED)
+    unrouted = (status == 0) & ~returned & (u_unrouted < P_UNROUTED)
+    pool = (status == 4) & ~thanks  # closed appeals a floor may reopen
+
+    def take(k: int, extra: np.ndarray | None = None) -> np.ndarray:
+        idx = np.flatnonzero(pool if extra is None else pool & extra)
+        if k <= 0 or not len(idx):
+            return idx[:0]
+        latest = idx[np.argsort(-created[idx], kind="stable")][: max(4 * k, 8)]
+        chosen = rng.choice(latest, size=min(k, len(latest)), replace=False)
+        pool[chosen] = False
+        return chosen
+
+    def reopen(ix: np.ndarray, code: int, res: str) -> None:
+        status[ix], result[ix], closed[ix], extended[ix] = code, res, False, False
+
+    def due() -> np.ndarray:
+        return created + np.where(extended, 45, deadline) * DAY
+
+    on_check = status == 2
+    curator = np.isin(result, CURATOR_RESULTS)
+    reopen(take(FLOORS["check"] - int((on_check & curator).sum())), 2, R_EXPLAINED_CHECK)
+    author = (status == 2) & (result == R_DONE_AWAITING)
+    reopen(take(FLOORS["author"] - int(author.sum())), 2, R_DONE_AWAITING)
+    ix = take(FLOORS["returned"] - int(returned.sum()))
+    reopen(ix, 0, R_NOT_COMPETENT)
+    returned[ix] = True
+    ix = take(FLOORS["unrouted"] - int(unrouted.sum()))
+    reopen(ix, 0, appeals_mod.OPEN_RESULTS["registered"][0])
+    unrouted[ix] = True
+    reopen(take(FLOORS["rework"] - int((status == 3).sum())), 3, R_REWORK_CURATOR)
+    open_ = status != 4
+    soon = open_ & (due() >= now + DUE_SOON) & (due() < now + 2 * DAY)
+    ix = take(FLOORS["due_soon"] - int(soon.sum()), deadline < 45)
+    reopen(ix, 1, R_TAKEN)
+    created[ix] = now - deadline[ix] * DAY + DUE_SOON + (touch_u[ix] * DAY * 0.75).astype(np.int64)
+    open_ = status != 4
+    late = open_ & (due() < now)
+    reopen(take(FLOORS["overdue"] - int(late.sum()), due() < now - DAY), 1, R_TAKEN)
+
+    # A longer term asked for (art. 20: 45 days at most): of an appeal in an executor's hands
+    # whose 45 days are not over; else one taken into work days before its deadline.
+    askable = (np.isin(status, (0, 1, 3)) & ~returned & ~unrouted & ~extended
+               & (deadline < 45) & (created + 45 * DAY > now + DAY))  # fmt: skip
+    ask = askable & (u_ask < P_ASK)
+    if FLOORS["ask"] > int(ask.sum()) and (askable & ~ask).any():
+        ask[rng.choice(np.flatnonzero(askable & ~ask))] = True
+    ix = take(FLOORS["ask"] - int(ask.sum()), deadline < 45)
+    reopen(ix, 1, R_TAKEN)
+    created[ix] = now - deadline[ix] * DAY + DUE_SOON + (touch_u[ix] * DAY * 0.75).astype(np.int64)
+    ask[ix] = True
+    open_ = status != 4
+    result[returned] = R_NOT_COMPETENT
+    unrouted &= ~returned
+    located[unrouted] = False  # filed by phone with no place, not yet sent on
+    hidden = np.flatnonzero(open_ & located)
+    lacking = FLOORS["no_location"] - int((open_ & ~located).sum())
+    if lacking > 0 and len(hidden):
+        located[rng.choice(hidden, size=min(lacking, len(hidden)), replace=False)] = False
+
+    # The times of the steps, in order, inside (created, now).
+    span = np.maximum(now - created, 2)
+    touch = created + 1 + ((span - 2) * (0.3 + 0.7 * touch_u)).astype(np.int64)
+    none = np.full(n, -1, dtype=np.int64)
+    taken, answered, reworked, back = none.copy(), none.copy(), none.copy(), none.copy()
+    in_work, on_check, rework = status == 1, status == 2, status == 3
+    taken[in_work] = touch[in_work]
+    answered[on_check] = touch[on_check]
+    author = on_check & (result == R_DONE_AWAITING)
+    recent = np.clip(now - AUTHOR_ANSWER_DAYS * DAY, created + 1, now - 1)
+    answered[author] = np.maximum(touch, recent)[author]
+    reworked[rework] = touch[rework]
+    answered[rework] = (created + (touch - created) * 0.6).astype(np.int64)[rework]
+    steps = on_check | rework
+    taken[steps] = (created + (answered - created) * 0.3).astype(np.int64)[steps]
+    back[returned] = np.minimum(touch, created + 4 * DAY)[returned]
+    updated = np.where(status == 4, closed_at, np.maximum.reduce([created, taken, answered,
+                                                                  reworked, back]))  # fmt: skip
+    # The staff's own steps on open appeals: a manager's control, an executor's request.
+    open_ = status != 4
+    control = open_ & (u_control < P_CONTROL)
+    if FLOORS["control"] > int(control.sum()) and open_.any():
+        control[rng.choice(np.flatnonzero(open_ & ~control))] = True
+    control_at = np.where(
+        control, np.clip(np.maximum(updated, now - 3 * DAY), created, now - 1), -1
+    )
+    ask_at = np.where(ask, np.clip(np.maximum(updated, now - 2 * DAY), created, now - 1), -1)
+    updated = np.maximum.reduce([updated, control_at, ask_at])
+    return {
+        "status": status, "result": result, "closed_at": np.where(status == 4, closed_at, -1),
+        "created": created, "extended": extended, "located": located, "returned": returned,
+        "unrouted": unrouted, "taken": taken, "answered": answered, "reworked": reworked,
+        "back": back, "updated": updated, "control_at": control_at, "ask_at": ask_at,
+    }  # fmt: skip
 
 
 def _appeals(conn, council_id: int, h: Hromada, prefix: str, n: int, seed: int,
              now: dt.datetime, number_base: int, routes: dict[int, tuple[int, int]],
-             executor_names: dict[int, str], rng: np.random.Generator) -> int:  # fmt: skip
+             executor_names: dict[int, str], centre: int, mix: appeals_mod.Mix,
+             rng: np.random.Generator) -> int:  # fmt: skip
     """`n` appeals of one council into region_stage; returns the next number base."""
     if n <= 0:
         return number_base
@@ -420,46 +625,81 @@ def _appeals(conn, council_id: int, h: Hromada, prefix: str, n: int, seed: int,
         (n, seed, h.code),
     ).fetchall()
     n = len(points)
-    pick = rng.integers(len(leaves), size=n).tolist()
-    age = rng.random(n) * 365.0
-    u_status = rng.random(n).tolist()
-    u_result = rng.integers(len(R_CLOSED), size=n).tolist()
-    closing = rng.random(n).tolist()
-    channels = rng.choice(len(CHANNELS), size=n, p=CHANNEL_P).tolist()
-    public = (rng.random(n) < 0.6).tolist()
+    now_s = int(now.timestamp())
+    created0 = appeals_mod.draw_created(n, now, rng)
+    pick = rng.integers(len(leaves), size=n)
+    deadline = np.array([leaves[p][4] for p in pick.tolist()], dtype=np.int64)
+    thanks = np.array([normalise(leaves[p][3]) == THANKS for p in pick.tolist()])
+    life = _lifecycle(rng, mix, created0, deadline, thanks, now_s)
+    channels = np.array(mix.channels, dtype=object)[
+        appeals_mod._pick(mix.channel_cum, rng.random(n))
+    ]
+    privileged = rng.random(n) < 0.04
+    privilege = [PRIVILEGES[i] for i in appeals_mod._pick(PRIVILEGE_CUM, rng.random(n)).tolist()]
+    public = ((rng.random(n) < 0.88) | thanks).tolist()
     authors = person_names(rng, n)
-    with conn.cursor().copy(
-        "COPY region_stage (seq, number, council_id, category_id, executor_id, rule_id, reason,"
-        " text, is_public, channel, status, result, lon, lat, created_at, deadline_at,"
-        " closed_at, author) FROM STDIN"
-    ) as copy:
-        for i in range(n):
-            leaf_id, leaf_name, kind_id, kind_name, deadline = leaves[pick[i]]
-            rule_id, executor = routes[kind_id]
-            created = now - dt.timedelta(days=float(age[i]))
-            created = created.replace(microsecond=0)
-            deadline_at = created + dt.timedelta(days=int(deadline))
-            old = age[i] > 30
-            u = u_status[i]
-            closed_at = None
-            if (old and u < 0.85) or (not old and u < 0.2):
-                status, result = "closed", R_CLOSED[u_result[i]]
-                closed_at = min(created + dt.timedelta(days=1 + closing[i] * int(deadline)), now)
-            elif u < 0.93:
-                status, result = "in_work", "Прийнято в роботу"
-            else:
-                status, result = "registered", None
-            seq = number_base + i + 1
+
+    def t(a: np.ndarray) -> list[int | None]:
+        return [None if v < 0 else v for v in a.tolist()]
+
+    cols: dict[str, list[Any]] = {
+        k: (t(v) if v.dtype == np.int64 else v.tolist()) for k, v in life.items()
+    }
+    with conn.cursor().copy(f"COPY region_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+        # Numbered in the order of registration (a floor may have moved an appeal's date).
+        for j, i in enumerate(np.argsort(life["created"], kind="stable").tolist()):
+            leaf_id, leaf_name, kind_id, kind_name, days = leaves[pick[i]]
+            rule_id, routed = routes[kind_id]
+            created = cols["created"][i]
+            status, result = cols["status"][i], cols["result"][i]
+            located, unrouted = cols["located"][i], cols["unrouted"][i]
+            seq = number_base + j + 1
             author = authors[i]
+            if unrouted:
+                reason = (f"Громада «{council_name(h)}». Без місця на мапі. Оператор зареєстрував"
+                          f" звернення без виконавця: «{executor_names[centre]}» перенаправить"
+                          " його належному виконавцю вручну (демо).")  # fmt: skip
+            else:
+                reason = (f"Громада «{council_name(h)}». {'' if located else 'Без місця на мапі. '}"
+                          f"Правило громади: «{kind_name}» → {executor_names[routed]}")  # fmt: skip
+            answered, reworked = cols["answered"][i], cols["reworked"][i]
+            answer_result = (
+                None if answered is None
+                else result if status == 2
+                else R_DONE_AWAITING if result == R_REWORK_AUTHOR else R_EXPLAINED_CHECK
+            )  # fmt: skip
+            due = created + int(days) * DAY
+            control_at, ask_at = cols["control_at"][i], cols["ask_at"][i]
             copy.write_row((
-                seq, f"{prefix}-{author[0]}-{seq}", council_id, leaf_id, executor, rule_id,
-                f"Громада «{council_name(h)}». Правило громади: «{kind_name}» → "
-                f"{executor_names[executor]}",
+                seq, f"{prefix}-{author[0]}-{seq}", council_id, leaf_id,
+                "thanks" if thanks[i] else "complaint",
+                centre if (cols["returned"][i] or unrouted) else routed, routed,
+                None if unrouted else rule_id, reason,
                 f"{leaf_name}. Звернення згенеровано для демо.", public[i],
-                CHANNELS[channels[i]], status, result, points[i][0], points[i][1], created,
-                deadline_at, closed_at, author,
+                channels[i], STATUSES[status], result, bool(privileged[i]),
+                privilege[i] if privileged[i] else None,
+                points[i][0] if located else None, points[i][1] if located else None,
+                created, due, created + 45 * DAY if cols["extended"][i] else None,
+                cols["taken"][i], answered, answer_result, reworked,
+                None if reworked is None else ("reject" if result == R_REWORK_AUTHOR else "rework"),
+                None if reworked is None else result, cols["back"][i], cols["closed_at"][i],
+                cols["updated"][i],
+                (now + dt.timedelta(days=3 + seq % 8)).date() if control_at is not None else None,
+                control_at, ask_at,
+                dt.datetime.fromtimestamp(created + 45 * DAY, dt.UTC).date() if ask_at is not None else None,
+                author,
             ))  # fmt: skip
     return number_base + n
+
+
+def _mix(conn, profile: dict) -> appeals_mod.Mix:
+    """The Kyiv demo's mix of the 1551 profile (channels, results, address fill rate; the
+    kinds matched to the shared catalogue, as appeals.build_mix does for Kyiv)."""
+    categories = [Category(*r) for r in conn.execute(
+        "SELECT id, parent_id, name, deadline_days FROM categories WHERE is_active"
+        " AND council_id IS NULL ORDER BY id"
+    )]  # fmt: skip
+    return appeals_mod.build_mix(profile, cast(Reference, SimpleNamespace(categories=categories)))
 
 
 def _weights(
@@ -521,6 +761,7 @@ def generate_region(url: str, region: str, seed: int = 17, appeals: int = 20_000
         if real:
             raise ImportFailed("real (non-generated) appeals exist: the region demo refuses")
     summary: dict = {"region": region, "seed": seed, "now": now.isoformat()}
+    profile = appeals_mod.read_profile(shared_dir)
     if not has_categories:
         run_import(url, shared_dir / "kyiv_1551_profile.json", "categories")
     boundary = shared_dir / BOUNDARY_FILES[region]
@@ -550,6 +791,7 @@ def generate_region(url: str, region: str, seed: int = 17, appeals: int = 20_000
         if counts.sum() < appeals and weights.sum():
             counts[int(np.argmax(weights))] += appeals - int(counts.sum())
         conn.execute(STAGE_SQL)
+        mix = _mix(conn, profile)
         executors_made = 0
         for i, (council_id, h, slug, prefix) in enumerate(sorted(made, key=lambda m: m[1].code)):
             if h.code in occupied:
@@ -562,11 +804,12 @@ def generate_region(url: str, region: str, seed: int = 17, appeals: int = 20_000
             _wards(conn, council_id, h, seed + i, valid_from, rng_people)
             index = next(j for j, m in enumerate(made) if m[0] == council_id)
             number_base = _appeals(conn, council_id, h, prefix, int(counts[index]), seed + i, now,
-                                   number_base, routes, executor_names, rng_appeals)  # fmt: skip
+                                   number_base, routes, executor_names, ex["cc"], mix,
+                                   rng_appeals)  # fmt: skip
         inserted = conn.execute(INSERT_SQL).rowcount
         conn.execute(AUTHORS_SQL)
-        conn.execute(EVENTS_SQL)
-        conn.execute(CLOSED_EVENTS_SQL)
+        for sql in EVENTS_SQL:
+            conn.execute(sql, EVENT_PARAMS)
         if number_base:
             conn.execute("SELECT setval('appeal_number_seq', greatest(%s::bigint, (SELECT CASE"
                          " WHEN is_called THEN last_value ELSE 0 END FROM appeal_number_seq)))",
