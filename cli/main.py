@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from gis.settings import Settings, get_settings
 
@@ -204,6 +205,34 @@ def cmd_audit(args, settings: Settings) -> int:
     return 1
 
 
+def cmd_backup(args, settings: Settings) -> int:
+    """The database (a snapshot) and the files its rows name, in one archive (gis/backup.py)."""
+    from gis.backup import BackupError, backup
+
+    try:
+        summary = backup(_url(settings), settings.data_dir, Path(args.file))
+    except BackupError as exc:
+        print(f"hromada: {exc}", file=sys.stderr)
+        return 2
+    summary.pop("counts", None)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def cmd_restore(args, settings: Settings) -> int:
+    """An archive of `hromada backup` into an empty database (--force: dropped and recreated)
+    and data_dir; exit 1 when the counts differ or the audit chains do not verify."""
+    from gis.backup import BackupError, restore
+
+    try:
+        summary = restore(_url(settings), settings.data_dir, Path(args.file), force=args.force)
+    except BackupError as exc:
+        print(f"hromada: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0 if summary["audit_ok"] and not summary["counts_differ"] else 1
+
+
 def cmd_jobs(args, settings: Settings) -> int:
     """autoclose: close appeals on check awaiting the author longer than the setting."""
     import asyncio
@@ -322,21 +351,65 @@ def _stop_workers(workers: list) -> None:
             worker.kill()
 
 
-def cmd_serve(args, settings: Settings) -> int:
-    import uvicorn
+# `hromada serve --processes N`: the settings this command changed (the database's URL, the
+# public address, the local mail server, the run's redis), as JSON for the spawned processes.
+_SERVE_OVERRIDES = "HROMADA_SERVE_OVERRIDES"
 
+
+def serve_app():
+    """The app of one of several API processes (uvicorn's factory, in each spawned worker):
+    the settings of the environment with those `hromada serve` changed."""
     from api import create_app
 
+    overrides = json.loads(os.environ.get(_SERVE_OVERRIDES) or "{}")
+    return create_app(Settings(**overrides) if overrides else get_settings())
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    """The portal and the API: one process, or `--processes N` (HROMADA_WEB_PROCESSES) uvicorn
+    workers on one socket (the kernel hands each new connection to one of them, uvicorn
+    restarts one that dies); their rate limits are then counted in a private redis-server
+    (gis/redis_server.py) unless HROMADA_RATE_LIMIT_STORAGE names one."""
+    import uvicorn
+
+    from api.ratelimit import MEMORY, shared_storage_needed
+
     host, port = args.host or settings.host, args.port or settings.port
+    processes = getattr(args, "processes", None) or settings.web_processes
     update: dict[str, object] = {"database_url": _url(settings)}
     # Links the service writes name the address it serves, unless one is configured.
     if "public_base_url" not in settings.model_fields_set:
         update["public_base_url"] = f"http://{host}:{port}"
-    settings = settings.model_copy(update=update)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level,
-                access_log=settings.access_log, proxy_headers=True,
-                forwarded_allow_ips=settings.forwarded_allow_ips)  # fmt: skip
-    return 0
+    redis = None
+    try:
+        if shared_storage_needed(settings, processes):
+            from gis.redis_server import redis_for
+
+            redis = redis_for(settings).start()
+            update["rate_limit_storage"] = redis.url
+            print(f"{processes} API processes; their rate limits are counted in redis-server "
+                  f"at 127.0.0.1:{redis.port}", flush=True)  # fmt: skip
+        elif processes > 1 and settings.rate_limit_storage.startswith(MEMORY):
+            print(f"{processes} API processes with HROMADA_RATE_LIMIT_STORAGE={MEMORY}: each "
+                  "counts its rate limits alone", file=sys.stderr, flush=True)  # fmt: skip
+        settings = settings.model_copy(update=update)
+        options: dict[str, Any] = dict(host=host, port=port, log_level=settings.log_level,
+                       access_log=settings.access_log, proxy_headers=True,
+                       forwarded_allow_ips=settings.forwarded_allow_ips)  # fmt: skip
+        if processes == 1:
+            from api import create_app
+
+            uvicorn.run(create_app(settings), **options)
+            return 0
+        changed = {k for k in Settings.model_fields
+                   if getattr(settings, k) != getattr(get_settings(), k)}  # fmt: skip
+        os.environ[_SERVE_OVERRIDES] = settings.model_dump_json(include=changed)
+        uvicorn.run("cli.main:serve_app", factory=True, workers=processes,
+                    **options)  # fmt: skip
+        return 0
+    finally:
+        if redis is not None:
+            redis.stop()
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -408,7 +481,7 @@ def cmd_run(args, settings: Settings) -> int:
         # with it still running.
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        return cmd_serve(argparse.Namespace(host=host, port=port),
+        return cmd_serve(argparse.Namespace(host=host, port=port, processes=args.processes),
                          settings.model_copy(update={"database_url": url}))  # fmt: skip
     finally:
         _stop_workers(workers)
@@ -428,6 +501,16 @@ def cmd_texts(args, settings: Settings) -> int:
     return texts.report([PORTAL, texts.SERVER], "en", verbose=args.unused)
 
 
+PROCESSES_HELP = "API processes on the one address (HROMADA_WEB_PROCESSES, default 1)"
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hromada", description="Hromada GIS: citizens' appeals on a map."
@@ -438,10 +521,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host"), s.add_argument("--port", type=int)
     s.add_argument("--seed", type=int, default=1551)
     s.add_argument("--appeals", type=int, default=50_000)
+    s.add_argument("--processes", type=_positive, help=PROCESSES_HELP)
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("serve", help="serve the portal and the API (database must be migrated)")
     s.add_argument("--host"), s.add_argument("--port", type=int)
+    s.add_argument("--processes", type=_positive, help=PROCESSES_HELP)
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("purge", help="apply retention: old sessions, tokens, authors' data")
@@ -450,6 +535,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("audit", help="verify the audit trail's hash chains")
     s.add_argument("action", choices=["verify"])
     s.set_defaults(func=cmd_audit)
+
+    s = sub.add_parser("backup", help="the database and its photos and documents in one archive")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("restore", help="an archive of `hromada backup` into an empty database")
+    s.add_argument("file")
+    s.add_argument("--force", action="store_true",
+                   help="drop and recreate the database when it is not empty")  # fmt: skip
+    s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("jobs", help="run a scheduled job now, by hand (workers run them anyway)")
     s.add_argument("job", choices=["autoclose"])
@@ -552,8 +647,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # one clear line for the person at the terminal
         from gis.embedded import EmbeddedDatabaseError
+        from gis.redis_server import RedisServerError
 
-        if isinstance(exc, EmbeddedDatabaseError):
+        if isinstance(exc, (EmbeddedDatabaseError, RedisServerError)):
             print(f"hromada: {exc}", file=sys.stderr)
             return 2
         raise
