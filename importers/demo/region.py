@@ -494,7 +494,8 @@ PRIVILEGE_CUM = appeals_mod._cum([w for _, w in PRIVILEGE_SHARES])
 
 
 def _lifecycle(rng: np.random.Generator, mix: appeals_mod.Mix, created: np.ndarray,
-               deadline: np.ndarray, thanks: np.ndarray, now: int) -> dict[str, np.ndarray]:  # fmt: skip
+               deadline: np.ndarray, thanks: np.ndarray, own: np.ndarray,
+               now: int) -> dict[str, np.ndarray]:  # fmt: skip
     """Each appeal's place in the lifecycle and the times of its steps (epoch seconds, -1 for
     none): Kyiv's profile (appeals.draw_lifecycle), then the contact centre's day (above)."""
     n = len(created)
@@ -508,7 +509,12 @@ def _lifecycle(rng: np.random.Generator, mix: appeals_mod.Mix, created: np.ndarr
     unrouted = (status == 0) & ~returned & (u_unrouted < P_UNROUTED)
     pool = (status == 4) & ~thanks  # closed appeals a floor may reopen
 
-    def take(k: int, extra: np.ndarray | None = None) -> np.ndarray:
+    def take(
+        k: int, extra: np.ndarray | None = None, prefer: np.ndarray | None = None
+    ) -> np.ndarray:
+        if prefer is not None:  # those first, then any
+            first = take(k, prefer if extra is None else extra & prefer)
+            return np.concatenate([first, take(k - len(first), extra)])
         idx = np.flatnonzero(pool if extra is None else pool & extra)
         if k <= 0 or not len(idx):
             return idx[:0]
@@ -534,24 +540,28 @@ def _lifecycle(rng: np.random.Generator, mix: appeals_mod.Mix, created: np.ndarr
     ix = take(FLOORS["unrouted"] - int(unrouted.sum()))
     reopen(ix, 0, appeals_mod.OPEN_RESULTS["registered"][0])
     unrouted[ix] = True
-    reopen(take(FLOORS["rework"] - int((status == 3).sum())), 3, R_REWORK_CURATOR)
+    # The executor's floors: in the executive committee's hands (the demo executor's) when
+    # the council gives it appeals.
+    mine = own if own.any() else np.ones(n, dtype=bool)
+    reopen(take(FLOORS["rework"] - int(((status == 3) & mine).sum()), prefer=own), 3,
+           R_REWORK_CURATOR)  # fmt: skip
     open_ = status != 4
-    soon = open_ & (due() >= now + DUE_SOON) & (due() < now + 2 * DAY)
-    ix = take(FLOORS["due_soon"] - int(soon.sum()), deadline < 45)
+    soon = open_ & mine & (due() >= now + DUE_SOON) & (due() < now + 2 * DAY)
+    ix = take(FLOORS["due_soon"] - int(soon.sum()), deadline < 45, prefer=own)
     reopen(ix, 1, R_TAKEN)
     created[ix] = now - deadline[ix] * DAY + DUE_SOON + (touch_u[ix] * DAY * 0.75).astype(np.int64)
     open_ = status != 4
-    late = open_ & (due() < now)
-    reopen(take(FLOORS["overdue"] - int(late.sum()), due() < now - DAY), 1, R_TAKEN)
+    late = open_ & mine & (due() < now)
+    reopen(take(FLOORS["overdue"] - int(late.sum()), due() < now - DAY, prefer=own), 1, R_TAKEN)
 
     # A longer term asked for (art. 20: 45 days at most): of an appeal in an executor's hands
     # whose 45 days are not over; else one taken into work days before its deadline.
     askable = (np.isin(status, (0, 1, 3)) & ~returned & ~unrouted & ~extended
                & (deadline < 45) & (created + 45 * DAY > now + DAY))  # fmt: skip
     ask = askable & (u_ask < P_ASK)
-    if FLOORS["ask"] > int(ask.sum()) and (askable & ~ask).any():
-        ask[rng.choice(np.flatnonzero(askable & ~ask))] = True
-    ix = take(FLOORS["ask"] - int(ask.sum()), deadline < 45)
+    if FLOORS["ask"] > int((ask & mine).sum()) and (askable & mine & ~ask).any():
+        ask[rng.choice(np.flatnonzero(askable & mine & ~ask))] = True
+    ix = take(FLOORS["ask"] - int((ask & mine).sum()), deadline < 45, prefer=own)
     reopen(ix, 1, R_TAKEN)
     created[ix] = now - deadline[ix] * DAY + DUE_SOON + (touch_u[ix] * DAY * 0.75).astype(np.int64)
     ask[ix] = True
@@ -602,8 +612,8 @@ def _lifecycle(rng: np.random.Generator, mix: appeals_mod.Mix, created: np.ndarr
 
 def _appeals(conn, council_id: int, h: Hromada, prefix: str, n: int, seed: int,
              now: dt.datetime, number_base: int, routes: dict[int, tuple[int, int]],
-             executor_names: dict[int, str], centre: int, mix: appeals_mod.Mix,
-             rng: np.random.Generator) -> int:  # fmt: skip
+             executor_names: dict[int, str], centre: int, committee: int,
+             mix: appeals_mod.Mix, rng: np.random.Generator) -> int:  # fmt: skip
     """`n` appeals of one council into region_stage; returns the next number base."""
     if n <= 0:
         return number_base
@@ -630,7 +640,8 @@ def _appeals(conn, council_id: int, h: Hromada, prefix: str, n: int, seed: int,
     pick = rng.integers(len(leaves), size=n)
     deadline = np.array([leaves[p][4] for p in pick.tolist()], dtype=np.int64)
     thanks = np.array([normalise(leaves[p][3]) == THANKS for p in pick.tolist()])
-    life = _lifecycle(rng, mix, created0, deadline, thanks, now_s)
+    own = np.array([routes[leaves[p][2]][1] == committee for p in pick.tolist()], dtype=bool)
+    life = _lifecycle(rng, mix, created0, deadline, thanks, own, now_s)
     channels = np.array(mix.channels, dtype=object)[
         appeals_mod._pick(mix.channel_cum, rng.random(n))
     ]
@@ -804,8 +815,8 @@ def generate_region(url: str, region: str, seed: int = 17, appeals: int = 20_000
             _wards(conn, council_id, h, seed + i, valid_from, rng_people)
             index = next(j for j, m in enumerate(made) if m[0] == council_id)
             number_base = _appeals(conn, council_id, h, prefix, int(counts[index]), seed + i, now,
-                                   number_base, routes, executor_names, ex["cc"], mix,
-                                   rng_appeals)  # fmt: skip
+                                   number_base, routes, executor_names, ex["cc"], ex["vk"],
+                                   mix, rng_appeals)  # fmt: skip
         inserted = conn.execute(INSERT_SQL).rowcount
         conn.execute(AUTHORS_SQL)
         for sql in EVENTS_SQL:
