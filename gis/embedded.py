@@ -17,6 +17,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,7 @@ class EmbeddedCluster:
     database: str = "hromada"
     throwaway: bool = False  # tests: no fsync, nothing worth keeping
     bindir: Path | None = None  # PostgreSQL's programs, found on first use
+    wal_archive_dir: Path | None = None  # PITR: archive WAL here (docs/PITR.md)
 
     def __post_init__(self) -> None:
         self.base_dir = Path(self.base_dir).resolve()
@@ -163,6 +165,32 @@ class EmbeddedCluster:
         with open(self.pgdata / "postgresql.auto.conf", "a") as f:
             f.write("\n".join(conf) + "\n")
 
+    def configure_archiving(self) -> bool:
+        """With wal_archive_dir: archive_mode on and an archive_command copying each finished
+        WAL segment there (never over an existing file), in postgresql.auto.conf. True when
+        the file changed (archive_mode takes effect at the next start)."""
+        if self.wal_archive_dir is None:
+            return False
+        archive = Path(self.wal_archive_dir).resolve()
+        archive.mkdir(parents=True, exist_ok=True)
+        self._own(archive)
+        if _is_root() and not _reachable_by(SERVICE_USER, archive):
+            raise EmbeddedDatabaseError(
+                f"HROMADA_WAL_ARCHIVE_DIR={archive}: the {SERVICE_USER} user cannot reach it"
+            )
+        wanted = [
+            "archive_mode = on",
+            f"archive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'",
+            "archive_timeout = 60",
+        ]
+        conf = self.pgdata / "postgresql.auto.conf"
+        lines = conf.read_text().splitlines()
+        kept = [ln for ln in lines if not ln.split("=")[0].strip().startswith("archive_")]
+        if kept + wanted == lines:
+            return False
+        conf.write_text("\n".join(kept + wanted) + "\n")
+        return True
+
     def is_running(self) -> bool:
         if not (self.pgdata / "postmaster.pid").exists():
             return False
@@ -171,6 +199,9 @@ class EmbeddedCluster:
 
     def start(self) -> None:
         self.init()
+        if self.configure_archiving() and self.is_running():
+            print(f"WAL archiving into {self.wal_archive_dir} starts when the cluster is"
+                  " restarted (hromada db stop, then start)", file=sys.stderr)  # fmt: skip
         if not self.is_running():
             if not self.logfile.exists():
                 self.logfile.touch()
@@ -220,5 +251,8 @@ class EmbeddedCluster:
 
 def cluster_for(settings) -> EmbeddedCluster:
     return EmbeddedCluster(
-        base_dir=settings.data_dir, port=settings.embedded_port, database=settings.embedded_db
+        base_dir=settings.data_dir,
+        port=settings.embedded_port,
+        database=settings.embedded_db,
+        wal_archive_dir=getattr(settings, "wal_archive_dir", None),
     )

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -105,10 +106,12 @@ def archive(source, tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
-    """A second embedded cluster, empty, destroyed afterwards."""
+    """A second embedded cluster, empty, archiving its WAL (HROMADA_WAL_ARCHIVE_DIR), destroyed
+    afterwards."""
     base = tmp_path_factory.mktemp("backup-cluster")
     os.chmod(base, 0o755)
     cluster = EmbeddedCluster(base_dir=base / "c", port=free_port(), throwaway=True)
+    cluster.wal_archive_dir = cluster.base_dir / "wal-archive"  # where `postgres` may write
     try:
         cluster.start()
         yield cluster
@@ -183,3 +186,18 @@ def test_restore_into_a_fresh_cluster(source, archive, fresh, tmp_path):
     assert again.returncode == 2 and "not empty" in again.stderr and "--force" in again.stderr
     forced = backup.restore(fresh.url, target_dir, path, force=True)
     assert forced["audit_ok"] and forced["counts_differ"] == {} and forced["files_written"] == 0
+
+
+def test_the_embedded_cluster_archives_its_wal(fresh):
+    """HROMADA_WAL_ARCHIVE_DIR (docs/PITR.md): a finished WAL segment lands in the archive."""
+    assert fresh.configure_archiving() is False  # applied at start, unchanged since
+    assert fresh.wal_archive_dir is not None
+    with psycopg.connect(fresh.url, autocommit=True) as conn:
+        assert conn.execute("SHOW archive_mode").fetchone() == ("on",)
+        conn.execute("CREATE TABLE IF NOT EXISTS wal_probe (x int)")
+        segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+        deadline = time.monotonic() + 30
+        while not (fresh.wal_archive_dir / segment).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        conn.execute("DROP TABLE wal_probe")
+    assert (fresh.wal_archive_dir / segment).stat().st_size == 16 * 2**20
