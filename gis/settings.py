@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     embedded_port: int = 54329
     embedded_db: str = "hromada"
 
+    # Point-in-time recovery (docs/PITR.md): when set, the embedded cluster archives every
+    # WAL segment into this directory (archive_mode, archive_command; applied at its start).
+    wal_archive_dir: Path | None = None
+
     # Where `hromada demo` finds the real Kyiv files.
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -90,6 +94,8 @@ class Settings(BaseSettings):
     # Rate limits (api/ratelimit.py), each applied per client IP and per account, as
     # "<count>/<second|minute|hour|day>"; for sign-in, per IP and counting only failures. The storage is per process by default; a deployment
     # with several workers points it at a shared one (redis://…, memcached://…).
+    # Unset with web_processes > 1: `hromada run`/`serve` start a private redis-server
+    # (gis/redis_server.py) and count there.
     rate_limits_enabled: bool = True
     rate_limit_storage: str = "memory://"
     rate_limit_login: str = "10/minute"
@@ -122,6 +128,11 @@ class Settings(BaseSettings):
     # nearest registered structure within this many metres, else marked «no registered
     # structure nearby» (gis/structure_links.py).
     structure_link_distance_m: float = Field(default=50.0, gt=0, le=1000)
+
+    # API processes behind the one address of `hromada run`/`serve` (uvicorn's workers on one
+    # socket; each its own pool of pool_max_size connections, its own caches kept fresh by
+    # layers/changes.py's LISTEN). More than one: rate limits counted in shared storage.
+    web_processes: int = Field(default=1, ge=1, le=64)
 
     # Background jobs (gis/jobs.py, on procrastinate in the project's own database):
     # `hromada run` starts worker_processes workers beside the server (0: none, run
