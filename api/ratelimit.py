@@ -14,25 +14,54 @@ account per address in the database (gis/accounts.py), so that nobody can lock i
 api/errors.py answers with 429, a Ukrainian or English message and Retry-After.
 
 The limiter lives on app.state (one per app, so each test app starts clean); its storage is
-`settings.rate_limit_storage`, in memory by default — a deployment running several workers
-points it at a shared redis:// or memcached:// so that the workers count together. The client
+`settings.rate_limit_storage`, in memory by default — with several API processes
+(HROMADA_WEB_PROCESSES > 1) `hromada run`/`serve` point it at a private redis-server
+(gis/redis_server.py; shared_storage_needed) unless one is configured, so that the processes
+count together. While a shared storage is unreachable, each process counts alone in memory
+for a few seconds, then tries it again (logged): a limit is never a 500. The client
 IP is the socket's peer address: behind a reverse proxy, run uvicorn with --proxy-headers and
 --forwarded-allow-ips so that it is the real client's (X-Forwarded-For is not trusted here).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any
 
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from gis.errors import RateLimited
 from gis.settings import Settings
+
+log = logging.getLogger("hromada.api")
+
+MEMORY = "memory://"
+# A shared storage that did not answer: counted in this process for this long, then tried again.
+FALLBACK_SECONDS = 10.0
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "valkey://", "valkeys://")
+
+
+def shared_storage_needed(settings: Settings, processes: int) -> bool:
+    """Several processes counting apart would each allow the whole limit: with more than one
+    and no storage configured (HROMADA_RATE_LIMIT_STORAGE), the run starts its own redis."""
+    return (
+        processes > 1
+        and settings.rate_limits_enabled
+        and "rate_limit_storage" not in settings.model_fields_set
+    )
+
+
+def _storage(url: str) -> Any:
+    if url.startswith(_REDIS_SCHEMES):
+        # A redis that hangs must not hang the sign-in: short timeouts (the URL's own win).
+        return storage_from_string(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return storage_from_string(url)
 
 
 class RateLimiter:
@@ -41,9 +70,33 @@ class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.enabled = settings.rate_limits_enabled
-        self._storage = storage_from_string(settings.rate_limit_storage)
+        self.shared = not settings.rate_limit_storage.startswith(MEMORY)
+        self._storage = _storage(settings.rate_limit_storage)
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._errors: tuple[type[Exception], ...] = ()
+        if self.shared:
+            base = self._storage.base_exceptions
+            self._errors = (StorageError, *(base if isinstance(base, tuple) else (base,)))
+        self._local: MovingWindowRateLimiter | None = None  # while the shared one is down
+        self._down_until = 0.0
         self._items: dict[str, RateLimitItem] = {}
+
+    def _call(self, op: str, *args: Any) -> Any:
+        """`op` of the limiter (hit, test, get_window_stats, clear) on the shared storage, or
+        on this process's own while the shared one does not answer."""
+        if self._down_until > time.monotonic() and self._local is not None:
+            return getattr(self._local, op)(*args)
+        try:
+            return getattr(self._limiter, op)(*args)
+        except self._errors as exc:
+            log.warning(
+                "rate-limit storage unreachable (%s): counting in this process for %ss",
+                type(exc).__name__, FALLBACK_SECONDS,
+            )  # fmt: skip
+            self._down_until = time.monotonic() + FALLBACK_SECONDS
+            if self._local is None:
+                self._local = MovingWindowRateLimiter(storage_from_string(MEMORY))
+            return getattr(self._local, op)(*args)
 
     def item(self, name: str) -> RateLimitItem:
         if name not in self._items:
@@ -58,8 +111,8 @@ class RateLimiter:
         if not self.enabled:
             return
         item = self.item(name)
-        if not self._limiter.hit(item, name, scope, key):
-            stats = self._limiter.get_window_stats(item, name, scope, key)
+        if not self._call("hit", item, name, scope, key):
+            stats = self._call("get_window_stats", item, name, scope, key)
             raise RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
 
     def check(self, name: str, scope: str, key: str) -> None:
@@ -68,17 +121,17 @@ class RateLimiter:
         if not self.enabled:
             return
         item = self.item(name)
-        if not self._limiter.test(item, name, scope, key):
-            stats = self._limiter.get_window_stats(item, name, scope, key)
+        if not self._call("test", item, name, scope, key):
+            stats = self._call("get_window_stats", item, name, scope, key)
             raise RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
 
     def count(self, name: str, scope: str, key: str) -> None:
         """Count one attempt, never refusing it."""
         if self.enabled:
-            self._limiter.hit(self.item(name), name, scope, key)
+            self._call("hit", self.item(name), name, scope, key)
 
     def reset(self, name: str, scope: str, key: str) -> None:
-        self._limiter.clear(self.item(name), name, scope, key)
+        self._call("clear", self.item(name), name, scope, key)
 
 
 def _limiter(request: Request) -> RateLimiter:

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Hromada needs on a fresh Debian 12 machine, when run as root;
 # otherwise names the one command to run. Quiet when everything is already there.
-#   scripts/system-deps.sh run   - what `make run` needs (Python venv, PostgreSQL+PostGIS, npm)
+#   scripts/system-deps.sh run   - what `make run` needs (Python venv, PostgreSQL+PostGIS, npm,
+#                                  redis-server)
 #   scripts/system-deps.sh test  - plus Chromium for the portal tests and GDAL (ogrinfo)
 #   scripts/system-deps.sh bench - plus wrk for the benchmarks
 set -euo pipefail
 want=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
 command -v npm >/dev/null || want+=(npm)
+# redis-server: the shared rate-limit counters of several API processes (HROMADA_WEB_PROCESSES
+# > 1; gis/redis_server.py starts a private one; the package's own service is not used)
+[ -x /usr/bin/redis-server ] || command -v redis-server >/dev/null || want+=(redis-server)
 # DejaVu Sans: a TrueType font with Cyrillic for the ward report's PDF (gis/ward_report.py)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(fonts-dejavu-core)
 if [ -z "${DATABASE_URL:-}" ]; then

@@ -2,6 +2,7 @@
 to a served map and back to a stopped database on Ctrl-C."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,13 +24,17 @@ def test_help_lists_every_subcommand():
         assert f"\n    {name} " in out, name
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path, stop):
+@pytest.mark.parametrize(
+    ("stop", "processes"), [(signal.SIGINT, 1), (signal.SIGTERM, 2)], ids=["ctrl-c", "sigterm"]
+)
+def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path, stop, processes):
     """Ctrl-C, or SIGTERM as `docker stop` and systemd send: the server ends and so does the
-    embedded database."""
+    embedded database (and, with two API processes, the redis-server of their rate limits)."""
     data_dir, db_port, http_port = tmp_path / "state", free_port(), free_port()
     env = dict(os.environ, HROMADA_DATA_DIR=str(data_dir), HROMADA_EMBEDDED_PORT=str(db_port),
-               PORT=str(http_port), HOST="127.0.0.1")  # fmt: skip
+               PORT=str(http_port), HOST="127.0.0.1",
+               HROMADA_WEB_PROCESSES=str(processes))  # fmt: skip
+    env.pop("HROMADA_RATE_LIMIT_STORAGE", None)
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([HROMADA, "run", "--appeals", "500"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
@@ -57,6 +62,12 @@ def test_run_serves_the_map_then_stops_the_database_on_ctrl_c(tmp_path, stop):
         assert proc.returncode in (0, 130), output
         assert not cluster.is_running(), output
         assert f"http://127.0.0.1:{http_port}/" in output
+        if processes > 1:  # the run's own redis-server, stopped with it
+            from gis.redis_server import ping
+
+            redis = re.search(r"redis-server at 127\.0\.0\.1:(\d+)", output)
+            assert redis, output
+            assert not ping(int(redis.group(1)))
     finally:
         if proc.poll() is None:
             proc.kill()
