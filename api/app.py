@@ -56,7 +56,7 @@ from api.routers import (
     tiles,
     wards,
 )
-from gis.db import libpq_url
+from gis.db import ServicePool, libpq_url
 from gis.redact import install_log_redaction
 from gis.settings import Settings
 from layers.changes import LayerChanges
@@ -78,7 +78,7 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
     independent ones, so no transaction is ever left open)."""
     if not settings.database_url:
         raise ValueError("settings.database_url must be set before the app is created")
-    return AsyncConnectionPool(
+    return ServicePool(
         libpq_url(settings.database_url),
         open=False,
         name="hromada-api",

@@ -3,6 +3,9 @@ and a psycopg async pool for the web app's hot read paths."""
 
 from __future__ import annotations
 
+import time
+
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
 
 from gis.embedded import cluster_for
@@ -46,3 +49,50 @@ async def server_versions(conn) -> tuple[str, str]:
     row = await cur.fetchone()
     assert row is not None  # a SELECT without FROM returns one row
     return row[0], row[1]
+
+
+RECONNECT_TIMEOUT = 10.0
+
+
+class ServicePool(AsyncConnectionPool):
+    """The web app's pool, which knows when the database cannot be reached.
+
+    A request waits up to `timeout` for a connection (a burst of load queues rather than
+    fails); but when the pool's last attempt to connect failed (the server is down, killed,
+    restarting), waiting that long only holds the client: a request then waits at most
+    `down_timeout` and gets its 503 (api/errors.py: PoolTimeout → database_unavailable). The
+    pool keeps trying to connect in the background; its first success ends the state.
+    tests/test_faults.py kills the database mid-load and measures it."""
+
+    def __init__(self, *args, down_timeout: float = 2.0, **kwargs) -> None:
+        self.down_timeout = down_timeout
+        # psycopg_pool's attempts to reconnect wait 1, 2, 4… s, for reconnect_timeout in all
+        # (5 min by default: after a minute's outage the next attempt could come a minute after
+        # the database is back). Given up sooner, the next request starts a fresh attempt.
+        kwargs.setdefault("reconnect_timeout", RECONNECT_TIMEOUT)
+        self.unreachable_since: float | None = None  # monotonic time of the first failure
+        super().__init__(*args, **kwargs)
+
+    async def _connect(self, timeout: float | None = None):
+        # psycopg_pool's one place that opens a connection (pinned in constraints.txt).
+        try:
+            conn = await super()._connect(timeout)
+        except Exception:
+            if self.unreachable_since is None:
+                self.unreachable_since = time.monotonic()
+            raise
+        self.unreachable_since = None
+        return conn
+
+    async def getconn(self, timeout: float | None = None):
+        from psycopg_pool import PoolTimeout
+
+        total = self.timeout if timeout is None else timeout
+        first = min(total, self.down_timeout)
+        start = time.monotonic()
+        try:
+            return await super().getconn(first)
+        except PoolTimeout:
+            if self.unreachable_since is not None or first >= total:
+                raise
+        return await super().getconn(max(0.0, total - (time.monotonic() - start)))

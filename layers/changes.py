@@ -88,4 +88,8 @@ class LayerChanges:
                 raise
             except Exception as exc:  # noqa: BLE001 — keep listening whatever went wrong
                 log.warning("layer change listener: %s; reconnecting", exc)
+                # Deaf from now on: forget it all at once, not only on reconnecting, lest a
+                # cache answer from before a write made while the database came back and
+                # the listener had not yet (tests/test_faults.py).
+                self.changed(LayerChange(EVERY_LAYER, None))
                 await asyncio.sleep(retry_seconds)
