@@ -22,6 +22,7 @@ from api.guard import CatchAll, RequestGuard
 from api.headers import SecurityHeaders
 from api.limits import RequestSizeLimit
 from api.ratelimit import RateLimiter
+from api.reads import ReadYourWrites, open_reads
 from api.routers import (
     admin,
     appeals,
@@ -105,6 +106,9 @@ def create_app(settings: Settings) -> FastAPI:
         # Without waiting: the app starts (and /healthz says 503) while the database is down.
         await pool.open(wait=False)
         app.state.pool = pool
+        # Reads that may lag: from the read replica when there is one (api/reads.py).
+        reads = open_reads(app, settings, pool, f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
+        await reads.__aenter__()
         listener = asyncio.create_task(
             app.state.layer_changes.listen(libpq_url(settings.database_url)),
             name="layer-change-listener",
@@ -115,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            await reads.__aexit__(None, None, None)
             await pool.close(timeout=5)
 
     app = FastAPI(
@@ -150,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestSizeLimit, settings=settings)
     app.add_middleware(CompressPortal)
     app.add_middleware(CatchAll)
+    app.add_middleware(ReadYourWrites)  # a write's answer carries the primary's position
     # Outermost: every answer carries the security headers, error answers too.
     app.add_middleware(SecurityHeaders, settings=settings)
     install_log_redaction()

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.reads import Reads, reads_of
 from gis.settings import Settings
 
 
@@ -31,6 +32,24 @@ async def get_conn(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+
+
+def get_reads(request: Request) -> Reads:
+    return reads_of(request)
+
+
+async def get_read_conn(
+    reads: Annotated[Reads, Depends(get_reads)],
+) -> AsyncIterator[AsyncConnection]:
+    """For reads that may lag a little (tiles, OGC items, the public feed, reports, open data):
+    the read replica's connection when there is one and it has replayed the reader's own last
+    write (api/reads.py, gis/replica.py), else the primary's."""
+    async with reads.connection() as conn:
+        yield conn
+
+
+ReadDep = Annotated[Reads, Depends(get_reads)]
+ReadConnDep = Annotated[AsyncConnection, Depends(get_read_conn)]
 
 
 def data_generation(

@@ -248,6 +248,34 @@ class EmbeddedCluster:
         self.stop()
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
+    def make_replica(self, base_dir: Path, port: int) -> EmbeddedCluster:
+        """A streaming read replica of this running cluster in `base_dir` (issue 18; see the
+        README, «Read replica»): `pg_basebackup -R` over the loopback's trusted replication
+        connection (initdb's pg_hba allows it; wal_level replica is PostgreSQL's default),
+        with its own port and socket directory. Start it with `.start()`; it follows the
+        primary until promoted or destroyed. A data directory that exists is kept as it is."""
+        replica = EmbeddedCluster(
+            base_dir=base_dir, port=port, database=self.database, throwaway=self.throwaway,
+            bindir=self.bindir,
+        )  # fmt: skip
+        if (replica.pgdata / "PG_VERSION").exists():
+            return replica
+        replica.base_dir.mkdir(parents=True, exist_ok=True)
+        replica._own(replica.base_dir)
+        self._run(
+            "pg_basebackup", "-D", str(replica.pgdata), "-h", "127.0.0.1", "-p", str(self.port),
+            "-U", SERVICE_USER, "-R", "-X", "stream", "-c", "fast",
+            *(["--no-sync"] if self.throwaway else []),
+        )  # fmt: skip
+        with open(replica.pgdata / "postgresql.auto.conf", "a") as f:
+            f.write(
+                f"port = {port}\n"
+                f"unix_socket_directories = '{replica.pgdata}'\n"
+                # the primary keeps the rows the replica's running queries still read
+                "hot_standby_feedback = on\n"
+            )
+        return replica
+
 
 def cluster_for(settings) -> EmbeddedCluster:
     return EmbeddedCluster(

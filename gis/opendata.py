@@ -30,10 +30,10 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from gis import public_feed as feed
 from gis.errors import InvalidParameter
+from gis.replica import Connections
 
 BATCH = 2000
 
@@ -146,7 +146,7 @@ def record(row: tuple) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def rows(pool: AsyncConnectionPool, q: feed.PublicQuery) -> AsyncIterator[list[tuple]]:
+async def rows(pool: Connections, q: feed.PublicQuery) -> AsyncIterator[list[tuple]]:
     """The matching appeals in batches, from a server-side cursor (flat memory)."""
     clause, args = feed.where(q)
     async with pool.connection() as conn, conn.transaction():
@@ -156,7 +156,7 @@ async def rows(pool: AsyncConnectionPool, q: feed.PublicQuery) -> AsyncIterator[
                 yield batch
 
 
-async def csv_chunks(pool: AsyncConnectionPool, q: feed.PublicQuery) -> AsyncIterator[bytes]:
+async def csv_chunks(pool: Connections, q: feed.PublicQuery) -> AsyncIterator[bytes]:
     """UTF-8 with a BOM (spreadsheets read the Cyrillic), a header, then COPY's own CSV as the
     database sends it (a row a message), BATCH rows a chunk."""
     buf = io.StringIO()
@@ -176,7 +176,7 @@ async def csv_chunks(pool: AsyncConnectionPool, q: feed.PublicQuery) -> AsyncIte
                 yield b"".join(parts)
 
 
-async def geojson_chunks(pool: AsyncConnectionPool, q: feed.PublicQuery) -> AsyncIterator[bytes]:
+async def geojson_chunks(pool: Connections, q: feed.PublicQuery) -> AsyncIterator[bytes]:
     """A FeatureCollection written feature by feature (properties: the 1551 record)."""
     yield b'{"type":"FeatureCollection","features":['
     first = True

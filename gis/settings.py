@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     # Where `hromada demo` finds the real Kyiv files.
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
 
+    # A streaming read replica (issue 18; gis/replica.py): the reads that may lag a little
+    # (tiles, OGC items, the public feed, reports, open data) go to it, writes and a user's
+    # reads of their own fresh writes to the primary. The tile and count caches are dropped
+    # once it has replayed a write, or after replica_invalidation_wait_seconds anyway (and
+    # again when it has). Unset: every read from DATABASE_URL.
+    database_replica_url: str | None = None
+    replica_invalidation_wait_seconds: float = Field(default=5.0, gt=0, le=600)
+
     # Connection pool of the web app.
     pool_min_size: int = 1
     pool_max_size: int = 8

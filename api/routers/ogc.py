@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import schemas
-from api.deps import ConnDep
+from api.deps import ConnDep, ReadConnDep
 from api.ogc_openapi import openapi_document
 from api.policy import PrincipalDep, public
 from api.urls import absolute_url, self_url
@@ -209,7 +209,7 @@ async def conformance(request: Request) -> JSONResponse:
     name="ogc_collections",
     summary="Колекції (шари)",
 )
-async def collections(request: Request, conn: ConnDep, principal: PrincipalDep) -> JSONResponse:
+async def collections(request: Request, conn: ReadConnDep, principal: PrincipalDep) -> JSONResponse:
     _no_parameters(request)
     layers = await list_layers(conn, _role(principal))
     extents = await _extents(request, conn, layers)
@@ -228,7 +228,7 @@ async def collections(request: Request, conn: ConnDep, principal: PrincipalDep) 
     summary="Опис колекції",
 )
 async def collection(
-    request: Request, collection_id: str, conn: ConnDep, principal: PrincipalDep
+    request: Request, collection_id: str, conn: ReadConnDep, principal: PrincipalDep
 ) -> JSONResponse:
     _no_parameters(request)
     layer = await get_layer(conn, collection_id, _role(principal))
@@ -289,7 +289,7 @@ async def queryables(
     summary="Об’єкти колекції",
 )
 async def items(
-    request: Request, collection_id: str, conn: ConnDep, principal: PrincipalDep
+    request: Request, collection_id: str, conn: ReadConnDep, principal: PrincipalDep
 ) -> Response:
     layer = await get_layer(conn, collection_id, _role(principal))
     query = parse_items_query(request.query_params.multi_items(), layer)

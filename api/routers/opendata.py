@@ -16,7 +16,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from api.deps import ConnDep, PoolDep
+from api.deps import ConnDep, ReadDep
 from api.policy import public
 from api.routers.portal import render
 from api.urls import path_for
@@ -30,9 +30,9 @@ CSV = "text/csv; charset=utf-8"
 GEOJSON = "application/geo+json"
 
 
-async def _query(request: Request, pool: PoolDep) -> feed.PublicQuery:
+async def _query(request: Request, reads: ReadDep) -> feed.PublicQuery:
     q = opendata.parse_query(request.query_params.multi_items())
-    async with pool.connection() as conn:
+    async with reads.connection() as conn:
         return await feed.resolve(conn, q)
 
 
@@ -43,10 +43,10 @@ async def _query(request: Request, pool: PoolDep) -> feed.PublicQuery:
     response_class=Response,  # streamed (a StreamingResponse); the media types below
     responses={200: {"content": {CSV: {}}, "description": "The public appeals, 1551's fields"}},
 )
-async def appeals_csv(request: Request, pool: PoolDep) -> StreamingResponse:
-    q = await _query(request, pool)
+async def appeals_csv(request: Request, reads: ReadDep) -> StreamingResponse:
+    q = await _query(request, reads)
     return StreamingResponse(
-        opendata.csv_chunks(pool, q),
+        opendata.csv_chunks(reads, q),
         media_type=CSV,
         headers={"Content-Disposition": 'attachment; filename="appeals.csv"'},
     )
@@ -61,10 +61,10 @@ async def appeals_csv(request: Request, pool: PoolDep) -> StreamingResponse:
         200: {"content": {GEOJSON: {}}, "description": "The public appeals as GeoJSON points"}
     },
 )
-async def appeals_geojson(request: Request, pool: PoolDep) -> StreamingResponse:
-    q = await _query(request, pool)
+async def appeals_geojson(request: Request, reads: ReadDep) -> StreamingResponse:
+    q = await _query(request, reads)
     return StreamingResponse(
-        opendata.geojson_chunks(pool, q),
+        opendata.geojson_chunks(reads, q),
         media_type=GEOJSON,
         headers={"Content-Disposition": 'attachment; filename="appeals.geojson"'},
     )

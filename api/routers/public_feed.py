@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api import schemas
-from api.deps import ConnDep, data_generation
+from api.deps import ReadConnDep, data_generation
 from api.policy import public
 from api.urls import absolute_url
 from gis import public_feed as feed
@@ -60,7 +60,7 @@ async def _cached(
     name="public_feed",
     dependencies=[public()],
 )
-async def public_appeals(request: Request, conn: ConnDep) -> JSONResponse:
+async def public_appeals(request: Request, conn: ReadConnDep) -> JSONResponse:
     q = feed.parse_query(request.query_params.multi_items())
     q = await feed.resolve(conn, q)
     items, next_cursor = await feed.feed_page(conn, q)
@@ -94,7 +94,7 @@ async def public_appeals(request: Request, conn: ConnDep) -> JSONResponse:
     name="public_feed_statistics",
     dependencies=[public()],
 )
-async def public_statistics(request: Request, conn: ConnDep) -> JSONResponse:
+async def public_statistics(request: Request, conn: ReadConnDep) -> JSONResponse:
     q = feed.parse_query(request.query_params.multi_items(), statistics=True)
     q = await feed.resolve(conn, q)
     stats = await _cached(request, "statistics", q, lambda: feed.statistics(conn, q))

@@ -29,7 +29,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api import schemas
-from api.deps import ConnDep, data_generation
+from api.deps import ReadConnDep, data_generation
 from api.policy import Principal, allow
 from gis import reports
 from gis.errors import InvalidParameter
@@ -142,7 +142,7 @@ async def _build(request: Request, conn, principal: Principal, name: str, f: rep
 async def report(
     name: str,
     principal: Reader,
-    conn: ConnDep,
+    conn: ReadConnDep,
     request: Request,
     response: Response,
     format: Annotated[

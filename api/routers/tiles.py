@@ -17,7 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection
 
 from api import schemas
+from api.deps import ReadDep
 from api.policy import PrincipalDep
+from api.reads import Reads
 from api.urls import absolute_url
 from layers import Layer
 from layers.errors import UnknownCollection
@@ -44,12 +46,12 @@ MVT = "application/vnd.mapbox-vector-tile"
 LIVE_LAYERS = frozenset({"appeals"})
 
 
-async def _layer(request: Request, conn: AsyncConnection | None, layer_id: str, role):
+async def _layer(request: Request, conn: AsyncConnection | None, layer_id: str, role, reads: Reads):
     cache: TileCache = request.app.state.tile_cache
     layers = cache.layers(role)
     if layers is None:
         if conn is None:
-            async with request.app.state.pool.connection() as c:
+            async with reads.connection() as c:
                 layers = await list_layers(c, role)
         else:
             layers = await list_layers(conn, role)
@@ -60,7 +62,7 @@ async def _layer(request: Request, conn: AsyncConnection | None, layer_id: str, 
     raise UnknownCollection(layer_id)
 
 
-async def _resolved(request: Request, layer: Layer, filters: Filters) -> Filters:
+async def _resolved(request: Request, layer: Layer, filters: Filters, reads: Reads) -> Filters:
     """The filters with their looked-up values (a council's slug) as ids, so that a tile's
     cache key names the council however it was spelt; kept a few seconds by the tile cache."""
     if not needs_lookup(layer, filters):
@@ -70,7 +72,7 @@ async def _resolved(request: Request, layer: Layer, filters: Filters) -> Filters
     found = cache.lookup(key)
     if isinstance(found, Filters):
         return found
-    async with request.app.state.pool.connection() as conn:
+    async with reads.connection() as conn:
         resolved = await resolve_filters(conn, layer, filters)
     cache.put_lookup(key, resolved)
     return resolved
@@ -112,13 +114,19 @@ def _not_modified(request: Request, etag: str) -> bool:
     openapi_extra=schemas.TILE_QUERY,
 )
 async def tile(
-    request: Request, collection_id: str, z: str, x: str, y: str, principal: PrincipalDep
+    request: Request,
+    collection_id: str,
+    z: str,
+    x: str,
+    y: str,
+    principal: PrincipalDep,
+    reads: ReadDep,
 ) -> Response:
     role = principal.role
     address = parse_tile_address(z, x, y)
-    layer = await _layer(request, None, collection_id, role)
+    layer = await _layer(request, None, collection_id, role, reads)
     given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
-    filters = await _resolved(request, layer, parse_filters(layer, given))
+    filters = await _resolved(request, layer, parse_filters(layer, given), reads)
     props = () if is_cluster_tile(layer, address.z) else tile_properties(layer, role)
     councils = viewer_councils(principal)
     # The tile's properties are the role's whatever the council, unless they are role-only
@@ -133,11 +141,12 @@ async def tile(
         scope = councils
     key = TileKey(layer.id, address.z, address.x, address.y, filters.key(), props, scope)
     cache: TileCache = request.app.state.tile_cache
-    found = cache.get(key) if cache.enabled else None
+    # Past the cache for a reader whose own write the cache may not show yet (a replica).
+    found = cache.get(key) if cache.enabled and not reads.fresh else None
     if found is None:
         token = cache.token(layer.id)
         settings = request.app.state.settings
-        async with request.app.state.pool.connection() as conn:
+        async with reads.connection() as conn:
             body = await fetch_tile(
                 conn, layer, address, filters, role, max_features=settings.tile_max_features,
                 councils=councils,
@@ -158,11 +167,11 @@ async def tile(
     summary="Опис плиток шару (TileJSON 3.0)",
 )
 async def tilejson_document(
-    request: Request, collection_id: str, principal: PrincipalDep
+    request: Request, collection_id: str, principal: PrincipalDep, reads: ReadDep
 ) -> JSONResponse:
     role = principal.role
-    async with request.app.state.pool.connection() as conn:
-        layer = await _layer(request, conn, collection_id, role)
+    async with reads.connection() as conn:
+        layer = await _layer(request, conn, collection_id, role, reads)
         given = check_parameters(request.query_params.multi_items(), filter_parameters(layer))
         # refuse what the tiles would refuse (an unknown council too)
         await resolve_filters(conn, layer, parse_filters(layer, given))
