@@ -315,6 +315,14 @@ def assert_exactly_once(url: str, load: Load) -> dict:
     appeal (a retried key made one at most). The figures."""
     assert not load.wrong, load.wrong[:5]
     assert load.accepted
+    # A client that lost its answer sends again: the first answer, replayed, and no new appeal.
+    with httpx.Client(base_url=load.base_url, timeout=REQUEST_TIMEOUT) as client:
+        for key, number in list(load.accepted.items())[-3:]:
+            r = client.post(
+                "/api/v1/appeals", json=load.body(key), headers={"Idempotency-Key": key}
+            )
+            assert r.status_code == 201 and r.headers.get("Idempotent-Replayed") == "true", r.text
+            assert r.json()["number"] == number
     rows = sql(url, "SELECT a.number, k.key FROM appeals a"
                     " LEFT JOIN idempotency_keys k ON k.appeal_id = a.id"
                     " WHERE a.text LIKE %s", (f"Навантаження {load.tag}:%",))  # fmt: skip
