@@ -26,8 +26,21 @@ def sqlalchemy_url(url: str) -> str:
     """SQLAlchemy wants the driver named; psycopg 3 is ours."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
+            return "postgresql+psycopg://" + _multihost(url[len(prefix) :])
     raise ValueError(f"not a PostgreSQL URL: {url}")
+
+
+def _multihost(rest: str) -> str:
+    """libpq's multi-host form `user@h1:p1,h2:p2/db?…` (docs/HA.md) as SQLAlchemy spells it,
+    `user@/db?host=h1:p1&host=h2:p2&…`; any other URL unchanged."""
+    end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc, tail = rest[:end], rest[end:]
+    user, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return rest
+    path, _, query = tail.partition("?")
+    params = "&".join(f"host={h}" for h in hosts.split(","))
+    return f"{user}{at}{path or '/'}?{params}" + (f"&{query}" if query else "")
 
 
 def libpq_url(url: str) -> str:

@@ -3,7 +3,7 @@
 # otherwise names the one command to run. Quiet when everything is already there.
 #   scripts/system-deps.sh run   - what `make run` needs (Python venv, PostgreSQL+PostGIS, npm,
 #                                  redis-server)
-#   scripts/system-deps.sh test  - plus Chromium for the portal tests and GDAL (ogrinfo)
+#   scripts/system-deps.sh test  - plus Chromium for the portal tests, GDAL (ogrinfo) and etcd
 #   scripts/system-deps.sh bench - plus wrk for the benchmarks
 set -euo pipefail
 want=()
@@ -24,6 +24,9 @@ fi
 if [ "${1:-run}" = test ]; then
   command -v chromium >/dev/null || want+=(chromium)
   command -v ogrinfo >/dev/null || want+=(gdal-bin)  # GDAL's OAPIF driver reads /ogc in tests
+  # etcd: the configuration store of the Patroni cluster tests/test_ha.py fails over (gis/ha.py
+  # starts a private member; the package's own service is not used)
+  [ -x /usr/bin/etcd ] || command -v etcd >/dev/null || want+=(etcd-server)
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 \
     || want+=(postgresql-15 postgresql-15-postgis-3)
 fi
