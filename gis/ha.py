@@ -204,6 +204,9 @@ class PatroniNode:
     api_port: int = field(default_factory=free_port)
     synchronous_mode: bool = True
     ttl: int = 20  # Patroni's least: the leader key of a dead primary expires after this
+    # tests: no fsync (a killed process loses nothing the kernel holds; only a machine's crash
+    # would); commits still wait for the synchronous standby
+    throwaway: bool = False
     process: subprocess.Popen | None = None
 
     @property
@@ -277,6 +280,7 @@ class PatroniNode:
                     "unix_socket_directories": str(self.base_dir),
                     "shared_buffers": "128MB",
                     "logging_collector": "off",
+                    **({"fsync": "off", "full_page_writes": "off"} if self.throwaway else {}),
                 },
                 "basebackup": [{"checkpoint": "fast"}],
             },
@@ -375,6 +379,7 @@ class HaCluster:
     nodes: int = 2
     database: str = "hromada"
     synchronous_mode: bool = True
+    throwaway: bool = False  # tests: PatroniNode.throwaway
     etcd: Etcd | None = None
     members: list[PatroniNode] = field(default_factory=list)
 
@@ -403,8 +408,10 @@ class HaCluster:
         self.etcd = Etcd(self.base_dir / "etcd").start()
         scope = f"hromada-{self.etcd.client_port}"
         for n in range(self.nodes):
-            node = PatroniNode(f"node{n + 1}", self.base_dir / f"node{n + 1}", self.etcd.hosts,
-                               scope=scope, synchronous_mode=self.synchronous_mode)  # fmt: skip
+            node = PatroniNode(
+                f"node{n + 1}", self.base_dir / f"node{n + 1}", self.etcd.hosts, scope=scope,
+                synchronous_mode=self.synchronous_mode, throwaway=self.throwaway,
+            )  # fmt: skip
             self.members.append(node)
         first, others = self.members[0], self.members[1:]
         first.start().wait(first.is_primary, timeout, "bootstrapped as the primary")
