@@ -33,8 +33,29 @@ def test_the_oblast_page_draws_and_lists_the_councils(portal, new_context, scree
     # Kyiv's boundary is OpenStreetMap's: both credits.
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("OpenStreetMap")
     expect(page.locator(f'#occupied li[data-code="{BERDIANSK}"]')).to_contain_text("Бердянська")
-    expect(page.locator(f'#councils li[data-code="{KUSHUHUM}"]')).to_contain_text("Кушугумська")
-    expect(page.locator(f'#councils li[data-code="{BERDIANSK}"]')).to_have_count(0)
+    expect(page.locator(f'#councils tr[data-code="{KUSHUHUM}"]')).to_contain_text("Кушугумська")
+    expect(page.locator(f'#councils tr[data-code="{BERDIANSK}"]')).to_have_count(0)
+    # The councils compared: received and overdue now as the database counts them; sorting by
+    # received puts the council with the most first, again: last.
+    counts = {code: (received, overdue) for code, received, overdue in sql(
+        portal.db,
+        "SELECT k.code, count(a.id), count(a.id) FILTER (WHERE a.status <> 'closed'"
+        " AND coalesce(a.extended_until, a.deadline_at) < now()) FROM councils k"
+        " LEFT JOIN appeals a ON a.council_id = k.id WHERE k.occupied_since IS NULL"
+        " GROUP BY k.code",
+    )}  # fmt: skip
+    rows = page.locator("#councils tbody tr")
+    expect(rows).to_have_count(len(counts))
+    for code, (received, overdue) in counts.items():
+        row = page.locator(f'#councils tr[data-code="{code}"]')
+        assert row.locator('td[data-key="received"]').inner_text() == str(received)
+        assert row.locator('td[data-key="overdue"]').inner_text() == str(overdue)
+    most = max(counts, key=lambda c: counts[c][0])
+    page.locator('#councils button[data-sort="received"]').click()
+    expect(rows.first).to_have_attribute("data-code", most)
+    expect(page.locator("#councils th[aria-sort=descending]")).to_contain_text("Надійшло")
+    page.locator('#councils button[data-sort="received"]').click()
+    expect(rows.last).to_have_attribute("data-code", most)
     assert page.locator("path.leaflet-interactive").count() == 3
     screenshot(page, "oblast")
 

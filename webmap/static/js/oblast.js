@@ -1,7 +1,8 @@
 // The oblast's councils (issue 17): every council's current boundary from our OGC API
 // (the 'hromadas' collection), coloured by the share of answers given on time (the reports'
 // «councils»), the temporarily occupied hatched (a dashed outline and a grey fill, since the
-// CSP allows no inline SVG pattern), and listed beside the map with links to /h/{slug}/; the boundaries' credit (© Мінрегіон) from /api/v1/councils. When drawn, #map says
+// CSP allows no inline SVG pattern), and compared beside the map in a sortable table (received,
+// overdue, on time) with links to /h/{slug}/; the boundaries' credit (© Мінрегіон) from /api/v1/councils. When drawn, #map says
 // data-state="ready" and data-councils="<count>" (the browser test reads them).
 (function () {
   "use strict";
@@ -32,12 +33,64 @@
     return li;
   }
 
+  // The councils compared (the reports' «councils»: received, overdue now, answered on time),
+  // a row each with its link; a column's header button sorts by it (again: the other way).
+  const rows = [];
+  let sortKey = "name";
+  let sortDown = false;
+  function figure(value, percent) {
+    if (value === null || value === undefined) return "—";
+    return percent ? `${Math.round(value * 100)}%` : String(value);
+  }
+  function tableRow({ council, report }) {
+    const tr = el("tr", null);
+    tr.dataset.code = council.code;
+    const name = el("th", null);
+    name.scope = "row";
+    const link = el("a", "council-name", named(council));
+    link.href = `/h/${encodeURIComponent(council.slug)}/`;
+    name.append(link);
+    tr.append(name);
+    for (const [key, percent] of [["received", false], ["overdue", false], ["on_time_share", true]]) {
+      const td = el("td", "num", figure(report ? report[key] : null, percent));
+      td.dataset.key = key;
+      tr.append(td);
+    }
+    return tr;
+  }
+  function drawTable() {
+    const value = (row) => (sortKey === "name" ? named(row.council)
+      : (row.report && row.report[sortKey] !== null ? row.report[sortKey] : -1));
+    const sorted = [...rows].sort((a, b) => {
+      const x = value(a);
+      const y = value(b);
+      const order = typeof x === "string" ? x.localeCompare(y, lang) : x - y;
+      return sortDown ? -order : order;
+    });
+    document.querySelector("#councils tbody").replaceChildren(...sorted.map(tableRow));
+    document.querySelectorAll("#councils th[scope=col]").forEach((th) => {
+      const key = th.querySelector("button").dataset.sort;
+      if (key === sortKey) th.setAttribute("aria-sort", sortDown ? "descending" : "ascending");
+      else th.removeAttribute("aria-sort");
+    });
+  }
+  document.querySelectorAll("#councils button[data-sort]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const key = button.dataset.sort;
+      sortDown = key === sortKey ? !sortDown : key !== "name";
+      sortKey = key;
+      drawTable();
+    });
+  });
+
   // The choropleth: the share of answers given on time (reports' «councils», slice C), five
   // steps from red to green; a council with no answers yet keeps the plain colour.
   const STEPS = ["#d7301f", "#fc8d59", "#fee08b", "#91cf60", "#1a9850"];
+  let reportRows = new Map();
   async function onTimeShares() {
     const r = await api(config.reportUrl);
     if (!r.ok) return new Map();
+    reportRows = new Map((r.body.rows || []).map((row) => [row.council_code, row]));
     return new Map((r.body.rows || []).map((row) => [row.council_code, row.on_time_share]));
   }
   function styleOf(council, shares) {
@@ -68,9 +121,12 @@
       },
     }).addTo(map);
     if (features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10], animate: false });
-    const list = document.getElementById("councils");
     const occupied = document.getElementById("occupied");
-    for (const c of body.items) (c.occupied ? occupied : list).append(listItem(c));
+    for (const c of body.items) {
+      if (c.occupied) occupied.append(listItem(c));
+      else rows.push({ council: c, report: reportRows.get(c.code) || null });
+    }
+    drawTable();
     statusEl.textContent = t("Громад на мапі: {n}", { n: features.length });
     mapEl.dataset.councils = String(features.length);
     mapEl.dataset.choropleth = shares.size ? "on-time" : "none";
