@@ -93,11 +93,18 @@
     reportRows = new Map((r.body.rows || []).map((row) => [row.council_code, row]));
     return new Map((r.body.rows || []).map((row) => [row.council_code, row.on_time_share]));
   }
-  function styleOf(council, shares) {
+  // Quantile classes among the councils (their shares are often close together, so fixed
+  // fifths would paint them all alike): a council's class is its rank's fifth, ties alike.
+  function classes(shares) {
+    const sorted = [...shares.values()].filter((v) => v !== null && v !== undefined)
+      .sort((a, b) => a - b);
+    return (share) => Math.min(4, Math.floor((sorted.indexOf(share) / sorted.length) * 5));
+  }
+  function styleOf(council, shares, classOf) {
     if (council.occupied) return OCCUPIED;
     const share = shares.get(council.code);
     if (share === null || share === undefined) return OPEN;
-    return { ...OPEN, fillColor: STEPS[Math.min(4, Math.floor(share * 5))], fillOpacity: 0.6 };
+    return { ...OPEN, fillColor: STEPS[classOf(share)], fillOpacity: 0.6 };
   }
 
   async function draw() {
@@ -105,11 +112,12 @@
     if (!ok) throw new Error(body.detail || `HTTP ${status}`);
     const byCode = new Map(body.items.map((c) => [c.code, c]));
     const shares = await onTimeShares().catch(() => new Map());
+    const classOf = classes(shares);
     const features = (await fetchAllFeatures(config.hromadasUrl))
       .filter((f) => byCode.has(f.properties.code));
     const layer = L.geoJSON({ type: "FeatureCollection", features }, {
       attribution: body.attribution,
-      style: (f) => styleOf(byCode.get(f.properties.code), shares),
+      style: (f) => styleOf(byCode.get(f.properties.code), shares, classOf),
       onEachFeature(feature, path) {
         const council = byCode.get(feature.properties.code);
         const occupiedText = t("тимчасово окупована");
