@@ -169,18 +169,43 @@ KEEP_JOBS_HOURS = 72
 
 async def run_worker(app: procrastinate.App, *, concurrency: int, name: str | None = None,
                      queues: list[str] | None = None) -> None:  # fmt: skip
-    """Run one worker until SIGINT/SIGTERM (a graceful stop lets running jobs finish)."""
+    """Run one worker until SIGINT/SIGTERM (a graceful stop lets running jobs finish).
+
+    The database unreachable when it starts, or for longer than its pool waits (30 s) while it
+    runs, ends procrastinate's worker with a ConnectorException: it is started again every
+    WORKER_RESTART_SECONDS, since nobody restarts a `hromada worker` that exits (`hromada run`
+    does not) and an outage must not leave the service without its jobs. The jobs it was
+    running are taken again by jobs.retry_stalled (tests/test_faults.py)."""
+    import asyncio
+
+    from procrastinate.exceptions import ConnectorException
+    from psycopg_pool import PoolTimeout
+
     conf = settings()
     options: dict[str, Any] = {"name": name} if name else {}
     if queues:
         options["queues"] = queues
-    async with app.open_async():
-        await app.run_worker_async(
-            concurrency=concurrency,
-            **options,
-            install_signal_handlers=True,
-            fetch_job_polling_interval=conf.worker_poll_seconds,
-            update_heartbeat_interval=max(1.0, conf.worker_stalled_after_seconds / 6),
-            stalled_worker_timeout=conf.worker_stalled_after_seconds,
-            delete_jobs="never",  # forget_old_jobs does, after KEEP_JOBS_HOURS
-        )
+    while True:
+        try:
+            async with app.open_async():
+                await app.run_worker_async(
+                    concurrency=concurrency,
+                    **options,
+                    install_signal_handlers=True,
+                    fetch_job_polling_interval=conf.worker_poll_seconds,
+                    update_heartbeat_interval=max(1.0, conf.worker_stalled_after_seconds / 6),
+                    stalled_worker_timeout=conf.worker_stalled_after_seconds,
+                    delete_jobs="never",  # forget_old_jobs does, after KEEP_JOBS_HOURS
+                )
+            return
+        except (ConnectorException, psycopg.OperationalError, PoolTimeout) as exc:
+            log.warning("worker: the database is unreachable (%s); starting again in %s s",
+                        exc, WORKER_RESTART_SECONDS)  # fmt: skip
+            try:
+                await app.connector.close_async()  # a pool left half-open by a failed start
+            except Exception:  # noqa: BLE001 — it is being thrown away
+                pass
+            await asyncio.sleep(WORKER_RESTART_SECONDS)
+
+
+WORKER_RESTART_SECONDS = 2.0

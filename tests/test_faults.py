@@ -53,7 +53,11 @@ from gis.migrate import upgrade
 CLIENTS = 4
 REQUEST_TIMEOUT = 15.0  # the client's: a request never waits longer (a hang fails the test)
 BOUND_503 = 5.0  # while the database is down, a 503 comes within this many seconds (pool: 2)
-DOWN_SECONDS = float(os.environ.get("FAULTS_DOWN_SECONDS", "3"))
+# Longer than procrastinate's pool waits for a connection (30 s), after which the worker
+# stops and has to start itself again (gis/jobs.run_worker); and than the API pool's attempts
+# to reconnect last at a stretch (gis/db.RECONNECT_TIMEOUT).
+DOWN_SECONDS = float(os.environ.get("FAULTS_DOWN_SECONDS", "35"))
+RECOVERY_BOUND = 8.0  # seconds from the database accepting connections to appeals accepted
 AUTHOR = {
     "full_name": "Ковальчук Ірина Петрівна",
     "notify_channel": "none",
@@ -367,13 +371,18 @@ def test_the_database_killed_mid_load(stack):
     load = Load(stack.base_url, subkind(stack.url), "db")
     stack.start_worker()  # the background jobs live through the outage too
     try:
+        wait_for(lambda: sql(stack.url, "SELECT count(*) FROM procrastinate_workers")[0][0],
+                 timeout=30, what="the worker's first heartbeat")  # fmt: skip
         database_killed_mid_load(stack, load)
         # The worker outlived the outage: an appeal filed afterwards gets its mail.
         file_mailed(stack, load, "faults.after-outage@example.com", "after-outage")
         stack.smtp.wait_for("faults.after-outage@example.com", timeout=30)
         assert stack.worker is not None and stack.worker.poll() is None, stack.output("worker")
+        if DOWN_SECONDS > 31:  # procrastinate's worker gave up, and was started again
+            assert "starting again" in (stack.base / "worker.log").read_text(errors="replace")
     finally:
         stack.stop(stack.worker)
+        print(stack.output("worker"))
 
 
 def database_killed_mid_load(stack: Stack, load: Load) -> None:
@@ -404,6 +413,7 @@ def database_killed_mid_load(stack: Stack, load: Load) -> None:
                     "down (kill to accepting), s": round(up - killed, 2)})  # fmt: skip
     print("database killed:", figures)
     assert slowest < BOUND_503, figures
+    assert recovered - up < RECOVERY_BOUND, figures
     # Recovered by itself: the pool's connections are good again and /healthz says so.
     assert httpx.get(f"{stack.base_url}/healthz", timeout=5).status_code == 200
 
