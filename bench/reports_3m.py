@@ -357,7 +357,8 @@ def print_comparison(council: list, oblast: list) -> None:
     for label, _q, m in council:
         o = by_label.get(label)
         if o is None or "error" in m or "error" in o:
-            print(f"{label:24} {m.get('error', ''):>16} {(o or {}).get('error', ''):>16}")
+            line = f"{label:24} {m.get('error', ''):>16} {(o or {}).get('error', ''):>16}"
+            print(line.rstrip())
             continue
 
         def cell(x: dict) -> str:
