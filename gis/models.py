@@ -403,13 +403,25 @@ _DUE = text("coalesce(extended_until, deadline_at)")
 _OPEN = text("status <> 'closed'")
 
 
+class AppealId(Base):
+    """The anchor of a partitioned appeal (0020): one row per appeal, kept by triggers on
+    `appeals`, so that ids and numbers stay unique across the months and the tables about an
+    appeal have a key to reference (PostgreSQL 15 allows no unique id alone on `appeals`)."""
+
+    __tablename__ = "appeal_ids"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+
+
 class Appeal(Base):
     """An appeal as a spatial feature. The author's personal data lives apart, in
-    `appeal_authors`, so that no public query can reach it by accident."""
+    `appeal_authors`, so that no public query can reach it by accident. Partitioned by month
+    of created_at (0020, gis/partitions.py): the key is (id, created_at); the id's and the
+    number's uniqueness are appeal_ids'."""
 
     __tablename__ = "appeals"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     kind: Mapped[str] = mapped_column(String(16), server_default="complaint")  # or 'thanks'
     text: Mapped[str] = mapped_column(Text)
@@ -427,7 +439,9 @@ class Appeal(Base):
     routing_rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rules.id"))
     routing_reason: Mapped[str | None] = mapped_column(Text)
     areas: Mapped[list] = mapped_column(JSONB, server_default="[]")
-    created_at: Mapped[dt.datetime] = _now()
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), primary_key=True
+    )
     deadline_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     extended_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -468,6 +482,7 @@ class Appeal(Base):
         Index(None, "executor_id", "status"),
         Index(None, "district_id", "created_at"),
         Index("ix_appeals_council_created", "council_id", "created_at"),
+        Index(None, "number"),  # unique in appeal_ids (0020)
         Index(None, "status", "created_at"),
         Index(
             "ix_appeals_control_until",
@@ -503,7 +518,7 @@ class AppealAuthor(Base):
 
     __tablename__ = "appeal_authors"
     appeal_id: Mapped[int] = mapped_column(
-        ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), primary_key=True
     )
     full_name: Mapped[str] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
@@ -523,12 +538,17 @@ class AppealAuthor(Base):
 
 
 class AppealEvent(Base):
-    """The audit trail: every change of an appeal, with old and new values."""
+    """The audit trail: every change of an appeal, with old and new values. Partitioned by
+    month of `at` (0020): the key is (id, at)."""
 
     __tablename__ = "appeal_events"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
-    at: Mapped[dt.datetime] = _now()
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), primary_key=True
+    )
     actor: Mapped[str] = mapped_column(Text)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(32))
@@ -539,7 +559,9 @@ class AppealEvent(Base):
     # chain, filled by the database trigger on insert (chain_seq NULL: a demo event, sealed
     # on its own).
     internal: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # Unique with `at` (a partitioned table's unique keys hold its partition key); the seal
+    # trigger keeps it unique alone, and `hromada audit verify` checks it.
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
     # The curator's returns for rework, for the executors' report (0013); the events by time,
@@ -547,6 +569,7 @@ class AppealEvent(Base):
     __table_args__ = (
         Index("ix_appeal_events_rework", "appeal_id", postgresql_where=text("action = 'rework'")),
         Index("ix_appeal_events_at", "at", "id"),
+        UniqueConstraint("chain_seq", "at"),
     )
 
 
@@ -633,7 +656,7 @@ class AppealStructure(Base):
 
     __tablename__ = "appeal_structures"
     appeal_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
+        BigInteger, ForeignKey("appeal_ids.id", ondelete="CASCADE"), primary_key=True
     )
     layer: Mapped[str] = mapped_column(Text)
     feature_id: Mapped[int | None] = mapped_column(Integer)
@@ -857,7 +880,9 @@ class PersonalDataAccess(Base):
     __tablename__ = "personal_data_access"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[dt.datetime] = _now()
     purpose: Mapped[str] = mapped_column(Text)
 
@@ -868,7 +893,9 @@ class AppealPhoto(Base):
 
     __tablename__ = "appeal_photos"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), index=True
+    )
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(32))
     bytes: Mapped[int] = mapped_column(Integer)
@@ -893,7 +920,7 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(SmallInteger)
     response: Mapped[dict] = mapped_column(JSONB)
-    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"))
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeal_ids.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = _now()
 
 
@@ -904,7 +931,9 @@ class AppealSupporter(Base):
 
     __tablename__ = "appeal_supporters"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     email: Mapped[str | None] = mapped_column(Text)  # to notify them; personal data
     phone: Mapped[str | None] = mapped_column(Text)  # a caller's; personal data
@@ -939,7 +968,9 @@ class Resolution(Base):
 
     __tablename__ = "resolutions"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), index=True
+    )
     executor_id: Mapped[int] = mapped_column(ForeignKey("executors.id"))
     is_main: Mapped[bool] = mapped_column(Boolean, server_default="false")
     deadline_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -986,8 +1017,11 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("appeal_events.id", ondelete="CASCADE"))
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), index=True
+    )
+    # The event (no foreign key since 0020: appeal_events is partitioned; appeal_id cascades).
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(32))  # registered, answered, rework, closed…
     channel: Mapped[str] = mapped_column(String(16))  # email, sms, viber
     recipient: Mapped[str] = mapped_column(Text)
@@ -1063,7 +1097,7 @@ class DispatchItem(Base):
         ForeignKey("dispatch_subscriptions.id", ondelete="CASCADE"), primary_key=True
     )
     appeal_id: Mapped[int] = mapped_column(
-        ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), primary_key=True
     )
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("dispatch_batches.id", ondelete="CASCADE"), index=True
@@ -1128,6 +1162,8 @@ class Open311Token(Base):
 
     __tablename__ = "open311_tokens"
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
-    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeal_ids.id", ondelete="CASCADE"), index=True
+    )
     client_id: Mapped[int] = mapped_column(ForeignKey("open311_clients.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = _now()

@@ -535,13 +535,15 @@ def clear(conn) -> tuple[int, int]:
     # for TRUNCATE's cascade to lose nothing; otherwise their own ON DELETE rules apply.
     dependents = [r[0] for r in conn.execute(
         "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
-        " AND confrelid = 'appeals'::regclass"
+        " AND confrelid IN ('appeals'::regclass, 'appeal_ids'::regclass) AND conparentid = 0"
         " AND conrelid NOT IN ('appeal_authors'::regclass, 'appeal_events'::regclass)"
     )]  # fmt: skip
     if any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in dependents):
         live = True
     if not live:
-        conn.execute("TRUNCATE appeals, appeal_authors, appeal_events RESTART IDENTITY CASCADE")
+        conn.execute(
+            "TRUNCATE appeals, appeal_ids, appeal_authors, appeal_events RESTART IDENTITY CASCADE"
+        )
         return 0, 0
     conn.execute(
         "DELETE FROM appeal_events e USING appeals a WHERE a.id = e.appeal_id AND a.generated"
@@ -583,7 +585,8 @@ def detach_indexes(conn, tables: list[str]) -> list[str]:
         (tables,),
     ).fetchall():  # fmt: skip
         conn.execute(f"DROP INDEX {name}")
-        restore_ix.append(definition)
+        # A partitioned table's index (0020) is made again on the parent and its partitions.
+        restore_ix.append(definition.replace(" ON ONLY ", " ON "))
     return restore_ix + restore_fk
 
 
