@@ -205,6 +205,39 @@ def cmd_audit(args, settings: Settings) -> int:
     return 1
 
 
+def cmd_partitions(args, settings: Settings) -> int:
+    """Monthly partitions of appeals and appeal_events (gis/partitions.py): list, ensure
+    (the next months, and months found in DEFAULT), detach YYYY-MM, attach YYYY-MM."""
+    import psycopg
+
+    from gis import partitions
+    from gis.db import libpq_url
+
+    try:
+        with psycopg.connect(libpq_url(_url(settings)), autocommit=True) as conn:
+            if args.action == "list":
+                for p in partitions.listing(conn):
+                    state = "" if p["attached"] else "  (detached)"
+                    print(
+                        f"{p['table']:14} {p['month']:8} {p['rows']:>10}  {p['partition']}{state}"
+                    )
+                return 0
+            if args.action == "ensure":
+                outcome = partitions.ensure(conn)
+            elif args.month is None:
+                raise partitions.PartitionError(f"partitions {args.action} needs YYYY-MM")
+            else:
+                month = partitions.parse_month(args.month)
+                act = partitions.detach if args.action == "detach" else partitions.attach
+                outcome = act(conn, month)
+    except (partitions.PartitionError, psycopg.errors.ObjectNotInPrerequisiteState,
+            psycopg.errors.CheckViolation) as exc:  # fmt: skip
+        print(f"hromada: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(outcome, ensure_ascii=False))
+    return 0
+
+
 def cmd_backup(args, settings: Settings) -> int:
     """The database (a snapshot) and the files its rows name, in one archive (gis/backup.py)."""
     from gis.backup import BackupError, backup
@@ -535,6 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("audit", help="verify the audit trail's hash chains")
     s.add_argument("action", choices=["verify"])
     s.set_defaults(func=cmd_audit)
+
+    s = sub.add_parser("partitions", help="appeals by month: list | ensure | detach/attach YYYY-MM")
+    s.add_argument("action", choices=["list", "ensure", "detach", "attach"])
+    s.add_argument("month", nargs="?", help="YYYY-MM (detach, attach)")
+    s.set_defaults(func=cmd_partitions)
 
     s = sub.add_parser("backup", help="the database and its photos and documents in one archive")
     s.add_argument("file")

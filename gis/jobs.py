@@ -167,6 +167,27 @@ async def forget_old_jobs(context: procrastinate.JobContext, timestamp: int) -> 
 KEEP_JOBS_HOURS = 72
 
 
+@tasks.periodic(cron="20 3 * * *", periodic_id="partitions")
+@tasks.task(name="partitions.ensure", queue="periodic", pass_context=False)
+async def ensure_partitions(timestamp: int) -> dict:
+    """The next months' partitions of appeals and appeal_events (gis/partitions.py), and the
+    months of rows that fell into a DEFAULT partition."""
+    import asyncio
+
+    from gis import partitions
+    from gis.db import database_url, libpq_url
+
+    def run() -> dict:
+        url = libpq_url(database_url(settings(), start_embedded=False))
+        with psycopg.connect(url, autocommit=True) as conn:
+            return partitions.ensure(conn, now=clock.now())
+
+    made = await asyncio.to_thread(run)
+    if made["created"]:
+        log.info("partitions: %s", made)
+    return made
+
+
 async def run_worker(app: procrastinate.App, *, concurrency: int, name: str | None = None,
                      queues: list[str] | None = None) -> None:  # fmt: skip
     """Run one worker until SIGINT/SIGTERM (a graceful stop lets running jobs finish).
