@@ -481,7 +481,15 @@ class Appeal(Base):
         ),
         Index(None, "executor_id", "status"),
         Index(None, "district_id", "created_at"),
-        Index("ix_appeals_council_created", "council_id", "created_at"),
+        Index(
+            "ix_appeals_council_created",
+            "council_id",
+            "created_at",
+            postgresql_include=(
+                "id status channel category_id district_id ward_id executor_id deadline_at"
+                " extended_until answered_at closed_at result geom_3857"
+            ).split(),
+        ),
         Index(None, "number"),  # unique in appeal_ids (0020)
         Index(None, "status", "created_at"),
         Index(
