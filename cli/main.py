@@ -413,8 +413,15 @@ def cmd_serve(args, settings: Settings) -> int:
     # Links the service writes name the address it serves, unless one is configured.
     if "public_base_url" not in settings.model_fields_set:
         update["public_base_url"] = f"http://{host}:{port}"
-    redis = None
+    redis = proxy = None
     try:
+        proxy_port = getattr(args, "proxy_port", None) or settings.proxy_port
+        if proxy_port:  # a caching nginx in front (gis/proxy.py), only when configured
+            from gis.proxy import proxy_for
+
+            proxy = proxy_for(settings, port, proxy_port).start()
+            print(f"Caching proxy (nginx): http://{host}:{proxy.port}/ in front of "
+                  f"{host}:{port}", flush=True)  # fmt: skip
         if shared_storage_needed(settings, processes):
             from gis.redis_server import redis_for
 
@@ -443,6 +450,8 @@ def cmd_serve(args, settings: Settings) -> int:
     finally:
         if redis is not None:
             redis.stop()
+        if proxy is not None:
+            proxy.stop()
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -514,7 +523,8 @@ def cmd_run(args, settings: Settings) -> int:
         # with it still running.
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        return cmd_serve(argparse.Namespace(host=host, port=port, processes=args.processes),
+        return cmd_serve(argparse.Namespace(host=host, port=port, processes=args.processes,
+                                            proxy_port=getattr(args, "proxy_port", None)),
                          settings.model_copy(update={"database_url": url}))  # fmt: skip
     finally:
         _stop_workers(workers)
@@ -535,6 +545,7 @@ def cmd_texts(args, settings: Settings) -> int:
 
 
 PROCESSES_HELP = "API processes on the one address (HROMADA_WEB_PROCESSES, default 1)"
+PROXY_HELP = "also a caching nginx in front on this port (HROMADA_PROXY_PORT; default none)"
 
 
 def _positive(value: str) -> int:
@@ -555,11 +566,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1551)
     s.add_argument("--appeals", type=int, default=50_000)
     s.add_argument("--processes", type=_positive, help=PROCESSES_HELP)
+    s.add_argument("--proxy-port", type=int, help=PROXY_HELP)
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("serve", help="serve the portal and the API (database must be migrated)")
     s.add_argument("--host"), s.add_argument("--port", type=int)
     s.add_argument("--processes", type=_positive, help=PROCESSES_HELP)
+    s.add_argument("--proxy-port", type=int, help=PROXY_HELP)
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("purge", help="apply retention: old sessions, tokens, authors' data")

@@ -181,6 +181,10 @@ class Settings(BaseSettings):
     tile_max_features: int = 10_000
     tile_cache_max_age: int = 10
     tile_cache_max_age_static: int = 300
+    # A caching reverse proxy (Debian's nginx, gis/proxy.py) that `hromada run`/`serve` start
+    # in front of the service on this port (`--proxy-port`); unset: none. It keeps what the
+    # service marks public, for the max-age the service gives (the tiles' above).
+    proxy_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("basemap_url", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 # Installs the Debian packages Hromada needs on a fresh Debian 12 machine, when run as root;
 # otherwise names the one command to run. Quiet when everything is already there.
 #   scripts/system-deps.sh run   - what `make run` needs (Python venv, PostgreSQL+PostGIS, npm,
-#                                  redis-server)
+#                                  redis-server, nginx-light)
 #   scripts/system-deps.sh test  - plus Chromium for the portal tests, GDAL (ogrinfo) and etcd
 #   scripts/system-deps.sh bench - plus wrk for the benchmarks
 set -euo pipefail
@@ -12,6 +12,9 @@ command -v npm >/dev/null || want+=(npm)
 # redis-server: the shared rate-limit counters of several API processes (HROMADA_WEB_PROCESSES
 # > 1; gis/redis_server.py starts a private one; the package's own service is not used)
 [ -x /usr/bin/redis-server ] || command -v redis-server >/dev/null || want+=(redis-server)
+# nginx: the caching reverse proxy HROMADA_PROXY_PORT puts in front (gis/proxy.py starts a private
+# one; the package's own service is not used)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || want+=(nginx-light)
 # DejaVu Sans: a TrueType font with Cyrillic for the ward report's PDF (gis/ward_report.py)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(fonts-dejavu-core)
 if [ -z "${DATABASE_URL:-}" ]; then
