@@ -93,7 +93,7 @@ def app(server_url, template_url, shared_data, tmp_path_factory):
                 " SELECT t.root, e.id FROM executors e JOIN t ON e.parent_id = t.id)"
                 " SELECT a.number, a.id::text, min(u.email) FROM appeals a"
                 " JOIN t ON t.id = a.executor_id JOIN users u ON u.executor_id = t.root"
-                " AND u.role = 'executor' GROUP BY a.id"
+                " AND u.role = 'executor' GROUP BY a.id, a.number, a.status"
                 " ORDER BY a.status <> 'registered', a.id LIMIT 1"
             ).fetchone()
             category = conn.execute(
