@@ -32,21 +32,18 @@ REVALIDATED, BYPASS…).
 
 from __future__ import annotations
 
-import ctypes
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gis import child_programs
 from gis.embedded import free_port
 
 DEBIAN_PACKAGE = "nginx-light"
 INSTALL_HINT = f"sudo apt-get install -y {DEBIAN_PACKAGE}"
-_PR_SET_PDEATHSIG = 1
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
@@ -54,34 +51,12 @@ class ProxyError(RuntimeError):
     """nginx cannot be started; the message says what to do."""
 
 
-def find_nginx() -> str | None:
-    return shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-
-
-def ensure_nginx(*, allow_install: bool = True) -> str:
+def ensure_nginx() -> str:
     """The nginx program, installed from Debian first when we are root."""
-    found = find_nginx()
-    if found:
-        return found
-    if allow_install and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
-        done = subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", DEBIAN_PACKAGE],
-            env=env, capture_output=True,
-        )  # fmt: skip
-        found = find_nginx()
-        if found:
-            return found
-        raise ProxyError("Could not install nginx: " + done.stderr.decode(errors="replace")[-500:])
-    raise ProxyError(f"nginx is not installed. Run: {INSTALL_HINT} (or unset HROMADA_PROXY_PORT).")
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    return child_programs.ensure_program(
+        "nginx", "/usr/sbin/nginx", DEBIAN_PACKAGE, ProxyError,
+        f"nginx is not installed. Run: {INSTALL_HINT} (or unset HROMADA_PROXY_PORT).",
+    )  # fmt: skip
 
 
 def listening(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -198,10 +173,7 @@ http {{
         self.conf_path.write_text(self.config())
         command = [program, "-p", str(self.base_dir), "-c", str(self.conf_path),
                    "-e", str(self.error_log)]  # fmt: skip
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
-        )  # fmt: skip
+        self.process = child_programs.spawn(command, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while not listening(self.host, self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -225,14 +197,7 @@ http {{
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()  # SIGTERM: nginx's fast shutdown, its workers with it
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        child_programs.stop(process)  # SIGTERM: nginx's fast shutdown, its workers with it
 
     def __enter__(self) -> NginxProxy:
         return self.start()

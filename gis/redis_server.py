@@ -11,60 +11,30 @@ parent-death signal), so that a killed `hromada run` leaves no redis-server behi
 
 from __future__ import annotations
 
-import ctypes
-import os
-import shutil
-import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gis import child_programs
 from gis.embedded import free_port
 
 DEBIAN_PACKAGE = "redis-server"
 INSTALL_HINT = f"sudo apt-get install -y {DEBIAN_PACKAGE}"
-_PR_SET_PDEATHSIG = 1
 
 
 class RedisServerError(RuntimeError):
     """redis-server cannot be started; the message says what to do."""
 
 
-def find_redis_server() -> str | None:
-    return shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
-
-
-def ensure_redis_server(*, allow_install: bool = True) -> str:
+def ensure_redis_server() -> str:
     """The redis-server program, installed from Debian first when we are root."""
-    found = find_redis_server()
-    if found:
-        return found
-    if allow_install and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
-        done = subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", DEBIAN_PACKAGE],
-            env=env, capture_output=True,
-        )  # fmt: skip
-        found = find_redis_server()
-        if found:
-            return found
-        raise RedisServerError(
-            "Could not install redis-server: " + done.stderr.decode(errors="replace")[-500:]
-        )
-    raise RedisServerError(
+    return child_programs.ensure_program(
+        "redis-server", "/usr/bin/redis-server", DEBIAN_PACKAGE, RedisServerError,
         f"redis-server is not installed. Run: {INSTALL_HINT} (or set "
-        "HROMADA_RATE_LIMIT_STORAGE to a shared redis:// of your own)."
-    )
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        "HROMADA_RATE_LIMIT_STORAGE to a shared redis:// of your own).",
+    )  # fmt: skip
 
 
 def ping(port: int, timeout: float = 0.5) -> bool:
@@ -105,10 +75,7 @@ class RedisServer:
             "--appendonly", "no", "--logfile", str(self.logfile), "--loglevel", "warning",
             "--databases", "1",
         ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
-        )  # fmt: skip
+        self.process = child_programs.spawn(command)
         deadline = time.monotonic() + timeout
         while not ping(self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -129,14 +96,7 @@ class RedisServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()  # SIGTERM: redis-server exits at once (nothing to save)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        child_programs.stop(process)  # redis-server exits at once on SIGTERM (nothing to save)
 
     def __enter__(self) -> RedisServer:
         return self.start()
