@@ -33,6 +33,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gis.child_programs import alive, children
 from gis.embedded import (
     SERVICE_USER,
     EmbeddedDatabaseError,
@@ -78,24 +79,6 @@ def _own(path: Path) -> None:
     if _is_root():
         pw = pwd.getpwnam(SERVICE_USER)
         os.chown(path, pw.pw_uid, pw.pw_gid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 def _kill_group(process: subprocess.Popen | None, sig: int, wait: float) -> None:
@@ -353,17 +336,17 @@ class PatroniNode:
         runs detached: it would outlive Patroni), and wait for the backends to exit."""
         pid = self.postmaster_pid()
         _kill_group(self.process, signal.SIGKILL, 10)
-        if pid is not None and _alive(pid):
-            children = _children(pid)
+        if pid is not None and alive(pid):
+            kids = children(pid)
             os.kill(pid, signal.SIGKILL)
-            _wait(lambda: not any(_alive(p) for p in [pid, *children]), 20,
+            _wait(lambda: not any(alive(p) for p in [pid, *kids]), 20,
                   f"{self.name}'s postgres processes to exit")  # fmt: skip
 
     def stop(self) -> None:
         """Patroni stopped (it stops its PostgreSQL fast); whatever remains is killed."""
         _kill_group(self.process, signal.SIGTERM, 20)
         pid = self.postmaster_pid()
-        if pid is not None and _alive(pid):
+        if pid is not None and alive(pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

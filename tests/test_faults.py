@@ -46,6 +46,7 @@ import psycopg
 import pytest
 from live import ROOT, wait_for
 
+from gis.child_programs import alive, children
 from gis.embedded import EmbeddedCluster, free_port
 from gis.mail import LocalSmtpServer
 from gis.migrate import upgrade
@@ -73,31 +74,13 @@ _keys = itertools.count()
 # --- the cluster, the server, the worker --------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def kill_postmaster(cluster: EmbeddedCluster) -> None:
     """SIGKILL to the postmaster (its pid from postmaster.pid), then wait for its children to
     notice and exit (a new postmaster refuses to start while they hold the shared memory)."""
     pid = int((cluster.pgdata / "postmaster.pid").read_text().split()[0])
-    children = _children(pid)
+    kids = children(pid)
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not any(_alive(p) for p in [pid, *children]), timeout=20,
+    wait_for(lambda: not any(alive(p) for p in [pid, *kids]), timeout=20,
              what="the postmaster's children to exit")  # fmt: skip
 
 
