@@ -159,7 +159,7 @@ def cmd_demo(args, settings: Settings) -> int:
     summary = generate(
         _url(settings), seed=args.seed,
         appeals=args.appeals if args.appeals is not None else 50_000,
-        shared_dir=settings.shared_data,
+        shared_dir=settings.shared_data, years=args.years,
     )  # fmt: skip
     made = demo_accounts.create(_url(settings), args.seed, demo_mode=settings.demo_mode)
     summary["demo_accounts"] = len(made)
@@ -670,6 +670,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1551)
     s.add_argument(
         "--appeals", type=int, default=None, help="how many appeals (Kyiv: 50000, a region: 20000)"
+    )
+    s.add_argument(
+        "--years",
+        type=_positive,
+        default=None,
+        help="the Kyiv demo's appeals span this many years (default: one per million appeals)",
     )
     s.add_argument(
         "--region",

@@ -40,6 +40,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WORLD = 20037508.342789244
 _CELL = 2 * _WORLD / 2**16
 _KEY = "cx, cy, status, kind, district_id, council_id"
+_CATEGORY_KEY = "category_id, month, cx, cy, status, council_id"
 
 
 class PartitionError(ValueError):
@@ -115,12 +116,20 @@ def _default_months(conn, table: str, key: str) -> list[dt.date]:
     ]
 
 
-def ensure(conn, *, ahead: int = AHEAD, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Partitions for this month and the next `ahead`, and for every month that has rows in
-    a DEFAULT partition (moved out of it). {'created': [names], 'moved': {name: rows}}."""
+def ensure(
+    conn, *, ahead: int = AHEAD, now: dt.datetime | None = None, since: dt.date | None = None
+) -> dict[str, Any]:
+    """Partitions for this month and the next `ahead` (and every month from `since`, when
+    given: a bulk load of past months), and for every month that has rows in a DEFAULT
+    partition (moved out of it). {'created': [names], 'moved': {name: rows}}."""
     today = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date()
     first = dt.date(today.year, today.month, 1)
     wanted = [add_months(first, i) for i in range(ahead + 1)]
+    if since is not None:
+        month = dt.date(since.year, since.month, 1)
+        while month < first:
+            wanted.append(month)
+            month = add_months(month, 1)
     created: list[str] = []
     moved: dict[str, int] = {}
     with conn.transaction():
@@ -163,7 +172,8 @@ def _make(conn, table: str, key: str, month: dt.date) -> int:
 
 
 def _cells(conn, source: str, sign: str) -> None:
-    """Add (sign '') or take away (sign '-') the appeals of `source` in tiles.appeal_cells."""
+    """Add (sign '') or take away (sign '-') the appeals of `source` in tiles.appeal_cells
+    and tiles.appeal_category_cells."""
     conn.execute(
         f"INSERT INTO tiles.appeal_cells AS c ({_KEY}, n, sx, sy)"
         f" SELECT {_KEY}, sum(n), sum(px), sum(py) FROM ("
@@ -174,6 +184,20 @@ def _cells(conn, source: str, sign: str) -> None:
         f"  FROM {source} WHERE geom_3857 IS NOT NULL) d"
         " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         f" ON CONFLICT ({_KEY}) DO UPDATE"
+        " SET n = c.n + excluded.n, sx = c.sx + excluded.sx, sy = c.sy + excluded.sy"
+    )
+    # tiles.appeal_category_cells (migration 0022): the same per category and month.
+    conn.execute(
+        f"INSERT INTO tiles.appeal_category_cells AS c ({_CATEGORY_KEY}, n, sx, sy)"
+        f" SELECT {_CATEGORY_KEY}, sum(n), sum(px), sum(py) FROM ("
+        "  SELECT coalesce(category_id, 0) AS category_id,"
+        "  date_trunc('month', created_at AT TIME ZONE 'UTC')::date AS month,"
+        f"  floor((ST_X(geom_3857) + {_WORLD}) / {_CELL})::integer AS cx,"
+        f"  floor(({_WORLD} - ST_Y(geom_3857)) / {_CELL})::integer AS cy, status, council_id,"
+        f"  {sign}1 AS n, {sign}ST_X(geom_3857) AS px, {sign}ST_Y(geom_3857) AS py"
+        f"  FROM {source} WHERE geom_3857 IS NOT NULL) d"
+        " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+        f" ON CONFLICT ({_CATEGORY_KEY}) DO UPDATE"
         " SET n = c.n + excluded.n, sx = c.sx + excluded.sx, sy = c.sy + excluded.sy"
     )
 

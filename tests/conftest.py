@@ -70,16 +70,16 @@ def drop_database(server_url: str, name: str) -> None:
 @contextmanager
 def demo_city(
     server_url: str, template_url: str, shared_data: Path, prefix: str, *,
-    seed: int, appeals: int, now: dt.datetime | None,
+    seed: int, appeals: int, now: dt.datetime | None, years: int | None = None,
 ) -> Iterator[str]:  # fmt: skip
     """A database of its own holding the demo city (`importers.demo.generate` with this seed,
-    size and `now`; None: a year ending today), dropped afterwards."""
+    size, `now` and span in years; None: a year ending today), dropped afterwards."""
     from importers.demo import generate
 
     name = f"t_{prefix}_{os.getpid()}_{next(_counter)}"
     url = create_database(server_url, name, template=template_url.rpartition("/")[2])
     try:
-        generate(url, seed=seed, appeals=appeals, shared_dir=shared_data, now=now)
+        generate(url, seed=seed, appeals=appeals, shared_dir=shared_data, now=now, years=years)
         yield url
     finally:
         drop_database(server_url, name)

@@ -4,7 +4,8 @@ the audit chain across partitions, the cells equal to SQL after inserts in two m
 month detached (gone from the feed and the map's cells) and attached back, and a row dated
 in a month without a partition landing in DEFAULT and moved out of it by `ensure`.
 
-Runs on a small demo city (seed 18, 1,500 appeals over the year ending today).
+Runs on a small demo city (seed 18, 1,500 appeals over the two years ending today: `hromada
+demo --years`, whose loader makes every month's partition before its rows come).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from gis import partitions
 from gis.audit import verify
 from gis.settings import Settings
 
-DEMO = {"prefix": "parts", "seed": 18, "appeals": 1500}
+DEMO = {"prefix": "parts", "seed": 18, "appeals": 1500, "years": 2}
 FEED = "/api/v1/appeals/public"
 CURATOR = Principal(user_id=1, role="curator", every_council=True)
 
@@ -73,9 +74,11 @@ def test_tables_are_partitioned_by_month_and_paging_crosses_months(client, demo_
     with psycopg.connect(demo_url) as conn:
         listed = partitions.listing(conn)
     months = {p["month"]: p["rows"] for p in listed if p["table"] == "appeals"}
-    assert months["default"] == 0  # the demo's year has its partitions
+    assert months["default"] == 0  # the demo's two years have their partitions
     held = [m for m, n in months.items() if m != "default" and n]
-    assert len(held) >= 12 and sum(months.values()) == one(demo_url, "SELECT count(*) FROM appeals")
+    oldest = one(demo_url, "SELECT min(created_at) FROM appeals")
+    assert dt.datetime.now(dt.UTC) - oldest > dt.timedelta(days=600)
+    assert len(held) >= 24 and sum(months.values()) == one(demo_url, "SELECT count(*) FROM appeals")
     assert one(demo_url, "SELECT count(*) FROM appeal_ids") == sum(months.values())
 
     # The staff queue, newest first, 97 a page: every appeal once, in order, over the months.

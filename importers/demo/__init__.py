@@ -141,11 +141,13 @@ def _name_council(conn, hromada_id: int) -> None:
 
 
 def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path | None = None,
-             *, now: dt.datetime | None = None, reference: bool = True) -> dict:  # fmt: skip
+             *, now: dt.datetime | None = None, reference: bool = True,
+             years: int | None = None) -> dict:  # fmt: skip
     """Load the reference data and (re)build the demo city; return a JSON-able summary.
 
-    `now` ends the year of appeals (default: today 00:00 UTC); pass the same seed and `now`
-    to get the same data. `reference=False` skips `load_reference_data` (it must have run).
+    `now` ends the span of appeals (default: today 00:00 UTC); pass the same seed and `now`
+    to get the same data. The span is `years` (default: a year per million appeals, so
+    that 10 million are a decade of Kyiv's volume, appeals.years_for). `reference=False` skips `load_reference_data` (it must have run).
     """
     if shared_dir is None:
         from gis.settings import get_settings
@@ -162,7 +164,9 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
     streams = [np.random.Generator(np.random.PCG64(s))
                for s in np.random.SeedSequence(seed).spawn(5)]  # fmt: skip
     rng_exec, rng_wards, rng_ads, rng_kiosks, rng_appeals = streams
-    valid_from = now - dt.timedelta(days=366)
+    years = years or appeals_mod.years_for(appeals)
+    summary["years"] = years
+    valid_from = now - dt.timedelta(days=365 * years + 1)
 
     with psycopg.connect(libpq_url(url)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
@@ -199,7 +203,7 @@ def generate(url: str, seed: int = 1551, appeals: int = 50_000, shared_dir: Path
         summary["placement_rules"] = placement.build_rules(conn, now)
         timings["city"] = round(time.monotonic() - t, 2)
 
-        loaded = appeals_mod.load(conn, ref, mix, rng_appeals, appeals, now, bases, timings)
+        loaded = appeals_mod.load(conn, ref, mix, rng_appeals, appeals, now, bases, timings, years)
         summary.update(loaded)
         t = time.monotonic()
         summary["appeal_structures"] = structure_links.relink_all(conn)

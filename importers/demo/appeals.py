@@ -33,6 +33,7 @@ import numpy as np
 import shapely
 from psycopg.copy import QueuedLibpqWriter
 
+from gis import partitions
 from gis.routing import DECISION_SQL
 from importers.demo import names as N
 from importers.demo.geometry import jitter
@@ -41,6 +42,7 @@ from importers.demo.reference import Reference
 
 CHUNK = 100_000  # rows drawn and streamed at a time (part of the seed's contract: keep fixed)
 BULK = 20_000  # from this many appeals on, indexes and foreign keys are rebuilt after
+APPEALS_PER_YEAR = 1_000_000  # the default span of `hromada demo --appeals N` (years_for)
 NULL = "\\N"
 DAY = 86_400
 
@@ -329,16 +331,17 @@ def build_mix(profile: dict, ref: Reference) -> Mix:
     )  # fmt: skip
 
 
-def draw_created(n: int, now: dt.datetime, rng: np.random.Generator) -> np.ndarray:
-    """`n` registration times (epoch seconds, ascending) over the 365 days before `now`:
-    the monthly volumes of MONTH_VOLUME, fewer at weekends, by Kyiv's hours of the day."""
-    start = now - dt.timedelta(days=365)
-    days = [start.date() + dt.timedelta(days=i) for i in range(365)]
+def draw_created(n: int, now: dt.datetime, rng: np.random.Generator, years: int = 1) -> np.ndarray:
+    """`n` registration times (epoch seconds, ascending) over the `years` × 365 days before
+    `now`: the monthly volumes of MONTH_VOLUME, fewer at weekends, by Kyiv's hours of the day."""
+    span = 365 * years
+    start = now - dt.timedelta(days=span)
+    days = [start.date() + dt.timedelta(days=i) for i in range(span)]
     per_day = np.array([
         MONTH_VOLUME[d.month - 1] / _days_in_month(d) * WEEKDAY[d.weekday()] for d in days
     ])  # fmt: skip
     offset = np.array([KYIV_UTC_OFFSET[d.month - 1] for d in days]) * 3600
-    day = rng.choice(365, size=n, p=per_day / per_day.sum())
+    day = rng.choice(span, size=n, p=per_day / per_day.sum())
     hour = rng.choice(24, size=n, p=np.array(HOURS) / sum(HOURS))
     second = rng.integers(0, 3600, size=n)
     t0 = int(start.timestamp())
@@ -590,9 +593,17 @@ def detach_indexes(conn, tables: list[str]) -> list[str]:
     return restore_ix + restore_fk
 
 
+def years_for(n: int) -> int:
+    """How many years `n` demo appeals span by default: Kyiv's volume, about a million a
+    year (974,316 a year over the profiled months), so 10 million are a city's decade."""
+    return max(1, -(-n // APPEALS_PER_YEAR))
+
+
 def load(conn, ref: Reference, mix: Mix, rng: np.random.Generator, n: int,
-         now: dt.datetime, bases: tuple[int, int], timings: dict) -> dict:  # fmt: skip
-    """Generate and insert `n` appeals (after `clear`, whose id and number bases it takes)."""
+         now: dt.datetime, bases: tuple[int, int], timings: dict,
+         years: int = 1) -> dict:  # fmt: skip
+    """Generate and insert `n` appeals over `years` (after `clear`, whose id and number bases
+    it takes)."""
     import time
 
     def lap(name: str, t0: float) -> float:
@@ -607,7 +618,13 @@ def load(conn, ref: Reference, mix: Mix, rng: np.random.Generator, n: int,
     )
     t = lap("appeals_detach_indexes", t)
 
-    created = draw_created(n, now, rng)
+    created = draw_created(n, now, rng, years)
+    # Every month gets its own partition before the rows come: rows of a month without one
+    # would land in DEFAULT and be copied out of it again by the next `partitions.ensure`.
+    if n:
+        first = dt.datetime.fromtimestamp(int(created[0]), dt.UTC)
+        partitions.ensure(conn, now=now, since=first.date())
+    t = lap("appeals_partitions", t)
     voc = Vocabulary(ref, mix)
     now_s = int(now.timestamp())
     conn.execute(STAGE_SQL)
