@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -493,8 +494,30 @@ def photo_url(sha256: str) -> str:
     return f"/api/v1/photos/{sha256}"
 
 
+@dataclass
+class _Registered:
+    """An appeal stored but for its 'registered' event, which _seal inserts last."""
+
+    body: dict
+    appeal_id: int
+    council_id: int
+    event: tuple  # the event's id, appeal_id, at, actor, actor_user_id, new, comment
+
+
+async def _seal(conn, event: tuple) -> None:
+    """The 'registered' event, as the transaction's last statement. Inserting an event takes
+    the audit chain's lock (hromada_appeal_events_seal: one chain for the whole service), held
+    until the commit: filings wait for one another only over this row and the commit, not
+    over the notice, the similar appeals and the idempotency record before it."""
+    await conn.execute(
+        "INSERT INTO appeal_events (id, appeal_id, at, actor, actor_user_id, action, old, new,"
+        " comment) VALUES (%s, %s, %s, %s, %s, 'registered', NULL, %s, %s)",
+        event,
+    )
+
+
 async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
-                    created_files: list[Path], settings=None) -> dict:  # fmt: skip
+                    created_files: list[Path], settings=None) -> _Registered:  # fmt: skip
     assert sub.category is not None  # validate() required it
     category = await resolve_subkind(conn, sub.category)
     address = None
@@ -534,6 +557,7 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT now() AS now, nextval('appeal_number_seq') AS seq,"
+            " nextval(pg_get_serial_sequence('appeal_events', 'id')) AS event_id,"
             " (SELECT jsonb_build_object('id', id, 'code', code, 'name', name)"
             "    FROM districts WHERE id = %s) AS district,"
             " (SELECT jsonb_build_object('id', id, 'number', number, 'name', name)"
@@ -599,13 +623,10 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
             "routing_rule_id": decision.rule_id, "deadline_at": iso(deadline_at),
             "privileged": privileged, "location_source": source,
         }  # fmt: skip
-        await cur.execute(
-            "INSERT INTO appeal_events (appeal_id, at, actor, actor_user_id, action, old, new,"
-            " comment) VALUES (%s, %s, %s, %s, 'registered', NULL, %s, %s) RETURNING id",
-            (appeal_id, created_at, submitter.actor, submitter.user_id,
-             json.dumps(new, ensure_ascii=False), decision.reason),
-        )  # fmt: skip
-        event_id = (await cur.fetchone())[0]
+    # The event's row is inserted last (_seal), under its id taken now.
+    event_id = head["event_id"]
+    event = (event_id, appeal_id, created_at, submitter.actor, submitter.user_id,
+             json.dumps(new, ensure_ascii=False), decision.reason)  # fmt: skip
     # The author's registration notice (number, term, link), in this transaction: the outbox.
     await notify.enqueue(conn, appeal_id=appeal_id, event_id=event_id, kind="registered",
                          settings=settings)  # fmt: skip
@@ -616,7 +637,7 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         if path is not None:
             created_files.append(path)
 
-    return {
+    body = {
         "number": number,
         "status": "registered",
         "created_at": iso(created_at),
@@ -646,6 +667,7 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
             for p in stored
         ],
     }  # fmt: skip
+    return _Registered(body, appeal_id, council.id, event)
 
 
 async def _remove_orphans(conn, files: list[Path]) -> None:
@@ -678,18 +700,20 @@ async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
                 replay = await _claim(conn, idempotency)
                 if replay is not None:
                     return replay
-            body = await _register(conn, sub, submitter, Path(data_dir), created, settings)
-            body["similar_open_appeals"] = await _similar_open(conn, body, duplicate_radius_m)
+            reg = await _register(conn, sub, submitter, Path(data_dir), created, settings)
+            body = reg.body
+            body["similar_open_appeals"] = await _similar_open(conn, body, duplicate_radius_m,
+                                                               reg.council_id)  # fmt: skip
             if on_registered is not None:
                 await on_registered(conn, body)
             if idempotency is not None:
                 await conn.execute(
                     "UPDATE idempotency_keys SET status_code = 201, response = %s,"
-                    " appeal_id = (SELECT id FROM appeals WHERE number = %s)"
-                    " WHERE key = %s AND owner = %s",
-                    (json.dumps(body, ensure_ascii=False), body["number"], idempotency.key,
+                    " appeal_id = %s WHERE key = %s AND owner = %s",
+                    (json.dumps(body, ensure_ascii=False), reg.appeal_id, idempotency.key,
                      idempotency.owner),
                 )  # fmt: skip
+            await _seal(conn, reg.event)
     except BaseException:
         if created:
             await _remove_orphans(conn, created)
@@ -697,22 +721,36 @@ async def submit(conn, sub: Submission, submitter: Submitter, *, data_dir: Path,
     return Outcome(201, body, created_files=created)
 
 
-async def _similar_open(conn, body: dict, radius_m: float) -> list[dict]:
+# The shortest degree of latitude on the WGS 84 ellipsoid (at the equator), in metres; a degree
+# of longitude is at least 111,319 m × cos(latitude).
+_SHORTEST_DEGREE_M = 110_574.0
+
+
+async def _similar_open(conn, body: dict, radius_m: float, council_id: int) -> list[dict]:
     """Open appeals of the same category near the new one: the author may support one of
     them instead (and the executor sees the cluster)."""
     if body["location"] is None:
         return []
+    lon, lat = body["location"]["lon"], body["location"]["lat"]
+    # `a.geom::geography` can use no index: the box around the point (in degrees, wider than
+    # the circle) lets each partition's GiST index on geom find the few candidates, which
+    # ST_DWithin then measures — rather than every open appeal of the category in the city.
+    dy = radius_m / _SHORTEST_DEGREE_M * 1.05
+    cos_lat = math.cos(math.radians(lat))
+    dx = dy / cos_lat if cos_lat > 0.01 else 360.0
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g)"
+            "WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)"
             " SELECT a.number, a.status, a.address,"
-            " round(ST_Distance(a.geom::geography, p.g)::numeric, 1)::float AS distance_m"
+            " round(ST_Distance(a.geom::geography, p.g::geography)::numeric, 1)::float"
+            " AS distance_m"
             " FROM appeals a, p WHERE a.category_id = %(c)s AND a.status <> 'closed'"
-            " AND a.number <> %(n)s AND ST_DWithin(a.geom::geography, p.g, %(r)s)"
-            " AND a.council_id = (SELECT n.council_id FROM appeals n WHERE n.number = %(n)s)"
+            " AND a.number <> %(n)s AND a.geom && ST_Expand(p.g, %(dx)s, %(dy)s)"
+            " AND ST_DWithin(a.geom::geography, p.g::geography, %(r)s)"
+            " AND a.council_id = %(council)s"
             " ORDER BY distance_m, a.id LIMIT 5",
-            {"lon": body["location"]["lon"], "lat": body["location"]["lat"],
-             "c": body["category"]["id"], "n": body["number"], "r": radius_m},
+            {"lon": lon, "lat": lat, "c": body["category"]["id"], "n": body["number"],
+             "r": radius_m, "dx": dx, "dy": dy, "council": council_id},
         )  # fmt: skip
         return await cur.fetchall()
 

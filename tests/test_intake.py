@@ -280,6 +280,27 @@ def test_a_second_appeal_nearby_is_offered_the_first_to_support(client, demo_url
     assert "author" not in str(offered) and AUTHOR["email"] not in str(offered)
 
 
+def test_similar_appeals_are_found_up_to_the_radius_in_every_direction(client, demo_url):
+    # The query narrows by a box in degrees before measuring: a degree of longitude at Kyiv's
+    # latitude is 64 % of a degree of latitude, so a box as wide as it is high would miss the
+    # appeal 96 m to the east.
+    cat = subkind(demo_url)
+    lon, lat = 30.5312, 50.4416
+    first = client.post("/api/v1/appeals", json=body(
+        demo_url, category=cat["id"], location={"lon": lon, "lat": lat})).json()  # fmt: skip
+    for metres, azimuth, offered in ((96, 90, True), (96, 0, True), (104, 90, False)):
+        (x, y), = sql(demo_url, "SELECT ST_X(p::geometry), ST_Y(p::geometry) FROM ST_Project("
+                      "ST_MakePoint(%s, %s)::geography, %s, radians(%s)) p",
+                      (lon, lat, metres, azimuth))  # fmt: skip
+        r = client.post("/api/v1/appeals", json=body(
+            demo_url, category=cat["id"], location={"lon": round(x, 7), "lat": round(y, 7)}))  # fmt: skip
+        assert r.status_code == 201, r.text
+        near = {s["number"]: s["distance_m"] for s in r.json()["similar_open_appeals"]}
+        assert (first["number"] in near) is offered, (metres, azimuth, near)
+        if offered:
+            assert abs(near[first["number"]] - metres) < 1
+
+
 def test_study_category_gets_a_month_and_privilege_is_marked(client, demo_url):
     cat = subkind(demo_url, needs_study=True)
     author = {**AUTHOR, "privilege": "учасник бойових дій"}
