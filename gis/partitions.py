@@ -40,7 +40,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WORLD = 20037508.342789244
 _CELL = 2 * _WORLD / 2**16
 _KEY = "cx, cy, status, kind, district_id, council_id"
-_CATEGORY_KEY = "category_id, month, cx, cy, status, council_id"
+_CATEGORY_KEY = "category_id, day, cx, cy, council_id"
+_CELL13 = 2 * _WORLD / 2**13
 
 
 class PartitionError(ValueError):
@@ -186,19 +187,22 @@ def _cells(conn, source: str, sign: str) -> None:
         f" ON CONFLICT ({_KEY}) DO UPDATE"
         " SET n = c.n + excluded.n, sx = c.sx + excluded.sx, sy = c.sy + excluded.sy"
     )
-    # tiles.appeal_category_cells (migration 0022): the same per category and month.
+    # tiles.appeal_category_cells (migration 0022): per category, day and z13 cell.
+    statuses = ("registered", "in_work", "on_check", "rework", "closed")
+    sums = ("n", *statuses, "sx", "sy")
     conn.execute(
-        f"INSERT INTO tiles.appeal_category_cells AS c ({_CATEGORY_KEY}, n, sx, sy)"
-        f" SELECT {_CATEGORY_KEY}, sum(n), sum(px), sum(py) FROM ("
-        "  SELECT coalesce(category_id, 0) AS category_id,"
-        "  date_trunc('month', created_at AT TIME ZONE 'UTC')::date AS month,"
-        f"  floor((ST_X(geom_3857) + {_WORLD}) / {_CELL})::integer AS cx,"
-        f"  floor(({_WORLD} - ST_Y(geom_3857)) / {_CELL})::integer AS cy, status, council_id,"
-        f"  {sign}1 AS n, {sign}ST_X(geom_3857) AS px, {sign}ST_Y(geom_3857) AS py"
+        f"INSERT INTO tiles.appeal_category_cells AS c ({_CATEGORY_KEY}, {', '.join(sums)})"
+        f" SELECT {_CATEGORY_KEY}, {', '.join(f'sum({s})' for s in sums)} FROM ("
+        "  SELECT category_id, (created_at AT TIME ZONE 'UTC')::date AS day,"
+        f"  floor((ST_X(geom_3857) + {_WORLD}) / {_CELL13})::integer AS cx,"
+        f"  floor(({_WORLD} - ST_Y(geom_3857)) / {_CELL13})::integer AS cy, council_id,"
+        f"  {sign}1 AS n,"
+        + "".join(f" CASE WHEN status = '{s}' THEN {sign}1 ELSE 0 END AS {s}," for s in statuses)
+        + f"  {sign}ST_X(geom_3857) AS sx, {sign}ST_Y(geom_3857) AS sy"
         f"  FROM {source} WHERE geom_3857 IS NOT NULL) d"
-        " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
-        f" ON CONFLICT ({_CATEGORY_KEY}) DO UPDATE"
-        " SET n = c.n + excluded.n, sx = c.sx + excluded.sx, sy = c.sy + excluded.sy"
+        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+        f" ON CONFLICT ({_CATEGORY_KEY}) DO UPDATE SET "
+        + ", ".join(f"{s} = c.{s} + excluded.{s}" for s in sums)
     )
 
 

@@ -350,6 +350,104 @@ def test_clusters_near_an_edge_are_drawn_by_both_tiles(client, demo_url, query):
     assert {i: owned.get(i) for i in borrowed} == borrowed
 
 
+# tiles.appeal_category_cells (migration 0022) as the triggers keep it, against a recount.
+CATEGORY_CELLS_DIFF = """
+WITH recount AS (
+  SELECT category_id, (created_at AT TIME ZONE 'UTC')::date AS day,
+         floor((ST_X(geom_3857) + 20037508.342789244) / 4891.96981025128)::integer AS cx,
+         floor((20037508.342789244 - ST_Y(geom_3857)) / 4891.96981025128)::integer AS cy,
+         council_id, count(*) AS n, count(*) FILTER (WHERE status = 'registered') AS r,
+         count(*) FILTER (WHERE status = 'closed') AS c
+    FROM appeals WHERE geom_3857 IS NOT NULL GROUP BY 1, 2, 3, 4, 5),
+kept AS (SELECT category_id, day, cx, cy, council_id, n, registered, closed
+           FROM tiles.appeal_category_cells WHERE n <> 0)
+SELECT count(*) FROM ((SELECT * FROM recount EXCEPT SELECT * FROM kept)
+                      UNION ALL (SELECT * FROM kept EXCEPT SELECT * FROM recount)) d
+"""
+# Whole days from the cells (zoom ≤ 10), the partial ones at both edges from the points.
+PERIOD = "2026-03-10T12:00:00Z/2026-09-20T06:00:00Z"
+
+
+def _clusters_match_items(client, z: int, query: str) -> int:
+    """The clusters inside the centre's tile count what the items of its area hold, in all
+    and per status; that count."""
+    z, x, y = tile_of(*CENTRE, z)
+    _r, features = get_tile(client, "appeals", z, x, y, query)
+    clusters = [c for c in features if inside(c)]
+    items = items_in(client, "appeals", z, x, y, query)
+    assert sum(c["properties"]["count"] for c in clusters) == len(items)
+    for status in ("registered", "in_work", "on_check", "rework", "closed"):
+        assert sum(c["properties"].get(status, 0) for c in clusters) == sum(
+            1 for i in items if i["properties"]["status"] == status
+        ), status
+    return len(items)
+
+
+def test_category_cells_follow_every_write_and_a_detached_month(client, demo_url):
+    from gis import partitions
+
+    (top,) = sql(demo_url, "SELECT category_id FROM appeals GROUP BY 1"
+                           " ORDER BY count(*) DESC LIMIT 1")[0]  # fmt: skip
+    (other,) = sql(demo_url, "SELECT category_id FROM appeals WHERE category_id <> %s"
+                             " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", (top,))[0]  # fmt: skip
+    queries = [f"?category={top}&datetime={PERIOD}", f"?category={top},{other}",
+               f"?category={top}&status=closed,registered&datetime=2026-04-01/..",
+               f"?category={other}&datetime=../2026-07-31"]  # fmt: skip
+    text = tile_sql_text("appeals", *tile_of(*CENTRE, 10), {"category": str(top),
+                                                              "datetime": PERIOD})  # fmt: skip
+    assert '"tiles"."appeal_category_cells"' in text and 'FROM "appeals" AS t' in text
+
+    def check() -> list[int]:
+        assert sql(demo_url, CATEGORY_CELLS_DIFF)[0][0] == 0
+        return [_clusters_match_items(client, z, q) for z in (10, 8, 13) for q in queries]
+
+    before = check()
+    assert all(before)
+    lon, lat = CENTRE
+    with psycopg.connect(demo_url) as conn:
+        ids = [r[0] for r in conn.execute(
+            "INSERT INTO appeals (number, category_id, kind, text, is_public, channel, status,"
+            " geom, address, district_id, created_at, deadline_at, generated, council_id)"
+            " SELECT 'C-' || g, %s, 'complaint', 'x', true, a.channel, 'registered',"
+            " ST_SetSRID(ST_MakePoint(%s + g * 0.001, %s), 4326), 'a', district_id,"
+            " d::timestamptz, d::timestamptz + interval '15 days', false, council_id"
+            " FROM (SELECT district_id, council_id, channel FROM appeals"
+            "       WHERE district_id IS NOT NULL"
+            "       LIMIT 1) a, generate_series(1, 6) g,"
+            " unnest(ARRAY['2026-03-20T10:00:00Z', '2026-05-15T10:00:00Z',"
+            "              '2026-09-19T10:00:00Z', '2026-03-05T10:00:00Z',"
+            "              '2026-03-10T15:00:00Z', '2026-09-20T05:00:00Z']) WITH ORDINALITY"
+            "   AS u(d, k) WHERE u.k = g RETURNING id", (top, lon, lat))]  # fmt: skip
+        conn.commit()
+    after_insert = check()
+    assert after_insert[0] == before[0] + 5  # all but 5 March's, two in the partial days
+    with psycopg.connect(demo_url) as conn:
+        in_tile = [r[0] for r in conn.execute(
+            "SELECT id FROM appeals WHERE category_id = %s AND created_at >= '2026-04-01'"
+            " AND created_at < '2026-09-01' AND geom_3857 && ST_TileEnvelope(12, %s, %s)"
+            " ORDER BY id LIMIT 12", (top, *tile_of(*CENTRE, 12)[1:]))]  # fmt: skip
+        assert len(in_tile) == 12
+        conn.execute("UPDATE appeals SET status = CASE status WHEN 'closed' THEN 'in_work'"
+                     " ELSE 'closed' END WHERE id = ANY(%s)", (in_tile[:4],))  # fmt: skip
+        conn.execute("UPDATE appeals SET category_id = %s WHERE id = ANY(%s)",
+                     (other, in_tile[4:8]))  # fmt: skip
+        conn.execute("UPDATE appeals SET geom = ST_SetSRID(ST_MakePoint(30.3, 50.6), 4326)"
+                     " WHERE id = ANY(%s)", (in_tile[8:10],))  # fmt: skip
+        conn.execute("UPDATE appeals SET created_at = created_at + interval '3 months'"
+                     " WHERE id = ANY(%s)", (in_tile[10:],))  # fmt: skip
+        conn.execute("DELETE FROM appeals WHERE id = ANY(%s)", (ids[:1],))
+        conn.commit()
+    check()
+    month = dt.date(2026, 5, 1)
+    with psycopg.connect(demo_url) as conn:
+        partitions.detach(conn, month)
+    detached = check()
+    assert detached[0] < after_insert[0]
+    with psycopg.connect(demo_url) as conn:
+        partitions.attach(conn, month)
+    check()
+
+
 def test_the_aggregate_follows_every_write(demo_url):
     def compare():
         agg = dict(sql(demo_url, "SELECT status, sum(n) FROM tiles.appeal_cells GROUP BY 1"
@@ -651,7 +749,8 @@ def test_cell_keys_cover_the_tile_and_its_buffer():
 
 def test_clusters_of_a_category_and_period_read_the_covering_index(demo_url):
     z, x, y = tile_of(*CENTRE, 10)
-    query = {"category": "1", "datetime": "2026-06-01T00:00:00Z/.."}
+    # The whole days from tiles.appeal_category_cells (0022), the half of 10 June from points.
+    query = {"category": "1", "datetime": "2026-06-10T12:00:00Z/.."}
     text = tile_sql_text("appeals", z, x, y, query)
     assert 'FROM "appeals" AS t' in text  # the table, not the view
     with psycopg.connect(demo_url, autocommit=True) as conn:
@@ -662,6 +761,7 @@ def test_clusters_of_a_category_and_period_read_the_covering_index(demo_url):
         plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + text).fetchall()) + "\n"
         plan = _as_parents(conn, plan)
     assert "Index Only Scan using ix_appeals_tiles_category" in plan, plan
+    assert "appeal_category_cells_pkey" in plan, plan
     with psycopg.connect(demo_url) as conn:
         conn.execute("SET enable_seqscan = off")
         conn.execute("SET enable_bitmapscan = off")

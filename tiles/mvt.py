@@ -12,8 +12,12 @@ zoom z is exactly a tile at zoom z + 3, so cells nest from zoom to zoom. For the
 layer, filtered on nothing or only on status, kind, district and council, the counts come from
 `tiles.appeal_cells` (migrations 0006 and 0019: counts and coordinate sums per z16-tile-sized
 cell × status × kind × district × council, kept by triggers), so a whole-city view sums a few
-thousand rows instead of reading three million points; any other filter aggregates the matching
-points themselves, found through the indexes on (category_id, created_at) and the like. A
+thousand rows instead of reading three million points. Filtered on categories (and a period,
+councils) at zoom ≤ 10, the whole days of the period are summed from
+`tiles.appeal_category_cells` (migration 0022: per category × UTC day × z13 cell × council, kept
+by triggers too) and only the partial days at the period's edges are counted from the points.
+Any other filter aggregates the matching points themselves, found through the indexes on
+(category_id, created_at) and the like. A
 council's map (`council=`, issue 17) sums that council's cells; every council at once (a
 one-council install) is no filter (layers.features.resolve_filters) and shares the unfiltered
 tiles and their cache.
@@ -25,6 +29,7 @@ pgbench (with `PGOPTIONS='-c jit=off -c max_parallel_workers_per_gather=0'`).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -369,6 +374,142 @@ def _clusters_from_aggregate(layer: Layer, t: TileAddress, filters: Filters) -> 
     return _cluster_select(layer, t, cells)
 
 
+CATEGORY_CELLS_TABLE = ("tiles", "appeal_category_cells")
+CATEGORY_CELL_LEVEL = 13  # appeal_category_cells' cells are tiles at this zoom
+CATEGORY_CELLS_FILTERS = {"category": "category_id", "council": "council_id"}
+
+
+def uses_category_cells(layer: Layer, t: TileAddress, filters: Filters) -> bool:
+    """Whether a cluster tile of the layer with these filters sums the whole days of its
+    period from tiles.appeal_category_cells (migration 0022): a tile of zoom ≤ 10 (its
+    cluster cells are cells of the table, or groups of them) filtered on categories by id,
+    and at most a period and councils by id besides."""
+    names = {name for name, _values in filters.properties}
+    return (
+        layer.id == "appeals"
+        and layer.table == "appeal_features"
+        and t.z + CLUSTER_CELL_LEVEL <= CATEGORY_CELL_LEVEL
+        and "category" in names
+        and names <= CATEGORY_CELLS_FILTERS.keys()
+        and all(isinstance(v, int) for _name, values in filters.properties for v in values)
+    )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _whole_days(
+    period: tuple[dt.datetime | None, dt.datetime | None] | None,
+) -> tuple[dt.date | None, dt.date | None] | None:
+    """(first, last) of the whole UTC days inside the closed period — the appeals of the days
+    in [first, last) are summed from the cells, the rest of the period counted from the
+    points (None: open at that end) — or None when the period holds no whole day."""
+    if period is None:
+        return None, None
+    start, end = period
+    try:
+        first = None
+        if start is not None:
+            first = start.astimezone(dt.UTC).date()
+            if start > _midnight(first):
+                first += dt.timedelta(days=1)
+        # A day is whole when its last microsecond is at or before `end`.
+        last = (end + dt.timedelta(microseconds=1)).astimezone(dt.UTC).date() if end else None
+    except OverflowError:  # the calendar's ends: the points
+        return None
+    if first is not None and last is not None and first >= last:
+        return None
+    return first, last
+
+
+def _clusters_from_category_cells(
+    layer: Layer, t: TileAddress, filters: Filters
+) -> tuple[sql.Composable, dict]:
+    """Clusters of categories (and a period, councils): the whole days of the period summed
+    from tiles.appeal_category_cells, the partial days at its edges counted from the points,
+    each point in the z13 cell the table puts it in, shifted to the cluster cell."""
+    n, _size, x0, y0, count = _cell_ranges(t)
+    shift = CATEGORY_CELL_LEVEL - (t.z + CLUSTER_CELL_LEVEL)
+    days = _whole_days(filters.datetime)
+    points = _points_layer(layer, filters)
+    if days is None:  # no whole day: the points alone
+        conds, args = filter_conditions(points, filters)
+        return _clusters_from_points(points, t, conds), args
+    first, last = days
+    conds = [
+        sql.SQL("a.cx BETWEEN {} AND {}").format(
+            sql.Literal(x0 * 2**shift), sql.Literal((x0 + count) * 2**shift - 1)
+        ),
+        sql.SQL("a.cy BETWEEN {} AND {}").format(
+            sql.Literal(y0 * 2**shift), sql.Literal((y0 + count) * 2**shift - 1)
+        ),
+    ]
+    if first is not None:
+        conds.append(sql.SQL("a.day >= {}").format(sql.Literal(first)))
+    if last is not None:
+        conds.append(sql.SQL("a.day < {}").format(sql.Literal(last)))
+    for name, values in filters.properties:
+        column = sql.SQL("a.{}").format(sql.Identifier(CATEGORY_CELLS_FILTERS[name]))
+        conds.append(sql.SQL("{} = ANY({})").format(column, sql.Literal(list(values))))
+    statuses = sql.SQL(", ").join(
+        sql.SQL("a.{}").format(sql.Identifier(s)) for s in APPEAL_STATUSES
+    )
+    parts = [
+        sql.SQL(
+            "SELECT (a.cx >> {shift})::bigint AS cx, (a.cy >> {shift})::bigint AS cy, a.n,"
+            " {statuses}, a.sx, a.sy FROM {table} AS a WHERE {where}"
+        ).format(
+            shift=sql.Literal(shift),
+            statuses=statuses,
+            table=sql.Identifier(*CATEGORY_CELLS_TABLE),
+            where=_where(conds),
+        )
+    ]
+    # The partial days at the edges: [start, first) and [last, end].
+    start, end = filters.datetime or (None, None)
+    edges = []
+    if start is not None and first is not None and start < _midnight(first):
+        edges.append((start, _midnight(first) - dt.timedelta(microseconds=1)))
+    if end is not None and last is not None and end >= _midnight(last):
+        edges.append((_midnight(last), end))
+    cell = 2 * WORLD / 2**CATEGORY_CELL_LEVEL
+    for edge in edges:
+        conds_p, args_p = filter_conditions(points, replace(filters, datetime=edge))
+        parts.append(
+            sql.SQL(
+                "SELECT floor((ST_X(t.geom_3857) + {w}) / {cell})::bigint >> {shift},"
+                " floor(({w} - ST_Y(t.geom_3857)) / {cell})::bigint >> {shift}, 1, {statuses},"
+                " ST_X(t.geom_3857), ST_Y(t.geom_3857) FROM {table} AS t"
+                " WHERE {inside} AND {where}"
+            ).format(
+                w=sql.Literal(WORLD),
+                cell=sql.Literal(cell),
+                shift=sql.Literal(shift),
+                statuses=_status_counts("(t.status = {value})::integer"),
+                table=sql.Identifier(points.table),
+                inside=_in_envelope(points, _envelope(t, 1 / CLUSTER_CELLS)),
+                # Both edges name the same arguments: each with its own values inlined.
+                where=sql.SQL(render(_where(conds_p), args_p)),
+            )
+        )
+    cells = sql.SQL(
+        "SELECT g.cx * {n} + g.cy AS id, sum(g.n) AS n, sum(g.sx) AS sx, sum(g.sy) AS sy,"
+        " {statuses} FROM ({parts}) AS g"
+        " WHERE g.cx BETWEEN {x0} AND {x1} AND g.cy BETWEEN {y0} AND {y1}"
+        " GROUP BY g.cx, g.cy"
+    ).format(
+        n=sql.Literal(n),
+        statuses=_status_counts("sum(g.{name}) AS {name}"),
+        parts=sql.SQL(" UNION ALL ").join(parts),
+        x0=sql.Literal(x0),
+        x1=sql.Literal(x0 + count - 1),
+        y0=sql.Literal(y0),
+        y1=sql.Literal(y0 + count - 1),
+    )
+    return _cluster_select(layer, t, cells), {}
+
+
 def uses_aggregate(layer: Layer, filters: Filters) -> bool:
     """Whether a cluster tile of the layer with these filters is summed from appeal_cells."""
     return (
@@ -400,6 +541,8 @@ def tile_query(
         if uses_aggregate(layer, filters):
             query = _clusters_from_aggregate(layer, t, filters)
             args: dict = {}
+        elif uses_category_cells(layer, t, filters):
+            query, args = _clusters_from_category_cells(layer, t, filters)
         else:
             points = _points_layer(layer, filters)
             conds, args = filter_conditions(points, filters)
