@@ -46,6 +46,7 @@ def sql(url, query, params=None):
 class City:
     def __init__(self, url: str, client: TestClient, smtp):
         self.url, self.client, self.smtp = url, client, smtp
+        self._conn: psycopg.Connection | None = None  # self.sql's
         with psycopg.connect(url, autocommit=True) as c:
 
             def ex(code, kind, parent=None):
@@ -132,10 +133,18 @@ class City:
             )
         return number
 
+    def sql(self, query, params=None):
+        """`sql` on one connection kept open (autocommit, as `sql`'s): the table's walk reads
+        and resets an appeal some 1,500 times, and a connection each was most of its time."""
+        if self._conn is None:
+            self._conn = psycopg.connect(self.url, autocommit=True)
+        cur = self._conn.execute(query, params)
+        return cur.fetchall() if cur.description else None
+
     def reset(self, number, status):
-        sql(self.url, "UPDATE appeals SET status = %s, executor_id = %s, extended_until = NULL,"
-                      " result = NULL, closed_at = NULL, geom = NULL WHERE number = %s",
-            (status, self.rda1, number))  # fmt: skip
+        self.sql("UPDATE appeals SET status = %s, executor_id = %s, extended_until = NULL,"
+                 " result = NULL, closed_at = NULL, geom = NULL WHERE number = %s",
+                 (status, self.rda1, number))  # fmt: skip
 
     def deliver(self) -> int:
         """Deliver the notifications queued so far as a worker's notify.deliver job does
@@ -149,13 +158,13 @@ class City:
         return _run(self.url, run).count("sent")
 
     def row(self, number):
-        return sql(self.url, "SELECT status, result, executor_id, extended_until, closed_at"
-                             " FROM appeals WHERE number = %s", (number,))[0]  # fmt: skip
+        return self.sql("SELECT status, result, executor_id, extended_until, closed_at"
+                        " FROM appeals WHERE number = %s", (number,))[0]  # fmt: skip
 
     def events(self, number):
-        return sql(self.url, "SELECT e.action, e.old, e.new, e.comment, e.actor_user_id"
-                             " FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id"
-                             " WHERE a.number = %s ORDER BY e.id", (number,))  # fmt: skip
+        return self.sql("SELECT e.action, e.old, e.new, e.comment, e.actor_user_id"
+                        " FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id"
+                        " WHERE a.number = %s ORDER BY e.id", (number,))  # fmt: skip
 
 
 @pytest.fixture
@@ -167,6 +176,8 @@ def city(db_url, smtp_server, tmp_path):
         city = City(db_url, client, smtp_server)
         city.settings = settings
         yield city
+        if city._conn is not None:
+            city._conn.close()
 
 
 # What each HTTP action sends: (path, body).
@@ -216,9 +227,9 @@ def test_every_allowed_and_every_refused_transition(city):
             for role in CALLERS:
                 city.reset(number, status)
                 if action == "decline_extension":  # a request to decline (else 409)
-                    sql(city.url, "INSERT INTO appeal_events (appeal_id, actor, action, new,"
-                                  " internal) SELECT id, 'test', 'ask_extension', '{}', true"
-                                  " FROM appeals WHERE number = %s", (number,))  # fmt: skip
+                    city.sql("INSERT INTO appeal_events (appeal_id, actor, action, new,"
+                             " internal) SELECT id, 'test', 'ask_extension', '{}', true"
+                             " FROM appeals WHERE number = %s", (number,))  # fmt: skip
                 before = len(city.events(number))
                 r = city.client.post(f"/api/v1/appeals/{number}/{path}", json=body,
                                      headers=city.h(role))  # fmt: skip
