@@ -64,7 +64,12 @@ def make_app(app_settings: Settings, url: str) -> procrastinate.App:
 
     _import_task_modules()
     app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=libpq_url(url), min_size=1, max_size=4)
+        connector=procrastinate.PsycopgConnector(
+            conninfo=libpq_url(url),
+            min_size=1,
+            max_size=4,
+            timeout=app_settings.worker_pool_timeout_seconds,
+        )
     )
     app.add_tasks_from(tasks, namespace="")
     return app
@@ -192,10 +197,11 @@ async def run_worker(app: procrastinate.App, *, concurrency: int, name: str | No
                      queues: list[str] | None = None) -> None:  # fmt: skip
     """Run one worker until SIGINT/SIGTERM (a graceful stop lets running jobs finish).
 
-    The database unreachable when it starts, or for longer than its pool waits (30 s) while it
-    runs, ends procrastinate's worker with a ConnectorException: it is started again every
-    WORKER_RESTART_SECONDS, since nobody restarts a `hromada worker` that exits (`hromada run`
-    does not) and an outage must not leave the service without its jobs. The jobs it was
+    The database unreachable when it starts, or for longer than its pool waits
+    (worker_pool_timeout_seconds, 30 s) while it runs, ends procrastinate's worker with a
+    ConnectorException: it is started again every WORKER_RESTART_SECONDS, since nobody
+    restarts a `hromada worker` that exits (`hromada run` does not) and an outage must not
+    leave the service without its jobs. The jobs it was
     running are taken again by jobs.retry_stalled (tests/test_faults.py)."""
     import asyncio
 

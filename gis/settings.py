@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # How often an idle worker looks for jobs whose time has come (a retry's delay, a deferred
     # job missed by LISTEN/NOTIFY); new jobs wake it at once.
     worker_poll_seconds: float = 5.0
+    # How long a worker waits for a database connection (procrastinate's pool; psycopg_pool's
+    # default) before it gives up and starts itself again (gis/jobs.run_worker).
+    worker_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     # gis/clock.py: added to the system time in this process (tests and drills only).
     clock_shift_seconds: float = 0.0
 
