@@ -307,37 +307,63 @@ def _run(coro_fn, url):
     return asyncio.run(main())
 
 
+async def _new_user(conn, role: str, **binding) -> int:
+    n = next(_counter)
+    if role in ("executor", "manager") and "executor_id" not in binding:
+        cur = await conn.execute("SELECT id FROM executors WHERE code LIKE 'demo-rda-%' LIMIT 1")
+        binding["executor_id"] = (await cur.fetchone())[0]
+    if role == "deputy" and "ward_number" not in binding:
+        binding["ward_number"] = 1
+    return await accounts.create_user(
+        conn, email=f"{role}-{n}@roles.test", password=None,
+        full_name=f"Тест {role} {n}", role=role, confirmed=True, **binding,
+    )  # fmt: skip
+
+
+async def _token(conn, user_id: int) -> str:
+    s = await accounts.create_session(
+        conn, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
+        ttl=dt.timedelta(hours=1),
+    )  # fmt: skip
+    return s.token
+
+
 def new_user(url: str, role: str, **binding) -> int:
     """A real user of `role`, made by gis.accounts.create_user (no password: tokens below)."""
-    n = next(_counter)
-
-    async def make(conn):
-        if role in ("executor", "manager") and "executor_id" not in binding:
-            cur = await conn.execute(
-                "SELECT id FROM executors WHERE code LIKE 'demo-rda-%' LIMIT 1"
-            )
-            binding["executor_id"] = (await cur.fetchone())[0]
-        if role == "deputy" and "ward_number" not in binding:
-            binding["ward_number"] = 1
-        return await accounts.create_user(
-            conn, email=f"{role}-{n}@roles.test", password=None,
-            full_name=f"Тест {role} {n}", role=role, confirmed=True, **binding,
-        )  # fmt: skip
-
-    return _run(make, url)
+    return _run(lambda conn: _new_user(conn, role, **binding), url)
 
 
 def token_for(url: str, user_id: int) -> str:
     """A real bearer token: a session made by gis.accounts.create_session."""
+    return _run(lambda conn: _token(conn, user_id), url)
 
-    async def make(conn):
-        s = await accounts.create_session(
-            conn, user_id=user_id, kind="bearer", ip=None, user_agent="pytest",
-            ttl=dt.timedelta(hours=1),
-        )  # fmt: skip
-        return s.token
 
-    return _run(make, url)
+class FreshUsers:
+    """new_user and token_for on one connection and event loop kept open, for a walk that
+    makes a user and a token before each of its ~1,200 requests (a connection and a loop
+    for each were most of its time)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> FreshUsers:
+        self.runner = asyncio.Runner()
+        self.conn = self.runner.run(
+            psycopg.AsyncConnection.connect(libpq_url(self.url), autocommit=True)
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.runner.run(self.conn.close())
+        self.runner.close()
+
+    def token(self, role: str) -> str:
+        """The bearer token of a new user of `role` (as token_for(new_user(role)))."""
+
+        async def make() -> str:
+            return await _token(self.conn, await _new_user(self.conn, role))
+
+        return self.runner.run(make())
 
 
 def demo_user(url: str, login: str) -> int:
@@ -383,6 +409,12 @@ def test_every_route_for_every_role_and_anonymous(client, demo_url):
     """A real request per route and role with a fresh real user and bearer token."""
     refused, allowed = [], []
     routes = _routes(client.app)
+    with FreshUsers(demo_url) as fresh:
+        _walk_every_route(client, routes, fresh, refused, allowed)
+    assert refused and allowed
+
+
+def _walk_every_route(client, routes, fresh: FreshUsers, refused: list, allowed: list) -> None:
     for (method, path), expected in sorted(MATRIX.items()):
         if (method, path) not in routes:
             continue  # reported by the test above
@@ -391,7 +423,7 @@ def test_every_route_for_every_role_and_anonymous(client, demo_url):
         for role in (None, *ROLES):
             headers = {}
             if role is not None:
-                headers = auth(token_for(demo_url, new_user(demo_url, role)))
+                headers = auth(fresh.token(role))
             r = client.request(method, url, headers=headers, json=body)
             ok = expected == ANYONE or role in expected
             where = f"{method} {url} as {role or 'anonymous'}: {r.status_code} {r.text[:200]}"
@@ -402,7 +434,6 @@ def test_every_route_for_every_role_and_anonymous(client, demo_url):
                 assert r.status_code == (401 if role is None else 403), where
                 assert r.json()["code"] == ("not_authenticated" if role is None else "forbidden")
                 refused.append(where)
-    assert refused and allowed
 
 
 def test_the_public_reports_for_every_role_and_anonymous(client, demo_url):
