@@ -473,11 +473,12 @@ class Appeal(Base):
             postgresql_include=["geom_3857", "status"],
         ),
         Index("ix_appeals_tiles_period", "created_at", postgresql_include=["geom_3857", "status"]),
-        # … and the ids of a raw tile's newest appeals, by z16 cell (0006, tiles/mvt.py).
+        # … and the ids of a raw tile's newest appeals, by z16 cell (0006, tiles/mvt.py), with
+        # the partition key, so that their rows are looked up in their month only (0022).
         Index(
             "ix_appeals_tiles_cell",
             _TILE_CELL_KEY,
-            postgresql_include=["id", "geom_3857"],
+            postgresql_include=["id", "geom_3857", "created_at"],
         ),
         Index(None, "executor_id", "status"),
         Index(None, "district_id", "created_at"),
