@@ -594,7 +594,6 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
         await structure_links.link(
             conn, appeal_id,
             distance_m=settings.structure_link_distance_m if settings is not None else None,
-            created_at=created_at,
         )  # fmt: skip
         a = sub.author
         await cur.execute(
@@ -630,7 +629,7 @@ async def _register(conn, sub: Submission, submitter: Submitter, data_dir: Path,
              json.dumps(new, ensure_ascii=False), decision.reason)  # fmt: skip
     # The author's registration notice (number, term, link), in this transaction: the outbox.
     await notify.enqueue(conn, appeal_id=appeal_id, event_id=event_id, kind="registered",
-                         settings=settings, created_at=created_at)  # fmt: skip
+                         settings=settings)  # fmt: skip
 
     # The files last, still inside the transaction: a failure here rolls everything back.
     for photo in stored:

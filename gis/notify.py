@@ -213,19 +213,15 @@ def short_text(subject: str, page: dict[str, str]) -> str:
 # --- enqueue -----------------------------------------------------------------------------------
 
 
-async def _facts(conn, appeal_id: int, confirm_days: int,
-                 created_at: dt.datetime | None = None) -> dict | None:  # fmt: skip
-    # With the appeal's created_at (its partition key), one monthly partition is read and
-    # planned rather than all of them.
-    at = "" if created_at is None else " AND a.created_at = %s"
+async def _facts(conn, appeal_id: int, confirm_days: int) -> dict | None:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
             "SELECT a.number, coalesce(a.extended_until, a.deadline_at) AS deadline_at,"
             " a.answered_at, a.result, au.email, au.phone, au.notify_channel, au.language,"
             " au.unsubscribed_at, au.appeal_id IS NOT NULL AS has_author"
             " FROM appeals a LEFT JOIN appeal_authors au ON au.appeal_id = a.id"
-            " WHERE a.id = %s" + at,
-            (appeal_id,) if created_at is None else (appeal_id, created_at),
+            " WHERE a.id = %s",
+            (appeal_id,),
         )
         row = await cur.fetchone()
     if row is not None and row["answered_at"] is not None:
@@ -265,17 +261,15 @@ async def _queue(conn, *, appeal_id: int, event_id: int | None, kind: str, chann
 
 async def enqueue(conn, *, appeal_id: int, event_id: int | None, kind: str,
                   settings: Settings | None = None, params: dict[str, Any] | None = None,
-                  to_author: bool = True, created_at: dt.datetime | None = None,
-                  ) -> dict:  # fmt: skip
+                  to_author: bool = True) -> dict:  # fmt: skip
     """Queue the notifications of one event, inside the caller's transaction (see the module's
     docstring): {"author": queued for the author?, "supporters": how many supporters}.
-    `to_author` False: the author made the change (confirm, cancel) and is not told of it.
-    `created_at`: the appeal's, when the caller knows it (fewer partitions to read)."""
+    `to_author` False: the author made the change (confirm, cancel) and is not told of it."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     conf = _conf(settings)
     params = params or {}
-    facts = await _facts(conn, appeal_id, conf.appeal_confirm_days, created_at)
+    facts = await _facts(conn, appeal_id, conf.appeal_confirm_days)
     out = {"author": False, "supporters": 0}
     if facts is None:
         return out

@@ -100,15 +100,12 @@ def _distance(distance_m: float | None) -> float:
     return float(distance_m)
 
 
-async def link(conn: AsyncConnection, appeal_id: int, *, distance_m: float | None = None,
-               created_at: dt.datetime | None = None) -> None:  # fmt: skip
+async def link(conn: AsyncConnection, appeal_id: int, *, distance_m: float | None = None) -> None:
     """Link one appeal (or unlink it: its category is not about a structure, or it has no
-    place). Runs in the caller's transaction. `created_at`: the appeal's, when the caller
-    knows it — its partition key, so that one monthly partition is planned and read."""
+    place). Runs in the caller's transaction."""
     await conn.execute("DELETE FROM appeal_structures WHERE appeal_id = %s", (appeal_id,))
-    where = "a.id = %(id)s" + ("" if created_at is None else " AND a.created_at = %(at)s")
-    await conn.execute(_LINK.replace("{where}", where),
-                       {"d": _distance(distance_m), "id": appeal_id, "at": created_at})  # fmt: skip
+    await conn.execute(_LINK.replace("{where}", "a.id = %(id)s"),
+                       {"d": _distance(distance_m), "id": appeal_id})  # fmt: skip
 
 
 async def relink_around(conn: AsyncConnection, layer: str, feature_id: int,
