@@ -67,7 +67,7 @@ def test_filters_list_url_and_card_on_a_desktop(city_server, screenshot, page):
     b = MapPage(page, {"width": 1280, "height": 800})
     b.open(city_server + "/")
     assert page.get_attribute("#map", "data-districts") == "10"
-    assert page.locator(".leaflet-appeals-pane path").count() > 0
+    assert page.locator(".leaflet-appeals-pane canvas").count() > 0  # canvas tiles (map.js)
     assert "© OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")
     # The latest appeals in the view: 20 at most, newest first, with a "more" button.
     first = statuses_listed(page)
@@ -211,7 +211,7 @@ def test_points_layers_more_and_the_list_follows_the_view(city_server, screensho
         "() => document.querySelectorAll('.leaflet-areas-pane path').length > 100"
     )
     page.get_by_role("checkbox", name="Звернення", exact=True).uncheck()
-    assert page.locator(".leaflet-appeals-pane path").count() == 0
+    assert page.locator(".leaflet-appeals-pane canvas").count() == 0
     page.get_by_role("checkbox", name="Звернення", exact=True).check()
     screenshot(page, "map-layers")
 

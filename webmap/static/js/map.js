@@ -243,7 +243,7 @@
   map.createPane("selected").style.zIndex = 460;
   map.createPane("areas").style.zIndex = 390; // wards and the city boundary, under the districts
   let appealTiles = 0;
-  const appeals = window.portal.appealTiles(tilesUrl());
+  const appeals = window.portal.appealTiles(tilesUrl(), { canvas: true });
   appeals.on("tileload", () => { appealTiles += 1; mapEl.dataset.appealTiles = String(appealTiles); });
   appeals.on("click", (event) => {
     const properties = event.layer.properties;

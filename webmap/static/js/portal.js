@@ -212,10 +212,41 @@
     };
   }
 
-  // The appeals' vector tiles at `url`, in the map's "appeals" pane (the page makes it).
-  function appealTiles(url) {
+  // VectorGrid 1.3's canvas tiles find the symbol under the mouse as if the tile were drawn at
+  // its own zoom (wrong at the maps' fractional zooms, zoomSnap 0.25) and stop a hit with
+  // L.DomEvent.fakeStop, which Leaflet 1.8 dropped: the point is read from where the canvas is
+  // on the screen instead, and a click on no symbol goes on to the map, as Leaflet's own
+  // canvas does.
+  if (window.L && L.Canvas && L.Canvas.Tile) {
+    const pointInTile = (renderer, e) => {
+      const box = renderer._container.getBoundingClientRect();
+      return L.point((e.clientX - box.left) * renderer._size.x / box.width,
+        (e.clientY - box.top) * renderer._size.y / box.height);
+    };
+    L.Canvas.Tile.include({
+      _onClick(e) {
+        if (!this._map) return;
+        const point = pointInTile(this, e);
+        let hit = null;
+        for (const layer of Object.values(this._layers)) {
+          if (layer.options.interactive && layer._containsPoint(point)
+            && !(e.type === "click" && this._map._draggableMoved(layer))) hit = layer;
+        }
+        this._fireEvent(hit ? [hit] : false, e);
+      },
+      _onMouseMove(e) {
+        if (!this._map || this._map.dragging.moving() || this._map._animatingZoom) return;
+        this._handleMouseHover(e, pointInTile(this, e));
+      },
+    });
+  }
+
+  // The appeals' vector tiles at `url`, in the map's "appeals" pane (the page makes it): SVG
+  // paths, or with `canvas` one canvas per tile — the public map's, which draws the densest
+  // views of millions of appeals several times faster so (bench/portal_at_scale.py).
+  function appealTiles(url, { canvas = false } = {}) {
     return L.vectorGrid.protobuf(url, {
-      rendererFactory: L.svg.tile, // SVG paths: clickable with Leaflet 1.9
+      rendererFactory: canvas ? L.canvas.tile : L.svg.tile,
       vectorTileLayerStyles: { appeals: appealStyle },
       interactive: true,
       maxNativeZoom: 18,
