@@ -411,6 +411,8 @@ class AppealId(Base):
     __tablename__ = "appeal_ids"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     number: Mapped[str] = mapped_column(String(32), unique=True)
+    # The appeal's `generated`, for the audit seal's one-row lookup (0023).
+    generated: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Appeal(Base):

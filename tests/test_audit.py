@@ -205,6 +205,14 @@ def test_events_written_before_the_chain_existed_are_sealed_by_the_migration(emp
             " VALUES ((SELECT id FROM appeals WHERE number = 'А-1'), 'виконавець', 'answer', '{}')"
         )
         assert verify(conn)["ok"]
+        # A generated appeal's new event stays out of the chain: the seal reads `generated`
+        # from the anchor table, filled for the appeals made before 0023.
+        generated_seq = conn.execute(
+            "INSERT INTO appeal_events (appeal_id, actor, action, new)"
+            " VALUES ((SELECT id FROM appeals WHERE number = 'Б-2'), 'демо', 'answer', '{}')"
+            " RETURNING chain_seq"
+        ).fetchone()[0]
+        assert generated_seq is None and verify(conn)["ok"]
         conn.execute("SET hromada.audit_maintenance = 'on'")
         conn.execute("UPDATE appeal_events SET actor = 'хтось інший' WHERE chain_seq = 2")
         assert not verify(conn)["ok"]
