@@ -42,6 +42,10 @@ CACHED_COUNT_FROM = 10_000
 # The longest a count may take; past it the page goes without numberMatched (OGC API –
 # Features makes it optional) rather than keep a client and a connection waiting.
 COUNT_BUDGET_MS = 1_500
+# Kept in the CountCache for a count that ran past the budget: the next pages of the same
+# generation go without numberMatched at once instead of each waiting out the budget again
+# (10 million appeals: every page took 1.7 s, 1.5 s of it the abandoned count).
+UNCOUNTED = -1
 
 Interval = request_values.Interval
 FilterValue = int | str
@@ -489,8 +493,10 @@ async def fetch_items(
             table=table, where=_where(conds)
         )
         matched = await _count_within_budget(conn, count, count_args)
-        if counts is not None and matched is not None and matched >= CACHED_COUNT_FROM:
-            counts.put(count_key, matched)
+        if counts is not None and (matched is None or matched >= CACHED_COUNT_FROM):
+            counts.put(count_key, UNCOUNTED if matched is None else matched)
+    elif matched == UNCOUNTED:
+        matched = None
 
     def cursor(row) -> str:
         return format_cursor(layer, row[2], row[1])

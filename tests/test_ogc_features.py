@@ -441,3 +441,30 @@ def test_a_count_that_takes_too_long_is_left_out_not_waited_for(demo_url, monkey
 
     assert asyncio.run(count(0)) == (1, 1)
     assert asyncio.run(count(0.5)) == (None, 1)
+
+
+def test_a_count_past_the_budget_is_not_waited_for_again_until_the_layer_changes(
+    client, monkeypatch
+):
+    """At 10 million appeals counting a page's numberMatched runs past COUNT_BUDGET_MS: the
+    first page goes without it, and so do the next pages of the same generation, at once.
+    (The count's own cancellation is the test above; here the count answers as cancelled.)"""
+    from layers import features
+
+    asked = []
+
+    async def past_the_budget(conn, query, args):
+        asked.append(args)
+        return None  # what _count_within_budget answers when the timeout cancels the count
+
+    monkeypatch.setattr(features, "_count_within_budget", past_the_budget)
+    url = "/ogc/collections/appeals/items?limit=5&bbox=30.2,50.2,30.9,50.7"
+    first = client.get(url)
+    assert first.status_code == 200, first.text
+    assert "numberMatched" not in first.json() and asked
+    nxt = next(x["href"] for x in first.json()["links"] if x["rel"] == "next")
+    second = client.get(nxt)
+    assert second.status_code == 200 and "numberMatched" not in second.json()
+    assert len(asked) == 1  # the second page did not count again
+    client.get("/ogc/collections/appeals/items?limit=5&bbox=30.2,50.2,30.9,50.6")
+    assert len(asked) == 2  # another bbox is another count
