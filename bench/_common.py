@@ -64,14 +64,24 @@ def peer_python(package: str) -> Path:
 
 
 @contextmanager
-def server(cmd: list[str], port: int, env: dict, health_path: str = "/"):
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+def server(cmd: list[str], port: int, env: dict, health_path: str = "/", log: Path | None = None):
+    """The server in a subprocess until it answers `health_path`; with `log`, its output goes
+    there (a long run's output would fill a pipe nobody reads and stall it)."""
+    if log is None:
+        proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+    else:
+        with open(log, "w") as out:
+            proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=out, stderr=out)
+
+    def output() -> str:
+        return log.read_text() if log is not None else proc.stderr.read()  # type: ignore[union-attr]
+
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"{cmd[0]} exited: {proc.stderr.read()[-2000:]}")
+                raise RuntimeError(f"{cmd[0]} exited: {output()[-2000:]}")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}{health_path}", timeout=2).status_code < 500:
                     break

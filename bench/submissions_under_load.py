@@ -45,16 +45,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, loaded_database  # noqa: E402
+from _common import ROOT, loaded_database, server  # noqa: E402
 
 from gis.embedded import free_port  # noqa: E402
 
@@ -286,31 +284,6 @@ def check_database(url: str, run: str, numbers: list[str]) -> dict:
     }
 
 
-@contextmanager
-def server(cmd: list[str], port: int, env: dict, log: Path):
-    """The service in a subprocess (as _common.server), its output kept in `log`: a pipe
-    nobody reads would stall it once full, and a 5xx's traceback is wanted."""
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=out, stderr=out)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd[0]} exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code < 500:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 # --- CPU: where the two cores went -------------------------------------------------------------
 
 
@@ -374,7 +347,7 @@ def one_run(url: str, processes: int, args, points, categories, work: Path) -> d
     hromada = str(ROOT / ".venv" / "bin" / "hromada")
     cmd = [hromada, "serve", "--port", str(port), "--processes", str(processes)]
     log = work / f"server-{processes}.log"
-    with server(cmd, port, env, log) as base:
+    with server(cmd, port, env, "/healthz", log=log) as base:
         run = f"bench{uuid.uuid4().hex[:10]}"
         paths = map_paths(base)
         for p in paths:  # warm: each read once
